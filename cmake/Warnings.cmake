@@ -5,6 +5,8 @@ add_compile_options(
   -Wold-style-definition -Wpointer-arith -Wcast-align -Wwrite-strings
   -Wundef -Wvla -Wnull-dereference -Wimplicit-fallthrough -Wswitch-enum
   -Wno-sign-compare -Wno-missing-field-initializers
+  # Messages are cut to their buffers on purpose; paths are checked where it matters.
+  -Wno-format-truncation
   -fno-strict-aliasing -fstack-protector-strong -fstack-clash-protection
   -fcf-protection
 )

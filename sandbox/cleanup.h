@@ -4,6 +4,7 @@
 #ifndef SB_CLEANUP_H
 #define SB_CLEANUP_H
 
+#include <dirent.h>
 #include <errno.h>
 #include <jansson.h>
 #include <stdlib.h>
@@ -28,6 +29,12 @@ static inline void sb_closep(int *fd)
 static inline void sb_json_decrefp(json_t **j)
 {
 	json_decref(*j);
+}
+
+static inline void closedir_p(DIR **d)
+{
+	if (*d)
+		closedir(*d);
 }
 
 #define _cleanup_free_  _cleanup_(sb_freep)

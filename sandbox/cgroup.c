@@ -1,0 +1,401 @@
+#include "cgroup.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "cleanup.h"
+
+#define RUN_PREFIX "python-mcp-sandbox."
+
+static const char *const names[SB_CG_COUNT] = {"memory", "pids", "cpu"};
+
+const char *sb_cg_controller_name(enum sb_cg_controller c)
+{
+	return names[c];
+}
+
+static int write_text(const char *dir, const char *file, const char *text)
+{
+	char path[PATH_MAX];
+	_cleanup_close_ int fd = -1;
+	size_t len = strlen(text);
+
+	snprintf(path, sizeof(path), "%s/%s", dir, file);
+	fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	if (write(fd, text, len) != (ssize_t)len)
+		return -errno;
+	return 0;
+}
+
+static int read_text(const char *dir, const char *file, char *buf, size_t size)
+{
+	char path[PATH_MAX];
+	_cleanup_close_ int fd = -1;
+	ssize_t n;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, file);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	n = read(fd, buf, size - 1);
+	if (n < 0)
+		return -errno;
+	buf[n] = '\0';
+	return 0;
+}
+
+/* "key N" lines (memory.events, pids.events, memory.oom_control). */
+static int64_t read_key(const char *dir, const char *file, const char *key)
+{
+	char buf[4096], *p;
+	size_t klen = strlen(key);
+
+	if (read_text(dir, file, buf, sizeof(buf)) < 0)
+		return -1;
+	for (p = buf; p && *p; p = strchr(p, '\n') ? strchr(p, '\n') + 1 : NULL)
+		if (strncmp(p, key, klen) == 0 && p[klen] == ' ')
+			return strtoll(p + klen + 1, NULL, 10);
+	return -1;
+}
+
+static int64_t read_number(const char *dir, const char *file)
+{
+	char buf[64];
+
+	if (read_text(dir, file, buf, sizeof(buf)) < 0)
+		return -1;
+	return strtoll(buf, NULL, 10);
+}
+
+/* Where this process's cgroup lives, for v2 (controller NULL) or for the v1
+ * hierarchy of `controller`: mount point of that hierarchy joined with our
+ * path in it, read from /proc/self/mountinfo and /proc/self/cgroup. */
+static int own_cgroup_dir(const char *controller, char *out, size_t size)
+{
+	_cleanup_free_ char *line = NULL;
+	char mnt[PATH_MAX] = "", root[PATH_MAX] = "", path[PATH_MAX] = "";
+	size_t cap = 0;
+	FILE *f;
+
+	f = fopen("/proc/self/mountinfo", "re");
+	if (f == NULL)
+		return -errno;
+	while (getline(&line, &cap, f) > 0 && mnt[0] == '\0') {
+		char r[PATH_MAX], m[PATH_MAX], type[64], opts[512];
+		char *dash = strstr(line, " - ");
+		if (dash == NULL || sscanf(line, "%*s %*s %*s %4095s %4095s", r, m) != 2 ||
+		    sscanf(dash, " - %63s %*s %511s", type, opts) != 2)
+			continue;
+		if (controller == NULL ? strcmp(type, "cgroup2") == 0
+				       : (strcmp(type, "cgroup") == 0 && strstr(opts, controller))) {
+			/* v1 options are comma-separated; match a whole word. */
+			if (controller != NULL) {
+				bool found = false;
+				for (char *t = strtok(opts, ","); t && !found; t = strtok(NULL, ","))
+					found = strcmp(t, controller) == 0;
+				if (!found)
+					continue;
+			}
+			snprintf(mnt, sizeof(mnt), "%s", m);
+			snprintf(root, sizeof(root), "%s", r);
+		}
+	}
+	fclose(f);
+	if (mnt[0] == '\0')
+		return -ENOENT;
+
+	f = fopen("/proc/self/cgroup", "re");
+	if (f == NULL)
+		return -errno;
+	while (getline(&line, &cap, f) > 0 && path[0] == '\0') {
+		char *c1 = strchr(line, ':'), *c2 = c1 ? strchr(c1 + 1, ':') : NULL;
+		bool match = false;
+		if (c2 == NULL)
+			continue;
+		*c2 = '\0';
+		line[strcspn(line, "\n")] = '\0';
+		c2[1 + strcspn(c2 + 1, "\n")] = '\0';
+		if (controller == NULL) {
+			match = c1[1] == '\0';
+		} else {
+			for (char *t = strtok(c1 + 1, ","); t && !match; t = strtok(NULL, ","))
+				match = strcmp(t, controller) == 0;
+		}
+		if (match)
+			snprintf(path, sizeof(path), "%s", c2 + 1);
+	}
+	fclose(f);
+	if (path[0] == '\0')
+		return -ENOENT;
+	/* Inside a cgroup namespace or a bind of a subtree, the mount's root
+	 * is a prefix of our path. */
+	size_t rl = strcmp(root, "/") == 0 ? 0 : strlen(root);
+	if (rl && strncmp(path, root, rl) == 0)
+		memmove(path, path + rl, strlen(path + rl) + 1);
+	snprintf(out, size, "%s%s", mnt, strcmp(path, "/") == 0 ? "" : path);
+	return 0;
+}
+
+/* Removes run cgroups left behind by launchers that were killed. */
+static void reap_stale(const char *parent)
+{
+	_cleanup_(closedir_p) DIR *d = NULL;
+	struct dirent *e;
+
+	d = opendir(parent);
+	if (d == NULL)
+		return;
+	while ((e = readdir(d)) != NULL) {
+		char path[PATH_MAX];
+		long pid;
+		if (strncmp(e->d_name, RUN_PREFIX, strlen(RUN_PREFIX)) != 0)
+			continue;
+		pid = strtol(e->d_name + strlen(RUN_PREFIX), NULL, 10);
+		if (pid <= 0 || kill((pid_t)pid, 0) == 0 || errno != ESRCH)
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", parent, e->d_name);
+		rmdir(path); /* fails harmlessly while processes remain */
+	}
+}
+
+static bool list_has(const char *dir, const char *file, const char *controller)
+{
+	char buf[512];
+
+	if (read_text(dir, file, buf, sizeof(buf)) < 0)
+		return false;
+	for (char *t = strtok(buf, " \n"); t; t = strtok(NULL, " \n"))
+		if (strcmp(t, controller) == 0)
+			return true;
+	return false;
+}
+
+/* On v2 the controller must be available to our cgroup and enabled for
+ * its children; enabling fails (EBUSY) when our cgroup holds processes and
+ * is not the root, which is the "no internal processes" rule. */
+static bool v2_delegates(const char *parent, const char *controller)
+{
+	char ctl[32];
+
+	if (!list_has(parent, "cgroup.controllers", controller))
+		return false;
+	if (list_has(parent, "cgroup.subtree_control", controller))
+		return true;
+	snprintf(ctl, sizeof(ctl), "+%s", controller);
+	return write_text(parent, "cgroup.subtree_control", ctl) == 0;
+}
+
+static int write_limit(enum sb_cg_controller c, int version, const char *dir,
+		       const struct sb_cgroup_limits *l)
+{
+	char buf[64];
+	int r = 0;
+
+	switch (c) {
+	case SB_CG_MEMORY:
+		snprintf(buf, sizeof(buf), "%lld", (long long)l->memory_max_bytes);
+		r = write_text(dir, version == 2 ? "memory.max" : "memory.limit_in_bytes", buf);
+		if (r == 0 && l->swap_max_bytes != SB_UNSET) {
+			/* v1 limits memory+swap together; v2 limits swap alone. */
+			long long swap = l->swap_max_bytes;
+			if (version == 1)
+				swap += l->memory_max_bytes;
+			snprintf(buf, sizeof(buf), "%lld", swap);
+			int s = write_text(dir, version == 2 ? "memory.swap.max"
+							     : "memory.memsw.limit_in_bytes", buf);
+			if (s < 0 && s != -ENOENT) /* no swap accounting: nothing to cap */
+				r = s;
+		}
+		if (r == 0 && version == 2)
+			(void)write_text(dir, "memory.oom.group", "1");
+		return r;
+	case SB_CG_PIDS:
+		snprintf(buf, sizeof(buf), "%lld", (long long)l->pids_max);
+		return write_text(dir, "pids.max", buf);
+	case SB_CG_CPU:
+		if (version == 2) {
+			snprintf(buf, sizeof(buf), "%lld 100000", (long long)l->cpu_max_percent * 1000);
+			return write_text(dir, "cpu.max", buf);
+		}
+		if ((r = write_text(dir, "cpu.cfs_period_us", "100000")) < 0)
+			return r;
+		snprintf(buf, sizeof(buf), "%lld", (long long)l->cpu_max_percent * 1000);
+		return write_text(dir, "cpu.cfs_quota_us", buf);
+	case SB_CG_COUNT:
+		break;
+	}
+	return -EINVAL;
+}
+
+static int64_t wanted(enum sb_cg_controller c, const struct sb_cgroup_limits *l)
+{
+	switch (c) {
+	case SB_CG_MEMORY:
+		return l->memory_max_bytes;
+	case SB_CG_PIDS:
+		return l->pids_max;
+	case SB_CG_CPU:
+		return l->cpu_max_percent;
+	case SB_CG_COUNT:
+		break;
+	}
+	return SB_UNSET;
+}
+
+/* Tries v2 first, then the controller's v1 hierarchy.  Returns the run's
+ * directory or NULL, with the reason in cg->reason. */
+static char *create_for(enum sb_cg_controller c, const struct sb_cgroup_limits *l,
+			struct sb_cgroup *cg, int *version)
+{
+	char parent[PATH_MAX], dir[PATH_MAX];
+	int r = -ENOENT;
+
+	for (int v = 2; v >= 1; v--) {
+		if (own_cgroup_dir(v == 2 ? NULL : names[c], parent, sizeof(parent)) < 0)
+			continue;
+		bool created;
+		if (v == 2 && !v2_delegates(parent, names[c]))
+			continue;
+		reap_stale(parent);
+		snprintf(dir, sizeof(dir), "%s/" RUN_PREFIX "%d", parent, (int)getpid());
+		created = mkdir(dir, 0755) == 0;
+		if (!created && errno != EEXIST) {
+			r = -errno;
+			continue;
+		}
+		r = write_limit(c, v, dir, l);
+		if (r == 0) {
+			*version = v;
+			return strdup(dir);
+		}
+		if (created)
+			rmdir(dir);
+	}
+	size_t len = strlen(cg->reason);
+	snprintf(cg->reason + len, sizeof(cg->reason) - len, "%s%s: %s", len ? "; " : "",
+		 names[c], r == -ENOENT ? "controller not available" : strerror(-r));
+	return NULL;
+}
+
+int sb_cgroup_create(const struct sb_cgroup_limits *limits, struct sb_cgroup *cg,
+		     struct sb_error *err)
+{
+	bool missing = false;
+
+	memset(cg, 0, sizeof(*cg));
+	for (int c = 0; c < SB_CG_COUNT; c++) {
+		if (wanted(c, limits) == SB_UNSET)
+			continue;
+		/* On v2 one directory serves every controller. */
+		cg->dir[c] = create_for(c, limits, cg, &cg->version[c]);
+		missing |= cg->dir[c] == NULL;
+	}
+	if (!missing)
+		return 0;
+	sb_error_set(err, "cgroup", 0, "cgroup limits not applied (%s)", cg->reason);
+	sb_error_hint(err, "run the launcher as root or in a cgroup delegated to its user "
+			   "(systemd: Delegate=yes); list \"cgroup\" in \"optional_layers\" to run "
+			   "without them");
+	err->errnum = ENOTSUP;
+	return -ENOTSUP;
+}
+
+bool sb_cgroup_any(const struct sb_cgroup *cg)
+{
+	for (int c = 0; c < SB_CG_COUNT; c++)
+		if (cg->dir[c])
+			return true;
+	return false;
+}
+
+int sb_cgroup_add(const struct sb_cgroup *cg, pid_t pid, struct sb_error *err)
+{
+	char buf[32];
+
+	snprintf(buf, sizeof(buf), "%d", (int)pid);
+	for (int c = 0; c < SB_CG_COUNT; c++) {
+		int r;
+		if (cg->dir[c] == NULL)
+			continue;
+		/* The same v2 directory appears once per controller. */
+		if (c > 0 && cg->dir[c - 1] && strcmp(cg->dir[c - 1], cg->dir[c]) == 0)
+			continue;
+		if ((r = write_text(cg->dir[c], "cgroup.procs", buf)) < 0)
+			return sb_error_set(err, "cgroup", -r, "move the sandbox into `%s`",
+					    cg->dir[c]);
+	}
+	return 0;
+}
+
+void sb_cgroup_stats(const struct sb_cgroup *cg, struct sb_cgroup_stats *st)
+{
+	const char *mem = cg->dir[SB_CG_MEMORY], *pids = cg->dir[SB_CG_PIDS];
+
+	st->memory_peak_bytes = -1;
+	st->oom_kills = 0;
+	st->pids_max_events = 0;
+	if (mem && cg->version[SB_CG_MEMORY] == 2) {
+		st->memory_peak_bytes = read_number(mem, "memory.peak");
+		st->oom_kills = read_key(mem, "memory.events", "oom_kill");
+	} else if (mem) {
+		st->memory_peak_bytes = read_number(mem, "memory.max_usage_in_bytes");
+		st->oom_kills = read_key(mem, "memory.oom_control", "oom_kill");
+	}
+	if (pids)
+		st->pids_max_events = read_key(pids, "pids.events", "max");
+	if (st->oom_kills < 0)
+		st->oom_kills = 0;
+	if (st->pids_max_events < 0)
+		st->pids_max_events = 0;
+}
+
+static void kill_dir(const char *dir, int version)
+{
+	char buf[8192];
+
+	if (version == 2 && write_text(dir, "cgroup.kill", "1") == 0)
+		return;
+	/* v1 has no cgroup.kill: signal what is listed until nothing is. */
+	for (int round = 0; round < 100; round++) {
+		if (read_text(dir, "cgroup.procs", buf, sizeof(buf)) < 0 || buf[0] == '\0')
+			return;
+		for (char *t = strtok(buf, "\n"); t; t = strtok(NULL, "\n"))
+			kill((pid_t)strtol(t, NULL, 10), SIGKILL);
+		usleep(1000);
+	}
+}
+
+void sb_cgroup_kill(const struct sb_cgroup *cg)
+{
+	for (int c = 0; c < SB_CG_COUNT; c++)
+		if (cg->dir[c])
+			kill_dir(cg->dir[c], cg->version[c]);
+}
+
+void sb_cgroup_destroy(struct sb_cgroup *cg)
+{
+	for (int c = 0; c < SB_CG_COUNT; c++) {
+		if (cg->dir[c] == NULL)
+			continue;
+		/* Processes killed a moment ago may still be exiting. */
+		for (int i = 0; i < 200 && rmdir(cg->dir[c]) < 0 && errno == EBUSY; i++)
+			usleep(500);
+		for (int d = c + 1; d < SB_CG_COUNT; d++)
+			if (cg->dir[d] && strcmp(cg->dir[d], cg->dir[c]) == 0) {
+				free(cg->dir[d]);
+				cg->dir[d] = NULL;
+			}
+		free(cg->dir[c]);
+		cg->dir[c] = NULL;
+	}
+}

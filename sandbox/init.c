@@ -1,0 +1,183 @@
+#include "init.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <sched.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "caps.h"
+#include "fds.h"
+#include "net.h"
+#include "rlimits.h"
+
+static void send_msg(int fd, int type, int wait_status, const struct sb_error *err)
+{
+	struct sb_msg m = {.type = type, .wait_status = wait_status};
+
+	if (err)
+		m.err = *err;
+	while (write(fd, &m, sizeof(m)) < 0 && errno == EINTR)
+		;
+}
+
+static _Noreturn void fail(const struct sb_init_config *cfg, const struct sb_error *err, int code)
+{
+	send_msg(cfg->report_fd, SB_MSG_ERROR, 0, err);
+	_exit(code);
+}
+
+static bool launcher_gone(int sync_fd)
+{
+	struct pollfd p = {.fd = sync_fd, .events = POLLIN};
+
+	return poll(&p, 1, 0) != 0;
+}
+
+/* Signals init forwards to the script; everything else is ignored by the
+ * kernel for a pid 1 without handlers. */
+static void forwarded_signals(sigset_t *set)
+{
+	sigemptyset(set);
+	sigaddset(set, SIGCHLD);
+	sigaddset(set, SIGTERM);
+	sigaddset(set, SIGINT);
+	sigaddset(set, SIGHUP);
+	sigaddset(set, SIGQUIT);
+	sigaddset(set, SIGUSR1);
+	sigaddset(set, SIGUSR2);
+}
+
+/* The script's side: the last steps, in the order the design fixes. */
+static _Noreturn void exec_script(const struct sb_init_config *cfg)
+{
+	struct sb_error err = {0};
+	sigset_t none;
+
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+	/* A new session has no controlling terminal: /dev/tty gives ENXIO and
+	 * TIOCSTI has no terminal to push into (CVE-2017-5226). */
+	if (setsid() < 0)
+		sb_error_errno(&err, "session", "setsid"), fail(cfg, &err, 125);
+	if ((cfg->stdout_fd >= 0 && sb_fds_move(cfg->stdout_fd, STDOUT_FILENO, &err) < 0) ||
+	    (cfg->stderr_fd >= 0 && sb_fds_move(cfg->stderr_fd, STDERR_FILENO, &err) < 0))
+		fail(cfg, &err, 125);
+	if (chdir(cfg->cwd) < 0) {
+		sb_error_errno(&err, "cwd", "working directory `%s`", cfg->cwd);
+		sb_error_hint(&err, "--cwd must name a directory inside the workspace");
+		fail(cfg, &err, 125);
+	}
+	if (sb_rlimits_apply(&cfg->policy->rlimits, &err) < 0 || sb_fds_cloexec_all(&err) < 0 ||
+	    sb_caps_drop_all(&err) < 0 || sb_no_new_privs(&err) < 0)
+		fail(cfg, &err, 125);
+	if (cfg->seccomp) {
+		int r = seccomp_load(cfg->seccomp);
+		if (r < 0)
+			sb_error_set(&err, "seccomp", -r, "load the seccomp filter"),
+				fail(cfg, &err, 125);
+	}
+	execvpe(cfg->argv[0], cfg->argv, cfg->envp);
+	sb_error_errno(&err, "exec", "execute `%s`", cfg->argv[0]);
+	if (errno == ENOENT)
+		sb_error_hint(&err, "the command is looked up in the sandbox's PATH; only the "
+				    "directories the policy binds exist there");
+	fail(cfg, &err, errno == ENOENT ? 127 : 126);
+}
+
+/* Reaps every child; returns when the script itself has ended. */
+static _Noreturn void reap_and_forward(const struct sb_init_config *cfg, pid_t script)
+{
+	sigset_t set;
+
+	forwarded_signals(&set);
+	for (;;) {
+		siginfo_t info;
+		int sig = sigwaitinfo(&set, &info), status;
+		pid_t pid;
+
+		if (sig < 0)
+			continue;
+		if (sig != SIGCHLD) {
+			kill(script, sig);
+			continue;
+		}
+		while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+			if (pid != script)
+				continue; /* an orphan reparented to us */
+			send_msg(cfg->report_fd, SB_MSG_EXIT, status, NULL);
+			/* Exiting makes the kernel kill every process left in
+			 * the namespace: daemons do not survive the script. */
+			_exit(0);
+		}
+	}
+}
+
+_Noreturn void sb_init_main(const struct sb_init_config *cfg)
+{
+	struct sb_error err = {0};
+	bool nested_degraded = false;
+	struct sb_mount_plan plan = cfg->mounts;
+	sigset_t set;
+	char go;
+	pid_t script;
+
+	/* If the launcher dies, so does the sandbox: init's death takes the
+	 * whole pid namespace with it. */
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0)
+		_exit(125);
+	forwarded_signals(&set);
+	sigprocmask(SIG_BLOCK, &set, NULL);
+	/* EOF instead of the byte: the launcher failed or died. */
+	if (read(cfg->sync_fd, &go, 1) != 1)
+		_exit(125);
+
+	if (sb_userns_become(&cfg->map, cfg->drop_groups, &err) < 0)
+		fail(cfg, &err, 125);
+	/* A credential change clears the parent-death signal: set it again,
+	 * then make sure the launcher did not die in between (it holds the
+	 * sync pipe open for as long as it lives). */
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0 || launcher_gone(cfg->sync_fd))
+		_exit(125);
+	close(cfg->sync_fd);
+	if (sethostname(cfg->policy->hostname, strlen(cfg->policy->hostname)) < 0)
+		sb_error_errno(&err, "uts", "sethostname"), fail(cfg, &err, 125);
+	if (!cfg->policy->network && sb_net_loopback_up(&err) < 0)
+		fail(cfg, &err, 125);
+	/* Joined after the launcher moved us into the run's cgroup, so the
+	 * namespace's root is that cgroup. */
+	if (unshare(CLONE_NEWCGROUP) < 0) {
+		sb_error_errno(&err, "cgroup_namespace", "unshare(CLONE_NEWCGROUP)");
+		if (!(cfg->policy->optional_layers & SB_LAYER_CGROUP_NS))
+			fail(cfg, &err, 125);
+		send_msg(cfg->report_fd, SB_MSG_DEGRADED, 0, &err);
+	}
+	plan.nested_userns_degraded = &nested_degraded;
+	if (sb_mounts_setup(&plan, &err) < 0)
+		fail(cfg, &err, 125);
+	if (nested_degraded) {
+		sb_error_set(&err, "nested_userns_block", 0,
+			     "nested user namespaces are not blocked outside seccomp");
+		send_msg(cfg->report_fd, SB_MSG_DEGRADED, 0, &err);
+	}
+	/* Nothing in the sandbox may read init's memory or its /proc entries
+	 * (CVE-2019-5736 went through /proc/<pid>/exe). */
+	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
+		sb_error_errno(&err, "init", "prctl(PR_SET_DUMPABLE)"), fail(cfg, &err, 125);
+
+	script = fork();
+	if (script < 0)
+		sb_error_errno(&err, "init", "fork the script"), fail(cfg, &err, 125);
+	if (script == 0)
+		exec_script(cfg);
+
+	/* init keeps nothing of the host: only the report pipe. */
+	int keep[] = {cfg->report_fd};
+	if (sb_fds_close_except(keep, 1, &err) < 0)
+		fail(cfg, &err, 125);
+	reap_and_forward(cfg, script);
+}

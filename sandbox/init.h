@@ -1,0 +1,50 @@
+/* The sandbox side of a run.  The launcher clones a child into new user,
+ * pid, mount, ipc, uts (and net) namespaces; that child is pid 1 of the
+ * sandbox ("init").  It finishes the setup that must happen inside the
+ * namespaces, forks the script, and then only reaps and forwards signals:
+ * Python as pid 1 would neither reap orphans nor get default signal
+ * handling.  When init exits, the kernel kills everything left in the pid
+ * namespace, which is what guarantees that no process outlives a run. */
+#ifndef SB_INIT_H
+#define SB_INIT_H
+
+#include <seccomp.h>
+#include <stdbool.h>
+
+#include "error.h"
+#include "mounts.h"
+#include "policy.h"
+#include "userns.h"
+
+/* Messages from the sandbox to the launcher on the report pipe.  Each is
+ * written with one write() and is smaller than PIPE_BUF, so it arrives
+ * whole. */
+enum sb_msg_type {
+	SB_MSG_ERROR = 1, /* setup failed; err says where */
+	SB_MSG_DEGRADED,  /* an optional layer is missing; err says which */
+	SB_MSG_EXIT,      /* the script ended with wait_status */
+};
+
+struct sb_msg {
+	int type;
+	int wait_status;
+	struct sb_error err;
+};
+
+struct sb_init_config {
+	const struct sb_policy *policy;
+	struct sb_idmap map;
+	bool drop_groups;          /* the launcher is root: drop inherited groups */
+	struct sb_mount_plan mounts;
+	const char *cwd;           /* inside the sandbox */
+	char *const *argv;
+	char *const *envp;
+	scmp_filter_ctx seccomp;   /* NULL: no filter */
+	int sync_fd;               /* read end: one byte once maps and cgroups are set */
+	int report_fd;             /* write end of the report pipe */
+	int stdout_fd, stderr_fd;  /* relay pipes, or -1 to keep the launcher's */
+};
+
+_Noreturn void sb_init_main(const struct sb_init_config *cfg);
+
+#endif

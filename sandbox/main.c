@@ -1,0 +1,210 @@
+/* python-mcp-sandbox: runs one command in a sandbox described by a policy.
+ * This file only reads the command line and reports; launch.c runs. */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include "env.h"
+#include "launch.h"
+#include "policy.h"
+#include "seccomp.h"
+
+/* Exit codes of the launcher itself, as podman and crun use them. */
+#define EXIT_SETUP    125
+#define EXIT_CANNOT   126
+#define EXIT_NOTFOUND 127
+
+#define MAX_REPEATED 256
+
+static void usage(FILE *f)
+{
+	fputs("Usage:\n"
+	      "  python-mcp-sandbox --policy FILE --workspace DIR [--cwd DIR] [--env KEY=VALUE]...\n"
+	      "                     [--status-fd N] [--timeout SECONDS] [--protect DIR]...\n"
+	      "                     -- COMMAND [ARG]...\n"
+	      "  python-mcp-sandbox --check-policy FILE\n"
+	      "\n"
+	      "Runs COMMAND in new user, pid, mount, network, ipc, uts and cgroup namespaces\n"
+	      "with the limits, mounts, environment and seccomp filter of the policy.\n"
+	      "\n"
+	      "  --policy FILE        policy to apply (see policies/README.md)\n"
+	      "  --workspace DIR      the one writable directory; must lie under a workspace root\n"
+	      "  --cwd DIR            working directory inside (default: the workspace)\n"
+	      "  --env KEY=VALUE      set a variable (after the policy's own), repeatable\n"
+	      "  --status-fd N        write JSON status lines to descriptor N\n"
+	      "  --timeout SECONDS    wall-clock limit (can only lower the policy's)\n"
+	      "  --protect DIR        refuse a workspace that overlaps DIR, repeatable\n"
+	      "  --check-policy FILE  validate a policy and exit\n"
+	      "  --help, --version\n"
+	      "\n"
+	      "Exit status: the command's, 128+N when signal N ended it, 125 when the sandbox\n"
+	      "could not be set up, 126/127 when the command could not be run or found.\n",
+	      f);
+}
+
+static void report(const struct sb_error *err)
+{
+	char buf[SB_ERROR_MESSAGE_MAX + SB_ERROR_HINT_MAX + 16];
+
+	sb_error_format(err, buf, sizeof(buf));
+	fprintf(stderr, "python-mcp-sandbox: %s\n", buf);
+}
+
+static int check_policy(const char *file)
+{
+	struct sb_policy policy;
+	struct sb_error err = {0};
+	scmp_filter_ctx filter = NULL;
+	int r = sb_policy_load(file, &policy, &err);
+
+	if (r == 0 && policy.seccomp)
+		r = sb_seccomp_build(policy.seccomp, policy.file, &filter, &err);
+	if (filter)
+		seccomp_release(filter);
+	if (r == 0)
+		sb_policy_free(&policy);
+	if (r < 0) {
+		report(&err);
+		return 1;
+	}
+	printf("policy `%s`: ok\n", file);
+	return 0;
+}
+
+static int parse_fd(const char *s, int *out)
+{
+	char *end;
+	long v = strtol(s, &end, 10);
+
+	if (*s == '\0' || *end != '\0' || v < 0 || v > INT_MAX || fcntl((int)v, F_GETFD) < 0)
+		return -1;
+	*out = (int)v;
+	return 0;
+}
+
+/* The sandbox dies with whoever started the launcher (the server). */
+static int die_with_parent(void)
+{
+	pid_t parent = getppid();
+
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0)
+		return -1;
+	return getppid() == parent ? 0 : -1;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{"policy", required_argument, NULL, 'p'},
+		{"workspace", required_argument, NULL, 'w'},
+		{"cwd", required_argument, NULL, 'c'},
+		{"env", required_argument, NULL, 'e'},
+		{"status-fd", required_argument, NULL, 's'},
+		{"timeout", required_argument, NULL, 't'},
+		{"protect", required_argument, NULL, 'P'},
+		{"check-policy", required_argument, NULL, 'C'},
+		{"help", no_argument, NULL, 'h'},
+		{"version", no_argument, NULL, 'V'},
+		{0},
+	};
+	char *env_extra[MAX_REPEATED], *protect[MAX_REPEATED];
+	struct sb_launch cfg = {.env_extra = env_extra, .protect = protect, .status_fd = -1};
+	const char *policy_file = NULL;
+	struct sb_policy policy;
+	struct sb_error err = {0};
+	struct sb_result res;
+	int c, r;
+
+	while ((c = getopt_long(argc, argv, "+", opts, NULL)) != -1) {
+		char *end;
+		switch (c) {
+		case 'p':
+			policy_file = optarg;
+			break;
+		case 'w':
+			cfg.workspace = optarg;
+			break;
+		case 'c':
+			cfg.cwd = optarg;
+			break;
+		case 'e':
+			if (sb_env_check_assignment(optarg, &err) < 0) {
+				report(&err);
+				return EXIT_SETUP;
+			}
+			if (cfg.n_env_extra == MAX_REPEATED)
+				goto too_many;
+			env_extra[cfg.n_env_extra++] = optarg;
+			break;
+		case 'P':
+			if (cfg.n_protect == MAX_REPEATED)
+				goto too_many;
+			protect[cfg.n_protect++] = optarg;
+			break;
+		case 's':
+			if (parse_fd(optarg, &cfg.status_fd) < 0) {
+				fprintf(stderr, "python-mcp-sandbox: --status-fd `%s` is not an open "
+						"descriptor\n", optarg);
+				return EXIT_SETUP;
+			}
+			break;
+		case 't':
+			cfg.timeout = strtod(optarg, &end);
+			if (*optarg == '\0' || *end != '\0' || cfg.timeout < 0) {
+				fprintf(stderr, "python-mcp-sandbox: --timeout `%s` is not a number of "
+						"seconds >= 0\n", optarg);
+				return EXIT_SETUP;
+			}
+			break;
+		case 'C':
+			return check_policy(optarg);
+		case 'h':
+			usage(stdout);
+			return 0;
+		case 'V':
+			printf("python-mcp-sandbox %s\n", PYMCP_VERSION);
+			return 0;
+		default:
+			usage(stderr);
+			return EXIT_SETUP;
+		}
+	}
+	if (policy_file == NULL || cfg.workspace == NULL || optind >= argc) {
+		fprintf(stderr, "python-mcp-sandbox: --policy, --workspace and a command after "
+				"`--` are required\n");
+		usage(stderr);
+		return EXIT_SETUP;
+	}
+	cfg.argv = argv + optind;
+	if (cfg.status_fd >= 0)
+		fcntl(cfg.status_fd, F_SETFD, FD_CLOEXEC);
+	if (die_with_parent() < 0)
+		return EXIT_SETUP;
+	if (sb_policy_load(policy_file, &policy, &err) < 0) {
+		report(&err);
+		return EXIT_SETUP;
+	}
+	cfg.policy = &policy;
+	r = sb_launch(&cfg, &res, &err);
+	sb_policy_free(&policy);
+	if (r < 0) {
+		report(&err);
+		if (strcmp(err.stage, "exec") == 0)
+			return err.errnum == ENOENT ? EXIT_NOTFOUND : EXIT_CANNOT;
+		return EXIT_SETUP;
+	}
+	if (res.limit)
+		fprintf(stderr, "python-mcp-sandbox: the %s limit ended the run\n", res.limit);
+	return res.signal ? 128 + res.signal : res.exit_code;
+too_many:
+	fprintf(stderr, "python-mcp-sandbox: more than %d --env or --protect options\n",
+		MAX_REPEATED);
+	return EXIT_SETUP;
+}

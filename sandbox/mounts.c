@@ -1,0 +1,441 @@
+#include "mounts.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <linux/openat2.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "cleanup.h"
+#include "userns.h"
+#include "workspace.h"
+
+/* Where the new root is assembled.  Any existing directory would do; it is
+ * only a mount point in our own mount namespace. */
+#define NEWROOT "/tmp"
+
+static const char *const dev_nodes[] = {"null", "zero", "full", "random", "urandom"};
+
+/* A bind source made ready before the new root hides the host's /tmp. */
+struct prepared {
+	int tree_fd;       /* detached mount, or -1 */
+	char *link;        /* host source is a symlink: recreate it with this target */
+	bool is_dir;
+};
+
+static int set_attr(int fd, unsigned flags, uint64_t attrs, struct sb_error *err, const char *what)
+{
+	struct mount_attr attr = {.attr_set = attrs};
+
+	if (mount_setattr(fd, "", AT_EMPTY_PATH | flags, &attr, sizeof(attr)) < 0)
+		return sb_error_errno(err, "mount", "set flags of `%s`", what);
+	return 0;
+}
+
+int sb_mounts_workspace_tree(int fd, int userns_fd, bool readonly, struct sb_error *err)
+{
+	_cleanup_close_ int tree = -1;
+	struct mount_attr attr = {.attr_set = MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV};
+
+	/* Not recursive: mounts below the workspace are not part of it. */
+	tree = open_tree(fd, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH);
+	if (tree < 0)
+		return sb_error_errno(err, "mount", "clone the workspace mount");
+	if (readonly)
+		attr.attr_set |= MOUNT_ATTR_RDONLY;
+	if (userns_fd >= 0) {
+		attr.attr_set |= MOUNT_ATTR_IDMAP;
+		attr.userns_fd = (uint64_t)userns_fd;
+	}
+	if (mount_setattr(tree, "", AT_EMPTY_PATH, &attr, sizeof(attr)) < 0) {
+		sb_error_errno(err, "mount", "set up the workspace mount%s",
+			       userns_fd >= 0 ? " id-mapped" : "");
+		if (userns_fd >= 0)
+			sb_error_hint(err, "this filesystem cannot do id-mapped mounts; chown the "
+					   "workspace to an unprivileged user (the sandbox then runs "
+					   "as that user)");
+		return sb_error_code(err);
+	}
+	return TAKE_FD(tree);
+}
+
+static int prepare_bind(const struct sb_mount *m, struct prepared *out, struct sb_error *err)
+{
+	char target[PATH_MAX];
+	struct stat st;
+	ssize_t n;
+	uint64_t attrs = MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV;
+
+	out->tree_fd = -1;
+	if (lstat(m->source, &st) < 0) {
+		if (errno == ENOENT && m->optional)
+			return 0;
+		sb_error_errno(err, "mount", "bind source `%s`", m->source);
+		if (errno == ENOENT)
+			sb_error_hint(err, "mark the mount \"optional\": true in the policy if this "
+					   "host may lack it");
+		return sb_error_code(err);
+	}
+	if (S_ISLNK(st.st_mode)) {
+		n = readlink(m->source, target, sizeof(target) - 1);
+		if (n < 0)
+			return sb_error_errno(err, "mount", "readlink `%s`", m->source);
+		target[n] = '\0';
+		out->link = strdup(target);
+		return out->link ? 0 : sb_error_set(err, "mount", ENOMEM, "readlink");
+	}
+	out->is_dir = S_ISDIR(st.st_mode);
+	out->tree_fd = open_tree(AT_FDCWD, m->source,
+				 OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE);
+	if (out->tree_fd < 0)
+		return sb_error_errno(err, "mount", "clone mount of `%s`", m->source);
+	if (m->readonly)
+		attrs |= MOUNT_ATTR_RDONLY;
+	return set_attr(out->tree_fd, AT_RECURSIVE, attrs, err, m->source);
+}
+
+/* Opens `path` below the new root, resolving it as if the new root were
+ * "/" (absolute symlinks we recreated must not lead to the host). */
+static int open_in_root(int rootfd, const char *path, int flags, struct sb_error *err)
+{
+	struct open_how how = {
+		.flags = (uint64_t)(flags | O_CLOEXEC),
+		.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS,
+	};
+	int fd;
+
+	while (*path == '/')
+		path++;
+	fd = (int)syscall(SYS_openat2, rootfd, *path ? path : ".", &how, sizeof(how));
+	if (fd < 0)
+		return sb_error_errno(err, "mount", "open `/%s` in the new root", path);
+	return fd;
+}
+
+/* mkdir -p of `path` below the new root; the last component is a file when
+ * `leaf_is_file`.  Returns an O_PATH fd of it. */
+static int make_target(int rootfd, const char *path, bool leaf_is_file, struct sb_error *err)
+{
+	char buf[PATH_MAX];
+	char *p;
+
+	if (snprintf(buf, sizeof(buf), "%s", path) >= (int)sizeof(buf))
+		return sb_error_set(err, "mount", ENAMETOOLONG, "mount target `%s`", path);
+	for (p = buf + 1;; p++) {
+		bool last = (*p == '\0');
+		if (*p != '/' && !last)
+			continue;
+		*p = '\0';
+		if (last && leaf_is_file) {
+			_cleanup_close_ int dir = -1;
+			char *slash = strrchr(buf, '/');
+			*slash = '\0';
+			dir = open_in_root(rootfd, buf[0] ? buf : "/", O_PATH | O_DIRECTORY, err);
+			if (dir < 0)
+				return dir;
+			int fd = openat(dir, slash + 1, O_CREAT | O_WRONLY | O_CLOEXEC | O_NOFOLLOW,
+					0644);
+			if (fd < 0 && errno != EISDIR)
+				return sb_error_errno(err, "mount", "create mount point `%s`", path);
+			if (fd >= 0)
+				close(fd);
+			*slash = '/';
+		} else if (buf[0] != '\0') {
+			_cleanup_close_ int dir = -1;
+			char *slash = strrchr(buf, '/');
+			*slash = '\0';
+			dir = open_in_root(rootfd, buf[0] ? buf : "/", O_PATH | O_DIRECTORY, err);
+			*slash = '/';
+			if (dir < 0)
+				return dir;
+			if (mkdirat(dir, slash + 1, 0755) < 0 && errno != EEXIST)
+				return sb_error_errno(err, "mount", "create mount point `%s`", buf);
+		}
+		if (last)
+			break;
+		*p = '/';
+	}
+	return open_in_root(rootfd, path, O_PATH | O_NOFOLLOW, err);
+}
+
+static int attach(int rootfd, int tree_fd, const char *target, bool is_dir, struct sb_error *err)
+{
+	_cleanup_close_ int fd = make_target(rootfd, target, !is_dir, err);
+
+	if (fd < 0)
+		return fd;
+	if (move_mount(tree_fd, "", fd, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
+		return sb_error_errno(err, "mount", "attach `%s`", target);
+	return 0;
+}
+
+static int make_link(int rootfd, const char *target, const char *link, struct sb_error *err)
+{
+	_cleanup_close_ int dir = -1;
+	char parent[PATH_MAX];
+	char *slash;
+
+	snprintf(parent, sizeof(parent), "%s", target);
+	slash = strrchr(parent, '/');
+	*slash = '\0';
+	dir = parent[0] ? make_target(rootfd, parent, false, err) : open_in_root(rootfd, "/", O_PATH, err);
+	if (dir < 0)
+		return dir;
+	if (symlinkat(link, dir, slash + 1) < 0 && errno != EEXIST)
+		return sb_error_errno(err, "mount", "symlink `%s` -> `%s`", target, link);
+	return 0;
+}
+
+static int mount_fs(const char *type, const char *where, unsigned long flags, const char *data,
+		    struct sb_error *err)
+{
+	if (mount(type, where, type, flags, data) == 0)
+		return 0;
+	sb_error_errno(err, "mount", "mount %s on `%s`", type, where + strlen(NEWROOT));
+	if (strcmp(type, "proc") == 0 && (errno == EPERM || errno == EACCES))
+		sb_error_hint(err, "the host's /proc is partly masked (a container?); run the "
+				   "container with `--security-opt systempaths=unconfined` (Docker, "
+				   "Podman) or `--security-opt unmask=ALL` (Podman)");
+	return sb_error_code(err);
+}
+
+static int write_at(int rootfd, const char *path, const char *text, struct sb_error *err)
+{
+	_cleanup_close_ int fd = -1;
+	size_t len = strlen(text);
+
+	fd = openat(rootfd, path, O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC | O_NOFOLLOW, 0644);
+	if (fd < 0) {
+		if (errno == EEXIST)
+			return 0; /* the policy binds its own */
+		return sb_error_errno(err, "mount", "create `/%s`", path);
+	}
+	if (write(fd, text, len) != (ssize_t)len)
+		return sb_error_errno(err, "mount", "write `/%s`", path);
+	return 0;
+}
+
+static int populate_etc(int rootfd, const struct sb_mount_plan *plan, struct sb_error *err)
+{
+	char text[512];
+	struct stat st;
+	int r;
+
+	if (fstatat(rootfd, "etc", &st, AT_SYMLINK_NOFOLLOW) < 0 && mkdirat(rootfd, "etc", 0755) < 0)
+		return sb_error_errno(err, "mount", "create `/etc`");
+	snprintf(text, sizeof(text),
+		 "root:x:0:0:root:/root:/usr/sbin/nologin\n"
+		 "sandbox:x:%u:%u:sandbox:%s:/bin/sh\n"
+		 "nobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin\n",
+		 plan->uid, plan->gid, plan->workspace);
+	if ((r = write_at(rootfd, "etc/passwd", text, err)) < 0)
+		return r;
+	snprintf(text, sizeof(text), "root:x:0:\nsandbox:x:%u:\nnogroup:x:65534:\n", plan->gid);
+	if ((r = write_at(rootfd, "etc/group", text, err)) < 0)
+		return r;
+	snprintf(text, sizeof(text), "%s\n", plan->policy->hostname);
+	return write_at(rootfd, "etc/hostname", text, err);
+}
+
+static int setup_dev(int rootfd, const struct sb_mount_plan *plan, struct sb_error *err)
+{
+	static const char *const links[][2] = {{"fd", "/proc/self/fd"},
+					       {"stdin", "/proc/self/fd/0"},
+					       {"stdout", "/proc/self/fd/1"},
+					       {"stderr", "/proc/self/fd/2"}};
+	char where[PATH_MAX], opts[64];
+	int r;
+
+	if (mkdirat(rootfd, "dev", 0755) < 0)
+		return sb_error_errno(err, "mount", "create `/dev`");
+	if ((r = mount_fs("tmpfs", NEWROOT "/dev", MS_NOSUID | MS_NOEXEC,
+			  "mode=0755,size=64k,nr_inodes=64", err)) < 0)
+		return r;
+	for (size_t i = 0; i < sizeof(dev_nodes) / sizeof(*dev_nodes); i++) {
+		char host[32];
+		int fd;
+		snprintf(host, sizeof(host), "/dev/%s", dev_nodes[i]);
+		snprintf(where, sizeof(where), NEWROOT "/dev/%s", dev_nodes[i]);
+		fd = open(where, O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, 0666);
+		if (fd < 0)
+			return sb_error_errno(err, "mount", "create `/dev/%s`", dev_nodes[i]);
+		close(fd);
+		if (mount(host, where, NULL, MS_BIND, NULL) < 0)
+			return sb_error_errno(err, "mount", "bind `%s`", host);
+	}
+	for (size_t i = 0; i < sizeof(links) / sizeof(*links); i++) {
+		snprintf(where, sizeof(where), NEWROOT "/dev/%s", links[i][0]);
+		if (symlink(links[i][1], where) < 0)
+			return sb_error_errno(err, "mount", "symlink `/dev/%s`", links[i][0]);
+	}
+	if (mkdirat(rootfd, "dev/shm", 01777) < 0)
+		return sb_error_errno(err, "mount", "create `/dev/shm`");
+	snprintf(opts, sizeof(opts), "mode=1777,size=%lld", (long long)plan->policy->shm_size_bytes);
+	return mount_fs("tmpfs", NEWROOT "/dev/shm", MS_NOSUID | MS_NODEV | MS_NOEXEC, opts, err);
+}
+
+static int setup_proc(int rootfd, const struct sb_mount_plan *plan, struct sb_error *err)
+{
+	int r;
+
+	if (mkdirat(rootfd, "proc", 0555) < 0)
+		return sb_error_errno(err, "mount", "create `/proc`");
+	/* A full procfs first: the nested-userns limit lives in /proc/sys,
+	 * which subset=pid hides.  The write applies to our own namespace. */
+	if ((r = mount_fs("proc", NEWROOT "/proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL, err)) < 0)
+		return r;
+	if (plan->block_nested_userns) {
+		struct sb_error sub = {0};
+		r = sb_userns_block_nested(NEWROOT "/proc", &sub);
+		if (r < 0 && !plan->nested_userns_optional) {
+			*err = sub;
+			return r;
+		}
+		if (r < 0)
+			*plan->nested_userns_degraded = true;
+	}
+	if (!plan->policy->proc_subset_pid)
+		return 0;
+	if (umount2(NEWROOT "/proc", MNT_DETACH) < 0)
+		return sb_error_errno(err, "mount", "unmount the temporary `/proc`");
+	return mount_fs("proc", NEWROOT "/proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, "subset=pid", err);
+}
+
+static int pivot(int rootfd, struct sb_error *err)
+{
+	struct mount_attr ro = {.attr_set = MOUNT_ATTR_RDONLY};
+
+	if (fchdir(rootfd) < 0)
+		return sb_error_errno(err, "pivot_root", "chdir to the new root");
+	/* pivot_root(".", ".") stacks the old root on top of the new one;
+	 * detaching "." then removes the old root from this namespace. */
+	if (syscall(SYS_pivot_root, ".", ".") < 0)
+		return sb_error_errno(err, "pivot_root", "pivot_root");
+	if (umount2(".", MNT_DETACH) < 0)
+		return sb_error_errno(err, "pivot_root", "detach the old root");
+	if (chdir("/") < 0)
+		return sb_error_errno(err, "pivot_root", "chdir /");
+	if (mount_setattr(AT_FDCWD, "/", 0, &ro, sizeof(ro)) < 0)
+		return sb_error_errno(err, "pivot_root", "make the new root read-only");
+	return 0;
+}
+
+static void release(struct prepared *prep, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (prep[i].tree_fd >= 0)
+			close(prep[i].tree_fd);
+		free(prep[i].link);
+	}
+	free(prep);
+}
+
+static int check_target(const char *target, struct sb_error *err)
+{
+	static const char *const reserved[] = {"/proc", "/dev", "/etc/passwd", "/etc/group"};
+
+	for (size_t i = 0; i < sizeof(reserved) / sizeof(*reserved); i++)
+		if (sb_path_within(target, reserved[i]))
+			return sb_error_set(err, "mount", EINVAL,
+					    "mount target `%s` lies in `%s`, which the launcher "
+					    "sets up itself",
+					    target, reserved[i]);
+	return 0;
+}
+
+int sb_mounts_setup(const struct sb_mount_plan *plan, struct sb_error *err)
+{
+	const struct sb_policy *p = plan->policy;
+	struct prepared *prep = calloc(p->n_mounts + 1, sizeof(*prep));
+	_cleanup_close_ int rootfd = -1;
+	_cleanup_close_ int ws_tree = -1;
+	char opts[64];
+	int r = 0;
+
+	if (prep == NULL)
+		return sb_error_set(err, "mount", ENOMEM, "prepare mounts");
+	for (size_t i = 0; i <= p->n_mounts; i++)
+		prep[i].tree_fd = -1;
+	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0) {
+		r = sb_error_errno(err, "mount", "make `/` private");
+		goto out;
+	}
+	/* Every host path is captured as a detached mount before the new
+	 * root covers NEWROOT, which may hold the workspace or a source. */
+	for (size_t i = 0; i < p->n_mounts && r == 0; i++) {
+		if ((r = check_target(p->mounts[i].target, err)) < 0)
+			break;
+		if (p->mounts[i].type == SB_MOUNT_BIND)
+			r = prepare_bind(&p->mounts[i], &prep[i], err);
+	}
+	if (r < 0)
+		goto out;
+	if (plan->workspace_tree_fd >= 0) {
+		ws_tree = plan->workspace_tree_fd;
+	} else {
+		_cleanup_close_ int ws = sb_workspace_open(plan->workspace, err);
+		if (ws < 0) {
+			r = ws;
+			goto out;
+		}
+		ws_tree = sb_mounts_workspace_tree(ws, -1, p->workspace_readonly, err);
+		if (ws_tree < 0) {
+			r = ws_tree;
+			goto out;
+		}
+	}
+
+	if ((r = mount_fs("tmpfs", NEWROOT, MS_NOSUID | MS_NODEV, "mode=0755,size=1m", err)) < 0)
+		goto out;
+	rootfd = open(NEWROOT, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (rootfd < 0) {
+		r = sb_error_errno(err, "mount", "open the new root");
+		goto out;
+	}
+	if ((r = setup_proc(rootfd, plan, err)) < 0 || (r = setup_dev(rootfd, plan, err)) < 0)
+		goto out;
+	if (mkdirat(rootfd, "tmp", 01777) < 0) {
+		r = sb_error_errno(err, "mount", "create `/tmp`");
+		goto out;
+	}
+	snprintf(opts, sizeof(opts), "mode=1777,size=%lld", (long long)p->tmp_size_bytes);
+	if ((r = mount_fs("tmpfs", NEWROOT "/tmp", MS_NOSUID | MS_NODEV, opts, err)) < 0)
+		goto out;
+
+	for (size_t i = 0; i < p->n_mounts && r == 0; i++) {
+		const struct sb_mount *m = &p->mounts[i];
+		if (m->type == SB_MOUNT_TMPFS) {
+			_cleanup_close_ int fd = make_target(rootfd, m->target, false, err);
+			char where[PATH_MAX];
+			if (fd < 0) {
+				r = fd;
+				break;
+			}
+			snprintf(where, sizeof(where), "/proc/self/fd/%d", fd);
+			snprintf(opts, sizeof(opts), "mode=1777,size=%lld", (long long)m->size_bytes);
+			if (mount("tmpfs", where, "tmpfs",
+				  MS_NOSUID | MS_NODEV | (m->readonly ? MS_RDONLY : 0), opts) < 0)
+				r = sb_error_errno(err, "mount", "mount tmpfs on `%s`", m->target);
+		} else if (prep[i].link != NULL) {
+			r = make_link(rootfd, m->target, prep[i].link, err);
+		} else if (prep[i].tree_fd >= 0) {
+			r = attach(rootfd, prep[i].tree_fd, m->target, prep[i].is_dir, err);
+		}
+	}
+	if (r < 0)
+		goto out;
+	if ((r = attach(rootfd, ws_tree, plan->workspace, true, err)) < 0)
+		goto out;
+	if ((r = populate_etc(rootfd, plan, err)) < 0)
+		goto out;
+	r = pivot(rootfd, err);
+out:
+	release(prep, p->n_mounts + 1);
+	return r;
+}

@@ -1,0 +1,35 @@
+/* The status channel: JSON lines on --status-fd for whoever runs the
+ * launcher (the server, a test, an admin).  Every event is one line:
+ *   {"event":"error","stage":..,"errno":..,"error":..,"message":..,"hint":..}
+ *   {"event":"started","pid":..,"layers":{..},"degraded":[..]}
+ *   {"event":"exit","exit_code":..,"signal":..,"cpu_user_seconds":.., ...}
+ */
+#ifndef SB_STATUS_H
+#define SB_STATUS_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "error.h"
+
+struct sb_result {
+	int exit_code;          /* exit status, or -1 when killed by a signal */
+	int signal;             /* terminating signal, 0 when it exited */
+	double cpu_user_seconds;
+	double cpu_system_seconds;
+	double wall_seconds;
+	int64_t peak_rss_bytes;     /* of the whole tree when a memory cgroup applied */
+	const char *peak_rss_source; /* "cgroup" or "rusage" */
+	const char *limit;           /* "time", "memory", "pids", "output", "cpu" or NULL */
+	int64_t output_bytes;        /* bytes relayed, when output is capped */
+};
+
+/* Writes one JSON object and a newline to fd; fd < 0 is a no-op.  Takes a
+ * reference to obj ("_new" in jansson's sense). */
+void sb_status_emit_new(int fd, json_t *obj);
+
+void sb_status_error(int fd, const struct sb_error *err);
+void sb_status_exit(int fd, const struct sb_result *res);
+
+#endif

@@ -1,0 +1,188 @@
+#include "supervise.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cleanup.h"
+#include "init.h"
+#include "status.h"
+
+/* How long a script may take to exit after a forwarded SIGTERM. */
+#define GRACE_SECONDS 2.0
+
+enum { PFD_INIT, PFD_REPORT, PFD_SIGNAL, PFD_OUT, PFD_ERR, PFD_COUNT };
+
+static double now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void write_all(int fd, const char *buf, size_t len)
+{
+	while (len > 0) {
+		ssize_t n = write(fd, buf, len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return; /* our reader is gone; the data has nowhere to go */
+		buf += n;
+		len -= (size_t)n;
+	}
+}
+
+/* Copies what is readable from a relay pipe; returns false at EOF. */
+static bool relay(int from, int to, const struct sb_supervise *s, struct sb_supervised *out)
+{
+	char buf[65536];
+	ssize_t n = read(from, buf, sizeof(buf));
+
+	if (n < 0 && (errno == EINTR || errno == EAGAIN))
+		return true;
+	if (n <= 0)
+		return false;
+	if (s->output_cap > 0 && out->output_bytes + n > s->output_cap) {
+		write_all(to, buf, (size_t)(s->output_cap - out->output_bytes));
+		out->output_bytes = s->output_cap;
+		if (out->limit == NULL)
+			out->limit = "output";
+		kill(s->pid, SIGKILL);
+		return false;
+	}
+	write_all(to, buf, (size_t)n);
+	out->output_bytes += n;
+	return true;
+}
+
+static void handle_msg(const struct sb_msg *m, const struct sb_supervise *s,
+		       struct sb_supervised *out)
+{
+	switch (m->type) {
+	case SB_MSG_ERROR:
+		if (!out->setup_failed) {
+			out->setup_failed = true;
+			out->setup_err = m->err;
+		}
+		break;
+	case SB_MSG_DEGRADED: {
+		json_t *o = json_pack("{s:s, s:s, s:s}", "event", "degraded", "layer",
+				      m->err.stage, "message", m->err.message);
+		sb_status_emit_new(s->status_fd, o);
+		break;
+	}
+	case SB_MSG_EXIT:
+		out->script_ended = true;
+		out->script_status = m->wait_status;
+		break;
+	default:
+		break;
+	}
+}
+
+/* Reads one message; returns false at EOF. */
+static bool read_report(int fd, const struct sb_supervise *s, struct sb_supervised *out)
+{
+	struct sb_msg m;
+	ssize_t n = read(fd, &m, sizeof(m));
+
+	if (n < 0 && (errno == EINTR || errno == EAGAIN))
+		return true;
+	if (n == (ssize_t)sizeof(m))
+		handle_msg(&m, s, out);
+	return n > 0;
+}
+
+static int signal_fd(sigset_t *set, struct sb_error *err)
+{
+	int fd;
+
+	sigemptyset(set);
+	sigaddset(set, SIGTERM);
+	sigaddset(set, SIGINT);
+	sigaddset(set, SIGHUP);
+	sigaddset(set, SIGQUIT);
+	if (sigprocmask(SIG_BLOCK, set, NULL) < 0)
+		return sb_error_errno(err, "supervise", "block signals");
+	fd = signalfd(-1, set, SFD_CLOEXEC | SFD_NONBLOCK);
+	if (fd < 0)
+		return sb_error_errno(err, "supervise", "signalfd");
+	return fd;
+}
+
+int sb_supervise(const struct sb_supervise *s, struct sb_supervised *out, struct sb_error *err)
+{
+	struct pollfd p[PFD_COUNT];
+	_cleanup_close_ int sigfd = -1;
+	double start = now(), kill_at = 0;
+	bool exited = false;
+	sigset_t set;
+
+	memset(out, 0, sizeof(*out));
+	sigfd = signal_fd(&set, err);
+	if (sigfd < 0)
+		return sigfd;
+	p[PFD_INIT] = (struct pollfd){.fd = s->pidfd, .events = POLLIN};
+	p[PFD_REPORT] = (struct pollfd){.fd = s->report_fd, .events = POLLIN};
+	p[PFD_SIGNAL] = (struct pollfd){.fd = sigfd, .events = POLLIN};
+	p[PFD_OUT] = (struct pollfd){.fd = s->out_fd, .events = POLLIN};
+	p[PFD_ERR] = (struct pollfd){.fd = s->err_fd, .events = POLLIN};
+
+	/* After init exits, keep going until the pipes reach EOF: the kernel
+	 * has killed the rest of the namespace, so EOF comes promptly. */
+	while (!exited || p[PFD_REPORT].fd >= 0 || p[PFD_OUT].fd >= 0 || p[PFD_ERR].fd >= 0) {
+		double deadline = 0, t = now();
+		int timeout_ms = -1;
+
+		if (!exited && s->timeout > 0)
+			deadline = start + s->timeout;
+		if (!exited && kill_at > 0 && (deadline == 0 || kill_at < deadline))
+			deadline = kill_at;
+		if (deadline > 0)
+			timeout_ms = deadline <= t ? 0 : (int)((deadline - t) * 1000) + 1;
+		if (poll(p, PFD_COUNT, timeout_ms) < 0 && errno != EINTR)
+			return sb_error_errno(err, "supervise", "poll");
+		t = now();
+		if (!exited && s->timeout > 0 && t >= start + s->timeout && out->limit == NULL) {
+			out->limit = "time";
+			kill(s->pid, SIGKILL);
+		}
+		if (!exited && kill_at > 0 && t >= kill_at)
+			kill(s->pid, SIGKILL);
+		if (p[PFD_SIGNAL].revents & POLLIN) {
+			struct signalfd_siginfo si;
+			if (read(sigfd, &si, sizeof(si)) == (ssize_t)sizeof(si) && !exited) {
+				/* First signal: let the script clean up; a second
+				 * one, or the grace period running out, kills. */
+				if (kill_at > 0) {
+					kill(s->pid, SIGKILL);
+				} else {
+					kill(s->pid, (int)si.ssi_signo);
+					kill_at = t + GRACE_SECONDS;
+				}
+			}
+		}
+		if ((p[PFD_OUT].revents & (POLLIN | POLLHUP)) && !relay(p[PFD_OUT].fd, STDOUT_FILENO, s, out))
+			p[PFD_OUT].fd = -1;
+		if ((p[PFD_ERR].revents & (POLLIN | POLLHUP)) && !relay(p[PFD_ERR].fd, STDERR_FILENO, s, out))
+			p[PFD_ERR].fd = -1;
+		if ((p[PFD_REPORT].revents & (POLLIN | POLLHUP)) && !read_report(p[PFD_REPORT].fd, s, out))
+			p[PFD_REPORT].fd = -1;
+		if (!exited && (p[PFD_INIT].revents & POLLIN)) {
+			if (wait4(s->pid, &out->init_status, 0, &out->usage) < 0)
+				return sb_error_errno(err, "supervise", "wait for the sandbox");
+			exited = true;
+			p[PFD_INIT].fd = -1;
+		}
+	}
+	sigprocmask(SIG_UNBLOCK, &set, NULL);
+	return 0;
+}
