@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "caps.h"
+#include "job.h"
 #include "fds.h"
 #include "net.h"
 #include "rlimits.h"
@@ -33,9 +34,10 @@ static _Noreturn void fail(const struct sb_init_config *cfg, const struct sb_err
 
 static bool launcher_gone(int sync_fd)
 {
-	struct pollfd p = {.fd = sync_fd, .events = POLLIN};
+	/* Only a hang-up counts: the next byte may already be waiting. */
+	struct pollfd p = {.fd = sync_fd, .events = 0};
 
-	return poll(&p, 1, 0) != 0;
+	return poll(&p, 1, 0) > 0 && (p.revents & (POLLHUP | POLLERR));
 }
 
 /* Signals init forwards to the script; everything else is ignored by the
@@ -53,7 +55,7 @@ static void forwarded_signals(sigset_t *set)
 }
 
 /* The script's side: the last steps, in the order the design fixes. */
-static _Noreturn void exec_script(const struct sb_init_config *cfg)
+static _Noreturn void exec_script(const struct sb_init_config *cfg, const struct sb_packed_job *job)
 {
 	struct sb_error err = {0};
 	sigset_t none;
@@ -67,8 +69,8 @@ static _Noreturn void exec_script(const struct sb_init_config *cfg)
 	if ((cfg->stdout_fd >= 0 && sb_fds_move(cfg->stdout_fd, STDOUT_FILENO, &err) < 0) ||
 	    (cfg->stderr_fd >= 0 && sb_fds_move(cfg->stderr_fd, STDERR_FILENO, &err) < 0))
 		fail(cfg, &err, 125);
-	if (chdir(cfg->cwd) < 0) {
-		sb_error_errno(&err, "cwd", "working directory `%s`", cfg->cwd);
+	if (chdir(job->cwd) < 0) {
+		sb_error_errno(&err, "cwd", "working directory `%s`", job->cwd);
 		sb_error_hint(&err, "--cwd must name a directory inside the workspace");
 		fail(cfg, &err, 125);
 	}
@@ -81,8 +83,8 @@ static _Noreturn void exec_script(const struct sb_init_config *cfg)
 			sb_error_set(&err, "seccomp", -r, "load the seccomp filter"),
 				fail(cfg, &err, 125);
 	}
-	execvpe(cfg->argv[0], cfg->argv, cfg->envp);
-	sb_error_errno(&err, "exec", "execute `%s`", cfg->argv[0]);
+	execvpe(job->argv[0], job->argv, job->envp);
+	sb_error_errno(&err, "exec", "execute `%s`", job->argv[0]);
 	if (errno == ENOENT)
 		sb_error_hint(&err, "the command is looked up in the sandbox's PATH; only the "
 				    "directories the policy binds exist there");
@@ -117,13 +119,81 @@ static _Noreturn void reap_and_forward(const struct sb_init_config *cfg, pid_t s
 	}
 }
 
-_Noreturn void sb_init_main(const struct sb_init_config *cfg)
+static void expect_byte(int fd, char want)
+{
+	char got;
+
+	/* EOF instead of the byte: the launcher failed or died. */
+	if (read(fd, &got, 1) != 1 || got != want)
+		_exit(125);
+}
+
+/* Steps that do not depend on the job; returns the new root's fd. */
+static int prepare(const struct sb_init_config *cfg)
 {
 	struct sb_error err = {0};
 	bool nested_degraded = false;
 	struct sb_mount_plan plan = cfg->mounts;
+	int rootfd;
+
+	expect_byte(cfg->sync_fd, 'g');
+	if (sb_userns_become(&cfg->map, cfg->drop_groups, &err) < 0)
+		fail(cfg, &err, 125);
+	/* A credential change clears the parent-death signal: set it again,
+	 * then make sure the launcher did not die in between (it holds the
+	 * sync pipe open for as long as it lives). */
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0 || launcher_gone(cfg->sync_fd))
+		_exit(125);
+	if (sethostname(cfg->policy->hostname, strlen(cfg->policy->hostname)) < 0)
+		sb_error_errno(&err, "uts", "sethostname"), fail(cfg, &err, 125);
+	if (!cfg->policy->network && sb_net_loopback_up(&err) < 0)
+		fail(cfg, &err, 125);
+	plan.nested_userns_degraded = &nested_degraded;
+	rootfd = sb_mounts_prepare(&plan, &err);
+	if (rootfd < 0)
+		fail(cfg, &err, 125);
+	if (nested_degraded) {
+		sb_error_set(&err, "nested_userns_block", 0,
+			     "nested user namespaces are not blocked outside seccomp");
+		send_msg(cfg->report_fd, SB_MSG_DEGRADED, 0, &err);
+	}
+
+	/* The launcher moves us into the run's cgroups meanwhile; the cgroup
+	 * namespace must be created after that, so its root is the run's
+	 * cgroup. */
+	expect_byte(cfg->sync_fd, 'c');
+	close(cfg->sync_fd);
+	if (unshare(CLONE_NEWCGROUP) < 0) {
+		sb_error_errno(&err, "cgroup_namespace", "unshare(CLONE_NEWCGROUP)");
+		if (!(cfg->policy->optional_layers & SB_LAYER_CGROUP_NS))
+			fail(cfg, &err, 125);
+		send_msg(cfg->report_fd, SB_MSG_DEGRADED, 0, &err);
+	}
+	return rootfd;
+}
+
+static void receive_job(const struct sb_init_config *cfg, struct sb_packed_job *job, int *ws_tree)
+{
+	struct sb_error err = {0};
+	size_t len;
+	char *buf;
+	int r = sb_job_recv(cfg->job_fd, &buf, &len, ws_tree);
+
+	if (r == -EPIPE)
+		_exit(125); /* the launcher gave up before sending a job */
+	if (r == 0 && (r = sb_job_unpack(buf, len, job)) < 0)
+		sb_packed_job_free(job);
+	if (r < 0)
+		sb_error_set(&err, "init", -r, "receive the job"), fail(cfg, &err, 125);
+	close(cfg->job_fd);
+}
+
+_Noreturn void sb_init_main(const struct sb_init_config *cfg)
+{
+	struct sb_error err = {0};
+	struct sb_packed_job job;
 	sigset_t set;
-	char go;
+	int rootfd, ws_tree;
 	pid_t script;
 
 	/* If the launcher dies, so does the sandbox: init's death takes the
@@ -132,38 +202,16 @@ _Noreturn void sb_init_main(const struct sb_init_config *cfg)
 		_exit(125);
 	forwarded_signals(&set);
 	sigprocmask(SIG_BLOCK, &set, NULL);
-	/* EOF instead of the byte: the launcher failed or died. */
-	if (read(cfg->sync_fd, &go, 1) != 1)
-		_exit(125);
 
-	if (sb_userns_become(&cfg->map, cfg->drop_groups, &err) < 0)
+	rootfd = prepare(cfg);
+	send_msg(cfg->report_fd, SB_MSG_READY, 0, NULL);
+	receive_job(cfg, &job, &ws_tree);
+	if (sb_mounts_finish(rootfd, cfg->policy, job.workspace, ws_tree, cfg->map.inside_uid,
+			     cfg->map.inside_gid, &err) < 0)
 		fail(cfg, &err, 125);
-	/* A credential change clears the parent-death signal: set it again,
-	 * then make sure the launcher did not die in between (it holds the
-	 * sync pipe open for as long as it lives). */
-	if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0 || launcher_gone(cfg->sync_fd))
-		_exit(125);
-	close(cfg->sync_fd);
-	if (sethostname(cfg->policy->hostname, strlen(cfg->policy->hostname)) < 0)
-		sb_error_errno(&err, "uts", "sethostname"), fail(cfg, &err, 125);
-	if (!cfg->policy->network && sb_net_loopback_up(&err) < 0)
-		fail(cfg, &err, 125);
-	/* Joined after the launcher moved us into the run's cgroup, so the
-	 * namespace's root is that cgroup. */
-	if (unshare(CLONE_NEWCGROUP) < 0) {
-		sb_error_errno(&err, "cgroup_namespace", "unshare(CLONE_NEWCGROUP)");
-		if (!(cfg->policy->optional_layers & SB_LAYER_CGROUP_NS))
-			fail(cfg, &err, 125);
-		send_msg(cfg->report_fd, SB_MSG_DEGRADED, 0, &err);
-	}
-	plan.nested_userns_degraded = &nested_degraded;
-	if (sb_mounts_setup(&plan, &err) < 0)
-		fail(cfg, &err, 125);
-	if (nested_degraded) {
-		sb_error_set(&err, "nested_userns_block", 0,
-			     "nested user namespaces are not blocked outside seccomp");
-		send_msg(cfg->report_fd, SB_MSG_DEGRADED, 0, &err);
-	}
+	close(rootfd);
+	if (ws_tree >= 0)
+		close(ws_tree);
 	/* Nothing in the sandbox may read init's memory or its /proc entries
 	 * (CVE-2019-5736 went through /proc/<pid>/exe). */
 	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
@@ -173,7 +221,7 @@ _Noreturn void sb_init_main(const struct sb_init_config *cfg)
 	if (script < 0)
 		sb_error_errno(&err, "init", "fork the script"), fail(cfg, &err, 125);
 	if (script == 0)
-		exec_script(cfg);
+		exec_script(cfg, &job);
 
 	/* init keeps nothing of the host: only the report pipe. */
 	int keep[] = {cfg->report_fd};

@@ -23,6 +23,7 @@ enum sb_msg_type {
 	SB_MSG_ERROR = 1, /* setup failed; err says where */
 	SB_MSG_DEGRADED,  /* an optional layer is missing; err says which */
 	SB_MSG_EXIT,      /* the script ended with wait_status */
+	SB_MSG_READY,     /* prepared: waiting for the job */
 };
 
 struct sb_msg {
@@ -36,12 +37,11 @@ struct sb_init_config {
 	struct sb_idmap map;
 	bool drop_groups;          /* the launcher is root: drop inherited groups */
 	struct sb_mount_plan mounts;
-	const char *cwd;           /* inside the sandbox */
-	char *const *argv;
-	char *const *envp;
 	scmp_filter_ctx seccomp;   /* NULL: no filter */
-	int sync_fd;               /* read end: one byte once maps and cgroups are set */
+	int sync_fd;               /* read end: 'g' once the id maps are written,
+				      'c' once the cgroups hold us */
 	int report_fd;             /* write end of the report pipe */
+	int job_fd;                /* socket the packed job arrives on */
 	int stdout_fd, stderr_fd;  /* relay pipes, or -1 to keep the launcher's */
 };
 

@@ -1,67 +1,32 @@
 #include "launch.h"
 
 #include <errno.h>
-#include <stdio.h>
-#include <stdlib.h>
 #include <fcntl.h>
 #include <linux/sched.h>
 #include <sched.h>
 #include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
-#include "cgroup.h"
 #include "cleanup.h"
 #include "env.h"
 #include "init.h"
 #include "mounts.h"
 #include "seccomp.h"
 #include "supervise.h"
-#include "userns.h"
 #include "workspace.h"
-
-/* Everything a run holds, released in one place whatever the outcome. */
-struct run {
-	struct sb_workspace ws;
-	char **envp;
-	scmp_filter_ctx filter;
-	struct sb_cgroup cg;
-	int ws_tree, idmap_ns;
-	int sync[2], report[2], out[2], err[2];
-	int pidfd;
-	pid_t pid;
-	char *cwd;
-};
 
 static void close_fd(int *fd)
 {
 	if (*fd >= 0)
 		close(*fd);
 	*fd = -1;
-}
-
-static void run_release(struct run *r)
-{
-	if (r->pid > 0) {
-		kill(r->pid, SIGKILL);
-		waitpid(r->pid, NULL, 0);
-	}
-	if (sb_cgroup_any(&r->cg)) {
-		sb_cgroup_kill(&r->cg);
-		sb_cgroup_destroy(&r->cg);
-	}
-	sb_workspace_free(&r->ws);
-	sb_env_free(r->envp);
-	free(r->cwd);
-	if (r->filter)
-		seccomp_release(r->filter);
-	int *fds[] = {&r->ws_tree, &r->idmap_ns, &r->sync[0], &r->sync[1], &r->report[0],
-		      &r->report[1], &r->out[0], &r->out[1], &r->err[0], &r->err[1], &r->pidfd};
-	for (size_t i = 0; i < sizeof(fds) / sizeof(*fds); i++)
-		close_fd(fds[i]);
 }
 
 static double now(void)
@@ -72,52 +37,17 @@ static double now(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-/* Chooses the host ids of the sandbox.  A root launcher never maps the
- * script to host root: it runs as the workspace's owner, or, for a
- * root-owned workspace, as the policy's unprivileged host id with the
- * workspace mounted id-mapped so that it stays writable. */
-static int choose_ids(const struct sb_launch *cfg, struct run *r, struct sb_idmap *map,
-		      struct sb_error *err)
+/* Fails unless the policy lets this layer be missing; then the started
+ * event says so. */
+static int layer_missing(struct sb_sandbox *sb, enum sb_layer layer, struct sb_error *err)
 {
-	const struct sb_policy *p = cfg->policy;
+	size_t len = strlen(sb->degraded);
 
-	map->inside_uid = p->uid;
-	map->inside_gid = p->gid;
-	if (geteuid() != 0) {
-		map->host_uid = geteuid();
-		map->host_gid = getegid();
-		return 0;
-	}
-	if (r->ws.owner_uid != 0) {
-		map->host_uid = r->ws.owner_uid;
-		map->host_gid = r->ws.owner_gid;
-		return 0;
-	}
-	map->host_uid = p->host_uid;
-	map->host_gid = p->host_gid;
-	_cleanup_close_ int ws = sb_workspace_open(r->ws.path, err);
-	if (ws < 0)
-		return ws;
-	r->idmap_ns = sb_userns_idmap_fd(r->ws.owner_uid, r->ws.owner_gid, map->host_uid,
-					 map->host_gid, err);
-	if (r->idmap_ns < 0)
-		return r->idmap_ns;
-	r->ws_tree = sb_mounts_workspace_tree(ws, r->idmap_ns, p->workspace_readonly, err);
-	return r->ws_tree < 0 ? r->ws_tree : 0;
-}
-
-static void emit_started(const struct sb_launch *cfg, const struct run *r, const char *degraded)
-{
-	json_t *cg = json_object();
-
-	for (int c = 0; c < SB_CG_COUNT; c++)
-		json_object_set_new(cg, sb_cg_controller_name(c),
-				    r->cg.dir[c] ? json_integer(r->cg.version[c]) : json_null());
-	sb_status_emit_new(cfg->status_fd,
-			   json_pack("{s:s, s:i, s:s, s:o, s:b, s:b, s:s?}", "event", "started",
-				     "pid", (int)r->pid, "workspace", r->ws.path, "cgroup", cg,
-				     "network", cfg->policy->network, "seccomp",
-				     r->filter != NULL, "degraded", degraded));
+	if (!(sb->policy->optional_layers & layer))
+		return sb_error_code(err);
+	snprintf(sb->degraded + len, sizeof(sb->degraded) - len, "%s%s: %s", len ? "; " : "",
+		 sb_layer_name(layer), err->message);
+	return 0;
 }
 
 static pid_t clone_init(const struct sb_policy *p, int *pidfd, struct sb_error *err)
@@ -141,6 +71,188 @@ static pid_t clone_init(const struct sb_policy *p, int *pidfd, struct sb_error *
 	return pid;
 }
 
+static int open_channels(struct sb_sandbox *sb, struct sb_error *err)
+{
+	if (pipe2(sb->sync, O_CLOEXEC) < 0 || pipe2(sb->report, O_CLOEXEC) < 0 ||
+	    socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sb->job) < 0)
+		return sb_error_errno(err, "launch", "create the channels to the sandbox");
+	if (sb->policy->output_bytes > 0 &&
+	    (pipe2(sb->out, O_CLOEXEC) < 0 || pipe2(sb->err, O_CLOEXEC) < 0))
+		return sb_error_errno(err, "launch", "create the output pipes");
+	return 0;
+}
+
+int sb_sandbox_prepare(struct sb_sandbox *sb, const struct sb_policy *p, int status_fd,
+		       struct sb_error *err)
+{
+	struct sb_init_config init = {0};
+	int r;
+
+	*sb = (struct sb_sandbox){.policy = p, .status_fd = status_fd, .sync = {-1, -1},
+				  .report = {-1, -1}, .job = {-1, -1}, .out = {-1, -1},
+				  .err = {-1, -1}, .pidfd = -1};
+	/* A root launcher never maps the script to host root: it runs as the
+	 * policy's unprivileged host ids, and the workspace is mounted
+	 * id-mapped so that its owner's files stay writable. */
+	sb->privileged = geteuid() == 0;
+	sb->map = (struct sb_idmap){
+		.inside_uid = p->uid,
+		.inside_gid = p->gid,
+		.host_uid = sb->privileged ? p->host_uid : geteuid(),
+		.host_gid = sb->privileged ? p->host_gid : getegid(),
+	};
+	if (p->seccomp && (r = sb_seccomp_build(p->seccomp, p->file, &sb->filter, err)) < 0)
+		return r;
+	if ((r = open_channels(sb, err)) < 0)
+		return r;
+
+	init = (struct sb_init_config){
+		.policy = p,
+		.map = sb->map,
+		.drop_groups = sb->privileged,
+		.mounts = {.policy = p, .block_nested_userns = true,
+			   .nested_userns_optional = p->optional_layers & SB_LAYER_USERNS_LIMIT},
+		.seccomp = sb->filter,
+		.sync_fd = sb->sync[0],
+		.report_fd = sb->report[1],
+		.job_fd = sb->job[1],
+		.stdout_fd = sb->out[1],
+		.stderr_fd = sb->err[1],
+	};
+	sb->pid = clone_init(p, &sb->pidfd, err);
+	if (sb->pid < 0)
+		return sb_error_code(err);
+	if (sb->pid == 0)
+		sb_init_main(&init);
+
+	close_fd(&sb->sync[0]);
+	close_fd(&sb->report[1]);
+	close_fd(&sb->job[1]);
+	close_fd(&sb->out[1]);
+	close_fd(&sb->err[1]);
+	if ((r = sb_userns_write_maps(sb->pid, &sb->map, sb->privileged, err)) < 0)
+		return r;
+	if (write(sb->sync[1], "g", 1) != 1)
+		return sb_error_errno(err, "launch", "release the sandbox");
+	/* Moving a process between cgroups waits for an RCU grace period on
+	 * v1 hierarchies; init builds its root meanwhile. */
+	r = sb_cgroup_create(&p->cgroup, &sb->cg, err);
+	if (r == -ENOTSUP)
+		r = layer_missing(sb, SB_LAYER_CGROUP, err);
+	if (r < 0 || (r = sb_cgroup_add(&sb->cg, sb->pid, err)) < 0)
+		return r;
+	if (write(sb->sync[1], "c", 1) != 1)
+		return sb_error_errno(err, "launch", "release the sandbox");
+	return 0;
+}
+
+/* Reads one message from init without the supervisor (before the run). */
+static int read_ready(struct sb_sandbox *sb, struct sb_error *err)
+{
+	struct sb_msg m;
+
+	for (;;) {
+		ssize_t n = read(sb->report[0], &m, sizeof(m));
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n != (ssize_t)sizeof(m))
+			return sb_error_set(err, "launch", EPIPE,
+					    "the sandbox ended while it was being prepared");
+		if (m.type == SB_MSG_READY)
+			return 0;
+		if (m.type == SB_MSG_ERROR) {
+			*err = m.err;
+			return sb_error_code(err);
+		}
+		if (m.type == SB_MSG_DEGRADED)
+			sb_status_emit_new(sb->status_fd,
+					   json_pack("{s:s, s:s, s:s}", "event", "degraded", "layer",
+						     m.err.stage, "message", m.err.message));
+	}
+}
+
+int sb_sandbox_wait_ready(struct sb_sandbox *sb, struct sb_error *err)
+{
+	int r = read_ready(sb, err);
+
+	if (r < 0)
+		sb_status_error(sb->status_fd, err);
+	else
+		sb_status_emit_new(sb->status_fd, json_pack("{s:s}", "event", "ready"));
+	return r;
+}
+
+static void emit_started(const struct sb_sandbox *sb, const char *workspace)
+{
+	json_t *cg = json_object();
+
+	for (int c = 0; c < SB_CG_COUNT; c++)
+		json_object_set_new(cg, sb_cg_controller_name(c),
+				    sb->cg.dir[c] ? json_integer(sb->cg.version[c]) : json_null());
+	sb_status_emit_new(sb->status_fd,
+			   json_pack("{s:s, s:i, s:s, s:o, s:b, s:b, s:s?}", "event", "started",
+				     "pid", (int)sb->pid, "workspace", workspace, "cgroup", cg,
+				     "network", sb->policy->network, "seccomp",
+				     sb->filter != NULL, "degraded",
+				     sb->degraded[0] ? sb->degraded : NULL));
+}
+
+/* Resolves the job against the policy and hands it to init. */
+static int deliver(struct sb_sandbox *sb, const struct sb_job *job, struct sb_error *err)
+{
+	const struct sb_policy *p = sb->policy;
+	struct sb_workspace ws = {0};
+	char **envp = NULL, *cwd = NULL, *buf = NULL;
+	int ws_fd = -1, idmap = -1, tree = -1, r;
+	size_t n_protect = 0, n_env = 0, len;
+
+	while (job->protect && job->protect[n_protect])
+		n_protect++;
+	while (job->env && job->env[n_env])
+		n_env++;
+	if ((r = sb_workspace_check(job->workspace, p, job->protect, n_protect, &ws, err)) < 0)
+		goto out;
+	if ((r = sb_env_build(p, ws.path, job->env, n_env, &envp, err)) < 0)
+		goto out;
+	/* A relative working directory is taken relative to the workspace. */
+	if (job->cwd == NULL)
+		cwd = strdup(ws.path);
+	else if (job->cwd[0] == '/')
+		cwd = strdup(job->cwd);
+	else if (asprintf(&cwd, "%s/%s", ws.path, job->cwd) < 0)
+		cwd = NULL;
+	if (cwd == NULL) {
+		r = sb_error_set(err, "launch", ENOMEM, "working directory");
+		goto out;
+	}
+	if (sb->privileged) {
+		if ((ws_fd = r = sb_workspace_open(ws.path, err)) < 0)
+			goto out;
+		idmap = r = sb_userns_idmap_fd(ws.owner_uid, ws.owner_gid, sb->map.host_uid,
+					       sb->map.host_gid, err);
+		if (r < 0)
+			goto out;
+		tree = r = sb_mounts_workspace_tree(ws_fd, idmap, p->workspace_readonly, err);
+		if (r < 0)
+			goto out;
+	}
+	if ((r = sb_job_pack(ws.path, cwd, job->argv, envp, &buf, &len, err)) < 0)
+		goto out;
+	r = sb_job_send(sb->job[0], buf, len, tree, err);
+	if (r == 0)
+		emit_started(sb, ws.path);
+out:
+	close_fd(&sb->job[0]);
+	close_fd(&ws_fd);
+	close_fd(&idmap);
+	close_fd(&tree);
+	free(buf);
+	free(cwd);
+	sb_env_free(envp);
+	sb_workspace_free(&ws);
+	return r;
+}
+
 static void fill_result(const struct sb_supervised *sv, const struct sb_cgroup *cg,
 			int64_t cpu_limit, double wall, struct sb_result *res)
 {
@@ -155,10 +267,12 @@ static void fill_result(const struct sb_supervised *sv, const struct sb_cgroup *
 	res->wall_seconds = wall;
 	res->output_bytes = sv->output_bytes;
 	res->limit = sv->limit;
-	res->peak_rss_bytes = (int64_t)sv->usage.ru_maxrss * 1024;
+	res->max_process_rss_bytes = (int64_t)sv->usage.ru_maxrss * 1024;
+	res->peak_rss_bytes = res->max_process_rss_bytes;
 	res->peak_rss_source = "rusage";
 	sb_cgroup_stats(cg, &st);
-	if (st.memory_peak_bytes >= 0) {
+	res->cgroup_memory_peak_bytes = st.memory_peak_bytes;
+	if (st.memory_peak_bytes > res->peak_rss_bytes) {
 		res->peak_rss_bytes = st.memory_peak_bytes;
 		res->peak_rss_source = "cgroup";
 	}
@@ -172,132 +286,59 @@ static void fill_result(const struct sb_supervised *sv, const struct sb_cgroup *
 		res->limit = "cpu";
 }
 
-/* Fails the run unless the policy lets this layer be missing; then the
- * result says so.  `degraded` collects the text for the started event. */
-static int layer_missing(const struct sb_policy *p, enum sb_layer layer, struct sb_error *err,
-			 char *degraded, size_t size)
+int sb_sandbox_run(struct sb_sandbox *sb, const struct sb_job *job, struct sb_result *res,
+		   struct sb_error *err)
 {
-	size_t len = strlen(degraded);
-
-	if (!(p->optional_layers & layer))
-		return sb_error_code(err);
-	snprintf(degraded + len, size - len, "%s%s: %s", len ? "; " : "", sb_layer_name(layer),
-		 err->message);
-	return 0;
-}
-
-static int start(const struct sb_launch *cfg, struct run *r, struct sb_error *err)
-{
-	const struct sb_policy *p = cfg->policy;
-	struct sb_init_config init = {0};
-	char degraded[512] = "";
-	bool privileged = geteuid() == 0;
-	int rc;
-
-	if ((rc = sb_workspace_check(cfg->workspace, p, cfg->protect, cfg->n_protect, &r->ws,
-				     err)) < 0)
-		return rc;
-	if ((rc = sb_env_build(p, r->ws.path, cfg->env_extra, cfg->n_env_extra, &r->envp, err)) < 0)
-		return rc;
-	if (p->seccomp && (rc = sb_seccomp_build(p->seccomp, p->file, &r->filter, err)) < 0)
-		return rc;
-	if ((rc = choose_ids(cfg, r, &init.map, err)) < 0)
-		return rc;
-	rc = sb_cgroup_create(&p->cgroup, &r->cg, err);
-	if (rc == -ENOTSUP)
-		rc = layer_missing(p, SB_LAYER_CGROUP, err, degraded, sizeof(degraded));
-	if (rc < 0)
-		return rc;
-	if (pipe2(r->sync, O_CLOEXEC) < 0 || pipe2(r->report, O_CLOEXEC) < 0)
-		return sb_error_errno(err, "launch", "pipe");
-	if (p->output_bytes > 0 && (pipe2(r->out, O_CLOEXEC) < 0 || pipe2(r->err, O_CLOEXEC) < 0))
-		return sb_error_errno(err, "launch", "pipe");
-
-	init.policy = p;
-	init.drop_groups = privileged;
-	init.mounts = (struct sb_mount_plan){
-		.policy = p,
-		.workspace = r->ws.path,
-		.workspace_tree_fd = r->ws_tree,
-		.uid = p->uid,
-		.gid = p->gid,
-		.block_nested_userns = true,
-		.nested_userns_optional = p->optional_layers & SB_LAYER_USERNS_LIMIT,
-	};
-	/* A relative --cwd is taken relative to the workspace. */
-	if (cfg->cwd == NULL)
-		r->cwd = strdup(r->ws.path);
-	else if (cfg->cwd[0] == '/')
-		r->cwd = strdup(cfg->cwd);
-	else if (asprintf(&r->cwd, "%s/%s", r->ws.path, cfg->cwd) < 0)
-		r->cwd = NULL;
-	if (r->cwd == NULL)
-		return sb_error_set(err, "launch", ENOMEM, "working directory");
-	init.cwd = r->cwd;
-	init.argv = cfg->argv;
-	init.envp = r->envp;
-	init.seccomp = r->filter;
-	init.sync_fd = r->sync[0];
-	init.report_fd = r->report[1];
-	init.stdout_fd = r->out[1];
-	init.stderr_fd = r->err[1];
-
-	r->pid = clone_init(p, &r->pidfd, err);
-	if (r->pid < 0)
-		return sb_error_code(err);
-	if (r->pid == 0)
-		sb_init_main(&init);
-
-	close_fd(&r->sync[0]);
-	close_fd(&r->report[1]);
-	close_fd(&r->out[1]);
-	close_fd(&r->err[1]);
-	close_fd(&r->ws_tree);
-	if ((rc = sb_userns_write_maps(r->pid, &init.map, privileged, err)) < 0)
-		return rc;
-	if ((rc = sb_cgroup_add(&r->cg, r->pid, err)) < 0)
-		return rc;
-	if (write(r->sync[1], "g", 1) != 1)
-		return sb_error_errno(err, "launch", "release the sandbox");
-	emit_started(cfg, r, degraded[0] ? degraded : NULL);
-	return 0;
-}
-
-int sb_launch(const struct sb_launch *cfg, struct sb_result *res, struct sb_error *err)
-{
-	const struct sb_policy *p = cfg->policy;
-	struct run r = {.ws_tree = -1, .idmap_ns = -1, .sync = {-1, -1}, .report = {-1, -1},
-			.out = {-1, -1}, .err = {-1, -1}, .pidfd = -1};
-	struct sb_supervised sv;
+	const struct sb_policy *p = sb->policy;
 	double t0 = now(), timeout = p->wall_seconds;
-	int rc;
+	struct sb_supervised sv;
+	int r;
 
-	if (cfg->timeout > 0 && (timeout == 0 || cfg->timeout < timeout))
-		timeout = cfg->timeout;
-	rc = start(cfg, &r, err);
-	if (rc == 0) {
+	if (job->timeout > 0 && (timeout == 0 || job->timeout < timeout))
+		timeout = job->timeout;
+	r = deliver(sb, job, err);
+	if (r == 0) {
 		struct sb_supervise s = {
-			.pid = r.pid, .pidfd = r.pidfd, .report_fd = r.report[0],
-			.out_fd = r.out[0], .err_fd = r.err[0], .output_cap = p->output_bytes,
-			.timeout = timeout, .status_fd = cfg->status_fd,
+			.pid = sb->pid, .pidfd = sb->pidfd, .report_fd = sb->report[0],
+			.out_fd = sb->out[0], .err_fd = sb->err[0], .output_cap = p->output_bytes,
+			.timeout = timeout, .status_fd = sb->status_fd,
 		};
-		rc = sb_supervise(&s, &sv, err);
-		if (rc == 0)
-			r.pid = 0; /* reaped */
+		r = sb_supervise(&s, &sv, err);
+		if (r == 0)
+			sb->pid = 0; /* reaped */
 	}
-	if (rc == 0 && sv.setup_failed) {
+	if (r == 0 && sv.setup_failed) {
 		*err = sv.setup_err;
-		rc = sb_error_code(err);
+		r = sb_error_code(err);
 	}
-	if (rc == 0) {
-		/* Kill leftovers before reading the figures: a run's end
-		 * means none of its processes is left. */
-		sb_cgroup_kill(&r.cg);
-		fill_result(&sv, &r.cg, p->rlimits.cpu_seconds, now() - t0, res);
-		sb_status_exit(cfg->status_fd, res);
-	} else {
-		sb_status_error(cfg->status_fd, err);
+	if (r < 0) {
+		sb_status_error(sb->status_fd, err);
+		return r;
 	}
-	run_release(&r);
-	return rc;
+	/* Kill leftovers before reading the figures: a run's end means none
+	 * of its processes is left. */
+	sb_cgroup_kill(&sb->cg);
+	fill_result(&sv, &sb->cg, p->rlimits.cpu_seconds, now() - t0, res);
+	sb_status_exit(sb->status_fd, res);
+	return 0;
+}
+
+void sb_sandbox_release(struct sb_sandbox *sb)
+{
+	if (sb->pid > 0) {
+		kill(sb->pid, SIGKILL);
+		waitpid(sb->pid, NULL, 0);
+		sb->pid = 0;
+	}
+	if (sb_cgroup_any(&sb->cg)) {
+		sb_cgroup_kill(&sb->cg);
+		sb_cgroup_destroy(&sb->cg);
+	}
+	if (sb->filter)
+		seccomp_release(sb->filter);
+	sb->filter = NULL;
+	int *fds[] = {&sb->sync[0], &sb->sync[1], &sb->report[0], &sb->report[1], &sb->job[0],
+		      &sb->job[1], &sb->out[0], &sb->out[1], &sb->err[0], &sb->err[1], &sb->pidfd};
+	for (size_t i = 0; i < sizeof(fds) / sizeof(*fds); i++)
+		close_fd(fds[i]);
 }

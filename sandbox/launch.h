@@ -1,31 +1,53 @@
-/* One sandboxed run, as a checklist: check the workspace, build the
- * environment and the seccomp filter, create the cgroups, clone init into
- * new namespaces, map its ids, release it, supervise it, report. */
+/* A sandbox's life, as a checklist.
+ *
+ * Prepare (nothing job-specific): build the seccomp filter, create the
+ * cgroups, clone init into new namespaces, write its id maps, move it into
+ * the cgroups; init builds the new root meanwhile and reports ready.
+ * Run: check the workspace, build the environment, hand init the job (and,
+ * for a root launcher, an id-mapped workspace mount), supervise, report.
+ *
+ * The command line does both at once; --spec-fd prepares first and runs
+ * the job when it arrives, which takes the set-up off the job's path. */
 #ifndef SB_LAUNCH_H
 #define SB_LAUNCH_H
 
-#include <stddef.h>
+#include <seccomp.h>
+#include <stdbool.h>
+#include <sys/types.h>
 
+#include "cgroup.h"
 #include "error.h"
+#include "job.h"
 #include "policy.h"
 #include "status.h"
+#include "userns.h"
 
-struct sb_launch {
+struct sb_sandbox {
 	const struct sb_policy *policy;
-	const char *workspace;        /* as given; resolved and checked here */
-	const char *cwd;              /* inside the sandbox; NULL = the workspace */
-	char *const *env_extra;       /* "K=V" from --env */
-	size_t n_env_extra;
-	char *const *protect;         /* extra protected paths (--protect) */
-	size_t n_protect;
-	char *const *argv;            /* the command, NULL-terminated */
-	int status_fd;                /* JSON lines, or -1 */
-	double timeout;               /* seconds; 0 = the policy's limit */
+	int status_fd;
+	bool privileged;          /* the launcher runs as root */
+	struct sb_idmap map;
+	scmp_filter_ctx filter;
+	struct sb_cgroup cg;
+	char degraded[512];       /* optional layers that are missing */
+	int sync[2], report[2], job[2], out[2], err[2];
+	int pidfd;
+	pid_t pid;                /* init, until reaped */
 };
 
-/* Runs the command.  Returns 0 when it ran (res says how it ended) and a
- * negative errno when the sandbox could not be set up (err says why; the
- * error has also been sent on the status channel). */
-int sb_launch(const struct sb_launch *cfg, struct sb_result *res, struct sb_error *err);
+int sb_sandbox_prepare(struct sb_sandbox *sb, const struct sb_policy *policy, int status_fd,
+		       struct sb_error *err);
+
+/* Waits until init reports ready (for --spec-fd: the caller then says so). */
+int sb_sandbox_wait_ready(struct sb_sandbox *sb, struct sb_error *err);
+
+/* Runs the job.  Returns 0 when it ran (res says how it ended) and a
+ * negative errno when it could not start (err says why).  Either way the
+ * outcome has been sent on the status channel. */
+int sb_sandbox_run(struct sb_sandbox *sb, const struct sb_job *job, struct sb_result *res,
+		   struct sb_error *err);
+
+/* Kills whatever is left and frees everything. */
+void sb_sandbox_release(struct sb_sandbox *sb);
 
 #endif

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "env.h"
+#include "job.h"
 #include "launch.h"
 #include "policy.h"
 #include "seccomp.h"
@@ -29,6 +30,7 @@ static void usage(FILE *f)
 	      "  python-mcp-sandbox --policy FILE --workspace DIR [--cwd DIR] [--env KEY=VALUE]...\n"
 	      "                     [--status-fd N] [--timeout SECONDS] [--protect DIR]...\n"
 	      "                     -- COMMAND [ARG]...\n"
+	      "  python-mcp-sandbox --policy FILE --spec-fd N [--status-fd N]\n"
 	      "  python-mcp-sandbox --check-policy FILE\n"
 	      "\n"
 	      "Runs COMMAND in new user, pid, mount, network, ipc, uts and cgroup namespaces\n"
@@ -41,6 +43,9 @@ static void usage(FILE *f)
 	      "  --status-fd N        write JSON status lines to descriptor N\n"
 	      "  --timeout SECONDS    wall-clock limit (can only lower the policy's)\n"
 	      "  --protect DIR        refuse a workspace that overlaps DIR, repeatable\n"
+	      "  --spec-fd N          prepare the sandbox, say {\"event\":\"ready\"} on the status\n"
+	      "                       descriptor, then read the job as JSON from N until EOF:\n"
+	      "                       {\"workspace\", \"argv\", \"cwd\", \"env\", \"timeout\", \"protect\"}\n"
 	      "  --check-policy FILE  validate a policy and exit\n"
 	      "  --help, --version\n"
 	      "\n"
@@ -89,6 +94,53 @@ static int parse_fd(const char *s, int *out)
 	return 0;
 }
 
+static int exit_code(const struct sb_error *err)
+{
+	if (strcmp(err->stage, "exec") == 0)
+		return err->errnum == ENOENT ? EXIT_NOTFOUND : EXIT_CANNOT;
+	return EXIT_SETUP;
+}
+
+/* Prepares the sandbox, then runs the job from the command line, or the one
+ * read from spec_fd once the sandbox is ready. */
+static int run(const char *policy_file, int status_fd, int spec_fd, struct sb_job *cli_job)
+{
+	struct sb_policy policy;
+	struct sb_sandbox sb;
+	struct sb_error err = {0};
+	struct sb_result res;
+	struct sb_job spec = {0};
+	struct sb_job *job = cli_job;
+	int r;
+
+	if ((r = sb_policy_load(policy_file, &policy, &err)) < 0) {
+		sb_status_error(status_fd, &err);
+		report(&err);
+		return EXIT_SETUP;
+	}
+	r = sb_sandbox_prepare(&sb, &policy, status_fd, &err);
+	if (r < 0)
+		sb_status_error(status_fd, &err);
+	if (r == 0 && spec_fd >= 0) {
+		r = sb_sandbox_wait_ready(&sb, &err);
+		if (r == 0 && (r = sb_job_read_spec(spec_fd, &spec, &err)) < 0)
+			sb_status_error(status_fd, &err);
+		job = &spec;
+	}
+	if (r == 0)
+		r = sb_sandbox_run(&sb, job, &res, &err);
+	sb_sandbox_release(&sb);
+	sb_job_free(&spec);
+	sb_policy_free(&policy);
+	if (r < 0) {
+		report(&err);
+		return exit_code(&err);
+	}
+	if (res.limit)
+		fprintf(stderr, "python-mcp-sandbox: the %s limit ended the run\n", res.limit);
+	return res.signal ? 128 + res.signal : res.exit_code;
+}
+
 /* The sandbox dies with whoever started the launcher (the server). */
 static int die_with_parent(void)
 {
@@ -110,17 +162,17 @@ int main(int argc, char **argv)
 		{"timeout", required_argument, NULL, 't'},
 		{"protect", required_argument, NULL, 'P'},
 		{"check-policy", required_argument, NULL, 'C'},
+		{"spec-fd", required_argument, NULL, 'S'},
 		{"help", no_argument, NULL, 'h'},
 		{"version", no_argument, NULL, 'V'},
 		{0},
 	};
-	char *env_extra[MAX_REPEATED], *protect[MAX_REPEATED];
-	struct sb_launch cfg = {.env_extra = env_extra, .protect = protect, .status_fd = -1};
+	char *env_extra[MAX_REPEATED + 1] = {0}, *protect[MAX_REPEATED + 1] = {0};
+	struct sb_job job = {.env = env_extra, .protect = protect};
+	size_t n_env = 0, n_protect = 0;
 	const char *policy_file = NULL;
-	struct sb_policy policy;
+	int status_fd = -1, spec_fd = -1, c;
 	struct sb_error err = {0};
-	struct sb_result res;
-	int c, r;
 
 	while ((c = getopt_long(argc, argv, "+", opts, NULL)) != -1) {
 		char *end;
@@ -129,35 +181,36 @@ int main(int argc, char **argv)
 			policy_file = optarg;
 			break;
 		case 'w':
-			cfg.workspace = optarg;
+			job.workspace = optarg;
 			break;
 		case 'c':
-			cfg.cwd = optarg;
+			job.cwd = optarg;
 			break;
 		case 'e':
 			if (sb_env_check_assignment(optarg, &err) < 0) {
 				report(&err);
 				return EXIT_SETUP;
 			}
-			if (cfg.n_env_extra == MAX_REPEATED)
+			if (n_env == MAX_REPEATED)
 				goto too_many;
-			env_extra[cfg.n_env_extra++] = optarg;
+			env_extra[n_env++] = optarg;
 			break;
 		case 'P':
-			if (cfg.n_protect == MAX_REPEATED)
+			if (n_protect == MAX_REPEATED)
 				goto too_many;
-			protect[cfg.n_protect++] = optarg;
+			protect[n_protect++] = optarg;
 			break;
 		case 's':
-			if (parse_fd(optarg, &cfg.status_fd) < 0) {
-				fprintf(stderr, "python-mcp-sandbox: --status-fd `%s` is not an open "
-						"descriptor\n", optarg);
+		case 'S':
+			if (parse_fd(optarg, c == 's' ? &status_fd : &spec_fd) < 0) {
+				fprintf(stderr, "python-mcp-sandbox: --%s `%s` is not an open "
+						"descriptor\n", c == 's' ? "status-fd" : "spec-fd", optarg);
 				return EXIT_SETUP;
 			}
 			break;
 		case 't':
-			cfg.timeout = strtod(optarg, &end);
-			if (*optarg == '\0' || *end != '\0' || cfg.timeout < 0) {
+			job.timeout = strtod(optarg, &end);
+			if (*optarg == '\0' || *end != '\0' || job.timeout < 0) {
 				fprintf(stderr, "python-mcp-sandbox: --timeout `%s` is not a number of "
 						"seconds >= 0\n", optarg);
 				return EXIT_SETUP;
@@ -176,33 +229,22 @@ int main(int argc, char **argv)
 			return EXIT_SETUP;
 		}
 	}
-	if (policy_file == NULL || cfg.workspace == NULL || optind >= argc) {
-		fprintf(stderr, "python-mcp-sandbox: --policy, --workspace and a command after "
-				"`--` are required\n");
+	if (policy_file == NULL ||
+	    (spec_fd < 0 && (job.workspace == NULL || optind >= argc)) ||
+	    (spec_fd >= 0 && (job.workspace != NULL || optind < argc))) {
+		fprintf(stderr, "python-mcp-sandbox: give --policy, and either --workspace and a "
+				"command after `--`, or --spec-fd\n");
 		usage(stderr);
 		return EXIT_SETUP;
 	}
-	cfg.argv = argv + optind;
-	if (cfg.status_fd >= 0)
-		fcntl(cfg.status_fd, F_SETFD, FD_CLOEXEC);
+	job.argv = argv + optind;
+	if (status_fd >= 0)
+		fcntl(status_fd, F_SETFD, FD_CLOEXEC);
+	if (spec_fd >= 0)
+		fcntl(spec_fd, F_SETFD, FD_CLOEXEC);
 	if (die_with_parent() < 0)
 		return EXIT_SETUP;
-	if (sb_policy_load(policy_file, &policy, &err) < 0) {
-		report(&err);
-		return EXIT_SETUP;
-	}
-	cfg.policy = &policy;
-	r = sb_launch(&cfg, &res, &err);
-	sb_policy_free(&policy);
-	if (r < 0) {
-		report(&err);
-		if (strcmp(err.stage, "exec") == 0)
-			return err.errnum == ENOENT ? EXIT_NOTFOUND : EXIT_CANNOT;
-		return EXIT_SETUP;
-	}
-	if (res.limit)
-		fprintf(stderr, "python-mcp-sandbox: the %s limit ended the run\n", res.limit);
-	return res.signal ? 128 + res.signal : res.exit_code;
+	return run(policy_file, status_fd, spec_fd, &job);
 too_many:
 	fprintf(stderr, "python-mcp-sandbox: more than %d --env or --protect options\n",
 		MAX_REPEATED);

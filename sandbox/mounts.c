@@ -16,11 +16,14 @@
 #include "userns.h"
 #include "workspace.h"
 
-/* Where the new root is assembled.  Any existing directory would do; it is
- * only a mount point in our own mount namespace. */
-#define NEWROOT "/tmp"
+/* Where the new root is assembled, in our own mount namespace only.  It
+ * hides what is below it until the pivot, so it must be a place no
+ * workspace can be: /dev is protected by every sane policy, and its device
+ * nodes are captured before it is covered. */
+#define NEWROOT "/dev"
 
 static const char *const dev_nodes[] = {"null", "zero", "full", "random", "urandom"};
+#define N_DEV_NODES (sizeof(dev_nodes) / sizeof(*dev_nodes))
 
 /* A bind source made ready before the new root hides the host's /tmp. */
 struct prepared {
@@ -221,7 +224,8 @@ static int write_at(int rootfd, const char *path, const char *text, struct sb_er
 	return 0;
 }
 
-static int populate_etc(int rootfd, const struct sb_mount_plan *plan, struct sb_error *err)
+static int populate_etc(int rootfd, const struct sb_policy *policy, const char *workspace, uid_t uid,
+			gid_t gid, struct sb_error *err)
 {
 	char text[512];
 	struct stat st;
@@ -233,17 +237,18 @@ static int populate_etc(int rootfd, const struct sb_mount_plan *plan, struct sb_
 		 "root:x:0:0:root:/root:/usr/sbin/nologin\n"
 		 "sandbox:x:%u:%u:sandbox:%s:/bin/sh\n"
 		 "nobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin\n",
-		 plan->uid, plan->gid, plan->workspace);
+		 uid, gid, workspace);
 	if ((r = write_at(rootfd, "etc/passwd", text, err)) < 0)
 		return r;
-	snprintf(text, sizeof(text), "root:x:0:\nsandbox:x:%u:\nnogroup:x:65534:\n", plan->gid);
+	snprintf(text, sizeof(text), "root:x:0:\nsandbox:x:%u:\nnogroup:x:65534:\n", gid);
 	if ((r = write_at(rootfd, "etc/group", text, err)) < 0)
 		return r;
-	snprintf(text, sizeof(text), "%s\n", plan->policy->hostname);
+	snprintf(text, sizeof(text), "%s\n", policy->hostname);
 	return write_at(rootfd, "etc/hostname", text, err);
 }
 
-static int setup_dev(int rootfd, const struct sb_mount_plan *plan, struct sb_error *err)
+static int setup_dev(int rootfd, const struct sb_mount_plan *plan, const int *node_trees,
+		     struct sb_error *err)
 {
 	static const char *const links[][2] = {{"fd", "/proc/self/fd"},
 					       {"stdin", "/proc/self/fd/0"},
@@ -257,17 +262,10 @@ static int setup_dev(int rootfd, const struct sb_mount_plan *plan, struct sb_err
 	if ((r = mount_fs("tmpfs", NEWROOT "/dev", MS_NOSUID | MS_NOEXEC,
 			  "mode=0755,size=64k,nr_inodes=64", err)) < 0)
 		return r;
-	for (size_t i = 0; i < sizeof(dev_nodes) / sizeof(*dev_nodes); i++) {
-		char host[32];
-		int fd;
-		snprintf(host, sizeof(host), "/dev/%s", dev_nodes[i]);
-		snprintf(where, sizeof(where), NEWROOT "/dev/%s", dev_nodes[i]);
-		fd = open(where, O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, 0666);
-		if (fd < 0)
-			return sb_error_errno(err, "mount", "create `/dev/%s`", dev_nodes[i]);
-		close(fd);
-		if (mount(host, where, NULL, MS_BIND, NULL) < 0)
-			return sb_error_errno(err, "mount", "bind `%s`", host);
+	for (size_t i = 0; i < N_DEV_NODES; i++) {
+		snprintf(where, sizeof(where), "/dev/%s", dev_nodes[i]);
+		if ((r = attach(rootfd, node_trees[i], where, false, err)) < 0)
+			return r;
 	}
 	for (size_t i = 0; i < sizeof(links) / sizeof(*links); i++) {
 		snprintf(where, sizeof(where), NEWROOT "/dev/%s", links[i][0]);
@@ -349,74 +347,32 @@ static int check_target(const char *target, struct sb_error *err)
 	return 0;
 }
 
-int sb_mounts_setup(const struct sb_mount_plan *plan, struct sb_error *err)
+/* Captures the host's device nodes before NEWROOT covers them. */
+static int capture_dev_nodes(int *trees, struct sb_error *err)
 {
-	const struct sb_policy *p = plan->policy;
-	struct prepared *prep = calloc(p->n_mounts + 1, sizeof(*prep));
-	_cleanup_close_ int rootfd = -1;
-	_cleanup_close_ int ws_tree = -1;
+	for (size_t i = 0; i < N_DEV_NODES; i++) {
+		char host[32];
+		snprintf(host, sizeof(host), "/dev/%s", dev_nodes[i]);
+		trees[i] = open_tree(AT_FDCWD, host, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
+		if (trees[i] < 0)
+			return sb_error_errno(err, "mount", "clone mount of `%s`", host);
+	}
+	return 0;
+}
+
+static int mount_policy_entries(int rootfd, const struct sb_policy *p, struct prepared *prep,
+				struct sb_error *err)
+{
 	char opts[64];
 	int r = 0;
-
-	if (prep == NULL)
-		return sb_error_set(err, "mount", ENOMEM, "prepare mounts");
-	for (size_t i = 0; i <= p->n_mounts; i++)
-		prep[i].tree_fd = -1;
-	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0) {
-		r = sb_error_errno(err, "mount", "make `/` private");
-		goto out;
-	}
-	/* Every host path is captured as a detached mount before the new
-	 * root covers NEWROOT, which may hold the workspace or a source. */
-	for (size_t i = 0; i < p->n_mounts && r == 0; i++) {
-		if ((r = check_target(p->mounts[i].target, err)) < 0)
-			break;
-		if (p->mounts[i].type == SB_MOUNT_BIND)
-			r = prepare_bind(&p->mounts[i], &prep[i], err);
-	}
-	if (r < 0)
-		goto out;
-	if (plan->workspace_tree_fd >= 0) {
-		ws_tree = plan->workspace_tree_fd;
-	} else {
-		_cleanup_close_ int ws = sb_workspace_open(plan->workspace, err);
-		if (ws < 0) {
-			r = ws;
-			goto out;
-		}
-		ws_tree = sb_mounts_workspace_tree(ws, -1, p->workspace_readonly, err);
-		if (ws_tree < 0) {
-			r = ws_tree;
-			goto out;
-		}
-	}
-
-	if ((r = mount_fs("tmpfs", NEWROOT, MS_NOSUID | MS_NODEV, "mode=0755,size=1m", err)) < 0)
-		goto out;
-	rootfd = open(NEWROOT, O_PATH | O_DIRECTORY | O_CLOEXEC);
-	if (rootfd < 0) {
-		r = sb_error_errno(err, "mount", "open the new root");
-		goto out;
-	}
-	if ((r = setup_proc(rootfd, plan, err)) < 0 || (r = setup_dev(rootfd, plan, err)) < 0)
-		goto out;
-	if (mkdirat(rootfd, "tmp", 01777) < 0) {
-		r = sb_error_errno(err, "mount", "create `/tmp`");
-		goto out;
-	}
-	snprintf(opts, sizeof(opts), "mode=1777,size=%lld", (long long)p->tmp_size_bytes);
-	if ((r = mount_fs("tmpfs", NEWROOT "/tmp", MS_NOSUID | MS_NODEV, opts, err)) < 0)
-		goto out;
 
 	for (size_t i = 0; i < p->n_mounts && r == 0; i++) {
 		const struct sb_mount *m = &p->mounts[i];
 		if (m->type == SB_MOUNT_TMPFS) {
 			_cleanup_close_ int fd = make_target(rootfd, m->target, false, err);
 			char where[PATH_MAX];
-			if (fd < 0) {
-				r = fd;
-				break;
-			}
+			if (fd < 0)
+				return fd;
 			snprintf(where, sizeof(where), "/proc/self/fd/%d", fd);
 			snprintf(opts, sizeof(opts), "mode=1777,size=%lld", (long long)m->size_bytes);
 			if (mount("tmpfs", where, "tmpfs",
@@ -428,14 +384,83 @@ int sb_mounts_setup(const struct sb_mount_plan *plan, struct sb_error *err)
 			r = attach(rootfd, prep[i].tree_fd, m->target, prep[i].is_dir, err);
 		}
 	}
-	if (r < 0)
-		goto out;
-	if ((r = attach(rootfd, ws_tree, plan->workspace, true, err)) < 0)
-		goto out;
-	if ((r = populate_etc(rootfd, plan, err)) < 0)
-		goto out;
-	r = pivot(rootfd, err);
-out:
-	release(prep, p->n_mounts + 1);
 	return r;
+}
+
+int sb_mounts_prepare(const struct sb_mount_plan *plan, struct sb_error *err)
+{
+	const struct sb_policy *p = plan->policy;
+	struct prepared *prep = calloc(p->n_mounts + 1, sizeof(*prep));
+	int node_trees[N_DEV_NODES];
+	_cleanup_close_ int rootfd = -1;
+	char opts[64];
+	int r = 0;
+
+	for (size_t i = 0; i < N_DEV_NODES; i++)
+		node_trees[i] = -1;
+	if (prep == NULL)
+		return sb_error_set(err, "mount", ENOMEM, "prepare mounts");
+	for (size_t i = 0; i <= p->n_mounts; i++)
+		prep[i].tree_fd = -1;
+	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0) {
+		r = sb_error_errno(err, "mount", "make `/` private");
+		goto out;
+	}
+	/* Every host path the root needs is captured as a detached mount
+	 * before NEWROOT is covered. */
+	for (size_t i = 0; i < p->n_mounts && r == 0; i++) {
+		if ((r = check_target(p->mounts[i].target, err)) < 0)
+			break;
+		if (p->mounts[i].type == SB_MOUNT_BIND)
+			r = prepare_bind(&p->mounts[i], &prep[i], err);
+	}
+	if (r < 0 || (r = capture_dev_nodes(node_trees, err)) < 0)
+		goto out;
+
+	if ((r = mount_fs("tmpfs", NEWROOT, MS_NOSUID | MS_NODEV, "mode=0755,size=1m", err)) < 0)
+		goto out;
+	rootfd = open(NEWROOT, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (rootfd < 0) {
+		r = sb_error_errno(err, "mount", "open the new root");
+		goto out;
+	}
+	if ((r = setup_proc(rootfd, plan, err)) < 0 ||
+	    (r = setup_dev(rootfd, plan, node_trees, err)) < 0)
+		goto out;
+	if (mkdirat(rootfd, "tmp", 01777) < 0) {
+		r = sb_error_errno(err, "mount", "create `/tmp`");
+		goto out;
+	}
+	snprintf(opts, sizeof(opts), "mode=1777,size=%lld", (long long)p->tmp_size_bytes);
+	if ((r = mount_fs("tmpfs", NEWROOT "/tmp", MS_NOSUID | MS_NODEV, opts, err)) < 0)
+		goto out;
+	r = mount_policy_entries(rootfd, p, prep, err);
+out:
+	for (size_t i = 0; i < N_DEV_NODES; i++)
+		if (node_trees[i] >= 0)
+			close(node_trees[i]);
+	release(prep, p->n_mounts + 1);
+	return r < 0 ? r : TAKE_FD(rootfd);
+}
+
+int sb_mounts_finish(int rootfd, const struct sb_policy *policy, const char *workspace,
+		     int ws_tree, uid_t uid, gid_t gid, struct sb_error *err)
+{
+	_cleanup_close_ int own_tree = -1;
+	int r;
+
+	if (ws_tree < 0) {
+		_cleanup_close_ int ws = sb_workspace_open(workspace, err);
+		if (ws < 0)
+			return ws;
+		own_tree = sb_mounts_workspace_tree(ws, -1, policy->workspace_readonly, err);
+		if (own_tree < 0)
+			return own_tree;
+		ws_tree = own_tree;
+	}
+	if ((r = attach(rootfd, ws_tree, workspace, true, err)) < 0)
+		return r;
+	if ((r = populate_etc(rootfd, policy, workspace, uid, gid, err)) < 0)
+		return r;
+	return pivot(rootfd, err);
 }

@@ -13,22 +13,27 @@
 
 struct sb_mount_plan {
 	const struct sb_policy *policy;
-	const char *workspace;     /* canonical host path, also its path inside */
-	int workspace_tree_fd;     /* detached (id-mapped) tree from the parent, or -1 */
-	uid_t uid;                 /* inside ids, for the generated /etc/passwd */
-	gid_t gid;
 	bool block_nested_userns;  /* write max_user_namespaces=0 while /proc is at hand */
 	bool nested_userns_optional;
 	bool *nested_userns_degraded; /* set when the optional write failed */
 };
 
-/* Runs in the sandbox's init, inside the new user and mount namespaces.
- * On success the process's root is the new root and its cwd is "/". */
-int sb_mounts_setup(const struct sb_mount_plan *plan, struct sb_error *err);
+/* Runs in the sandbox's init, inside the new user and mount namespaces, before
+ * the job is known: builds the new root (everything but the workspace) and
+ * returns an O_PATH fd of it.  Host paths other than /dev stay reachable, so
+ * that a workspace can still be opened by path afterwards. */
+int sb_mounts_prepare(const struct sb_mount_plan *plan, struct sb_error *err);
+
+/* Attaches the workspace (`ws_tree` from the launcher, or, when it is -1,
+ * opened here by path without following symlinks), writes /etc/passwd and
+ * friends, pivots into the new root and detaches the old one.  On success
+ * the process's root is the new root and its cwd is "/". */
+int sb_mounts_finish(int rootfd, const struct sb_policy *policy, const char *workspace,
+		     int ws_tree, uid_t uid, gid_t gid, struct sb_error *err);
 
 /* Detached clone of `fd` (an O_PATH directory) for the workspace, id-mapped
- * through `userns_fd` when it is >= 0.  Runs in the parent (needs root for
- * the id mapping). */
+ * through `userns_fd` when it is >= 0.  Runs in the launcher (the id mapping
+ * needs root) or in init. */
 int sb_mounts_workspace_tree(int fd, int userns_fd, bool readonly, struct sb_error *err);
 
 #endif

@@ -55,6 +55,10 @@ void sb_status_exit(int fd, const struct sb_result *res)
 	json_object_set_new(o, "wall_seconds", json_real(res->wall_seconds));
 	json_object_set_new(o, "peak_rss_bytes", json_integer(res->peak_rss_bytes));
 	json_object_set_new(o, "peak_rss_source", json_string(res->peak_rss_source));
+	json_object_set_new(o, "max_process_rss_bytes", json_integer(res->max_process_rss_bytes));
+	json_object_set_new(o, "cgroup_memory_peak_bytes",
+			    res->cgroup_memory_peak_bytes < 0 ? json_null()
+							      : json_integer(res->cgroup_memory_peak_bytes));
 	json_object_set_new(o, "limit", res->limit ? json_string(res->limit) : json_null());
 	json_object_set_new(o, "output_bytes", json_integer(res->output_bytes));
 	sb_status_emit_new(fd, o);

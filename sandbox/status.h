@@ -19,8 +19,14 @@ struct sb_result {
 	double cpu_user_seconds;
 	double cpu_system_seconds;
 	double wall_seconds;
-	int64_t peak_rss_bytes;     /* of the whole tree when a memory cgroup applied */
-	const char *peak_rss_source; /* "cgroup" or "rusage" */
+	/* Peak memory of the run: the larger of the memory cgroup's peak
+	 * (every process of the tree, private pages only: shared library
+	 * pages already cached elsewhere are not charged) and the largest
+	 * single process's peak RSS (shared pages included). */
+	int64_t peak_rss_bytes;
+	const char *peak_rss_source;     /* "cgroup" or "rusage": which was larger */
+	int64_t max_process_rss_bytes;   /* getrusage(RUSAGE_CHILDREN) */
+	int64_t cgroup_memory_peak_bytes; /* -1 without a memory cgroup */
 	const char *limit;           /* "time", "memory", "pids", "output", "cpu" or NULL */
 	int64_t output_bytes;        /* bytes relayed, when output is capped */
 };

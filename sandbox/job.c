@@ -1,0 +1,321 @@
+#include "job.h"
+
+#include <errno.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "cleanup.h"
+#include "env.h"
+
+/* A spec larger than this is refused: it is a command line, not data. */
+#define SPEC_MAX (1 << 20)
+
+char **sb_strv_dup(char *const *src, size_t n)
+{
+	size_t count = 0;
+	char **v;
+
+	while ((n == (size_t)-1 || count < n) && src && src[count])
+		count++;
+	v = calloc(count + 1, sizeof(*v));
+	if (v == NULL)
+		return NULL;
+	for (size_t i = 0; i < count; i++) {
+		v[i] = strdup(src[i]);
+		if (v[i] == NULL) {
+			sb_strv_free(v);
+			return NULL;
+		}
+	}
+	return v;
+}
+
+void sb_strv_free(char **v)
+{
+	if (v == NULL)
+		return;
+	for (char **p = v; *p; p++)
+		free(*p);
+	free(v);
+}
+
+void sb_job_free(struct sb_job *job)
+{
+	free(job->workspace);
+	free(job->cwd);
+	sb_strv_free(job->argv);
+	sb_strv_free(job->env);
+	sb_strv_free(job->protect);
+	memset(job, 0, sizeof(*job));
+}
+
+static int spec_error(struct sb_error *err, const char *key, const char *what)
+{
+	sb_error_set(err, "spec", 0, "job spec: `%s` %s", key, what);
+	return sb_error_hint(err, "send {\"workspace\": DIR, \"argv\": [CMD, ...], \"cwd\": DIR, "
+				  "\"env\": {\"K\": \"V\"}, \"timeout\": SECONDS, \"protect\": [DIR]}");
+}
+
+static int string_array(json_t *a, const char *key, char ***out, struct sb_error *err)
+{
+	size_t i;
+	json_t *v;
+
+	if (!json_is_array(a))
+		return spec_error(err, key, "must be an array of strings");
+	*out = calloc(json_array_size(a) + 1, sizeof(**out));
+	if (*out == NULL)
+		return sb_error_set(err, "spec", ENOMEM, "job spec");
+	json_array_foreach(a, i, v) {
+		if (!json_is_string(v))
+			return spec_error(err, key, "must be an array of strings");
+		(*out)[i] = strdup(json_string_value(v));
+		if ((*out)[i] == NULL)
+			return sb_error_set(err, "spec", ENOMEM, "job spec");
+	}
+	return 0;
+}
+
+static int env_object(json_t *o, char ***out, struct sb_error *err)
+{
+	const char *k;
+	json_t *v;
+	size_t i = 0;
+	int r;
+
+	if (!json_is_object(o))
+		return spec_error(err, "env", "must be an object of strings");
+	*out = calloc(json_object_size(o) + 1, sizeof(**out));
+	if (*out == NULL)
+		return sb_error_set(err, "spec", ENOMEM, "job spec");
+	json_object_foreach(o, k, v) {
+		if (!json_is_string(v))
+			return spec_error(err, "env", "must be an object of strings");
+		if (asprintf(&(*out)[i], "%s=%s", k, json_string_value(v)) < 0) {
+			(*out)[i] = NULL;
+			return sb_error_set(err, "spec", ENOMEM, "job spec");
+		}
+		if ((r = sb_env_check_assignment((*out)[i++], err)) < 0)
+			return r;
+	}
+	return 0;
+}
+
+static int parse_spec(json_t *o, struct sb_job *job, struct sb_error *err)
+{
+	const char *k;
+	json_t *v;
+	int r = 0;
+
+	if (!json_is_object(o))
+		return spec_error(err, "(top level)", "must be an object");
+	json_object_foreach(o, k, v) {
+		if (strcmp(k, "workspace") == 0 || strcmp(k, "cwd") == 0) {
+			if (!json_is_string(v))
+				return spec_error(err, k, "must be a string");
+			char **dst = k[0] == 'w' ? &job->workspace : &job->cwd;
+			*dst = strdup(json_string_value(v));
+			if (*dst == NULL)
+				return sb_error_set(err, "spec", ENOMEM, "job spec");
+		} else if (strcmp(k, "argv") == 0) {
+			r = string_array(v, k, &job->argv, err);
+		} else if (strcmp(k, "protect") == 0) {
+			r = string_array(v, k, &job->protect, err);
+		} else if (strcmp(k, "env") == 0) {
+			r = env_object(v, &job->env, err);
+		} else if (strcmp(k, "timeout") == 0) {
+			if (!json_is_number(v) || json_number_value(v) < 0)
+				return spec_error(err, k, "must be a number of seconds >= 0");
+			job->timeout = json_number_value(v);
+		} else {
+			return spec_error(err, k, "is not a known key");
+		}
+		if (r < 0)
+			return r;
+	}
+	if (job->workspace == NULL)
+		return spec_error(err, "workspace", "is required");
+	if (job->argv == NULL || job->argv[0] == NULL)
+		return spec_error(err, "argv", "must hold the command");
+	return 0;
+}
+
+int sb_job_read_spec(int fd, struct sb_job *job, struct sb_error *err)
+{
+	_cleanup_free_ char *buf = malloc(SPEC_MAX);
+	_cleanup_json_ json_t *o = NULL;
+	json_error_t jerr;
+	size_t len = 0;
+	int r;
+
+	memset(job, 0, sizeof(*job));
+	if (buf == NULL)
+		return sb_error_set(err, "spec", ENOMEM, "job spec");
+	for (;;) {
+		ssize_t n = read(fd, buf + len, SPEC_MAX - len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return sb_error_errno(err, "spec", "read the job spec");
+		if (n == 0)
+			break;
+		len += (size_t)n;
+		if (len == SPEC_MAX)
+			return sb_error_set(err, "spec", E2BIG, "job spec larger than %d bytes",
+					    SPEC_MAX);
+	}
+	o = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &jerr);
+	if (o == NULL)
+		return sb_error_set(err, "spec", 0, "job spec line %d: %s", jerr.line, jerr.text);
+	r = parse_spec(o, job, err);
+	if (r < 0)
+		sb_job_free(job);
+	return r;
+}
+
+/* Layout: workspace\0 cwd\0 argc envc as decimal strings\0\0, argv..., envp... */
+int sb_job_pack(const char *workspace, const char *cwd, char *const *argv, char *const *envp,
+		char **buf, size_t *len, struct sb_error *err)
+{
+	size_t argc = 0, envc = 0, size;
+	char counts[64], *p;
+
+	while (argv[argc])
+		argc++;
+	while (envp[envc])
+		envc++;
+	snprintf(counts, sizeof(counts), "%zu %zu", argc, envc);
+	size = strlen(workspace) + strlen(cwd) + strlen(counts) + 3;
+	for (size_t i = 0; i < argc; i++)
+		size += strlen(argv[i]) + 1;
+	for (size_t i = 0; i < envc; i++)
+		size += strlen(envp[i]) + 1;
+	p = *buf = malloc(size);
+	if (p == NULL)
+		return sb_error_set(err, "launch", ENOMEM, "pack the job");
+	p = stpcpy(p, workspace) + 1;
+	p = stpcpy(p, cwd) + 1;
+	p = stpcpy(p, counts) + 1;
+	for (size_t i = 0; i < argc; i++)
+		p = stpcpy(p, argv[i]) + 1;
+	for (size_t i = 0; i < envc; i++)
+		p = stpcpy(p, envp[i]) + 1;
+	*len = size;
+	return 0;
+}
+
+static const char *next(char **p, const char *end)
+{
+	char *s = *p, *nul;
+
+	if (s >= end || (nul = memchr(s, '\0', (size_t)(end - s))) == NULL)
+		return NULL;
+	*p = nul + 1;
+	return s;
+}
+
+int sb_job_unpack(char *buf, size_t len, struct sb_packed_job *out)
+{
+	const char *end = buf + len, *counts;
+	size_t argc, envc;
+	char *p = buf;
+
+	memset(out, 0, sizeof(*out));
+	out->buf = buf;
+	if ((out->workspace = next(&p, end)) == NULL || (out->cwd = next(&p, end)) == NULL ||
+	    (counts = next(&p, end)) == NULL || sscanf(counts, "%zu %zu", &argc, &envc) != 2 ||
+	    argc == 0 || argc > len || envc > len)
+		return -EBADMSG;
+	out->argv = calloc(argc + 1, sizeof(char *));
+	out->envp = calloc(envc + 1, sizeof(char *));
+	if (out->argv == NULL || out->envp == NULL)
+		return -ENOMEM;
+	for (size_t i = 0; i < argc; i++)
+		if ((out->argv[i] = (char *)next(&p, end)) == NULL)
+			return -EBADMSG;
+	for (size_t i = 0; i < envc; i++)
+		if ((out->envp[i] = (char *)next(&p, end)) == NULL)
+			return -EBADMSG;
+	return 0;
+}
+
+void sb_packed_job_free(struct sb_packed_job *pj)
+{
+	free(pj->argv);
+	free(pj->envp);
+	free(pj->buf);
+	memset(pj, 0, sizeof(*pj));
+}
+
+/* The packed job travels on a stream socket as a 4-byte length and the
+ * bytes; the workspace tree fd, when there is one, rides on the first
+ * sendmsg as SCM_RIGHTS. */
+int sb_job_send(int sock, const char *buf, size_t len, int fd, struct sb_error *err)
+{
+	uint32_t n = (uint32_t)len;
+	char cbuf[CMSG_SPACE(sizeof(int))] = {0};
+	struct iovec iov = {.iov_base = &n, .iov_len = sizeof(n)};
+	struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1};
+
+	if (fd >= 0) {
+		struct cmsghdr *c;
+		msg.msg_control = cbuf;
+		msg.msg_controllen = sizeof(cbuf);
+		c = CMSG_FIRSTHDR(&msg);
+		c->cmsg_level = SOL_SOCKET;
+		c->cmsg_type = SCM_RIGHTS;
+		c->cmsg_len = CMSG_LEN(sizeof(int));
+		memcpy(CMSG_DATA(c), &fd, sizeof(int));
+	}
+	if (sendmsg(sock, &msg, MSG_NOSIGNAL) != (ssize_t)sizeof(n))
+		return sb_error_errno(err, "launch", "send the job to the sandbox");
+	while (len > 0) {
+		ssize_t w = send(sock, buf, len, MSG_NOSIGNAL);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return sb_error_errno(err, "launch", "send the job to the sandbox");
+		buf += w;
+		len -= (size_t)w;
+	}
+	return 0;
+}
+
+int sb_job_recv(int sock, char **buf, size_t *len, int *fd)
+{
+	uint32_t n;
+	char cbuf[CMSG_SPACE(sizeof(int))];
+	struct iovec iov = {.iov_base = &n, .iov_len = sizeof(n)};
+	struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf,
+			     .msg_controllen = sizeof(cbuf)};
+	struct cmsghdr *c;
+	size_t got = 0;
+
+	*fd = -1;
+	if (recvmsg(sock, &msg, MSG_CMSG_CLOEXEC) != (ssize_t)sizeof(n))
+		return -EPIPE;
+	for (c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c))
+		if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS)
+			memcpy(fd, CMSG_DATA(c), sizeof(int));
+	if (n > SPEC_MAX * 2)
+		return -E2BIG;
+	*buf = malloc(n);
+	if (*buf == NULL)
+		return -ENOMEM;
+	while (got < n) {
+		ssize_t r = read(sock, *buf + got, n - got);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0) {
+			free(*buf);
+			return -EPIPE;
+		}
+		got += (size_t)r;
+	}
+	*len = n;
+	return 0;
+}

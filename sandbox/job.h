@@ -1,0 +1,56 @@
+/* A job: what one run executes (command, workspace, working directory,
+ * environment, time limit).  It comes from the command line, or as JSON on
+ * --spec-fd for a launcher that prepared its sandbox ahead of time; the
+ * launcher then hands it to the sandbox's init as one packed message. */
+#ifndef SB_JOB_H
+#define SB_JOB_H
+
+#include <stddef.h>
+
+#include "error.h"
+
+struct sb_job {
+	char *workspace;   /* as given; canonical once resolved */
+	char *cwd;         /* NULL = the workspace; relative = below it */
+	char **argv;       /* NULL-terminated */
+	char **env;        /* extra "K=V" (--env), NULL-terminated */
+	char **protect;    /* extra protected paths, NULL-terminated */
+	double timeout;    /* seconds, 0 = the policy's */
+};
+
+/* Reads one JSON object from fd until EOF:
+ *   {"workspace": DIR, "argv": [..], "cwd": DIR?, "env": {"K": "V"}?,
+ *    "timeout": S?, "protect": [DIR]?}
+ * Unknown keys and wrong types are errors that name the key. */
+int sb_job_read_spec(int fd, struct sb_job *job, struct sb_error *err);
+
+/* Flattens the fields init needs (workspace, cwd, argv, envp) into one
+ * buffer of NUL-terminated strings, and back.  envp is the final
+ * environment, built by the launcher. */
+int sb_job_pack(const char *workspace, const char *cwd, char *const *argv, char *const *envp,
+		char **buf, size_t *len, struct sb_error *err);
+
+struct sb_packed_job {
+	char *buf;         /* owns every string below */
+	const char *workspace;
+	const char *cwd;
+	char **argv;
+	char **envp;
+};
+
+int sb_job_unpack(char *buf, size_t len, struct sb_packed_job *out);
+void sb_packed_job_free(struct sb_packed_job *pj);
+
+void sb_job_free(struct sb_job *job);
+
+/* Carries a packed job, and the workspace tree fd (or -1), from the
+ * launcher to init over a stream socket. */
+int sb_job_send(int sock, const char *buf, size_t len, int fd, struct sb_error *err);
+int sb_job_recv(int sock, char **buf, size_t *len, int *fd);
+
+/* Duplicates a NULL-terminated string array (n entries of src, or up to
+ * NULL when n is (size_t)-1). */
+char **sb_strv_dup(char *const *src, size_t n);
+void sb_strv_free(char **v);
+
+#endif
