@@ -1,0 +1,54 @@
+# Shared by scripts/run and scripts/test: install what is missing, build.
+# Sourced, not executed.
+
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+BUILD=${PYMCP_BUILD_DIR:-$ROOT/build}
+BUILD_ASAN=${PYMCP_BUILD_ASAN_DIR:-$ROOT/build-asan}
+
+# Debian packages the build and the tests need.  Only missing ones are
+# installed, so a second run does not touch apt at all.
+DEB_PACKAGES=(
+	build-essential cmake pkg-config
+	libuv1-dev libjansson-dev libseccomp-dev libcap-dev
+	python3 python3-venv python3-pip
+	clang libclang-rt-dev
+	procps iproute2
+)
+
+log() { printf '==> %s\n' "$*" >&2; }
+
+as_root() {
+	if [ "$(id -u)" -eq 0 ]; then
+		"$@"
+	elif command -v sudo >/dev/null 2>&1; then
+		sudo "$@"
+	else
+		log "need root to run: $* (install sudo or run as root)"
+		return 1
+	fi
+}
+
+install_packages() {
+	local missing=()
+	for p in "${DEB_PACKAGES[@]}"; do
+		dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||
+			missing+=("$p")
+	done
+	if [ ${#missing[@]} -eq 0 ]; then
+		return 0
+	fi
+	log "installing Debian packages: ${missing[*]}"
+	as_root env DEBIAN_FRONTEND=noninteractive apt-get update -qq
+	as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+		"${missing[@]}" >/dev/null
+}
+
+# build DIR [cmake options...]
+build() {
+	local dir=$1
+	shift
+	cmake -S "$ROOT" -B "$dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo "$@" >/dev/null
+	cmake --build "$dir" -j"$(nproc)"
+}
