@@ -1,8 +1,12 @@
 #!/usr/bin/python3
 """Start-up cost of the sandbox: median wall time of `python3 -c pass`
-bare, under python-mcp-sandbox (default policy, and the same policy without
-cgroup limits to show what they cost), and under bubblewrap with comparable
-isolation when it is installed.  Every variant runs in the same loop,
+bare, under python-mcp-sandbox (default policy, cold and prepared, and the
+same policy without cgroup limits to show what they cost), and under
+bubblewrap with comparable isolation when it is installed.
+
+"Prepared" is how the server runs jobs: a launcher started with --spec-fd
+has built its sandbox before the job exists; the time counted runs from
+writing the job to the launcher's exit.  Every variant runs in the same loop,
 interleaved, so that machine noise hits them alike; the output is ratios to
 bare python measured in this run.  Not a test: it asserts nothing.
 
@@ -36,6 +40,31 @@ def bwrap_argv(ws):
              "--bind", ws, ws, "--chdir", ws, "--clearenv",
              "--setenv", "PATH", "/usr/bin:/bin", "--"]
     return argv
+
+
+def prepared_run(launcher, policy, ws, cmd):
+    """Starts a launcher with --spec-fd, waits for "ready", then times the
+    job alone."""
+    spec_r, spec_w = os.pipe()
+    stat_r, stat_w = os.pipe()
+    p = subprocess.Popen([launcher, "--policy", policy, "--spec-fd", str(spec_r),
+                          "--status-fd", str(stat_w)], pass_fds=(spec_r, stat_w),
+                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    os.close(spec_r)
+    os.close(stat_w)
+    with os.fdopen(stat_r) as status:
+        ready = json.loads(status.readline() or "{}")
+        if ready.get("event") != "ready":
+            os.close(spec_w)
+            p.wait()
+            sys.exit(f"prepared launcher did not get ready: {ready}")
+        t = time.perf_counter()
+        os.write(spec_w, json.dumps({"workspace": ws, "argv": cmd}).encode())
+        os.close(spec_w)
+        p.wait()
+        dt = time.perf_counter() - t
+        status.read()
+    return dt
 
 
 def main():
@@ -74,12 +103,18 @@ def main():
         if r.returncode != 0:
             sys.exit(f"{name} failed ({r.returncode}): {r.stderr.decode()[-500:]}")
 
-    times = {name: [] for name in variants}
+    prepared = {
+        "python-mcp-sandbox, prepared": policy,
+        "python-mcp-sandbox, prepared, no cgroups": nocg_path,
+    }
+    times = {name: [] for name in list(variants) + list(prepared)}
     for _ in range(args.runs):
         for name, argv in variants.items():
             t = time.perf_counter()
             subprocess.run(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
             times[name].append(time.perf_counter() - t)
+        for name, pol in prepared.items():
+            times[name].append(prepared_run(launcher, pol, ws, cmd))
 
     base = statistics.median(times["bare python"])
     print(f"start-up of `python3 -c pass`, median of {args.runs} interleaved runs")
