@@ -5,8 +5,10 @@ same policy without cgroup limits to show what they cost), and under
 bubblewrap with comparable isolation when it is installed.
 
 "Prepared" is how the server runs jobs: a launcher started with --spec-fd
-has built its sandbox before the job exists; the time counted runs from
-writing the job to the launcher's exit.  Every variant runs in the same loop,
+has built its sandbox before the job exists.  The time counted runs from
+writing the job to the "exit" status event, which is when the server can
+answer (every process of the sandbox is gone by then; the launcher only
+removes its cgroups afterwards).  Every variant runs in the same loop,
 interleaved, so that machine noise hits them alike; the output is ratios to
 bare python measured in this run.  Not a test: it asserts nothing.
 
@@ -61,9 +63,12 @@ def prepared_run(launcher, policy, ws, cmd):
         t = time.perf_counter()
         os.write(spec_w, json.dumps({"workspace": ws, "argv": cmd}).encode())
         os.close(spec_w)
-        p.wait()
+        for line in status:
+            if json.loads(line).get("event") == "exit":
+                break
         dt = time.perf_counter() - t
         status.read()
+        p.wait()
     return dt
 
 

@@ -101,7 +101,7 @@ static int own_cgroup_dir(const char *controller, char *out, size_t size)
 			/* v1 options are comma-separated; match a whole word. */
 			if (controller != NULL) {
 				bool found = false;
-				for (char *t = strtok(opts, ","); t && !found; t = strtok(NULL, ","))
+				for (char *sp, *t = strtok_r(opts, ",", &sp); t && !found; t = strtok_r(NULL, ",", &sp))
 					found = strcmp(t, controller) == 0;
 				if (!found)
 					continue;
@@ -128,7 +128,7 @@ static int own_cgroup_dir(const char *controller, char *out, size_t size)
 		if (controller == NULL) {
 			match = c1[1] == '\0';
 		} else {
-			for (char *t = strtok(c1 + 1, ","); t && !match; t = strtok(NULL, ","))
+			for (char *sp, *t = strtok_r(c1 + 1, ",", &sp); t && !match; t = strtok_r(NULL, ",", &sp))
 				match = strcmp(t, controller) == 0;
 		}
 		if (match)
@@ -174,7 +174,7 @@ static bool list_has(const char *dir, const char *file, const char *controller)
 
 	if (read_text(dir, file, buf, sizeof(buf)) < 0)
 		return false;
-	for (char *t = strtok(buf, " \n"); t; t = strtok(NULL, " \n"))
+	for (char *sp, *t = strtok_r(buf, " \n", &sp); t; t = strtok_r(NULL, " \n", &sp))
 		if (strcmp(t, controller) == 0)
 			return true;
 	return false;
@@ -369,7 +369,7 @@ static void kill_dir(const char *dir, int version)
 	for (int round = 0; round < 100; round++) {
 		if (read_text(dir, "cgroup.procs", buf, sizeof(buf)) < 0 || buf[0] == '\0')
 			return;
-		for (char *t = strtok(buf, "\n"); t; t = strtok(NULL, "\n"))
+		for (char *sp, *t = strtok_r(buf, "\n", &sp); t; t = strtok_r(NULL, "\n", &sp))
 			kill((pid_t)strtol(t, NULL, 10), SIGKILL);
 		usleep(1000);
 	}

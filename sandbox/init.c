@@ -15,6 +15,7 @@
 #include "fds.h"
 #include "net.h"
 #include "rlimits.h"
+#include "seccomp_bpf.h"
 
 static void send_msg(int fd, int type, int wait_status, const struct sb_error *err)
 {
@@ -77,12 +78,8 @@ static _Noreturn void exec_script(const struct sb_init_config *cfg, const struct
 	if (sb_rlimits_apply(&cfg->policy->rlimits, &err) < 0 || sb_fds_cloexec_all(&err) < 0 ||
 	    sb_caps_drop_all(&err) < 0 || sb_no_new_privs(&err) < 0)
 		fail(cfg, &err, 125);
-	if (cfg->seccomp) {
-		int r = seccomp_load(cfg->seccomp);
-		if (r < 0)
-			sb_error_set(&err, "seccomp", -r, "load the seccomp filter"),
-				fail(cfg, &err, 125);
-	}
+	if (job->bpf_len && sb_bpf_load(job->bpf, job->bpf_len, job->bpf_flags, &err) < 0)
+		fail(cfg, &err, 125);
 	execvpe(job->argv[0], job->argv, job->envp);
 	sb_error_errno(&err, "exec", "execute `%s`", job->argv[0]);
 	if (errno == ENOENT)

@@ -8,7 +8,6 @@
 #ifndef SB_INIT_H
 #define SB_INIT_H
 
-#include <seccomp.h>
 #include <stdbool.h>
 
 #include "error.h"
@@ -37,7 +36,6 @@ struct sb_init_config {
 	struct sb_idmap map;
 	bool drop_groups;          /* the launcher is root: drop inherited groups */
 	struct sb_mount_plan mounts;
-	scmp_filter_ctx seccomp;   /* NULL: no filter */
 	int sync_fd;               /* read end: 'g' once the id maps are written,
 				      'c' once the cgroups hold us */
 	int report_fd;             /* write end of the report pipe */

@@ -10,6 +10,7 @@
 
 #include "cleanup.h"
 #include "env.h"
+#include "seccomp_bpf.h"
 
 /* A spec larger than this is refused: it is a command line, not data. */
 #define SPEC_MAX (1 << 20)
@@ -177,23 +178,26 @@ int sb_job_read_spec(int fd, struct sb_job *job, struct sb_error *err)
 	return r;
 }
 
-/* Layout: workspace\0 cwd\0 argc envc as decimal strings\0\0, argv..., envp... */
+/* Layout: workspace\0 cwd\0 "argc envc bpf_len bpf_flags"\0 argv... envp...
+ * and then bpf_len raw bytes. */
 int sb_job_pack(const char *workspace, const char *cwd, char *const *argv, char *const *envp,
-		char **buf, size_t *len, struct sb_error *err)
+		const struct sb_bpf *bpf, char **buf, size_t *len, struct sb_error *err)
 {
-	size_t argc = 0, envc = 0, size;
-	char counts[64], *p;
+	size_t argc = 0, envc = 0, size, bpf_len = bpf ? bpf->len : 0;
+	char counts[96], *p;
 
 	while (argv[argc])
 		argc++;
 	while (envp[envc])
 		envc++;
-	snprintf(counts, sizeof(counts), "%zu %zu", argc, envc);
+	snprintf(counts, sizeof(counts), "%zu %zu %zu %u", argc, envc, bpf_len,
+		 bpf ? bpf->flags : 0);
 	size = strlen(workspace) + strlen(cwd) + strlen(counts) + 3;
 	for (size_t i = 0; i < argc; i++)
 		size += strlen(argv[i]) + 1;
 	for (size_t i = 0; i < envc; i++)
 		size += strlen(envp[i]) + 1;
+	size += bpf_len;
 	p = *buf = malloc(size);
 	if (p == NULL)
 		return sb_error_set(err, "launch", ENOMEM, "pack the job");
@@ -204,6 +208,8 @@ int sb_job_pack(const char *workspace, const char *cwd, char *const *argv, char 
 		p = stpcpy(p, argv[i]) + 1;
 	for (size_t i = 0; i < envc; i++)
 		p = stpcpy(p, envp[i]) + 1;
+	if (bpf_len)
+		memcpy(p, bpf->insns, bpf_len);
 	*len = size;
 	return 0;
 }
@@ -227,8 +233,9 @@ int sb_job_unpack(char *buf, size_t len, struct sb_packed_job *out)
 	memset(out, 0, sizeof(*out));
 	out->buf = buf;
 	if ((out->workspace = next(&p, end)) == NULL || (out->cwd = next(&p, end)) == NULL ||
-	    (counts = next(&p, end)) == NULL || sscanf(counts, "%zu %zu", &argc, &envc) != 2 ||
-	    argc == 0 || argc > len || envc > len)
+	    (counts = next(&p, end)) == NULL ||
+	    sscanf(counts, "%zu %zu %zu %u", &argc, &envc, &out->bpf_len, &out->bpf_flags) != 4 ||
+	    argc == 0 || argc > len || envc > len || out->bpf_len > len)
 		return -EBADMSG;
 	out->argv = calloc(argc + 1, sizeof(char *));
 	out->envp = calloc(envc + 1, sizeof(char *));
@@ -240,6 +247,15 @@ int sb_job_unpack(char *buf, size_t len, struct sb_packed_job *out)
 	for (size_t i = 0; i < envc; i++)
 		if ((out->envp[i] = (char *)next(&p, end)) == NULL)
 			return -EBADMSG;
+	if (out->bpf_len) {
+		if ((size_t)(end - p) != out->bpf_len)
+			return -EBADMSG;
+		/* The blob sits at any offset; BPF instructions want alignment. */
+		out->bpf = malloc(out->bpf_len);
+		if (out->bpf == NULL)
+			return -ENOMEM;
+		memcpy(out->bpf, p, out->bpf_len);
+	}
 	return 0;
 }
 
@@ -247,6 +263,7 @@ void sb_packed_job_free(struct sb_packed_job *pj)
 {
 	free(pj->argv);
 	free(pj->envp);
+	free(pj->bpf);
 	free(pj->buf);
 	memset(pj, 0, sizeof(*pj));
 }

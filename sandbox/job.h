@@ -27,8 +27,11 @@ int sb_job_read_spec(int fd, struct sb_job *job, struct sb_error *err);
 /* Flattens the fields init needs (workspace, cwd, argv, envp) into one
  * buffer of NUL-terminated strings, and back.  envp is the final
  * environment, built by the launcher. */
+struct sb_bpf;
+
+/* The seccomp program (may be NULL) travels along as a trailing blob. */
 int sb_job_pack(const char *workspace, const char *cwd, char *const *argv, char *const *envp,
-		char **buf, size_t *len, struct sb_error *err);
+		const struct sb_bpf *bpf, char **buf, size_t *len, struct sb_error *err);
 
 struct sb_packed_job {
 	char *buf;         /* owns every string below */
@@ -36,6 +39,9 @@ struct sb_packed_job {
 	const char *cwd;
 	char **argv;
 	char **envp;
+	void *bpf;         /* aligned copy of the seccomp program, or NULL */
+	size_t bpf_len;
+	unsigned bpf_flags;
 };
 
 int sb_job_unpack(char *buf, size_t len, struct sb_packed_job *out);

@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/sched.h>
+#include <pthread.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
@@ -82,6 +83,40 @@ static int open_channels(struct sb_sandbox *sb, struct sb_error *err)
 	return 0;
 }
 
+struct cgroup_work {
+	struct sb_sandbox *sb;
+	int r;
+	struct sb_error err;
+};
+
+static void *cgroup_thread(void *arg)
+{
+	struct cgroup_work *w = arg;
+	struct sb_sandbox *sb = w->sb;
+
+	w->r = sb_cgroup_create(&sb->policy->cgroup, &sb->cg, &w->err);
+	if (w->r == -ENOTSUP)
+		w->r = layer_missing(sb, SB_LAYER_CGROUP, &w->err);
+	if (w->r == 0)
+		w->r = sb_cgroup_add(&sb->cg, sb->pid, &w->err);
+	return NULL;
+}
+
+static int compile_filter(struct sb_sandbox *sb, struct sb_error *err)
+{
+	scmp_filter_ctx ctx = NULL;
+	int r;
+
+	if (sb->policy->seccomp == NULL)
+		return 0;
+	r = sb_seccomp_build(sb->policy->seccomp, sb->policy->file, &ctx, err);
+	if (r == 0)
+		r = sb_bpf_export(ctx, &sb->bpf, err);
+	if (ctx)
+		seccomp_release(ctx);
+	return r;
+}
+
 int sb_sandbox_prepare(struct sb_sandbox *sb, const struct sb_policy *p, int status_fd,
 		       struct sb_error *err)
 {
@@ -101,8 +136,6 @@ int sb_sandbox_prepare(struct sb_sandbox *sb, const struct sb_policy *p, int sta
 		.host_uid = sb->privileged ? p->host_uid : geteuid(),
 		.host_gid = sb->privileged ? p->host_gid : getegid(),
 	};
-	if (p->seccomp && (r = sb_seccomp_build(p->seccomp, p->file, &sb->filter, err)) < 0)
-		return r;
 	if ((r = open_channels(sb, err)) < 0)
 		return r;
 
@@ -112,7 +145,6 @@ int sb_sandbox_prepare(struct sb_sandbox *sb, const struct sb_policy *p, int sta
 		.drop_groups = sb->privileged,
 		.mounts = {.policy = p, .block_nested_userns = true,
 			   .nested_userns_optional = p->optional_layers & SB_LAYER_USERNS_LIMIT},
-		.seccomp = sb->filter,
 		.sync_fd = sb->sync[0],
 		.report_fd = sb->report[1],
 		.job_fd = sb->job[1],
@@ -134,13 +166,21 @@ int sb_sandbox_prepare(struct sb_sandbox *sb, const struct sb_policy *p, int sta
 		return r;
 	if (write(sb->sync[1], "g", 1) != 1)
 		return sb_error_errno(err, "launch", "release the sandbox");
-	/* Moving a process between cgroups waits for an RCU grace period on
-	 * v1 hierarchies; init builds its root meanwhile. */
-	r = sb_cgroup_create(&p->cgroup, &sb->cg, err);
-	if (r == -ENOTSUP)
-		r = layer_missing(sb, SB_LAYER_CGROUP, err);
-	if (r < 0 || (r = sb_cgroup_add(&sb->cg, sb->pid, err)) < 0)
+	/* Three things now overlap: init builds its root, a thread moves init
+	 * into its cgroups (on v1 that waits for an RCU grace period), and
+	 * this thread compiles the seccomp filter. */
+	struct cgroup_work cw = {.sb = sb};
+	pthread_t thread;
+	if ((r = pthread_create(&thread, NULL, cgroup_thread, &cw)) != 0)
+		return sb_error_set(err, "cgroup", r, "start the cgroup thread");
+	r = compile_filter(sb, err);
+	pthread_join(thread, NULL);
+	if (r < 0)
 		return r;
+	if (cw.r < 0) {
+		*err = cw.err;
+		return cw.r;
+	}
 	if (write(sb->sync[1], "c", 1) != 1)
 		return sb_error_errno(err, "launch", "release the sandbox");
 	return 0;
@@ -193,7 +233,7 @@ static void emit_started(const struct sb_sandbox *sb, const char *workspace)
 			   json_pack("{s:s, s:i, s:s, s:o, s:b, s:b, s:s?}", "event", "started",
 				     "pid", (int)sb->pid, "workspace", workspace, "cgroup", cg,
 				     "network", sb->policy->network, "seccomp",
-				     sb->filter != NULL, "degraded",
+				     sb->bpf.len > 0, "degraded",
 				     sb->degraded[0] ? sb->degraded : NULL));
 }
 
@@ -236,7 +276,7 @@ static int deliver(struct sb_sandbox *sb, const struct sb_job *job, struct sb_er
 		if (r < 0)
 			goto out;
 	}
-	if ((r = sb_job_pack(ws.path, cwd, job->argv, envp, &buf, &len, err)) < 0)
+	if ((r = sb_job_pack(ws.path, cwd, job->argv, envp, &sb->bpf, &buf, &len, err)) < 0)
 		goto out;
 	r = sb_job_send(sb->job[0], buf, len, tree, err);
 	if (r == 0)
@@ -334,9 +374,7 @@ void sb_sandbox_release(struct sb_sandbox *sb)
 		sb_cgroup_kill(&sb->cg);
 		sb_cgroup_destroy(&sb->cg);
 	}
-	if (sb->filter)
-		seccomp_release(sb->filter);
-	sb->filter = NULL;
+	sb_bpf_free(&sb->bpf);
 	int *fds[] = {&sb->sync[0], &sb->sync[1], &sb->report[0], &sb->report[1], &sb->job[0],
 		      &sb->job[1], &sb->out[0], &sb->out[1], &sb->err[0], &sb->err[1], &sb->pidfd};
 	for (size_t i = 0; i < sizeof(fds) / sizeof(*fds); i++)

@@ -11,7 +11,6 @@
 #ifndef SB_LAUNCH_H
 #define SB_LAUNCH_H
 
-#include <seccomp.h>
 #include <stdbool.h>
 #include <sys/types.h>
 
@@ -19,6 +18,7 @@
 #include "error.h"
 #include "job.h"
 #include "policy.h"
+#include "seccomp_bpf.h"
 #include "status.h"
 #include "userns.h"
 
@@ -27,7 +27,7 @@ struct sb_sandbox {
 	int status_fd;
 	bool privileged;          /* the launcher runs as root */
 	struct sb_idmap map;
-	scmp_filter_ctx filter;
+	struct sb_bpf bpf;        /* the policy's seccomp filter, compiled */
 	struct sb_cgroup cg;
 	char degraded[512];       /* optional layers that are missing */
 	int sync[2], report[2], job[2], out[2], err[2];
