@@ -1,0 +1,294 @@
+#!/usr/bin/python3
+"""Launcher behaviour that is not a THREATS.md item: the prepared mode
+(--spec-fd), id mapping of the workspace, the unprivileged launcher,
+--check-policy and the exit status.  Each case is one ctest test:
+
+    test_launcher.py --launcher PATH --policy FILE CASE
+
+Exit 0 = passed, 1 = failed, 77 = this machine cannot run the case (said
+loudly; ctest counts it as a failure unless skips are allowed)."""
+import argparse
+import json
+import os
+import pwd
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+
+PYTHON = "/usr/bin/python3"
+CASES = {}
+
+
+class Skip(Exception):
+    pass
+
+
+def case(fn):
+    CASES[fn.__name__] = fn
+    return fn
+
+
+def check(cond, what):
+    if not cond:
+        raise AssertionError(what)
+
+
+class Env:
+    def __init__(self, launcher, policy):
+        self.launcher = launcher
+        self.policy = policy
+        self.tmp = tempfile.mkdtemp(prefix="pymcp-launcher-test-", dir="/tmp")
+
+    def workspace(self, owner=None):
+        ws = tempfile.mkdtemp(dir=self.tmp)
+        if owner is not None:
+            os.chown(ws, owner, owner)
+        return ws
+
+    def cold(self, ws, argv, extra=(), **kw):
+        """Runs a command; returns (returncode, stdout, stderr, events)."""
+        r, w = os.pipe()
+        p = subprocess.Popen([self.launcher, "--policy", self.policy, "--workspace", ws,
+                              "--status-fd", str(w), *extra, "--", *argv],
+                             pass_fds=(w,), stdout=subprocess.PIPE, stderr=subprocess.PIPE, **kw)
+        os.close(w)
+        with os.fdopen(r) as f:
+            events = [json.loads(line) for line in f]
+        out, err = p.communicate(timeout=60)
+        return p.returncode, out.decode(), err.decode(), events
+
+    def prepared(self, policy=None):
+        """Starts a launcher with --spec-fd; returns (proc, spec_w, status file)."""
+        spec_r, spec_w = os.pipe()
+        stat_r, stat_w = os.pipe()
+        p = subprocess.Popen([self.launcher, "--policy", policy or self.policy,
+                              "--spec-fd", str(spec_r), "--status-fd", str(stat_w)],
+                             pass_fds=(spec_r, stat_w), stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE)
+        os.close(spec_r)
+        os.close(stat_w)
+        return p, spec_w, os.fdopen(stat_r)
+
+
+def events_of(status):
+    return [json.loads(line) for line in status]
+
+
+def one(events, kind):
+    found = [e for e in events if e.get("event") == kind]
+    check(len(found) == 1, f"expected one {kind!r} event, got {events}")
+    return found[0]
+
+
+@case
+def prepared_runs_job(env):
+    ws = env.workspace()
+    p, spec, status = env.prepared()
+    ready = json.loads(status.readline())
+    check(ready == {"event": "ready"}, f"first event {ready}")
+    job = {"workspace": ws, "argv": ["python3", "-c",
+           "import os,sys; print(os.getcwd(), os.environ['GREETING'], sys.argv[1:])", "a b"],
+           "env": {"GREETING": "hi"}, "timeout": 30}
+    os.write(spec, json.dumps(job).encode())
+    os.close(spec)
+    events = events_of(status)
+    out, err = p.communicate(timeout=60)
+    check(p.returncode == 0, f"exit {p.returncode}: {err}")
+    check(out.decode() == f"{ws} hi ['a b']\n", f"stdout {out!r}")
+    check(one(events, "exit")["exit_code"] == 0, events)
+    check(one(events, "started")["workspace"] == ws, events)
+
+
+@case
+def prepared_matches_cold(env):
+    """The same job gives the same output and exit status both ways."""
+    ws = env.workspace()
+    argv = ["python3", "-c", "import sys; print('out'); print('err', file=sys.stderr); sys.exit(3)"]
+    rc, out, err, _ = env.cold(ws, argv)
+    p, spec, status = env.prepared()
+    status.readline()
+    os.write(spec, json.dumps({"workspace": ws, "argv": argv}).encode())
+    os.close(spec)
+    events_of(status)
+    pout, perr = p.communicate(timeout=60)
+    check((rc, out) == (p.returncode, pout.decode()), f"cold {(rc, out)} prepared {(p.returncode, pout)}")
+    check(rc == 3 and "err" in err and "err" in perr.decode(), f"{rc} {err!r} {perr!r}")
+
+
+@case
+def spec_errors_name_the_key(env):
+    ws = env.workspace()
+    bad = [
+        (b"{not json", "job spec line 1"),
+        (json.dumps({"workspace": ws, "argv": ["true"], "colour": 1}).encode(), "`colour` is not a known key"),
+        (json.dumps({"workspace": ws, "argv": "python3"}).encode(), "`argv` must be an array"),
+        (json.dumps({"argv": ["true"]}).encode(), "`workspace` is required"),
+        (json.dumps({"workspace": ws, "argv": ["true"], "env": {"A": 1}}).encode(), "`env` must be an object of strings"),
+        (json.dumps({"workspace": ws, "argv": ["true"], "timeout": -1}).encode(), "`timeout` must be a number"),
+    ]
+    for text, expect in bad:
+        p, spec, status = env.prepared()
+        status.readline()
+        os.write(spec, text)
+        os.close(spec)
+        events = events_of(status)
+        _, err = p.communicate(timeout=60)
+        check(p.returncode == 125, f"{text!r}: exit {p.returncode}")
+        e = one(events, "error")
+        check(e["stage"] == "spec" and expect in e["message"], f"{text!r}: {e}")
+        check(expect in err.decode(), f"stderr lacks {expect!r}: {err!r}")
+
+
+@case
+def prepared_dies_with_launcher(env):
+    """SIGKILL of a prepared launcher leaves no sandbox process behind."""
+    p, spec, status = env.prepared()
+    status.readline()
+    children = [int(c) for c in open(f"/proc/{p.pid}/task/{p.pid}/children").read().split()]
+    check(children, "no sandbox init under the launcher")
+    p.kill()
+    p.wait()
+    deadline = time.time() + 10
+    while time.time() < deadline and any(os.path.exists(f"/proc/{c}") for c in children):
+        time.sleep(0.05)
+    check(not any(os.path.exists(f"/proc/{c}") for c in children), f"init {children} survived")
+    os.close(spec)
+
+
+def owner_of(path):
+    st = os.stat(path)
+    return st.st_uid, st.st_gid
+
+
+@case
+def root_owned_workspace_is_id_mapped(env):
+    if os.geteuid() != 0:
+        raise Skip("needs a root launcher")
+    ws = env.workspace()
+    rc, out, err, ev = env.cold(ws, ["python3", "-c",
+        "import os; open('new','w').write('x'); print(os.getuid(), os.stat('.').st_uid)"])
+    check(rc == 0, f"exit {rc}: {err}")
+    check(out.split() == ["1000", "1000"], f"inside ids {out!r}")
+    check(owner_of(os.path.join(ws, "new")) == (0, 0), "file not owned by the workspace owner")
+
+
+@case
+def user_owned_workspace_keeps_its_owner(env):
+    if os.geteuid() != 0:
+        raise Skip("needs a root launcher")
+    ws = env.workspace(owner=4321)
+    rc, out, err, _ = env.cold(ws, ["python3", "-c", "open('new','w'); import os; print(os.getuid())"])
+    check(rc == 0 and out.strip() == "1000", f"exit {rc} {out!r} {err}")
+    check(owner_of(os.path.join(ws, "new")) == (4321, 4321), "new file not owned by 4321")
+
+
+@case
+def script_is_never_host_root(env):
+    """Seen from the host, every process of the sandbox has a non-zero uid."""
+    ws = env.workspace()
+    marker = os.path.join(ws, "pid")
+    p = subprocess.Popen([env.launcher, "--policy", env.policy, "--workspace", ws, "--",
+                          PYTHON, "-c", "import os,time; open('pid','w').write('x'); time.sleep(30)"])
+    try:
+        deadline = time.time() + 20
+        while time.time() < deadline and not os.path.exists(marker):
+            time.sleep(0.05)
+        check(os.path.exists(marker), "script did not start")
+        found = False
+        for pid in os.listdir("/proc"):
+            if not pid.isdigit():
+                continue
+            try:
+                cmd = open(f"/proc/{pid}/cmdline", "rb").read()
+                status = open(f"/proc/{pid}/status").read()
+            except OSError:
+                continue
+            if b"time.sleep(30)" in cmd and not cmd.startswith(env.launcher.encode()):
+                uids = next(l for l in status.splitlines() if l.startswith("Uid:")).split()[1:]
+                check(all(u != "0" for u in uids), f"sandboxed process {pid} has host uids {uids}")
+                found = True
+        check(found, "sandboxed python not found in /proc")
+    finally:
+        p.kill()
+        p.wait()
+
+
+@case
+def unprivileged_launcher(env):
+    """A non-root launcher works, and says which cgroup limits it could not apply."""
+    if os.geteuid() != 0:
+        raise Skip("needs root to switch to an unprivileged user for the test")
+    if not shutil.which("setpriv"):
+        raise Skip("setpriv (util-linux) is missing")
+    nobody = pwd.getpwnam("nobody").pw_uid
+    ws = env.workspace(owner=nobody)
+    os.chmod(env.tmp, 0o755)
+    r, w = os.pipe()
+    p = subprocess.run(["setpriv", f"--reuid={nobody}", f"--regid={nobody}", "--clear-groups",
+                        env.launcher, "--policy", env.policy, "--workspace", ws,
+                        "--status-fd", str(w), "--", "python3", "-c",
+                        "open('made-by-nobody','w'); print('ok')"],
+                       pass_fds=(w,), capture_output=True, timeout=60)
+    os.close(w)
+    with os.fdopen(r) as f:
+        events = events_of(f)
+    if p.returncode == 125 and "namespaces" in p.stderr.decode():
+        raise Skip("unprivileged user namespaces are disabled here: " + p.stderr.decode())
+    check(p.returncode == 0 and p.stdout == b"ok\n", f"exit {p.returncode}: {p.stderr!r}")
+    check(owner_of(os.path.join(ws, "made-by-nobody"))[0] == nobody, "file owner")
+    started = one(events, "started")
+    check(started["degraded"] and "cgroup" in started["degraded"], f"degraded not reported: {started}")
+
+
+@case
+def check_policy(env):
+    ok = subprocess.run([env.launcher, "--check-policy", env.policy], capture_output=True)
+    check(ok.returncode == 0 and b": ok" in ok.stdout, f"{ok}")
+    bad = os.path.join(env.tmp, "bad.json")
+    with open(bad, "w") as f:
+        f.write('{"version": 1,\n "netwrok": true}\n')
+    r = subprocess.run([env.launcher, "--check-policy", bad], capture_output=True)
+    msg = r.stderr.decode()
+    check(r.returncode != 0 and "line 2" in msg and "netwrok" in msg, f"{r.returncode} {msg!r}")
+
+
+@case
+def exit_status_conventions(env):
+    ws = env.workspace()
+    rc, *_ = env.cold(ws, ["python3", "-c", "import sys; sys.exit(7)"])
+    check(rc == 7, f"exit code {rc}")
+    rc, _, _, ev = env.cold(ws, ["python3", "-c", "import os,signal; os.kill(os.getpid(), signal.SIGTERM)"])
+    check(rc == 128 + signal.SIGTERM and one(ev, "exit")["signal"] == signal.SIGTERM, f"{rc} {ev}")
+    rc, _, err, ev = env.cold(ws, ["no-such-command"])
+    check(rc == 127 and one(ev, "error")["stage"] == "exec", f"{rc} {ev}")
+    check("Hint:" in err, f"no hint: {err!r}")
+    rc, _, err, ev = env.cold(ws, ["true"], extra=["--cwd", "missing-dir"])
+    check(rc == 125 and one(ev, "error")["stage"] == "cwd", f"{rc} {ev}")
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--launcher", required=True)
+    ap.add_argument("--policy", required=True)
+    ap.add_argument("case", choices=sorted(CASES))
+    a = ap.parse_args()
+    env = Env(a.launcher, a.policy)
+    try:
+        CASES[a.case](env)
+    except Skip as s:
+        print(f"CANNOT TEST {a.case} ON THIS MACHINE: {s}", file=sys.stderr)
+        return 77
+    except AssertionError as e:
+        print(f"FAILED {a.case}: {e}", file=sys.stderr)
+        return 1
+    finally:
+        shutil.rmtree(env.tmp, ignore_errors=True)
+    print(f"passed {a.case}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
