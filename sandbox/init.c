@@ -63,6 +63,7 @@ static _Noreturn void exec_script(const struct sb_init_config *cfg, const struct
 
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
+	signal(SIGPIPE, SIG_DFL);
 	/* A new session has no controlling terminal: /dev/tty gives ENXIO and
 	 * TIOCSTI has no terminal to push into (CVE-2017-5226). */
 	if (setsid() < 0)

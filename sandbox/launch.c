@@ -83,6 +83,19 @@ static int open_channels(struct sb_sandbox *sb, struct sb_error *err)
 	return 0;
 }
 
+static int read_ready(struct sb_sandbox *sb, struct sb_error *err);
+
+/* Releases init to its next step.  When init already died, its report
+ * says why, which is what the caller wants to hear, not EPIPE. */
+static int release_init(struct sb_sandbox *sb, char step, struct sb_error *err)
+{
+	if (write(sb->sync[1], &step, 1) == 1)
+		return 0;
+	if (read_ready(sb, err) < 0)
+		return sb_error_code(err);
+	return sb_error_errno(err, "launch", "release the sandbox");
+}
+
 struct cgroup_work {
 	struct sb_sandbox *sb;
 	int r;
@@ -164,8 +177,8 @@ int sb_sandbox_prepare(struct sb_sandbox *sb, const struct sb_policy *p, int sta
 	close_fd(&sb->err[1]);
 	if ((r = sb_userns_write_maps(sb->pid, &sb->map, sb->privileged, err)) < 0)
 		return r;
-	if (write(sb->sync[1], "g", 1) != 1)
-		return sb_error_errno(err, "launch", "release the sandbox");
+	if ((r = release_init(sb, 'g', err)) < 0)
+		return r;
 	/* Three things now overlap: init builds its root, a thread moves init
 	 * into its cgroups (on v1 that waits for an RCU grace period), and
 	 * this thread compiles the seccomp filter. */
@@ -181,9 +194,7 @@ int sb_sandbox_prepare(struct sb_sandbox *sb, const struct sb_policy *p, int sta
 		*err = cw.err;
 		return cw.r;
 	}
-	if (write(sb->sync[1], "c", 1) != 1)
-		return sb_error_errno(err, "launch", "release the sandbox");
-	return 0;
+	return release_init(sb, 'c', err);
 }
 
 /* Reads one message from init without the supervisor (before the run). */
@@ -215,6 +226,7 @@ int sb_sandbox_wait_ready(struct sb_sandbox *sb, struct sb_error *err)
 {
 	int r = read_ready(sb, err);
 
+	sb->ready = r == 0;
 	if (r < 0)
 		sb_status_error(sb->status_fd, err);
 	else
@@ -278,6 +290,11 @@ static int deliver(struct sb_sandbox *sb, const struct sb_job *job, struct sb_er
 	}
 	if ((r = sb_job_pack(ws.path, cwd, job->argv, envp, &sb->bpf, &buf, &len, err)) < 0)
 		goto out;
+	/* Init may have failed while preparing; its own error says more than
+	 * a broken pipe would. */
+	if (!sb->ready && (r = read_ready(sb, err)) < 0)
+		goto out;
+	sb->ready = true;
 	r = sb_job_send(sb->job[0], buf, len, tree, err);
 	if (r == 0)
 		emit_started(sb, ws.path);

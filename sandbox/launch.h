@@ -33,6 +33,7 @@ struct sb_sandbox {
 	int sync[2], report[2], job[2], out[2], err[2];
 	int pidfd;
 	pid_t pid;                /* init, until reaped */
+	bool ready;               /* init reported ready */
 };
 
 int sb_sandbox_prepare(struct sb_sandbox *sb, const struct sb_policy *policy, int status_fd,

@@ -244,6 +244,9 @@ int main(int argc, char **argv)
 		fcntl(spec_fd, F_SETFD, FD_CLOEXEC);
 	if (die_with_parent() < 0)
 		return EXIT_SETUP;
+	/* A write to an init that died must fail with EPIPE, not kill us;
+	 * the script gets the default disposition back before exec. */
+	signal(SIGPIPE, SIG_IGN);
 	return run(policy_file, status_fd, spec_fd, &job);
 too_many:
 	fprintf(stderr, "python-mcp-sandbox: more than %d --env or --protect options\n",

@@ -244,6 +244,33 @@ def unprivileged_launcher(env):
 
 
 @case
+def init_errors_reach_the_caller(env):
+    """A step that fails inside the sandbox reports its own stage, errno and
+    hint, cold and prepared, not a broken pipe of the launcher."""
+    with open(env.policy) as f:
+        pol = json.load(f)
+    pol["mounts"].append({"type": "bind", "source": "/nonexistent-for-test", "target": "/opt/x"})
+    bad = os.path.join(env.tmp, "missing-bind.json")
+    with open(bad, "w") as f:
+        json.dump(pol, f)
+    ws = env.workspace()
+    r, w = os.pipe()
+    p = subprocess.run([env.launcher, "--policy", bad, "--workspace", ws, "--status-fd", str(w),
+                        "--", "true"], pass_fds=(w,), capture_output=True, timeout=60)
+    os.close(w)
+    with os.fdopen(r) as f:
+        e = one(events_of(f), "error")
+    check(p.returncode == 125, f"cold exit {p.returncode}")
+    check(e["stage"] == "mount" and "/nonexistent-for-test" in e["message"] and e["hint"], e)
+    check(e["error"] == "No such file or directory", e)
+    p, spec, status = env.prepared(policy=bad)
+    e = one(events_of(status), "error")
+    os.close(spec)
+    p.communicate(timeout=60)
+    check(p.returncode == 125 and e["stage"] == "mount", f"prepared exit {p.returncode} {e}")
+
+
+@case
 def check_policy(env):
     ok = subprocess.run([env.launcher, "--check-policy", env.policy], capture_output=True)
     check(ok.returncode == 0 and b": ok" in ok.stdout, f"{ok}")
