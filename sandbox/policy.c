@@ -1,0 +1,418 @@
+/* Loading policies: the schema of every section but "seccomp" (which
+ * policy_seccomp.c checks), reading the file, and freeing.  Each key's
+ * type, unit and default are documented in policies/README.md; keep the two
+ * in step.
+ */
+#include "policy.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "cleanup.h"
+#include "policy_read.h"
+
+#define MiB (INT64_C(1) << 20)
+
+/* Policies are small; the cap keeps a wrong path (a log, a device) from
+ * being read into memory whole. */
+#define POLICY_MAX_BYTES (4 * MiB)
+
+#define DEFAULT_HOSTNAME "sandbox"
+#define ID_MAX           INT64_C(4294967294) /* (uid_t)-1 means "no id" */
+
+static int read_hostname(struct sb_reader *r, const json_t *root, struct sb_policy *p)
+{
+	const char *name;
+	char quoted[96];
+	size_t len;
+
+	SB_TRY(sb_rd_string(r, root, "hostname", &name));
+	if (name == NULL)
+		name = DEFAULT_HOSTNAME;
+	sb_json_path_push_key(&r->path, "hostname");
+	len = strlen(name);
+	if (len == 0 || len > 64)
+		return sb_rd_fail(r, SB_JSON_VALUE, "a hostname has 1 to 64 characters, got %zu",
+				  len);
+	if (strspn(name, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789.-") != len)
+		return sb_rd_fail(r, SB_JSON_VALUE,
+				  "hostname `%s` may only contain letters, digits, `.` and `-`",
+				  sb_rd_quote(name, quoted, sizeof(quoted)));
+	sb_json_path_pop(&r->path);
+	p->hostname = strdup(name);
+	return p->hostname != NULL ? 0 : sb_rd_oom(r);
+}
+
+/* host_uid and host_gid: never 0, with a message that says why. */
+static int read_host_id(struct sb_reader *r, const json_t *user, const char *key, int64_t *out)
+{
+	json_t *v = json_object_get(user, key);
+
+	if (json_is_integer(v) && json_integer_value(v) == 0) {
+		sb_json_path_push_key(&r->path, key);
+		sb_rd_fail(r, SB_JSON_VALUE, "expected a non-root host id, got 0");
+		return sb_error_hint(r->err, "the script never runs as root of the host; "
+					     "use an unprivileged id such as 65534");
+	}
+	return sb_rd_int(r, user, key, 1, ID_MAX, 65534, false, out);
+}
+
+static int read_user(struct sb_reader *r, const json_t *root, struct sb_policy *p)
+{
+	static const char *const keys[] = {"uid", "gid", "host_uid", "host_gid", NULL};
+	json_t *user = json_object_get(root, "user");
+	int64_t uid = 1000, gid = 1000, host_uid = 65534, host_gid = 65534;
+
+	if (user != NULL) {
+		sb_json_path_push_key(&r->path, "user");
+		SB_TRY(sb_rd_object(r, user, keys));
+		SB_TRY(sb_rd_int(r, user, "uid", 0, ID_MAX, 1000, false, &uid));
+		SB_TRY(sb_rd_int(r, user, "gid", 0, ID_MAX, 1000, false, &gid));
+		SB_TRY(read_host_id(r, user, "host_uid", &host_uid));
+		SB_TRY(read_host_id(r, user, "host_gid", &host_gid));
+		sb_json_path_pop(&r->path);
+	}
+	p->uid = (uid_t)uid;
+	p->gid = (gid_t)gid;
+	p->host_uid = (uid_t)host_uid;
+	p->host_gid = (gid_t)host_gid;
+	return 0;
+}
+
+static int read_proc(struct sb_reader *r, const json_t *root, struct sb_policy *p)
+{
+	static const char *const keys[] = {"subset_pid", NULL};
+	json_t *proc = json_object_get(root, "proc");
+
+	p->proc_subset_pid = true;
+	if (proc == NULL)
+		return 0;
+	sb_json_path_push_key(&r->path, "proc");
+	SB_TRY(sb_rd_object(r, proc, keys));
+	SB_TRY(sb_rd_bool(r, proc, "subset_pid", true, &p->proc_subset_pid));
+	sb_json_path_pop(&r->path);
+	return 0;
+}
+
+struct limit_key {
+	const char *key;
+	size_t offset; /* of the int64_t field */
+	int64_t min;
+	int64_t max;
+};
+
+/* A section of optional integer limits: absent or null means SB_UNSET. */
+static int read_limit_section(struct sb_reader *r, const json_t *root, const char *section,
+			      const struct limit_key *lk, size_t n, void *out)
+{
+	const char *keys[16];
+	json_t *obj = json_object_get(root, section);
+
+	for (size_t i = 0; i < n; i++) {
+		keys[i] = lk[i].key;
+		*(int64_t *)((char *)out + lk[i].offset) = SB_UNSET;
+	}
+	keys[n] = NULL;
+	if (obj == NULL)
+		return 0;
+	sb_json_path_push_key(&r->path, section);
+	SB_TRY(sb_rd_object(r, obj, keys));
+	for (size_t i = 0; i < n; i++)
+		SB_TRY(sb_rd_int(r, obj, lk[i].key, lk[i].min, lk[i].max, SB_UNSET, true,
+				 (int64_t *)((char *)out + lk[i].offset)));
+	sb_json_path_pop(&r->path);
+	return 0;
+}
+
+static int read_rlimits(struct sb_reader *r, const json_t *root, struct sb_policy *p)
+{
+#define RL(name) {#name, offsetof(struct sb_rlimits, name), 0, INT64_MAX}
+	static const struct limit_key lk[] = {
+		RL(as_bytes),	RL(cpu_seconds), RL(fsize_bytes), RL(nofile),
+		RL(nproc),	RL(core_bytes),	 RL(stack_bytes),
+	};
+#undef RL
+	return read_limit_section(r, root, "rlimits", lk, sizeof(lk) / sizeof(lk[0]), &p->rlimits);
+}
+
+static int read_cgroup(struct sb_reader *r, const json_t *root, struct sb_policy *p)
+{
+	static const struct limit_key lk[] = {
+		{"memory_max_bytes", offsetof(struct sb_cgroup_limits, memory_max_bytes), 1,
+		 INT64_MAX},
+		{"swap_max_bytes", offsetof(struct sb_cgroup_limits, swap_max_bytes), 0, INT64_MAX},
+		{"pids_max", offsetof(struct sb_cgroup_limits, pids_max), 1, INT64_MAX},
+		/* 100 per CPU; the cap keeps quota arithmetic far from overflow. */
+		{"cpu_max_percent", offsetof(struct sb_cgroup_limits, cpu_max_percent), 1, 1000000},
+	};
+	return read_limit_section(r, root, "cgroup", lk, sizeof(lk) / sizeof(lk[0]), &p->cgroup);
+}
+
+static int read_limits(struct sb_reader *r, const json_t *root, struct sb_policy *p)
+{
+	static const char *const keys[] = {"wall_seconds", "output_bytes", NULL};
+	json_t *limits = json_object_get(root, "limits");
+
+	p->wall_seconds = 0;
+	p->output_bytes = 0;
+	if (limits == NULL)
+		return 0;
+	sb_json_path_push_key(&r->path, "limits");
+	SB_TRY(sb_rd_object(r, limits, keys));
+	/* A billion seconds is 31 years; the bound keeps conversions to
+	 * milliseconds exact. */
+	SB_TRY(sb_rd_number(r, limits, "wall_seconds", 0, 1e9, 0, &p->wall_seconds));
+	SB_TRY(sb_rd_int(r, limits, "output_bytes", 0, INT64_MAX, 0, false, &p->output_bytes));
+	sb_json_path_pop(&r->path);
+	return 0;
+}
+
+static int read_optional_layers(struct sb_reader *r, const json_t *root, struct sb_policy *p)
+{
+	static const enum sb_layer layers[] = {SB_LAYER_CGROUP, SB_LAYER_CGROUP_NS,
+					       SB_LAYER_USERNS_LIMIT};
+	json_t *arr = json_object_get(root, "optional_layers");
+	json_t *item;
+	size_t i;
+
+	p->optional_layers = 0;
+	if (arr == NULL)
+		return 0;
+	sb_json_path_push_key(&r->path, "optional_layers");
+	if (!json_is_array(arr))
+		return sb_rd_type_error(r, arr, "an array of layer names");
+	json_array_foreach (arr, i, item) {
+		const char *name;
+		char quoted[96];
+		bool known = false;
+
+		sb_json_path_push_index(&r->path, i);
+		SB_TRY(sb_rd_string_value(r, item, &name));
+		for (size_t l = 0; l < sizeof(layers) / sizeof(layers[0]) && !known; l++) {
+			if (strcmp(name, sb_layer_name(layers[l])) == 0) {
+				p->optional_layers |= layers[l];
+				known = true;
+			}
+		}
+		if (!known) {
+			sb_rd_fail(r, SB_JSON_VALUE, "unknown layer `%s`",
+				   sb_rd_quote(name, quoted, sizeof(quoted)));
+			return sb_error_hint(r->err, "optional layers are `cgroup`, "
+						     "`cgroup_namespace` and `nested_userns_block`");
+		}
+		sb_json_path_pop(&r->path);
+	}
+	sb_json_path_pop(&r->path);
+	return 0;
+}
+
+static int read_seccomp(struct sb_reader *r, const json_t *root, struct sb_policy *p)
+{
+	json_t *profile = json_object_get(root, "seccomp");
+
+	if (profile == NULL)
+		return 0;
+	sb_json_path_push_key(&r->path, "seccomp");
+	SB_TRY(sb_policy_check_seccomp(r, profile));
+	sb_json_path_pop(&r->path);
+	p->seccomp = json_incref(profile);
+	return 0;
+}
+
+static int read_version(struct sb_reader *r, const json_t *root)
+{
+	json_t *v;
+	int64_t version;
+
+	SB_TRY(sb_rd_require(r, root, "version", &v));
+	sb_json_path_push_key(&r->path, "version");
+	if (json_is_integer(v) && json_integer_value(v) != 1) {
+		sb_rd_fail(r, SB_JSON_VALUE, "unsupported policy version %lld",
+			   (long long)json_integer_value(v));
+		return sb_error_hint(r->err, "this launcher reads version 1");
+	}
+	SB_TRY(sb_rd_int_value(r, v, 1, 1, &version));
+	sb_json_path_pop(&r->path);
+	return 0;
+}
+
+static int read_policy(struct sb_reader *r, const json_t *root, struct sb_policy *p)
+{
+	static const char *const keys[] = {
+		"version",	  "description",    "network", "hostname", "user",
+		"workspace",	  "mounts",	    "tmp_size_bytes",	   "shm_size_bytes",
+		"proc",		  "rlimits",	    "cgroup",  "limits",   "environment",
+		"optional_layers", "seccomp",	    NULL,
+	};
+	const char *description;
+
+	if (!json_is_object(root))
+		return sb_rd_type_error(r, root, "an object");
+	/* The version first: a newer file fails on its version, not on the
+	 * first key this launcher does not know. */
+	SB_TRY(read_version(r, root));
+	SB_TRY(sb_rd_object(r, root, keys));
+	SB_TRY(sb_rd_string(r, root, "description", &description));
+	if (description != NULL && (p->description = strdup(description)) == NULL)
+		return sb_rd_oom(r);
+	SB_TRY(sb_rd_bool(r, root, "network", false, &p->network));
+	SB_TRY(read_hostname(r, root, p));
+	SB_TRY(read_user(r, root, p));
+	SB_TRY(sb_policy_read_workspace(r, root, p));
+	SB_TRY(sb_policy_read_mounts(r, root, p));
+	SB_TRY(sb_rd_int(r, root, "tmp_size_bytes", 1, INT64_MAX, 64 * MiB, false,
+			 &p->tmp_size_bytes));
+	SB_TRY(sb_rd_int(r, root, "shm_size_bytes", 1, INT64_MAX, 16 * MiB, false,
+			 &p->shm_size_bytes));
+	SB_TRY(read_proc(r, root, p));
+	SB_TRY(read_rlimits(r, root, p));
+	SB_TRY(read_cgroup(r, root, p));
+	SB_TRY(read_limits(r, root, p));
+	SB_TRY(sb_policy_read_environment(r, root, p));
+	SB_TRY(read_optional_layers(r, root, p));
+	return read_seccomp(r, root, p);
+}
+
+/* jansson's message quotes a piece of the input; keep it on one line. */
+static void one_line(char *s)
+{
+	for (; *s != '\0'; s++) {
+		if ((unsigned char)*s < 0x20 || *s == 0x7f)
+			*s = '?';
+	}
+}
+
+int sb_policy_load_buffer(const char *text, size_t len, const char *name, struct sb_policy *out,
+			  struct sb_error *err)
+{
+	struct sb_policy p = {0};
+	struct sb_reader r = {.text = text, .len = len, .file = name, .err = err};
+	_cleanup_json_ json_t *root = NULL;
+	json_error_t jerr;
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	root = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr);
+	if (root == NULL) {
+		one_line(jerr.text);
+		if (jerr.line > 0)
+			return sb_error_set(err, "policy", 0, "policy `%s` line %d: %s", name,
+					    jerr.line, jerr.text);
+		return sb_error_set(err, "policy", 0, "policy `%s`: %s", name, jerr.text);
+	}
+	sb_json_path_init(&r.path);
+	p.file = strdup(name);
+	if (p.file == NULL)
+		return sb_rd_oom(&r);
+	rc = read_policy(&r, root, &p);
+	if (rc < 0) {
+		sb_policy_free(&p);
+		return rc;
+	}
+	*out = p;
+	return 0;
+}
+
+static int read_all(int fd, const char *file, char **buf, size_t *len, struct sb_error *err)
+{
+	_cleanup_free_ char *data = NULL;
+	size_t used = 0, cap = 0;
+
+	for (;;) {
+		ssize_t n;
+
+		if (used == cap) {
+			char *grown;
+
+			if (cap >= POLICY_MAX_BYTES)
+				return sb_error_set(err, "policy", 0,
+						    "policy `%s`: larger than %lld MiB, not a policy",
+						    file, (long long)(POLICY_MAX_BYTES / MiB));
+			cap = cap == 0 ? 16384 : cap * 2;
+			grown = realloc(data, cap + 1);
+			if (grown == NULL)
+				return sb_error_set(err, "policy", ENOMEM, "policy `%s`", file);
+			data = grown;
+		}
+		n = read(fd, data + used, cap - used);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return sb_error_errno(err, "policy", "policy `%s`: cannot read", file);
+		if (n == 0)
+			break;
+		used += (size_t)n;
+	}
+	data[used] = '\0';
+	*buf = TAKE_PTR(data);
+	*len = used;
+	return 0;
+}
+
+int sb_policy_load(const char *file, struct sb_policy *out, struct sb_error *err)
+{
+	_cleanup_close_ int fd = -1;
+	_cleanup_free_ char *text = NULL;
+	struct stat st;
+	size_t len = 0;
+
+	memset(out, 0, sizeof(*out));
+	fd = open(file, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	if (fd < 0) {
+		int saved = errno;
+
+		sb_error_set(err, "policy", saved, "policy `%s`: cannot open", file);
+		if (saved == ENOENT)
+			return sb_error_hint(err, "check the path; the project ships `default.json` "
+						  "and `install.json` in its policies/ directory");
+		if (saved == EACCES)
+			return sb_error_hint(err, "the user running the launcher must be able to "
+						  "read the policy");
+		return sb_error_code(err);
+	}
+	if (fstat(fd, &st) < 0)
+		return sb_error_errno(err, "policy", "policy `%s`: cannot stat", file);
+	if (S_ISDIR(st.st_mode))
+		return sb_error_set(err, "policy", EISDIR, "policy `%s`: cannot read", file);
+	SB_TRY(read_all(fd, file, &text, &len, err));
+	return sb_policy_load_buffer(text, len, file, out, err);
+}
+
+void sb_policy_free(struct sb_policy *p)
+{
+	free(p->file);
+	free(p->description);
+	free(p->hostname);
+	sb_rd_free_strv(p->workspace_roots, p->n_workspace_roots);
+	sb_rd_free_strv(p->protected_paths, p->n_protected_paths);
+	for (size_t i = 0; p->mounts != NULL && i < p->n_mounts; i++) {
+		free(p->mounts[i].source);
+		free(p->mounts[i].target);
+	}
+	free(p->mounts);
+	for (size_t i = 0; p->env_set != NULL && i < p->n_env_set; i++) {
+		free(p->env_set[i].name);
+		free(p->env_set[i].value);
+	}
+	free(p->env_set);
+	sb_rd_free_strv(p->env_pass, p->n_env_pass);
+	json_decref(p->seccomp);
+	memset(p, 0, sizeof(*p));
+}
+
+const char *sb_layer_name(enum sb_layer layer)
+{
+	switch (layer) {
+	case SB_LAYER_CGROUP:
+		return "cgroup";
+	case SB_LAYER_CGROUP_NS:
+		return "cgroup_namespace";
+	case SB_LAYER_USERNS_LIMIT:
+		return "nested_userns_block";
+	}
+	return "unknown";
+}
