@@ -204,8 +204,8 @@ _Noreturn void sb_init_main(const struct sb_init_config *cfg)
 	rootfd = prepare(cfg);
 	send_msg(cfg->report_fd, SB_MSG_READY, 0, NULL);
 	receive_job(cfg, &job, &ws_tree);
-	if (sb_mounts_finish(rootfd, cfg->policy, job.workspace, ws_tree, cfg->map.inside_uid,
-			     cfg->map.inside_gid, &err) < 0)
+	if (sb_mounts_finish(rootfd, cfg->policy, job.workspace, ws_tree, job.files, job.n_files,
+			     cfg->map.inside_uid, cfg->map.inside_gid, &err) < 0)
 		fail(cfg, &err, 125);
 	close(rootfd);
 	if (ws_tree >= 0)

@@ -51,6 +51,11 @@ void sb_job_free(struct sb_job *job)
 	sb_strv_free(job->argv);
 	sb_strv_free(job->env);
 	sb_strv_free(job->protect);
+	for (size_t i = 0; i < job->n_files; i++) {
+		free(job->files[i].path);
+		free(job->files[i].data);
+	}
+	free(job->files);
 	memset(job, 0, sizeof(*job));
 }
 
@@ -106,6 +111,35 @@ static int env_object(json_t *o, char ***out, struct sb_error *err)
 	return 0;
 }
 
+static int files_object(json_t *o, struct sb_job *job, struct sb_error *err)
+{
+	const char *k;
+	json_t *v;
+
+	if (!json_is_object(o))
+		return spec_error(err, "files", "must be an object of path: content");
+	job->files = calloc(json_object_size(o) + 1, sizeof(*job->files));
+	if (job->files == NULL)
+		return sb_error_set(err, "spec", ENOMEM, "job spec");
+	json_object_foreach(o, k, v) {
+		struct sb_job_file *f = &job->files[job->n_files];
+		if (!json_is_string(v))
+			return spec_error(err, "files", "must be an object of path: content");
+		if (strncmp(k, "/tmp/", 5) != 0 || strstr(k, "/../") || strstr(k, "/./") ||
+		    k[strlen(k) - 1] == '/')
+			return spec_error(err, "files", "paths must be files below /tmp, "
+							"without `.` or `..` components");
+		f->len = json_string_length(v);
+		f->path = strdup(k);
+		f->data = malloc(f->len ? f->len : 1);
+		if (f->path == NULL || f->data == NULL)
+			return sb_error_set(err, "spec", ENOMEM, "job spec");
+		memcpy(f->data, json_string_value(v), f->len);
+		job->n_files++;
+	}
+	return 0;
+}
+
 static int parse_spec(json_t *o, struct sb_job *job, struct sb_error *err)
 {
 	const char *k;
@@ -128,6 +162,8 @@ static int parse_spec(json_t *o, struct sb_job *job, struct sb_error *err)
 			r = string_array(v, k, &job->protect, err);
 		} else if (strcmp(k, "env") == 0) {
 			r = env_object(v, &job->env, err);
+		} else if (strcmp(k, "files") == 0) {
+			r = files_object(v, job, err);
 		} else if (strcmp(k, "timeout") == 0) {
 			if (!json_is_number(v) || json_number_value(v) < 0)
 				return spec_error(err, k, "must be a number of seconds >= 0");
@@ -178,25 +214,29 @@ int sb_job_read_spec(int fd, struct sb_job *job, struct sb_error *err)
 	return r;
 }
 
-/* Layout: workspace\0 cwd\0 "argc envc bpf_len bpf_flags"\0 argv... envp...
- * and then bpf_len raw bytes. */
+/* Layout: workspace\0 cwd\0 "argc envc nfiles bpf_len bpf_flags"\0
+ * argv... envp..., then per file: path\0 "len"\0 and len raw bytes, then
+ * bpf_len raw bytes. */
 int sb_job_pack(const char *workspace, const char *cwd, char *const *argv, char *const *envp,
-		const struct sb_bpf *bpf, char **buf, size_t *len, struct sb_error *err)
+		const struct sb_job_file *files, size_t n_files, const struct sb_bpf *bpf,
+		char **buf, size_t *len, struct sb_error *err)
 {
 	size_t argc = 0, envc = 0, size, bpf_len = bpf ? bpf->len : 0;
-	char counts[96], *p;
+	char counts[128], *p;
 
 	while (argv[argc])
 		argc++;
 	while (envp[envc])
 		envc++;
-	snprintf(counts, sizeof(counts), "%zu %zu %zu %u", argc, envc, bpf_len,
+	snprintf(counts, sizeof(counts), "%zu %zu %zu %zu %u", argc, envc, n_files, bpf_len,
 		 bpf ? bpf->flags : 0);
 	size = strlen(workspace) + strlen(cwd) + strlen(counts) + 3;
 	for (size_t i = 0; i < argc; i++)
 		size += strlen(argv[i]) + 1;
 	for (size_t i = 0; i < envc; i++)
 		size += strlen(envp[i]) + 1;
+	for (size_t i = 0; i < n_files; i++)
+		size += strlen(files[i].path) + 1 + 21 + files[i].len;
 	size += bpf_len;
 	p = *buf = malloc(size);
 	if (p == NULL)
@@ -208,9 +248,16 @@ int sb_job_pack(const char *workspace, const char *cwd, char *const *argv, char 
 		p = stpcpy(p, argv[i]) + 1;
 	for (size_t i = 0; i < envc; i++)
 		p = stpcpy(p, envp[i]) + 1;
+	for (size_t i = 0; i < n_files; i++) {
+		p = stpcpy(p, files[i].path) + 1;
+		p += sprintf(p, "%zu", files[i].len) + 1;
+		memcpy(p, files[i].data, files[i].len);
+		p += files[i].len;
+	}
 	if (bpf_len)
 		memcpy(p, bpf->insns, bpf_len);
-	*len = size;
+	p += bpf_len;
+	*len = (size_t)(p - *buf);
 	return 0;
 }
 
@@ -227,15 +274,16 @@ static const char *next(char **p, const char *end)
 int sb_job_unpack(char *buf, size_t len, struct sb_packed_job *out)
 {
 	const char *end = buf + len, *counts;
-	size_t argc, envc;
+	size_t argc, envc, nfiles;
 	char *p = buf;
 
 	memset(out, 0, sizeof(*out));
 	out->buf = buf;
 	if ((out->workspace = next(&p, end)) == NULL || (out->cwd = next(&p, end)) == NULL ||
 	    (counts = next(&p, end)) == NULL ||
-	    sscanf(counts, "%zu %zu %zu %u", &argc, &envc, &out->bpf_len, &out->bpf_flags) != 4 ||
-	    argc == 0 || argc > len || envc > len || out->bpf_len > len)
+	    sscanf(counts, "%zu %zu %zu %zu %u", &argc, &envc, &nfiles, &out->bpf_len,
+		   &out->bpf_flags) != 5 ||
+	    argc == 0 || argc > len || envc > len || nfiles > len || out->bpf_len > len)
 		return -EBADMSG;
 	out->argv = calloc(argc + 1, sizeof(char *));
 	out->envp = calloc(envc + 1, sizeof(char *));
@@ -247,6 +295,19 @@ int sb_job_unpack(char *buf, size_t len, struct sb_packed_job *out)
 	for (size_t i = 0; i < envc; i++)
 		if ((out->envp[i] = (char *)next(&p, end)) == NULL)
 			return -EBADMSG;
+	out->files = calloc(nfiles + 1, sizeof(*out->files));
+	if (out->files == NULL)
+		return -ENOMEM;
+	for (size_t i = 0; i < nfiles; i++) {
+		struct sb_job_file *f = &out->files[i];
+		const char *n;
+		if ((f->path = (char *)next(&p, end)) == NULL || (n = next(&p, end)) == NULL ||
+		    sscanf(n, "%zu", &f->len) != 1 || f->len > (size_t)(end - p))
+			return -EBADMSG;
+		f->data = p;
+		p += f->len;
+		out->n_files++;
+	}
 	if (out->bpf_len) {
 		if ((size_t)(end - p) != out->bpf_len)
 			return -EBADMSG;
@@ -263,6 +324,7 @@ void sb_packed_job_free(struct sb_packed_job *pj)
 {
 	free(pj->argv);
 	free(pj->envp);
+	free(pj->files);
 	free(pj->bpf);
 	free(pj->buf);
 	memset(pj, 0, sizeof(*pj));

@@ -9,6 +9,14 @@
 
 #include "error.h"
 
+/* A file init writes into the sandbox's private /tmp before the script
+ * starts (inline code): it never touches the host and goes with the job. */
+struct sb_job_file {
+	char *path;        /* absolute, below /tmp */
+	char *data;        /* may hold NULs */
+	size_t len;
+};
+
 struct sb_job {
 	char *workspace;   /* as given; canonical once resolved */
 	char *cwd;         /* NULL = the workspace; relative = below it */
@@ -16,11 +24,13 @@ struct sb_job {
 	char **env;        /* extra "K=V" (--env), NULL-terminated */
 	char **protect;    /* extra protected paths, NULL-terminated */
 	double timeout;    /* seconds, 0 = the policy's */
+	struct sb_job_file *files;
+	size_t n_files;
 };
 
 /* Reads one JSON object from fd until EOF:
  *   {"workspace": DIR, "argv": [..], "cwd": DIR?, "env": {"K": "V"}?,
- *    "timeout": S?, "protect": [DIR]?}
+ *    "timeout": S?, "protect": [DIR]?, "files": {"/tmp/x.py": "content"}?}
  * Unknown keys and wrong types are errors that name the key. */
 int sb_job_read_spec(int fd, struct sb_job *job, struct sb_error *err);
 
@@ -29,9 +39,11 @@ int sb_job_read_spec(int fd, struct sb_job *job, struct sb_error *err);
  * environment, built by the launcher. */
 struct sb_bpf;
 
-/* The seccomp program (may be NULL) travels along as a trailing blob. */
+/* The files and the seccomp program (may be NULL) travel along as
+ * length-prefixed blobs. */
 int sb_job_pack(const char *workspace, const char *cwd, char *const *argv, char *const *envp,
-		const struct sb_bpf *bpf, char **buf, size_t *len, struct sb_error *err);
+		const struct sb_job_file *files, size_t n_files, const struct sb_bpf *bpf,
+		char **buf, size_t *len, struct sb_error *err);
 
 struct sb_packed_job {
 	char *buf;         /* owns every string below */
@@ -39,6 +51,8 @@ struct sb_packed_job {
 	const char *cwd;
 	char **argv;
 	char **envp;
+	struct sb_job_file *files; /* path and data point into buf */
+	size_t n_files;
 	void *bpf;         /* aligned copy of the seccomp program, or NULL */
 	size_t bpf_len;
 	unsigned bpf_flags;

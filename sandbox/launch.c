@@ -288,7 +288,8 @@ static int deliver(struct sb_sandbox *sb, const struct sb_job *job, struct sb_er
 		if (r < 0)
 			goto out;
 	}
-	if ((r = sb_job_pack(ws.path, cwd, job->argv, envp, &sb->bpf, &buf, &len, err)) < 0)
+	if ((r = sb_job_pack(ws.path, cwd, job->argv, envp, job->files, job->n_files, &sb->bpf,
+			     &buf, &len, err)) < 0)
 		goto out;
 	/* Init may have failed while preparing; its own error says more than
 	 * a broken pipe would. */

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "cleanup.h"
+#include "job.h"
 #include "userns.h"
 #include "workspace.h"
 
@@ -443,8 +444,42 @@ out:
 	return r < 0 ? r : TAKE_FD(rootfd);
 }
 
+/* Writes the job's files (inline code) below the sandbox's /tmp, which
+ * is a private tmpfs: nothing reaches the host. */
+static int write_job_files(int rootfd, const struct sb_job_file *files, size_t n,
+			   struct sb_error *err)
+{
+	for (size_t i = 0; i < n; i++) {
+		char parent[PATH_MAX];
+		_cleanup_close_ int dir = -1, fd = -1;
+		const char *base;
+		char *slash;
+
+		snprintf(parent, sizeof(parent), "%s", files[i].path);
+		slash = strrchr(parent, '/');
+		*slash = '\0';
+		base = files[i].path + (slash - parent) + 1;
+		dir = make_target(rootfd, parent, false, err);
+		if (dir < 0)
+			return dir;
+		fd = openat(dir, base, O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC | O_NOFOLLOW, 0644);
+		if (fd < 0)
+			return sb_error_errno(err, "files", "create `%s`", files[i].path);
+		for (size_t off = 0; off < files[i].len;) {
+			ssize_t w = write(fd, files[i].data + off, files[i].len - off);
+			if (w < 0 && errno == EINTR)
+				continue;
+			if (w <= 0)
+				return sb_error_errno(err, "files", "write `%s`", files[i].path);
+			off += (size_t)w;
+		}
+	}
+	return 0;
+}
+
 int sb_mounts_finish(int rootfd, const struct sb_policy *policy, const char *workspace,
-		     int ws_tree, uid_t uid, gid_t gid, struct sb_error *err)
+		     int ws_tree, const struct sb_job_file *files, size_t n_files, uid_t uid,
+		     gid_t gid, struct sb_error *err)
 {
 	_cleanup_close_ int own_tree = -1;
 	int r;
@@ -459,6 +494,8 @@ int sb_mounts_finish(int rootfd, const struct sb_policy *policy, const char *wor
 		ws_tree = own_tree;
 	}
 	if ((r = attach(rootfd, ws_tree, workspace, true, err)) < 0)
+		return r;
+	if ((r = write_job_files(rootfd, files, n_files, err)) < 0)
 		return r;
 	if ((r = populate_etc(rootfd, policy, workspace, uid, gid, err)) < 0)
 		return r;

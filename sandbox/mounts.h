@@ -25,11 +25,13 @@ struct sb_mount_plan {
 int sb_mounts_prepare(const struct sb_mount_plan *plan, struct sb_error *err);
 
 /* Attaches the workspace (`ws_tree` from the launcher, or, when it is -1,
- * opened here by path without following symlinks), writes /etc/passwd and
- * friends, pivots into the new root and detaches the old one.  On success
+ * opened here by path without following symlinks), writes the job's files
+ * into the sandbox's /tmp and /etc/passwd and friends, pivots into the new root and detaches the old one.  On success
  * the process's root is the new root and its cwd is "/". */
+struct sb_job_file;
 int sb_mounts_finish(int rootfd, const struct sb_policy *policy, const char *workspace,
-		     int ws_tree, uid_t uid, gid_t gid, struct sb_error *err);
+		     int ws_tree, const struct sb_job_file *files, size_t n_files, uid_t uid,
+		     gid_t gid, struct sb_error *err);
 
 /* Detached clone of `fd` (an O_PATH directory) for the workspace, id-mapped
  * through `userns_fd` when it is >= 0.  Runs in the launcher (the id mapping

@@ -119,6 +119,25 @@ def prepared_matches_cold(env):
 
 
 @case
+def spec_files_stay_in_the_sandbox(env):
+    """Inline code given as "files" runs from the sandbox's /tmp and never
+    lands in the workspace or anywhere on the host."""
+    ws = env.workspace()
+    p, spec, status = env.prepared()
+    status.readline()
+    code = "import os, sys\nprint(__file__, sys.argv[1], sorted(os.listdir('.')))\n"
+    os.write(spec, json.dumps({"workspace": ws, "argv": ["python3", "/tmp/inline_1f.py", "arg"],
+                               "files": {"/tmp/inline_1f.py": code}}).encode())
+    os.close(spec)
+    events_of(status)
+    out, err = p.communicate(timeout=60)
+    check(p.returncode == 0, f"exit {p.returncode}: {err}")
+    check(out.decode() == "/tmp/inline_1f.py arg []\n", f"stdout {out!r}")
+    check(os.listdir(ws) == [], f"workspace not empty: {os.listdir(ws)}")
+    check(not os.path.exists("/tmp/inline_1f.py"), "inline file reached the host's /tmp")
+
+
+@case
 def spec_errors_name_the_key(env):
     ws = env.workspace()
     bad = [
@@ -128,6 +147,8 @@ def spec_errors_name_the_key(env):
         (json.dumps({"argv": ["true"]}).encode(), "`workspace` is required"),
         (json.dumps({"workspace": ws, "argv": ["true"], "env": {"A": 1}}).encode(), "`env` must be an object of strings"),
         (json.dumps({"workspace": ws, "argv": ["true"], "timeout": -1}).encode(), "`timeout` must be a number"),
+        (json.dumps({"workspace": ws, "argv": ["true"], "files": {"/etc/x": ""}}).encode(), "`files` paths must be files below /tmp"),
+        (json.dumps({"workspace": ws, "argv": ["true"], "files": {"/tmp/../etc/x": ""}}).encode(), "`files` paths must be files below /tmp"),
     ]
     for text, expect in bad:
         p, spec, status = env.prepared()
