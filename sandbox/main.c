@@ -49,6 +49,9 @@ static void usage(FILE *f)
 	      "  --check-policy FILE  validate a policy and exit\n"
 	      "  --help, --version\n"
 	      "\n"
+	      "SIGTERM, SIGINT, SIGHUP, SIGQUIT are forwarded to the command, which is killed\n"
+	      "2 s later (or at a second signal); SIGUSR1 kills it at once (cancel).\n"
+	      "\n"
 	      "Exit status: the command's, 128+N when signal N ended it, 125 when the sandbox\n"
 	      "could not be set up, 126/127 when the command could not be run or found.\n",
 	      f);
@@ -136,7 +139,9 @@ static int run(const char *policy_file, int status_fd, int spec_fd, struct sb_jo
 		report(&err);
 		return exit_code(&err);
 	}
-	if (res.limit)
+	if (res.limit && strcmp(res.limit, "cancel") == 0)
+		fprintf(stderr, "python-mcp-sandbox: cancelled (SIGUSR1)\n");
+	else if (res.limit)
 		fprintf(stderr, "python-mcp-sandbox: the %s limit ended the run\n", res.limit);
 	return res.signal ? 128 + res.signal : res.exit_code;
 }

@@ -110,6 +110,7 @@ static int signal_fd(sigset_t *set, struct sb_error *err)
 	sigaddset(set, SIGINT);
 	sigaddset(set, SIGHUP);
 	sigaddset(set, SIGQUIT);
+	sigaddset(set, SIGUSR1);
 	if (sigprocmask(SIG_BLOCK, set, NULL) < 0)
 		return sb_error_errno(err, "supervise", "block signals");
 	fd = signalfd(-1, set, SFD_CLOEXEC | SFD_NONBLOCK);
@@ -160,9 +161,15 @@ int sb_supervise(const struct sb_supervise *s, struct sb_supervised *out, struct
 		if (p[PFD_SIGNAL].revents & POLLIN) {
 			struct signalfd_siginfo si;
 			if (read(sigfd, &si, sizeof(si)) == (ssize_t)sizeof(si) && !exited) {
-				/* First signal: let the script clean up; a second
-				 * one, or the grace period running out, kills. */
-				if (kill_at > 0) {
+				/* SIGUSR1 is the caller's "cancel": kill at once.
+				 * Otherwise the first signal lets the script clean
+				 * up; a second one, or the grace period running
+				 * out, kills. */
+				if (si.ssi_signo == SIGUSR1) {
+					if (out->limit == NULL)
+						out->limit = "cancel";
+					kill(s->pid, SIGKILL);
+				} else if (kill_at > 0) {
 					kill(s->pid, SIGKILL);
 				} else {
 					kill(s->pid, (int)si.ssi_signo);

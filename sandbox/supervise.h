@@ -28,7 +28,7 @@ struct sb_supervised {
 	bool setup_failed;    /* init reported a setup error */
 	struct sb_error setup_err;
 	struct rusage usage;  /* of init and every process it reaped */
-	const char *limit;    /* "time" or "output" when the launcher ended it */
+	const char *limit;    /* "time", "output" or "cancel" when the launcher ended it */
 	int64_t output_bytes;
 };
 

@@ -179,6 +179,29 @@ def prepared_dies_with_launcher(env):
     os.close(spec)
 
 
+@case
+def sigusr1_cancels_at_once(env):
+    """SIGUSR1 kills the sandbox without a grace period, even a script that
+    ignores SIGTERM, and the exit event says limit "cancel"."""
+    ws = env.workspace()
+    r, w = os.pipe()
+    p = subprocess.Popen([env.launcher, "--policy", env.policy, "--workspace", ws,
+                          "--status-fd", str(w), "--", PYTHON, "-c",
+                          "import signal,time; signal.signal(signal.SIGTERM, signal.SIG_IGN); "
+                          "open('up','w').close(); time.sleep(60)"], pass_fds=(w,))
+    os.close(w)
+    deadline = time.time() + 20
+    while time.time() < deadline and not os.path.exists(os.path.join(ws, "up")):
+        time.sleep(0.02)
+    check(os.path.exists(os.path.join(ws, "up")), "script did not start")
+    p.send_signal(signal.SIGUSR1)
+    rc = p.wait(timeout=10)
+    with os.fdopen(r) as f:
+        e = one(events_of(f), "exit")
+    check(rc == 128 + signal.SIGKILL and e["signal"] == signal.SIGKILL, f"{rc} {e}")
+    check(e["limit"] == "cancel", e)
+
+
 def owner_of(path):
     st = os.stat(path)
     return st.st_uid, st.st_gid
