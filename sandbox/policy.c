@@ -100,21 +100,21 @@ static int read_proc(struct sb_reader *r, const json_t *root, struct sb_policy *
 
 struct limit_key {
 	const char *key;
-	size_t offset; /* of the int64_t field */
+	int64_t *field;
 	int64_t min;
 	int64_t max;
 };
 
 /* A section of optional integer limits: absent or null means SB_UNSET. */
 static int read_limit_section(struct sb_reader *r, const json_t *root, const char *section,
-			      const struct limit_key *lk, size_t n, void *out)
+			      const struct limit_key *lk, size_t n)
 {
 	const char *keys[16];
 	json_t *obj = json_object_get(root, section);
 
 	for (size_t i = 0; i < n; i++) {
 		keys[i] = lk[i].key;
-		*(int64_t *)((char *)out + lk[i].offset) = SB_UNSET;
+		*lk[i].field = SB_UNSET;
 	}
 	keys[n] = NULL;
 	if (obj == NULL)
@@ -123,33 +123,39 @@ static int read_limit_section(struct sb_reader *r, const json_t *root, const cha
 	SB_TRY(sb_rd_object(r, obj, keys));
 	for (size_t i = 0; i < n; i++)
 		SB_TRY(sb_rd_int(r, obj, lk[i].key, lk[i].min, lk[i].max, SB_UNSET, true,
-				 (int64_t *)((char *)out + lk[i].offset)));
+				 lk[i].field));
 	sb_json_path_pop(&r->path);
 	return 0;
 }
 
 static int read_rlimits(struct sb_reader *r, const json_t *root, struct sb_policy *p)
 {
-#define RL(name) {#name, offsetof(struct sb_rlimits, name), 0, INT64_MAX}
-	static const struct limit_key lk[] = {
-		RL(as_bytes),	RL(cpu_seconds), RL(fsize_bytes), RL(nofile),
-		RL(nproc),	RL(core_bytes),	 RL(stack_bytes),
+	struct sb_rlimits *rl = &p->rlimits;
+	const struct limit_key lk[] = {
+		{"as_bytes", &rl->as_bytes, 0, INT64_MAX},
+		{"cpu_seconds", &rl->cpu_seconds, 0, INT64_MAX},
+		{"fsize_bytes", &rl->fsize_bytes, 0, INT64_MAX},
+		{"nofile", &rl->nofile, 0, INT64_MAX},
+		{"nproc", &rl->nproc, 0, INT64_MAX},
+		{"core_bytes", &rl->core_bytes, 0, INT64_MAX},
+		{"stack_bytes", &rl->stack_bytes, 0, INT64_MAX},
 	};
-#undef RL
-	return read_limit_section(r, root, "rlimits", lk, sizeof(lk) / sizeof(lk[0]), &p->rlimits);
+
+	return read_limit_section(r, root, "rlimits", lk, sizeof(lk) / sizeof(lk[0]));
 }
 
 static int read_cgroup(struct sb_reader *r, const json_t *root, struct sb_policy *p)
 {
-	static const struct limit_key lk[] = {
-		{"memory_max_bytes", offsetof(struct sb_cgroup_limits, memory_max_bytes), 1,
-		 INT64_MAX},
-		{"swap_max_bytes", offsetof(struct sb_cgroup_limits, swap_max_bytes), 0, INT64_MAX},
-		{"pids_max", offsetof(struct sb_cgroup_limits, pids_max), 1, INT64_MAX},
+	struct sb_cgroup_limits *cg = &p->cgroup;
+	const struct limit_key lk[] = {
+		{"memory_max_bytes", &cg->memory_max_bytes, 1, INT64_MAX},
+		{"swap_max_bytes", &cg->swap_max_bytes, 0, INT64_MAX},
+		{"pids_max", &cg->pids_max, 1, INT64_MAX},
 		/* 100 per CPU; the cap keeps quota arithmetic far from overflow. */
-		{"cpu_max_percent", offsetof(struct sb_cgroup_limits, cpu_max_percent), 1, 1000000},
+		{"cpu_max_percent", &cg->cpu_max_percent, 1, 1000000},
 	};
-	return read_limit_section(r, root, "cgroup", lk, sizeof(lk) / sizeof(lk[0]), &p->cgroup);
+
+	return read_limit_section(r, root, "cgroup", lk, sizeof(lk) / sizeof(lk[0]));
 }
 
 static int read_limits(struct sb_reader *r, const json_t *root, struct sb_policy *p)
