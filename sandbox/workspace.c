@@ -11,17 +11,7 @@
 #include <unistd.h>
 
 #include "cleanup.h"
-
-bool sb_path_within(const char *path, const char *dir)
-{
-	size_t n = strlen(dir);
-
-	if (n == 1 && dir[0] == '/')
-		return true;
-	while (n > 1 && dir[n - 1] == '/')
-		n--;
-	return strncmp(path, dir, n) == 0 && (path[n] == '\0' || path[n] == '/');
-}
+#include "paths.h"
 
 /* Roots and protected paths may themselves be symlinks on some hosts
  * (/home -> /usr/home); compare against their canonical form when they
@@ -40,7 +30,7 @@ static bool overlaps_canonical(const char *path, const char *dir)
 	char resolved[PATH_MAX];
 	const char *d = realpath(dir, resolved) != NULL ? resolved : dir;
 
-	return sb_path_within(path, d) || sb_path_within(d, path);
+	return sb_path_overlaps(path, d);
 }
 
 static int check_protected(const char *path, const char *prot, struct sb_error *err)

@@ -10,6 +10,7 @@
 #include <sys/types.h>
 
 #include "error.h"
+#include "paths.h"
 #include "policy.h"
 
 struct sb_workspace {
@@ -29,8 +30,5 @@ void sb_workspace_free(struct sb_workspace *ws);
 
 /* O_PATH descriptor of the canonical path, refusing symlinks anywhere in it. */
 int sb_workspace_open(const char *canonical, struct sb_error *err);
-
-/* True when `path` equals `dir` or lies below it (both canonical). */
-bool sb_path_within(const char *path, const char *dir);
 
 #endif

@@ -1,0 +1,14 @@
+/* Path containment on canonical paths, shared by the launcher and the
+ * server (both refuse workspaces outside their roots). */
+#ifndef SB_PATHS_H
+#define SB_PATHS_H
+
+#include <stdbool.h>
+
+/* True when `path` equals `dir` or lies below it (both canonical). */
+bool sb_path_within(const char *path, const char *dir);
+
+/* True when either path lies within the other. */
+bool sb_path_overlaps(const char *a, const char *b);
+
+#endif
