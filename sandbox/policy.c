@@ -207,8 +207,8 @@ static int read_optional_layers(struct sb_reader *r, const json_t *root, struct 
 		if (!known) {
 			sb_rd_fail(r, SB_JSON_VALUE, "unknown layer `%s`",
 				   sb_rd_quote(name, quoted, sizeof(quoted)));
-			return sb_error_hint(r->err, "optional layers are `cgroup`, "
-						     "`cgroup_namespace` and `nested_userns_block`");
+			return sb_error_hint(r->err, "optional layers are `cgroup`, `cgroup_"
+						     "namespace` and `nested_userns_block`");
 		}
 		sb_json_path_pop(&r->path);
 	}
@@ -336,7 +336,8 @@ static int read_all(int fd, const char *file, char **buf, size_t *len, struct sb
 
 			if (cap >= POLICY_MAX_BYTES)
 				return sb_error_set(err, "policy", 0,
-						    "policy `%s`: larger than %lld MiB, not a policy",
+						    "policy `%s`: larger than %lld MiB, not a "
+						    "policy",
 						    file, (long long)(POLICY_MAX_BYTES / MiB));
 			cap = cap == 0 ? 16384 : cap * 2;
 			grown = realloc(data, cap + 1);
@@ -373,8 +374,9 @@ int sb_policy_load(const char *file, struct sb_policy *out, struct sb_error *err
 
 		sb_error_set(err, "policy", saved, "policy `%s`: cannot open", file);
 		if (saved == ENOENT)
-			return sb_error_hint(err, "check the path; the project ships `default.json` "
-						  "and `install.json` in its policies/ directory");
+			return sb_error_hint(err, "check the path; the project ships "
+						  "`default.json` and `install.json` in its "
+						  "policies/ directory");
 		if (saved == EACCES)
 			return sb_error_hint(err, "the user running the launcher must be able to "
 						  "read the policy");

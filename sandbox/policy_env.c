@@ -33,7 +33,9 @@ static int check_placeholders(struct sb_reader *r, const char *value)
 
 		if (strncmp(s, workspace, sizeof(workspace) - 1) == 0)
 			continue;
-		snprintf(quoted, sizeof(quoted), "%.*s", (int)(s[n] == '}' && n < 64 ? n + 1 : 2), s);
+		int shown = s[n] == '}' && n < 64 ? (int)n + 1 : 2;
+
+		snprintf(quoted, sizeof(quoted), "%.*s", shown, s);
 		sb_rd_fail(r, SB_JSON_VALUE, "unknown placeholder `%s`", quoted);
 		return sb_error_hint(r->err, "only `${WORKSPACE}` is replaced, by the workspace "
 					     "path inside the sandbox");

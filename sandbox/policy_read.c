@@ -115,7 +115,8 @@ static int unknown_key(struct sb_reader *r, const char *key, const char *const *
 	int rc;
 
 	sb_json_path_push_key(&r->path, key);
-	rc = sb_rd_fail(r, SB_JSON_KEY, "unknown key `%s`", sb_rd_quote(key, quoted, sizeof(quoted)));
+	rc = sb_rd_fail(r, SB_JSON_KEY, "unknown key `%s`",
+			sb_rd_quote(key, quoted, sizeof(quoted)));
 	sb_json_path_pop(&r->path);
 
 	for (const char *const *a = allowed; *a != NULL; a++) {
@@ -256,7 +257,8 @@ int sb_rd_path_value(struct sb_reader *r, const json_t *v, bool allow_root, char
 	if (strcmp(canon, s) != 0) {
 		sb_rd_fail(r, SB_JSON_VALUE, "path `%s` is not canonical",
 			   sb_rd_quote(s, quoted, sizeof(quoted)));
-		return sb_error_hint(r->err, "write `%s`", sb_rd_quote(canon, quoted, sizeof(quoted)));
+		return sb_error_hint(r->err, "write `%s`",
+				     sb_rd_quote(canon, quoted, sizeof(quoted)));
 	}
 	if (!allow_root && strcmp(canon, "/") == 0)
 		return sb_rd_fail(r, SB_JSON_VALUE, "`/` is not allowed here");
@@ -316,8 +318,8 @@ int sb_rd_number(struct sb_reader *r, const json_t *obj, const char *key, double
 
 		if (!(d >= min && d <= max))
 			rc = sb_rd_fail(r, SB_JSON_VALUE,
-					"expected a number between %.10g and %.10g, got %.10g", min, max,
-					d);
+					"expected a number between %.10g and %.10g, got %.10g",
+					min, max, d);
 		else
 			*out = d;
 	}

@@ -69,7 +69,8 @@ static int check_names(struct sb_reader *r, const json_t *obj, const char *key,
 	if (!json_is_array(arr))
 		return sb_rd_type_error(r, arr, "an array of names");
 	if (nonempty && json_array_size(arr) == 0)
-		return sb_rd_fail(r, SB_JSON_VALUE, "expected at least one name, got an empty array");
+		return sb_rd_fail(r, SB_JSON_VALUE,
+				  "expected at least one name, got an empty array");
 	json_array_foreach (arr, i, item) {
 		sb_json_path_push_index(&r->path, i);
 		SB_TRY(check_name(r, item, kind));
@@ -98,9 +99,10 @@ static int check_action(struct sb_reader *r, const json_t *obj, const char *key,
 	}
 	if (!(*out)->supported) {
 		sb_rd_fail(r, SB_JSON_VALUE, "%s is not supported", s);
-		return sb_error_hint(r->err, "the launcher runs no seccomp listener, and a listener "
-					     "decides after a time-of-check/time-of-use race; use "
-					     "SCMP_ACT_ERRNO or SCMP_ACT_KILL_PROCESS");
+		return sb_error_hint(r->err, "the launcher runs no seccomp listener, and a "
+					     "listener decides after a time-of-check/time-of-"
+					     "use race; use SCMP_ACT_ERRNO or "
+					     "SCMP_ACT_KILL_PROCESS");
 	}
 	sb_json_path_pop(&r->path);
 	return 0;

@@ -338,8 +338,8 @@ static int add_rule_checked(struct build *b, const char *name, size_t rule, uint
 	if (rc < 0) {
 		fail(b, -rc, "libseccomp cannot add the rule for `%s`", name);
 		if (rc == -EEXIST)
-			return sb_error_hint(b->err, "another rule gives `%s` a different action for "
-						     "the same arguments",
+			return sb_error_hint(b->err, "another rule gives `%s` a different "
+						     "action for the same arguments",
 					     name);
 		return rc;
 	}

@@ -59,7 +59,8 @@ static const struct {
 
 static const struct sb_scmp_arch arches[] = {
 	{"SCMP_ARCH_X86", SCMP_ARCH_X86, "x86", "x86", {NULL, NULL}},
-	{"SCMP_ARCH_X86_64", SCMP_ARCH_X86_64, "amd64", "x86_64", {"SCMP_ARCH_X86", "SCMP_ARCH_X32"}},
+	{"SCMP_ARCH_X86_64", SCMP_ARCH_X86_64, "amd64", "x86_64",
+	 {"SCMP_ARCH_X86", "SCMP_ARCH_X32"}},
 	{"SCMP_ARCH_X32", SCMP_ARCH_X32, "x32", "x32", {NULL, NULL}},
 	{"SCMP_ARCH_ARM", SCMP_ARCH_ARM, "arm", "arm", {NULL, NULL}},
 	{"SCMP_ARCH_AARCH64", SCMP_ARCH_AARCH64, "arm64", "aarch64", {"SCMP_ARCH_ARM", NULL}},
@@ -79,7 +80,8 @@ static const struct sb_scmp_arch arches[] = {
 	{"SCMP_ARCH_S390", SCMP_ARCH_S390, "s390", "s390", {NULL, NULL}},
 	{"SCMP_ARCH_S390X", SCMP_ARCH_S390X, "s390x", "s390x", {"SCMP_ARCH_S390", NULL}},
 	{"SCMP_ARCH_PARISC", SCMP_ARCH_PARISC, "parisc", "parisc", {NULL, NULL}},
-	{"SCMP_ARCH_PARISC64", SCMP_ARCH_PARISC64, "parisc64", "parisc64", {"SCMP_ARCH_PARISC", NULL}},
+	{"SCMP_ARCH_PARISC64", SCMP_ARCH_PARISC64, "parisc64", "parisc64",
+	 {"SCMP_ARCH_PARISC", NULL}},
 	{"SCMP_ARCH_RISCV64", SCMP_ARCH_RISCV64, "riscv64", "riscv64", {NULL, NULL}},
 	{"SCMP_ARCH_LOONGARCH64", SCMP_ARCH_LOONGARCH64, "loong64", "loongarch64", {NULL, NULL}},
 	{"SCMP_ARCH_M68K", SCMP_ARCH_M68K, "m68k", "m68k", {NULL, NULL}},

@@ -24,6 +24,12 @@ void sb_scmp_host_detect(struct sb_scmp_host *host)
 		host->kernel_major = host->kernel_minor = 0;
 }
 
+static bool same(const char *s, const char *name)
+{
+	return s != NULL && name != NULL && strcmp(s, name) == 0;
+}
+
+/* Whether the array of names holds a or b. */
 static bool list_has(const json_t *list, const char *a, const char *b)
 {
 	json_t *item;
@@ -32,7 +38,7 @@ static bool list_has(const json_t *list, const char *a, const char *b)
 	json_array_foreach (list, i, item) {
 		const char *s = json_string_value(item);
 
-		if (s != NULL && ((a != NULL && strcmp(s, a) == 0) || (b != NULL && strcmp(s, b) == 0)))
+		if (same(s, a) || same(s, b))
 			return true;
 	}
 	return false;
