@@ -1,0 +1,368 @@
+#include "exec.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <ftw.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "cleanup.h"
+#include "dotenv.h"
+#include "log.h"
+#include "paths.h"
+#include "smart.h"
+
+/* What the finish and cleanup hooks need about one execution. */
+struct exec_job {
+	const struct exec_env *env;
+	enum exec_kind kind;
+	char *scratch;          /* scratch workspace removed at the end, or NULL */
+	char *python_version;   /* "3.11" */
+	json_t *dependencies;   /* as requested (owned) */
+};
+
+int exec_resolve_in_roots(const struct exec_env *env, const char *base, const char *path,
+			  const char *what, char **out, struct sb_error *err)
+{
+	_cleanup_free_ char *joined = NULL, *real = NULL;
+
+	if (path[0] != '/' && base != NULL) {
+		if (asprintf(&joined, "%s/%s", base, path) < 0)
+			return sb_error_set(err, what, ENOMEM, "%s", what);
+		path = joined;
+	}
+	real = realpath(path, NULL);
+	if (real == NULL) {
+		sb_error_errno(err, what, "%s `%s`", what, path);
+		return errno == ENOENT ? sb_error_hint(err, "check the path; relative paths are "
+							    "taken from `directory`")
+				       : sb_error_code(err);
+	}
+	if (sb_path_overlaps(real, env->state_dir))
+		return sb_error_set(err, what, EACCES, "%s `%s` overlaps the server's state "
+				    "directory `%s`", what, real, env->state_dir);
+	for (size_t i = 0; i < env->n_workspace_roots; i++) {
+		if (sb_path_within(real, env->workspace_roots[i])) {
+			*out = TAKE_PTR(real);
+			return 0;
+		}
+	}
+	sb_error_set(err, what, EACCES, "%s `%s` is outside the workspace roots", what, real);
+	char roots[1024] = "";
+	for (size_t i = 0; i < env->n_workspace_roots; i++) {
+		size_t n = strlen(roots);
+		snprintf(roots + n, sizeof(roots) - n, "%s`%s`", i ? ", " : "",
+			 env->workspace_roots[i]);
+	}
+	return sb_error_hint(err, "use a path under %s (the server's --workspace-root)", roots);
+}
+
+/* "python3" or "python3.X" when that interpreter is installed. */
+static int interpreter(const char *version, char *cmd, size_t size, char *used, size_t used_size,
+		       struct sb_error *err)
+{
+	char path[64], target[PATH_MAX];
+	ssize_t n;
+
+	if (version == NULL) {
+		snprintf(cmd, size, "python3");
+		/* The default's version, for python_version_used. */
+		n = readlink("/usr/bin/python3", target, sizeof(target) - 1);
+		target[n > 0 ? n : 0] = '\0';
+		snprintf(used, used_size, "%s", strncmp(target, "python", 6) == 0 ? target + 6 : "3");
+		return 0;
+	}
+	if (strspn(version, "0123456789.") != strlen(version) || strncmp(version, "3.", 2) != 0 ||
+	    strlen(version) > 8)
+		return sb_error_set(err, "python_version", EINVAL, "python_version `%s` is not of "
+				    "the form 3.X", version);
+	snprintf(path, sizeof(path), "/usr/bin/python%s", version);
+	if (access(path, X_OK) == 0) {
+		snprintf(cmd, size, "python%s", version);
+		snprintf(used, used_size, "%s", version);
+		return 0;
+	}
+	/* Say which ones are there. */
+	char installed[256] = "";
+	DIR *d = opendir("/usr/bin");
+	struct dirent *e;
+	while (d && (e = readdir(d)) != NULL) {
+		const char *v = e->d_name + 6;
+		size_t len = strlen(installed);
+		if (strncmp(e->d_name, "python3.", 8) == 0 && strspn(v, "0123456789.") == strlen(v))
+			snprintf(installed + len, sizeof(installed) - len, "%s%s", len ? ", " : "", v);
+	}
+	if (d)
+		closedir(d);
+	sb_error_set(err, "python_version", ENOENT, "Python %s is not installed", version);
+	return sb_error_hint(err, "installed: %s; omit python_version for the default",
+			     installed[0] ? installed : "none found in /usr/bin");
+}
+
+static int random_hex(char *out, size_t bytes)
+{
+	unsigned char b[16];
+
+	if (bytes > sizeof(b) || getrandom(b, bytes, 0) != (ssize_t)bytes)
+		return -1;
+	for (size_t i = 0; i < bytes; i++)
+		sprintf(out + 2 * i, "%02x", b[i]);
+	return 0;
+}
+
+static json_t *build_env(const struct exec_env *env, const struct exec_request *req,
+			 const char *directory, struct sb_error *err)
+{
+	json_t *vars = json_object();
+	const char *k;
+	json_t *v;
+
+	if (req->env_file) {
+		_cleanup_free_ char *path = NULL;
+		if (exec_resolve_in_roots(env, directory, req->env_file, "env_file", &path, err) < 0 ||
+		    dotenv_load(path, vars, err) < 0) {
+			json_decref(vars);
+			return NULL;
+		}
+	}
+	json_object_foreach(req->env_vars, k, v) {
+		if (!json_is_string(v)) {
+			sb_error_set(err, "env_vars", EINVAL, "env_vars `%s` must be a string", k);
+			json_decref(vars);
+			return NULL;
+		}
+		json_object_set(vars, k, v);
+	}
+	return vars;
+}
+
+/* The script's output for the result, cut at the inline cap with a
+ * marker that says where the rest is. */
+static json_t *inline_output(const struct exec_env *env, const struct job *j, enum job_stream s,
+			     bool timeout)
+{
+	_cleanup_free_ char *text = NULL;
+	size_t len = 0;
+	bool more = false;
+	struct sb_error err = {0};
+	json_t *out;
+
+	if (jobs_read_output(env->jobs, j, s, 0, env->inline_output_bytes, &text, &len, &more,
+			     &err) < 0) {
+		log_msg(LOG_LEVEL_ERROR, "job %s: %s", j->id, err.message);
+		return json_string("");
+	}
+	uint64_t rest = j->produced[s] > len ? j->produced[s] - len : 0;
+	char marker[256] = "";
+	if (rest > 0)
+		snprintf(marker, sizeof(marker),
+			 "\n[... %llu more bytes not shown; read them with py_job_status or "
+			 "the resource job-stream://%s]",
+			 (unsigned long long)rest, j->id);
+	out = json_sprintf("%s%s%s", text ? text : "", marker, timeout ? "\n[TIMEOUT]" : "");
+	return out ? out : json_string("");
+}
+
+static void finish(struct job *j, const struct run_outcome *o, void *data)
+{
+	struct exec_job *x = data;
+	const struct exec_env *env = x->env;
+	json_t *r;
+
+	if (!o->ran) {
+		jobs_set_status(env->jobs, j, JOB_FAILED, NULL, o->error);
+		return;
+	}
+	bool timeout = o->limit && strcmp(o->limit, "time") == 0;
+	r = json_pack("{s:o, s:o, s:i, s:s, s:f}", "stdout", inline_output(env, j, JOB_STDOUT, false),
+		      "stderr", inline_output(env, j, JOB_STDERR, timeout), "exit_code",
+		      o->signal ? -o->signal : o->exit_code, "execution_strategy", "system-python",
+		      "elapsed_seconds", o->wall_seconds);
+	json_object_set_new(r, "limit", o->limit ? json_string(o->limit) : json_null());
+	if (x->kind != EXEC_RUN) {
+		json_object_set(r, "resolved_dependencies", x->dependencies);
+		json_object_set_new(r, "python_version_used", json_string(x->python_version));
+	}
+	if (x->kind == EXEC_BENCHMARK) {
+		json_object_set_new(r, "wall_time_seconds", json_real(o->wall_seconds));
+		json_object_set_new(r, "cpu_time_seconds",
+				    json_real(o->cpu_user_seconds + o->cpu_system_seconds));
+		json_object_set_new(r, "peak_rss_mb", json_real((double)o->peak_rss_bytes / 1048576.0));
+	}
+	jobs_set_status(env->jobs, j, JOB_COMPLETED, r, NULL);
+}
+
+static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	(void)st;
+	(void)flag;
+	(void)ftw;
+	remove(path);
+	return 0;
+}
+
+static void cleanup(struct job *j, void *data)
+{
+	struct exec_job *x = data;
+
+	smart_job_ended(x->env->smart, j);
+	if (x->scratch)
+		nftw(x->scratch, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+	free(x->scratch);
+	free(x->python_version);
+	json_decref(x->dependencies);
+	free(x);
+}
+
+static json_t *build_argv(const char *python, const char *script, json_t *args,
+			  struct sb_error *err)
+{
+	json_t *argv = json_pack("[s, s]", python, script), *v;
+	size_t i;
+
+	json_array_foreach(args, i, v) {
+		if (!json_is_string(v)) {
+			sb_error_set(err, "args", EINVAL, "args[%zu] must be a string", i);
+			json_decref(argv);
+			return NULL;
+		}
+		json_array_append(argv, v);
+	}
+	return argv;
+}
+
+/* Everything up to the spec; errors leave nothing behind. */
+static json_t *prepare(const struct exec_env *env, const struct exec_request *req,
+		       struct exec_job *x, struct sb_error *err)
+{
+	_cleanup_free_ char *dir = NULL, *script = NULL;
+	char python[32], used[32], name[64], hex[17];
+	json_t *files = NULL, *argv, *vars, *spec;
+
+	if (req->dependencies && json_array_size(req->dependencies) > 0) {
+		sb_error_set(err, "dependencies", ENOTSUP, "this server does not install "
+			     "dependencies yet");
+		sb_error_hint(err, "run without `dependencies`, with packages the interpreter "
+				   "already has");
+		return NULL;
+	}
+	if (interpreter(req->python_version, python, sizeof(python), used, sizeof(used), err) < 0)
+		return NULL;
+	if (req->directory) {
+		if (exec_resolve_in_roots(env, NULL, req->directory, "directory", &dir, err) < 0)
+			return NULL;
+	} else if (req->script_path) {
+		/* A script given by path runs where it lives. */
+		if (exec_resolve_in_roots(env, NULL, req->script_path, "script_path", &script, err) < 0)
+			return NULL;
+		dir = strndup(script, (size_t)(strrchr(script, '/') - script));
+		if (dir && dir[0] == '\0') {
+			free(dir);
+			dir = strdup("/");
+		}
+	} else {
+		char tmpl[PATH_MAX];
+		snprintf(tmpl, sizeof(tmpl), "%s/job-XXXXXX", env->scratch_dir);
+		if (mkdir(env->scratch_dir, 0700) < 0 && errno != EEXIST) {
+			sb_error_errno(err, "scratch", "create `%s`", env->scratch_dir);
+			return NULL;
+		}
+		if (mkdtemp(tmpl) == NULL) {
+			sb_error_errno(err, "scratch", "create a scratch directory in `%s`",
+				       env->scratch_dir);
+			return NULL;
+		}
+		dir = strdup(tmpl);
+		x->scratch = strdup(tmpl);
+	}
+	if (dir == NULL) {
+		sb_error_set(err, "exec", ENOMEM, "directory");
+		return NULL;
+	}
+	struct stat st;
+	if (stat(dir, &st) < 0 || !S_ISDIR(st.st_mode)) {
+		sb_error_set(err, "directory", ENOTDIR, "directory `%s` is not a directory", dir);
+		return NULL;
+	}
+	if (req->script_content) {
+		if (random_hex(hex, 8) < 0) {
+			sb_error_errno(err, "exec", "getrandom");
+			return NULL;
+		}
+		snprintf(name, sizeof(name), "/tmp/inline_%s.py", hex);
+		files = json_pack("{s:s}", name, req->script_content);
+		script = strdup(name);
+	} else if (script == NULL) {
+		if (exec_resolve_in_roots(env, dir, req->script_path, "script_path", &script, err) < 0)
+			return NULL;
+	}
+	if (!sb_path_within(script, dir) && files == NULL) {
+		sb_error_set(err, "script_path", EACCES, "script_path `%s` is not inside directory "
+			     "`%s`", script, dir);
+		sb_error_hint(err, "only `directory` is visible in the sandbox; move the script there "
+				   "or pass its text as script_content");
+		return NULL;
+	}
+	if ((argv = build_argv(python, script, req->args, err)) == NULL) {
+		json_decref(files);
+		return NULL;
+	}
+	if ((vars = build_env(env, req, dir, err)) == NULL) {
+		json_decref(files);
+		json_decref(argv);
+		return NULL;
+	}
+	spec = json_pack("{s:s, s:o, s:o, s:f}", "workspace", dir, "argv", argv, "env", vars,
+			 "timeout", req->timeout_seconds);
+	if (files)
+		json_object_set_new(spec, "files", files);
+	x->python_version = strdup(used);
+	return spec;
+}
+
+void exec_start(const struct exec_env *env, struct mcp_call *call, const struct exec_request *req)
+{
+	struct exec_job *x = calloc(1, sizeof(*x));
+	struct sb_error err = {0};
+	char msg[SB_ERROR_MESSAGE_MAX + SB_ERROR_HINT_MAX + 16];
+	json_t *spec;
+	struct job *j;
+
+	if (x == NULL) {
+		mcp_call_fail(call, "out of memory");
+		return;
+	}
+	x->env = env;
+	x->kind = req->kind;
+	x->dependencies = req->dependencies ? json_incref(req->dependencies) : json_array();
+	spec = prepare(env, req, x, &err);
+	j = spec ? jobs_create(env->jobs, req->tool, req->label ? req->label : req->tool, &err)
+		 : NULL;
+	if (j == NULL || runner_submit(env->runner, j, spec, finish, cleanup, x, &err) < 0) {
+		if (j == NULL)
+			json_decref(spec);
+		if (j != NULL)
+			jobs_set_status(env->jobs, j, JOB_FAILED, NULL, err.message);
+		if (x->scratch)
+			nftw(x->scratch, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+		free(x->scratch);
+		free(x->python_version);
+		json_decref(x->dependencies);
+		free(x);
+		sb_error_format(&err, msg, sizeof(msg));
+		mcp_call_fail(call, "%s", msg);
+		return;
+	}
+	if (req->async_mode) {
+		mcp_call_reply_new(call, json_pack("{s:s, s:s}", "job_id", j->id, "status",
+						   job_status_name(j->status)),
+				   false);
+		return;
+	}
+	smart_wait(env->smart, call, j);
+}

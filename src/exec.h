@@ -1,0 +1,59 @@
+/* What the execution tools share: turning validated parameters into a
+ * launcher spec, and a finished run into the tool's result
+ * (RunScriptResult, plus the dependency and benchmark fields). */
+#ifndef PYMCP_EXEC_H
+#define PYMCP_EXEC_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "error.h"
+#include "jobs.h"
+#include "runner.h"
+
+struct smart;
+struct mcp_call;
+
+enum exec_kind { EXEC_RUN, EXEC_WITH_DEPS, EXEC_BENCHMARK };
+
+struct exec_env {
+	struct jobs *jobs;
+	struct runner *runner;
+	struct smart *smart;
+	char **workspace_roots;     /* the server's own roots (canonical) */
+	size_t n_workspace_roots;
+	const char *state_dir;      /* never inside a workspace */
+	const char *scratch_dir;    /* parent of per-job scratch workspaces */
+	size_t inline_output_bytes; /* per stream, in results */
+};
+
+/* One execution request, already validated by the tool layer. */
+struct exec_request {
+	enum exec_kind kind;
+	const char *tool;
+	const char *label;          /* NULL = the tool's name */
+	const char *directory;      /* NULL: a scratch directory for the job */
+	const char *script_path;    /* XOR script_content */
+	const char *script_content;
+	json_t *args;               /* array of strings, borrowed, may be NULL */
+	json_t *env_vars;           /* object of strings, borrowed, may be NULL */
+	const char *env_file;
+	const char *python_version; /* "3.11" or NULL */
+	double timeout_seconds;     /* 0 = none */
+	bool async_mode;
+	json_t *dependencies;       /* array of strings, borrowed, may be NULL */
+};
+
+/* Resolves `path` (relative to `base` when not absolute) and requires it
+ * under one of the roots, not overlapping the state directory.  *out is
+ * the canonical path (malloc'd). */
+int exec_resolve_in_roots(const struct exec_env *env, const char *base, const char *path,
+			  const char *what, char **out, struct sb_error *err);
+
+/* Creates the job, queues it and answers the call: at once with
+ * async_mode, else through smart async.  Validation errors answer the
+ * call with isError and create no job. */
+void exec_start(const struct exec_env *env, struct mcp_call *call, const struct exec_request *req);
+
+#endif

@@ -1,0 +1,525 @@
+#include "runner.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cleanup.h"
+#include "log.h"
+
+/* A status line longer than this is a launcher bug; it is dropped. */
+#define STATUS_LINE_MAX 65536
+
+enum { H_PROC, H_OUT, H_ERR, H_SPEC, H_STATUS, H_COUNT };
+
+struct run;
+
+/* One python-mcp-sandbox process, idle (prepared) or bound to a run. */
+struct launcher {
+	struct runner *r;
+	uv_process_t proc;
+	uv_pipe_t out, err, spec, status;
+	int open_handles;
+	char *line;               /* partial status line */
+	size_t line_len;
+	bool exited, out_eof, err_eof, status_eof;
+	int64_t exit_status;
+	int term_signal;
+	json_t *exit_event;       /* owned */
+	char error[1536];         /* from an "error" event */
+	struct run *run;          /* NULL while idle */
+	struct launcher *next;    /* idle list */
+	struct launcher *all_prev, *all_next; /* every live launcher */
+};
+
+/* A job's stay in the runner, kept in job->run. */
+struct run {
+	struct runner *r;
+	struct job *job;
+	json_t *spec;
+	runner_finish_fn finish;
+	void (*cleanup)(struct job *j, void *data);
+	void *data;
+	struct launcher *l;       /* while running */
+	bool cancelled;
+	void (*cancel_done)(struct job *j, void *arg);
+	void *cancel_arg;
+	struct run *next;         /* pending queue */
+};
+
+struct runner {
+	uv_loop_t *loop;
+	struct runner_config cfg;
+	struct jobs *jobs;
+	struct launcher *idle;    /* prepared launchers, not bound */
+	struct launcher *all;     /* every launcher not yet closed */
+	unsigned n_idle, n_running, n_alive;
+	struct run *queue, **queue_tail;
+	bool shutting_down;
+	void (*shutdown_done)(void *data);
+	void *shutdown_data;
+	char buf[65536];          /* read buffer shared by every pipe: reads are consumed at once */
+};
+
+static void pump(struct runner *r);
+
+static void on_handle_closed(uv_handle_t *h)
+{
+	struct launcher *l = h->data;
+
+	if (--l->open_handles > 0)
+		return;
+	struct runner *r = l->r;
+	if (l->all_prev)
+		l->all_prev->all_next = l->all_next;
+	else
+		r->all = l->all_next;
+	if (l->all_next)
+		l->all_next->all_prev = l->all_prev;
+	json_decref(l->exit_event);
+	free(l->line);
+	free(l);
+	r->n_alive--;
+	if (r->shutting_down && r->n_alive == 0 && r->shutdown_done)
+		r->shutdown_done(r->shutdown_data);
+}
+
+static void close_handle(uv_handle_t *h)
+{
+	if (!uv_is_closing(h))
+		uv_close(h, on_handle_closed);
+}
+
+static void close_spec(struct launcher *l)
+{
+	close_handle((uv_handle_t *)&l->spec);
+}
+
+static void alloc_cb(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
+{
+	struct launcher *l = h->data;
+
+	(void)suggested;
+	*buf = uv_buf_init(l->r->buf, sizeof(l->r->buf));
+}
+
+/* Copies the launcher's ends into outcome and lets the finish hook decide
+ * the job's state; then the launcher goes away. */
+static void finalize(struct launcher *l)
+{
+	struct runner *r = l->r;
+	struct run *run = l->run;
+	struct run_outcome o = {0};
+	json_t *e = l->exit_event;
+
+	if (!(l->exited && l->out_eof && l->err_eof && l->status_eof))
+		return;
+	if (run != NULL) {
+		o.cancelled = run->cancelled;
+		o.exit_event = e;
+		if (e != NULL) {
+			json_t *code = json_object_get(e, "exit_code");
+			json_t *sig = json_object_get(e, "signal");
+			json_t *limit = json_object_get(e, "limit");
+			o.ran = true;
+			o.exit_code = json_is_integer(code) ? (int)json_integer_value(code) : -1;
+			o.signal = json_is_integer(sig) ? (int)json_integer_value(sig) : 0;
+			o.limit = json_is_string(limit) ? json_string_value(limit) : NULL;
+			o.wall_seconds = json_number_value(json_object_get(e, "wall_seconds"));
+			o.cpu_user_seconds = json_number_value(json_object_get(e, "cpu_user_seconds"));
+			o.cpu_system_seconds =
+				json_number_value(json_object_get(e, "cpu_system_seconds"));
+			o.peak_rss_bytes = json_integer_value(json_object_get(e, "peak_rss_bytes"));
+		} else if (l->error[0]) {
+			snprintf(o.error, sizeof(o.error), "%s", l->error);
+		} else {
+			snprintf(o.error, sizeof(o.error),
+				 "the sandbox launcher ended without a result (%s %d)",
+				 l->term_signal ? "signal" : "exit status",
+				 l->term_signal ? l->term_signal : (int)l->exit_status);
+		}
+		run->l = NULL;
+		l->run = NULL;
+		r->n_running--;
+		run->finish(run->job, &o, run->data);
+		if (r->shutting_down)
+			jobs_set_status(r->jobs, run->job, JOB_FAILED, NULL,
+					"Server shut down while the job was running");
+		else if (run->cancelled)
+			jobs_set_status(r->jobs, run->job, JOB_CANCELLED, NULL, "Job cancelled");
+		run->job->run = NULL;
+		if (run->cancel_done)
+			run->cancel_done(run->job, run->cancel_arg);
+		if (run->cleanup)
+			run->cleanup(run->job, run->data);
+		json_decref(run->spec);
+		free(run);
+	}
+	for (int h = H_OUT; h < H_COUNT; h++) {
+		uv_handle_t *hs[] = {NULL, (uv_handle_t *)&l->out, (uv_handle_t *)&l->err,
+				     (uv_handle_t *)&l->spec, (uv_handle_t *)&l->status};
+		close_handle(hs[h]);
+	}
+	close_handle((uv_handle_t *)&l->proc);
+	/* Only a finished job frees a slot.  An idle launcher that died is
+	 * not replaced here: a broken policy would respawn it in a loop; the
+	 * next submitted job starts a fresh one. */
+	if (run != NULL && !r->shutting_down)
+		pump(r);
+}
+
+static void on_launcher_exit(uv_process_t *p, int64_t status, int term_signal)
+{
+	struct launcher *l = p->data;
+	struct runner *r = l->r;
+
+	l->exited = true;
+	l->exit_status = status;
+	l->term_signal = term_signal;
+	/* An idle launcher that died (its policy failed, say) leaves the
+	 * pool; the next job starts a fresh one. */
+	for (struct launcher **pp = &r->idle; *pp; pp = &(*pp)->next) {
+		if (*pp == l) {
+			*pp = l->next;
+			r->n_idle--;
+			if (l->error[0])
+				log_msg(LOG_LEVEL_ERROR, "prepared sandbox failed: %s", l->error);
+			break;
+		}
+	}
+	finalize(l);
+}
+
+static void handle_event(struct launcher *l, json_t *ev)
+{
+	const char *kind = json_string_value(json_object_get(ev, "event"));
+
+	if (kind == NULL)
+		return;
+	if (strcmp(kind, "started") == 0 && l->run) {
+		jobs_set_status(l->r->jobs, l->run->job, JOB_RUNNING, NULL, NULL);
+	} else if (strcmp(kind, "exit") == 0) {
+		json_decref(l->exit_event);
+		l->exit_event = json_incref(ev);
+	} else if (strcmp(kind, "error") == 0) {
+		const char *msg = json_string_value(json_object_get(ev, "message"));
+		const char *hint = json_string_value(json_object_get(ev, "hint"));
+		snprintf(l->error, sizeof(l->error), "%s%s%s", msg ? msg : "sandbox setup failed",
+			 hint ? ". Hint: " : "", hint ? hint : "");
+	} else if (strcmp(kind, "degraded") == 0) {
+		log_msg(LOG_LEVEL_WARNING, "sandbox layer missing: %s",
+			json_string_value(json_object_get(ev, "message")));
+	}
+}
+
+static void on_status(uv_stream_t *s, ssize_t n, const uv_buf_t *buf)
+{
+	struct launcher *l = s->data;
+
+	if (n < 0) {
+		l->status_eof = true;
+		uv_read_stop(s);
+		finalize(l);
+		return;
+	}
+	for (ssize_t i = 0; i < n; i++) {
+		char c = buf->base[i];
+		if (c != '\n') {
+			if (l->line_len < STATUS_LINE_MAX) {
+				char *grown = realloc(l->line, l->line_len + 1);
+				if (grown == NULL)
+					continue;
+				l->line = grown;
+				l->line[l->line_len++] = c;
+			}
+			continue;
+		}
+		json_t *ev = json_loadb(l->line ? l->line : "", l->line_len, 0, NULL);
+		if (ev)
+			handle_event(l, ev);
+		json_decref(ev);
+		l->line_len = 0;
+	}
+}
+
+static void on_output(struct launcher *l, enum job_stream stream, ssize_t n, const uv_buf_t *buf)
+{
+	if (n < 0) {
+		if (stream == JOB_STDOUT)
+			l->out_eof = true;
+		else
+			l->err_eof = true;
+		uv_read_stop(stream == JOB_STDOUT ? (uv_stream_t *)&l->out : (uv_stream_t *)&l->err);
+		finalize(l);
+		return;
+	}
+	if (n > 0 && l->run) {
+		struct sb_error err = {0};
+		if (jobs_append_output(l->r->jobs, l->run->job, stream, buf->base, (size_t)n, &err) < 0)
+			log_msg(LOG_LEVEL_ERROR, "job %s: %s", l->run->job->id, err.message);
+	}
+}
+
+static void on_stdout(uv_stream_t *s, ssize_t n, const uv_buf_t *buf)
+{
+	on_output(s->data, JOB_STDOUT, n, buf);
+}
+
+static void on_stderr(uv_stream_t *s, ssize_t n, const uv_buf_t *buf)
+{
+	on_output(s->data, JOB_STDERR, n, buf);
+}
+
+static struct launcher *spawn_launcher(struct runner *r, struct sb_error *err)
+{
+	struct launcher *l = calloc(1, sizeof(*l));
+	uv_pipe_t *pipes[] = {&l->out, &l->err, &l->spec, &l->status};
+	uv_stdio_container_t stdio[5];
+	char *args[] = {(char *)r->cfg.launcher, "--policy", (char *)r->cfg.policy, "--spec-fd",
+			"3", "--status-fd", "4", NULL};
+	uv_process_options_t opts = {0};
+	int rc;
+
+	if (l == NULL) {
+		sb_error_set(err, "runner", ENOMEM, "start a sandbox launcher");
+		return NULL;
+	}
+	l->r = r;
+	/* Linked at once: on_handle_closed() unlinks it whatever happens. */
+	l->all_next = r->all;
+	if (r->all)
+		r->all->all_prev = l;
+	r->all = l;
+	for (size_t i = 0; i < 4; i++) {
+		uv_pipe_init(r->loop, pipes[i], 0);
+		pipes[i]->data = l;
+	}
+	l->proc.data = l;
+	stdio[0].flags = UV_IGNORE;
+	/* Flags are from the launcher's side: it writes 1, 2 and 4, reads 3. */
+	stdio[1] = (uv_stdio_container_t){UV_CREATE_PIPE | UV_WRITABLE_PIPE, {(uv_stream_t *)&l->out}};
+	stdio[2] = (uv_stdio_container_t){UV_CREATE_PIPE | UV_WRITABLE_PIPE, {(uv_stream_t *)&l->err}};
+	stdio[3] = (uv_stdio_container_t){UV_CREATE_PIPE | UV_READABLE_PIPE, {(uv_stream_t *)&l->spec}};
+	stdio[4] = (uv_stdio_container_t){UV_CREATE_PIPE | UV_WRITABLE_PIPE, {(uv_stream_t *)&l->status}};
+	opts.file = r->cfg.launcher;
+	opts.args = args;
+	opts.stdio = stdio;
+	opts.stdio_count = 5;
+	opts.exit_cb = on_launcher_exit;
+	rc = uv_spawn(r->loop, &l->proc, &opts);
+	l->open_handles = H_COUNT;
+	r->n_alive++;
+	if (rc < 0) {
+		sb_error_set(err, "runner", -rc, "start the sandbox launcher `%s`", r->cfg.launcher);
+		sb_error_hint(err, "build it, or pass its path with --launcher");
+		/* The process handle needs closing even when spawn failed. */
+		l->exited = l->out_eof = l->err_eof = l->status_eof = true;
+		for (size_t i = 0; i < 4; i++)
+			close_handle((uv_handle_t *)pipes[i]);
+		close_handle((uv_handle_t *)&l->proc);
+		return NULL;
+	}
+	uv_read_start((uv_stream_t *)&l->out, alloc_cb, on_stdout);
+	uv_read_start((uv_stream_t *)&l->err, alloc_cb, on_stderr);
+	uv_read_start((uv_stream_t *)&l->status, alloc_cb, on_status);
+	return l;
+}
+
+static void fill_pool(struct runner *r)
+{
+	while (!r->shutting_down && r->n_idle < r->cfg.prepared) {
+		struct sb_error err = {0};
+		struct launcher *l = spawn_launcher(r, &err);
+		if (l == NULL) {
+			log_msg(LOG_LEVEL_ERROR, "%s", err.message);
+			return;
+		}
+		l->next = r->idle;
+		r->idle = l;
+		r->n_idle++;
+	}
+}
+
+struct spec_write {
+	uv_write_t req;
+	char *text;
+	struct launcher *l;
+};
+
+static void on_spec_written(uv_write_t *req, int status)
+{
+	struct spec_write *w = (struct spec_write *)req;
+
+	if (status < 0)
+		log_msg(LOG_LEVEL_ERROR, "sending a job to the sandbox launcher: %s", uv_strerror(status));
+	/* EOF on the spec descriptor is what tells the launcher to start. */
+	close_spec(w->l);
+	free(w->text);
+	free(w);
+}
+
+static void start_run(struct runner *r, struct run *run, struct launcher *l)
+{
+	struct spec_write *w = calloc(1, sizeof(*w));
+
+	run->l = l;
+	l->run = run;
+	r->n_running++;
+	if (w == NULL || (w->text = json_dumps(run->spec, JSON_COMPACT)) == NULL) {
+		free(w);
+		log_msg(LOG_LEVEL_ERROR, "job %s: out of memory sending the spec", run->job->id);
+		uv_process_kill(&l->proc, SIGKILL);
+		return;
+	}
+	w->l = l;
+	uv_buf_t b = uv_buf_init(w->text, (unsigned)strlen(w->text));
+	if (uv_write(&w->req, (uv_stream_t *)&l->spec, &b, 1, on_spec_written) < 0) {
+		free(w->text);
+		free(w);
+		uv_process_kill(&l->proc, SIGKILL);
+	}
+}
+
+static void pump(struct runner *r)
+{
+	while (!r->shutting_down && r->queue && r->n_running < r->cfg.max_running) {
+		struct run *run = r->queue;
+		struct launcher *l = r->idle;
+		struct sb_error err = {0};
+
+		if (l == NULL && (l = spawn_launcher(r, &err)) == NULL) {
+			/* Nothing can run: fail the job rather than wait forever. */
+			r->queue = run->next;
+			if (r->queue == NULL)
+				r->queue_tail = &r->queue;
+			struct run_outcome o = {0};
+			sb_error_format(&err, o.error, sizeof(o.error));
+			run->finish(run->job, &o, run->data);
+			run->job->run = NULL;
+			if (run->cleanup)
+				run->cleanup(run->job, run->data);
+			json_decref(run->spec);
+			free(run);
+			continue;
+		}
+		if (l == r->idle) {
+			r->idle = l->next;
+			r->n_idle--;
+		}
+		r->queue = run->next;
+		if (r->queue == NULL)
+			r->queue_tail = &r->queue;
+		start_run(r, run, l);
+	}
+	fill_pool(r);
+}
+
+int runner_new(uv_loop_t *loop, const struct runner_config *cfg, struct jobs *jobs,
+	       struct runner **out, struct sb_error *err)
+{
+	struct runner *r = calloc(1, sizeof(*r));
+
+	if (r == NULL)
+		return sb_error_set(err, "runner", ENOMEM, "runner");
+	r->loop = loop;
+	r->cfg = *cfg;
+	r->jobs = jobs;
+	r->queue_tail = &r->queue;
+	if (r->cfg.max_running == 0)
+		r->cfg.max_running = 1;
+	fill_pool(r);
+	*out = r;
+	return 0;
+}
+
+int runner_submit(struct runner *r, struct job *j, json_t *spec_new, runner_finish_fn finish,
+		  void (*cleanup)(struct job *j, void *data), void *data, struct sb_error *err)
+{
+	struct run *run = calloc(1, sizeof(*run));
+
+	if (run == NULL) {
+		json_decref(spec_new);
+		return sb_error_set(err, "runner", ENOMEM, "queue the job");
+	}
+	if (r->cfg.protect)
+		json_object_set_new(spec_new, "protect", json_pack("[s]", r->cfg.protect));
+	*run = (struct run){.r = r, .job = j, .spec = spec_new, .finish = finish,
+			    .cleanup = cleanup, .data = data};
+	j->run = run;
+	*r->queue_tail = run;
+	r->queue_tail = &run->next;
+	pump(r);
+	return 0;
+}
+
+int runner_cancel(struct runner *r, struct job *j, void (*done)(struct job *j, void *arg),
+		  void *arg, struct sb_error *err)
+{
+	struct run *run = j->run;
+
+	if (run == NULL)
+		return sb_error_set(err, "runner", ESRCH, "job %s is not running", j->id);
+	if (run->l == NULL) {
+		/* Still queued: nothing was started, so it ends here. */
+		for (struct run **pp = &r->queue; *pp; pp = &(*pp)->next) {
+			if (*pp == run) {
+				*pp = run->next;
+				break;
+			}
+		}
+		r->queue_tail = &r->queue;
+		while (*r->queue_tail)
+			r->queue_tail = &(*r->queue_tail)->next;
+		j->run = NULL;
+		jobs_set_status(r->jobs, j, JOB_CANCELLED, NULL, "Job cancelled");
+		if (run->cleanup)
+			run->cleanup(j, run->data);
+		json_decref(run->spec);
+		free(run);
+		done(j, arg);
+		return 0;
+	}
+	run->cancelled = true;
+	run->cancel_done = done;
+	run->cancel_arg = arg;
+	/* The launcher kills the whole sandbox at once on SIGUSR1 and exits
+	 * after reaping it; the job ends in finalize(). */
+	uv_process_kill(&run->l->proc, SIGUSR1);
+	return 0;
+}
+
+void runner_shutdown(struct runner *r, void (*done)(void *data), void *data)
+{
+	r->shutting_down = true;
+	r->shutdown_done = done;
+	r->shutdown_data = data;
+	while (r->queue) {
+		struct run *run = r->queue;
+		r->queue = run->next;
+		run->job->run = NULL;
+		jobs_set_status(r->jobs, run->job, JOB_FAILED, NULL, "Server shut down before the job started");
+		if (run->cleanup)
+			run->cleanup(run->job, run->data);
+		json_decref(run->spec);
+		free(run);
+	}
+	r->queue_tail = &r->queue;
+	/* Idle launchers clean up and exit when their spec descriptor closes. */
+	for (struct launcher *l = r->idle; l; l = l->next)
+		close_spec(l);
+	r->idle = NULL;
+	r->n_idle = 0;
+	/* Running ones are killed at once; finalize() records them failed. */
+	for (struct launcher *l = r->all; l; l = l->all_next)
+		if (l->run && !l->exited)
+			uv_process_kill(&l->proc, SIGUSR1);
+	if (r->n_alive == 0 && done)
+		done(data);
+}
+
+void runner_free(struct runner *r)
+{
+	free(r);
+}

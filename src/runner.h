@@ -1,0 +1,68 @@
+/* Runs jobs through the sandbox launcher.
+ *
+ * The runner keeps a few launchers started with --spec-fd: each has built
+ * its sandbox (namespaces, cgroups, root filesystem, seccomp program)
+ * before any job exists, so a job only pays for its own exec.  A job takes
+ * a prepared launcher, receives its spec, and from then on the runner
+ * streams its stdout/stderr into the job's output files and reads the
+ * launcher's status events.  At most max_running jobs run at once; the
+ * others wait as pending, in order. */
+#ifndef PYMCP_RUNNER_H
+#define PYMCP_RUNNER_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <uv.h>
+
+#include "error.h"
+#include "jobs.h"
+
+struct runner_config {
+	const char *launcher;  /* path of python-mcp-sandbox */
+	const char *policy;    /* the run policy */
+	const char *protect;   /* a path no workspace may overlap (the state dir) */
+	unsigned max_running;  /* concurrent jobs */
+	unsigned prepared;     /* launchers kept ready */
+};
+
+/* How a run ended, from the launcher's status events. */
+struct run_outcome {
+	bool ran;              /* the script started; false: setup failed */
+	int exit_code;         /* valid when ran and signal == 0 */
+	int signal;            /* terminating signal, 0 if none */
+	const char *limit;     /* "time", "memory", "pids", "cpu", "output", "cancel" or NULL */
+	double wall_seconds;
+	double cpu_user_seconds, cpu_system_seconds;
+	long long peak_rss_bytes;
+	bool cancelled;        /* py_cancel_job or shutdown */
+	char error[1536];      /* setup error ("stage: message. Hint: ...") when !ran */
+	json_t *exit_event;    /* borrowed: the launcher's exit event, or NULL */
+};
+
+/* Turns an outcome into the job's final state (status, result, error);
+ * called once per job, on the loop. */
+typedef void (*runner_finish_fn)(struct job *j, const struct run_outcome *o, void *data);
+
+struct runner;
+
+int runner_new(uv_loop_t *loop, const struct runner_config *cfg, struct jobs *jobs,
+	       struct runner **out, struct sb_error *err);
+
+/* Queues job j (pending) with its launcher spec (stolen): {"workspace",
+ * "argv", "cwd", "env", "timeout", "files"}.  `finish` decides the job's
+ * final state when it ends, `cleanup` (may be NULL) runs after it. */
+int runner_submit(struct runner *r, struct job *j, json_t *spec_new, runner_finish_fn finish,
+		  void (*cleanup)(struct job *j, void *data), void *data, struct sb_error *err);
+
+/* Cancels a pending or running job; `done(j, arg)` runs once every process
+ * of the job is gone and the job is marked cancelled. */
+int runner_cancel(struct runner *r, struct job *j, void (*done)(struct job *j, void *arg),
+		  void *arg, struct sb_error *err);
+
+/* Kills every job and prepared launcher; `done` runs when all launchers
+ * have exited (their jobs are then marked failed). */
+void runner_shutdown(struct runner *r, void (*done)(void *data), void *data);
+
+void runner_free(struct runner *r);
+
+#endif

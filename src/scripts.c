@@ -1,0 +1,324 @@
+#include "scripts.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "cleanup.h"
+
+#define SCRIPT_MAX (4 << 20)
+
+int scripts_file_name(const char *script_name, char **out, struct sb_error *err)
+{
+	const char *base = strrchr(script_name, '/');
+	size_t len;
+
+	base = base ? base + 1 : script_name;
+	len = strlen(base);
+	if (len == 0 || base[0] == '.' || len > 200) {
+		sb_error_set(err, "script_name", EINVAL, "script_name `%s` gives no usable file name",
+			     script_name);
+		return sb_error_hint(err, "use a plain name such as `report` or `report.py` (no "
+					  "leading dot, at most 200 characters)");
+	}
+	if (len > 3 && strcmp(base + len - 3, ".py") == 0)
+		*out = strdup(base);
+	else if (asprintf(out, "%s.py", base) < 0)
+		*out = NULL;
+	return *out ? 0 : sb_error_set(err, "script_name", ENOMEM, "script_name");
+}
+
+char *scripts_header(json_t *dependencies, const char *requires_python)
+{
+	size_t n = json_array_size(dependencies), i;
+	char *buf = NULL;
+	size_t size = 0;
+	FILE *f;
+	json_t *d;
+
+	if (n == 0 && (requires_python == NULL || requires_python[0] == '\0'))
+		return NULL;
+	f = open_memstream(&buf, &size);
+	if (f == NULL)
+		return NULL;
+	fputs("# /// script\n", f);
+	if (n > 0) {
+		fputs("# dependencies = [\n", f);
+		json_array_foreach(dependencies, i, d) {
+			/* TOML basic strings: escape what would end them. */
+			fputs("#   \"", f);
+			for (const char *p = json_string_value(d); p && *p; p++) {
+				if (*p == '"' || *p == '\\')
+					fputc('\\', f);
+				fputc(*p, f);
+			}
+			fputs("\",\n", f);
+		}
+		fputs("# ]\n", f);
+	}
+	if (requires_python && requires_python[0])
+		fprintf(f, "# requires-python = \"%s\"\n", requires_python);
+	fputs("# ///\n", f);
+	fclose(f);
+	return buf;
+}
+
+bool scripts_has_header(const char *source)
+{
+	return strncmp(source, "# /// script", 12) == 0 || strstr(source, "\n# /// script") != NULL;
+}
+
+void scripts_header_free(struct script_header *h)
+{
+	json_decref(h->dependencies);
+	free(h->requires_python);
+	h->dependencies = NULL;
+	h->requires_python = NULL;
+}
+
+/* Reads a TOML basic string at *p ("..."); advances past it. */
+static char *toml_string(const char **p)
+{
+	const char *s = *p;
+	char *out, *o;
+
+	if (*s != '"')
+		return NULL;
+	out = o = malloc(strlen(s));
+	if (out == NULL)
+		return NULL;
+	for (s++; *s && *s != '"' && *s != '\n'; s++) {
+		if (*s == '\\' && s[1])
+			s++;
+		*o++ = *s;
+	}
+	if (*s != '"') {
+		free(out);
+		return NULL;
+	}
+	*o = '\0';
+	*p = s + 1;
+	return out;
+}
+
+static const char *skip_ws(const char *p)
+{
+	while (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r')
+		p++;
+	return p;
+}
+
+/* The TOML subset PEP 723 headers use: `dependencies = [strings]` and
+ * `requires-python = "string"`; other keys are kept out of our way. */
+static int parse_toml(const char *toml, struct script_header *h, struct sb_error *err)
+{
+	const char *p = skip_ws(toml);
+
+	while (*p) {
+		const char *key = p;
+		while (*p && *p != '=' && *p != '\n' && *p != ' ')
+			p++;
+		size_t klen = (size_t)(p - key);
+		p = skip_ws(p);
+		if (*p != '=')
+			return sb_error_set(err, "header", EINVAL, "PEP 723 header: expected "
+					    "`key = value` near `%.20s`", key);
+		p = skip_ws(p + 1);
+		if (klen == 12 && strncmp(key, "dependencies", 12) == 0) {
+			if (*p++ != '[')
+				return sb_error_set(err, "header", EINVAL, "PEP 723 header: "
+						    "dependencies must be a list of strings");
+			for (p = skip_ws(p); *p != ']'; p = skip_ws(p)) {
+				char *s = toml_string(&p);
+				if (s == NULL)
+					return sb_error_set(err, "header", EINVAL, "PEP 723 header: "
+							    "dependencies must be a list of strings");
+				json_array_append_new(h->dependencies, json_string(s));
+				free(s);
+				p = skip_ws(p);
+				if (*p == ',')
+					p++;
+			}
+			p++;
+		} else if (klen == 15 && strncmp(key, "requires-python", 15) == 0) {
+			free(h->requires_python);
+			if ((h->requires_python = toml_string(&p)) == NULL)
+				return sb_error_set(err, "header", EINVAL, "PEP 723 header: "
+						    "requires-python must be a string");
+		} else {
+			/* Another key (tool tables, say): skip its line. */
+			while (*p && *p != '\n')
+				p++;
+		}
+		p = skip_ws(p);
+	}
+	return 0;
+}
+
+int scripts_parse_header(const char *source, struct script_header *h, struct sb_error *err)
+{
+	const char *start = strncmp(source, "# /// script", 12) == 0 ? source
+					: strstr(source, "\n# /// script");
+	_cleanup_free_ char *toml = NULL;
+	size_t len = 0;
+	int r;
+
+	h->dependencies = json_array();
+	h->requires_python = NULL;
+	if (start == NULL)
+		return 0;
+	start = strchr(start + 1, '\n');
+	toml = malloc(strlen(source) + 1);
+	if (toml == NULL || start == NULL) {
+		r = sb_error_set(err, "header", EINVAL, "PEP 723 header: `# /// script` without "
+				 "content or closing `# ///`");
+		goto fail;
+	}
+	/* Each line of the block is "#" or "# " followed by TOML. */
+	for (const char *line = start + 1; *line;) {
+		const char *eol = strchr(line, '\n');
+		size_t n = eol ? (size_t)(eol - line) : strlen(line);
+		if (n >= 5 && strncmp(line, "# ///", 5) == 0 && (n == 5 || line[5] == '\r')) {
+			toml[len] = '\0';
+			if ((r = parse_toml(toml, h, err)) < 0)
+				goto fail;
+			return 0;
+		}
+		if (line[0] != '#' || (n > 1 && line[1] != ' ')) {
+			r = sb_error_set(err, "header", EINVAL, "PEP 723 header: line `%.*s` does not "
+					 "start with `# `", (int)(n > 40 ? 40 : n), line);
+			goto fail;
+		}
+		size_t skip = n > 1 ? 2 : 1;
+		memcpy(toml + len, line + skip, n - skip);
+		len += n - skip;
+		toml[len++] = '\n';
+		line = eol ? eol + 1 : line + n;
+	}
+	r = sb_error_set(err, "header", EINVAL, "PEP 723 header: no closing `# ///`");
+fail:
+	scripts_header_free(h);
+	h->dependencies = json_array();
+	return r;
+}
+
+char *scripts_docstring(const char *source, size_t max)
+{
+	const char *p = source;
+	char quote[4] = "";
+	size_t qlen;
+
+	/* Skip blank lines, comments (the shebang and a PEP 723 block are
+	 * comments too) to the first statement. */
+	for (;;) {
+		p += strspn(p, " \t\r\n");
+		if (*p != '#')
+			break;
+		p = strchr(p, '\n');
+		if (p == NULL)
+			return strdup("");
+	}
+	if (*p == 'r' || *p == 'R' || *p == 'u' || *p == 'U')
+		p++;
+	if (*p != '"' && *p != '\'')
+		return strdup("");
+	qlen = (p[1] == p[0] && p[2] == p[0]) ? 3 : 1;
+	memcpy(quote, p, qlen);
+	p += qlen;
+	const char *end = strstr(p, quote);
+	size_t n = end ? (size_t)(end - p) : strlen(p);
+	if (n > max)
+		n = max;
+	/* Trim leading and trailing blanks as inspect.cleandoc would. */
+	while (n > 0 && strchr(" \t\r\n", *p)) {
+		p++;
+		n--;
+	}
+	while (n > 0 && strchr(" \t\r\n", p[n - 1]))
+		n--;
+	return strndup(p, n);
+}
+
+int scripts_write(const char *dir, const char *name, const char *source, bool overwrite,
+		  struct sb_error *err)
+{
+	char path[4096], tmp[4200];
+	unsigned rnd = 0;
+	size_t len = strlen(source);
+	int fd;
+
+	if (mkdir(dir, 0700) < 0 && errno != EEXIST)
+		return sb_error_errno(err, "scripts", "create the scripts folder `%s`", dir);
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	if (!overwrite && access(path, F_OK) == 0)
+		return 0;
+	(void)!getrandom(&rnd, sizeof(rnd), 0);
+	snprintf(tmp, sizeof(tmp), "%s/.%s.%08x.tmp", dir, name, rnd);
+	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0644);
+	if (fd < 0)
+		return sb_error_errno(err, "scripts", "create `%s`", tmp);
+	for (size_t off = 0; off < len;) {
+		ssize_t w = write(fd, source + off, len - off);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0) {
+			sb_error_errno(err, "scripts", "write `%s`", tmp);
+			close(fd);
+			unlink(tmp);
+			return sb_error_code(err);
+		}
+		off += (size_t)w;
+	}
+	if (fsync(fd) < 0 || close(fd) < 0) {
+		unlink(tmp);
+		return sb_error_errno(err, "scripts", "write `%s`", tmp);
+	}
+	/* Without overwrite, link() refuses an existing target atomically. */
+	if (!overwrite) {
+		int r = link(tmp, path);
+		unlink(tmp);
+		if (r < 0 && errno == EEXIST)
+			return 0;
+		if (r < 0)
+			return sb_error_errno(err, "scripts", "save `%s`", path);
+		return 1;
+	}
+	if (rename(tmp, path) < 0) {
+		unlink(tmp);
+		return sb_error_errno(err, "scripts", "save `%s`", path);
+	}
+	return 1;
+}
+
+int scripts_read(const char *path, char **out, struct sb_error *err)
+{
+	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	struct stat st;
+	char *buf;
+	size_t got = 0;
+
+	if (fd < 0)
+		return sb_error_errno(err, "scripts", "script `%s`", path);
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size > SCRIPT_MAX)
+		return sb_error_set(err, "scripts", EINVAL, "script `%s` is not a regular file of "
+				    "at most 4 MiB", path);
+	buf = malloc((size_t)st.st_size + 1);
+	if (buf == NULL)
+		return sb_error_set(err, "scripts", ENOMEM, "script `%s`", path);
+	while (got < (size_t)st.st_size) {
+		ssize_t n = read(fd, buf + got, (size_t)st.st_size - got);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		got += (size_t)n;
+	}
+	buf[got] = '\0';
+	*out = buf;
+	return 0;
+}

@@ -1,0 +1,45 @@
+/* Saved scripts: files in the scripts folder (<state>/scripts by default),
+ * with an optional PEP 723 header ("# /// script" ... "# ///") carrying
+ * dependencies and requires-python. */
+#ifndef PYMCP_SCRIPTS_H
+#define PYMCP_SCRIPTS_H
+
+#include <jansson.h>
+#include <stdbool.h>
+
+#include "error.h"
+
+/* "name.py" from a client's script_name: path parts dropped, ".py" added
+ * when missing.  Refuses names that would be empty, hidden or special. */
+int scripts_file_name(const char *script_name, char **out, struct sb_error *err);
+
+/* The PEP 723 block for `dependencies` (array of strings, may be NULL) and
+ * `requires_python` (may be NULL), or NULL when both are empty. */
+char *scripts_header(json_t *dependencies, const char *requires_python);
+
+/* Whether `source` already starts with (or contains) a PEP 723 block. */
+bool scripts_has_header(const char *source);
+
+struct script_header {
+	json_t *dependencies;   /* array of strings (owned), empty when absent */
+	char *requires_python;  /* owned, or NULL */
+};
+
+/* Parses the PEP 723 block of `source`.  Returns 0 (with h filled, empty
+ * when there is no block), or -EINVAL with err saying what is malformed. */
+int scripts_parse_header(const char *source, struct script_header *h, struct sb_error *err);
+void scripts_header_free(struct script_header *h);
+
+/* The module docstring, at most `max` characters, or "" (malloc'd). */
+char *scripts_docstring(const char *source, size_t max);
+
+/* Writes `dir`/`name` (atomically: temp file and rename), refusing to
+ * replace an existing file unless `overwrite`.  Returns 1 when written,
+ * 0 when it existed and was kept. */
+int scripts_write(const char *dir, const char *name, const char *source, bool overwrite,
+		  struct sb_error *err);
+
+/* Reads a script of at most 4 MiB (malloc'd, NUL-terminated). */
+int scripts_read(const char *path, char **out, struct sb_error *err);
+
+#endif
