@@ -1,0 +1,452 @@
+#include "transport_stdio.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "line_framer.h"
+#include "log.h"
+
+#define CHUNK (64 * 1024)
+
+/* One end of the transport: a libuv stream, or a plain fd for files. */
+struct end {
+	union {
+		uv_handle_t handle;
+		uv_stream_t stream;
+		uv_pipe_t pipe;
+		uv_tty_t tty;
+	} h;
+	bool is_stream;
+	int fd;
+};
+
+struct write_req {
+	uv_write_t req;
+	struct stdio_transport *t;
+	size_t len;
+	char data[];
+};
+
+struct stdio_transport {
+	uv_loop_t *loop;
+	struct stdio_callbacks cb;
+	struct line_framer framer;
+	/* Handles still open plus file reads in flight: freed at zero. */
+	int refs;
+
+	struct end in;
+	char *inbuf;
+	size_t in_off, in_len; /* inbuf[in_off..in_len) is not framed yet */
+	bool reading;          /* a stream read is started / a file read is in flight */
+	uv_fs_t read_req;
+	bool eof;         /* no more input: end of file, read error or broken output */
+	bool eof_reported;
+
+	struct end out;
+	size_t queued_bytes, queued_writes;
+	bool throttled; /* above the high-water mark, until the low one */
+	bool out_broken;
+
+	uv_timer_t flush_timer;
+	bool closing;
+	bool handles_closed;
+};
+
+static void update_reading(struct stdio_transport *t);
+
+static void unref(struct stdio_transport *t)
+{
+	if (--t->refs > 0)
+		return;
+	framer_free(&t->framer);
+	free(t->inbuf);
+	free(t);
+}
+
+static void on_handle_closed(uv_handle_t *h)
+{
+	unref(h->data);
+}
+
+static void close_handles(struct stdio_transport *t)
+{
+	if (t->handles_closed)
+		return;
+	t->handles_closed = true;
+	if (t->in.is_stream)
+		uv_close(&t->in.h.handle, on_handle_closed);
+	if (t->out.is_stream)
+		uv_close(&t->out.h.handle, on_handle_closed);
+	uv_close((uv_handle_t *)&t->flush_timer, on_handle_closed);
+}
+
+static void maybe_report_eof(struct stdio_transport *t)
+{
+	if (!t->eof || t->eof_reported || t->closing || t->queued_writes > 0)
+		return;
+	t->eof_reported = true;
+	if (t->cb.on_eof)
+		t->cb.on_eof(t->cb.ctx);
+}
+
+/* Frames buffered input until it is used up, or the output queue asks for
+ * a pause, or a callback closed the transport. */
+static void process_input(struct stdio_transport *t)
+{
+	while (t->in_off < t->in_len && !t->throttled && !t->closing) {
+		enum framer_event ev;
+		const char *line = NULL;
+		size_t len = 0;
+
+		t->in_off += framer_feed(&t->framer, t->inbuf + t->in_off, t->in_len - t->in_off,
+					 &ev, &line, &len);
+		switch (ev) {
+		case FRAMER_LINE:
+			t->cb.on_line(t->cb.ctx, line, len);
+			break;
+		case FRAMER_OVERLONG:
+			t->cb.on_overlong(t->cb.ctx);
+			break;
+		case FRAMER_DROPPED:
+			t->cb.on_dropped(t->cb.ctx);
+			break;
+		case FRAMER_NEED_MORE:
+			break;
+		}
+	}
+	if (t->in_off == t->in_len)
+		t->in_off = t->in_len = 0;
+}
+
+static void end_of_input(struct stdio_transport *t)
+{
+	const char *line;
+	size_t len;
+
+	t->eof = true;
+	update_reading(t);
+	if (!t->closing && framer_finish(&t->framer, &line, &len))
+		t->cb.on_line(t->cb.ctx, line, len);
+	maybe_report_eof(t);
+}
+
+static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
+{
+	struct stdio_transport *t = h->data;
+
+	(void)suggested;
+	/* Reads only run while inbuf is empty (see update_reading); a zero
+	 * length buffer makes libuv report UV_ENOBUFS otherwise. */
+	*buf = uv_buf_init(t->inbuf, t->in_len == 0 ? CHUNK : 0);
+}
+
+static void on_stream_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
+{
+	struct stdio_transport *t = s->data;
+
+	(void)buf;
+	if (nread == 0 || nread == UV_ENOBUFS)
+		return;
+	if (nread < 0) {
+		if (nread != UV_EOF)
+			log_warn("reading stdin: %s; treating it as end of input",
+				 uv_strerror((int)nread));
+		end_of_input(t);
+		return;
+	}
+	t->in_off = 0;
+	t->in_len = (size_t)nread;
+	process_input(t);
+	update_reading(t);
+}
+
+static void on_file_read(uv_fs_t *req)
+{
+	struct stdio_transport *t = req->data;
+	ssize_t result = req->result;
+
+	uv_fs_req_cleanup(req);
+	t->reading = false;
+	if (t->closing || result == UV_ECANCELED) {
+		unref(t);
+		return;
+	}
+	t->refs--; /* the transport holds other references: it is not freed here */
+	if (result <= 0) {
+		if (result < 0)
+			log_warn("reading stdin: %s; treating it as end of input",
+				 uv_strerror((int)result));
+		end_of_input(t);
+		return;
+	}
+	t->in_off = 0;
+	t->in_len = (size_t)result;
+	process_input(t);
+	update_reading(t);
+}
+
+/* Reads when there is room: nothing left to frame, output not congested,
+ * input not over. */
+static void update_reading(struct stdio_transport *t)
+{
+	bool want = !t->closing && !t->eof && !t->throttled && t->in_len == 0;
+	int rc;
+
+	if (t->in.is_stream) {
+		if (want && !t->reading) {
+			rc = uv_read_start(&t->in.h.stream, on_alloc, on_stream_read);
+			if (rc < 0) {
+				log_warn("reading stdin: %s", uv_strerror(rc));
+				t->eof = true;
+				maybe_report_eof(t);
+				return;
+			}
+			t->reading = true;
+		} else if (!want && t->reading) {
+			uv_read_stop(&t->in.h.stream);
+			t->reading = false;
+		}
+		return;
+	}
+	if (want && !t->reading) {
+		uv_buf_t buf = uv_buf_init(t->inbuf, CHUNK);
+
+		t->read_req.data = t;
+		rc = uv_fs_read(t->loop, &t->read_req, t->in.fd, &buf, 1, -1, on_file_read);
+		if (rc < 0) {
+			log_warn("reading stdin: %s", uv_strerror(rc));
+			t->eof = true;
+			maybe_report_eof(t);
+			return;
+		}
+		t->reading = true;
+		t->refs++;
+	}
+}
+
+static void on_broken(uv_timer_t *timer)
+{
+	maybe_report_eof(timer->data);
+}
+
+/* The output is gone (EPIPE and the like): nobody hears us any more. */
+static void output_broken(struct stdio_transport *t, int status)
+{
+	if (t->out_broken)
+		return;
+	log_info("writing stdout: %s; the client is gone", uv_strerror(status));
+	t->out_broken = true;
+	t->eof = true;
+	update_reading(t);
+	/* Reported from the loop, not from inside whatever was sending. */
+	if (!t->closing)
+		uv_timer_start(&t->flush_timer, on_broken, 0, 0);
+}
+
+static void on_write_done(uv_write_t *req, int status)
+{
+	struct write_req *w = (struct write_req *)req;
+	struct stdio_transport *t = w->t;
+
+	t->queued_bytes -= w->len;
+	t->queued_writes--;
+	free(w);
+	if (status < 0 && status != UV_ECANCELED)
+		output_broken(t, status);
+	if (t->closing) {
+		if (t->queued_writes == 0)
+			close_handles(t);
+		return;
+	}
+	if (t->throttled && t->queued_bytes <= STDIO_LOW_WATER) {
+		t->throttled = false;
+		process_input(t);
+		update_reading(t);
+	}
+	maybe_report_eof(t);
+}
+
+/* Writes to a file synchronously; waits with poll() only if the fd happens
+ * to be non-blocking (a character device shared with another process). */
+static int write_file(int fd, const char *buf, size_t len)
+{
+	while (len > 0) {
+		ssize_t n = write(fd, buf, len);
+
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			if (errno == EAGAIN) {
+				struct pollfd p = {.fd = fd, .events = POLLOUT};
+
+				poll(&p, 1, -1);
+				continue;
+			}
+			return -errno;
+		}
+		buf += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+void stdio_transport_send(struct stdio_transport *t, const char *msg, size_t len)
+{
+	struct write_req *w;
+	uv_buf_t buf;
+	int rc;
+
+	if (t->out_broken || t->handles_closed)
+		return;
+	w = malloc(sizeof(*w) + len + 1);
+	if (w == NULL) {
+		log_error("out of memory queueing a message of %zu bytes; it is lost", len);
+		return;
+	}
+	memcpy(w->data, msg, len);
+	w->data[len] = '\n';
+	w->len = len + 1;
+	w->t = t;
+	if (!t->out.is_stream) {
+		rc = write_file(t->out.fd, w->data, w->len);
+		free(w);
+		if (rc < 0)
+			output_broken(t, rc);
+		return;
+	}
+	buf = uv_buf_init(w->data, (unsigned)w->len);
+	rc = uv_write(&w->req, &t->out.h.stream, &buf, 1, on_write_done);
+	if (rc < 0) {
+		free(w);
+		output_broken(t, rc);
+		return;
+	}
+	t->queued_bytes += w->len;
+	t->queued_writes++;
+	if (t->queued_bytes > STDIO_HIGH_WATER && !t->throttled) {
+		t->throttled = true;
+		update_reading(t);
+	}
+}
+
+bool stdio_transport_congested(const struct stdio_transport *t)
+{
+	return t->throttled;
+}
+
+static void on_flush_timeout(uv_timer_t *timer)
+{
+	struct stdio_transport *t = timer->data;
+
+	log_warn("stdout did not drain within %d ms; dropping %zu queued bytes",
+		 STDIO_FLUSH_TIMEOUT_MS, t->queued_bytes);
+	close_handles(t);
+}
+
+void stdio_transport_close(struct stdio_transport *t)
+{
+	if (t->closing)
+		return;
+	t->closing = true;
+	memset(&t->cb, 0, sizeof(t->cb));
+	if (t->in.is_stream && t->reading) {
+		uv_read_stop(&t->in.h.stream);
+		t->reading = false;
+	} else if (!t->in.is_stream && t->reading) {
+		/* A read on the thread pool cannot be taken back once it
+		 * runs; its callback drops its reference either way. */
+		uv_cancel((uv_req_t *)&t->read_req);
+	}
+	if (t->queued_writes == 0)
+		close_handles(t);
+	else
+		uv_timer_start(&t->flush_timer, on_flush_timeout, STDIO_FLUSH_TIMEOUT_MS, 0);
+}
+
+static int open_end(struct stdio_transport *t, struct end *e, int fd, bool readable,
+		    struct sb_error *err)
+{
+	const char *name = readable ? "stdin" : "stdout";
+	uv_handle_type type = uv_guess_handle(fd);
+	int rc;
+
+	e->fd = fd;
+	switch (type) {
+	case UV_TTY:
+		rc = uv_tty_init(t->loop, &e->h.tty, fd, readable);
+		if (rc < 0)
+			return sb_error_set(err, "stdio", -rc, "open %s (fd %d)", name, fd);
+		break;
+	case UV_NAMED_PIPE:
+	case UV_TCP:
+	case UV_UDP:
+		rc = uv_pipe_init(t->loop, &e->h.pipe, 0);
+		if (rc < 0)
+			return sb_error_set(err, "stdio", -rc, "open %s (fd %d)", name, fd);
+		break;
+	case UV_FILE:
+		return 0;
+	case UV_UNKNOWN_HANDLE:
+	case UV_ASYNC:
+	case UV_CHECK:
+	case UV_FS_EVENT:
+	case UV_FS_POLL:
+	case UV_HANDLE:
+	case UV_IDLE:
+	case UV_POLL:
+	case UV_PREPARE:
+	case UV_PROCESS:
+	case UV_STREAM:
+	case UV_TIMER:
+	case UV_SIGNAL:
+	case UV_HANDLE_TYPE_MAX:
+	default:
+		return sb_error_set(err, "stdio", EBADF, "%s (fd %d) is not open or not a pipe, "
+				    "socket, terminal or file", name, fd);
+	}
+	/* Initialized: from here on close_handles() releases it. */
+	e->is_stream = true;
+	e->h.handle.data = t;
+	t->refs++;
+	if (type != UV_TTY) {
+		/* uv_pipe_open() takes any stream fd, sockets included. */
+		rc = uv_pipe_open(&e->h.pipe, fd);
+		if (rc < 0)
+			return sb_error_set(err, "stdio", -rc, "open %s (fd %d)", name, fd);
+	}
+	return 0;
+}
+
+int stdio_transport_open(uv_loop_t *loop, int in_fd, int out_fd, size_t max_line,
+			 const struct stdio_callbacks *cb, struct stdio_transport **out,
+			 struct sb_error *err)
+{
+	struct stdio_transport *t = calloc(1, sizeof(*t));
+	int rc;
+
+	if (t == NULL || (t->inbuf = malloc(CHUNK)) == NULL) {
+		free(t);
+		return sb_error_set(err, "stdio", ENOMEM, "allocate the stdio transport");
+	}
+	t->loop = loop;
+	t->cb = *cb;
+	framer_init(&t->framer, max_line);
+	uv_timer_init(loop, &t->flush_timer);
+	t->flush_timer.data = t;
+	t->refs = 1;
+	rc = open_end(t, &t->in, in_fd, true, err);
+	if (rc == 0)
+		rc = open_end(t, &t->out, out_fd, false, err);
+	if (rc < 0) {
+		/* Freed by the close callbacks, on the next turn of the loop. */
+		t->closing = true;
+		close_handles(t);
+		return rc;
+	}
+	update_reading(t);
+	*out = t;
+	return 0;
+}
