@@ -25,7 +25,9 @@ struct mcp_limits {
 
 /* Handler of a tool.  `args` is the call's "arguments" object (borrowed,
  * never NULL: {} when absent).  The handler must eventually answer with
- * exactly one of mcp_call_reply_new() or mcp_call_fail(), now or later. */
+ * exactly one of mcp_call_reply_new() or mcp_call_fail(), now or later.
+ * The call stays valid until then (or until mcp_server_free()); answering
+ * releases it, so the handler must forget it right after. */
 typedef void (*mcp_tool_fn)(struct mcp_call *call, json_t *args, void *ctx);
 
 struct mcp_tool {
@@ -57,7 +59,17 @@ struct mcp_resource_template {
 
 struct mcp_server *mcp_server_new(uv_loop_t *loop, const struct mcp_limits *limits,
 				  const char *name, const char *version);
+/* Frees the server and every call still unanswered (their cancel callbacks
+ * run first): nothing may answer a call after this.  Call it once the
+ * transport's handles are closed, that is after uv_run() returned. */
 void mcp_server_free(struct mcp_server *s);
+
+/* serverInfo.title and the instructions of the InitializeResult (copied;
+ * NULL keeps the current one).  The defaults describe smart async. */
+void mcp_server_set_info(struct mcp_server *s, const char *title, const char *instructions);
+
+/* The protocol version initialize negotiated, or NULL before it. */
+const char *mcp_server_protocol_version(const struct mcp_server *s);
 
 int mcp_register_tool(struct mcp_server *s, const struct mcp_tool *tool);
 int mcp_register_resource_template(struct mcp_server *s, const struct mcp_resource_template *t);
@@ -71,6 +83,28 @@ int mcp_server_start_stdio(struct mcp_server *s, void (*on_eof)(void *data), voi
  * Calls still pending are dropped (their handlers may still answer; the
  * answer is discarded). */
 void mcp_server_stop(struct mcp_server *s);
+
+/* The transport side, for transports other than stdio (and for tests and
+ * fuzz targets, which feed messages without I/O).  A sink receives every
+ * outgoing message, serialized on one line without its newline. */
+struct mcp_sink {
+	void (*send)(void *ctx, const char *msg, size_t len);
+	/* True while the peer is not keeping up: notifications (progress,
+	 * log) are then dropped, responses never.  May be NULL. */
+	bool (*congested)(void *ctx);
+	void *ctx;
+};
+
+/* Routes output to `sink` (copied).  One sink at a time. */
+void mcp_server_attach(struct mcp_server *s, const struct mcp_sink *sink);
+/* Cancels every pending call (see mcp_call_on_cancel) and drops the sink:
+ * later output is discarded. */
+void mcp_server_detach(struct mcp_server *s);
+/* Handles one incoming message of len bytes (one line, no newline). */
+void mcp_server_receive(struct mcp_server *s, const char *msg, size_t len);
+/* Answers a message that exceeded limits.max_message_bytes (-32600, id
+ * null), for transports that refuse it before reading it whole. */
+void mcp_server_reject_oversized(struct mcp_server *s);
 
 /* Answers a call: `structured` (stolen) becomes structuredContent and, as
  * JSON text, the single text content block; is_error sets isError. */

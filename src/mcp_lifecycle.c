@@ -1,0 +1,156 @@
+/* Lifecycle and utilities: initialize and version negotiation, ping,
+ * logging/setLevel and notifications/message, notifications/initialized
+ * and notifications/cancelled. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+#include "mcp_internal.h"
+
+/* Newest first: the first is what a client asking for anything else gets. */
+static const char *const supported_versions[] = {"2025-11-25", "2025-06-18"};
+
+#define DEFAULT_TITLE "Python MCP (sandboxed)"
+#define DEFAULT_INSTRUCTIONS                                                                       \
+	"Tools that run Python answer inline when the script finishes within the smart-async "   \
+	"timeout (20 s by default, SMART_ASYNC_TIMEOUT_SECONDS); otherwise they return a job_id " \
+	"at once while the script keeps running: poll it with py_job_status, or stop it with "   \
+	"py_cancel_job."
+
+/* Sets a copy of value; NULL keeps the current one, or sets the default
+ * the first time. */
+static void replace(char **field, const char *value, const char *fallback)
+{
+	char *copy;
+
+	if (value == NULL && *field != NULL)
+		return;
+	copy = strdup(value ? value : fallback);
+	if (copy == NULL)
+		return; /* keeps the old one; mcp_server_new() checks the first */
+	free(*field);
+	*field = copy;
+}
+
+void mcp_server_set_info(struct mcp_server *s, const char *title, const char *instructions)
+{
+	replace(&s->title, title, DEFAULT_TITLE);
+	replace(&s->instructions, instructions, DEFAULT_INSTRUCTIONS);
+}
+
+static const char *negotiate(const char *requested)
+{
+	for (size_t i = 0; i < sizeof(supported_versions) / sizeof(supported_versions[0]); i++)
+		if (strcmp(requested, supported_versions[i]) == 0)
+			return supported_versions[i];
+	return supported_versions[0];
+}
+
+void mcp_handle_initialize(struct mcp_server *s, json_t *id, json_t *params)
+{
+	const char *requested;
+	json_t *result;
+
+	if (s->initialized) {
+		mcp_reply_error(s, id, JRPC_INVALID_REQUEST, NULL,
+				"Invalid request: the server is already initialized. Hint: send "
+				"initialize once per session; start a new server process for a "
+				"new session");
+		return;
+	}
+	requested = mcp_require_string(s, id, params, "protocolVersion",
+				       "send the protocol version the client speaks, e.g. "
+				       "\"2025-11-25\"");
+	if (requested == NULL)
+		return;
+	s->protocol_version = negotiate(requested);
+	if (strcmp(s->protocol_version, requested) != 0)
+		log_info("client asked for protocol %.*s; offering %s", JRPC_Q(requested),
+			 s->protocol_version);
+	/* listChanged:false: the tool set is fixed at start-up.  No
+	 * subscriptions: clients poll job-stream resources. */
+	result = json_pack("{s:s, s:{s:{s:b}, s:{s:b, s:b}, s:{}}, s:{s:s, s:s, s:s}, s:s}",
+			   "protocolVersion", s->protocol_version, "capabilities", "tools",
+			   "listChanged", 0, "resources", "subscribe", 0, "listChanged", 0,
+			   "logging", "serverInfo", "name", s->name, "title", s->title, "version",
+			   s->version, "instructions", s->instructions);
+	if (result == NULL) {
+		s->protocol_version = NULL;
+		mcp_reply_error(s, id, JRPC_INTERNAL_ERROR, NULL,
+				"Internal error: out of memory. Hint: retry initialize");
+		return;
+	}
+	s->initialized = true;
+	mcp_reply_new(s, id, result);
+}
+
+void mcp_handle_ping(struct mcp_server *s, json_t *id, json_t *params)
+{
+	(void)params;
+	mcp_reply_new(s, id, json_object());
+}
+
+void mcp_handle_set_level(struct mcp_server *s, json_t *id, json_t *params)
+{
+	const char *name = mcp_require_string(s, id, params, "level",
+					      "one of debug, info, notice, warning, error, "
+					      "critical, alert, emergency");
+	int level;
+
+	if (name == NULL)
+		return;
+	level = log_level_from_name(name);
+	if (level < 0) {
+		mcp_reply_error(s, id, JRPC_INVALID_PARAMS, NULL,
+				"Invalid params: unknown log level `%.*s`. Hint: use one of %s",
+				JRPC_Q(name), log_level_names());
+		return;
+	}
+	s->client_log_level = level;
+	mcp_reply_new(s, id, json_object());
+}
+
+void mcp_handle_initialized(struct mcp_server *s, json_t *params)
+{
+	(void)params;
+	s->client_ready = true;
+}
+
+void mcp_handle_cancelled(struct mcp_server *s, json_t *params)
+{
+	json_t *request_id = json_object_get(params, "requestId");
+
+	if (request_id == NULL)
+		return;
+	for (struct mcp_call *call = s->calls; call; call = call->next) {
+		if (!call->cancelled && !call->answered && json_equal(call->id, request_id)) {
+			call->cancelled = true;
+			log_debug("client cancelled a call of `%s`", call->tool);
+			if (call->cancel_cb)
+				call->cancel_cb(call, call->cancel_data);
+			return;
+		}
+	}
+	/* Unknown or already answered: a race the spec says to tolerate. */
+}
+
+void mcp_notify_log(struct mcp_server *s, const char *level, const char *logger, json_t *data_new)
+{
+	int l = log_level_from_name(level);
+	json_t *params;
+
+	if (l < 0) {
+		log_error("bug: mcp_notify_log with unknown level `%s`", level);
+		json_decref(data_new);
+		return;
+	}
+	/* Nothing but ping may precede the initialize response. */
+	if (data_new == NULL || !s->initialized || l < s->client_log_level) {
+		json_decref(data_new);
+		return;
+	}
+	params = json_pack("{s:s, s:o}", "level", level, "data", data_new);
+	if (params != NULL && logger != NULL)
+		json_object_set_new(params, "logger", json_string(logger));
+	mcp_send_notification_new(s, jrpc_notification_new("notifications/message", params));
+}

@@ -1,0 +1,169 @@
+/* Resources: no fixed resources, only templates (job-stream://{job_id}),
+ * whose URIs are read by the reader registered for their scheme. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+#include "mcp_internal.h"
+
+static char *dup_or_null(const char *s, bool *failed)
+{
+	char *copy;
+
+	if (s == NULL)
+		return NULL;
+	copy = strdup(s);
+	if (copy == NULL)
+		*failed = true;
+	return copy;
+}
+
+static void free_entry(struct mcp_template_entry *e)
+{
+	free(e->uri_template);
+	free(e->scheme);
+	free(e->name);
+	free(e->title);
+	free(e->description);
+	free(e->mime_type);
+}
+
+int mcp_register_resource_template(struct mcp_server *s, const struct mcp_resource_template *t)
+{
+	struct mcp_template_entry e = {0}, *grown;
+	bool failed = false;
+
+	if (t->uri_template == NULL || t->scheme == NULL || t->scheme[0] == '\0' ||
+	    t->name == NULL || t->read == NULL) {
+		log_error("bug: a resource template needs uri_template, scheme, name and read");
+		return -EINVAL;
+	}
+	e.uri_template = dup_or_null(t->uri_template, &failed);
+	e.scheme = dup_or_null(t->scheme, &failed);
+	e.name = dup_or_null(t->name, &failed);
+	e.title = dup_or_null(t->title, &failed);
+	e.description = dup_or_null(t->description, &failed);
+	e.mime_type = dup_or_null(t->mime_type, &failed);
+	e.read = t->read;
+	e.ctx = t->ctx;
+	grown = failed ? NULL : realloc(s->templates, (s->n_templates + 1) * sizeof(*grown));
+	if (grown == NULL) {
+		free_entry(&e);
+		return -ENOMEM;
+	}
+	s->templates = grown;
+	s->templates[s->n_templates++] = e;
+	return 0;
+}
+
+void mcp_templates_free(struct mcp_server *s)
+{
+	for (size_t i = 0; i < s->n_templates; i++)
+		free_entry(&s->templates[i]);
+	free(s->templates);
+	s->templates = NULL;
+	s->n_templates = 0;
+}
+
+void mcp_handle_resources_list(struct mcp_server *s, json_t *id, json_t *params)
+{
+	if (!mcp_check_cursor(s, id, params))
+		return;
+	mcp_reply_new(s, id, json_pack("{s:[]}", "resources"));
+}
+
+static void set_optional(json_t *obj, const char *key, const char *value)
+{
+	if (obj && value)
+		json_object_set_new(obj, key, json_string(value));
+}
+
+void mcp_handle_templates_list(struct mcp_server *s, json_t *id, json_t *params)
+{
+	json_t *list;
+
+	if (!mcp_check_cursor(s, id, params))
+		return;
+	list = json_array();
+	for (size_t i = 0; i < s->n_templates; i++) {
+		struct mcp_template_entry *e = &s->templates[i];
+		json_t *t = json_pack("{s:s, s:s}", "uriTemplate", e->uri_template, "name",
+				      e->name);
+
+		set_optional(t, "title", e->title);
+		set_optional(t, "description", e->description);
+		set_optional(t, "mimeType", e->mime_type);
+		json_array_append_new(list, t);
+	}
+	mcp_reply_new(s, id, json_pack("{s:o}", "resourceTemplates", list));
+}
+
+static struct mcp_template_entry *find_scheme(struct mcp_server *s, const char *uri)
+{
+	for (size_t i = 0; i < s->n_templates; i++)
+		if (strncmp(uri, s->templates[i].scheme, strlen(s->templates[i].scheme)) == 0)
+			return &s->templates[i];
+	return NULL;
+}
+
+static void template_list(struct mcp_server *s, char *buf, size_t size)
+{
+	size_t len = 0;
+
+	snprintf(buf, size, "none");
+	for (size_t i = 0; i < s->n_templates && len < size; i++) {
+		int n = snprintf(buf + len, size - len, "%s%s", i ? ", " : "",
+				 s->templates[i].uri_template);
+
+		if (n < 0)
+			break;
+		len += (size_t)n;
+	}
+}
+
+void mcp_handle_resources_read(struct mcp_server *s, json_t *id, json_t *params)
+{
+	struct mcp_template_entry *t;
+	json_t *contents = NULL;
+	struct sb_error err = {0};
+	const char *uri;
+	char known[512], message[SB_ERROR_MESSAGE_MAX + SB_ERROR_HINT_MAX + 16];
+	int rc;
+
+	uri = mcp_require_string(s, id, params, "uri",
+				 "name the resource to read, e.g. \"job-stream://<job_id>\"");
+	if (uri == NULL)
+		return;
+	t = find_scheme(s, uri);
+	if (t == NULL) {
+		template_list(s, known, sizeof(known));
+		mcp_reply_error(s, id, MCP_RESOURCE_NOT_FOUND, json_pack("{s:s}", "uri", uri),
+				"Resource not found: no resource has the URI `%.*s`. Hint: this "
+				"server serves the templates resources/templates/list returns (%s)",
+				JRPC_Q(uri), known);
+		return;
+	}
+	rc = t->read(uri, &contents, &err, t->ctx);
+	if (rc < 0) {
+		json_decref(contents);
+		sb_error_format(&err, message, sizeof(message));
+		if (rc == -ENOENT)
+			mcp_reply_error(s, id, MCP_RESOURCE_NOT_FOUND,
+					json_pack("{s:s}", "uri", uri), "Resource not found: %s",
+					message);
+		else
+			mcp_reply_error(s, id, JRPC_INTERNAL_ERROR, json_pack("{s:s}", "uri", uri),
+					"Internal error reading `%.*s`: %s", JRPC_Q(uri), message);
+		return;
+	}
+	if (!json_is_array(contents)) {
+		log_error("bug: the reader of `%s` returned no contents array", t->uri_template);
+		json_decref(contents);
+		mcp_reply_error(s, id, JRPC_INTERNAL_ERROR, NULL,
+				"Internal error reading `%.*s`. Hint: report this bug",
+				JRPC_Q(uri));
+		return;
+	}
+	mcp_reply_new(s, id, json_pack("{s:o}", "contents", contents));
+}

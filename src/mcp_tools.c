@@ -1,0 +1,375 @@
+/* Tools: registration, tools/list, tools/call and the life of a call,
+ * which a handler may answer long after tools/call arrived. */
+#include <errno.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cleanup.h"
+#include "log.h"
+#include "mcp_internal.h"
+
+/* Names every client accepts: the intersection of the 2025-11-25 guidance
+ * ([A-Za-z0-9_.-], 1-128) and the conformance suite's check (1-64). */
+static bool valid_tool_name(const char *name)
+{
+	size_t len = strlen(name);
+
+	if (len == 0 || len > 64)
+		return false;
+	return strspn(name, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-") ==
+	       len;
+}
+
+static bool object_schema(const json_t *schema)
+{
+	json_t *type = json_object_get(schema, "type");
+
+	return json_is_string(type) && strcmp(json_string_value(type), "object") == 0;
+}
+
+static struct mcp_tool_entry *find_tool(struct mcp_server *s, const char *name)
+{
+	for (size_t i = 0; i < s->n_tools; i++)
+		if (strcmp(s->tools[i].name, name) == 0)
+			return &s->tools[i];
+	return NULL;
+}
+
+static void free_entry(struct mcp_tool_entry *e)
+{
+	free(e->name);
+	free(e->title);
+	free(e->description);
+	json_decref(e->input_schema);
+	json_decref(e->output_schema);
+}
+
+/* A programming error of the caller: logged, since the signature has no
+ * room for an error object, and returned. */
+static int refuse(const struct mcp_tool *tool, int rc, const char *why)
+{
+	log_error("bug: cannot register tool `%s`: %s", tool->name ? tool->name : "(null)", why);
+	json_decref(tool->input_schema);
+	json_decref(tool->output_schema);
+	return rc;
+}
+
+int mcp_register_tool(struct mcp_server *s, const struct mcp_tool *tool)
+{
+	struct mcp_tool_entry e = {0}, *grown;
+
+	if (tool->name == NULL || !valid_tool_name(tool->name))
+		return refuse(tool, -EINVAL, "names are 1-64 characters of [A-Za-z0-9_.-]");
+	if (find_tool(s, tool->name))
+		return refuse(tool, -EEXIST, "a tool of that name exists");
+	if (tool->description == NULL || tool->description[0] == '\0')
+		return refuse(tool, -EINVAL, "a description is required");
+	if (!object_schema(tool->input_schema))
+		return refuse(tool, -EINVAL, "inputSchema must be a schema of type object");
+	if (tool->output_schema && !object_schema(tool->output_schema))
+		return refuse(tool, -EINVAL, "outputSchema must be a schema of type object");
+	if (tool->handler == NULL)
+		return refuse(tool, -EINVAL, "a handler is required");
+	e.name = strdup(tool->name);
+	e.title = tool->title ? strdup(tool->title) : NULL;
+	e.description = strdup(tool->description);
+	e.input_schema = tool->input_schema;
+	e.output_schema = tool->output_schema;
+	e.handler = tool->handler;
+	e.ctx = tool->ctx;
+	grown = realloc(s->tools, (s->n_tools + 1) * sizeof(*s->tools));
+	if (grown == NULL || e.name == NULL || e.description == NULL ||
+	    (tool->title && e.title == NULL)) {
+		if (grown)
+			s->tools = grown;
+		free_entry(&e);
+		return -ENOMEM;
+	}
+	s->tools = grown;
+	s->tools[s->n_tools++] = e;
+	return 0;
+}
+
+void mcp_tools_free(struct mcp_server *s)
+{
+	for (size_t i = 0; i < s->n_tools; i++)
+		free_entry(&s->tools[i]);
+	free(s->tools);
+	s->tools = NULL;
+	s->n_tools = 0;
+}
+
+void mcp_handle_tools_list(struct mcp_server *s, json_t *id, json_t *params)
+{
+	json_t *tools;
+
+	if (!mcp_check_cursor(s, id, params))
+		return;
+	tools = json_array();
+	for (size_t i = 0; i < s->n_tools; i++) {
+		struct mcp_tool_entry *e = &s->tools[i];
+		json_t *t = json_pack("{s:s, s:s, s:O}", "name", e->name, "description",
+				      e->description, "inputSchema", e->input_schema);
+
+		if (t && e->title)
+			json_object_set_new(t, "title", json_string(e->title));
+		if (t && e->output_schema)
+			json_object_set(t, "outputSchema", e->output_schema);
+		json_array_append_new(tools, t);
+	}
+	mcp_reply_new(s, id, json_pack("{s:o}", "tools", tools));
+}
+
+/* {"content":[{"type":"text","text":<compact JSON>}],"structuredContent":
+ * ...,"isError":...}: structured content for clients that read it, and
+ * the same as text for those that do not (the spec's SHOULD). */
+static json_t *tool_result_new(json_t *structured_new, bool is_error)
+{
+	_cleanup_json_ json_t *structured = structured_new;
+	_cleanup_free_ char *text = NULL;
+
+	if (!json_is_object(structured)) {
+		log_error("bug: a tool answered %s instead of an object; wrapped in `result`",
+			  structured ? json_type_phrase(structured) : "nothing");
+		structured = json_pack("{s:o}", "result", structured ? TAKE_PTR(structured)
+								     : json_null());
+		if (structured == NULL)
+			return NULL;
+	}
+	text = json_dumps(structured, JSON_COMPACT);
+	if (text == NULL)
+		return NULL;
+	return json_pack("{s:[{s:s, s:s}], s:O, s:b}", "content", "type", "text", "text", text,
+			 "structuredContent", structured, "isError", is_error);
+}
+
+static json_t *error_structured_new(const char *fmt, va_list ap)
+{
+	char message[4096];
+
+	vsnprintf(message, sizeof(message), fmt, ap);
+	return json_pack("{s:o}", "error", json_string_lossy(message));
+}
+
+static void reply_tool_result(struct mcp_server *s, json_t *id, json_t *structured_new,
+			      bool is_error)
+{
+	json_t *result = tool_result_new(structured_new, is_error);
+
+	if (result == NULL)
+		mcp_reply_error(s, id, JRPC_INTERNAL_ERROR, NULL,
+				"Internal error: cannot build the tool's result (out of memory). "
+				"Hint: retry the call");
+	else
+		mcp_reply_new(s, id, result);
+}
+
+static void reply_tool_error(struct mcp_server *s, json_t *id, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static void reply_tool_error(struct mcp_server *s, json_t *id, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	reply_tool_result(s, id, error_structured_new(fmt, ap), true);
+	va_end(ap);
+}
+
+static void call_free(struct mcp_call *call)
+{
+	struct mcp_server *s = call->server;
+
+	if (call->prev)
+		call->prev->next = call->next;
+	else if (s)
+		s->calls = call->next;
+	if (call->next)
+		call->next->prev = call->prev;
+	json_decref(call->id);
+	json_decref(call->progress_token);
+	free(call->tool);
+	free(call);
+}
+
+static bool id_in_use(struct mcp_server *s, json_t *id)
+{
+	for (struct mcp_call *c = s->calls; c; c = c->next)
+		if (!c->cancelled && !c->answered && json_equal(c->id, id))
+			return true;
+	return false;
+}
+
+/* "a, b, c" of the registered tools, for the unknown-tool message. */
+static void tool_names(struct mcp_server *s, char *buf, size_t size)
+{
+	size_t len = 0;
+
+	buf[0] = '\0';
+	for (size_t i = 0; i < s->n_tools && len < size; i++) {
+		int n = snprintf(buf + len, size - len, "%s%s", i ? ", " : "", s->tools[i].name);
+
+		if (n < 0)
+			break;
+		len += (size_t)n;
+	}
+	if (s->n_tools == 0)
+		snprintf(buf, size, "none");
+}
+
+void mcp_handle_tools_call(struct mcp_server *s, json_t *id, json_t *params)
+{
+	struct mcp_tool_entry *tool;
+	_cleanup_json_ json_t *empty = NULL;
+	struct mcp_call *call;
+	json_t *args, *token;
+	const char *name;
+	char names[512];
+
+	name = mcp_require_string(s, id, params, "name",
+				  "name the tool to call, as tools/list returns it");
+	if (name == NULL)
+		return;
+	tool = find_tool(s, name);
+	if (tool == NULL) {
+		tool_names(s, names, sizeof(names));
+		mcp_reply_error(s, id, JRPC_INVALID_PARAMS, NULL,
+				"Unknown tool: `%.*s`. Hint: call one of the tools tools/list "
+				"returns (%s)",
+				JRPC_Q(name), names);
+		return;
+	}
+	if (id_in_use(s, id)) {
+		mcp_reply_error(s, id, JRPC_INVALID_REQUEST, NULL,
+				"Invalid request: this id is already used by a call in progress. "
+				"Hint: give every request a new id");
+		return;
+	}
+	/* 2025-11-25 (SEP-1303) wants input errors as results the model can
+	 * read and fix, not protocol errors. */
+	args = json_object_get(params, "arguments");
+	if (args == NULL) {
+		args = empty = json_object();
+	} else if (!json_is_object(args)) {
+		reply_tool_error(s, id,
+				 "Invalid arguments for tool `%s`: `arguments` must be an object, "
+				 "not %s. Hint: pass the parameters by name, e.g. {\"arguments\": "
+				 "{...}}",
+				 tool->name, json_type_phrase(args));
+		return;
+	}
+	call = calloc(1, sizeof(*call));
+	if (call == NULL || args == NULL || (call->tool = strdup(tool->name)) == NULL) {
+		free(call);
+		mcp_reply_error(s, id, JRPC_INTERNAL_ERROR, NULL,
+				"Internal error: out of memory. Hint: retry the call");
+		return;
+	}
+	call->server = s;
+	call->id = json_incref(id);
+	token = json_object_get(json_object_get(params, "_meta"), "progressToken");
+	if (json_is_string(token) || json_is_integer(token))
+		call->progress_token = json_incref(token);
+	call->last_progress = -HUGE_VAL;
+	call->next = s->calls;
+	if (s->calls)
+		s->calls->prev = call;
+	s->calls = call;
+
+	call->in_handler = true;
+	tool->handler(call, args, tool->ctx);
+	call->in_handler = false;
+	if (call->answered)
+		call_free(call);
+}
+
+void mcp_call_reply_new(struct mcp_call *call, json_t *structured, bool is_error)
+{
+	if (call->answered) {
+		log_error("bug: tool `%s` answered a call twice; the second answer is ignored",
+			  call->tool);
+		json_decref(structured);
+		return;
+	}
+	call->answered = true;
+	if (call->cancelled)
+		json_decref(structured); /* the client asked for no answer */
+	else
+		reply_tool_result(call->server, call->id, structured, is_error);
+	if (!call->in_handler)
+		call_free(call);
+}
+
+void mcp_call_fail(struct mcp_call *call, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	mcp_call_reply_new(call, error_structured_new(fmt, ap), true);
+	va_end(ap);
+}
+
+const char *mcp_call_tool(const struct mcp_call *call)
+{
+	return call->tool;
+}
+
+void mcp_call_on_cancel(struct mcp_call *call, void (*cb)(struct mcp_call *call, void *data),
+			void *data)
+{
+	call->cancel_cb = cb;
+	call->cancel_data = data;
+	/* Registered after the fact: it still learns of the cancellation. */
+	if (call->cancelled && !call->answered && cb)
+		cb(call, data);
+}
+
+void mcp_call_progress(struct mcp_call *call, double progress, double total, const char *message)
+{
+	json_t *params;
+
+	/* The spec wants progress to increase, and none after the answer. */
+	if (call->progress_token == NULL || call->cancelled || call->answered ||
+	    !isfinite(progress) || progress <= call->last_progress)
+		return;
+	call->last_progress = progress;
+	params = json_pack("{s:O, s:f}", "progressToken", call->progress_token, "progress",
+			   progress);
+	if (params && isfinite(total) && total > 0)
+		json_object_set_new(params, "total", json_real(total));
+	if (params && message) {
+		char buf[1024];
+
+		snprintf(buf, sizeof(buf), "%s", message);
+		json_object_set_new(params, "message", json_string_lossy(buf));
+	}
+	mcp_send_notification_new(call->server,
+				  jrpc_notification_new("notifications/progress", params));
+}
+
+/* Restarts from the head after each callback: a callback may answer (and
+ * so free) any call, not only its own. */
+void mcp_calls_cancel_all(struct mcp_server *s)
+{
+	for (;;) {
+		struct mcp_call *call = s->calls;
+
+		while (call && (call->cancelled || call->answered))
+			call = call->next;
+		if (call == NULL)
+			return;
+		call->cancelled = true;
+		if (call->cancel_cb)
+			call->cancel_cb(call, call->cancel_data);
+	}
+}
+
+void mcp_calls_free_all(struct mcp_server *s)
+{
+	mcp_calls_cancel_all(s);
+	while (s->calls)
+		call_free(s->calls);
+}
