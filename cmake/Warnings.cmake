@@ -6,7 +6,7 @@ add_compile_options(
   -Wundef -Wvla -Wnull-dereference -Wimplicit-fallthrough -Wswitch-enum
   -Wno-sign-compare -Wno-missing-field-initializers
   # Messages are cut to their buffers on purpose; paths are checked where it matters.
-  -Wno-format-truncation
+  $<$<C_COMPILER_ID:GNU>:-Wno-format-truncation>
   -fno-strict-aliasing -fstack-protector-strong -fstack-clash-protection
   -fcf-protection
 )

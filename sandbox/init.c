@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <sched.h>
+#include <stdlib.h>
 #include <signal.h>
 #include <string.h>
 #include <sys/prctl.h>
@@ -33,17 +34,28 @@ static _Noreturn void fail(const struct sb_init_config *cfg, const struct sb_err
 	_exit(code);
 }
 
+/* For the one-call failure sites: errno-based error, then fail. */
+static _Noreturn void fail_errno(const struct sb_init_config *cfg, const char *stage,
+				 const char *what)
+{
+	struct sb_error err = {0};
+
+	sb_error_errno(&err, stage, "%s", what);
+	fail(cfg, &err, 125);
+}
+
 static bool launcher_gone(int sync_fd)
 {
-	/* Only a hang-up counts: the next byte may already be waiting. */
+	/* Only a hang-up counts: the next byte may already be waiting.  This
+	 * works because init closed its own copy of the write end. */
 	struct pollfd p = {.fd = sync_fd, .events = 0};
 
 	return poll(&p, 1, 0) > 0 && (p.revents & (POLLHUP | POLLERR));
 }
 
-/* Signals init forwards to the script; everything else is ignored by the
- * kernel for a pid 1 without handlers. */
-static void forwarded_signals(sigset_t *set)
+/* Signals init handles: SIGCHLD, the ones it forwards to the script, and
+ * SB_SIGNAL_KILL_ALL from the launcher. */
+static void init_signals(sigset_t *set)
 {
 	sigemptyset(set);
 	sigaddset(set, SIGCHLD);
@@ -53,6 +65,7 @@ static void forwarded_signals(sigset_t *set)
 	sigaddset(set, SIGQUIT);
 	sigaddset(set, SIGUSR1);
 	sigaddset(set, SIGUSR2);
+	sigaddset(set, SB_SIGNAL_KILL_ALL);
 }
 
 /* The script's side: the last steps, in the order the design fixes. */
@@ -61,13 +74,17 @@ static _Noreturn void exec_script(const struct sb_init_config *cfg, const struct
 	struct sb_error err = {0};
 	sigset_t none;
 
+	/* Nothing of the launcher's signal state carries over: a launcher
+	 * started under nohup must not hand the script ignored signals. */
+	for (int sig = 1; sig < NSIG; sig++)
+		if (sig != SIGKILL && sig != SIGSTOP)
+			signal(sig, SIG_DFL);
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
-	signal(SIGPIPE, SIG_DFL);
 	/* A new session has no controlling terminal: /dev/tty gives ENXIO and
 	 * TIOCSTI has no terminal to push into (CVE-2017-5226). */
 	if (setsid() < 0)
-		sb_error_errno(&err, "session", "setsid"), fail(cfg, &err, 125);
+		fail_errno(cfg, "session", "setsid");
 	if ((cfg->stdout_fd >= 0 && sb_fds_move(cfg->stdout_fd, STDOUT_FILENO, &err) < 0) ||
 	    (cfg->stderr_fd >= 0 && sb_fds_move(cfg->stderr_fd, STDERR_FILENO, &err) < 0))
 		fail(cfg, &err, 125);
@@ -79,9 +96,17 @@ static _Noreturn void exec_script(const struct sb_init_config *cfg, const struct
 	if (sb_rlimits_apply(&cfg->policy->rlimits, &err) < 0 || sb_fds_cloexec_all(&err) < 0 ||
 	    sb_caps_drop_all(&err) < 0 || sb_no_new_privs(&err) < 0)
 		fail(cfg, &err, 125);
+	/* Fail closed: a policy with a filter never execs without it. */
+	if (cfg->policy->seccomp != NULL && job->bpf_len == 0) {
+		sb_error_set(&err, "seccomp", EINVAL, "the policy's seccomp filter did not arrive");
+		fail(cfg, &err, 125);
+	}
 	if (job->bpf_len && sb_bpf_load(job->bpf, job->bpf_len, job->bpf_flags, &err) < 0)
 		fail(cfg, &err, 125);
-	execvpe(job->argv[0], job->argv, job->envp);
+	/* execvp searches the PATH of `environ`: the sandbox's, not the
+	 * launcher's (a caller's PATH could name a planted interpreter). */
+	environ = job->envp;
+	execvp(job->argv[0], job->argv);
 	sb_error_errno(&err, "exec", "execute `%s`", job->argv[0]);
 	if (errno == ENOENT)
 		sb_error_hint(&err, "the command is looked up in the sandbox's PATH; only the "
@@ -89,12 +114,15 @@ static _Noreturn void exec_script(const struct sb_init_config *cfg, const struct
 	fail(cfg, &err, errno == ENOENT ? 127 : 126);
 }
 
-/* Reaps every child; returns when the script itself has ended. */
+/* Reaps every child; returns when the script itself has ended.  On
+ * SB_SIGNAL_KILL_ALL (timeout, cancel) it kills every other process of
+ * the namespace and goes on reaping: the script is then waited for here,
+ * so its CPU time and memory are counted in init's rusage. */
 static _Noreturn void reap_and_forward(const struct sb_init_config *cfg, pid_t script)
 {
 	sigset_t set;
 
-	forwarded_signals(&set);
+	init_signals(&set);
 	for (;;) {
 		siginfo_t info;
 		int sig = sigwaitinfo(&set, &info), status;
@@ -102,6 +130,10 @@ static _Noreturn void reap_and_forward(const struct sb_init_config *cfg, pid_t s
 
 		if (sig < 0)
 			continue;
+		if (sig == SB_SIGNAL_KILL_ALL) {
+			kill(-1, SIGKILL);
+			continue;
+		}
 		if (sig != SIGCHLD) {
 			kill(script, sig);
 			continue;
@@ -143,7 +175,7 @@ static int prepare(const struct sb_init_config *cfg)
 	if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0 || launcher_gone(cfg->sync_fd))
 		_exit(125);
 	if (sethostname(cfg->policy->hostname, strlen(cfg->policy->hostname)) < 0)
-		sb_error_errno(&err, "uts", "sethostname"), fail(cfg, &err, 125);
+		fail_errno(cfg, "uts", "sethostname");
 	if (!cfg->policy->network && sb_net_loopback_up(&err) < 0)
 		fail(cfg, &err, 125);
 	plan.nested_userns_degraded = &nested_degraded;
@@ -186,6 +218,16 @@ static void receive_job(const struct sb_init_config *cfg, struct sb_packed_job *
 	close(cfg->job_fd);
 }
 
+static void sort_fds(int *fds, size_t n)
+{
+	for (size_t i = 1; i < n; i++)
+		for (size_t k = i; k > 0 && fds[k - 1] > fds[k]; k--) {
+			int t = fds[k];
+			fds[k] = fds[k - 1];
+			fds[k - 1] = t;
+		}
+}
+
 _Noreturn void sb_init_main(const struct sb_init_config *cfg)
 {
 	struct sb_error err = {0};
@@ -198,8 +240,15 @@ _Noreturn void sb_init_main(const struct sb_init_config *cfg)
 	 * whole pid namespace with it. */
 	if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0)
 		_exit(125);
-	forwarded_signals(&set);
+	init_signals(&set);
 	sigprocmask(SIG_BLOCK, &set, NULL);
+	/* Init starts as a copy of the launcher: it drops every descriptor
+	 * but its channels at once, so that neither the script nor a
+	 * hang-up check ever sees the launcher's own ends. */
+	int keep[] = {cfg->sync_fd, cfg->report_fd, cfg->job_fd, cfg->stdout_fd, cfg->stderr_fd};
+	sort_fds(keep, sizeof(keep) / sizeof(*keep));
+	if (sb_fds_close_except(keep, sizeof(keep) / sizeof(*keep), &err) < 0)
+		fail(cfg, &err, 125);
 
 	rootfd = prepare(cfg);
 	send_msg(cfg->report_fd, SB_MSG_READY, 0, NULL);
@@ -213,17 +262,17 @@ _Noreturn void sb_init_main(const struct sb_init_config *cfg)
 	/* Nothing in the sandbox may read init's memory or its /proc entries
 	 * (CVE-2019-5736 went through /proc/<pid>/exe). */
 	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
-		sb_error_errno(&err, "init", "prctl(PR_SET_DUMPABLE)"), fail(cfg, &err, 125);
+		fail_errno(cfg, "init", "prctl(PR_SET_DUMPABLE)");
 
 	script = fork();
 	if (script < 0)
-		sb_error_errno(&err, "init", "fork the script"), fail(cfg, &err, 125);
+		fail_errno(cfg, "init", "fork the script");
 	if (script == 0)
 		exec_script(cfg, &job);
 
-	/* init keeps nothing of the host: only the report pipe. */
-	int keep[] = {cfg->report_fd};
-	if (sb_fds_close_except(keep, 1, &err) < 0)
+	/* From here init keeps nothing but the report pipe (and stdio). */
+	int report[] = {cfg->report_fd};
+	if (sb_fds_close_except(report, 1, &err) < 0)
 		fail(cfg, &err, 125);
 	reap_and_forward(cfg, script);
 }

@@ -8,6 +8,7 @@
 #ifndef SB_INIT_H
 #define SB_INIT_H
 
+#include <signal.h>
 #include <stdbool.h>
 
 #include "error.h"
@@ -30,6 +31,10 @@ struct sb_msg {
 	int wait_status;
 	struct sb_error err;
 };
+
+/* Sent by the launcher to init on timeout or cancel: kill every other
+ * process of the sandbox now. */
+#define SB_SIGNAL_KILL_ALL (SIGRTMIN + 1)
 
 struct sb_init_config {
 	const struct sb_policy *policy;

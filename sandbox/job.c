@@ -165,8 +165,10 @@ static int parse_spec(json_t *o, struct sb_job *job, struct sb_error *err)
 		} else if (strcmp(k, "files") == 0) {
 			r = files_object(v, job, err);
 		} else if (strcmp(k, "timeout") == 0) {
-			if (!json_is_number(v) || json_number_value(v) < 0)
-				return spec_error(err, k, "must be a number of seconds >= 0");
+			if (!json_is_number(v) || !(json_number_value(v) >= 0) ||
+			    json_number_value(v) > SB_TIMEOUT_MAX)
+				return spec_error(err, k, "must be a number of seconds from 0 to "
+							  "10000000");
 			job->timeout = json_number_value(v);
 		} else {
 			return spec_error(err, k, "is not a known key");

@@ -17,6 +17,9 @@ struct sb_job_file {
 	size_t len;
 };
 
+/* Longest wall-clock limit accepted, in seconds (about 115 days). */
+#define SB_TIMEOUT_MAX 10000000
+
 struct sb_job {
 	char *workspace;   /* as given; canonical once resolved */
 	char *cwd;         /* NULL = the workspace; relative = below it */

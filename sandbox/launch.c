@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -278,9 +279,15 @@ static int deliver(struct sb_sandbox *sb, const struct sb_job *job, struct sb_er
 		goto out;
 	}
 	if (sb->privileged) {
+		struct stat st;
 		if ((ws_fd = r = sb_workspace_open(ws.path, err)) < 0)
 			goto out;
-		idmap = r = sb_userns_idmap_fd(ws.owner_uid, ws.owner_gid, sb->map.host_uid,
+		/* The owner of what was opened, not of what was checked. */
+		if (fstat(ws_fd, &st) < 0) {
+			r = sb_error_errno(err, "workspace", "stat `%s`", ws.path);
+			goto out;
+		}
+		idmap = r = sb_userns_idmap_fd(st.st_uid, st.st_gid, sb->map.host_uid,
 					       sb->map.host_gid, err);
 		if (r < 0)
 			goto out;

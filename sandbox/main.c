@@ -76,8 +76,7 @@ static int check_policy(const char *file)
 		r = sb_seccomp_build(policy.seccomp, policy.file, &filter, &err);
 	if (filter)
 		seccomp_release(filter);
-	if (r == 0)
-		sb_policy_free(&policy);
+	sb_policy_free(&policy);
 	if (r < 0) {
 		report(&err);
 		return 1;
@@ -91,7 +90,9 @@ static int parse_fd(const char *s, int *out)
 	char *end;
 	long v = strtol(s, &end, 10);
 
-	if (*s == '\0' || *end != '\0' || v < 0 || v > INT_MAX || fcntl((int)v, F_GETFD) < 0)
+	/* 0-2 are the command's stdio: a status channel there would be
+	 * closed on exec under the command's feet. */
+	if (*s == '\0' || *end != '\0' || v < 3 || v > INT_MAX || fcntl((int)v, F_GETFD) < 0)
 		return -1;
 	*out = (int)v;
 	return 0;
@@ -144,6 +145,24 @@ static int run(const char *policy_file, int status_fd, int spec_fd, struct sb_jo
 	else if (res.limit)
 		fprintf(stderr, "python-mcp-sandbox: the %s limit ended the run\n", res.limit);
 	return res.signal ? 128 + res.signal : res.exit_code;
+}
+
+/* Closed stdio descriptors would be reused by the launcher's own pipes,
+ * which would then become the command's stdio. */
+static int ensure_stdio(void)
+{
+	for (int fd = 0; fd < 3; fd++) {
+		if (fcntl(fd, F_GETFD) >= 0)
+			continue;
+		int nul = open("/dev/null", O_RDWR);
+		if (nul < 0)
+			return -1;
+		if (nul != fd) {
+			dup2(nul, fd);
+			close(nul);
+		}
+	}
+	return 0;
 }
 
 /* The sandbox dies with whoever started the launcher (the server). */
@@ -209,15 +228,16 @@ int main(int argc, char **argv)
 		case 'S':
 			if (parse_fd(optarg, c == 's' ? &status_fd : &spec_fd) < 0) {
 				fprintf(stderr, "python-mcp-sandbox: --%s `%s` is not an open "
-						"descriptor\n", c == 's' ? "status-fd" : "spec-fd", optarg);
+						"descriptor >= 3\n", c == 's' ? "status-fd" : "spec-fd", optarg);
 				return EXIT_SETUP;
 			}
 			break;
 		case 't':
 			job.timeout = strtod(optarg, &end);
-			if (*optarg == '\0' || *end != '\0' || job.timeout < 0) {
+			if (*optarg == '\0' || *end != '\0' || !(job.timeout >= 0) ||
+			    job.timeout > SB_TIMEOUT_MAX) {
 				fprintf(stderr, "python-mcp-sandbox: --timeout `%s` is not a number of "
-						"seconds >= 0\n", optarg);
+						"seconds from 0 to %d\n", optarg, SB_TIMEOUT_MAX);
 				return EXIT_SETUP;
 			}
 			break;
@@ -247,8 +267,15 @@ int main(int argc, char **argv)
 		fcntl(status_fd, F_SETFD, FD_CLOEXEC);
 	if (spec_fd >= 0)
 		fcntl(spec_fd, F_SETFD, FD_CLOEXEC);
-	if (die_with_parent() < 0)
+	if (die_with_parent() < 0) {
+		fprintf(stderr, "python-mcp-sandbox: the process that started the launcher is "
+				"already gone; not starting a sandbox nobody waits for\n");
 		return EXIT_SETUP;
+	}
+	if (ensure_stdio() < 0) {
+		fprintf(stderr, "python-mcp-sandbox: cannot open /dev/null for closed stdio\n");
+		return EXIT_SETUP;
+	}
 	/* A write to an init that died must fail with EPIPE, not kill us;
 	 * the script gets the default disposition back before exec. */
 	signal(SIGPIPE, SIG_IGN);

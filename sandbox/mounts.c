@@ -94,11 +94,16 @@ static int prepare_bind(const struct sb_mount *m, struct prepared *out, struct s
 		out->link = strdup(target);
 		return out->link ? 0 : sb_error_set(err, "mount", ENOMEM, "readlink");
 	}
-	out->is_dir = S_ISDIR(st.st_mode);
+	/* No symlink following: a source swapped for a link after lstat()
+	 * fails instead of binding whatever the link names. */
 	out->tree_fd = open_tree(AT_FDCWD, m->source,
-				 OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE);
+				 OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE |
+					 AT_SYMLINK_NOFOLLOW);
 	if (out->tree_fd < 0)
 		return sb_error_errno(err, "mount", "clone mount of `%s`", m->source);
+	if (fstat(out->tree_fd, &st) < 0)
+		return sb_error_errno(err, "mount", "stat `%s`", m->source);
+	out->is_dir = S_ISDIR(st.st_mode);
 	if (m->readonly)
 		attrs |= MOUNT_ATTR_RDONLY;
 	return set_attr(out->tree_fd, AT_RECURSIVE, attrs, err, m->source);
@@ -209,43 +214,46 @@ static int mount_fs(const char *type, const char *where, unsigned long flags, co
 	return sb_error_code(err);
 }
 
-static int write_at(int rootfd, const char *path, const char *text, struct sb_error *err)
+/* Creates `name` in dirfd with `text`, unless the policy binds its own. */
+static int write_new(int dirfd, const char *name, const char *text, struct sb_error *err)
 {
 	_cleanup_close_ int fd = -1;
 	size_t len = strlen(text);
 
-	fd = openat(rootfd, path, O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC | O_NOFOLLOW, 0644);
+	fd = openat(dirfd, name, O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC | O_NOFOLLOW, 0644);
 	if (fd < 0) {
 		if (errno == EEXIST)
-			return 0; /* the policy binds its own */
-		return sb_error_errno(err, "mount", "create `/%s`", path);
+			return 0;
+		return sb_error_errno(err, "mount", "create `/etc/%s`", name);
 	}
 	if (write(fd, text, len) != (ssize_t)len)
-		return sb_error_errno(err, "mount", "write `/%s`", path);
+		return sb_error_set(err, "mount", errno ? errno : EIO, "write `/etc/%s`", name);
 	return 0;
 }
 
 static int populate_etc(int rootfd, const struct sb_policy *policy, const char *workspace, uid_t uid,
 			gid_t gid, struct sb_error *err)
 {
+	/* Resolved inside the new root: an /etc that a policy made a
+	 * symlink cannot send these writes to the host. */
+	_cleanup_close_ int etc = make_target(rootfd, "/etc", false, err);
 	char text[512];
-	struct stat st;
 	int r;
 
-	if (fstatat(rootfd, "etc", &st, AT_SYMLINK_NOFOLLOW) < 0 && mkdirat(rootfd, "etc", 0755) < 0)
-		return sb_error_errno(err, "mount", "create `/etc`");
+	if (etc < 0)
+		return etc;
 	snprintf(text, sizeof(text),
 		 "root:x:0:0:root:/root:/usr/sbin/nologin\n"
 		 "sandbox:x:%u:%u:sandbox:%s:/bin/sh\n"
 		 "nobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin\n",
 		 uid, gid, workspace);
-	if ((r = write_at(rootfd, "etc/passwd", text, err)) < 0)
+	if ((r = write_new(etc, "passwd", text, err)) < 0)
 		return r;
 	snprintf(text, sizeof(text), "root:x:0:\nsandbox:x:%u:\nnogroup:x:65534:\n", gid);
-	if ((r = write_at(rootfd, "etc/group", text, err)) < 0)
+	if ((r = write_new(etc, "group", text, err)) < 0)
 		return r;
 	snprintf(text, sizeof(text), "%s\n", policy->hostname);
-	return write_at(rootfd, "etc/hostname", text, err);
+	return write_new(etc, "hostname", text, err);
 }
 
 static int setup_dev(int rootfd, const struct sb_mount_plan *plan, const int *node_trees,
@@ -260,7 +268,8 @@ static int setup_dev(int rootfd, const struct sb_mount_plan *plan, const int *no
 
 	if (mkdirat(rootfd, "dev", 0755) < 0)
 		return sb_error_errno(err, "mount", "create `/dev`");
-	if ((r = mount_fs("tmpfs", NEWROOT "/dev", MS_NOSUID | MS_NOEXEC,
+	/* nodev: the bound nodes below keep their own mount's flags. */
+	if ((r = mount_fs("tmpfs", NEWROOT "/dev", MS_NOSUID | MS_NOEXEC | MS_NODEV,
 			  "mode=0755,size=64k,nr_inodes=64", err)) < 0)
 		return r;
 	for (size_t i = 0; i < N_DEV_NODES; i++) {
@@ -276,7 +285,14 @@ static int setup_dev(int rootfd, const struct sb_mount_plan *plan, const int *no
 	if (mkdirat(rootfd, "dev/shm", 01777) < 0)
 		return sb_error_errno(err, "mount", "create `/dev/shm`");
 	snprintf(opts, sizeof(opts), "mode=1777,size=%lld", (long long)plan->policy->shm_size_bytes);
-	return mount_fs("tmpfs", NEWROOT "/dev/shm", MS_NOSUID | MS_NODEV | MS_NOEXEC, opts, err);
+	if ((r = mount_fs("tmpfs", NEWROOT "/dev/shm", MS_NOSUID | MS_NODEV | MS_NOEXEC, opts,
+			  err)) < 0)
+		return r;
+	/* Populated: nothing more may appear in /dev. */
+	struct mount_attr ro = {.attr_set = MOUNT_ATTR_RDONLY};
+	if (mount_setattr(AT_FDCWD, NEWROOT "/dev", 0, &ro, sizeof(ro)) < 0)
+		return sb_error_errno(err, "mount", "make `/dev` read-only");
+	return 0;
 }
 
 static int setup_proc(int rootfd, const struct sb_mount_plan *plan, struct sb_error *err)
@@ -299,11 +315,15 @@ static int setup_proc(int rootfd, const struct sb_mount_plan *plan, struct sb_er
 		if (r < 0)
 			*plan->nested_userns_degraded = true;
 	}
-	if (!plan->policy->proc_subset_pid)
-		return 0;
+	/* The final /proc hides processes the script may not ptrace: init
+	 * (non-dumpable) and its command line, the launcher's argv, among
+	 * them. */
 	if (umount2(NEWROOT "/proc", MNT_DETACH) < 0)
 		return sb_error_errno(err, "mount", "unmount the temporary `/proc`");
-	return mount_fs("proc", NEWROOT "/proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, "subset=pid", err);
+	return mount_fs("proc", NEWROOT "/proc", MS_NOSUID | MS_NODEV | MS_NOEXEC,
+			plan->policy->proc_subset_pid ? "subset=pid,hidepid=invisible"
+						      : "hidepid=invisible",
+			err);
 }
 
 static int pivot(int rootfd, struct sb_error *err)

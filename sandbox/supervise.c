@@ -16,6 +16,9 @@
 
 /* How long a script may take to exit after a forwarded SIGTERM. */
 #define GRACE_SECONDS 2.0
+/* How long init may take to kill and reap everything before it is killed
+ * itself (then the figures of the script are lost, nothing else). */
+#define KILL_ALL_SECONDS 1.0
 
 enum { PFD_INIT, PFD_REPORT, PFD_SIGNAL, PFD_OUT, PFD_ERR, PFD_COUNT };
 
@@ -55,7 +58,7 @@ static bool relay(int from, int to, const struct sb_supervise *s, struct sb_supe
 		out->output_bytes = s->output_cap;
 		if (out->limit == NULL)
 			out->limit = "output";
-		kill(s->pid, SIGKILL);
+		kill(s->pid, SB_SIGNAL_KILL_ALL);
 		return false;
 	}
 	write_all(to, buf, (size_t)n);
@@ -143,18 +146,25 @@ int sb_supervise(const struct sb_supervise *s, struct sb_supervised *out, struct
 		double deadline = 0, t = now();
 		int timeout_ms = -1;
 
-		if (!exited && s->timeout > 0)
+		/* The wall-clock deadline counts until it fired once. */
+		if (!exited && s->timeout > 0 && out->limit == NULL)
 			deadline = start + s->timeout;
 		if (!exited && kill_at > 0 && (deadline == 0 || kill_at < deadline))
 			deadline = kill_at;
 		if (deadline > 0)
 			timeout_ms = deadline <= t ? 0 : (int)((deadline - t) * 1000) + 1;
-		if (poll(p, PFD_COUNT, timeout_ms) < 0 && errno != EINTR)
+		int n = poll(p, PFD_COUNT, timeout_ms);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
 			return sb_error_errno(err, "supervise", "poll");
 		t = now();
 		if (!exited && s->timeout > 0 && t >= start + s->timeout && out->limit == NULL) {
+			/* Init kills the tree and reaps the script itself, so
+			 * its CPU time and memory still count. */
 			out->limit = "time";
-			kill(s->pid, SIGKILL);
+			kill(s->pid, SB_SIGNAL_KILL_ALL);
+			kill_at = t + KILL_ALL_SECONDS;
 		}
 		if (!exited && kill_at > 0 && t >= kill_at)
 			kill(s->pid, SIGKILL);
@@ -168,7 +178,8 @@ int sb_supervise(const struct sb_supervise *s, struct sb_supervised *out, struct
 				if (si.ssi_signo == SIGUSR1) {
 					if (out->limit == NULL)
 						out->limit = "cancel";
-					kill(s->pid, SIGKILL);
+					kill(s->pid, SB_SIGNAL_KILL_ALL);
+					kill_at = t + KILL_ALL_SECONDS;
 				} else if (kill_at > 0) {
 					kill(s->pid, SIGKILL);
 				} else {

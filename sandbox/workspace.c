@@ -15,14 +15,21 @@
 
 /* Roots and protected paths may themselves be symlinks on some hosts
  * (/home -> /usr/home); compare against their canonical form when they
- * exist. */
-static bool within_canonical(const char *path, const char *dir)
+ * exist.  A workspace lies strictly below a root: the root itself holds
+ * every other job's workspace. */
+static bool below_canonical(const char *path, const char *dir)
+{
+	char resolved[PATH_MAX];
+	const char *d = realpath(dir, resolved) != NULL ? resolved : dir;
+
+	return sb_path_within(path, d) && strcmp(path, d) != 0;
+}
+
+static bool is_root(const char *path, const char *dir)
 {
 	char resolved[PATH_MAX];
 
-	if (realpath(dir, resolved) != NULL && sb_path_within(path, resolved))
-		return true;
-	return sb_path_within(path, dir);
+	return strcmp(path, realpath(dir, resolved) != NULL ? resolved : dir) == 0;
 }
 
 static bool overlaps_canonical(const char *path, const char *dir)
@@ -65,8 +72,15 @@ int sb_workspace_check(const char *given, const struct sb_policy *policy,
 	if (!S_ISDIR(st.st_mode))
 		return sb_error_set(err, "workspace", ENOTDIR, "workspace `%s`", path);
 
-	for (size_t i = 0; i < policy->n_workspace_roots && !allowed; i++)
-		allowed = within_canonical(path, policy->workspace_roots[i]);
+	for (size_t i = 0; i < policy->n_workspace_roots && !allowed; i++) {
+		if (is_root(path, policy->workspace_roots[i])) {
+			sb_error_set(err, "workspace", EACCES,
+				     "workspace `%s` is a workspace root itself", path);
+			return sb_error_hint(err, "use a directory below it: the root holds every "
+						  "other job's workspace too");
+		}
+		allowed = below_canonical(path, policy->workspace_roots[i]);
+	}
 	if (!allowed) {
 		char roots[512] = "";
 		for (size_t i = 0; i < policy->n_workspace_roots; i++) {
@@ -87,8 +101,6 @@ int sb_workspace_check(const char *given, const struct sb_policy *policy,
 		if ((r = check_protected(path, extra_protected[i], err)) < 0)
 			return r;
 
-	out->owner_uid = st.st_uid;
-	out->owner_gid = st.st_gid;
 	out->path = TAKE_PTR(path);
 	return 0;
 }

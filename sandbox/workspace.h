@@ -15,8 +15,6 @@
 
 struct sb_workspace {
 	char *path;      /* canonical absolute path (symlinks resolved) */
-	uid_t owner_uid; /* owner of the directory, for the id mapping */
-	gid_t owner_gid;
 };
 
 /* Resolves `given`, requires a directory under one of the policy's roots
