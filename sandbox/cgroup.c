@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "cleanup.h"
+#include "fileio.h"
 
 #define RUN_PREFIX "python-mcp-sandbox."
 
@@ -25,16 +26,9 @@ const char *sb_cg_controller_name(enum sb_cg_controller c)
 static int write_text(const char *dir, const char *file, const char *text)
 {
 	char path[PATH_MAX];
-	_cleanup_close_ int fd = -1;
-	size_t len = strlen(text);
 
 	snprintf(path, sizeof(path), "%s/%s", dir, file);
-	fd = open(path, O_WRONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	if (write(fd, text, len) != (ssize_t)len)
-		return -errno;
-	return 0;
+	return sb_write_file(path, text);
 }
 
 static int read_text(const char *dir, const char *file, char *buf, size_t size)
@@ -181,18 +175,18 @@ static bool list_has(const char *dir, const char *file, const char *controller)
 }
 
 /* On v2 the controller must be available to our cgroup and enabled for
- * its children; enabling fails (EBUSY) when our cgroup holds processes and
- * is not the root, which is the "no internal processes" rule. */
-static bool v2_delegates(const char *parent, const char *controller)
+ * its children.  Enabling fails with EBUSY when our cgroup holds
+ * processes and is not the root: the "no internal processes" rule. */
+static int v2_delegates(const char *parent, const char *controller)
 {
 	char ctl[32];
 
 	if (!list_has(parent, "cgroup.controllers", controller))
-		return false;
+		return -ENOENT;
 	if (list_has(parent, "cgroup.subtree_control", controller))
-		return true;
+		return 0;
 	snprintf(ctl, sizeof(ctl), "+%s", controller);
-	return write_text(parent, "cgroup.subtree_control", ctl) == 0;
+	return write_text(parent, "cgroup.subtree_control", ctl);
 }
 
 static int write_limit(enum sb_cg_controller c, int version, const char *dir,
@@ -258,14 +252,18 @@ static char *create_for(enum sb_cg_controller c, const struct sb_cgroup_limits *
 			struct sb_cgroup *cg, int *version)
 {
 	char parent[PATH_MAX], dir[PATH_MAX];
+	bool busy = false;
 	int r = -ENOENT;
 
 	for (int v = 2; v >= 1; v--) {
 		if (own_cgroup_dir(v == 2 ? NULL : names[c], parent, sizeof(parent)) < 0)
 			continue;
 		bool created;
-		if (v == 2 && !v2_delegates(parent, names[c]))
+		if (v == 2 && (r = v2_delegates(parent, names[c])) < 0) {
+			if (r == -EBUSY)
+				busy = true;
 			continue;
+		}
 		reap_stale(parent);
 		snprintf(dir, sizeof(dir), "%s/" RUN_PREFIX "%d", parent, (int)getpid());
 		created = mkdir(dir, 0755) == 0;
@@ -283,7 +281,10 @@ static char *create_for(enum sb_cg_controller c, const struct sb_cgroup_limits *
 	}
 	size_t len = strlen(cg->reason);
 	snprintf(cg->reason + len, sizeof(cg->reason) - len, "%s%s: %s", len ? "; " : "",
-		 names[c], r == -ENOENT ? "controller not available" : strerror(-r));
+		 names[c],
+		 busy ? "our cgroup holds processes, so it cannot hand controllers to children"
+		 : r == -ENOENT ? "controller not available" : strerror(-r));
+	cg->busy |= busy;
 	return NULL;
 }
 
@@ -303,9 +304,15 @@ int sb_cgroup_create(const struct sb_cgroup_limits *limits, struct sb_cgroup *cg
 	if (!missing)
 		return 0;
 	sb_error_set(err, "cgroup", 0, "cgroup limits not applied (%s)", cg->reason);
-	sb_error_hint(err, "run the launcher as root or in a cgroup delegated to its user "
-			   "(systemd: Delegate=yes); list \"cgroup\" in \"optional_layers\" to run "
-			   "without them");
+	if (cg->busy)
+		sb_error_hint(err, "start the launcher (or the server) from a leaf cgroup of its "
+				   "own, e.g. `systemd-run --scope -p Delegate=yes`, so that its "
+				   "parent can delegate; list \"cgroup\" in \"optional_layers\" to run "
+				   "without them");
+	else
+		sb_error_hint(err, "run the launcher as root or in a cgroup delegated to its user "
+				   "(systemd: Delegate=yes); list \"cgroup\" in \"optional_layers\" to "
+				   "run without them");
 	err->errnum = ENOTSUP;
 	return -ENOTSUP;
 }
@@ -361,16 +368,26 @@ void sb_cgroup_stats(const struct sb_cgroup *cg, struct sb_cgroup_stats *st)
 
 static void kill_dir(const char *dir, int version)
 {
-	char buf[8192];
+	char path[PATH_MAX];
 
 	if (version == 2 && write_text(dir, "cgroup.kill", "1") == 0)
 		return;
-	/* v1 has no cgroup.kill: signal what is listed until nothing is. */
+	/* v1 has no cgroup.kill: signal what is listed until nothing is.
+	 * fscanf reads whole numbers, never a pid cut at a buffer's end. */
+	snprintf(path, sizeof(path), "%s/cgroup.procs", dir);
 	for (int round = 0; round < 100; round++) {
-		if (read_text(dir, "cgroup.procs", buf, sizeof(buf)) < 0 || buf[0] == '\0')
+		FILE *f = fopen(path, "re");
+		int pid, n = 0;
+		if (f == NULL)
 			return;
-		for (char *sp, *t = strtok_r(buf, "\n", &sp); t; t = strtok_r(NULL, "\n", &sp))
-			kill((pid_t)strtol(t, NULL, 10), SIGKILL);
+		while (fscanf(f, "%d", &pid) == 1) {
+			if (pid > 0)
+				kill((pid_t)pid, SIGKILL);
+			n++;
+		}
+		fclose(f);
+		if (n == 0)
+			return;
 		usleep(1000);
 	}
 }

@@ -1,6 +1,6 @@
 /* Cgroup limits (memory, pids, CPU) where the host delegates cgroups, on
  * cgroup v2 or on the v1 hierarchies of a hybrid host, per controller.  The
- * launcher creates one cgroup per run next to its own, moves the sandbox
+ * launcher creates one cgroup per run below its own, moves the sandbox
  * into it before the sandbox runs anything, and removes it at the end after
  * killing whatever is left in it. */
 #ifndef SB_CGROUP_H
@@ -20,7 +20,8 @@ struct sb_cgroup {
 	 * limit is not applied.  On v2 all point to the same directory. */
 	char *dir[SB_CG_COUNT];
 	int version[SB_CG_COUNT]; /* 1 or 2 where applied */
-	char reason[256];         /* why a wanted limit is missing, for the report */
+	char reason[384];         /* why a wanted limit is missing, for the report */
+	bool busy;                /* v2 refused delegation: our cgroup holds processes */
 };
 
 struct sb_cgroup_stats {

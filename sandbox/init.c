@@ -17,6 +17,7 @@
 #include "net.h"
 #include "rlimits.h"
 #include "seccomp_bpf.h"
+#include "status.h"
 
 static void send_msg(int fd, int type, int wait_status, const struct sb_error *err)
 {
@@ -26,6 +27,30 @@ static void send_msg(int fd, int type, int wait_status, const struct sb_error *e
 		m.err = *err;
 	while (write(fd, &m, sizeof(m)) < 0 && errno == EINTR)
 		;
+}
+
+int sb_msg_read(int fd, struct sb_msg *m)
+{
+	ssize_t n;
+
+	do
+		n = read(fd, m, sizeof(*m));
+	while (n < 0 && errno == EINTR);
+	if (n < 0 && errno == EAGAIN)
+		return -EAGAIN;
+	if (n != (ssize_t)sizeof(*m))
+		return 0;
+	m->err.stage[sizeof(m->err.stage) - 1] = '\0';
+	m->err.message[sizeof(m->err.message) - 1] = '\0';
+	m->err.hint[sizeof(m->err.hint) - 1] = '\0';
+	return 1;
+}
+
+void sb_msg_emit_degraded(int status_fd, const struct sb_msg *m)
+{
+	sb_status_emit_new(status_fd, json_pack("{s:s, s:o, s:o}", "event", "degraded", "layer",
+						sb_json_string_lossy(m->err.stage), "message",
+						sb_json_string_lossy(m->err.message)));
 }
 
 static _Noreturn void fail(const struct sb_init_config *cfg, const struct sb_error *err, int code)

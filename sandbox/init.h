@@ -32,6 +32,14 @@ struct sb_msg {
 	struct sb_error err;
 };
 
+/* Reads one message from the report pipe: 1 when one arrived (its
+ * strings terminated, whatever the sandbox side wrote), 0 at EOF or on a
+ * short read, -EAGAIN when nothing is there yet. */
+int sb_msg_read(int fd, struct sb_msg *m);
+
+/* The "degraded" status event for an optional layer that is missing. */
+void sb_msg_emit_degraded(int status_fd, const struct sb_msg *m);
+
 /* Sent by the launcher to init on timeout or cancel: kill every other
  * process of the sandbox now. */
 #define SB_SIGNAL_KILL_ALL (SIGRTMIN + 1)

@@ -13,7 +13,7 @@
 #include "seccomp_bpf.h"
 
 /* A spec larger than this is refused: it is a command line, not data. */
-#define SPEC_MAX (1 << 20)
+#define SPEC_MAX SB_JOB_PACKED_MAX
 
 char **sb_strv_dup(char *const *src, size_t n)
 {
@@ -240,6 +240,10 @@ int sb_job_pack(const char *workspace, const char *cwd, char *const *argv, char 
 	for (size_t i = 0; i < n_files; i++)
 		size += strlen(files[i].path) + 1 + 21 + files[i].len;
 	size += bpf_len;
+	if (size > SB_JOB_PACKED_MAX)
+		return sb_error_set(err, "spec", E2BIG, "the job is %zu bytes packed; at most %d "
+				    "fit (arguments, environment and files together)",
+				    size, SB_JOB_PACKED_MAX);
 	p = *buf = malloc(size);
 	if (p == NULL)
 		return sb_error_set(err, "launch", ENOMEM, "pack the job");
@@ -310,9 +314,9 @@ int sb_job_unpack(char *buf, size_t len, struct sb_packed_job *out)
 		p += f->len;
 		out->n_files++;
 	}
+	if ((size_t)(end - p) != out->bpf_len || out->bpf_len % 8 != 0)
+		return -EBADMSG;
 	if (out->bpf_len) {
-		if ((size_t)(end - p) != out->bpf_len)
-			return -EBADMSG;
 		/* The blob sits at any offset; BPF instructions want alignment. */
 		out->bpf = malloc(out->bpf_len);
 		if (out->bpf == NULL)
@@ -380,9 +384,12 @@ int sb_job_recv(int sock, char **buf, size_t *len, int *fd)
 	if (recvmsg(sock, &msg, MSG_CMSG_CLOEXEC) != (ssize_t)sizeof(n))
 		return -EPIPE;
 	for (c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c))
-		if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS)
+		if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS &&
+		    c->cmsg_len == CMSG_LEN(sizeof(int)))
 			memcpy(fd, CMSG_DATA(c), sizeof(int));
-	if (n > SPEC_MAX * 2)
+	if (msg.msg_flags & MSG_CTRUNC)
+		return -EBADMSG;
+	if (n > SB_JOB_PACKED_MAX)
 		return -E2BIG;
 	*buf = malloc(n);
 	if (*buf == NULL)

@@ -17,6 +17,9 @@ struct sb_job_file {
 	size_t len;
 };
 
+/* Largest packed job init accepts. */
+#define SB_JOB_PACKED_MAX (8 << 20)
+
 /* Longest wall-clock limit accepted, in seconds (about 115 days). */
 #define SB_TIMEOUT_MAX 10000000
 

@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "cleanup.h"
+#include "clock.h"
 #include "env.h"
 #include "init.h"
 #include "mounts.h"
@@ -29,14 +30,6 @@ static void close_fd(int *fd)
 	if (*fd >= 0)
 		close(*fd);
 	*fd = -1;
-}
-
-static double now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
 /* Fails unless the policy lets this layer be missing; then the started
@@ -204,10 +197,7 @@ static int read_ready(struct sb_sandbox *sb, struct sb_error *err)
 	struct sb_msg m;
 
 	for (;;) {
-		ssize_t n = read(sb->report[0], &m, sizeof(m));
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n != (ssize_t)sizeof(m))
+		if (sb_msg_read(sb->report[0], &m) != 1)
 			return sb_error_set(err, "launch", EPIPE,
 					    "the sandbox ended while it was being prepared");
 		if (m.type == SB_MSG_READY)
@@ -217,9 +207,7 @@ static int read_ready(struct sb_sandbox *sb, struct sb_error *err)
 			return sb_error_code(err);
 		}
 		if (m.type == SB_MSG_DEGRADED)
-			sb_status_emit_new(sb->status_fd,
-					   json_pack("{s:s, s:s, s:s}", "event", "degraded", "layer",
-						     m.err.stage, "message", m.err.message));
+			sb_msg_emit_degraded(sb->status_fd, &m);
 	}
 }
 
@@ -243,8 +231,9 @@ static void emit_started(const struct sb_sandbox *sb, const char *workspace)
 		json_object_set_new(cg, sb_cg_controller_name(c),
 				    sb->cg.dir[c] ? json_integer(sb->cg.version[c]) : json_null());
 	sb_status_emit_new(sb->status_fd,
-			   json_pack("{s:s, s:i, s:s, s:o, s:b, s:b, s:s?}", "event", "started",
-				     "pid", (int)sb->pid, "workspace", workspace, "cgroup", cg,
+			   json_pack("{s:s, s:i, s:o, s:o, s:b, s:b, s:s?}", "event", "started",
+				     "pid", (int)sb->pid, "workspace", sb_json_string_lossy(workspace),
+				     "cgroup", cg,
 				     "network", sb->policy->network, "seccomp",
 				     sb->bpf.len > 0, "degraded",
 				     sb->degraded[0] ? sb->degraded : NULL));
@@ -355,7 +344,7 @@ int sb_sandbox_run(struct sb_sandbox *sb, const struct sb_job *job, struct sb_re
 		   struct sb_error *err)
 {
 	const struct sb_policy *p = sb->policy;
-	double t0 = now(), timeout = p->wall_seconds;
+	double t0 = sb_monotonic_seconds(), timeout = p->wall_seconds;
 	struct sb_supervised sv;
 	int r;
 
@@ -383,7 +372,7 @@ int sb_sandbox_run(struct sb_sandbox *sb, const struct sb_job *job, struct sb_re
 	/* Kill leftovers before reading the figures: a run's end means none
 	 * of its processes is left. */
 	sb_cgroup_kill(&sb->cg);
-	fill_result(&sv, &sb->cg, p->rlimits.cpu_seconds, now() - t0, res);
+	fill_result(&sv, &sb->cg, p->rlimits.cpu_seconds, sb_monotonic_seconds() - t0, res);
 	sb_status_exit(sb->status_fd, res);
 	return 0;
 }

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "cleanup.h"
+#include "fileio.h"
 #include "job.h"
 #include "userns.h"
 #include "workspace.h"
@@ -206,7 +207,8 @@ static int mount_fs(const char *type, const char *where, unsigned long flags, co
 {
 	if (mount(type, where, type, flags, data) == 0)
 		return 0;
-	sb_error_errno(err, "mount", "mount %s on `%s`", type, where + strlen(NEWROOT));
+	sb_error_errno(err, "mount", "mount %s on `%s`", type,
+		       strcmp(where, NEWROOT) == 0 ? "/ (the new root)" : where + strlen(NEWROOT));
 	if (strcmp(type, "proc") == 0 && (errno == EPERM || errno == EACCES))
 		sb_error_hint(err, "the host's /proc is partly masked (a container?); run the "
 				   "container with `--security-opt systempaths=unconfined` (Docker, "
@@ -226,8 +228,9 @@ static int write_new(int dirfd, const char *name, const char *text, struct sb_er
 			return 0;
 		return sb_error_errno(err, "mount", "create `/etc/%s`", name);
 	}
-	if (write(fd, text, len) != (ssize_t)len)
-		return sb_error_set(err, "mount", errno ? errno : EIO, "write `/etc/%s`", name);
+	int r = sb_write_all(fd, text, len);
+	if (r < 0)
+		return sb_error_set(err, "mount", -r, "write `/etc/%s`", name);
 	return 0;
 }
 
@@ -485,14 +488,9 @@ static int write_job_files(int rootfd, const struct sb_job_file *files, size_t n
 		fd = openat(dir, base, O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC | O_NOFOLLOW, 0644);
 		if (fd < 0)
 			return sb_error_errno(err, "files", "create `%s`", files[i].path);
-		for (size_t off = 0; off < files[i].len;) {
-			ssize_t w = write(fd, files[i].data + off, files[i].len - off);
-			if (w < 0 && errno == EINTR)
-				continue;
-			if (w <= 0)
-				return sb_error_errno(err, "files", "write `%s`", files[i].path);
-			off += (size_t)w;
-		}
+		int r = sb_write_all(fd, files[i].data, files[i].len);
+		if (r < 0)
+			return sb_error_set(err, "files", -r, "write `%s`", files[i].path);
 	}
 	return 0;
 }

@@ -1,16 +1,18 @@
 #include "status.h"
 
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "cleanup.h"
+#include "fileio.h"
 
 void sb_status_emit_new(int fd, json_t *obj)
 {
 	_cleanup_json_ json_t *owned = obj;
 	_cleanup_free_ char *line = NULL;
-	size_t len, off = 0;
+	size_t len;
 
 	if (fd < 0 || owned == NULL)
 		return;
@@ -19,14 +21,47 @@ void sb_status_emit_new(int fd, json_t *obj)
 		return;
 	len = strlen(line);
 	line[len++] = '\n'; /* replaces the terminator; the buffer is ours */
-	while (off < len) {
-		ssize_t n = write(fd, line + off, len - off);
-		if (n < 0 && errno == EINTR)
+	/* A reader that went away gets nothing; there is no one to tell. */
+	(void)sb_write_all(fd, line, len);
+}
+
+/* Length of the valid UTF-8 sequence at p (1-4), or 0. */
+static size_t utf8_seq(const unsigned char *p)
+{
+	size_t n = p[0] < 0x80 ? 1 : (p[0] & 0xE0) == 0xC0 ? 2 : (p[0] & 0xF0) == 0xE0 ? 3
+		 : (p[0] & 0xF8) == 0xF0 ? 4 : 0;
+
+	if (n == 2 && p[0] < 0xC2)
+		return 0; /* overlong */
+	for (size_t i = 1; i < n; i++)
+		if ((p[i] & 0xC0) != 0x80)
+			return 0;
+	return n;
+}
+
+json_t *sb_json_string_lossy(const char *s)
+{
+	size_t len = strlen(s);
+	_cleanup_free_ char *copy = NULL;
+	json_t *valid = json_string(s);
+
+	if (valid != NULL) /* the common case */
+		return valid;
+	copy = malloc(len + 1);
+	if (copy == NULL)
+		return json_string("?");
+	for (size_t i = 0; i < len;) {
+		size_t n = utf8_seq((const unsigned char *)s + i);
+		if (n == 0) {
+			copy[i++] = '?';
 			continue;
-		if (n <= 0)
-			return; /* the reader went away; nothing sensible to do */
-		off += (size_t)n;
+		}
+		memcpy(copy + i, s + i, n);
+		i += n;
 	}
+	copy[len] = '\0';
+	json_t *j = json_string(copy);
+	return j ? j : json_string("?");
 }
 
 void sb_status_error(int fd, const struct sb_error *err)
@@ -34,11 +69,11 @@ void sb_status_error(int fd, const struct sb_error *err)
 	json_t *o = json_object();
 
 	json_object_set_new(o, "event", json_string("error"));
-	json_object_set_new(o, "stage", json_string(err->stage));
+	json_object_set_new(o, "stage", sb_json_string_lossy(err->stage));
 	json_object_set_new(o, "errno", json_integer(err->errnum));
 	json_object_set_new(o, "error", json_string(err->errnum ? strerror(err->errnum) : ""));
-	json_object_set_new(o, "message", json_string(err->message));
-	json_object_set_new(o, "hint", err->hint[0] ? json_string(err->hint) : json_null());
+	json_object_set_new(o, "message", sb_json_string_lossy(err->message));
+	json_object_set_new(o, "hint", err->hint[0] ? sb_json_string_lossy(err->hint) : json_null());
 	sb_status_emit_new(fd, o);
 }
 

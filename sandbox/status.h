@@ -36,6 +36,10 @@ struct sb_result {
 void sb_status_emit_new(int fd, json_t *obj);
 
 void sb_status_error(int fd, const struct sb_error *err);
+
+/* A JSON string of s with every byte that is not valid UTF-8 replaced by
+ * '?': host paths and messages are bytes, JSON text is not. */
+json_t *sb_json_string_lossy(const char *s);
 void sb_status_exit(int fd, const struct sb_result *res);
 
 #endif

@@ -11,6 +11,8 @@
 #include <unistd.h>
 
 #include "cleanup.h"
+#include "clock.h"
+#include "fileio.h"
 #include "init.h"
 #include "status.h"
 
@@ -21,27 +23,6 @@
 #define KILL_ALL_SECONDS 1.0
 
 enum { PFD_INIT, PFD_REPORT, PFD_SIGNAL, PFD_OUT, PFD_ERR, PFD_COUNT };
-
-static double now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static void write_all(int fd, const char *buf, size_t len)
-{
-	while (len > 0) {
-		ssize_t n = write(fd, buf, len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return; /* our reader is gone; the data has nowhere to go */
-		buf += n;
-		len -= (size_t)n;
-	}
-}
 
 /* Copies what is readable from a relay pipe; returns false at EOF. */
 static bool relay(int from, int to, const struct sb_supervise *s, struct sb_supervised *out)
@@ -54,14 +35,15 @@ static bool relay(int from, int to, const struct sb_supervise *s, struct sb_supe
 	if (n <= 0)
 		return false;
 	if (s->output_cap > 0 && out->output_bytes + n > s->output_cap) {
-		write_all(to, buf, (size_t)(s->output_cap - out->output_bytes));
+		(void)sb_write_all(to, buf, (size_t)(s->output_cap - out->output_bytes));
 		out->output_bytes = s->output_cap;
 		if (out->limit == NULL)
 			out->limit = "output";
 		kill(s->pid, SB_SIGNAL_KILL_ALL);
 		return false;
 	}
-	write_all(to, buf, (size_t)n);
+	/* A reader that went away loses the output; the run goes on. */
+	(void)sb_write_all(to, buf, (size_t)n);
 	out->output_bytes += n;
 	return true;
 }
@@ -76,12 +58,9 @@ static void handle_msg(const struct sb_msg *m, const struct sb_supervise *s,
 			out->setup_err = m->err;
 		}
 		break;
-	case SB_MSG_DEGRADED: {
-		json_t *o = json_pack("{s:s, s:s, s:s}", "event", "degraded", "layer",
-				      m->err.stage, "message", m->err.message);
-		sb_status_emit_new(s->status_fd, o);
+	case SB_MSG_DEGRADED:
+		sb_msg_emit_degraded(s->status_fd, m);
 		break;
-	}
 	case SB_MSG_EXIT:
 		out->script_ended = true;
 		out->script_status = m->wait_status;
@@ -95,13 +74,11 @@ static void handle_msg(const struct sb_msg *m, const struct sb_supervise *s,
 static bool read_report(int fd, const struct sb_supervise *s, struct sb_supervised *out)
 {
 	struct sb_msg m;
-	ssize_t n = read(fd, &m, sizeof(m));
+	int r = sb_msg_read(fd, &m);
 
-	if (n < 0 && (errno == EINTR || errno == EAGAIN))
-		return true;
-	if (n == (ssize_t)sizeof(m))
+	if (r == 1)
 		handle_msg(&m, s, out);
-	return n > 0;
+	return r != 0;
 }
 
 static int signal_fd(sigset_t *set, struct sb_error *err)
@@ -126,7 +103,7 @@ int sb_supervise(const struct sb_supervise *s, struct sb_supervised *out, struct
 {
 	struct pollfd p[PFD_COUNT];
 	_cleanup_close_ int sigfd = -1;
-	double start = now(), kill_at = 0;
+	double start = sb_monotonic_seconds(), kill_at = 0;
 	bool exited = false;
 	sigset_t set;
 
@@ -143,7 +120,7 @@ int sb_supervise(const struct sb_supervise *s, struct sb_supervised *out, struct
 	/* After init exits, keep going until the pipes reach EOF: the kernel
 	 * has killed the rest of the namespace, so EOF comes promptly. */
 	while (!exited || p[PFD_REPORT].fd >= 0 || p[PFD_OUT].fd >= 0 || p[PFD_ERR].fd >= 0) {
-		double deadline = 0, t = now();
+		double deadline = 0, t = sb_monotonic_seconds();
 		int timeout_ms = -1;
 
 		/* The wall-clock deadline counts until it fired once. */
@@ -158,7 +135,7 @@ int sb_supervise(const struct sb_supervise *s, struct sb_supervised *out, struct
 			continue;
 		if (n < 0)
 			return sb_error_errno(err, "supervise", "poll");
-		t = now();
+		t = sb_monotonic_seconds();
 		if (!exited && s->timeout > 0 && t >= start + s->timeout && out->limit == NULL) {
 			/* Init kills the tree and reaps the script itself, so
 			 * its CPU time and memory still count. */

@@ -15,16 +15,14 @@
 #include <unistd.h>
 
 #include "cleanup.h"
+#include "fileio.h"
 
 static int write_file(const char *path, const char *text, struct sb_error *err)
 {
-	_cleanup_close_ int fd = open(path, O_WRONLY | O_CLOEXEC);
-	size_t len = strlen(text);
+	int r = sb_write_file(path, text);
 
-	if (fd < 0)
-		return sb_error_errno(err, "userns", "open `%s`", path);
-	if (write(fd, text, len) != (ssize_t)len)
-		return sb_error_errno(err, "userns", "write `%s` to `%s`", text, path);
+	if (r < 0)
+		return sb_error_set(err, "userns", -r, "write `%s` to `%s`", text, path);
 	return 0;
 }
 
@@ -56,6 +54,11 @@ fail:
 		sb_error_hint(err, "the host refuses id maps for user namespaces; on Ubuntu set "
 				   "kernel.apparmor_restrict_unprivileged_userns=0 or run the "
 				   "launcher as root");
+	else if (err->errnum == EINVAL && privileged)
+		sb_error_hint(err, "host id %u/%u is not mapped where the launcher runs (a user "
+				   "namespace?); set \"user\".\"host_uid\"/\"host_gid\" to ids "
+				   "mapped there",
+			      map->host_uid, map->host_gid);
 	return r;
 }
 
