@@ -1369,6 +1369,7 @@ def lifetime(ctx, how):
     extra = ["--timeout", "2"] if how == "timeout" else []
     mode = {"exit": "exit", "sigterm": "ignore-term"}.get(how, "hang")
     job = ctx.start([PY, path, mark, mode], ws, extra=extra)
+    launcher_pid = job.proc.pid
     try:
         job.wait_started()
         check(wait_until(lambda: os.path.exists(os.path.join(ws, "running")), 20),
@@ -1376,6 +1377,8 @@ def lifetime(ctx, how):
         if how != "exit":
             n = len(host_pids_with(mark))
             check(n >= 3, f"host: ps shows the job's {n} processes while it runs")
+            check(wait_until(lambda: all(v >= 3 for v in markers(ws).values()), 20),
+                  f"host: both markers grow while the job runs ({markers(ws)})")
         if how == "sigterm":
             job.proc.send_signal(signal.SIGTERM)
         elif how == "sigkill":
@@ -1384,8 +1387,9 @@ def lifetime(ctx, how):
     finally:
         if job.proc.poll() is None:
             job.proc.kill()
-    left = wait_until(lambda: not host_pids_with(mark), 10) or host_pids_with(mark)
-    check(left is True or not left, f"host: no process of the sandbox is left ({left})")
+    wait_until(lambda: not host_pids_with(mark), 10)
+    left = host_pids_with(mark)
+    check(not left, f"host: ps shows no process of the sandbox left {left}")
     s1 = markers(ws)
     time.sleep(1.0)
     s2 = markers(ws)
@@ -1402,6 +1406,18 @@ def lifetime(ctx, how):
               f"SIGTERM to the launcher: it reports the end (rc {res.rc})", res.text())
     elif how == "sigkill":
         check(res.rc == -signal.SIGKILL, "the launcher itself was SIGKILLed", res.text())
+    left_cg = {}
+    for c in sorted(delegable_controllers()):
+        d = find_run_cgroup(launcher_pid, c)
+        if d:
+            with open(os.path.join(d, "cgroup.procs")) as f:
+                left_cg[d] = f.read().split()
+    check(not any(left_cg.values()), f"host: no process is left in the run's cgroups {left_cg}")
+    if how == "sigkill" and left_cg:
+        ctx.run(["/bin/true"], ctx.workspace("ws-next"))
+        gone = [d for d in left_cg if not os.path.exists(d)]
+        check(len(gone) == len(left_cg),
+              f"host: the next launch removed the killed launcher's cgroups {sorted(left_cg)}")
     # Control: the same script outside any sandbox, its main process ended
     # the same way (exit, or SIGKILL standing for the launcher's kill),
     # leaves the daemon and the stubborn child running.
@@ -2589,6 +2605,22 @@ def t_t5(ctx):
     check_seccomp(ctx, {"perf_event_open": {"EPERM"}})
 
 
+# Catalog items whose case checks what the launcher can; the rest, and why.
+PARTIAL = {
+    "F4": "the server's own refusal to return out.txt is tested with the server; here: the "
+          "symlink leads nowhere inside and openat2 RESOLVE_BENEATH|NO_SYMLINKS refuses it",
+    "F15": "Dirty Pipe (CVE-2022-0847) needs an unpatched kernel (< 5.16.11); only AF_ALG and "
+           "the hashes of bound files are checked",
+    "R3": "10^6 small files: the workspace is a bind of a host directory without a quota, so "
+          "the launcher bounds only the size of one file (RLIMIT_FSIZE) and /tmp's size",
+    "R4": "draining, keeping N MiB, marking truncation and writing valid job JSON is the "
+          "server's (tested there); the launcher's output_bytes cap is checked, and the "
+          "default policy sets none (0)",
+    "I8": "accepted and documented; with proc.subset_pid the files are even hidden, sysinfo() "
+          "still reports host-wide figures",
+    "1h": "S1-S4 concern the server and are tested with it",
+}
+
 NOT_COVERED.update({
     "T3": "the server measures timeouts; the launcher's timer uses CLOCK_MONOTONIC (supervise.c), "
           "but proving it needs a wall-clock jump on the host, which a test may not do",
@@ -2731,6 +2763,8 @@ def t_catalog(ctx):
     missing = [c for c in CATALOG if c not in CASES and c not in NOT_COVERED]
     for c, why in NOT_COVERED.items():
         log(f"# not covered: {c}: {why}")
+    for c, why in PARTIAL.items():
+        log(f"# partly covered: {c}: {why}")
     check(not missing, f"every catalog item is covered or explained (missing: {missing})")
 
 
@@ -2752,7 +2786,9 @@ def main():
         return 0
     if args.not_covered:
         for cid, why in NOT_COVERED.items():
-            print(f"{cid}: {why}")
+            print(f"{cid}: not covered: {why}")
+        for cid, why in PARTIAL.items():
+            print(f"{cid}: partly covered: {why}")
         return 0
     if not (args.case and args.launcher and args.try_syscall and args.policy):
         ap.error("--case, --launcher, --try-syscall and --policy are required")
