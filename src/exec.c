@@ -241,7 +241,7 @@ static json_t *prepare(const struct exec_env *env, const struct exec_request *re
 		       struct exec_job *x, struct sb_error *err)
 {
 	_cleanup_free_ char *dir = NULL, *script = NULL;
-	char python[32], used[32], name[64], hex[17];
+	char python[32], used[32], name[320], hex[17];
 	json_t *files = NULL, *argv, *vars, *spec;
 
 	if (req->dependencies && json_array_size(req->dependencies) > 0) {
@@ -294,7 +294,10 @@ static json_t *prepare(const struct exec_env *env, const struct exec_request *re
 			sb_error_errno(err, "exec", "getrandom");
 			return NULL;
 		}
-		snprintf(name, sizeof(name), "/tmp/inline_%s.py", hex);
+		if (req->content_name)
+			snprintf(name, sizeof(name), "/tmp/%s", req->content_name);
+		else
+			snprintf(name, sizeof(name), "/tmp/inline_%s.py", hex);
 		files = json_pack("{s:s}", name, req->script_content);
 		script = strdup(name);
 	} else if (script == NULL) {

@@ -36,6 +36,8 @@ struct exec_request {
 	const char *directory;      /* NULL: a scratch directory for the job */
 	const char *script_path;    /* XOR script_content */
 	const char *script_content;
+	const char *content_name;   /* file name for script_content inside the
+				       sandbox's /tmp; NULL = inline_<random>.py */
 	json_t *args;               /* array of strings, borrowed, may be NULL */
 	json_t *env_vars;           /* object of strings, borrowed, may be NULL */
 	const char *env_file;
