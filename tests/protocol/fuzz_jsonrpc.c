@@ -1,0 +1,203 @@
+/* Fuzz target: bytes through the line framer, JSON-RPC parsing and MCP
+ * dispatch, with tools that answer at once, later, twice or with progress,
+ * a resource template, and a sink that checks every message the server
+ * emits (one line, a JSON object, JSON-RPC 2.0).  No I/O.
+ *
+ * The first byte picks the chunk size and the line limit, so the fuzzer
+ * also explores how lines straddle reads and where the limit falls. */
+#include <errno.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "line_framer.h"
+#include "log.h"
+#include "mcp.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+#define HELD_MAX 4
+
+static struct mcp_call *held[HELD_MAX];
+
+static void check_output(void *ctx, const char *msg, size_t len)
+{
+	json_error_t jerr;
+	json_t *m, *v;
+
+	(void)ctx;
+	if (memchr(msg, '\n', len) != NULL)
+		abort();
+	m = json_loadb(msg, len, 0, &jerr);
+	if (!json_is_object(m))
+		abort();
+	v = json_object_get(m, "jsonrpc");
+	if (!json_is_string(v) || strcmp(json_string_value(v), "2.0") != 0)
+		abort();
+	/* A response (with an id, null or not) or a notification. */
+	if (json_object_get(m, "id") == NULL && !json_is_string(json_object_get(m, "method")))
+		abort();
+	if (json_object_get(m, "id") != NULL &&
+	    (json_object_get(m, "result") != NULL) == (json_object_get(m, "error") != NULL))
+		abort();
+	json_decref(m);
+}
+
+static void forget(struct mcp_call *call)
+{
+	for (int i = 0; i < HELD_MAX; i++)
+		if (held[i] == call)
+			held[i] = NULL;
+}
+
+static void on_cancel(struct mcp_call *call, void *data)
+{
+	(void)data;
+	/* Answering after cancellation must be harmless: do it at once. */
+	forget(call);
+	mcp_call_reply_new(call, json_object(), false);
+}
+
+static void tool_echo(struct mcp_call *call, json_t *args, void *ctx)
+{
+	(void)ctx;
+	mcp_call_reply_new(call, json_deep_copy(args), false);
+}
+
+static void tool_later(struct mcp_call *call, json_t *args, void *ctx)
+{
+	(void)args;
+	(void)ctx;
+	if (held[0] != NULL) {
+		struct mcp_call *oldest = held[0];
+
+		forget(oldest);
+		mcp_call_fail(oldest, "replaced by a newer call");
+	}
+	memmove(held, held + 1, sizeof(held) - sizeof(held[0]));
+	held[HELD_MAX - 1] = call;
+	mcp_call_on_cancel(call, on_cancel, NULL);
+	mcp_call_progress(call, 1, 2, "started");
+}
+
+static void tool_chatty(struct mcp_call *call, json_t *args, void *ctx)
+{
+	struct mcp_server *s = ctx;
+
+	mcp_notify_log(s, "info", "fuzz", json_deep_copy(args));
+	mcp_call_progress(call, 0.5, 0, NULL);
+	mcp_call_progress(call, 0.25, 1, "backwards");
+	mcp_call_fail(call, "%s", json_string_value(json_object_get(args, "msg")) ?: "(none)");
+	mcp_call_reply_new(call, json_string("second answer, a bug"), false);
+}
+
+static void tool_scalar(struct mcp_call *call, json_t *args, void *ctx)
+{
+	(void)ctx;
+	mcp_call_reply_new(call, json_incref(json_object_get(args, "v")), false);
+}
+
+static int read_fuzz(const char *uri, json_t **contents_new, struct sb_error *err, void *ctx)
+{
+	(void)ctx;
+	if (strstr(uri, "missing"))
+		return sb_error_set(err, "resource", ENOENT, "no `%s`", uri);
+	if (strstr(uri, "broken"))
+		return sb_error_set(err, "resource", EIO, "read `%s`", uri);
+	if (strstr(uri, "bad"))
+		return 0; /* a buggy reader: no contents */
+	*contents_new = json_pack("[{s:s, s:s}]", "uri", uri, "text", "data");
+	return 0;
+}
+
+static struct mcp_server *make_server(size_t max_line)
+{
+	const struct mcp_limits limits = {.max_message_bytes = max_line, .max_json_depth = 16};
+	const struct mcp_sink sink = {.send = check_output};
+	struct mcp_server *s = mcp_server_new(uv_default_loop(), &limits, "fuzz", "0");
+	struct mcp_tool tools[] = {
+		{"echo", "Echo", "Echoes.", NULL, NULL, tool_echo, NULL},
+		{"later", NULL, "Answers later.", NULL, NULL, tool_later, NULL},
+		{"chatty", NULL, "Logs, progresses, answers twice.", NULL, NULL, tool_chatty, s},
+		{"scalar", NULL, "Answers a non-object.", NULL, NULL, tool_scalar, NULL},
+	};
+	const struct mcp_resource_template tpl = {
+		.uri_template = "fuzz://{x}", .scheme = "fuzz://", .name = "fuzz", .read = read_fuzz,
+	};
+
+	if (s == NULL)
+		abort();
+	for (size_t i = 0; i < sizeof(tools) / sizeof(tools[0]); i++) {
+		tools[i].input_schema = json_pack("{s:s}", "type", "object");
+		if (mcp_register_tool(s, &tools[i]) < 0)
+			abort();
+	}
+	if (mcp_register_resource_template(s, &tpl) < 0)
+		abort();
+	mcp_server_attach(s, &sink);
+	return s;
+}
+
+static void handle(struct mcp_server *s, enum framer_event ev, const char *line, size_t len)
+{
+	switch (ev) {
+	case FRAMER_LINE:
+		mcp_server_receive(s, line, len);
+		break;
+	case FRAMER_OVERLONG:
+		mcp_server_reject_oversized(s);
+		break;
+	case FRAMER_DROPPED:
+	case FRAMER_NEED_MORE:
+		break;
+	}
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	static const size_t limits[4] = {64, 512, 4096, 1 << 20};
+	struct line_framer f;
+	struct mcp_server *s;
+	size_t step, max_line, off = 1;
+	const char *line;
+	size_t len;
+
+	log_set_level(LOG_LEVEL_EMERGENCY);
+	if (size == 0)
+		return 0;
+	step = (data[0] & 0x3f) + 1;
+	if (step == 64)
+		step = size; /* all at once */
+	max_line = limits[data[0] >> 6];
+	s = make_server(max_line);
+	framer_init(&f, max_line);
+	while (off < size) {
+		size_t chunk = size - off < step ? size - off : step;
+
+		while (chunk > 0) {
+			enum framer_event ev;
+			size_t used = framer_feed(&f, (const char *)data + off, chunk, &ev, &line,
+						  &len);
+
+			handle(s, ev, line, len);
+			off += used;
+			chunk -= used;
+		}
+	}
+	if (framer_finish(&f, &line, &len))
+		mcp_server_receive(s, line, len);
+	framer_free(&f);
+	/* Answer half the held calls; the server frees the rest. */
+	for (int i = 0; i < HELD_MAX; i += 2) {
+		if (held[i]) {
+			struct mcp_call *call = held[i];
+
+			forget(call);
+			mcp_call_reply_new(call, json_pack("{s:b}", "late", 1), false);
+		}
+	}
+	mcp_server_free(s);
+	memset(held, 0, sizeof(held));
+	return 0;
+}

@@ -1,0 +1,545 @@
+/* Unit tests of the protocol layer without I/O: the line framer, the
+ * JSON-RPC envelope, and the MCP server driven through a recording sink,
+ * with tools and a resource template that the transcripts (which run the
+ * bare binary) cannot have: asynchronous answers, cancellation, progress,
+ * client logging, double answers, back-pressure. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "jsonrpc.h"
+#include "line_framer.h"
+#include "log.h"
+#include "mcp.h"
+
+static int failures;
+
+#define CHECK(cond)                                                                                \
+	do {                                                                                       \
+		if (!(cond)) {                                                                     \
+			fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond);   \
+			failures++;                                                                \
+		}                                                                                  \
+	} while (0)
+
+/* ---- the framer ---- */
+
+struct collected {
+	char lines[16][128];
+	int n_lines, n_overlong;
+};
+
+static void feed_all(struct line_framer *f, const char *data, size_t n, size_t step,
+		     struct collected *c)
+{
+	for (size_t off = 0; off < n;) {
+		size_t chunk = n - off < step ? n - off : step;
+
+		while (chunk > 0) {
+			enum framer_event ev;
+			const char *line;
+			size_t len, used = framer_feed(f, data + off, chunk, &ev, &line, &len);
+
+			CHECK(used > 0 && used <= chunk);
+			CHECK(f->len <= f->max_line + 1 && f->cap <= f->max_line + 1);
+			if (ev == FRAMER_LINE && c->n_lines < 16)
+				snprintf(c->lines[c->n_lines++], 128, "%.*s", (int)len, line);
+			if (ev == FRAMER_OVERLONG)
+				c->n_overlong++;
+			off += used;
+			chunk -= used;
+		}
+	}
+}
+
+static void finish(struct line_framer *f, struct collected *c)
+{
+	const char *line;
+	size_t len;
+
+	if (framer_finish(f, &line, &len) && c->n_lines < 16)
+		snprintf(c->lines[c->n_lines++], 128, "%.*s", (int)len, line);
+}
+
+static void test_framer(void)
+{
+	static const char input[] = "abcd\nab\r\n\n\r\nabcd\r\nabcde\nabcd\rx\nxxxxxxxxxxxxxxxxxx\nz";
+
+	/* Every chunk size gives the same result: the split never matters. */
+	for (size_t step = 1; step <= sizeof(input); step++) {
+		struct line_framer f;
+		struct collected c = {0};
+
+		framer_init(&f, 4);
+		feed_all(&f, input, sizeof(input) - 1, step, &c);
+		finish(&f, &c);
+		CHECK(c.n_lines == 4);
+		CHECK(strcmp(c.lines[0], "abcd") == 0);
+		CHECK(strcmp(c.lines[1], "ab") == 0);
+		CHECK(strcmp(c.lines[2], "abcd") == 0); /* 4 bytes and "\r": fits */
+		CHECK(strcmp(c.lines[3], "z") == 0);
+		/* "abcde", "abcd\rx" and the long run of x. */
+		CHECK(c.n_overlong == 3);
+		framer_free(&f);
+	}
+}
+
+static void test_framer_unterminated_overlong(void)
+{
+	struct line_framer f;
+	struct collected c = {0};
+	char big[10000];
+
+	memset(big, 'y', sizeof(big));
+	framer_init(&f, 100);
+	feed_all(&f, big, sizeof(big), 333, &c);
+	finish(&f, &c);
+	CHECK(c.n_overlong == 1 && c.n_lines == 0);
+	feed_all(&f, "ok\n", 3, 3, &c);
+	CHECK(c.n_lines == 1 && strcmp(c.lines[0], "ok") == 0);
+	framer_free(&f);
+}
+
+/* ---- JSON-RPC ---- */
+
+static void test_depth_scan(void)
+{
+	CHECK(!jrpc_too_deep("{\"a\":\"[[[[\"}", 12, 1));
+	CHECK(jrpc_too_deep("[[1]]", 5, 1));
+	CHECK(!jrpc_too_deep("[[1]]", 5, 2));
+	CHECK(!jrpc_too_deep("[\"\\\"[[[\"]", 10, 1));
+	CHECK(!jrpc_too_deep("[][][][]", 8, 1));
+}
+
+static void test_utf8_prefix(void)
+{
+	const char *s = "a\xc3\xa9\xe2\x82\xac"; /* a, e-acute, euro */
+
+	CHECK(utf8_prefix_len(s, 10) == 6);
+	CHECK(utf8_prefix_len(s, 2) == 1);
+	CHECK(utf8_prefix_len(s, 3) == 3);
+	CHECK(utf8_prefix_len(s, 5) == 3);
+}
+
+static void test_classify(void)
+{
+	static const struct {
+		const char *text;
+		enum jrpc_kind kind;
+		bool answered;
+	} cases[] = {
+		{"  \t ", JRPC_EMPTY, false},
+		{"{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"ping\"}", JRPC_REQUEST, false},
+		{"{\"jsonrpc\":\"2.0\",\"method\":\"x\"}", JRPC_NOTIFICATION, false},
+		{"{\"jsonrpc\":\"2.0\",\"id\":1,\"result\":{}}", JRPC_RESPONSE, false},
+		{"{\"jsonrpc\":\"2.0\",\"id\":false,\"method\":\"ping\"}", JRPC_INVALID, true},
+		{"{\"method\":\"ping\"}", JRPC_INVALID, false},
+		{"{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":[]}", JRPC_INVALID, true},
+		{"[{}]", JRPC_INVALID, true},
+		{"{", JRPC_INVALID, true},
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct jrpc_message m;
+
+		jrpc_parse(cases[i].text, strlen(cases[i].text), 64, &m);
+		CHECK(m.kind == cases[i].kind);
+		CHECK((m.error_new != NULL) == cases[i].answered);
+		jrpc_message_clear(&m);
+	}
+}
+
+/* ---- the server through a sink ---- */
+
+static json_t *outbox;
+static bool congested;
+
+static void record(void *ctx, const char *msg, size_t len)
+{
+	json_error_t jerr;
+	json_t *m = json_loadb(msg, len, 0, &jerr);
+
+	(void)ctx;
+	CHECK(m != NULL);
+	CHECK(memchr(msg, '\n', len) == NULL);
+	json_array_append_new(outbox, m ? m : json_null());
+}
+
+static bool is_congested(void *ctx)
+{
+	(void)ctx;
+	return congested;
+}
+
+/* The oldest message not yet looked at, or NULL. */
+static json_t *next_msg(void)
+{
+	static json_t *last;
+
+	json_decref(last);
+	last = NULL;
+	if (json_array_size(outbox) == 0)
+		return NULL;
+	last = json_incref(json_array_get(outbox, 0));
+	json_array_remove(outbox, 0);
+	return last;
+}
+
+static void send_line(struct mcp_server *s, const char *text)
+{
+	mcp_server_receive(s, text, strlen(text));
+}
+
+static json_int_t error_code(json_t *m)
+{
+	return json_integer_value(json_object_get(json_object_get(m, "error"), "code"));
+}
+
+static struct mcp_call *held;
+static int cancels;
+
+static void on_cancel(struct mcp_call *call, void *data)
+{
+	(void)data;
+	CHECK(call == held);
+	cancels++;
+}
+
+static void tool_echo(struct mcp_call *call, json_t *args, void *ctx)
+{
+	(void)ctx;
+	mcp_call_reply_new(call, json_pack("{s:O}", "args", args), false);
+}
+
+static void tool_later(struct mcp_call *call, json_t *args, void *ctx)
+{
+	(void)args;
+	(void)ctx;
+	held = call;
+	mcp_call_on_cancel(call, on_cancel, NULL);
+}
+
+static void tool_twice(struct mcp_call *call, json_t *args, void *ctx)
+{
+	(void)args;
+	(void)ctx;
+	mcp_call_fail(call, "first: %s", mcp_call_tool(call));
+	mcp_call_reply_new(call, json_object(), false);
+}
+
+static json_t *object_schema(void)
+{
+	return json_pack("{s:s}", "type", "object");
+}
+
+static int read_test(const char *uri, json_t **contents_new, struct sb_error *err, void *ctx)
+{
+	(void)ctx;
+	if (strcmp(uri, "test://missing") == 0)
+		return sb_error_set(err, "resource", ENOENT, "no job `missing`");
+	if (strcmp(uri, "test://broken") == 0)
+		return sb_error_set(err, "resource", EIO, "read `broken`");
+	*contents_new = json_pack("[{s:s, s:s}]", "uri", uri, "text", "hello");
+	return 0;
+}
+
+static struct mcp_server *new_server(void)
+{
+	const struct mcp_limits limits = {.max_message_bytes = 1 << 20, .max_json_depth = 64};
+	const struct mcp_sink sink = {.send = record, .congested = is_congested};
+	struct mcp_server *s = mcp_server_new(uv_default_loop(), &limits, "test", "1.0");
+	struct mcp_tool tools[] = {
+		{"echo", "Echo", "Answers its arguments.", object_schema(), object_schema(),
+		 tool_echo, NULL},
+		{"later", NULL, "Answers when the test says so.", object_schema(), NULL, tool_later,
+		 NULL},
+		{"twice", NULL, "Answers twice (a bug).", object_schema(), NULL, tool_twice, NULL},
+	};
+	const struct mcp_resource_template tpl = {
+		.uri_template = "test://{name}",
+		.scheme = "test://",
+		.name = "test",
+		.mime_type = "text/plain",
+		.read = read_test,
+	};
+
+	for (size_t i = 0; i < sizeof(tools) / sizeof(tools[0]); i++)
+		CHECK(mcp_register_tool(s, &tools[i]) == 0);
+	CHECK(mcp_register_resource_template(s, &tpl) == 0);
+	mcp_server_attach(s, &sink);
+	return s;
+}
+
+static void initialize(struct mcp_server *s)
+{
+	json_t *m;
+
+	send_line(s, "{\"jsonrpc\":\"2.0\",\"id\":0,\"method\":\"initialize\",\"params\":"
+		     "{\"protocolVersion\":\"2025-06-18\"}}");
+	m = next_msg();
+	CHECK(m && strcmp(json_string_value(json_object_get(json_object_get(m, "result"),
+							    "protocolVersion")),
+			  "2025-06-18") == 0);
+	CHECK(strstr(json_string_value(json_object_get(json_object_get(m, "result"),
+						       "instructions")),
+		     "py_job_status") != NULL);
+	CHECK(strcmp(mcp_server_protocol_version(s), "2025-06-18") == 0);
+}
+
+static void test_registration(void)
+{
+	struct mcp_server *s = new_server();
+	struct mcp_tool bad[] = {
+		{"has space", NULL, "d", object_schema(), NULL, tool_echo, NULL},
+		{"echo", NULL, "duplicate", object_schema(), NULL, tool_echo, NULL},
+		{"nodesc", NULL, NULL, object_schema(), NULL, tool_echo, NULL},
+		{"array", NULL, "d", json_pack("{s:s}", "type", "array"), NULL, tool_echo, NULL},
+		{"nohandler", NULL, "d", object_schema(), object_schema(), NULL, NULL},
+	};
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		CHECK(mcp_register_tool(s, &bad[i]) < 0); /* schemas freed: ASan checks */
+	mcp_server_free(s);
+}
+
+static void test_tools(void)
+{
+	struct mcp_server *s = new_server();
+	json_t *m, *result, *tools;
+
+	initialize(s);
+	send_line(s, "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"tools/list\"}");
+	m = next_msg();
+	tools = json_object_get(json_object_get(m, "result"), "tools");
+	CHECK(json_array_size(tools) == 3);
+	CHECK(json_object_get(json_array_get(tools, 0), "outputSchema") != NULL);
+	CHECK(json_object_get(json_array_get(tools, 0), "title") != NULL);
+	CHECK(json_object_get(json_array_get(tools, 1), "outputSchema") == NULL);
+	CHECK(json_object_get(json_array_get(tools, 1), "title") == NULL);
+
+	send_line(s, "{\"jsonrpc\":\"2.0\",\"id\":2,\"method\":\"tools/call\",\"params\":"
+		     "{\"name\":\"echo\",\"arguments\":{\"x\":[1,2]}}}");
+	m = next_msg();
+	result = json_object_get(m, "result");
+	CHECK(json_is_false(json_object_get(result, "isError")));
+	CHECK(strcmp(json_string_value(json_object_get(
+			     json_array_get(json_object_get(result, "content"), 0), "text")),
+		     "{\"args\":{\"x\":[1,2]}}") == 0);
+	CHECK(json_integer_value(json_array_get(
+		      json_object_get(json_object_get(json_object_get(result, "structuredContent"),
+						      "args"),
+				      "x"),
+		      1)) == 2);
+
+	/* No arguments: the handler gets {}. */
+	send_line(s, "{\"jsonrpc\":\"2.0\",\"id\":3,\"method\":\"tools/call\",\"params\":"
+		     "{\"name\":\"echo\"}}");
+	m = next_msg();
+	CHECK(json_object_size(json_object_get(
+		      json_object_get(json_object_get(m, "result"), "structuredContent"), "args")) ==
+	      0);
+
+	/* Arguments of the wrong type are the model's to fix: isError. */
+	send_line(s, "{\"jsonrpc\":\"2.0\",\"id\":4,\"method\":\"tools/call\",\"params\":"
+		     "{\"name\":\"echo\",\"arguments\":[1]}}");
+	m = next_msg();
+	result = json_object_get(m, "result");
+	CHECK(json_is_true(json_object_get(result, "isError")));
+	CHECK(strstr(json_string_value(json_object_get(json_object_get(result, "structuredContent"),
+						       "error")),
+		     "must be an object, not an array") != NULL);
+
+	/* A second answer is ignored. */
+	send_line(s, "{\"jsonrpc\":\"2.0\",\"id\":5,\"method\":\"tools/call\",\"params\":"
+		     "{\"name\":\"twice\"}}");
+	m = next_msg();
+	result = json_object_get(m, "result");
+	CHECK(json_is_true(json_object_get(result, "isError")));
+	CHECK(strcmp(json_string_value(json_object_get(json_object_get(result, "structuredContent"),
+						       "error")),
+		     "first: twice") == 0);
+	CHECK(next_msg() == NULL);
+	mcp_server_free(s);
+}
+
+static void test_async_progress_cancel(void)
+{
+	struct mcp_server *s = new_server();
+	json_t *m, *params;
+
+	initialize(s);
+	cancels = 0;
+	send_line(s, "{\"jsonrpc\":\"2.0\",\"id\":\"a\",\"method\":\"tools/call\",\"params\":"
+		     "{\"name\":\"later\",\"_meta\":{\"progressToken\":\"tok\"}}}");
+	CHECK(held != NULL && next_msg() == NULL);
+	CHECK(strcmp(mcp_call_tool(held), "later") == 0);
+
+	mcp_call_progress(held, 1, 10, "one");
+	m = next_msg();
+	params = json_object_get(m, "params");
+	CHECK(strcmp(json_string_value(json_object_get(m, "method")), "notifications/progress") ==
+	      0);
+	CHECK(strcmp(json_string_value(json_object_get(params, "progressToken")), "tok") == 0);
+	CHECK(json_number_value(json_object_get(params, "total")) == 10);
+	CHECK(strcmp(json_string_value(json_object_get(params, "message")), "one") == 0);
+	mcp_call_progress(held, 1, 10, NULL); /* not increasing: dropped */
+	CHECK(next_msg() == NULL);
+	congested = true;
+	mcp_call_progress(held, 2, 0, NULL); /* congested: dropped */
+	CHECK(next_msg() == NULL);
+	congested = false;
+	mcp_call_progress(held, 3, 0, NULL);
+	m = next_msg();
+	CHECK(m && json_object_get(json_object_get(m, "params"), "total") == NULL);
+
+	/* The same id while the call runs is refused. */
+	send_line(s, "{\"jsonrpc\":\"2.0\",\"id\":\"a\",\"method\":\"tools/call\",\"params\":"
+		     "{\"name\":\"echo\"}}");
+	m = next_msg();
+	CHECK(error_code(m) == JRPC_INVALID_REQUEST);
+
+	/* Answered later: the response carries the request's id. */
+	mcp_call_reply_new(held, json_pack("{s:i}", "n", 1), false);
+	m = next_msg();
+	CHECK(strcmp(json_string_value(json_object_get(m, "id")), "a") == 0);
+	held = NULL;
+
+	/* Cancelled: the callback runs, the answer goes nowhere. */
+	send_line(s, "{\"jsonrpc\":\"2.0\",\"id\":7,\"method\":\"tools/call\",\"params\":"
+		     "{\"name\":\"later\"}}");
+	send_line(s, "{\"jsonrpc\":\"2.0\",\"method\":\"notifications/cancelled\",\"params\":"
+		     "{\"requestId\":\"7\"}}");
+	CHECK(cancels == 0); /* "7" is not 7 */
+	send_line(s, "{\"jsonrpc\":\"2.0\",\"method\":\"notifications/cancelled\",\"params\":"
+		     "{\"requestId\":7}}");
+	CHECK(cancels == 1);
+	mcp_call_progress(held, 1, 0, NULL);
+	mcp_call_reply_new(held, json_object(), false);
+	CHECK(next_msg() == NULL);
+
+	/* Pending when the transport goes: cancelled, and freed with the
+	 * server when nobody answers. */
+	send_line(s, "{\"jsonrpc\":\"2.0\",\"id\":8,\"method\":\"tools/call\",\"params\":"
+		     "{\"name\":\"later\"}}");
+	mcp_server_detach(s);
+	CHECK(cancels == 2);
+	mcp_server_free(s);
+	CHECK(cancels == 2);
+	held = NULL;
+}
+
+static void test_pending_at_free(void)
+{
+	struct mcp_server *s = new_server();
+
+	initialize(s);
+	cancels = 0;
+	send_line(s, "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"tools/call\",\"params\":"
+		     "{\"name\":\"later\"}}");
+	mcp_server_free(s);
+	CHECK(cancels == 1);
+	held = NULL;
+}
+
+static void test_client_log(void)
+{
+	struct mcp_server *s = new_server();
+	json_t *m;
+
+	mcp_notify_log(s, "error", "test", json_string("before initialize"));
+	CHECK(next_msg() == NULL);
+	initialize(s);
+	mcp_notify_log(s, "debug", "test", json_string("below info"));
+	CHECK(next_msg() == NULL);
+	mcp_notify_log(s, "warning", "test", json_pack("{s:i}", "n", 1));
+	m = next_msg();
+	CHECK(strcmp(json_string_value(json_object_get(m, "method")), "notifications/message") ==
+	      0);
+	CHECK(strcmp(json_string_value(json_object_get(json_object_get(m, "params"), "logger")),
+		     "test") == 0);
+	send_line(s, "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"logging/setLevel\",\"params\":"
+		     "{\"level\":\"error\"}}");
+	CHECK(json_object_size(json_object_get(next_msg(), "result")) == 0);
+	mcp_notify_log(s, "warning", NULL, json_string("now below"));
+	CHECK(next_msg() == NULL);
+	mcp_notify_log(s, "critical", NULL, json_string("above"));
+	m = next_msg();
+	CHECK(m && json_object_get(json_object_get(m, "params"), "logger") == NULL);
+	mcp_notify_log(s, "loud", NULL, json_string("bad level"));
+	CHECK(next_msg() == NULL);
+	/* Responses are never dropped, even when congested. */
+	congested = true;
+	mcp_notify_log(s, "emergency", NULL, json_string("dropped"));
+	CHECK(next_msg() == NULL);
+	send_line(s, "{\"jsonrpc\":\"2.0\",\"id\":2,\"method\":\"ping\"}");
+	CHECK(next_msg() != NULL);
+	congested = false;
+	mcp_server_free(s);
+}
+
+static void test_resources(void)
+{
+	struct mcp_server *s = new_server();
+	json_t *m, *list;
+
+	initialize(s);
+	send_line(s, "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"resources/templates/list\"}");
+	m = next_msg();
+	list = json_object_get(json_object_get(m, "result"), "resourceTemplates");
+	CHECK(json_array_size(list) == 1);
+	CHECK(strcmp(json_string_value(json_object_get(json_array_get(list, 0), "uriTemplate")),
+		     "test://{name}") == 0);
+	CHECK(json_object_get(json_array_get(list, 0), "title") == NULL);
+
+	send_line(s, "{\"jsonrpc\":\"2.0\",\"id\":2,\"method\":\"resources/read\",\"params\":"
+		     "{\"uri\":\"test://ok\"}}");
+	m = next_msg();
+	CHECK(strcmp(json_string_value(json_object_get(
+			     json_array_get(json_object_get(json_object_get(m, "result"), "contents"),
+					    0),
+			     "text")),
+		     "hello") == 0);
+
+	send_line(s, "{\"jsonrpc\":\"2.0\",\"id\":3,\"method\":\"resources/read\",\"params\":"
+		     "{\"uri\":\"test://missing\"}}");
+	m = next_msg();
+	CHECK(error_code(m) == MCP_RESOURCE_NOT_FOUND);
+	CHECK(strcmp(json_string_value(json_object_get(
+			     json_object_get(json_object_get(m, "error"), "data"), "uri")),
+		     "test://missing") == 0);
+
+	send_line(s, "{\"jsonrpc\":\"2.0\",\"id\":4,\"method\":\"resources/read\",\"params\":"
+		     "{\"uri\":\"test://broken\"}}");
+	m = next_msg();
+	CHECK(error_code(m) == JRPC_INTERNAL_ERROR);
+	CHECK(strstr(json_string_value(json_object_get(json_object_get(m, "error"), "message")),
+		     "Input/output error") != NULL);
+	mcp_server_free(s);
+}
+
+int main(void)
+{
+	log_set_level(LOG_LEVEL_CRITICAL); /* the "bug:" lines are expected here */
+	outbox = json_array();
+	test_framer();
+	test_framer_unterminated_overlong();
+	test_depth_scan();
+	test_utf8_prefix();
+	test_classify();
+	test_registration();
+	test_tools();
+	test_async_progress_cancel();
+	test_pending_at_free();
+	test_client_log();
+	test_resources();
+	next_msg(); /* releases the last message */
+	json_decref(outbox);
+	uv_loop_close(uv_default_loop());
+	if (failures) {
+		fprintf(stderr, "%d checks failed\n", failures);
+		return 1;
+	}
+	printf("protocol core: all checks passed\n");
+	return 0;
+}
