@@ -1787,6 +1787,8 @@ def t_r2(ctx):
 @case("R3", "one huge file stops at RLIMIT_FSIZE with EFBIG")
 def t_r3(ctx):
     ws = ctx.workspace()
+    dflt = ctx.default["rlimits"].get("fsize_bytes")
+    check(isinstance(dflt, int) and dflt > 0, f"the policy sets RLIMIT_FSIZE ({dflt})")
     limit = 8 * MiB   # lowered from the default for speed; the mechanism is the same
     code = FILL_CODE + '\nimport signal as _s\nR["SIGXFSZ"] = str(_s.getsignal(_s.SIGXFSZ))'
     r = ctx.probe(ws, code, args=["big", str(limit + MiB)],
@@ -1878,6 +1880,9 @@ while True:
 @case("R6", "CPU: RLIMIT_CPU kills a spinner that handles SIGXCPU; cpu.max throttles processes")
 def t_r6(ctx):
     ws = ctx.workspace()
+    dflt = ctx.default["rlimits"].get("cpu_seconds")
+    check(isinstance(dflt, int) and dflt > 0, f"the policy sets RLIMIT_CPU ({dflt}); lowered "
+                                              "to 1 s here")
     path = ctx.script(ws, SPIN_CODE, "spin.py", body=False)
     res = ctx.run([PY, path], ws, policy=ctx.policy(set_key("rlimits.cpu_seconds", 1), "cpu1"))
     check(res.rc == 137 and res.exit["signal"] == 9 and res.exit["limit"] == "cpu",
