@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "log.h"
 #include "mcp.h"
@@ -84,7 +85,10 @@ static int parse_options(int argc, char **argv, struct options *o)
 	unsigned long long n;
 	int c;
 
-	o->log_level = debug && strcmp(debug, "true") == 0 ? LOG_LEVEL_DEBUG : LOG_LEVEL_INFO;
+	/* As the original server: MCP_DEBUG=true (any case) means debug. */
+	o->log_level = debug && (strcasecmp(debug, "true") == 0 || strcmp(debug, "1") == 0)
+			       ? LOG_LEVEL_DEBUG
+			       : LOG_LEVEL_INFO;
 	o->limits.max_message_bytes = 4 * 1024 * 1024;
 	o->limits.max_json_depth = 64;
 	opterr = 0;

@@ -147,6 +147,9 @@ static json_t *tool_result_new(json_t *structured_new, bool is_error)
 }
 
 static json_t *error_structured_new(const char *fmt, va_list ap)
+	__attribute__((format(printf, 1, 0)));
+
+static json_t *error_structured_new(const char *fmt, va_list ap)
 {
 	char message[4096];
 
