@@ -158,11 +158,22 @@ int sb_sandbox_prepare(struct sb_sandbox *sb, const struct sb_policy *p, int sta
 		.stdout_fd = sb->out[1],
 		.stderr_fd = sb->err[1],
 	};
+	/* Per-user kernel counts (inotify instances and watches, among others)
+	 * are charged up the namespace tree to the user that created the
+	 * namespace.  A root launcher creates it as the unprivileged host
+	 * user, so a job can exhaust that user's share, never root's. */
+	if (sb->privileged && setresuid(-1, sb->map.host_uid, -1) < 0)
+		return sb_error_errno(err, "userns", "switch to host uid %u", sb->map.host_uid);
 	sb->pid = clone_init(p, &sb->pidfd, err);
-	if (sb->pid < 0)
-		return sb_error_code(err);
 	if (sb->pid == 0)
 		sb_init_main(&init);
+	if (sb->privileged && setresuid(-1, 0, -1) < 0) {
+		/* Cannot happen for root; if it did, nothing after would work. */
+		sb_error_errno(err, "userns", "switch back to uid 0");
+		return sb_error_code(err);
+	}
+	if (sb->pid < 0)
+		return sb_error_code(err);
 
 	close_fd(&sb->sync[0]);
 	close_fd(&sb->report[1]);

@@ -54,6 +54,11 @@ NOBODY = 65534             # host uid of the sandbox for a root-owned workspace
 OTHER_UID = 4242           # owner of "chowned" workspaces (no account needed)
 MiB = 1 << 20
 
+# Init is invisible in the sandbox's /proc (hidepid=invisible: the script
+# may not ptrace it) and, were it visible, not dumpable: either way its
+# entries are closed to the script.
+INIT_HIDDEN = ("EACCES", "ENOENT")
+
 CASES = {}        # id -> (function, one-line description)
 NOT_COVERED = {}  # catalog id -> reason
 
@@ -939,7 +944,7 @@ def t_f7(ctx):
     check(r["write self exe"] in ("ETXTBSY", "EROFS", "EACCES"),
           f"inside: open /proc/self/exe for writing -> {r['write self exe']}")
     for k in ("readlink 1 exe", "open 1 exe", "write 1 exe"):
-        check(r[k] == "EACCES", f"inside: {k} -> {r[k]} (init is not dumpable)")
+        check(r[k] in INIT_HIDDEN, f"inside: {k} -> {r[k]} (init is hidden or not dumpable)")
     for p, h in before.items():
         check(sha256(p) == h, f"host: sha256 of {p} unchanged")
     # Control: a dumpable process of the same uid exposes its exe link.
@@ -986,7 +991,7 @@ def t_f8(ctx):
               "inside: beyond 0-2 only the listing's own /proc descriptor is open", r["fds"])
         check(all(t.startswith(("pipe:", "/dev/null")) for fd, t in r["fds"].items()
                   if int(fd) <= 2), "inside: fds 0-2 are pipes or /dev/null", r["fds"])
-        check(r["list 1 fd"] == "EACCES", f"inside: /proc/1/fd -> {r['list 1 fd']}")
+        check(r["list 1 fd"] in INIT_HIDDEN, f"inside: /proc/1/fd -> {r['list 1 fd']}")
         # Control: the same probe outside the sandbox sees the leaked fds.
         ctl = ctx.host(code, pass_fds=fds).result
         targets = " ".join(ctl["fds"].values())
@@ -1030,8 +1035,8 @@ def t_f9(ctx):
                    ws.split("/")[1]}
         check(set(r["root entries"]) <= allowed,
               f"inside: / holds only the sandbox's entries {r['root entries']} (no old root)")
-        check(r["1 root"] == "EACCES" and r["1 cwd"] == "EACCES",
-              "inside: /proc/1/root and /proc/1/cwd -> EACCES", r)
+        check(r["1 root"] in INIT_HIDDEN and r["1 cwd"] in INIT_HIDDEN,
+              "inside: /proc/1/root and /proc/1/cwd -> EACCES or ENOENT (init hidden)", r)
         check(not r["host process seen"], "inside: a host process is not visible")
         ctl = ctx.host(code, user=NOBODY).result
         check(ctl["host process seen"] and len(ctl["pids"]) > 5,
@@ -1121,8 +1126,10 @@ def t_f13(ctx):
     '''
     code = "import stat\n" + textwrap.dedent(code)
     r = ctx.probe(ws, code).result
-    for k in ("mknod mem", "mknod null", "mknod loop0", "mknod /dev/mem", "mknod /tmp/mem"):
+    for k in ("mknod mem", "mknod null", "mknod loop0", "mknod /tmp/mem"):
         check(r[k] == "EPERM", f"inside: {k} -> {r[k]}")
+    # /dev itself is read-only once populated, which refuses even earlier.
+    check(r["mknod /dev/mem"] in ("EPERM", "EROFS"), f"inside: mknod /dev/mem -> {r['mknod /dev/mem']}")
     allowed = {"null", "zero", "full", "random", "urandom", "tty", "fd", "stdin", "stdout",
                "stderr", "shm", "pts", "ptmx"}
     check(set(r["dev"]) <= allowed, f"inside: /dev holds only {r['dev']}")
@@ -1604,7 +1611,7 @@ def t_p9(ctx):
     r = ctx.probe(ws, PVM_CODE).result
     check(r["process_vm_writev child"] == "EPERM" and r["process_vm_writev init"] == "EPERM",
           "inside: process_vm_writev -> EPERM", r)
-    check(r["open /proc/1/mem"] == "EACCES", f"inside: /proc/1/mem -> {r['open /proc/1/mem']}")
+    check(r["open /proc/1/mem"] in INIT_HIDDEN, f"inside: /proc/1/mem -> {r['open /proc/1/mem']}")
     check(not r["child changed"], "inside: the sibling's memory is unchanged")
     ctl = ctx.probe(ws, PVM_CODE, policy=ctx.policy(drop_seccomp, "no-seccomp")).result
     check(ctl["process_vm_writev child"] == "OK" and ctl["child changed"],
@@ -1654,6 +1661,7 @@ def t_p10(ctx):
 
 THREAD_CODE = r'''
 import threading
+
 n = int(ARGS[0])
 ev = threading.Event()
 ts, err = [], None
@@ -2425,8 +2433,8 @@ R["found"] = found
 def t_i2(ctx):
     ws = ctx.workspace()
     r = ctx.probe(ws, INIT_PROC_CODE, args=[ctx.secret[::-1]]).result
-    check(r["1 environ"] == "EACCES" and r["1 maps"] == "EACCES",
-          "inside: /proc/1/environ and /proc/1/maps -> EACCES (init is not dumpable)", r)
+    check(r["1 environ"] in INIT_HIDDEN and r["1 maps"] in INIT_HIDDEN,
+          "inside: /proc/1/environ and /proc/1/maps -> EACCES or ENOENT (init hidden, not dumpable)", r)
     check(not r["found"], f"inside: the secret is in no /proc/*/environ or cmdline ({r['found']})")
     # Control: a dumpable host process with the secret in its environment.
     holder = subprocess.Popen([PY, "-c", "import time; time.sleep(60)"], user=NOBODY,
