@@ -128,6 +128,12 @@ void smart_wait(struct smart *s, struct mcp_call *call, struct job *j)
 	mcp_call_on_cancel(call, on_call_cancelled, w);
 }
 
+void smart_stop(struct smart *s)
+{
+	while (s->waiters)
+		drop(s->waiters);
+}
+
 void smart_job_ended(struct smart *s, struct job *j)
 {
 	struct waiter *w = s->waiters, *next;

@@ -17,6 +17,9 @@ struct runner;
 struct smart *smart_new(uv_loop_t *loop, struct runner *runner, double budget_seconds);
 void smart_free(struct smart *s);
 
+/* Stops every wait without answering (the transport is gone). */
+void smart_stop(struct smart *s);
+
 /* Answers `call` with the job's outcome if it ends within the budget, else
  * with {"job_id", "status": "running", "message"} when the budget runs out.
  * If the client cancels the request meanwhile, the job is cancelled. */

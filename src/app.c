@@ -1,0 +1,263 @@
+#include "app.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <pwd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "cleanup.h"
+#include "jobs.h"
+#include "log.h"
+#include "runner.h"
+#include "smart.h"
+#include "tools_exec.h"
+#include "tools_jobs.h"
+
+struct app {
+	char *state_dir, *scripts_dir, *scratch_dir, *policy, *launcher;
+	char **roots;
+	size_t n_roots;
+	struct jobs *jobs;
+	struct runner *runner;
+	struct smart *smart;
+	void (*done)(void *data);
+	void *done_data;
+};
+
+static int make_dir(const char *path, struct sb_error *err)
+{
+	if (mkdir(path, 0700) < 0 && errno != EEXIST)
+		return sb_error_errno(err, "state", "create `%s`", path);
+	return 0;
+}
+
+/* Where this binary lives, to find its launcher and policy in the build
+ * tree (src/ next to sandbox/) and after `cmake --install` (bin/ next to
+ * share/python-mcp/). */
+static int self_dir(char *out, size_t size)
+{
+	ssize_t n = readlink("/proc/self/exe", out, size - 1);
+	char *slash;
+
+	if (n <= 0)
+		return -1;
+	out[n] = '\0';
+	slash = strrchr(out, '/');
+	if (slash == NULL)
+		return -1;
+	*slash = '\0';
+	return 0;
+}
+
+static char *first_existing(const char *const *candidates, size_t n, int mode)
+{
+	for (size_t i = 0; i < n; i++)
+		if (candidates[i] && access(candidates[i], mode) == 0)
+			return realpath(candidates[i], NULL);
+	return NULL;
+}
+
+static int find_file(const char *given, const char *installed, const char *in_build,
+		     int mode, const char *what, const char *flag, char **out, struct sb_error *err)
+{
+	char dir[PATH_MAX], a[PATH_MAX + 64] = "", b[PATH_MAX + 64] = "";
+
+	if (given) {
+		*out = realpath(given, NULL);
+		if (*out == NULL || access(*out, mode) < 0) {
+			sb_error_errno(err, "config", "%s `%s`", what, given);
+			free(*out);
+			*out = NULL;
+			return sb_error_code(err);
+		}
+		return 0;
+	}
+	if (self_dir(dir, sizeof(dir)) == 0) {
+		snprintf(a, sizeof(a), "%s/%s", dir, installed);
+		if (in_build[0] == '/')
+			snprintf(b, sizeof(b), "%s", in_build);
+		else
+			snprintf(b, sizeof(b), "%s/%s", dir, in_build);
+	}
+	const char *c[] = {a[0] ? a : NULL, b[0] ? b : NULL};
+	*out = first_existing(c, 2, mode);
+	if (*out)
+		return 0;
+	sb_error_set(err, "config", ENOENT, "no %s found (looked for `%s` and `%s`)", what, a, b);
+	return sb_error_hint(err, "build the project, or pass %s PATH", flag);
+}
+
+static char *default_state_dir(void)
+{
+	const char *home = getenv("HOME");
+	struct passwd *pw;
+	char *s = NULL;
+
+	if (home == NULL || home[0] != '/') {
+		pw = getpwuid(getuid());
+		home = pw ? pw->pw_dir : "/";
+	}
+	if (asprintf(&s, "%s/.python_mcp", home) < 0)
+		return NULL;
+	return s;
+}
+
+static int setup_roots(struct app *a, const struct app_config *cfg, struct sb_error *err)
+{
+	const char *tmp = getenv("TMPDIR") && getenv("TMPDIR")[0] == '/' ? getenv("TMPDIR") : "/tmp";
+	char cwd[PATH_MAX];
+	const char *defaults[2] = {getcwd(cwd, sizeof(cwd)), tmp};
+	const char *const *given = cfg->workspace_roots ? cfg->workspace_roots : defaults;
+	size_t n = cfg->workspace_roots ? cfg->n_workspace_roots : 2;
+
+	a->roots = calloc(n + 1, sizeof(*a->roots));
+	if (a->roots == NULL)
+		return sb_error_set(err, "config", ENOMEM, "workspace roots");
+	for (size_t i = 0; i < n; i++) {
+		char *real = given[i] ? realpath(given[i], NULL) : NULL;
+		if (real == NULL) {
+			sb_error_errno(err, "config", "workspace root `%s`", given[i] ? given[i] : "(cwd)");
+			return sb_error_hint(err, "pass existing directories with --workspace-root");
+		}
+		if (strcmp(real, "/") == 0) {
+			free(real);
+			return sb_error_set(err, "config", EINVAL, "workspace root `/` would expose "
+					    "the whole host; name narrower directories");
+		}
+		a->roots[a->n_roots++] = real;
+	}
+	return 0;
+}
+
+static int cancel_with_runner(struct job *j, tools_jobs_cancel_done_fn done, void *call, void *data,
+			      struct sb_error *err)
+{
+	return runner_cancel(data, j, done, call, err);
+}
+
+static int open_state(struct app *a, const struct app_config *cfg, struct sb_error *err)
+{
+	char logs[PATH_MAX], tmpl[PATH_MAX];
+	int r;
+
+	a->state_dir = cfg->state_dir ? strdup(cfg->state_dir) : default_state_dir();
+	if (a->state_dir == NULL)
+		return sb_error_set(err, "state", ENOMEM, "state directory");
+	if ((r = make_dir(a->state_dir, err)) < 0)
+		return r;
+	/* Canonical, so that workspace checks compare like with like. */
+	char *real = realpath(a->state_dir, NULL);
+	if (real == NULL)
+		return sb_error_errno(err, "state", "state directory `%s`", a->state_dir);
+	free(a->state_dir);
+	a->state_dir = real;
+	snprintf(logs, sizeof(logs), "%s/logs", a->state_dir);
+	if ((r = make_dir(logs, err)) < 0)
+		return r;
+	if (!cfg->log_file_given) {
+		strncat(logs, "/server.log", sizeof(logs) - strlen(logs) - 1);
+		if ((r = log_set_file(logs, err)) < 0)
+			return r;
+	}
+	if (asprintf(&a->scripts_dir, "%s/scripts", a->state_dir) < 0)
+		return sb_error_set(err, "state", ENOMEM, "scripts folder");
+	if ((r = make_dir(a->scripts_dir, err)) < 0)
+		return r;
+	/* Scratch workspaces live under the temporary directory, outside the
+	 * state directory, which no sandbox may see. */
+	snprintf(tmpl, sizeof(tmpl), "%s/python-mcp-%u",
+		 getenv("TMPDIR") && getenv("TMPDIR")[0] == '/' ? getenv("TMPDIR") : "/tmp",
+		 (unsigned)getuid());
+	a->scratch_dir = strdup(tmpl);
+	return a->scratch_dir ? make_dir(a->scratch_dir, err) : -ENOMEM;
+}
+
+int app_start(uv_loop_t *loop, struct mcp_server *server, const struct app_config *cfg,
+	      struct app **out, struct sb_error *err)
+{
+	struct app *a = calloc(1, sizeof(*a));
+	int r;
+
+	if (a == NULL)
+		return sb_error_set(err, "app", ENOMEM, "server state");
+	*out = a;
+	if ((r = open_state(a, cfg, err)) < 0 || (r = setup_roots(a, cfg, err)) < 0)
+		return r;
+	if ((r = find_file(cfg->launcher, "python-mcp-sandbox", "../sandbox/python-mcp-sandbox",
+			   X_OK, "sandbox launcher", "--launcher", &a->launcher, err)) < 0 ||
+	    (r = find_file(cfg->policy, "../share/python-mcp/policies/default.json",
+			   PYMCP_SOURCE_DIR "/policies/default.json", R_OK, "sandbox policy", "--policy",
+			   &a->policy, err)) < 0)
+		return r;
+	struct jobs_limits limits = {.disk_bytes_per_stream = cfg->disk_output_bytes,
+				     .save_delay_seconds = 0.2};
+	if ((r = jobs_open(loop, a->state_dir, &limits, &a->jobs, err)) < 0)
+		return r;
+	struct runner_config rc = {.launcher = a->launcher, .policy = a->policy,
+				   .protect = a->state_dir, .max_running = cfg->max_jobs,
+				   .prepared = cfg->prepared};
+	if ((r = runner_new(loop, &rc, a->jobs, &a->runner, err)) < 0)
+		return r;
+	a->smart = smart_new(loop, a->runner, cfg->smart_timeout);
+	if (a->smart == NULL)
+		return sb_error_set(err, "app", ENOMEM, "smart async");
+	struct tools_jobs_config jc = {.inline_output_bytes = cfg->inline_output_bytes,
+				       .cancel = cancel_with_runner, .cancel_data = a->runner};
+	if ((r = tools_jobs_register(server, a->jobs, &jc, err)) < 0)
+		return r;
+	struct tools_exec_config ec = {
+		.env = {.jobs = a->jobs, .runner = a->runner, .smart = a->smart,
+			.workspace_roots = a->roots, .n_workspace_roots = a->n_roots,
+			.state_dir = a->state_dir, .scratch_dir = a->scratch_dir,
+			.inline_output_bytes = cfg->inline_output_bytes},
+		.scripts_dir = a->scripts_dir,
+	};
+	if ((r = tools_exec_register(server, &ec, err)) < 0)
+		return r;
+	log_info("python-mcp: state `%s`, launcher `%s`, policy `%s`, %u concurrent jobs",
+		 a->state_dir, a->launcher, a->policy, cfg->max_jobs);
+	return 0;
+}
+
+static void on_runner_stopped(void *data)
+{
+	struct app *a = data;
+	struct sb_error err = {0};
+
+	if (jobs_flush(a->jobs, &err) < 0)
+		log_msg(LOG_LEVEL_ERROR, "saving jobs: %s", err.message);
+	smart_free(a->smart);
+	runner_free(a->runner);
+	jobs_close(a->jobs);
+	tools_exec_free();
+	for (size_t i = 0; i < a->n_roots; i++)
+		free(a->roots[i]);
+	free(a->roots);
+	free(a->state_dir);
+	free(a->scripts_dir);
+	free(a->scratch_dir);
+	free(a->policy);
+	free(a->launcher);
+	void (*done)(void *) = a->done;
+	void *done_data = a->done_data;
+	free(a);
+	if (done)
+		done(done_data);
+}
+
+void app_stop(struct app *a, void (*done)(void *data), void *data)
+{
+	a->done = done;
+	a->done_data = data;
+	if (a->smart)
+		smart_stop(a->smart);
+	if (a->runner) {
+		runner_shutdown(a->runner, on_runner_stopped, a);
+		return;
+	}
+	on_runner_stopped(a);
+}

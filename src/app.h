@@ -1,0 +1,38 @@
+/* The server's parts put together: state directory, job table, runner
+ * (prepared sandbox launchers), smart async and the tools, and their
+ * orderly stop.  main.c only reads options and runs the loop. */
+#ifndef PYMCP_APP_H
+#define PYMCP_APP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <uv.h>
+
+#include "error.h"
+#include "mcp.h"
+
+struct app_config {
+	const char *state_dir;      /* NULL: ~/.python_mcp */
+	const char *policy;         /* NULL: found next to the binary */
+	const char *launcher;       /* NULL: found next to the binary */
+	const char *const *workspace_roots; /* NULL: the working directory and $TMPDIR or /tmp */
+	size_t n_workspace_roots;
+	bool log_file_given;        /* else <state>/logs/server.log */
+	unsigned max_jobs;          /* concurrent jobs (others wait as pending) */
+	unsigned prepared;          /* sandbox launchers kept ready */
+	double smart_timeout;       /* seconds; SMART_ASYNC_TIMEOUT_SECONDS */
+	size_t inline_output_bytes; /* per stream, returned inline */
+	size_t disk_output_bytes;   /* per stream, kept on disk */
+};
+
+struct app;
+
+int app_start(uv_loop_t *loop, struct mcp_server *server, const struct app_config *cfg,
+	      struct app **out, struct sb_error *err);
+
+/* Ends every job's sandbox (those jobs are recorded failed), writes
+ * jobs.json, then calls done; the loop ends once it has closed its
+ * handles. */
+void app_stop(struct app *a, void (*done)(void *data), void *data);
+
+#endif
