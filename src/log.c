@@ -2,6 +2,8 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
+#include <stdbool.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -59,6 +61,19 @@ int log_set_file(const char *path, struct sb_error *err)
 	return 0;
 }
 
+static unsigned long dropped;
+
+/* A client that never reads our stderr pipe must not block the server
+ * once the pipe is full: a line stderr cannot take now is dropped and
+ * counted.  poll() says a pipe is writable when a page is free, enough
+ * for one line; files and terminals always are. */
+static bool stderr_has_room(void)
+{
+	struct pollfd p = {.fd = STDERR_FILENO, .events = POLLOUT};
+
+	return poll(&p, 1, 0) == 1 && (p.revents & POLLOUT);
+}
+
 /* One write(2) per line, so that lines from concurrent writers to the same
  * stderr or file do not interleave mid-line. */
 static void write_all(int fd, const char *buf, size_t len)
@@ -102,7 +117,19 @@ void log_msg(enum log_level level, const char *fmt, ...)
 	if (len > sizeof(line) - 2)
 		len = sizeof(line) - 2;
 	line[len++] = '\n';
-	write_all(STDERR_FILENO, line, len);
+	/* Each write checks first: one free page takes one line. */
+	if (dropped > 0 && stderr_has_room()) {
+		char note[80];
+		int k = snprintf(note, sizeof(note),
+				 "python-mcp: %lu log lines dropped: stderr was full\n", dropped);
+
+		write_all(STDERR_FILENO, note, (size_t)k);
+		dropped = 0;
+	}
+	if (stderr_has_room())
+		write_all(STDERR_FILENO, line, len);
+	else
+		dropped++;
 	if (log_fd >= 0)
 		write_all(log_fd, line, len);
 }

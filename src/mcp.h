@@ -75,7 +75,8 @@ int mcp_register_tool(struct mcp_server *s, const struct mcp_tool *tool);
 int mcp_register_resource_template(struct mcp_server *s, const struct mcp_resource_template *t);
 
 /* Serves newline-delimited JSON-RPC on fds 0/1.  on_eof runs once when
- * stdin reaches EOF (the client is gone), after pending writes flushed. */
+ * stdin reaches EOF (the client is gone), after pending writes flushed (or
+ * after a second, if stdout does not drain); without it the server stops. */
 int mcp_server_start_stdio(struct mcp_server *s, void (*on_eof)(void *data), void *data,
 			   struct sb_error *err);
 

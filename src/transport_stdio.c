@@ -51,6 +51,7 @@ struct stdio_transport {
 	bool out_broken;
 
 	uv_timer_t flush_timer;
+	bool flush_expired; /* stdout did not drain in time: stop waiting for it */
 	bool closing;
 	bool handles_closed;
 };
@@ -85,9 +86,10 @@ static void close_handles(struct stdio_transport *t)
 
 static void maybe_report_eof(struct stdio_transport *t)
 {
-	if (!t->eof || t->eof_reported || t->closing || t->queued_writes > 0)
+	if (!t->eof || t->eof_reported || t->closing || (t->queued_writes > 0 && !t->flush_expired))
 		return;
 	t->eof_reported = true;
+	uv_timer_stop(&t->flush_timer);
 	if (t->cb.on_eof)
 		t->cb.on_eof(t->cb.ctx);
 }
@@ -121,6 +123,19 @@ static void process_input(struct stdio_transport *t)
 		t->in_off = t->in_len = 0;
 }
 
+/* A client that closed stdin but does not read stdout must not keep the
+ * server alive: EOF is reported after the flush timeout at the latest. */
+static void on_eof_flush_timeout(uv_timer_t *timer)
+{
+	struct stdio_transport *t = timer->data;
+
+	log_warn("stdout did not drain within %d ms of the end of input; dropping %zu queued "
+		 "bytes",
+		 STDIO_FLUSH_TIMEOUT_MS, t->queued_bytes);
+	t->flush_expired = true;
+	maybe_report_eof(t);
+}
+
 static void end_of_input(struct stdio_transport *t)
 {
 	const char *line;
@@ -131,6 +146,8 @@ static void end_of_input(struct stdio_transport *t)
 	if (!t->closing && framer_finish(&t->framer, &line, &len))
 		t->cb.on_line(t->cb.ctx, line, len);
 	maybe_report_eof(t);
+	if (!t->eof_reported && !t->closing)
+		uv_timer_start(&t->flush_timer, on_eof_flush_timeout, STDIO_FLUSH_TIMEOUT_MS, 0);
 }
 
 static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
@@ -360,7 +377,7 @@ void stdio_transport_close(struct stdio_transport *t)
 		 * runs; its callback drops its reference either way. */
 		uv_cancel((uv_req_t *)&t->read_req);
 	}
-	if (t->queued_writes == 0)
+	if (t->queued_writes == 0 || t->flush_expired)
 		close_handles(t);
 	else
 		uv_timer_start(&t->flush_timer, on_flush_timeout, STDIO_FLUSH_TIMEOUT_MS, 0);

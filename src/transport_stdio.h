@@ -31,8 +31,8 @@ struct stdio_callbacks {
 	void (*on_overlong)(void *ctx);
 	/* A line was skipped because memory ran out. */
 	void (*on_dropped)(void *ctx);
-	/* Input ended (or output broke) and every queued write finished.
-	 * Runs once. */
+	/* Input ended (or output broke) and every queued write finished, or
+	 * STDIO_FLUSH_TIMEOUT_MS passed without stdout draining.  Runs once. */
 	void (*on_eof)(void *ctx);
 	void *ctx;
 };

@@ -6,6 +6,10 @@
   exit_on_sigint        SIGINT likewise
   sigterm_stuck_stdout  SIGTERM while the client reads nothing -> exit 0
                         within the flush timeout
+  eof_stuck_stdout      stdin closed while the client reads nothing ->
+                        exit 0 within the flush timeout
+  stderr_not_read       a client that never reads stderr does not block
+                        the server, however much it logs
   files                 stdin and stdout regular files
   dev_null              stdin /dev/null -> exit 0, no output
   tty                   stdin and stdout a terminal
@@ -132,6 +136,46 @@ def case_sigterm_stuck_stdout():
     took = wait_exit(proc, "SIGTERM with a stuck stdout", limit=PROMPT + 2)
     stop.set()
     print(f"exited {took:.2f} s after SIGTERM with a stuck stdout")
+
+
+def case_eof_stuck_stdout():
+    proc = start()
+    initialize(proc)
+    # About 700 KB of answers: more than the pipe holds, less than the
+    # high-water mark, so the server reads on to EOF and then cannot flush.
+    pings = b"".join(b'{"jsonrpc":"2.0","id":%d,"method":"ping"}\n' % i for i in range(20000))
+    proc.stdin.write(pings)
+    proc.stdin.close()
+    took = wait_exit(proc, "EOF with a stuck stdout", limit=PROMPT + 2)
+    print(f"exited {took:.2f} s after EOF with a stuck stdout")
+
+
+def case_stderr_not_read():
+    env = dict(os.environ, MCP_DEBUG="true")
+    proc = start(env=env)
+    initialize(proc)
+    # Every ignored notification is a debug line: far more than a pipe holds.
+    proc.stdin.write(b'{"jsonrpc":"2.0","method":"notifications/x"}\n' * 50000)
+    proc.stdin.write(b'{"jsonrpc":"2.0","id":2,"method":"ping"}\n')
+    proc.stdin.flush()
+    ready, _, _ = select.select([proc.stdout], [], [], PROMPT * 2)
+    if not ready:
+        proc.kill()
+        fail("no answer: the server blocked on a full stderr")
+    if read_msg(proc) != {"jsonrpc": "2.0", "id": 2, "result": {}}:
+        fail("unexpected answer")
+    # Once stderr has room again, the next line says what was lost.
+    tail = []
+    drain = threading.Thread(target=lambda: tail.append(proc.stderr.read()), daemon=True)
+    drain.start()
+    time.sleep(0.5)
+    proc.stdin.write(b'{"jsonrpc":"2.0","method":"notifications/x"}\n')
+    proc.stdin.close()
+    wait_exit(proc, "after the log flood")
+    drain.join(timeout=PROMPT)
+    tail = tail[0] if tail else b""
+    if b"log lines dropped" not in tail:
+        fail(f"no note of dropped log lines: {tail[-300:]!r}")
 
 
 def case_files():
