@@ -36,6 +36,10 @@ struct job {
 	/* Runtime only, never persisted. */
 	void *run;              /* the runner's handle while pending/running */
 	struct job *newer, *older;
+	struct job *hash_next;  /* chain of the id index */
+	int fd[2];              /* output files open for appending, or -1 */
+	char *saved;            /* this job's line of jobs.json, until it changes */
+	size_t saved_len;
 };
 
 struct jobs_limits {
@@ -45,16 +49,37 @@ struct jobs_limits {
 
 struct jobs;
 
-/* Opens the table under state_dir (creates meta/ and jobs/), loading
+/* jobs_open() succeeded but had to recover: err says what (for the log). */
+#define JOBS_OPEN_RECOVERED 1
+
+/* Opens the table under state_dir (creates it, meta/ and jobs/), loading
  * meta/jobs.json: jobs found pending or running are marked failed with
- * "Server restarted while job was running".  A corrupt file is moved aside
- * to jobs.json.corrupt-<time> and reported in err's message via the log,
- * never fatal. */
+ * "Server restarted while job was running".  A corrupt file (or one with
+ * invalid entries, which are skipped) is moved aside to
+ * jobs.json.corrupt-<unix time>; that is never fatal: jobs_open() then
+ * returns JOBS_OPEN_RECOVERED with err describing it, for the caller to
+ * log.  A negative errno means the state directory itself is unusable. */
 int jobs_open(uv_loop_t *loop, const char *state_dir, const struct jobs_limits *limits,
 	      struct jobs **out, struct sb_error *err);
 
-/* Flushes (synchronously) and frees everything. */
+/* Runs the at-close hooks, flushes (synchronously) and frees every job.
+ * The table's own memory goes in the close callback of its save timer
+ * (libuv's rule), so the loop must run once more before uv_loop_close(). */
 void jobs_close(struct jobs *t);
+
+/* Failures of background saves (the table retries them with a backoff)
+ * are reported here; the library itself never logs. */
+void jobs_set_error_handler(struct jobs *t, void (*fn)(const struct sb_error *err, void *data),
+			    void *data);
+
+/* fn(data) runs at the start of jobs_close(), newest registration first:
+ * for state whose lifetime is the table's (the job tools' context). */
+int jobs_at_close(struct jobs *t, void (*fn)(void *data), void *data);
+
+const char *jobs_state_dir(const struct jobs *t);
+
+/* Wall-clock Unix seconds, the clock of created_at and friends. */
+double jobs_now(void);
 
 /* A new pending job, newest of all, with its output directory created. */
 struct job *jobs_create(struct jobs *t, const char *tool, const char *label, struct sb_error *err);
@@ -68,31 +93,79 @@ size_t jobs_count(const struct jobs *t);
 void jobs_set_status(struct jobs *t, struct job *j, enum job_status status, json_t *result_new,
 		     const char *error);
 
-/* Any other change to a job's persisted fields: schedules a save. */
+/* Any other change to a job's persisted fields (made directly in struct
+ * job): schedules a save.  Required, not only for the save: the table
+ * keeps each job's serialized form until it is told the job changed. */
 void jobs_touch(struct jobs *t, struct job *j);
 
 /* Writes jobs.json now (shutdown, tests). */
 int jobs_flush(struct jobs *t, struct sb_error *err);
 
-/* Removes a job and its output files. */
+/* Replaces the progress object {"current","total","message"} (message may
+ * be NULL) and schedules a save. */
+void jobs_set_progress(struct jobs *t, struct job *j, double current, double total,
+		       const char *message);
+
+/* Removes a job and its output files.  Never call it for a job the runner
+ * still holds (j->run != NULL). */
 void jobs_remove(struct jobs *t, struct job *j);
 
+/* Removes every job that is final, older than max_age_seconds at `now`
+ * (age counted from completed_at, or created_at when that is unset), and
+ * not kept: completed ones are kept when keep_completed, failed ones when
+ * keep_failed; cancelled ones are never kept; pending and running ones are
+ * never removed.  Returns how many were removed. */
+size_t jobs_prune(struct jobs *t, bool keep_completed, bool keep_failed, double max_age_seconds,
+		  double now);
+
 /* Appends output to the job's file for `stream`, up to the disk cap; bytes
- * past the cap are only counted in produced[]. */
+ * past the cap are only counted in produced[].  It does not schedule a
+ * save (a chatty script would rewrite jobs.json all the time): the counts
+ * are saved with the next status change, and jobs_open() recounts the
+ * files of jobs that were still running. */
 int jobs_append_output(struct jobs *t, struct job *j, enum job_stream stream, const char *buf,
 		       size_t len, struct sb_error *err);
 
+/* One bounded read of kept output, as valid UTF-8. */
+struct job_read {
+	char *text;        /* malloc'd, NUL-terminated; may hold NUL bytes, so use len */
+	size_t len;        /* bytes of text */
+	uint64_t consumed; /* bytes of kept output it covers: advance a cursor by this */
+	bool more;         /* kept output goes on past from + consumed */
+};
+
+/* Reads up to `max` bytes of kept output of `stream` from byte `from`.
+ * Ill-formed UTF-8 becomes U+FFFD.  A character cut by the end of the
+ * window, or by the end of output a running job is still writing, is left
+ * for the next read (consumed stops before it) rather than mangled. */
+int jobs_read(struct jobs *t, const struct job *j, enum job_stream stream, uint64_t from,
+	      size_t max, struct job_read *out, struct sb_error *err);
+void job_read_release(struct job_read *r);
+
 /* Reads up to `max` bytes of kept output of `stream` from byte `from`.
  * *out_new is a NUL-terminated malloc'd string (invalid UTF-8 replaced so
- * it is valid JSON text); *more says whether kept output goes on past what
- * was returned. */
+ * it is valid JSON text) of *len bytes (the text's length, which differs
+ * from the bytes of output read when something was replaced: use
+ * jobs_read() to advance a cursor); *more says whether kept output goes on
+ * past what was returned. */
 int jobs_read_output(struct jobs *t, const struct job *j, enum job_stream stream, uint64_t from,
 		     size_t max, char **out_new, size_t *len, bool *more, struct sb_error *err);
+
+/* <state>/jobs/<id>/stdout or stderr, into buf. */
+void jobs_output_path(const struct jobs *t, const struct job *j, enum job_stream stream, char *buf,
+		      size_t size);
 
 /* The job object of TOOLS.md ("id", "label", "status", "created_at",
  * "started_at", "completed_at", "result", "error", "progress"), without
  * output; ISO 8601 times, null when unset. */
 json_t *job_to_json(const struct job *j);
+
+/* The form saved in jobs.json: job_to_json() plus "tool" and
+ * "output": {"stdout": {"produced","kept","cursor"}, "stderr": {...}}. */
+json_t *job_to_record(const struct job *j);
+
+/* ISO 8601 UTC without zone suffix ("2025-12-17T14:30:00"), or null for 0. */
+json_t *job_time_json(double t);
 
 const char *job_status_name(enum job_status s);
 int job_status_parse(const char *name, enum job_status *out);

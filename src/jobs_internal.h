@@ -1,0 +1,74 @@
+/* What the files of the job table share (jobs.c, jobs_save.c, job_store.c,
+ * job_output.c, job_json.c); nothing outside them includes this. */
+#ifndef PYMCP_JOBS_INTERNAL_H
+#define PYMCP_JOBS_INTERNAL_H
+
+#include "jobs.h"
+
+struct job_store;
+struct job_store_write;
+
+struct jobs_hook {
+	struct jobs_hook *next;
+	void (*fn)(void *data);
+	void *data;
+};
+
+struct jobs {
+	uv_loop_t *loop;
+	char *state_dir;
+	char *jobs_dir; /* <state>/jobs */
+	struct jobs_limits limits;
+
+	/* The id index: chained through job->hash_next, a power-of-two
+	 * number of buckets, grown so chains stay about one long. */
+	struct job **buckets;
+	size_t nbuckets;
+	size_t count;
+	/* Every job, newest first (creation order). */
+	struct job *newest, *oldest;
+
+	/* Saving (jobs_save.c).  Invariant: at most one write is in flight
+	 * and the timer is armed only while none is, so a burst of changes
+	 * costs one write per window. */
+	uv_timer_t save_timer;
+	bool dirty;
+	uint64_t save_gen;    /* generation of the latest snapshot taken */
+	double retry_seconds; /* backoff after a failed save; 0 when healthy */
+	uint64_t saves;	      /* files written, for tests of the coalescing */
+	struct job_store *store;
+	struct job_store_write *inflight;
+	void (*on_error)(const struct sb_error *err, void *data);
+	void *on_error_data;
+
+	struct jobs_hook *hooks;
+};
+
+/* jobs.c */
+struct job *job_new(void);
+void job_free(struct job *j);
+
+/* jobs_save.c */
+void jobs_save_init(struct jobs *t);
+/* j changed: its cached line of jobs.json is stale. */
+void job_forget_saved(struct job *j);
+void jobs_schedule_save(struct jobs *t);
+/* Stops the timer, writes synchronously, detaches a write in flight. */
+void jobs_save_shutdown(struct jobs *t);
+void jobs_report(struct jobs *t, const struct sb_error *err);
+
+/* job_json.c */
+bool job_id_valid(const char *id);
+/* Fills a zeroed job from a jobs.json entry; on failure err names the
+ * field and the caller frees the job. */
+int job_from_record(json_t *rec, struct job *j, struct sb_error *err);
+
+/* job_output.c */
+int job_output_mkdir(struct jobs *t, const struct job *j, struct sb_error *err);
+void job_output_close(struct job *j);
+void job_output_remove(struct jobs *t, struct job *j);
+/* Brings kept[]/produced[] in line with the files, for jobs whose last
+ * appends may not have reached jobs.json before a crash. */
+void job_output_recount(struct jobs *t, struct job *j);
+
+#endif
