@@ -54,6 +54,8 @@ struct mcp_server *mcp_server_new(uv_loop_t *loop, const struct mcp_limits *limi
 	/* A limit of 0 would refuse everything; 1 is at least explicit. */
 	if (s->limits.max_message_bytes == 0)
 		s->limits.max_message_bytes = 1;
+	if (s->limits.max_json_depth == 0)
+		s->limits.max_json_depth = 1;
 	s->name = strdup(name);
 	s->version = strdup(version);
 	s->client_log_level = 1; /* info, until logging/setLevel */
@@ -99,7 +101,7 @@ void mcp_server_detach(struct mcp_server *s)
 	memset(&s->sink, 0, sizeof(s->sink));
 }
 
-static void send_msg(struct mcp_server *s, json_t *msg_new, bool droppable)
+static void send_msg(struct mcp_server *s, json_t *msg_new, bool droppable, json_t *request_id)
 {
 	_cleanup_json_ json_t *msg = msg_new;
 	_cleanup_free_ char *text = NULL;
@@ -119,17 +121,19 @@ static void send_msg(struct mcp_server *s, json_t *msg_new, bool droppable)
 		log_error("cannot serialize a message; it is lost");
 		return;
 	}
-	s->sink.send(s->sink.ctx, text, strlen(text));
+	s->sink.send(s->sink.ctx, text, strlen(text), request_id);
 }
 
 void mcp_send_new(struct mcp_server *s, json_t *msg_new)
 {
-	send_msg(s, msg_new, false);
+	json_t *id = json_object_get(msg_new, "id");
+
+	send_msg(s, msg_new, false, json_is_null(id) ? NULL : id);
 }
 
-void mcp_send_notification_new(struct mcp_server *s, json_t *msg_new)
+void mcp_send_notification_new(struct mcp_server *s, json_t *msg_new, json_t *request_id)
 {
-	send_msg(s, msg_new, true);
+	send_msg(s, msg_new, true, request_id);
 }
 
 void mcp_reply_new(struct mcp_server *s, json_t *id, json_t *result_new)
@@ -289,10 +293,11 @@ static void stdio_on_eof(void *ctx)
 		mcp_server_stop(s);
 }
 
-static void stdio_send(void *ctx, const char *msg, size_t len)
+static void stdio_send(void *ctx, const char *msg, size_t len, json_t *request_id)
 {
 	struct mcp_server *s = ctx;
 
+	(void)request_id; /* one stream: everything goes to stdout in order */
 	if (s->stdio)
 		stdio_transport_send(s->stdio, msg, len);
 }

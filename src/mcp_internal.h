@@ -62,8 +62,9 @@ struct mcp_server {
 /* Sends a response (never dropped while a sink is attached). */
 void mcp_send_new(struct mcp_server *s, json_t *msg_new);
 /* Sends a notification unless the transport is congested: notifications
- * are advisory and must not grow memory when the client stops reading. */
-void mcp_send_notification_new(struct mcp_server *s, json_t *msg_new);
+ * are advisory and must not grow memory when the client stops reading.
+ * request_id: the request it belongs to, or NULL. */
+void mcp_send_notification_new(struct mcp_server *s, json_t *msg_new, json_t *request_id);
 
 void mcp_reply_new(struct mcp_server *s, json_t *id, json_t *result_new);
 void mcp_reply_error(struct mcp_server *s, json_t *id, int code, json_t *data_new, const char *fmt,

@@ -152,5 +152,5 @@ void mcp_notify_log(struct mcp_server *s, const char *level, const char *logger,
 	params = json_pack("{s:s, s:o}", "level", level, "data", data_new);
 	if (params != NULL && logger != NULL)
 		json_object_set_new(params, "logger", json_string(logger));
-	mcp_send_notification_new(s, jrpc_notification_new("notifications/message", params));
+	mcp_send_notification_new(s, jrpc_notification_new("notifications/message", params), NULL);
 }

@@ -350,7 +350,7 @@ void mcp_call_progress(struct mcp_call *call, double progress, double total, con
 		json_object_set_new(params, "message", json_string_lossy(buf));
 	}
 	mcp_send_notification_new(call->server,
-				  jrpc_notification_new("notifications/progress", params));
+				  jrpc_notification_new("notifications/progress", params), call->id);
 }
 
 /* Restarts from the head after each callback: a callback may answer (and

@@ -21,7 +21,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static struct mcp_call *held[HELD_MAX];
 
-static void check_output(void *ctx, const char *msg, size_t len)
+static void check_output(void *ctx, const char *msg, size_t len, json_t *request_id)
 {
 	json_error_t jerr;
 	json_t *m, *v;
@@ -40,6 +40,10 @@ static void check_output(void *ctx, const char *msg, size_t len)
 		abort();
 	if (json_object_get(m, "id") != NULL &&
 	    (json_object_get(m, "result") != NULL) == (json_object_get(m, "error") != NULL))
+		abort();
+	/* A response names its request to the sink, unless its id is null. */
+	if (json_object_get(m, "id") && !json_is_null(json_object_get(m, "id")) &&
+	    !json_equal(json_object_get(m, "id"), request_id))
 		abort();
 	json_decref(m);
 }

@@ -15,14 +15,23 @@
 static json_t *outbox;
 static bool congested;
 
-static void record(void *ctx, const char *msg, size_t len)
+static void record(void *ctx, const char *msg, size_t len, json_t *request_id)
 {
 	json_error_t jerr;
 	json_t *m = json_loadb(msg, len, 0, &jerr);
+	json_t *id = json_object_get(m, "id");
+	json_t *token = json_object_get(json_object_get(m, "params"), "progressToken");
 
 	(void)ctx;
 	CHECK(m != NULL);
 	CHECK(memchr(msg, '\n', len) == NULL);
+	/* Responses and progress name their request; log notifications not. */
+	if (id && !json_is_null(id))
+		CHECK(json_equal(id, request_id));
+	else if (token)
+		CHECK(request_id != NULL);
+	else
+		CHECK(request_id == NULL);
 	json_array_append_new(outbox, m ? m : json_null());
 }
 
