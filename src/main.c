@@ -145,8 +145,10 @@ static void shutdown_app(struct app *app)
 		return;
 	app->stopping = true;
 	mcp_server_stop(app->server);
-	uv_close((uv_handle_t *)&app->sigterm, NULL);
-	uv_close((uv_handle_t *)&app->sigint, NULL);
+	/* Still caught while stdout flushes (a second SIGTERM must not kill
+	 * us mid-write), but no longer keeping the loop alive. */
+	uv_unref((uv_handle_t *)&app->sigterm);
+	uv_unref((uv_handle_t *)&app->sigint);
 }
 
 static void on_signal(uv_signal_t *handle, int signum)
@@ -201,6 +203,9 @@ int main(int argc, char **argv)
 	log_debug("serving MCP on stdio (state dir %s)",
 		  opts.state_dir ? opts.state_dir : "~/.python_mcp");
 
+	uv_run(&app.loop, UV_RUN_DEFAULT);
+	uv_close((uv_handle_t *)&app.sigterm, NULL);
+	uv_close((uv_handle_t *)&app.sigint, NULL);
 	uv_run(&app.loop, UV_RUN_DEFAULT);
 	mcp_server_free(app.server);
 	uv_loop_close(&app.loop);

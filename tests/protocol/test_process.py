@@ -4,8 +4,8 @@
   exit_on_eof           stdin closed -> exit 0 promptly
   exit_on_sigterm       SIGTERM (stdin still open) -> exit 0 promptly
   exit_on_sigint        SIGINT likewise
-  sigterm_stuck_stdout  SIGTERM while the client reads nothing -> exit 0
-                        within the flush timeout
+  sigterm_stuck_stdout  SIGTERM (twice) while the client reads nothing ->
+                        exit 0 within the flush timeout
   eof_stuck_stdout      stdin closed while the client reads nothing ->
                         exit 0 within the flush timeout
   stderr_not_read       a client that never reads stderr does not block
@@ -132,6 +132,9 @@ def case_sigterm_stuck_stdout():
     t = threading.Thread(target=writer, daemon=True)
     t.start()
     time.sleep(1.0)
+    proc.send_signal(signal.SIGTERM)
+    # A second one while the server flushes must not kill it mid-write.
+    time.sleep(0.3)
     proc.send_signal(signal.SIGTERM)
     took = wait_exit(proc, "SIGTERM with a stuck stdout", limit=PROMPT + 2)
     stop.set()
