@@ -1,6 +1,8 @@
 #include "job_store.h"
 
+#include <dirent.h>
 #include <errno.h>
+#include <signal.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,7 +17,10 @@
 struct job_store {
 	char *dir;  /* <state>/meta */
 	char *path; /* <state>/meta/jobs.json */
-	char *tmp;  /* <state>/meta/jobs.json.tmp */
+	/* <state>/meta/jobs.json.tmp.<pid>: per process, so that two servers
+	 * sharing a state directory never write into each other's temp file
+	 * (one would rename the other's half-written file into place). */
+	char *tmp;
 	/* Serializes writers (the loop thread and a pool thread) and guards
 	 * written_gen. */
 	uv_mutex_t lock;
@@ -44,7 +49,7 @@ int job_store_new(const char *meta_dir, struct job_store **out, struct sb_error 
 	s->refs = 1;
 	if (asprintf(&s->dir, "%s", meta_dir) < 0 ||
 	    asprintf(&s->path, "%s/jobs.json", meta_dir) < 0 ||
-	    asprintf(&s->tmp, "%s/jobs.json.tmp", meta_dir) < 0) {
+	    asprintf(&s->tmp, "%s/jobs.json.tmp.%ld", meta_dir, (long)getpid()) < 0) {
 		free(s->dir);
 		free(s->path);
 		free(s);
@@ -103,6 +108,29 @@ int job_store_move_aside(struct job_store *s, char **aside, struct sb_error *err
 	return sb_error_set(err, "jobs", EEXIST, "move `%s` aside", s->path);
 }
 
+/* Temp files are what a crash in the middle of a save leaves; those of a
+ * process still alive (another server on this directory) are its own. */
+static void remove_stale_temps(struct job_store *s)
+{
+	_cleanup_(closedir_p) DIR *d = opendir(s->dir);
+	static const char prefix[] = "jobs.json.tmp";
+	struct dirent *e;
+
+	while (d != NULL && (e = readdir(d)) != NULL) {
+		char *end = NULL;
+		long pid = 0;
+
+		if (strncmp(e->d_name, prefix, sizeof(prefix) - 1) != 0)
+			continue;
+		if (e->d_name[sizeof(prefix) - 1] == '.')
+			pid = strtol(e->d_name + sizeof(prefix), &end, 10);
+		if (pid > 0 && end && *end == '\0' && pid != (long)getpid() &&
+		    (kill((pid_t)pid, 0) == 0 || errno == EPERM))
+			continue;
+		(void)unlinkat(dirfd(d), e->d_name, 0);
+	}
+}
+
 int job_store_load(struct job_store *s, json_t **array_out, struct sb_error *err)
 {
 	_cleanup_close_ int fd = -1;
@@ -112,8 +140,7 @@ int job_store_load(struct job_store *s, json_t **array_out, struct sb_error *err
 	FILE *f;
 	int r;
 
-	/* A temp file is what a crash in the middle of a save leaves. */
-	(void)unlink(s->tmp);
+	remove_stale_temps(s);
 	fd = open(s->path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0 && errno == ENOENT) {
 		*array_out = json_array();
@@ -188,7 +215,8 @@ static int replace_file(struct job_store *s, const char *text, size_t len, struc
 	dfd = open(s->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (dfd < 0)
 		return sb_error_errno(err, "jobs", "open `%s`", s->dir);
-	if (fsync(dfd) < 0)
+	/* Some file systems cannot sync a directory; the rename is done. */
+	if (fsync(dfd) < 0 && errno != EINVAL && errno != ENOTSUP)
 		return sb_error_errno(err, "jobs", "fsync `%s`", s->dir);
 	return 0;
 }

@@ -272,15 +272,28 @@ static void test_corrupt(uv_loop_t *loop, const char *dir)
 		}
 		close_table(loop, t);
 	}
-	/* A temp file left by a crash mid-save is removed. */
+	/* Temp files left by crashes mid-save are removed; that of a live
+	 * process (another server on the same directory) is not. */
 	{
-		char *tmp = meta_path(dir, "jobs.json.tmp");
-		write_file(tmp, "[");
-		t = open_on(loop, dir, "[]", 0, 0, "stale temp file");
-		CHECK(access(tmp, F_OK) != 0);
+		char *dead = meta_path(dir, "jobs.json.tmp.999999999");
+		char *old = meta_path(dir, "jobs.json.tmp");
+		char *live, name[64];
+
+		snprintf(name, sizeof(name), "jobs.json.tmp.%ld", (long)getppid());
+		live = meta_path(dir, name);
+		write_file(dead, "[");
+		write_file(old, "[");
+		write_file(live, "[");
+		t = open_on(loop, dir, "[]", 0, 0, "stale temp files");
+		CHECK(access(dead, F_OK) != 0);
+		CHECK(access(old, F_OK) != 0);
+		CHECK(access(live, F_OK) == 0);
 		if (t)
 			close_table(loop, t);
-		free(tmp);
+		unlink(live);
+		free(dead);
+		free(old);
+		free(live);
 	}
 	/* No file at all: empty, nothing to report. */
 	unlink(path);
