@@ -105,6 +105,7 @@ static void send_msg(struct mcp_server *s, json_t *msg_new, bool droppable, json
 {
 	_cleanup_json_ json_t *msg = msg_new;
 	_cleanup_free_ char *text = NULL;
+	json_t *outer;
 
 	if (!s->attached)
 		return;
@@ -121,7 +122,15 @@ static void send_msg(struct mcp_server *s, json_t *msg_new, bool droppable, json
 		log_error("cannot serialize a message; it is lost");
 		return;
 	}
-	s->sink.send(s->sink.ctx, text, strlen(text), request_id);
+	outer = s->sending_for;
+	s->sending_for = request_id;
+	s->sink.send(s->sink.ctx, text, strlen(text));
+	s->sending_for = outer;
+}
+
+json_t *mcp_server_sending_for(const struct mcp_server *s)
+{
+	return s->sending_for;
 }
 
 void mcp_send_new(struct mcp_server *s, json_t *msg_new)
@@ -293,11 +302,10 @@ static void stdio_on_eof(void *ctx)
 		mcp_server_stop(s);
 }
 
-static void stdio_send(void *ctx, const char *msg, size_t len, json_t *request_id)
+static void stdio_send(void *ctx, const char *msg, size_t len)
 {
 	struct mcp_server *s = ctx;
 
-	(void)request_id; /* one stream: everything goes to stdout in order */
 	if (s->stdio)
 		stdio_transport_send(s->stdio, msg, len);
 }

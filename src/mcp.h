@@ -87,17 +87,20 @@ void mcp_server_stop(struct mcp_server *s);
 
 /* The transport side, for transports other than stdio (and for tests and
  * fuzz targets, which feed messages without I/O).  A sink receives every
- * outgoing message, serialized on one line without its newline, with the
- * id of the request it answers or belongs to (a response, the progress of
- * a call), or NULL (log notifications, errors about unreadable messages):
- * what Streamable HTTP needs to pick the stream of a message. */
+ * outgoing message, serialized on one line without its newline. */
 struct mcp_sink {
-	void (*send)(void *ctx, const char *msg, size_t len, json_t *request_id);
+	void (*send)(void *ctx, const char *msg, size_t len);
 	/* True while the peer is not keeping up: notifications (progress,
 	 * log) are then dropped, responses never.  May be NULL. */
 	bool (*congested)(void *ctx);
 	void *ctx;
 };
+
+/* While sink.send runs: the id of the request the message answers or
+ * belongs to (a response, the progress of a call), or NULL (log
+ * notifications, errors about unreadable messages).  What Streamable HTTP
+ * needs to pick the stream of a message.  Borrowed. */
+json_t *mcp_server_sending_for(const struct mcp_server *s);
 
 /* Routes output to `sink` (copied).  One sink at a time. */
 void mcp_server_attach(struct mcp_server *s, const struct mcp_sink *sink);

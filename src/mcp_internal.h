@@ -52,6 +52,7 @@ struct mcp_server {
 
 	struct mcp_sink sink;
 	bool attached;
+	json_t *sending_for; /* during sink.send: see mcp_server_sending_for() */
 	struct mcp_call *calls;
 
 	struct stdio_transport *stdio;

@@ -21,12 +21,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static struct mcp_call *held[HELD_MAX];
 
-static void check_output(void *ctx, const char *msg, size_t len, json_t *request_id)
+static void check_output(void *ctx, const char *msg, size_t len)
 {
+	json_t *request_id = mcp_server_sending_for(ctx);
 	json_error_t jerr;
 	json_t *m, *v;
 
-	(void)ctx;
 	if (memchr(msg, '\n', len) != NULL)
 		abort();
 	m = json_loadb(msg, len, 0, &jerr);
@@ -118,8 +118,8 @@ static int read_fuzz(const char *uri, json_t **contents_new, struct sb_error *er
 static struct mcp_server *make_server(size_t max_line)
 {
 	const struct mcp_limits limits = {.max_message_bytes = max_line, .max_json_depth = 16};
-	const struct mcp_sink sink = {.send = check_output};
 	struct mcp_server *s = mcp_server_new(uv_default_loop(), &limits, "fuzz", "0");
+	const struct mcp_sink sink = {.send = check_output, .ctx = s};
 	struct mcp_tool tools[] = {
 		{"echo", "Echo", "Echoes.", NULL, NULL, tool_echo, NULL},
 		{"later", NULL, "Answers later.", NULL, NULL, tool_later, NULL},

@@ -15,14 +15,14 @@
 static json_t *outbox;
 static bool congested;
 
-static void record(void *ctx, const char *msg, size_t len, json_t *request_id)
+static void record(void *ctx, const char *msg, size_t len)
 {
+	json_t *request_id = mcp_server_sending_for(ctx);
 	json_error_t jerr;
 	json_t *m = json_loadb(msg, len, 0, &jerr);
 	json_t *id = json_object_get(m, "id");
 	json_t *token = json_object_get(json_object_get(m, "params"), "progressToken");
 
-	(void)ctx;
 	CHECK(m != NULL);
 	CHECK(memchr(msg, '\n', len) == NULL);
 	/* Responses and progress name their request; log notifications not. */
@@ -116,8 +116,8 @@ static int read_test(const char *uri, json_t **contents_new, struct sb_error *er
 static struct mcp_server *new_server(void)
 {
 	const struct mcp_limits limits = {.max_message_bytes = 1 << 20, .max_json_depth = 64};
-	const struct mcp_sink sink = {.send = record, .congested = is_congested};
 	struct mcp_server *s = mcp_server_new(uv_default_loop(), &limits, "test", "1.0");
+	const struct mcp_sink sink = {.send = record, .congested = is_congested, .ctx = s};
 	struct mcp_tool tools[] = {
 		{"echo", "Echo", "Answers its arguments.", object_schema(), object_schema(),
 		 tool_echo, NULL},
