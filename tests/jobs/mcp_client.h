@@ -105,6 +105,24 @@ static inline int send_call(struct client *c, const char *tool, const char *args
 	return send_request(c, "tools/call", json_pack("{s:s,s:o}", "name", tool, "arguments", a));
 }
 
+/* When set, every structured result of call() is kept here by tool name,
+ * for the schema check (check_schemas.py). */
+static json_t *recorded;
+
+static inline void record(const char *tool, json_t *result)
+{
+	json_t *list;
+
+	if (recorded == NULL)
+		return;
+	list = json_object_get(recorded, tool);
+	if (list == NULL) {
+		list = json_array();
+		json_object_set_new(recorded, tool, list);
+	}
+	json_array_append(list, result);
+}
+
 static inline json_t *call(struct client *c, const char *tool, bool *is_error, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 
@@ -126,6 +144,8 @@ static inline json_t *call(struct client *c, const char *tool, bool *is_error, c
 	}
 	sc = tool_result(response, is_error);
 	json_decref(response);
+	if (sc)
+		record(tool, sc);
 	return sc ? sc : json_object();
 }
 

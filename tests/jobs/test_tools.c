@@ -1,7 +1,10 @@
 /* The job tools and job-stream:// through the real protocol layer:
  * listings, status with incremental output and truncation markers, list,
  * prune, argument errors, and the speed of py_job_status with 10,000
- * jobs.  Cancellation is in test_tools_cancel.c. */
+ * jobs.  Cancellation is in test_tools_cancel.c.
+ *
+ * With an argument, the speed test is skipped and tools/list plus every
+ * result are written to that file for check_schemas.py. */
 #include "mcp_client.h"
 
 #include <time.h>
@@ -274,7 +277,7 @@ static void test_speed(struct client *c, struct jobs *t)
 #endif
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
 	uv_loop_t loop;
 	char *dir = make_state_dir();
@@ -300,12 +303,23 @@ int main(void)
 	CHECK(tools_jobs_register(
 		  small.s, t2, &(struct tools_jobs_config){.inline_output_bytes = 16}, &err) == 0);
 
+	if (argc > 1)
+		recorded = json_object();
 	test_listing(&plain);
 	test_status(&plain, t1);
 	test_truncation(&small, t2);
 	test_list(&plain, t1);
 	test_prune(&plain, t1);
-	{
+	if (recorded) {
+		json_t *r = request(&plain, "tools/list", json_object());
+
+		json_object_set(recorded, "tools",
+				json_object_get(json_object_get(r, "result"), "tools"));
+		CHECK(json_dump_file(recorded, argv[1], JSON_INDENT(1)) == 0);
+		json_decref(r);
+		json_decref(recorded);
+		recorded = NULL;
+	} else {
 		struct client fast = {0};
 		client_open(&fast, &loop);
 		CHECK(tools_jobs_register(fast.s, t3, &(struct tools_jobs_config){0}, &err) == 0);

@@ -1,6 +1,7 @@
 /* py_cancel_job through the real protocol layer: without a runner, with a
  * runner that finishes later, at once, refuses, or finds the job already
- * ended, and with calls that join a cancellation or give up on it. */
+ * ended, and with calls that join a cancellation or give up on it.  With an
+ * argument, the results are written to that file for check_schemas.py. */
 #include "mcp_client.h"
 
 struct fake_runner {
@@ -124,7 +125,7 @@ static void test_cancel_runner(struct client *c, struct jobs *t, struct fake_run
 	}
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
 	uv_loop_t loop;
 	char *dir = make_state_dir();
@@ -152,8 +153,14 @@ int main(void)
 		  hooked.s, t2,
 		  &(struct tools_jobs_config){.cancel = fake_cancel, .cancel_data = &runner},
 		  &err) == 0);
+	if (argc > 1)
+		recorded = json_object();
 	test_cancel_direct(&plain, t1);
 	test_cancel_runner(&hooked, t2, &runner);
+	if (recorded) {
+		CHECK(json_dump_file(recorded, argv[1], JSON_INDENT(1)) == 0);
+		json_decref(recorded);
+	}
 	client_close(&plain);
 	client_close(&hooked);
 	jobs_close(t1);
