@@ -160,6 +160,18 @@ void tools_jobs_cancel_call(struct mcp_call *call, json_t *args, void *ctx)
 
 void tools_jobs_cancel_orphan(struct tools_jobs *tj)
 {
-	while (tj->waits != NULL)
-		unlink_wait(tj->waits);
+	while (tj->waits != NULL) {
+		struct cancel_wait *w = tj->waits;
+
+		/* Answered now, while the calls are known to be alive: after
+		 * this nothing may look at them (the record only waits for
+		 * done, to be freed). */
+		for (size_t i = 0; i < w->ncalls; i++)
+			mcp_call_fail(w->calls[i],
+				      "The server is shutting down; cancelling job %s was not "
+				      "confirmed",
+				      w->job->id);
+		w->ncalls = 0;
+		unlink_wait(w);
+	}
 }

@@ -20,8 +20,9 @@ void tools_jobs_fail_not_found(struct mcp_call *call, const char *id);
 
 /* tools_jobs_cancel.c */
 void tools_jobs_cancel_call(struct mcp_call *call, json_t *args, void *ctx);
-/* At close: waits still pending stay allocated for their done callback,
- * which then only frees them. */
+/* At close: the calls of cancellations still in progress are answered
+ * with an error; their records stay allocated for the runner's done
+ * callback, which then only frees them. */
 void tools_jobs_cancel_orphan(struct tools_jobs *tj);
 
 /* tools_jobs_schema.c: input and output schemas (new references). */

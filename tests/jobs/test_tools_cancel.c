@@ -125,6 +125,34 @@ static void test_cancel_runner(struct client *c, struct jobs *t, struct fake_run
 	}
 }
 
+/* The table closes while the runner is still killing: the call is answered
+ * with an error at once, and the runner's late done only frees. */
+static void test_cancel_at_close(struct client *c, struct jobs *t, struct fake_runner *f)
+{
+	struct sb_error err;
+	struct job *j = jobs_create(t, "tool", NULL, &err);
+	char args[100];
+	json_t *resp, *r;
+	bool e;
+	int id;
+
+	f->mode = 0;
+	jobs_set_status(t, j, JOB_RUNNING, NULL, NULL);
+	snprintf(args, sizeof(args), "{\"job_id\": \"%s\"}", j->id);
+	id = send_call(c, "py_cancel_job", args);
+	CHECK(take_response(c, id) == NULL);
+	jobs_close(t);
+	resp = take_response(c, id);
+	CHECK(resp != NULL);
+	if (resp) {
+		r = tool_result(resp, &e);
+		CHECK(e && strstr(str(r, "error"), "shutting down") != NULL);
+		json_decref(r);
+		json_decref(resp);
+	}
+	f->done(f->job, f->call); /* the job is gone: only the record is freed */
+}
+
 int main(int argc, char **argv)
 {
 	uv_loop_t loop;
@@ -161,10 +189,10 @@ int main(int argc, char **argv)
 		CHECK(json_dump_file(recorded, argv[1], JSON_INDENT(1)) == 0);
 		json_decref(recorded);
 	}
+	test_cancel_at_close(&hooked, t2, &runner);
 	client_close(&plain);
 	client_close(&hooked);
 	jobs_close(t1);
-	jobs_close(t2);
 	uv_run(&loop, UV_RUN_DEFAULT);
 	CHECK(uv_loop_close(&loop) == 0);
 	remove_tree(dir);
