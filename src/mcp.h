@@ -26,8 +26,9 @@ struct mcp_limits {
 /* Handler of a tool.  `args` is the call's "arguments" object (borrowed,
  * never NULL: {} when absent).  The handler must eventually answer with
  * exactly one of mcp_call_reply_new() or mcp_call_fail(), now or later.
- * The call stays valid until then (or until mcp_server_free()); answering
- * releases it, so the handler must forget it right after. */
+ * The call stays valid until then (or until its cancel callback returns,
+ * or mcp_server_free()); answering releases it, so the handler must forget
+ * it right after. */
 typedef void (*mcp_tool_fn)(struct mcp_call *call, json_t *args, void *ctx);
 
 struct mcp_tool {
@@ -125,8 +126,10 @@ void mcp_call_fail(struct mcp_call *call, const char *fmt, ...) __attribute__((f
 const char *mcp_call_tool(const struct mcp_call *call);
 
 /* Runs `cb` if the client cancels this request (notifications/cancelled) or
- * the transport goes away before the answer; after that, replying is a
- * no-op.  One callback per call. */
+ * the transport goes away before the answer.  When `cb` returns, the call
+ * is released: its owner must forget it (answering inside `cb` is allowed
+ * and dropped).  A call cancelled without a callback stays valid until its
+ * answer, which is dropped.  One callback per call. */
 void mcp_call_on_cancel(struct mcp_call *call, void (*cb)(struct mcp_call *call, void *data),
 			void *data);
 

@@ -30,9 +30,10 @@ struct mcp_call {
 	char *tool;
 	void (*cancel_cb)(struct mcp_call *call, void *data);
 	void *cancel_data;
-	bool cancelled;  /* by the client or the transport: the answer is dropped */
+	bool cancelled; /* by the client or the transport: the answer is dropped */
+	bool gone;      /* the cancel callback ran: its owner forgot the call */
 	bool answered;
-	bool in_handler; /* answered inside the handler: freed when it returns */
+	int busy; /* inside the handler or the cancel callback: freeing waits */
 };
 
 struct mcp_server {
@@ -93,6 +94,9 @@ void mcp_handle_resources_read(struct mcp_server *s, json_t *id, json_t *params)
 void mcp_handle_initialized(struct mcp_server *s, json_t *params);
 void mcp_handle_cancelled(struct mcp_server *s, json_t *params);
 
+/* Cancels one pending call: runs its cancel callback, after which the call
+ * is released; without a callback, its eventual answer is dropped. */
+void mcp_call_cancel(struct mcp_call *call);
 /* Cancels every pending call (the transport is going away). */
 void mcp_calls_cancel_all(struct mcp_server *s);
 /* Frees every call, answered or not (the server is being freed). */

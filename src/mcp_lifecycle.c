@@ -124,10 +124,8 @@ void mcp_handle_cancelled(struct mcp_server *s, json_t *params)
 		return;
 	for (struct mcp_call *call = s->calls; call; call = call->next) {
 		if (!call->cancelled && !call->answered && json_equal(call->id, request_id)) {
-			call->cancelled = true;
 			log_debug("client cancelled a call of `%s`", call->tool);
-			if (call->cancel_cb)
-				call->cancel_cb(call, call->cancel_data);
+			mcp_call_cancel(call);
 			return;
 		}
 	}

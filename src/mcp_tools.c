@@ -198,6 +198,27 @@ static void call_free(struct mcp_call *call)
 	free(call);
 }
 
+/* A call lives until it is answered, or until its cancel callback told
+ * its owner to forget it; never while the handler or that callback runs,
+ * so that they may answer (or be told of cancellation) on the way. */
+static void release_if_done(struct mcp_call *call)
+{
+	if (call->busy == 0 && (call->answered || call->gone))
+		call_free(call);
+}
+
+void mcp_call_cancel(struct mcp_call *call)
+{
+	call->cancelled = true;
+	if (call->cancel_cb == NULL || call->gone)
+		return; /* released by its answer, which is dropped */
+	call->gone = true;
+	call->busy++;
+	call->cancel_cb(call, call->cancel_data);
+	call->busy--;
+	release_if_done(call);
+}
+
 static bool id_in_use(struct mcp_server *s, json_t *id)
 {
 	for (struct mcp_call *c = s->calls; c; c = c->next)
@@ -282,11 +303,10 @@ void mcp_handle_tools_call(struct mcp_server *s, json_t *id, json_t *params)
 		s->calls->prev = call;
 	s->calls = call;
 
-	call->in_handler = true;
+	call->busy++;
 	tool->handler(call, args, tool->ctx);
-	call->in_handler = false;
-	if (call->answered)
-		call_free(call);
+	call->busy--;
+	release_if_done(call);
 }
 
 void mcp_call_reply_new(struct mcp_call *call, json_t *structured, bool is_error)
@@ -302,8 +322,7 @@ void mcp_call_reply_new(struct mcp_call *call, json_t *structured, bool is_error
 		json_decref(structured); /* the client asked for no answer */
 	else
 		reply_tool_result(call->server, call->id, structured, is_error);
-	if (!call->in_handler)
-		call_free(call);
+	release_if_done(call);
 }
 
 void mcp_call_fail(struct mcp_call *call, const char *fmt, ...)
@@ -327,7 +346,7 @@ void mcp_call_on_cancel(struct mcp_call *call, void (*cb)(struct mcp_call *call,
 	call->cancel_data = data;
 	/* Registered after the fact: it still learns of the cancellation. */
 	if (call->cancelled && !call->answered && cb)
-		cb(call, data);
+		mcp_call_cancel(call);
 }
 
 void mcp_call_progress(struct mcp_call *call, double progress, double total, const char *message)
@@ -364,9 +383,7 @@ void mcp_calls_cancel_all(struct mcp_server *s)
 			call = call->next;
 		if (call == NULL)
 			return;
-		call->cancelled = true;
-		if (call->cancel_cb)
-			call->cancel_cb(call, call->cancel_data);
+		mcp_call_cancel(call);
 	}
 }
 

@@ -67,12 +67,17 @@ static json_int_t error_code(json_t *m)
 
 static struct mcp_call *held;
 static int cancels;
+static bool answer_in_cancel;
 
+/* The call is released when this returns: forget it. */
 static void on_cancel(struct mcp_call *call, void *data)
 {
 	(void)data;
 	CHECK(call == held);
 	cancels++;
+	if (answer_in_cancel)
+		mcp_call_reply_new(call, json_object(), false); /* allowed, dropped */
+	held = NULL;
 }
 
 static void tool_echo(struct mcp_call *call, json_t *args, void *ctx)
@@ -87,6 +92,14 @@ static void tool_later(struct mcp_call *call, json_t *args, void *ctx)
 	(void)ctx;
 	held = call;
 	mcp_call_on_cancel(call, on_cancel, NULL);
+}
+
+/* Registers no cancel callback: the call lives until answered. */
+static void tool_nocb(struct mcp_call *call, json_t *args, void *ctx)
+{
+	(void)args;
+	(void)ctx;
+	held = call;
 }
 
 static void tool_twice(struct mcp_call *call, json_t *args, void *ctx)
@@ -124,6 +137,8 @@ static struct mcp_server *new_server(void)
 		{"later", NULL, "Answers when the test says so.", object_schema(), NULL, tool_later,
 		 NULL},
 		{"twice", NULL, "Answers twice (a bug).", object_schema(), NULL, tool_twice, NULL},
+		{"nocb", NULL, "Answers later, ignoring cancellation.", object_schema(), NULL,
+		 tool_nocb, NULL},
 	};
 	const struct mcp_resource_template tpl = {
 		.uri_template = "test://{name}",
@@ -181,7 +196,7 @@ static void test_tools(void)
 	send_line(s, "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"tools/list\"}");
 	m = next_msg();
 	tools = json_object_get(json_object_get(m, "result"), "tools");
-	CHECK(json_array_size(tools) == 3);
+	CHECK(json_array_size(tools) == 4);
 	CHECK(json_object_get(json_array_get(tools, 0), "outputSchema") != NULL);
 	CHECK(json_object_get(json_array_get(tools, 0), "title") != NULL);
 	CHECK(json_object_get(json_array_get(tools, 1), "outputSchema") == NULL);
@@ -282,19 +297,40 @@ static void test_async_progress_cancel(void)
 	CHECK(cancels == 0); /* "7" is not 7 */
 	send_line(s, "{\"jsonrpc\":\"2.0\",\"method\":\"notifications/cancelled\",\"params\":"
 		     "{\"requestId\":7}}");
-	CHECK(cancels == 1);
+	CHECK(cancels == 1 && held == NULL);
+	CHECK(next_msg() == NULL);
+
+	/* The callback may answer while it runs: dropped too. */
+	answer_in_cancel = true;
+	send_line(s, "{\"jsonrpc\":\"2.0\",\"id\":9,\"method\":\"tools/call\",\"params\":"
+		     "{\"name\":\"later\"}}");
+	send_line(s, "{\"jsonrpc\":\"2.0\",\"method\":\"notifications/cancelled\",\"params\":"
+		     "{\"requestId\":9}}");
+	CHECK(cancels == 2 && held == NULL && next_msg() == NULL);
+	answer_in_cancel = false;
+
+	/* Without a callback the call stays valid; its answer is dropped. */
+	send_line(s, "{\"jsonrpc\":\"2.0\",\"id\":10,\"method\":\"tools/call\",\"params\":"
+		     "{\"name\":\"nocb\",\"_meta\":{\"progressToken\":1}}}");
+	send_line(s, "{\"jsonrpc\":\"2.0\",\"method\":\"notifications/cancelled\",\"params\":"
+		     "{\"requestId\":10}}");
 	mcp_call_progress(held, 1, 0, NULL);
 	mcp_call_reply_new(held, json_object(), false);
 	CHECK(next_msg() == NULL);
+	held = NULL;
 
 	/* Pending when the transport goes: cancelled, and freed with the
 	 * server when nobody answers. */
 	send_line(s, "{\"jsonrpc\":\"2.0\",\"id\":8,\"method\":\"tools/call\",\"params\":"
 		     "{\"name\":\"later\"}}");
 	mcp_server_detach(s);
-	CHECK(cancels == 2);
+	CHECK(cancels == 3 && held == NULL);
+	/* And one without a callback, never answered: freed with the server. */
+	mcp_server_attach(s, &(struct mcp_sink){.send = record, .ctx = s});
+	send_line(s, "{\"jsonrpc\":\"2.0\",\"id\":11,\"method\":\"tools/call\",\"params\":"
+		     "{\"name\":\"nocb\"}}");
 	mcp_server_free(s);
-	CHECK(cancels == 2);
+	CHECK(cancels == 3);
 	held = NULL;
 }
 
@@ -307,8 +343,7 @@ static void test_pending_at_free(void)
 	send_line(s, "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"tools/call\",\"params\":"
 		     "{\"name\":\"later\"}}");
 	mcp_server_free(s);
-	CHECK(cancels == 1);
-	held = NULL;
+	CHECK(cancels == 1 && held == NULL);
 }
 
 static void test_client_log(void)
