@@ -277,8 +277,9 @@ static struct launcher *spawn_launcher(struct runner *r, struct sb_error *err)
 	struct launcher *l = calloc(1, sizeof(*l));
 	uv_pipe_t *pipes[] = {&l->out, &l->err, &l->spec, &l->status};
 	uv_stdio_container_t stdio[5];
-	char *args[] = {(char *)r->cfg.launcher, "--policy", (char *)r->cfg.policy, "--spec-fd",
-			"3", "--status-fd", "4", NULL};
+	/* uv_process_options_t wants char *; libuv copies them. */
+	char *args[] = {(char *)r->cfg.launcher, (char *)"--policy", (char *)r->cfg.policy,
+			(char *)"--spec-fd", (char *)"3", (char *)"--status-fd", (char *)"4", NULL};
 	uv_process_options_t opts = {0};
 	int rc;
 
