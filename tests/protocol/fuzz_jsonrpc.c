@@ -41,6 +41,11 @@ static void check_output(void *ctx, const char *msg, size_t len)
 	if (json_object_get(m, "id") != NULL &&
 	    (json_object_get(m, "result") != NULL) == (json_object_get(m, "error") != NULL))
 		abort();
+	/* Every error says what went wrong, even when the input was garbage. */
+	v = json_object_get(m, "error");
+	if (v && (!json_is_integer(json_object_get(v, "code")) ||
+		  json_string_length(json_object_get(v, "message")) == 0))
+		abort();
 	/* A response names its request to the sink, unless its id is null. */
 	if (json_object_get(m, "id") && !json_is_null(json_object_get(m, "id")) &&
 	    !json_equal(json_object_get(m, "id"), request_id))
