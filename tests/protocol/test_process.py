@@ -13,6 +13,7 @@
   files                 stdin and stdout regular files
   dev_null              stdin /dev/null -> exit 0, no output
   tty                   stdin and stdout a terminal
+  socket                stdin and stdout one end of a socket pair
   stdout_closed         the client closes our stdout -> exit 0, no SIGPIPE
   long_line_memory      a 64 MiB line is refused without buffering it
   backpressure          a client that does not read stops our reading;
@@ -27,6 +28,7 @@ import os
 import pty
 import select
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -144,9 +146,9 @@ def case_sigterm_stuck_stdout():
 def case_eof_stuck_stdout():
     proc = start()
     initialize(proc)
-    # About 700 KB of answers: more than the pipe holds, less than the
+    # About 600 KB of answers: more than the pipe holds, less than the
     # high-water mark, so the server reads on to EOF and then cannot flush.
-    pings = b"".join(b'{"jsonrpc":"2.0","id":%d,"method":"ping"}\n' % i for i in range(20000))
+    pings = b"".join(b'{"jsonrpc":"2.0","id":%d,"method":"ping"}\n' % i for i in range(15000))
     proc.stdin.write(pings)
     proc.stdin.close()
     took = wait_exit(proc, "EOF with a stuck stdout", limit=PROMPT + 2)
@@ -226,6 +228,26 @@ def case_tty():
     wait_exit(proc, "terminal session")
     os.close(master)
     print("served a terminal")
+
+
+def case_socket():
+    ours, theirs = socket.socketpair()
+    proc = start(stdin=theirs, stdout=theirs)
+    theirs.close()
+    ours.sendall(INIT + b'{"jsonrpc":"2.0","id":2,"method":"ping"}\n')
+    ours.shutdown(socket.SHUT_WR)  # EOF for the server's reads
+    buf = b""
+    ours.settimeout(PROMPT)
+    while True:
+        data = ours.recv(65536)
+        if not data:
+            break
+        buf += data
+    wait_exit(proc, "socket session")
+    lines = buf.splitlines()
+    if len(lines) != 2 or json.loads(lines[1]) != {"jsonrpc": "2.0", "id": 2, "result": {}}:
+        fail(f"unexpected socket output {buf[:300]!r}")
+    print("served a socket")
 
 
 def case_stdout_closed():
