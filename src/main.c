@@ -9,21 +9,27 @@
 #include <string.h>
 #include <strings.h>
 
+#include "app.h"
 #include "log.h"
 #include "mcp.h"
 
 #define JANSSON_MAX_DEPTH 2048 /* jansson's own parser refuses deeper input */
+
+#define MAX_ROOTS 64
 
 struct options {
 	const char *state_dir;
 	const char *log_file;
 	int log_level;
 	struct mcp_limits limits;
+	struct app_config app;
+	const char *roots[MAX_ROOTS];
 };
 
-struct app {
+struct server {
 	uv_loop_t loop;
 	struct mcp_server *server;
+	struct app *app;
 	uv_signal_t sigterm, sigint;
 	bool stopping;
 };
@@ -34,13 +40,26 @@ static const char usage[] =
 	"logs go to stderr.  Exits when stdin ends or on SIGTERM/SIGINT.\n"
 	"\n"
 	"  --state-dir DIR            jobs and scripts live here (default ~/.python_mcp)\n"
+	"  --policy FILE              sandbox policy (default: policies/default.json of the\n"
+	"                             build tree, or share/python-mcp/policies of the install)\n"
+	"  --launcher PATH            python-mcp-sandbox (default: found next to this binary)\n"
+	"  --workspace-root DIR       a directory under which clients may name workspaces;\n"
+	"                             repeatable (default: the working directory and $TMPDIR\n"
+	"                             or /tmp)\n"
+	"  --max-jobs N               jobs running at once; others wait as pending (default 4)\n"
+	"  --prepared N               sandboxes kept ready ahead of jobs (default 2)\n"
+	"  --max-inline-output BYTES  output per stream returned inline (default 262144)\n"
+	"  --max-output-disk BYTES    output per stream kept on disk (default 268435456)\n"
 	"  --log-level LEVEL          debug, info, notice, warning, error, critical, alert,\n"
 	"                             emergency (default info; MCP_DEBUG=true means debug)\n"
 	"  --log-file PATH            also append log lines to PATH\n"
 	"  --max-request-bytes N      longest message accepted (default 4194304)\n"
 	"  --max-json-depth N         deepest JSON nesting accepted (default 64)\n"
 	"  -h, --help                 show this help\n"
-	"  -V, --version              show the version\n";
+	"  -V, --version              show the version\n"
+	"\n"
+	"Environment: SMART_ASYNC_TIMEOUT_SECONDS (default 20) is how long an execution tool\n"
+	"waits before answering with a job id; MCP_DEBUG=true means --log-level debug.\n";
 
 static int usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
@@ -70,7 +89,9 @@ static bool parse_size(const char *text, unsigned long long min, unsigned long l
 /* Returns -1 to go on, else the exit status. */
 static int parse_options(int argc, char **argv, struct options *o)
 {
-	enum { OPT_STATE_DIR = 256, OPT_LOG_LEVEL, OPT_LOG_FILE, OPT_MAX_BYTES, OPT_MAX_DEPTH };
+	enum { OPT_STATE_DIR = 256, OPT_LOG_LEVEL, OPT_LOG_FILE, OPT_MAX_BYTES, OPT_MAX_DEPTH,
+	       OPT_POLICY, OPT_LAUNCHER, OPT_ROOT, OPT_MAX_JOBS, OPT_PREPARED, OPT_INLINE,
+	       OPT_DISK };
 	static const struct option longopts[] = {
 		{"help", no_argument, NULL, 'h'},
 		{"version", no_argument, NULL, 'V'},
@@ -79,6 +100,13 @@ static int parse_options(int argc, char **argv, struct options *o)
 		{"log-file", required_argument, NULL, OPT_LOG_FILE},
 		{"max-request-bytes", required_argument, NULL, OPT_MAX_BYTES},
 		{"max-json-depth", required_argument, NULL, OPT_MAX_DEPTH},
+		{"policy", required_argument, NULL, OPT_POLICY},
+		{"launcher", required_argument, NULL, OPT_LAUNCHER},
+		{"workspace-root", required_argument, NULL, OPT_ROOT},
+		{"max-jobs", required_argument, NULL, OPT_MAX_JOBS},
+		{"prepared", required_argument, NULL, OPT_PREPARED},
+		{"max-inline-output", required_argument, NULL, OPT_INLINE},
+		{"max-output-disk", required_argument, NULL, OPT_DISK},
 		{NULL, 0, NULL, 0},
 	};
 	const char *debug = getenv("MCP_DEBUG");
@@ -91,6 +119,21 @@ static int parse_options(int argc, char **argv, struct options *o)
 			       : LOG_LEVEL_INFO;
 	o->limits.max_message_bytes = 4 * 1024 * 1024;
 	o->limits.max_json_depth = 64;
+	o->app.max_jobs = 4;
+	o->app.prepared = 2;
+	o->app.inline_output_bytes = 256 * 1024;
+	o->app.disk_output_bytes = 256 * 1024 * 1024;
+	o->app.smart_timeout = 20.0;
+	const char *smart = getenv("SMART_ASYNC_TIMEOUT_SECONDS");
+	if (smart && *smart) {
+		char *end;
+		double v = strtod(smart, &end);
+		if (*end != '\0' || !(v > 0) || v > 86400)
+			return usage_error("SMART_ASYNC_TIMEOUT_SECONDS=`%s`: expected seconds, "
+					   "more than 0 and at most 86400",
+					   smart);
+		o->app.smart_timeout = v;
+	}
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, ":hV", longopts, NULL)) != -1) {
 		switch (c) {
@@ -128,6 +171,40 @@ static int parse_options(int argc, char **argv, struct options *o)
 						   optarg);
 			o->limits.max_json_depth = (unsigned)n;
 			break;
+		case OPT_POLICY:
+			o->app.policy = optarg;
+			break;
+		case OPT_LAUNCHER:
+			o->app.launcher = optarg;
+			break;
+		case OPT_ROOT:
+			if (o->app.n_workspace_roots == MAX_ROOTS)
+				return usage_error("more than %d --workspace-root options", MAX_ROOTS);
+			o->roots[o->app.n_workspace_roots++] = optarg;
+			o->app.workspace_roots = o->roots;
+			break;
+		case OPT_MAX_JOBS:
+			if (!parse_size(optarg, 1, 1024, &n))
+				return usage_error("--max-jobs `%s`: expected 1 to 1024", optarg);
+			o->app.max_jobs = (unsigned)n;
+			break;
+		case OPT_PREPARED:
+			if (!parse_size(optarg, 0, 64, &n))
+				return usage_error("--prepared `%s`: expected 0 to 64", optarg);
+			o->app.prepared = (unsigned)n;
+			break;
+		case OPT_INLINE:
+			if (!parse_size(optarg, 1024, 1ULL << 30, &n))
+				return usage_error("--max-inline-output `%s`: expected 1024 to 1073741824 "
+						   "bytes", optarg);
+			o->app.inline_output_bytes = (size_t)n;
+			break;
+		case OPT_DISK:
+			if (!parse_size(optarg, 1024, 1ULL << 40, &n))
+				return usage_error("--max-output-disk `%s`: expected at least 1024 "
+						   "bytes", optarg);
+			o->app.disk_output_bytes = (size_t)n;
+			break;
 		case ':':
 			return usage_error("option `%s` needs a value", argv[optind - 1]);
 		default:
@@ -139,34 +216,44 @@ static int parse_options(int argc, char **argv, struct options *o)
 	return -1;
 }
 
-static void shutdown_app(struct app *app)
+static void on_stopped(void *data)
 {
-	if (app->stopping)
+	struct server *srv = data;
+
+	uv_close((uv_handle_t *)&srv->sigterm, NULL);
+	uv_close((uv_handle_t *)&srv->sigint, NULL);
+}
+
+/* Stop reading requests, end every sandbox (recording those jobs as
+ * failed), write jobs.json, then let the loop run out. */
+static void shutdown_server(struct server *srv)
+{
+	if (srv->stopping)
 		return;
-	app->stopping = true;
-	mcp_server_stop(app->server);
-	/* Still caught while stdout flushes (a second SIGTERM must not kill
-	 * us mid-write), but no longer keeping the loop alive. */
-	uv_unref((uv_handle_t *)&app->sigterm);
-	uv_unref((uv_handle_t *)&app->sigint);
+	srv->stopping = true;
+	mcp_server_stop(srv->server);
+	if (srv->app)
+		app_stop(srv->app, on_stopped, srv);
+	else
+		on_stopped(srv);
 }
 
 static void on_signal(uv_signal_t *handle, int signum)
 {
 	log_info("%s received; shutting down", strsignal(signum));
-	shutdown_app(handle->data);
+	shutdown_server(handle->data);
 }
 
 static void on_eof(void *data)
 {
 	log_debug("stdin closed; shutting down");
-	shutdown_app(data);
+	shutdown_server(data);
 }
 
 int main(int argc, char **argv)
 {
 	struct options opts = {0};
-	struct app app = {0};
+	struct server srv = {0};
 	struct sb_error err;
 	int rc;
 
@@ -182,33 +269,44 @@ int main(int argc, char **argv)
 	 * process.  (Children get the default back: see the launcher.) */
 	signal(SIGPIPE, SIG_IGN);
 
-	uv_loop_init(&app.loop);
-	app.server = mcp_server_new(&app.loop, &opts.limits, "python-mcp", PYMCP_VERSION);
-	if (app.server == NULL) {
+	uv_loop_init(&srv.loop);
+	srv.server = mcp_server_new(&srv.loop, &opts.limits, "python-mcp", PYMCP_VERSION);
+	if (srv.server == NULL) {
 		log_error("out of memory");
 		return 1;
 	}
-	if (mcp_server_start_stdio(app.server, on_eof, &app, &err) < 0) {
-		log_error("%s", err.message);
-		mcp_server_free(app.server);
-		uv_run(&app.loop, UV_RUN_DEFAULT);
-		uv_loop_close(&app.loop);
+	opts.app.state_dir = opts.state_dir;
+	opts.app.log_file_given = opts.log_file != NULL;
+	if (app_start(&srv.loop, srv.server, &opts.app, &srv.app, &err) < 0) {
+		char msg[SB_ERROR_MESSAGE_MAX + SB_ERROR_HINT_MAX + 16];
+		sb_error_format(&err, msg, sizeof(msg));
+		fprintf(stderr, "python-mcp: %s\n", msg);
+		log_error("%s", msg);
 		return 1;
 	}
-	uv_signal_init(&app.loop, &app.sigterm);
-	uv_signal_init(&app.loop, &app.sigint);
-	app.sigterm.data = app.sigint.data = &app;
-	uv_signal_start(&app.sigterm, on_signal, SIGTERM);
-	uv_signal_start(&app.sigint, on_signal, SIGINT);
+	if (mcp_server_start_stdio(srv.server, on_eof, &srv, &err) < 0) {
+		log_error("%s", err.message);
+		/* The app is running: stop it like any shutdown. */
+		srv.stopping = true;
+		app_stop(srv.app, NULL, NULL);
+		uv_run(&srv.loop, UV_RUN_DEFAULT);
+		mcp_server_free(srv.server);
+		uv_loop_close(&srv.loop);
+		return 1;
+	}
+	uv_signal_init(&srv.loop, &srv.sigterm);
+	uv_signal_init(&srv.loop, &srv.sigint);
+	srv.sigterm.data = srv.sigint.data = &srv;
+	uv_signal_start(&srv.sigterm, on_signal, SIGTERM);
+	uv_signal_start(&srv.sigint, on_signal, SIGINT);
 	log_debug("serving MCP on stdio (state dir %s)",
 		  opts.state_dir ? opts.state_dir : "~/.python_mcp");
 
-	uv_run(&app.loop, UV_RUN_DEFAULT);
-	uv_close((uv_handle_t *)&app.sigterm, NULL);
-	uv_close((uv_handle_t *)&app.sigint, NULL);
-	uv_run(&app.loop, UV_RUN_DEFAULT);
-	mcp_server_free(app.server);
-	uv_loop_close(&app.loop);
+	/* Runs until shutdown_server() has stopped everything and the last
+	 * handle is closed. */
+	uv_run(&srv.loop, UV_RUN_DEFAULT);
+	mcp_server_free(srv.server);
+	uv_loop_close(&srv.loop);
 	log_set_file(NULL, &err);
 	return 0;
 }
