@@ -176,6 +176,13 @@ static int open_state(struct app *a, const struct app_config *cfg, struct sb_err
 	return a->scratch_dir ? make_dir(a->scratch_dir, err) : -ENOMEM;
 }
 
+static void on_jobs_error(const struct sb_error *err, void *data)
+{
+	(void)data;
+	log_msg(LOG_LEVEL_ERROR, "saving jobs.json: %s%s%s", err->message,
+		err->hint[0] ? ". Hint: " : "", err->hint);
+}
+
 int app_start(uv_loop_t *loop, struct mcp_server *server, const struct app_config *cfg,
 	      struct app **out, struct sb_error *err)
 {
@@ -197,6 +204,9 @@ int app_start(uv_loop_t *loop, struct mcp_server *server, const struct app_confi
 				     .save_delay_seconds = 0.2};
 	if ((r = jobs_open(loop, a->state_dir, &limits, &a->jobs, err)) < 0)
 		return r;
+	if (r == JOBS_OPEN_RECOVERED)
+		log_msg(LOG_LEVEL_WARNING, "%s", err->message);
+	jobs_set_error_handler(a->jobs, on_jobs_error, NULL);
 	struct runner_config rc = {.launcher = a->launcher, .policy = a->policy,
 				   .protect = a->state_dir, .max_running = cfg->max_jobs,
 				   .prepared = cfg->prepared};

@@ -142,29 +142,41 @@ static json_t *build_env(const struct exec_env *env, const struct exec_request *
 }
 
 /* The script's output for the result, cut at the inline cap with a
- * marker that says where the rest is. */
+ * marker that says how much is left and where to read it. */
 static json_t *inline_output(const struct exec_env *env, const struct job *j, enum job_stream s,
 			     bool timeout)
 {
-	_cleanup_free_ char *text = NULL;
-	size_t len = 0;
-	bool more = false;
+	struct job_read rd = {0};
 	struct sb_error err = {0};
+	char marker[256] = "";
 	json_t *out;
 
-	if (jobs_read_output(env->jobs, j, s, 0, env->inline_output_bytes, &text, &len, &more,
-			     &err) < 0) {
+	if (jobs_read(env->jobs, j, s, 0, env->inline_output_bytes, &rd, &err) < 0) {
 		log_msg(LOG_LEVEL_ERROR, "job %s: %s", j->id, err.message);
-		return json_string("");
+		return json_string(timeout ? "[TIMEOUT]" : "");
 	}
-	uint64_t rest = j->produced[s] > len ? j->produced[s] - len : 0;
-	char marker[256] = "";
+	/* Bytes the script wrote beyond what is shown: on disk past the cap,
+	 * and past the disk cap, only counted. */
+	uint64_t rest = j->produced[s] > rd.consumed ? j->produced[s] - rd.consumed : 0;
 	if (rest > 0)
 		snprintf(marker, sizeof(marker),
 			 "\n[... %llu more bytes not shown; read them with py_job_status or "
 			 "the resource job-stream://%s]",
 			 (unsigned long long)rest, j->id);
-	out = json_sprintf("%s%s%s", text ? text : "", marker, timeout ? "\n[TIMEOUT]" : "");
+	/* Byte-wise: the text may hold NUL bytes. */
+	const char *tail = timeout ? "\n[TIMEOUT]" : "";
+	size_t ml = strlen(marker), tl = strlen(tail);
+	char *buf = malloc(rd.len + ml + tl + 1);
+	if (buf != NULL) {
+		memcpy(buf, rd.text ? rd.text : "", rd.len);
+		memcpy(buf + rd.len, marker, ml);
+		memcpy(buf + rd.len + ml, tail, tl + 1);
+		out = json_stringn(buf, rd.len + ml + tl);
+		free(buf);
+	} else {
+		out = NULL;
+	}
+	job_read_release(&rd);
 	return out ? out : json_string("");
 }
 
