@@ -216,12 +216,15 @@ static int parse_options(int argc, char **argv, struct options *o)
 	return -1;
 }
 
+/* Still caught while stdout flushes (a second SIGTERM must not kill us
+ * mid-write and turn exit status 0 into death by signal), but no longer
+ * keeping the loop alive; closed once uv_run() returns. */
 static void on_stopped(void *data)
 {
 	struct server *srv = data;
 
-	uv_close((uv_handle_t *)&srv->sigterm, NULL);
-	uv_close((uv_handle_t *)&srv->sigint, NULL);
+	uv_unref((uv_handle_t *)&srv->sigterm);
+	uv_unref((uv_handle_t *)&srv->sigint);
 }
 
 /* Stop reading requests, end every sandbox (recording those jobs as
@@ -304,6 +307,9 @@ int main(int argc, char **argv)
 
 	/* Runs until shutdown_server() has stopped everything and the last
 	 * handle is closed. */
+	uv_run(&srv.loop, UV_RUN_DEFAULT);
+	uv_close((uv_handle_t *)&srv.sigterm, NULL);
+	uv_close((uv_handle_t *)&srv.sigint, NULL);
 	uv_run(&srv.loop, UV_RUN_DEFAULT);
 	mcp_server_free(srv.server);
 	uv_loop_close(&srv.loop);

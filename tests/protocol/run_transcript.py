@@ -11,20 +11,27 @@ A transcript is a directory:
   stdin-is-file    optional: stdin is input.jsonl itself, a regular file
 
 Comparison is structural (key order and spacing do not matter).  In
-expected values, the string "<any>" matches any value and "<string>" any
-string: for volatile fields such as serverInfo.version.
+expected values these strings are placeholders, for what other parts of the
+server decide (its version, instructions, the tools it registers):
+  "<any>"             any value
+  "<string>"          any string
+  "<array>"           any array
+  "<startswith:TEXT>" any string that starts with TEXT
 
-The server must also exit 0, print only complete JSON lines on stdout and
-exit by itself once its stdin ends.
+The server runs with --state-dir in a fresh temporary directory.  It must
+exit 0, print only complete JSON lines on stdout and exit by itself once
+its stdin ends.
 
 Usage: run_transcript.py SERVER DIR [--update]
-  --update rewrites expected.jsonl from the actual output (review the diff).
+  --update rewrites expected.jsonl from the actual output: review every
+  message, and put the placeholders back.
 """
 import json
 import os
 import shlex
 import subprocess
 import sys
+import tempfile
 
 TIMEOUT = 30
 
@@ -34,6 +41,10 @@ def matches(expected, actual):
         return True
     if expected == "<string>":
         return isinstance(actual, str)
+    if expected == "<array>":
+        return isinstance(actual, list)
+    if isinstance(expected, str) and expected.startswith("<startswith:") and expected.endswith(">"):
+        return isinstance(actual, str) and actual.startswith(expected[len("<startswith:"):-1])
     if isinstance(expected, dict):
         return (isinstance(actual, dict) and expected.keys() == actual.keys()
                 and all(matches(expected[k], actual[k]) for k in expected))
@@ -52,14 +63,12 @@ def run(server, case):
     input_path = os.path.join(case, "input.jsonl")
     with open(input_path, "rb") as f:
         data = f.read()
-    if os.path.exists(os.path.join(case, "stdin-is-file")):
-        with open(input_path, "rb") as stdin:
-            proc = subprocess.run([server] + args, stdin=stdin, capture_output=True,
-                                  timeout=TIMEOUT)
-    else:
-        proc = subprocess.run([server] + args, input=data, capture_output=True,
-                              timeout=TIMEOUT)
-    return proc
+    with tempfile.TemporaryDirectory(prefix="transcript-") as state:
+        argv = [server, "--state-dir", state] + args
+        if os.path.exists(os.path.join(case, "stdin-is-file")):
+            with open(input_path, "rb") as stdin:
+                return subprocess.run(argv, stdin=stdin, capture_output=True, timeout=TIMEOUT)
+        return subprocess.run(argv, input=data, capture_output=True, timeout=TIMEOUT)
 
 
 def main():

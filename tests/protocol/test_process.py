@@ -21,6 +21,8 @@
   stdout_only_json      logs (MCP_DEBUG=true) go to stderr, never stdout
   usage                 --help, --version and bad options
 
+Every run gets --state-dir in a fresh temporary directory.
+
 Usage: test_process.py SERVER CASE [--rss-limit-mb N]
 """
 import json
@@ -37,6 +39,7 @@ import time
 import tty
 
 SERVER = None
+STATE = None  # a temporary --state-dir for every run
 RSS_LIMIT_MB = 64
 PROMPT = 5.0  # seconds: "promptly", with room for sanitizer builds
 
@@ -53,7 +56,7 @@ def start(args=(), **kw):
     kw.setdefault("stdin", subprocess.PIPE)
     kw.setdefault("stdout", subprocess.PIPE)
     kw.setdefault("stderr", subprocess.PIPE)
-    return subprocess.Popen([SERVER, *args], **kw)
+    return subprocess.Popen([SERVER, "--state-dir", STATE, *args], **kw)
 
 
 def wait_exit(proc, what, limit=PROMPT):
@@ -359,7 +362,7 @@ def case_usage():
 
 
 def main():
-    global SERVER, RSS_LIMIT_MB
+    global SERVER, STATE, RSS_LIMIT_MB
     args = sys.argv[1:]
     if "--rss-limit-mb" in args:
         i = args.index("--rss-limit-mb")
@@ -371,7 +374,8 @@ def main():
     case = globals().get("case_" + args[1])
     if case is None:
         sys.exit(f"unknown case {args[1]}")
-    case()
+    with tempfile.TemporaryDirectory(prefix="protocol-process-") as STATE:
+        case()
 
 
 if __name__ == "__main__":
