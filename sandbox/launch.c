@@ -22,6 +22,7 @@
 #include "init.h"
 #include "mounts.h"
 #include "seccomp.h"
+#include "seccomp_cache.h"
 #include "supervise.h"
 #include "workspace.h"
 
@@ -109,23 +110,39 @@ static void *cgroup_thread(void *arg)
 	return NULL;
 }
 
-static int compile_filter(struct sb_sandbox *sb, struct sb_error *err)
+static int compile_filter(struct sb_sandbox *sb, const char *cache_dir, struct sb_error *err)
 {
 	scmp_filter_ctx ctx = NULL;
+	struct sb_error cache_err = {0};
+	char key[33];
 	int r;
 
 	if (sb->policy->seccomp == NULL)
 		return 0;
+	bool cached = cache_dir && sb_bpf_cache_key(sb->policy->seccomp, key) == 0;
+	if (cached) {
+		r = sb_bpf_cache_load(cache_dir, key, &sb->bpf, &cache_err);
+		if (r == 0)
+			return 0;
+		/* An untrustworthy cache is never used, and said so. */
+		if (r != -ENOENT) {
+			*err = cache_err;
+			return r;
+		}
+	}
 	r = sb_seccomp_build(sb->policy->seccomp, sb->policy->file, &ctx, err);
 	if (r == 0)
 		r = sb_bpf_export(ctx, &sb->bpf, err);
 	if (ctx)
 		seccomp_release(ctx);
+	/* A failed store only costs the next run a compile. */
+	if (r == 0 && cached)
+		(void)sb_bpf_cache_store(cache_dir, key, &sb->bpf, &cache_err);
 	return r;
 }
 
 int sb_sandbox_prepare(struct sb_sandbox *sb, const struct sb_policy *p, int status_fd,
-		       struct sb_error *err)
+		       const char *cache_dir, struct sb_error *err)
 {
 	struct sb_init_config init = {0};
 	int r;
@@ -191,7 +208,7 @@ int sb_sandbox_prepare(struct sb_sandbox *sb, const struct sb_policy *p, int sta
 	pthread_t thread;
 	if ((r = pthread_create(&thread, NULL, cgroup_thread, &cw)) != 0)
 		return sb_error_set(err, "cgroup", r, "start the cgroup thread");
-	r = compile_filter(sb, err);
+	r = compile_filter(sb, cache_dir, err);
 	pthread_join(thread, NULL);
 	if (r < 0)
 		return r;

@@ -36,8 +36,9 @@ struct sb_sandbox {
 	bool ready;               /* init reported ready */
 };
 
+/* cache_dir (may be NULL): where compiled seccomp programs are kept. */
 int sb_sandbox_prepare(struct sb_sandbox *sb, const struct sb_policy *policy, int status_fd,
-		       struct sb_error *err);
+		       const char *cache_dir, struct sb_error *err);
 
 /* Waits until init reports ready (for --spec-fd: the caller then says so). */
 int sb_sandbox_wait_ready(struct sb_sandbox *sb, struct sb_error *err);

@@ -43,6 +43,8 @@ static void usage(FILE *f)
 	      "  --status-fd N        write JSON status lines to descriptor N\n"
 	      "  --timeout SECONDS    wall-clock limit (can only lower the policy's)\n"
 	      "  --protect DIR        refuse a workspace that overlaps DIR, repeatable\n"
+	      "  --cache-dir DIR      keep compiled seccomp programs in DIR (private to the\n"
+	      "                       launcher's user) instead of compiling each time\n"
 	      "  --spec-fd N          prepare the sandbox, say {\"event\":\"ready\"} on the status\n"
 	      "                       descriptor, then read the job as JSON from N until EOF:\n"
 	      "                       {\"workspace\", \"argv\", \"cwd\", \"env\", \"timeout\", \"protect\"}\n"
@@ -107,7 +109,8 @@ static int exit_code(const struct sb_error *err)
 
 /* Prepares the sandbox, then runs the job from the command line, or the one
  * read from spec_fd once the sandbox is ready. */
-static int run(const char *policy_file, int status_fd, int spec_fd, struct sb_job *cli_job)
+static int run(const char *policy_file, int status_fd, int spec_fd, const char *cache_dir,
+	       struct sb_job *cli_job)
 {
 	struct sb_policy policy;
 	struct sb_sandbox sb;
@@ -122,7 +125,7 @@ static int run(const char *policy_file, int status_fd, int spec_fd, struct sb_jo
 		report(&err);
 		return EXIT_SETUP;
 	}
-	r = sb_sandbox_prepare(&sb, &policy, status_fd, &err);
+	r = sb_sandbox_prepare(&sb, &policy, status_fd, cache_dir, &err);
 	if (r < 0)
 		sb_status_error(status_fd, &err);
 	if (r == 0 && spec_fd >= 0) {
@@ -187,6 +190,7 @@ int main(int argc, char **argv)
 		{"protect", required_argument, NULL, 'P'},
 		{"check-policy", required_argument, NULL, 'C'},
 		{"spec-fd", required_argument, NULL, 'S'},
+		{"cache-dir", required_argument, NULL, 'K'},
 		{"help", no_argument, NULL, 'h'},
 		{"version", no_argument, NULL, 'V'},
 		{0},
@@ -195,6 +199,7 @@ int main(int argc, char **argv)
 	struct sb_job job = {.env = env_extra, .protect = protect};
 	size_t n_env = 0, n_protect = 0;
 	const char *policy_file = NULL;
+	const char *cache_dir = NULL;
 	int status_fd = -1, spec_fd = -1, c;
 	struct sb_error err = {0};
 
@@ -241,6 +246,9 @@ int main(int argc, char **argv)
 				return EXIT_SETUP;
 			}
 			break;
+		case 'K':
+			cache_dir = optarg;
+			break;
 		case 'C':
 			return check_policy(optarg);
 		case 'h':
@@ -279,7 +287,7 @@ int main(int argc, char **argv)
 	/* A write to an init that died must fail with EPIPE, not kill us;
 	 * the script gets the default disposition back before exec. */
 	signal(SIGPIPE, SIG_IGN);
-	return run(policy_file, status_fd, spec_fd, &job);
+	return run(policy_file, status_fd, spec_fd, cache_dir, &job);
 too_many:
 	fprintf(stderr, "python-mcp-sandbox: more than %d --env or --protect options\n",
 		MAX_REPEATED);

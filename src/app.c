@@ -18,7 +18,7 @@
 #include "tools_jobs.h"
 
 struct app {
-	char *state_dir, *scripts_dir, *scratch_dir, *policy, *launcher;
+	char *state_dir, *scripts_dir, *scratch_dir, *cache_dir, *policy, *launcher;
 	char **roots;
 	size_t n_roots;
 	struct jobs *jobs;
@@ -163,6 +163,11 @@ static int open_state(struct app *a, const struct app_config *cfg, struct sb_err
 		if ((r = log_set_file(logs, err)) < 0)
 			return r;
 	}
+	/* Compiled seccomp programs, private to this user like the rest. */
+	if (asprintf(&a->cache_dir, "%s/cache", a->state_dir) < 0)
+		return sb_error_set(err, "state", ENOMEM, "cache folder");
+	if ((r = make_dir(a->cache_dir, err)) < 0)
+		return r;
 	if (asprintf(&a->scripts_dir, "%s/scripts", a->state_dir) < 0)
 		return sb_error_set(err, "state", ENOMEM, "scripts folder");
 	if ((r = make_dir(a->scripts_dir, err)) < 0)
@@ -208,8 +213,8 @@ int app_start(uv_loop_t *loop, struct mcp_server *server, const struct app_confi
 		log_msg(LOG_LEVEL_WARNING, "%s", err->message);
 	jobs_set_error_handler(a->jobs, on_jobs_error, NULL);
 	struct runner_config rc = {.launcher = a->launcher, .policy = a->policy,
-				   .protect = a->state_dir, .max_running = cfg->max_jobs,
-				   .prepared = cfg->prepared};
+				   .protect = a->state_dir, .cache_dir = a->cache_dir,
+				   .max_running = cfg->max_jobs, .prepared = cfg->prepared};
 	if ((r = runner_new(loop, &rc, a->jobs, &a->runner, err)) < 0)
 		return r;
 	a->smart = smart_new(loop, a->runner, cfg->smart_timeout);
@@ -250,6 +255,7 @@ static void on_runner_stopped(void *data)
 	free(a->state_dir);
 	free(a->scripts_dir);
 	free(a->scratch_dir);
+	free(a->cache_dir);
 	free(a->policy);
 	free(a->launcher);
 	void (*done)(void *) = a->done;

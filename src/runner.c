@@ -279,7 +279,9 @@ static struct launcher *spawn_launcher(struct runner *r, struct sb_error *err)
 	uv_stdio_container_t stdio[5];
 	/* uv_process_options_t wants char *; libuv copies them. */
 	char *args[] = {(char *)r->cfg.launcher, (char *)"--policy", (char *)r->cfg.policy,
-			(char *)"--spec-fd", (char *)"3", (char *)"--status-fd", (char *)"4", NULL};
+			(char *)"--spec-fd", (char *)"3", (char *)"--status-fd", (char *)"4",
+			r->cfg.cache_dir ? (char *)"--cache-dir" : NULL, (char *)r->cfg.cache_dir,
+			NULL};
 	uv_process_options_t opts = {0};
 	int rc;
 

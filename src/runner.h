@@ -21,6 +21,7 @@ struct runner_config {
 	const char *launcher;  /* path of python-mcp-sandbox */
 	const char *policy;    /* the run policy */
 	const char *protect;   /* a path no workspace may overlap (the state dir) */
+	const char *cache_dir; /* compiled seccomp programs (--cache-dir), or NULL */
 	unsigned max_running;  /* concurrent jobs */
 	unsigned prepared;     /* launchers kept ready */
 };

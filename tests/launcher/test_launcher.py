@@ -315,6 +315,34 @@ def init_errors_reach_the_caller(env):
 
 
 @case
+def seccomp_cache(env):
+    """--cache-dir keeps the compiled filter; an entry others could have
+    written is refused loudly; a torn entry is recompiled; the filter is
+    in force either way."""
+    ws = env.workspace()
+    cache = os.path.join(env.tmp, "cache")
+    probe = ["python3", "-c", "print(open('/proc/self/status').read().split('Seccomp:')[1].split()[0])"]
+    rc, out, err, _ = env.cold(ws, probe, extra=["--cache-dir", cache])
+    check(rc == 0 and out.strip() == "2", f"first run {rc} {out!r} {err}")
+    entries = [f for f in os.listdir(cache) if f.endswith(".bpf")]
+    check(len(entries) == 1, f"cache entries {os.listdir(cache)}")
+    entry = os.path.join(cache, entries[0])
+    before = os.stat(entry).st_mtime_ns
+    rc, out, err, _ = env.cold(ws, probe, extra=["--cache-dir", cache])
+    check(rc == 0 and out.strip() == "2" and os.stat(entry).st_mtime_ns == before,
+          "second run reused the entry")
+    os.chmod(entry, 0o666)
+    rc, out, err, ev = env.cold(ws, probe, extra=["--cache-dir", cache])
+    check(rc == 125 and one(ev, "error")["stage"] == "seccomp_cache" and "Hint:" in err,
+          f"writable entry accepted: {rc} {err!r}")
+    os.chmod(entry, 0o600)
+    with open(entry, "r+b") as f:
+        f.write(b"garbage!")
+    rc, out, err, _ = env.cold(ws, probe, extra=["--cache-dir", cache])
+    check(rc == 0 and out.strip() == "2", f"torn entry: {rc} {out!r} {err}")
+
+
+@case
 def check_policy(env):
     ok = subprocess.run([env.launcher, "--check-policy", env.policy], capture_output=True)
     check(ok.returncode == 0 and b": ok" in ok.stdout, f"{ok}")
