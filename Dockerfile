@@ -1,0 +1,108 @@
+# python-mcp: the MCP server and its sandbox launcher, on Debian 12.
+#
+#   podman build -t python-mcp .        (or docker build)
+#   podman run -i --rm --security-opt systempaths=unconfined \
+#       --security-opt seccomp=unconfined python-mcp
+#
+# The server speaks MCP on stdin/stdout; every script runs inside
+# python-mcp-sandbox, which builds its own namespaces and seccomp filter.
+# It needs a fresh /proc, which container engines refuse while they mask
+# parts of the container's /proc (systempaths=unconfined), and the
+# engines' default seccomp profiles refuse sethostname and, in Docker,
+# namespaces to a process without CAP_SYS_ADMIN (seccomp=unconfined).
+# Without them every run fails and says why; nothing degrades silently.
+# README.md, "In a container"; scripts/container-smoke checks all this.
+#
+# No heredocs (`RUN <<EOF`): the buildah of Debian 12 does not support them.
+
+# ---- build stage: compilers and -dev packages, never shipped ----
+FROM debian:bookworm AS build
+
+# python3 only because configuring the project runs the test suite's
+# scripts (tests/sandbox lists its cases at configure time).
+RUN apt-get update \
+ && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
+        build-essential cmake pkg-config \
+        libuv1-dev libjansson-dev libseccomp-dev libcap-dev python3 \
+ && rm -rf /var/lib/apt/lists/*
+
+WORKDIR /src
+COPY . .
+
+# Only the two programs are built: the image runs no tests, and the test
+# suite (with its own dependencies) is scripts/test's business.  The server
+# target exists only once src/main.c does; without it, or with
+# `--build-arg TARGETS=python-mcp-sandbox`, the image is launcher-only and
+# its `python-mcp` is a stub that says so (see below); the policies are
+# then copied as CMake's install rule would.  A server that exists but does
+# not compile fails the build.
+# `--strip` drops the debug info of RelWithDebInfo from the installed files.
+ARG TARGETS=""
+RUN cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+ && targets="$TARGETS" \
+ && if [ -z "$targets" ]; then \
+        targets=python-mcp-sandbox; \
+        if cmake --build build --target help | grep -qx '\.\.\. python-mcp'; then \
+            targets="$targets python-mcp"; \
+        fi; \
+    fi \
+ && cmake --build build -j"$(nproc)" --target $targets \
+ && case " $targets " in \
+        *" python-mcp "*) \
+            cmake --install build --prefix /opt/python-mcp --strip ;; \
+        *) \
+            cmake --install build/sandbox --prefix /opt/python-mcp --strip \
+         && install -d /opt/python-mcp/share/python-mcp/policies \
+         && install -m 644 policies/*.json policies/README.md \
+                /opt/python-mcp/share/python-mcp/policies/ ;; \
+    esac \
+ && if [ ! -x /opt/python-mcp/bin/python-mcp ]; then \
+        printf '%s\n' \
+            '#!/bin/sh' \
+            'echo "python-mcp: this image was built from a tree without the MCP server (src/main.c)," >&2' \
+            'echo "so it holds only the sandbox launcher, python-mcp-sandbox:" >&2' \
+            'echo >&2' \
+            'python-mcp-sandbox --help >&2' \
+            'exit 2' \
+            > /opt/python-mcp/bin/python-mcp \
+     && chmod 755 /opt/python-mcp/bin/python-mcp; \
+    fi \
+ && /opt/python-mcp/bin/python-mcp-sandbox \
+        --check-policy /opt/python-mcp/share/python-mcp/policies/default.json
+
+# ---- runtime stage: the programs, their shared libraries and python3 ----
+FROM debian:bookworm-slim
+
+ARG VERSION=0.1.0
+LABEL org.opencontainers.image.title="python-mcp" \
+      org.opencontainers.image.description="MCP server that runs untrusted Python in a sandbox (namespaces, seccomp, rlimits, cgroups); run with --security-opt systempaths=unconfined --security-opt seccomp=unconfined" \
+      org.opencontainers.image.version="${VERSION}" \
+      org.opencontainers.image.base.name="debian:bookworm-slim"
+
+# python3 is Debian's /usr/bin/python3: the default policy binds /usr and
+# runs `python3` from the sandbox's PATH.
+RUN apt-get update \
+ && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
+        libuv1 libjansson4 libseccomp2 libcap2 python3 \
+ && rm -rf /var/lib/apt/lists/* /var/cache/apt/*.bin
+
+COPY --from=build /opt/python-mcp /opt/python-mcp
+ENV PATH=/opt/python-mcp/bin:$PATH
+
+# A non-root user, on purpose.  As root the launcher would map the script
+# to an unprivileged id itself, but a root launcher needs what container
+# engines withhold by default (CAP_SYS_ADMIN to write the id maps of a
+# namespace it creates as that id, CAP_SYS_PTRACE and an id-mapping
+# filesystem for the workspace), while a non-root launcher needs none of
+# that and maps the script to its own id.  Scripts then run as uid 1000,
+# inside and outside the sandbox.  The default policy lists /workspace
+# among its workspace roots: mount a volume there that uid 1000 can write
+# and let the server create job workspaces below it.  The server keeps its
+# state in $HOME/.python_mcp (/home/python-mcp/.python_mcp): mount a
+# volume there to keep jobs across restarts.
+RUN useradd --uid 1000 --user-group --create-home --shell /usr/sbin/nologin python-mcp \
+ && install -d -o 1000 -g 1000 /workspace
+USER 1000:1000
+WORKDIR /workspace
+
+ENTRYPOINT ["python-mcp", "--workspace-root", "/workspace"]
