@@ -192,6 +192,11 @@ static int prepare(const struct sb_init_config *cfg)
 	int rootfd;
 
 	expect_byte(cfg->sync_fd, 'g');
+	/* The launcher has written our maps: nothing may read our memory or
+	 * /proc entries from now on (CVE-2019-5736 went through
+	 * /proc/<pid>/exe). */
+	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
+		fail_errno(cfg, "init", "prctl(PR_SET_DUMPABLE)");
 	if (sb_userns_become(&cfg->map, cfg->drop_groups, &err) < 0)
 		fail(cfg, &err, 125);
 	/* A credential change clears the parent-death signal: set it again,
@@ -199,8 +204,14 @@ static int prepare(const struct sb_init_config *cfg)
 	 * sync pipe open for as long as it lives). */
 	if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0 || launcher_gone(cfg->sync_fd))
 		_exit(125);
-	if (sethostname(cfg->policy->hostname, strlen(cfg->policy->hostname)) < 0)
-		fail_errno(cfg, "uts", "sethostname");
+	if (sethostname(cfg->policy->hostname, strlen(cfg->policy->hostname)) < 0) {
+		sb_error_errno(&err, "uts", "sethostname");
+		if (errno == EPERM)
+			sb_error_hint(&err, "a seccomp filter around the launcher refuses it (the "
+					    "default profiles of Docker and Podman do): run the "
+					    "container with `--security-opt seccomp=unconfined`");
+		fail(cfg, &err, 125);
+	}
 	if (!cfg->policy->network && sb_net_loopback_up(&err) < 0)
 		fail(cfg, &err, 125);
 	plan.nested_userns_degraded = &nested_degraded;

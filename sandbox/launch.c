@@ -9,6 +9,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <grp.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -141,11 +143,39 @@ static int compile_filter(struct sb_sandbox *sb, const char *cache_dir, struct s
 	return r;
 }
 
+static int become_owner(struct sb_sandbox *sb, struct sb_error *err)
+{
+	if (setgroups(0, NULL) < 0)
+		return sb_error_errno(err, "userns", "drop the launcher's supplementary groups");
+	if (setresgid(-1, sb->map.host_gid, -1) < 0)
+		return sb_error_errno(err, "userns", "switch to host gid %u", sb->map.host_gid);
+	if (setresuid(-1, sb->map.host_uid, -1) < 0)
+		return sb_error_errno(err, "userns", "switch to host uid %u", sb->map.host_uid);
+	/* The uid change made us non-dumpable; the child must not be, or its
+	 * /proc files would belong to root and its owner could not write its
+	 * maps.  Init makes itself non-dumpable once the maps are written. */
+	if (prctl(PR_SET_DUMPABLE, 1, 0, 0, 0) < 0)
+		return sb_error_errno(err, "userns", "prctl(PR_SET_DUMPABLE)");
+	return 0;
+}
+
+static int back_to_root(struct sb_error *err)
+{
+	/* Cannot fail for a process whose real and saved ids are 0. */
+	if (setresuid(-1, 0, -1) < 0 || setresgid(-1, 0, -1) < 0)
+		return sb_error_errno(err, "userns", "switch back to root");
+	/* Dumpable again: the id-map helper this launcher clones later must
+	 * be openable without CAP_SYS_PTRACE (containers withhold it). */
+	if (prctl(PR_SET_DUMPABLE, 1, 0, 0, 0) < 0)
+		return sb_error_errno(err, "userns", "prctl(PR_SET_DUMPABLE)");
+	return 0;
+}
+
 int sb_sandbox_prepare(struct sb_sandbox *sb, const struct sb_policy *p, int status_fd,
 		       const char *cache_dir, struct sb_error *err)
 {
 	struct sb_init_config init = {0};
-	int r;
+	int r = 0, rr;
 
 	*sb = (struct sb_sandbox){.policy = p, .status_fd = status_fd, .sync = {-1, -1},
 				  .report = {-1, -1}, .job = {-1, -1}, .out = {-1, -1},
@@ -166,7 +196,7 @@ int sb_sandbox_prepare(struct sb_sandbox *sb, const struct sb_policy *p, int sta
 	init = (struct sb_init_config){
 		.policy = p,
 		.map = sb->map,
-		.drop_groups = sb->privileged,
+		.drop_groups = false, /* the launcher dropped its own before the clone */
 		.mounts = {.policy = p, .block_nested_userns = true,
 			   .nested_userns_optional = p->optional_layers & SB_LAYER_USERNS_LIMIT},
 		.sync_fd = sb->sync[0],
@@ -175,30 +205,34 @@ int sb_sandbox_prepare(struct sb_sandbox *sb, const struct sb_policy *p, int sta
 		.stdout_fd = sb->out[1],
 		.stderr_fd = sb->err[1],
 	};
-	/* Per-user kernel counts (inotify instances and watches, among others)
-	 * are charged up the namespace tree to the user that created the
-	 * namespace.  A root launcher creates it as the unprivileged host
-	 * user, so a job can exhaust that user's share, never root's. */
-	if (sb->privileged && setresuid(-1, sb->map.host_uid, -1) < 0)
-		return sb_error_errno(err, "userns", "switch to host uid %u", sb->map.host_uid);
+	/* A root launcher creates the namespace as the unprivileged host user
+	 * and writes its id maps as that owner:
+	 * - per-user kernel counts (inotify instances and watches, among
+	 *   others) are charged to the namespace's creator, so a job can only
+	 *   exhaust that user's share, never root's;
+	 * - an owner may write a one-id map of itself without any capability,
+	 *   which a root launcher inside a container may not have.
+	 * Root's supplementary groups go first, since the child could not
+	 * drop them once setgroups is denied. */
+	if (sb->privileged && (r = become_owner(sb, err)) < 0)
+		return r;
 	sb->pid = clone_init(p, &sb->pidfd, err);
 	if (sb->pid == 0)
 		sb_init_main(&init);
-	if (sb->privileged && setresuid(-1, 0, -1) < 0) {
-		/* Cannot happen for root; if it did, nothing after would work. */
-		sb_error_errno(err, "userns", "switch back to uid 0");
-		return sb_error_code(err);
-	}
+	if (sb->pid > 0)
+		r = sb_userns_write_maps(sb->pid, &sb->map, false, err);
+	if (sb->privileged && (rr = back_to_root(err)) < 0)
+		return rr;
 	if (sb->pid < 0)
 		return sb_error_code(err);
+	if (r < 0)
+		return r;
 
 	close_fd(&sb->sync[0]);
 	close_fd(&sb->report[1]);
 	close_fd(&sb->job[1]);
 	close_fd(&sb->out[1]);
 	close_fd(&sb->err[1]);
-	if ((r = sb_userns_write_maps(sb->pid, &sb->map, sb->privileged, err)) < 0)
-		return r;
 	if ((r = release_init(sb, 'g', err)) < 0)
 		return r;
 	/* Three things now overlap: init builds its root, a thread moves init
@@ -304,11 +338,21 @@ static int deliver(struct sb_sandbox *sb, const struct sb_job *job, struct sb_er
 			r = sb_error_errno(err, "workspace", "stat `%s`", ws.path);
 			goto out;
 		}
-		idmap = r = sb_userns_idmap_fd(st.st_uid, st.st_gid, sb->map.host_uid,
-					       sb->map.host_gid, err);
-		if (r < 0)
-			goto out;
+		/* Already the sandbox's own: no mapping needed (and filesystems
+		 * without id-mapped mounts, overlayfs among them, work). */
+		if (st.st_uid != sb->map.host_uid || st.st_gid != sb->map.host_gid) {
+			idmap = r = sb_userns_idmap_fd(st.st_uid, st.st_gid, sb->map.host_uid,
+						       sb->map.host_gid, err);
+			if (r < 0)
+				goto out;
+		}
 		tree = r = sb_mounts_workspace_tree(ws_fd, idmap, p->workspace_readonly, err);
+		if (r == -EINVAL && idmap >= 0)
+			sb_error_hint(err, "this filesystem cannot do id-mapped mounts (overlayfs, "
+					   "say): put workspaces on a volume (ext4, xfs, btrfs, "
+					   "tmpfs), chown the workspace to %u:%u, or run the "
+					   "launcher as a non-root user",
+				      sb->map.host_uid, sb->map.host_gid);
 		if (r < 0)
 			goto out;
 	}

@@ -61,10 +61,7 @@ int sb_mounts_workspace_tree(int fd, int userns_fd, bool readonly, struct sb_err
 	if (mount_setattr(tree, "", AT_EMPTY_PATH, &attr, sizeof(attr)) < 0) {
 		sb_error_errno(err, "mount", "set up the workspace mount%s",
 			       userns_fd >= 0 ? " id-mapped" : "");
-		if (userns_fd >= 0)
-			sb_error_hint(err, "this filesystem cannot do id-mapped mounts; chown the "
-					   "workspace to an unprivileged user (the sandbox then runs "
-					   "as that user)");
+
 		return sb_error_code(err);
 	}
 	return TAKE_FD(tree);
