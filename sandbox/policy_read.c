@@ -1,5 +1,7 @@
 #include "policy_read.h"
 
+#include "json_text.h"
+
 #include <errno.h>
 #include <limits.h>
 #include <stdarg.h>
@@ -31,27 +33,6 @@ int sb_rd_fail(struct sb_reader *r, enum sb_json_target target, const char *fmt,
 			    where, what);
 }
 
-const char *sb_rd_type_name(const json_t *v)
-{
-	switch (json_typeof(v)) {
-	case JSON_OBJECT:
-		return "an object";
-	case JSON_ARRAY:
-		return "an array";
-	case JSON_STRING:
-		return "a string";
-	case JSON_INTEGER:
-		return "an integer";
-	case JSON_REAL:
-		return "a real number";
-	case JSON_TRUE:
-	case JSON_FALSE:
-		return "a boolean";
-	case JSON_NULL:
-		return "null";
-	}
-	return "a value";
-}
 
 const char *sb_rd_quote(const char *s, char *buf, size_t size)
 {
@@ -78,7 +59,7 @@ const char *sb_rd_quote(const char *s, char *buf, size_t size)
 
 int sb_rd_type_error(struct sb_reader *r, const json_t *v, const char *what)
 {
-	return sb_rd_fail(r, SB_JSON_VALUE, "expected %s, got %s", what, sb_rd_type_name(v));
+	return sb_rd_fail(r, SB_JSON_VALUE, "expected %s, got %s", what, sb_json_type_name(v));
 }
 
 /* Edit distance, for "did you mean" hints; keys are short, so the classic

@@ -43,9 +43,6 @@ int sb_rd_fail(struct sb_reader *r, enum sb_json_target target, const char *fmt,
 /* Out of memory while reading `r->file`. */
 int sb_rd_oom(struct sb_reader *r);
 
-/* "an object", "a string", "an integer", "a real number", "a boolean",
- * "null", ... for messages. */
-const char *sb_rd_type_name(const json_t *v);
 
 /* Copies a user string for a message: at most about 80 bytes, control
  * characters and backquotes replaced, so a message stays one line. */

@@ -12,6 +12,7 @@
 #include <stdint.h>
 
 #include "error.h"
+#include "json_text.h"
 
 struct sb_result {
 	int exit_code;          /* exit status, or -1 when killed by a signal */
@@ -37,9 +38,6 @@ void sb_status_emit_new(int fd, json_t *obj);
 
 void sb_status_error(int fd, const struct sb_error *err);
 
-/* A JSON string of s with every byte that is not valid UTF-8 replaced by
- * '?': host paths and messages are bytes, JSON text is not. */
-json_t *sb_json_string_lossy(const char *s);
 void sb_status_exit(int fd, const struct sb_result *res);
 
 #endif

@@ -1,30 +1,9 @@
 #include "args.h"
+#include "json_text.h"
 
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
-
-const char *args_type_name(const json_t *v)
-{
-	switch (json_typeof(v)) {
-	case JSON_OBJECT:
-		return "an object";
-	case JSON_ARRAY:
-		return "an array";
-	case JSON_STRING:
-		return "a string";
-	case JSON_INTEGER:
-		return "an integer";
-	case JSON_REAL:
-		return "a number";
-	case JSON_TRUE:
-	case JSON_FALSE:
-		return "a boolean";
-	case JSON_NULL:
-		return "null";
-	}
-	return "a value";
-}
 
 /* "a, b, c" into buf, cut (never overrun) when it does not fit. */
 static void join(char *buf, size_t size, const char *const *names)
@@ -57,7 +36,7 @@ static int missing(const char *name, const char *expected, struct sb_error *err)
 static int wrong_type(const char *name, const char *expected, const json_t *v, struct sb_error *err)
 {
 	return sb_error_set(err, "arguments", 0, "argument `%s` must be %s, got %s", name, expected,
-			    args_type_name(v));
+			    sb_json_type_name(v));
 }
 
 int args_check_known(json_t *args, const char *const *names, struct sb_error *err)
@@ -67,7 +46,7 @@ int args_check_known(json_t *args, const char *const *names, struct sb_error *er
 
 	if (!json_is_object(args))
 		return sb_error_set(err, "arguments", 0, "arguments must be an object, got %s",
-				    args_type_name(args));
+				    sb_json_type_name(args));
 	json_object_foreach (args, key, v) {
 		char known[512] = "";
 		bool found = false;
@@ -206,7 +185,7 @@ int args_string_array(json_t *args, const char *name, bool required, json_t **ou
 			return sb_error_set(err, "arguments", 0,
 					    "argument `%s` must be an array of strings, but item "
 					    "%zu is %s",
-					    name, i, args_type_name(item));
+					    name, i, sb_json_type_name(item));
 	}
 	*out = v;
 	return 0;
@@ -228,7 +207,7 @@ int args_string_map(json_t *args, const char *name, bool required, json_t **out,
 			return sb_error_set(err, "arguments", 0,
 					    "argument `%s` must be an object whose values are "
 					    "strings, but `%s` is %s",
-					    name, key, args_type_name(item));
+					    name, key, sb_json_type_name(item));
 	}
 	*out = v;
 	return 0;

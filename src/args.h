@@ -48,7 +48,5 @@ int args_string_array(json_t *args, const char *name, bool required, json_t **ou
 int args_string_map(json_t *args, const char *name, bool required, json_t **out,
 		    struct sb_error *err);
 
-/* "a string", "an integer", ...: the JSON type of v, for messages. */
-const char *args_type_name(const json_t *v);
 
 #endif

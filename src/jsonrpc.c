@@ -1,4 +1,5 @@
 #include "jsonrpc.h"
+#include "json_text.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -20,60 +21,6 @@ size_t utf8_prefix_len(const char *s, size_t max)
 	while (n > 0 && ((unsigned char)s[n] & 0xC0) == 0x80)
 		n--;
 	return n;
-}
-
-/* Cuts a formatted message that snprintf() may have cut mid-character. */
-static void utf8_trim_tail(char *buf)
-{
-	size_t len = strlen(buf), i = len, need;
-	unsigned char lead;
-
-	while (i > 0 && ((unsigned char)buf[i - 1] & 0xC0) == 0x80 && len - i < 3)
-		i--;
-	if (i == 0)
-		return;
-	lead = (unsigned char)buf[i - 1];
-	if (lead < 0x80)
-		return;
-	need = lead >= 0xF0 ? 4 : lead >= 0xE0 ? 3 : 2;
-	if (len - (i - 1) < need)
-		buf[i - 1] = '\0';
-}
-
-json_t *json_string_lossy(char *message)
-{
-	json_t *str;
-
-	utf8_trim_tail(message);
-	str = json_string(message);
-	if (str != NULL)
-		return str;
-	for (char *p = message; *p; p++)
-		if ((unsigned char)*p >= 0x80)
-			*p = '?';
-	return json_string(message);
-}
-
-const char *json_type_phrase(const json_t *v)
-{
-	switch (json_typeof(v)) {
-	case JSON_OBJECT:
-		return "an object";
-	case JSON_ARRAY:
-		return "an array";
-	case JSON_STRING:
-		return "a string";
-	case JSON_INTEGER:
-		return "an integer";
-	case JSON_REAL:
-		return "a number with a fraction or exponent";
-	case JSON_TRUE:
-	case JSON_FALSE:
-		return "a boolean";
-	case JSON_NULL:
-		return "null";
-	}
-	return "an unknown value";
 }
 
 bool jrpc_too_deep(const char *text, size_t len, unsigned max_depth)
@@ -136,7 +83,7 @@ json_t *jrpc_error_new(json_t *id, int code, json_t *data_new, const char *fmt, 
 		return NULL;
 	}
 	json_object_set_new(error, "code", json_integer(code));
-	json_object_set_new(error, "message", json_string_lossy(message));
+	json_object_set_new(error, "message", sb_json_string_lossy(message));
 	if (data_new != NULL)
 		json_object_set_new(error, "data", data_new);
 	json_object_set_new(msg, "jsonrpc", json_string("2.0"));
@@ -271,7 +218,7 @@ void jrpc_parse(const char *text, size_t len, unsigned max_depth, struct jrpc_me
 		char why[96];
 
 		snprintf(why, sizeof(why), "Invalid request: a message must be a JSON object, not %s",
-			 json_type_phrase(msg->root));
+			 sb_json_type_name(msg->root));
 		msg->kind = JRPC_INVALID;
 		msg->error_new = jrpc_error_new(NULL, JRPC_INVALID_REQUEST, NULL, "%s. %s", why,
 						HINT_ONE_PER_LINE);

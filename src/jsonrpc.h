@@ -60,13 +60,7 @@ json_t *jrpc_notification_new(const char *method, json_t *params_new);
  * character boundary. */
 size_t utf8_prefix_len(const char *s, size_t max);
 
-/* A JSON string of a formatted message (modified in place): a character
- * that snprintf() cut is dropped, and when the text is still not valid
- * UTF-8 (jansson quotes raw input in its parse errors), every byte above
- * 0x7f becomes '?'. */
-json_t *json_string_lossy(char *message);
 
-/* "an object", "a string", ... for messages. */
-const char *json_type_phrase(const json_t *v);
+
 
 #endif

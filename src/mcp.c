@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "cleanup.h"
+#include "json_text.h"
 #include "log.h"
 #include "mcp_internal.h"
 #include "transport_stdio.h"
@@ -202,7 +203,7 @@ static void dispatch_request(struct mcp_server *s, const char *method, json_t *i
 			mcp_reply_error(s, id, JRPC_INVALID_PARAMS, NULL,
 					"Invalid params: `params` must be an object, not %s. Hint: "
 					"send named parameters, or omit `params`",
-					json_type_phrase(params));
+					sb_json_type_name(params));
 			return;
 		}
 		methods[i].handle(s, id, params);

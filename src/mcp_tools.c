@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "cleanup.h"
+#include "json_text.h"
 #include "log.h"
 #include "mcp_internal.h"
 
@@ -133,7 +134,7 @@ static json_t *tool_result_new(json_t *structured_new, bool is_error)
 
 	if (!json_is_object(structured)) {
 		log_error("bug: a tool answered %s instead of an object; wrapped in `result`",
-			  structured ? json_type_phrase(structured) : "nothing");
+			  structured ? sb_json_type_name(structured) : "nothing");
 		structured = json_pack("{s:o}", "result", structured ? TAKE_PTR(structured)
 								     : json_null());
 		if (structured == NULL)
@@ -154,7 +155,7 @@ static json_t *error_structured_new(const char *fmt, va_list ap)
 	char message[4096];
 
 	vsnprintf(message, sizeof(message), fmt, ap);
-	return json_pack("{s:o}", "error", json_string_lossy(message));
+	return json_pack("{s:o}", "error", sb_json_string_lossy(message));
 }
 
 static void reply_tool_result(struct mcp_server *s, json_t *id, json_t *structured_new,
@@ -282,7 +283,7 @@ void mcp_handle_tools_call(struct mcp_server *s, json_t *id, json_t *params)
 				 "Invalid arguments for tool `%s`: `arguments` must be an object, "
 				 "not %s. Hint: pass the parameters by name, e.g. {\"arguments\": "
 				 "{...}}",
-				 tool->name, json_type_phrase(args));
+				 tool->name, sb_json_type_name(args));
 		return;
 	}
 	call = calloc(1, sizeof(*call));
@@ -366,7 +367,7 @@ void mcp_call_progress(struct mcp_call *call, double progress, double total, con
 		char buf[1024];
 
 		snprintf(buf, sizeof(buf), "%s", message);
-		json_object_set_new(params, "message", json_string_lossy(buf));
+		json_object_set_new(params, "message", sb_json_string_lossy(buf));
 	}
 	mcp_send_notification_new(call->server,
 				  jrpc_notification_new("notifications/progress", params), call->id);
