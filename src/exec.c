@@ -218,17 +218,23 @@ static int remove_entry(const char *path, const struct stat *st, int flag, struc
 	return 0;
 }
 
-static void cleanup(struct job *j, void *data)
+/* Removes the scratch workspace and frees what the hooks held. */
+static void exec_job_free(struct exec_job *x)
 {
-	struct exec_job *x = data;
-
-	smart_job_ended(x->env->smart, j);
 	if (x->scratch)
 		nftw(x->scratch, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
 	free(x->scratch);
 	free(x->python_version);
 	json_decref(x->dependencies);
 	free(x);
+}
+
+static void cleanup(struct job *j, void *data)
+{
+	struct exec_job *x = data;
+
+	smart_job_ended(x->env->smart, j);
+	exec_job_free(x);
 }
 
 static json_t *build_argv(const char *python, const char *script, json_t *args,
@@ -363,12 +369,7 @@ void exec_start(const struct exec_env *env, struct mcp_call *call, const struct 
 			json_decref(spec);
 		if (j != NULL)
 			jobs_set_status(env->jobs, j, JOB_FAILED, NULL, err.message);
-		if (x->scratch)
-			nftw(x->scratch, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
-		free(x->scratch);
-		free(x->python_version);
-		json_decref(x->dependencies);
-		free(x);
+		exec_job_free(x);
 		sb_error_format(&err, msg, sizeof(msg));
 		mcp_call_fail(call, "%s", msg);
 		return;
