@@ -40,15 +40,16 @@ install_packages() {
 		return 0
 	fi
 	log "installing Debian packages: ${missing[*]}"
-	as_root env DEBIAN_FRONTEND=noninteractive apt-get update -qq
+	as_root env DEBIAN_FRONTEND=noninteractive apt-get update -qq >&2
 	as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
-		"${missing[@]}" >/dev/null
+		"${missing[@]}" >&2
 }
 
 # build DIR [cmake options...]
+# Progress goes to stderr: scripts/run's stdout belongs to the MCP client.
 build() {
 	local dir=$1
 	shift
-	cmake -S "$ROOT" -B "$dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo "$@" >/dev/null
-	cmake --build "$dir" -j"$(nproc)"
+	cmake -S "$ROOT" -B "$dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo "$@" >&2
+	cmake --build "$dir" -j"$(nproc)" >&2
 }
