@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -265,7 +266,7 @@ static char *create_for(enum sb_cg_controller c, const struct sb_cgroup_limits *
 			continue;
 		}
 		reap_stale(parent);
-		snprintf(dir, sizeof(dir), "%s/" RUN_PREFIX "%d", parent, (int)getpid());
+		snprintf(dir, sizeof(dir), "%s/%s", parent, cg->name);
 		created = mkdir(dir, 0755) == 0;
 		if (!created && errno != EEXIST) {
 			r = -errno;
@@ -292,8 +293,15 @@ int sb_cgroup_create(const struct sb_cgroup_limits *limits, struct sb_cgroup *cg
 		     struct sb_error *err)
 {
 	bool missing = false;
+	unsigned rnd = 0;
 
 	memset(cg, 0, sizeof(*cg));
+	/* pid.random: the pid lets a later launcher see the run's owner is
+	 * gone; the random part keeps a reused pid from joining a cgroup
+	 * left behind (EEXIST then only means "another controller of this
+	 * run, on v2"). */
+	(void)!getrandom(&rnd, sizeof(rnd), 0);
+	snprintf(cg->name, sizeof(cg->name), RUN_PREFIX "%d.%08x", (int)getpid(), rnd);
 	for (int c = 0; c < SB_CG_COUNT; c++) {
 		if (wanted(c, limits) == SB_UNSET)
 			continue;
