@@ -329,12 +329,15 @@ static const char save_input[] =
 	"\"requires_python\": {\"type\": \"string\"},"
 	"\"overwrite\": {\"type\": \"boolean\", \"default\": false}}}";
 static const char save_output[] =
-	"{\"type\": \"object\", \"required\": [\"written\", \"path\", \"message\"], \"properties\": {"
+	"{\"type\": \"object\", \"anyOf\": [{\"required\": [\"written\", \"path\", \"message\"]},"
+	" {\"required\": [\"error\"]}], \"properties\": {"
 	"\"written\": {\"type\": \"string\", \"enum\": [\"true\", \"false\"]},"
-	"\"path\": {\"type\": \"string\"}, \"message\": {\"type\": \"string\"}}}";
+	"\"path\": {\"type\": \"string\"}, \"message\": {\"type\": \"string\"},"
+	"\"error\": {\"type\": \"string\"}}}";
 static const char list_input[] = "{\"type\": \"object\", \"additionalProperties\": false}";
 static const char list_output[] =
-	"{\"type\": \"object\", \"required\": [\"result\"], \"properties\": {"
+	"{\"type\": \"object\", \"anyOf\": [{\"required\": [\"result\"]},"
+	" {\"required\": [\"error\"]}], \"properties\": {\"error\": {\"type\": \"string\"},"
 	"\"result\": {\"type\": \"array\", \"items\": {\"type\": \"object\", \"required\":"
 	" [\"name\", \"path\", \"docstring\", \"header\"], \"properties\": {"
 	"\"name\": {\"type\": \"string\"}, \"path\": {\"type\": \"string\"},"
