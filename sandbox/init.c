@@ -209,7 +209,9 @@ static int prepare(const struct sb_init_config *cfg)
 		if (errno == EPERM)
 			sb_error_hint(&err, "a seccomp filter around the launcher refuses it (the "
 					    "default profiles of Docker and Podman do): run the "
-					    "container with `--security-opt seccomp=unconfined`");
+					    "container with `--security-opt seccomp=unconfined` (and "
+					    "`--security-opt systempaths=unconfined`, which a fresh "
+					    "/proc needs)");
 		fail(cfg, &err, 125);
 	}
 	if (!cfg->policy->network && sb_net_loopback_up(&err) < 0)

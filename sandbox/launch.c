@@ -338,21 +338,27 @@ static int deliver(struct sb_sandbox *sb, const struct sb_job *job, struct sb_er
 			r = sb_error_errno(err, "workspace", "stat `%s`", ws.path);
 			goto out;
 		}
-		/* Already the sandbox's own: no mapping needed (and filesystems
-		 * without id-mapped mounts, overlayfs among them, work). */
+		/* Already the sandbox's own: init mounts it by path, as for an
+		 * unprivileged launcher (no mapping needed, and no CAP_SYS_ADMIN
+		 * here, which a root launcher in a container lacks). */
 		if (st.st_uid != sb->map.host_uid || st.st_gid != sb->map.host_gid) {
 			idmap = r = sb_userns_idmap_fd(st.st_uid, st.st_gid, sb->map.host_uid,
 						       sb->map.host_gid, err);
 			if (r < 0)
 				goto out;
+			tree = r = sb_mounts_workspace_tree(ws_fd, idmap, p->workspace_readonly,
+							    err);
+			if (r == -EINVAL || r == -EPERM)
+				sb_error_hint(err, "%s; or chown the workspace to %u:%u (then it "
+						   "needs no mapping), or run the launcher as a "
+						   "non-root user",
+					      r == -EINVAL ? "this filesystem cannot do id-mapped "
+							     "mounts (overlayfs, say): put workspaces "
+							     "on ext4, xfs, btrfs or tmpfs"
+							   : "id-mapped mounts need CAP_SYS_ADMIN, "
+							     "which a container withholds",
+					      sb->map.host_uid, sb->map.host_gid);
 		}
-		tree = r = sb_mounts_workspace_tree(ws_fd, idmap, p->workspace_readonly, err);
-		if (r == -EINVAL && idmap >= 0)
-			sb_error_hint(err, "this filesystem cannot do id-mapped mounts (overlayfs, "
-					   "say): put workspaces on a volume (ext4, xfs, btrfs, "
-					   "tmpfs), chown the workspace to %u:%u, or run the "
-					   "launcher as a non-root user",
-				      sb->map.host_uid, sb->map.host_gid);
 		if (r < 0)
 			goto out;
 	}
