@@ -1,0 +1,169 @@
+// python-mcp driven by the official TypeScript SDK client (Client +
+// StdioClientTransport).  The SDK checks every structuredContent against
+// the tool's outputSchema (after listTools), so the inline result, the
+// "running" stub of the smart-async switch, the job tools' answers and the
+// isError results must all conform, or callTool throws.
+//
+// Usage: node sdk_client.mjs SERVER
+import { Client } from "@modelcontextprotocol/sdk/client/index.js";
+import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
+import { mkdirSync, mkdtempSync, rmSync, readFileSync } from "node:fs";
+import { setTimeout as sleep } from "node:timers/promises";
+
+const server = process.argv[2];
+if (!server) {
+  console.error("usage: node sdk_client.mjs SERVER");
+  process.exit(2);
+}
+
+const base = mkdtempSync("/tmp/pymcp-sdk-");
+const state = `${base}/state`;
+const root = `${base}/roots`;
+const ws = `${root}/ws`;
+const outside = `${base}/outside`;
+mkdirSync(ws, { recursive: true });
+mkdirSync(outside);
+
+function check(cond, what, got) {
+  if (!cond) {
+    throw new Error(`${what}${got === undefined ? "" : `\n  got: ${JSON.stringify(got)}`}`);
+  }
+  console.log(`ok - ${what}`);
+}
+
+const sdkVersion = JSON.parse(
+  readFileSync(new URL("./node_modules/@modelcontextprotocol/sdk/package.json", import.meta.url)),
+).version;
+console.log(`@modelcontextprotocol/sdk ${sdkVersion}`);
+
+const transport = new StdioClientTransport({
+  command: server,
+  args: ["--state-dir", state, "--workspace-root", root],
+  env: { ...process.env, SMART_ASYNC_TIMEOUT_SECONDS: "1" },
+  stderr: "pipe",
+});
+let serverStderr = "";
+transport.stderr?.on("data", (d) => {
+  serverStderr += d.toString();
+});
+const client = new Client({ name: "python-mcp-e2e-sdk", version: "1.0.0" });
+
+async function main() {
+  await client.connect(transport);
+  const info = client.getServerVersion();
+  check(info && info.name, "initialize: serverInfo", info);
+  check(client.getServerCapabilities()?.tools !== undefined, "tools capability");
+
+  const { tools } = await client.listTools();
+  check(tools.length === 10, "listTools: 10 tools", tools.map((t) => t.name));
+  for (const t of tools) {
+    check(t.inputSchema?.type === "object" && t.outputSchema?.type === "object" && t.description,
+      `${t.name}: description, inputSchema and outputSchema`);
+  }
+
+  // Inline: the tool's own result.
+  let r = await client.callTool({
+    name: "py_run_script_in_dir",
+    arguments: { directory: ws, script_content: "import sys\nprint('hello sdk', sys.argv[1:])", args: ["x"] },
+  });
+  check(!r.isError && r.structuredContent?.stdout === "hello sdk ['x']\n", "inline run", r);
+  check(r.structuredContent.exit_code === 0, "exit_code 0", r.structuredContent);
+
+  // Smart async: over the 1 s budget, the call answers a running stub.
+  r = await client.callTool({
+    name: "py_run_script_in_dir",
+    arguments: {
+      directory: ws,
+      job_label: "sdk-background",
+      script_content: "import time\nprint('one', flush=True)\ntime.sleep(3)\nprint('two')",
+    },
+  });
+  const stub = r.structuredContent;
+  check(!r.isError && stub?.status === "running" && typeof stub.job_id === "string",
+    "background stub {job_id, status: running}", stub);
+  check(/time budget/.test(stub.message), "stub message mentions the time budget", stub);
+
+  let job;
+  let seen = "";
+  for (let i = 0; i < 1200; i++) {
+    const s = await client.callTool({ name: "py_job_status", arguments: { job_id: stub.job_id, incremental: true } });
+    check(!s.isError, `py_job_status #${i}`, s);
+    job = s.structuredContent.job;
+    seen += job.new_stdout;
+    if (["completed", "failed", "cancelled"].includes(job.status)) break;
+    await sleep(100);
+  }
+  check(job.status === "completed", "job completed", job);
+  check(job.result.exit_code === 0 && job.result.stdout === "one\ntwo\n", "job result", job.result);
+  check(seen === "one\ntwo\n", "incremental reads add up to the output", seen);
+
+  // async_mode: a pending stub.
+  r = await client.callTool({
+    name: "py_run_script_in_dir",
+    arguments: { directory: ws, script_content: "print(1)", async_mode: true },
+  });
+  check(r.structuredContent?.status === "pending", "async_mode stub", r.structuredContent);
+
+  // Error results are results (isError), and they conform to the schemas.
+  r = await client.callTool({
+    name: "py_run_script_in_dir",
+    arguments: { directory: outside, script_content: "print(1)" },
+  });
+  check(r.isError === true && /outside the workspace roots/.test(r.content[0].text),
+    "directory outside the roots: isError", r);
+  r = await client.callTool({ name: "py_run_script_in_dir", arguments: { directory: ws } });
+  check(r.isError === true, "neither script_path nor script_content: isError", r);
+  r = await client.callTool({ name: "py_job_status", arguments: { job_id: "00000000-0000-4000-8000-000000000000" } });
+  check(r.isError === true && /not found/.test(r.content[0].text), "unknown job: isError", r);
+  r = await client.callTool({ name: "py_cancel_job", arguments: { job_id: stub.job_id } });
+  check(r.isError === true && /is not running \(status: completed\)/.test(r.content[0].text),
+    "cancel a completed job: isError", r);
+
+  // The other tools, for their schemas.
+  r = await client.callTool({ name: "py_list_jobs", arguments: { limit: 5 } });
+  check(!r.isError && r.structuredContent.jobs.length >= 2, "py_list_jobs", r.structuredContent);
+  r = await client.callTool({ name: "py_save_script", arguments: { script_name: "s", source: '"""Doc."""\nprint(2)\n', requires_python: ">=3.9" } });
+  check(!r.isError && r.structuredContent.written === "true", "py_save_script", r.structuredContent);
+  r = await client.callTool({ name: "py_save_script", arguments: { script_name: "s", source: "print(3)\n" } });
+  check(!r.isError && r.structuredContent.written === "false", "py_save_script exists", r.structuredContent);
+  r = await client.callTool({ name: "py_list_scripts", arguments: {} });
+  check(!r.isError && r.structuredContent.result[0].docstring === "Doc.", "py_list_scripts", r.structuredContent);
+  r = await client.callTool({ name: "py_run_saved_script", arguments: { script_name: "s" } });
+  check(!r.isError && r.structuredContent.stdout === "2\n", "py_run_saved_script", r.structuredContent);
+  r = await client.callTool({ name: "py_run_saved_script", arguments: { script_name: "missing" } });
+  check(r.isError === true, "py_run_saved_script missing: isError", r);
+  r = await client.callTool({ name: "py_run_script_with_dependencies", arguments: { script_content: "print(4)" } });
+  check(!r.isError && Array.isArray(r.structuredContent.resolved_dependencies), "py_run_script_with_dependencies", r.structuredContent);
+  r = await client.callTool({ name: "py_run_script_with_dependencies", arguments: { script_content: "print(4)", dependencies: ["requests"] } });
+  check(r.isError === true, "dependencies: isError (not supported yet)", r);
+  r = await client.callTool({ name: "py_benchmark_script", arguments: { script_content: "print(5)" } });
+  check(!r.isError && r.structuredContent.wall_time_seconds > 0, "py_benchmark_script", r.structuredContent);
+  r = await client.callTool({ name: "py_prune_jobs", arguments: {} });
+  check(!r.isError && typeof r.structuredContent.remaining === "number", "py_prune_jobs", r.structuredContent);
+
+  const templates = await client.listResourceTemplates();
+  check(templates.resourceTemplates.some((t) => t.uriTemplate === "job-stream://{job_id}"), "job-stream template");
+  const res = await client.readResource({ uri: `job-stream://${stub.job_id}` });
+  check(res.contents[0].text.startsWith("---STDOUT---\none\ntwo\n"), "job-stream resource", res.contents[0]);
+  let threw = false;
+  try {
+    await client.readResource({ uri: "job-stream://00000000-0000-4000-8000-000000000000" });
+  } catch (e) {
+    threw = true;
+  }
+  check(threw, "unknown job-stream: an error");
+}
+
+let ok = false;
+try {
+  await main();
+  ok = true;
+} catch (e) {
+  console.error(`FAIL: ${e.stack || e}`);
+  console.error(`--- server stderr ---\n${serverStderr.slice(-4000)}`);
+} finally {
+  await client.close().catch(() => {});
+}
+if (ok) rmSync(base, { recursive: true, force: true });
+console.log(ok ? "PASS typescript_sdk" : `FAIL typescript_sdk (kept ${base})`);
+process.exit(ok ? 0 : 1);

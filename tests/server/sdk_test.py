@@ -1,0 +1,88 @@
+#!/usr/bin/python3
+"""Runs sdk_client.mjs (the official TypeScript SDK client against python-mcp).
+
+The SDK is installed with npm once per build directory, into SDK_DIR (under
+the build tree, never the source tree), under a lock so that parallel ctest
+runs share one install.  When npm cannot reach its registry this says so
+loudly and exits 77, which ctest counts as a failure unless PYMCP_ALLOW_SKIP
+was set at configure time.
+
+Usage: sdk_test.py --server PATH --sdk-dir DIR --script sdk_client.mjs
+"""
+import argparse
+import fcntl
+import os
+import shutil
+import subprocess
+import sys
+
+SDK_SPEC = "@modelcontextprotocol/sdk@^1"
+NETWORK_ERRORS = ("ENOTFOUND", "EAI_AGAIN", "ECONNREFUSED", "ECONNRESET", "ETIMEDOUT",
+                  "ENETUNREACH", "EHOSTUNREACH", "network", "proxy", "E503", "E502")
+
+
+def loud(msg):
+    bar = "!" * 78
+    print(f"{bar}\n!!! {msg}\n{bar}", flush=True)
+
+
+def install(sdk_dir):
+    os.makedirs(sdk_dir, exist_ok=True)
+    stamp = os.path.join(sdk_dir, ".installed")
+    with open(os.path.join(sdk_dir, ".lock"), "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        pkg = os.path.join(sdk_dir, "node_modules", "@modelcontextprotocol", "sdk", "package.json")
+        if os.path.exists(stamp) and os.path.exists(pkg):
+            return 0
+        npm = shutil.which("npm")
+        if npm is None:
+            loud("npm is not installed: cannot install @modelcontextprotocol/sdk")
+            return 77
+        if not os.path.exists(os.path.join(sdk_dir, "package.json")):
+            with open(os.path.join(sdk_dir, "package.json"), "w") as f:
+                f.write('{"name": "python-mcp-sdk-test", "private": true, "type": "module"}\n')
+        print(f"npm install {SDK_SPEC} into {sdk_dir} (once per build directory)", flush=True)
+        try:
+            p = subprocess.run([npm, "install", "--no-audit", "--no-fund", "--loglevel=error",
+                                SDK_SPEC], cwd=sdk_dir, capture_output=True, text=True,
+                               timeout=600)
+        except subprocess.TimeoutExpired:
+            loud("npm install timed out: the npm registry looks unreachable; "
+                 "the TypeScript SDK test did NOT run")
+            return 77
+        if p.returncode != 0:
+            out = p.stdout + p.stderr
+            print(out[-4000:])
+            if any(e in out for e in NETWORK_ERRORS):
+                loud("npm cannot reach its registry: the TypeScript SDK test did NOT run")
+                return 77
+            loud(f"npm install failed (exit {p.returncode})")
+            return 1
+        with open(stamp, "w") as f:
+            f.write(SDK_SPEC + "\n")
+        return 0
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--server", required=True)
+    ap.add_argument("--sdk-dir", required=True)
+    ap.add_argument("--script", required=True)
+    a = ap.parse_args()
+    node = shutil.which("node")
+    if node is None:
+        loud("node is not installed: the TypeScript SDK test did NOT run")
+        return 77
+    rc = install(a.sdk_dir)
+    if rc != 0:
+        return rc
+    # ESM resolves packages from the script's own directory: run a copy
+    # that sits next to node_modules.
+    script = os.path.join(a.sdk_dir, os.path.basename(a.script))
+    shutil.copyfile(a.script, script)
+    p = subprocess.run([node, script, os.path.abspath(a.server)], timeout=600)
+    return 0 if p.returncode == 0 else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
