@@ -159,11 +159,18 @@ static int become_owner(struct sb_sandbox *sb, struct sb_error *err)
 	return 0;
 }
 
-static int back_to_root(struct sb_error *err)
+static int back_to_root(pid_t parent, struct sb_error *err)
 {
 	/* Cannot fail for a process whose real and saved ids are 0. */
 	if (setresuid(-1, 0, -1) < 0 || setresgid(-1, 0, -1) < 0)
 		return sb_error_errno(err, "userns", "switch back to root");
+	/* Every credential change clears the parent-death signal: arm it
+	 * again, then make sure the parent did not die meanwhile. */
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0)
+		return sb_error_errno(err, "userns", "prctl(PR_SET_PDEATHSIG)");
+	if (getppid() != parent)
+		return sb_error_set(err, "launch", ESRCH, "the process that started the launcher "
+				    "is gone");
 	/* Dumpable again: the id-map helper this launcher clones later must
 	 * be openable without CAP_SYS_PTRACE (containers withhold it). */
 	if (prctl(PR_SET_DUMPABLE, 1, 0, 0, 0) < 0)
@@ -214,6 +221,7 @@ int sb_sandbox_prepare(struct sb_sandbox *sb, const struct sb_policy *p, int sta
 	 *   which a root launcher inside a container may not have.
 	 * Root's supplementary groups go first, since the child could not
 	 * drop them once setgroups is denied. */
+	pid_t parent = getppid();
 	if (sb->privileged && (r = become_owner(sb, err)) < 0)
 		return r;
 	sb->pid = clone_init(p, &sb->pidfd, err);
@@ -221,7 +229,7 @@ int sb_sandbox_prepare(struct sb_sandbox *sb, const struct sb_policy *p, int sta
 		sb_init_main(&init);
 	if (sb->pid > 0)
 		r = sb_userns_write_maps(sb->pid, &sb->map, false, err);
-	if (sb->privileged && (rr = back_to_root(err)) < 0)
+	if (sb->privileged && (rr = back_to_root(parent, err)) < 0)
 		return rr;
 	if (sb->pid < 0)
 		return sb_error_code(err);
