@@ -298,14 +298,17 @@ def proc_status(pid):
 
 def find_run_cgroup(launcher_pid, controller):
     """The directory of the launcher's run cgroup for a controller."""
-    name = f"python-mcp-sandbox.{launcher_pid}"
+    # "python-mcp-sandbox.<launcher pid>.<random>": the random part keeps a
+    # reused pid from joining a stale cgroup.
+    prefix = f"python-mcp-sandbox.{launcher_pid}."
     roots = [f"/sys/fs/cgroup/{controller}", "/sys/fs/cgroup/unified", "/sys/fs/cgroup"]
     for r in roots:
         if not os.path.isdir(r):
             continue
         for dirpath, dirnames, _ in os.walk(r):
-            if name in dirnames:
-                return os.path.join(dirpath, name)
+            for d in dirnames:
+                if d.startswith(prefix):
+                    return os.path.join(dirpath, d)
             if dirpath.count("/") - r.count("/") >= 3:
                 dirnames[:] = []
     return None
