@@ -701,8 +701,9 @@ def start_long_job(s, env, marker):
 
 
 def check_gone(procs, marker, what):
+    # Generous: the kernel takes milliseconds; this is no timing assertion.
     wait_until(lambda: not any(alive(p, t) for p, t in procs) and not pids_with_cmdline(marker),
-               60, what)
+               30, what)
 
 
 def case_restart_after_kill(env):
@@ -720,7 +721,7 @@ def case_restart_after_kill(env):
     except Failure:
         survivors = [(p, " ".join(open(f"/proc/{p}/cmdline").read().split("\0")),
                       proc_stat(p)[1]) for p, t in procs if alive(p, t)]
-        print("FAIL (checked last): processes of the killed server still alive 60 s later "
+        print("FAIL (checked last): processes of the killed server still alive 30 s later "
               "(pid, cmdline, ppid):\n  " + "\n  ".join(map(str, survivors)))
     s2 = env.server()
     j = s2.job(jid)
@@ -824,8 +825,16 @@ def main():
         print(f"ERROR {a.case}:")
         traceback.print_exc()
         env.dump_logs()
-    finally:
-        env.cleanup(ok)
+    # Sanitizer builds: a report in any server's stderr fails the case, even
+    # when the server went on (or was killed before it could exit nonzero).
+    for s in env.servers:
+        log = s.stderr_tail(1 << 20)
+        for pat in ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime error:"):
+            if pat in log:
+                i = log.index(pat)
+                print(f"FAIL {a.case}: sanitizer report in {s.log_path}:\n{log[max(0, i - 200):i + 3000]}")
+                ok = False
+    env.cleanup(ok)
     n = sum(s.validated for s in env.servers)
     print(f"{'PASS' if ok else 'FAIL'} {a.case} in {time.monotonic() - t0:.1f} s; "
           f"{n} structuredContent validated against outputSchema with the {VALIDATOR} validator")
