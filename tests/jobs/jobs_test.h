@@ -15,38 +15,7 @@
 
 #include "jobs.h"
 
-static int failures;
-
-#define CHECK(cond)                                                                                \
-	do {                                                                                       \
-		if (!(cond)) {                                                                     \
-			fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond);   \
-			failures++;                                                                \
-		}                                                                                  \
-	} while (0)
-
-#define CHECK_STR(a, b)                                                                            \
-	do {                                                                                       \
-		const char *a_ = (a), *b_ = (b);                                                   \
-		if (a_ == NULL || b_ == NULL || strcmp(a_, b_) != 0) {                             \
-			fprintf(stderr,                                                            \
-				"%s:%d: check failed: %s == %s\n  got:      %s\n"                  \
-				"  expected: %s\n",                                                \
-				__FILE__, __LINE__, #a, #b, a_ ? a_ : "(null)",                    \
-				b_ ? b_ : "(null)");                                               \
-			failures++;                                                                \
-		}                                                                                  \
-	} while (0)
-
-static inline int test_done(const char *name)
-{
-	if (failures) {
-		fprintf(stderr, "%s: %d check(s) failed\n", name, failures);
-		return 1;
-	}
-	printf("%s: all checks passed\n", name);
-	return 0;
-}
+#include "check.h"
 
 static inline int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
 {

@@ -116,5 +116,5 @@ int main(void)
 	FAILS_WITH(args_string_map(a, "list", false, &v, &err), "got an array");
 
 	json_decref(a);
-	return test_done("jobs.args");
+	return check_done("jobs.args");
 }

@@ -116,5 +116,5 @@ int main(void)
 	}
 	remove_tree(dir);
 	free(dir);
-	return test_done("jobs.crash");
+	return check_done("jobs.crash");
 }

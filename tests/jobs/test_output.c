@@ -259,5 +259,5 @@ int main(void)
 	CHECK(uv_loop_close(&loop) == 0);
 	remove_tree(dir);
 	free(dir);
-	return test_done("jobs.output");
+	return check_done("jobs.output");
 }

@@ -432,5 +432,5 @@ int main(void)
 	CHECK(uv_loop_close(&loop) == 0);
 	remove_tree(dir);
 	free(dir);
-	return test_done("jobs.persistence");
+	return check_done("jobs.persistence");
 }

@@ -336,5 +336,5 @@ int main(int argc, char **argv)
 	CHECK(uv_loop_close(&loop) == 0);
 	remove_tree(dir);
 	free(dir);
-	return test_done("jobs.tools");
+	return check_done("jobs.tools");
 }

@@ -197,5 +197,5 @@ int main(int argc, char **argv)
 	CHECK(uv_loop_close(&loop) == 0);
 	remove_tree(dir);
 	free(dir);
-	return test_done("jobs.tools_cancel");
+	return check_done("jobs.tools_cancel");
 }

@@ -7,15 +7,7 @@
 
 #include "json_locate.h"
 
-static int failures;
-
-#define CHECK(cond)                                                                                \
-	do {                                                                                       \
-		if (!(cond)) {                                                                     \
-			fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond);   \
-			failures++;                                                                \
-		}                                                                                  \
-	} while (0)
+#include "check.h"
 
 /* Builds a path from "k:name" and "i:N" steps. */
 static void make_path(struct sb_json_path *p, const char *const *steps)

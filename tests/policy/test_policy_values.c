@@ -11,15 +11,7 @@
 #include "error.h"
 #include "policy.h"
 
-static int failures;
-
-#define CHECK(cond)                                                                                \
-	do {                                                                                       \
-		if (!(cond)) {                                                                     \
-			fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond);   \
-			failures++;                                                                \
-		}                                                                                  \
-	} while (0)
+#include "check.h"
 
 #define STREQ(a, b) ((a) != NULL && strcmp((a), (b)) == 0)
 

@@ -142,5 +142,5 @@ int main(void)
 	test_depth_scan();
 	test_utf8_prefix();
 	test_classify();
-	return check_summary("framer and JSON-RPC");
+	return check_done("framer and JSON-RPC");
 }

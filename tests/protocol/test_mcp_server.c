@@ -435,5 +435,5 @@ int main(void)
 	next_msg(); /* releases the last message */
 	json_decref(outbox);
 	uv_loop_close(uv_default_loop());
-	return check_summary("MCP server");
+	return check_done("MCP server");
 }

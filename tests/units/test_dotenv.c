@@ -27,16 +27,16 @@ int main(void)
 	struct sb_error err = {0};
 	json_t *env = json_object();
 
-	CHECK(dotenv_parse(text, strlen(text), "t.env", env, &err) == 0, "%s", err.message);
-	CHECK(strcmp(get(env, "PLAIN"), "overridden") == 0, "later lines win");
-	CHECK(strcmp(get(env, "EXPORTED"), "yes") == 0, "export prefix");
-	CHECK(strcmp(get(env, "SPACED"), "padded value") == 0, "got `%s`", get(env, "SPACED"));
-	CHECK(strcmp(get(env, "INLINE"), "abc") == 0, "got `%s`", get(env, "INLINE"));
-	CHECK(strcmp(get(env, "HASH"), "a#b") == 0, "a # inside a value stays");
-	CHECK(strcmp(get(env, "SINGLE"), "lit $HOME \\n") == 0, "single quotes are literal");
-	CHECK(strcmp(get(env, "DOUBLE"), "line1\nline2\t\"q\"") == 0, "got `%s`", get(env, "DOUBLE"));
-	CHECK(strcmp(get(env, "EMPTY"), "") == 0, "empty value");
-	CHECK(strcmp(get(env, "CRLF"), "x") == 0, "CRLF line ends");
+	CHECK_MSG(dotenv_parse(text, strlen(text), "t.env", env, &err) == 0, "%s", err.message);
+	CHECK_MSG(strcmp(get(env, "PLAIN"), "overridden") == 0, "later lines win");
+	CHECK_MSG(strcmp(get(env, "EXPORTED"), "yes") == 0, "export prefix");
+	CHECK_MSG(strcmp(get(env, "SPACED"), "padded value") == 0, "got `%s`", get(env, "SPACED"));
+	CHECK_MSG(strcmp(get(env, "INLINE"), "abc") == 0, "got `%s`", get(env, "INLINE"));
+	CHECK_MSG(strcmp(get(env, "HASH"), "a#b") == 0, "a # inside a value stays");
+	CHECK_MSG(strcmp(get(env, "SINGLE"), "lit $HOME \\n") == 0, "single quotes are literal");
+	CHECK_MSG(strcmp(get(env, "DOUBLE"), "line1\nline2\t\"q\"") == 0, "got `%s`", get(env, "DOUBLE"));
+	CHECK_MSG(strcmp(get(env, "EMPTY"), "") == 0, "empty value");
+	CHECK_MSG(strcmp(get(env, "CRLF"), "x") == 0, "CRLF line ends");
 	json_decref(env);
 
 	const char *bad[][2] = {
@@ -48,16 +48,16 @@ int main(void)
 	for (size_t i = 0; i < sizeof(bad) / sizeof(*bad); i++) {
 		env = json_object();
 		memset(&err, 0, sizeof(err));
-		CHECK(dotenv_parse(bad[i][0], strlen(bad[i][0]), "b.env", env, &err) < 0,
+		CHECK_MSG(dotenv_parse(bad[i][0], strlen(bad[i][0]), "b.env", env, &err) < 0,
 		      "`%s` accepted", bad[i][0]);
-		CHECK(strstr(err.message, bad[i][1]) && strstr(err.message, "b.env"),
+		CHECK_MSG(strstr(err.message, bad[i][1]) && strstr(err.message, "b.env"),
 		      "`%s`: message `%s`", bad[i][0], err.message);
-		CHECK(err.hint[0] != '\0', "no hint for `%s`", bad[i][0]);
+		CHECK_MSG(err.hint[0] != '\0', "no hint for `%s`", bad[i][0]);
 		json_decref(env);
 	}
 	env = json_object();
-	CHECK(dotenv_load("/nonexistent/x.env", env, &err) < 0 && strstr(err.message, "x.env"),
+	CHECK_MSG(dotenv_load("/nonexistent/x.env", env, &err) < 0 && strstr(err.message, "x.env"),
 	      "missing file: %s", err.message);
 	json_decref(env);
-	return CHECK_DONE();
+	return check_done("dotenv");
 }
