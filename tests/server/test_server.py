@@ -222,7 +222,6 @@ def case_run_errors(env):
     contains(err, env.outside, "directory outside the roots")
     err = s.call_error(RUN, {**ok, "directory": "/etc"})
     contains(err, "outside the workspace roots", "/etc")
-    # The state directory is never a workspace.
     # Missing directory.
     err = s.call_error(RUN, {**ok, "directory": os.path.join(env.root, "missing")})
     contains(err, "missing", "missing directory")
@@ -267,6 +266,12 @@ def case_run_errors(env):
     msg = s.wait_response(s.send_call("no_such_tool", {}))
     check("error" in msg or msg.get("result", {}).get("isError"), "unknown tool is an error", msg)
     s.stop()
+    # The state directory is never a workspace, even under a workspace root.
+    s = env.server(roots=[env.base])
+    for d in (env.state, os.path.join(env.state, "scripts")):
+        err = s.call_error(RUN, {**ok, "directory": d})
+        contains(err, "state directory", f"directory {d}")
+    s.stop()
 
 
 def case_run_exit_and_timeout(env):
@@ -284,7 +289,7 @@ def case_run_exit_and_timeout(env):
     check("err-before" in sc["stderr"], "stderr captured before the kill is kept", sc)
     check(sc["stdout"] == "before\n", "stdout captured before the kill is kept", sc)
     check(sc["exit_code"] != 0, "killed: nonzero exit_code", sc)
-    check(sc.get("limit") in (None, "time"), "limit is time", sc)
+    check(sc.get("limit") == "time", "limit is time", sc)
     s.stop()
 
 
