@@ -44,6 +44,8 @@ struct run {
 	void *data;
 	struct launcher *l;       /* while running */
 	bool cancelled;
+	/* uv_hrtime() at each step, for the debug log. */
+	uint64_t t_queued, t_sent, t_started, t_exit_event;
 	void (*cancel_done)(struct job *j, void *arg);
 	void *cancel_arg;
 	struct run *next;         /* pending queue */
@@ -143,6 +145,15 @@ static void finalize(struct launcher *l)
 		run->l = NULL;
 		l->run = NULL;
 		r->n_running--;
+		uint64_t now = uv_hrtime();
+		log_msg(LOG_LEVEL_DEBUG,
+			"job %s: waited %.2f ms for a sandbox, started %.2f ms after its spec, ran "
+			"%.2f ms, ended %.2f ms after its exit event",
+			run->job->id, (double)(run->t_sent - run->t_queued) / 1e6,
+			run->t_started ? (double)(run->t_started - run->t_sent) / 1e6 : -1.0,
+			run->t_exit_event && run->t_started
+				? (double)(run->t_exit_event - run->t_started) / 1e6 : -1.0,
+			run->t_exit_event ? (double)(now - run->t_exit_event) / 1e6 : -1.0);
 		run->finish(run->job, &o, run->data);
 		if (r->shutting_down)
 			jobs_set_status(r->jobs, run->job, JOB_FAILED, NULL,
@@ -199,8 +210,11 @@ static void handle_event(struct launcher *l, json_t *ev)
 	if (kind == NULL)
 		return;
 	if (strcmp(kind, "started") == 0 && l->run) {
+		l->run->t_started = uv_hrtime();
 		jobs_set_status(l->r->jobs, l->run->job, JOB_RUNNING, NULL, NULL);
 	} else if (strcmp(kind, "exit") == 0) {
+		if (l->run)
+			l->run->t_exit_event = uv_hrtime();
 		json_decref(l->exit_event);
 		l->exit_event = json_incref(ev);
 	} else if (strcmp(kind, "error") == 0) {
@@ -330,9 +344,15 @@ static struct launcher *spawn_launcher(struct runner *r, struct sb_error *err)
 	return l;
 }
 
+/* Keeps launchers ready.  Preparing one costs a few milliseconds of CPU,
+ * which a running script would feel on a small machine: while jobs run,
+ * one ready launcher is enough for the next request; the rest of the
+ * pool is refilled once the runner is idle. */
 static void fill_pool(struct runner *r)
 {
-	while (!r->shutting_down && r->n_idle < r->cfg.prepared) {
+	unsigned want = r->n_running > 0 && r->cfg.prepared > 1 ? 1 : r->cfg.prepared;
+
+	while (!r->shutting_down && r->n_idle < want) {
 		struct sb_error err = {0};
 		struct launcher *l = spawn_launcher(r, &err);
 		if (l == NULL) {
@@ -370,6 +390,7 @@ static void start_run(struct runner *r, struct run *run, struct launcher *l)
 	run->l = l;
 	l->run = run;
 	r->n_running++;
+	run->t_sent = uv_hrtime();
 	if (w == NULL || (w->text = json_dumps(run->spec, JSON_COMPACT)) == NULL) {
 		free(w);
 		log_msg(LOG_LEVEL_ERROR, "job %s: out of memory sending the spec", run->job->id);
@@ -449,7 +470,7 @@ int runner_submit(struct runner *r, struct job *j, json_t *spec_new, runner_fini
 	if (r->cfg.protect)
 		json_object_set_new(spec_new, "protect", json_pack("[s]", r->cfg.protect));
 	*run = (struct run){.r = r, .job = j, .spec = spec_new, .finish = finish,
-			    .cleanup = cleanup, .data = data};
+			    .cleanup = cleanup, .data = data, .t_queued = uv_hrtime()};
 	j->run = run;
 	*r->queue_tail = run;
 	r->queue_tail = &run->next;
