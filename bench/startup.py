@@ -4,7 +4,8 @@ bare, under python-mcp-sandbox (default policy, cold and prepared, and the
 same policy without cgroup limits to show what they cost), and under
 bubblewrap with comparable isolation when it is installed.
 
-"Prepared" is how the server runs jobs: a launcher started with --spec-fd
+"--cache-dir" keeps the compiled seccomp filter between runs, as the
+server does.  "Prepared" is how the server runs jobs: a launcher started with --spec-fd
 has built its sandbox before the job exists.  The time counted runs from
 writing the job to the "exit" status event, which is when the server can
 answer (every process of the sandbox is gone by then; the launcher only
@@ -44,13 +45,14 @@ def bwrap_argv(ws):
     return argv
 
 
-def prepared_run(launcher, policy, ws, cmd):
+def prepared_run(launcher, policy, ws, cmd, cache):
     """Starts a launcher with --spec-fd, waits for "ready", then times the
     job alone."""
     spec_r, spec_w = os.pipe()
     stat_r, stat_w = os.pipe()
     p = subprocess.Popen([launcher, "--policy", policy, "--spec-fd", str(spec_r),
-                          "--status-fd", str(stat_w)], pass_fds=(spec_r, stat_w),
+                          "--status-fd", str(stat_w), "--cache-dir", cache],
+                         pass_fds=(spec_r, stat_w),
                          stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     os.close(spec_r)
     os.close(stat_w)
@@ -92,11 +94,14 @@ def main():
         json.dump(nocg, f)
 
     cmd = [PYTHON, "-c", "pass"]
+    cache = tempfile.mkdtemp(prefix="pymcp-bench-cache-")
     variants = {
         "bare python": cmd,
         "python-mcp-sandbox": [launcher, "--policy", policy, "--workspace", ws, "--"] + cmd,
-        "python-mcp-sandbox, no cgroups": [launcher, "--policy", nocg_path, "--workspace", ws,
-                                           "--"] + cmd,
+        "python-mcp-sandbox, --cache-dir": [launcher, "--policy", policy, "--workspace", ws,
+                                            "--cache-dir", cache, "--"] + cmd,
+        "python-mcp-sandbox, no cgroups, --cache-dir": [
+            launcher, "--policy", nocg_path, "--workspace", ws, "--cache-dir", cache, "--"] + cmd,
     }
     if shutil.which("bwrap"):
         variants["bubblewrap (no seccomp, no cgroups)"] = bwrap_argv(ws) + cmd
@@ -119,16 +124,17 @@ def main():
             subprocess.run(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
             times[name].append(time.perf_counter() - t)
         for name, pol in prepared.items():
-            times[name].append(prepared_run(launcher, pol, ws, cmd))
+            times[name].append(prepared_run(launcher, pol, ws, cmd, cache))
 
     base = statistics.median(times["bare python"])
     print(f"start-up of `python3 -c pass`, median of {args.runs} interleaved runs")
-    print(f"{'variant':40} {'median ms':>10} {'p90 ms':>8} {'ratio':>7}")
+    print(f"{"variant":46} {'median ms':>10} {'p90 ms':>8} {'ratio':>7}")
     for name, ts in times.items():
         med = statistics.median(ts)
         p90 = statistics.quantiles(ts, n=10)[-1]
-        print(f"{name:40} {med*1e3:10.2f} {p90*1e3:8.2f} {med/base:7.2f}x")
+        print(f"{name:46} {med*1e3:10.2f} {p90*1e3:8.2f} {med/base:7.2f}x")
     shutil.rmtree(ws, ignore_errors=True)
+    shutil.rmtree(cache, ignore_errors=True)
 
 
 if __name__ == "__main__":
