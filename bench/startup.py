@@ -128,7 +128,7 @@ def main():
 
     base = statistics.median(times["bare python"])
     print(f"start-up of `python3 -c pass`, median of {args.runs} interleaved runs")
-    print(f"{"variant":46} {'median ms':>10} {'p90 ms':>8} {'ratio':>7}")
+    print(f"{'variant':46} {'median ms':>10} {'p90 ms':>8} {'ratio':>7}")
     for name, ts in times.items():
         med = statistics.median(ts)
         p90 = statistics.quantiles(ts, n=10)[-1]
