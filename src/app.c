@@ -21,6 +21,8 @@ struct app {
 	char *state_dir, *scripts_dir, *scratch_dir, *cache_dir, *policy, *launcher;
 	char **roots;
 	size_t n_roots;
+	char *protected_paths[8];
+	size_t n_protected;
 	struct jobs *jobs;
 	struct runner *runner;
 	struct smart *smart;
@@ -139,6 +141,8 @@ static int cancel_with_runner(struct job *j, tools_jobs_cancel_done_fn done, voi
 	return runner_cancel(data, j, done, call, err);
 }
 
+static int private_dir(const char *path, struct sb_error *err);
+
 static int open_state(struct app *a, const struct app_config *cfg, struct sb_error *err)
 {
 	char logs[PATH_MAX], tmpl[PATH_MAX];
@@ -178,7 +182,47 @@ static int open_state(struct app *a, const struct app_config *cfg, struct sb_err
 		 getenv("TMPDIR") && getenv("TMPDIR")[0] == '/' ? getenv("TMPDIR") : "/tmp",
 		 (unsigned)getuid());
 	a->scratch_dir = strdup(tmpl);
-	return a->scratch_dir ? make_dir(a->scratch_dir, err) : -ENOMEM;
+	if (a->scratch_dir == NULL)
+		return sb_error_set(err, "state", ENOMEM, "scratch directory");
+	return private_dir(a->scratch_dir, err);
+}
+
+/* A directory of ours in a shared place (/tmp): one that someone else
+ * created first, or made a symlink, or left open to others, would let
+ * them watch or plant files in every scratch workspace. */
+static int private_dir(const char *path, struct sb_error *err)
+{
+	struct stat st;
+	int r = make_dir(path, err);
+
+	if (r < 0)
+		return r;
+	if (lstat(path, &st) < 0)
+		return sb_error_errno(err, "state", "`%s`", path);
+	if (!S_ISDIR(st.st_mode) || st.st_uid != geteuid() || (st.st_mode & 077) != 0) {
+		sb_error_set(err, "state", EPERM, "`%s` is not a private directory of uid %u",
+			     path, (unsigned)geteuid());
+		return sb_error_hint(err, "remove it (someone else may have created it), or set "
+					  "TMPDIR to a private directory");
+	}
+	return 0;
+}
+
+/* What no client path may overlap besides the state and scratch dirs:
+ * the keys and credentials in the home directory, which a workspace root
+ * such as the working directory could otherwise contain. */
+static void protect_paths(struct app *a)
+{
+	static const char *const secrets[] = {".ssh", ".gnupg", ".aws", ".kube", ".docker"};
+	const char *home = getenv("HOME");
+
+	a->protected_paths[a->n_protected++] = a->state_dir;
+	a->protected_paths[a->n_protected++] = a->scratch_dir;
+	for (size_t i = 0; home && home[0] == '/' && i < sizeof(secrets) / sizeof(*secrets); i++) {
+		char *p = NULL;
+		if (asprintf(&p, "%s/%s", home, secrets[i]) >= 0)
+			a->protected_paths[a->n_protected++] = p;
+	}
 }
 
 static void on_jobs_error(const struct sb_error *err, void *data)
@@ -199,6 +243,7 @@ int app_start(uv_loop_t *loop, struct mcp_server *server, const struct app_confi
 	*out = a;
 	if ((r = open_state(a, cfg, err)) < 0 || (r = setup_roots(a, cfg, err)) < 0)
 		return r;
+	protect_paths(a);
 	if ((r = find_file(cfg->launcher, "python-mcp-sandbox", "../sandbox/python-mcp-sandbox",
 			   X_OK, "sandbox launcher", "--launcher", &a->launcher, err)) < 0 ||
 	    (r = find_file(cfg->policy, "../share/python-mcp/policies/default.json",
@@ -228,6 +273,7 @@ int app_start(uv_loop_t *loop, struct mcp_server *server, const struct app_confi
 		.env = {.jobs = a->jobs, .runner = a->runner, .smart = a->smart,
 			.workspace_roots = a->roots, .n_workspace_roots = a->n_roots,
 			.state_dir = a->state_dir, .scratch_dir = a->scratch_dir,
+			.protected_paths = a->protected_paths, .n_protected = a->n_protected,
 			.inline_output_bytes = cfg->inline_output_bytes},
 		.scripts_dir = a->scripts_dir,
 	};
@@ -249,6 +295,8 @@ static void on_runner_stopped(void *data)
 	runner_free(a->runner);
 	jobs_close(a->jobs);
 	tools_exec_free();
+	for (size_t i = 2; i < a->n_protected; i++) /* 0 and 1 are freed below */
+		free(a->protected_paths[i]);
 	for (size_t i = 0; i < a->n_roots; i++)
 		free(a->roots[i]);
 	free(a->roots);

@@ -2,10 +2,12 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/openat2.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "cleanup.h"
@@ -120,17 +122,34 @@ int dotenv_parse(const char *text, size_t len, const char *name, json_t *env, st
 	return 0;
 }
 
+/* Opens the canonical `path` refusing symlinks anywhere in it (a path
+ * checked against the workspace roots must not be swapped for a link to a
+ * host secret before it is opened) and without blocking (a FIFO must not
+ * stall the server's loop). */
+static int open_checked(const char *path)
+{
+	struct open_how how = {
+		.flags = O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK,
+		.resolve = RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS,
+	};
+
+	return (int)syscall(SYS_openat2, AT_FDCWD, path, &how, sizeof(how));
+}
+
 int dotenv_load(const char *path, json_t *env, struct sb_error *err)
 {
-	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	_cleanup_close_ int fd = open_checked(path);
 	_cleanup_free_ char *buf = NULL;
 	struct stat st;
 	size_t got = 0;
 
 	if (fd < 0) {
 		sb_error_errno(err, "env_file", "env_file `%s`", path);
+		if (errno == ELOOP)
+			return sb_error_hint(err, "a component of the path is (or became) a "
+						  "symlink; name the file itself");
 		return errno == ENOENT ? sb_error_hint(err, "check the path; relative paths are "
-							    "taken from the script's directory")
+							    "taken from `directory`")
 				       : sb_error_code(err);
 	}
 	if (fstat(fd, &st) < 0)

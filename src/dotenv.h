@@ -15,7 +15,8 @@
  * lines win.  `name` stands for the file in messages. */
 int dotenv_parse(const char *text, size_t len, const char *name, json_t *env, struct sb_error *err);
 
-/* Reads and parses a file of at most 1 MiB. */
+/* Reads and parses a regular file of at most 1 MiB, given by its
+ * canonical path; a symlink anywhere in the path is refused. */
 int dotenv_load(const char *path, json_t *env, struct sb_error *err);
 
 #endif

@@ -39,20 +39,33 @@ int exec_resolve_in_roots(const struct exec_env *env, const char *base, const ch
 	real = realpath(path, NULL);
 	if (real == NULL) {
 		sb_error_errno(err, what, "%s `%s`", what, path);
-		return errno == ENOENT ? sb_error_hint(err, "check the path; relative paths are "
-							    "taken from `directory`")
-				       : sb_error_code(err);
+		if (errno != ENOENT)
+			return sb_error_code(err);
+		return base ? sb_error_hint(err, "check the path; relative paths are taken from "
+						 "`%s`", base)
+			    : sb_error_hint(err, "check the path; give an absolute one");
 	}
-	if (sb_path_overlaps(real, env->state_dir))
-		return sb_error_set(err, what, EACCES, "%s `%s` overlaps the server's state "
-				    "directory `%s`", what, real, env->state_dir);
+	for (size_t i = 0; i < env->n_protected; i++) {
+		if (!sb_path_overlaps(real, env->protected_paths[i]))
+			continue;
+		const char *p = env->protected_paths[i];
+		sb_error_set(err, what, 0, "%s `%s` overlaps %s `%s`, which no job may see", what,
+			     real,
+			     strcmp(p, env->state_dir) == 0 ? "the server's state directory"
+			     : strcmp(p, env->scratch_dir) == 0 ? "the server's scratch directory"
+								 : "the credentials folder",
+			     p);
+		return sb_error_hint(err, "the server's state and scratch directories and the "
+					  "keys in your home directory are off limits; use another "
+					  "directory");
+	}
 	for (size_t i = 0; i < env->n_workspace_roots; i++) {
 		if (sb_path_within(real, env->workspace_roots[i])) {
 			*out = TAKE_PTR(real);
 			return 0;
 		}
 	}
-	sb_error_set(err, what, EACCES, "%s `%s` is outside the workspace roots", what, real);
+	sb_error_set(err, what, 0, "%s `%s` is outside the workspace roots", what, real);
 	char roots[1024] = "";
 	for (size_t i = 0; i < env->n_workspace_roots; i++) {
 		size_t n = strlen(roots);
@@ -69,8 +82,10 @@ static int interpreter(const char *version, char *cmd, size_t size, char *used, 
 	char path[64], target[PATH_MAX];
 	ssize_t n;
 
+	/* Absolute: the sandbox's PATH (which env_vars may change) must not
+	 * decide which interpreter runs, nor python_version_used lie. */
 	if (version == NULL) {
-		snprintf(cmd, size, "python3");
+		snprintf(cmd, size, "/usr/bin/python3");
 		/* The default's version, for python_version_used. */
 		n = readlink("/usr/bin/python3", target, sizeof(target) - 1);
 		target[n > 0 ? n : 0] = '\0';
@@ -79,11 +94,11 @@ static int interpreter(const char *version, char *cmd, size_t size, char *used, 
 	}
 	if (strspn(version, "0123456789.") != strlen(version) || strncmp(version, "3.", 2) != 0 ||
 	    strlen(version) > 8)
-		return sb_error_set(err, "python_version", EINVAL, "python_version `%s` is not of "
+		return sb_error_set(err, "python_version", 0, "python_version `%s` is not of "
 				    "the form 3.X", version);
 	snprintf(path, sizeof(path), "/usr/bin/python%s", version);
 	if (access(path, X_OK) == 0) {
-		snprintf(cmd, size, "python%s", version);
+		snprintf(cmd, size, "%s", path);
 		snprintf(used, used_size, "%s", version);
 		return 0;
 	}
@@ -99,7 +114,7 @@ static int interpreter(const char *version, char *cmd, size_t size, char *used, 
 	}
 	if (d)
 		closedir(d);
-	sb_error_set(err, "python_version", ENOENT, "Python %s is not installed", version);
+	sb_error_set(err, "python_version", 0, "Python %s is not installed", version);
 	return sb_error_hint(err, "installed: %s; omit python_version for the default",
 			     installed[0] ? installed : "none found in /usr/bin");
 }
@@ -131,8 +146,15 @@ static json_t *build_env(const struct exec_env *env, const struct exec_request *
 		}
 	}
 	json_object_foreach(req->env_vars, k, v) {
-		if (!json_is_string(v)) {
-			sb_error_set(err, "env_vars", EINVAL, "env_vars `%s` must be a string", k);
+		bool name_ok = k[0] != '\0' && !(k[0] >= '0' && k[0] <= '9');
+		for (const char *c = k; *c && name_ok; c++)
+			name_ok = *c == '_' || (*c >= 'A' && *c <= 'Z') || (*c >= 'a' && *c <= 'z') ||
+				  (*c >= '0' && *c <= '9');
+		if (!name_ok || !json_is_string(v)) {
+			sb_error_set(err, "env_vars", 0, "env_vars `%s`: %s", k,
+				     name_ok ? "the value must be a string"
+					     : "names hold letters, digits and _, and do not "
+					       "start with a digit");
 			json_decref(vars);
 			return NULL;
 		}
@@ -263,8 +285,8 @@ static json_t *prepare(const struct exec_env *env, const struct exec_request *re
 	json_t *files = NULL, *argv, *vars, *spec;
 
 	if (req->dependencies && json_array_size(req->dependencies) > 0) {
-		sb_error_set(err, "dependencies", ENOTSUP, "this server does not install "
-			     "dependencies yet");
+		sb_error_set(err, "dependencies", 0, "this server does not install dependencies "
+			     "yet");
 		sb_error_hint(err, "run without `dependencies`, with packages the interpreter "
 				   "already has");
 		return NULL;
@@ -304,7 +326,7 @@ static json_t *prepare(const struct exec_env *env, const struct exec_request *re
 	}
 	struct stat st;
 	if (stat(dir, &st) < 0 || !S_ISDIR(st.st_mode)) {
-		sb_error_set(err, "directory", ENOTDIR, "directory `%s` is not a directory", dir);
+		sb_error_set(err, "directory", 0, "directory `%s` is not a directory", dir);
 		return NULL;
 	}
 	if (req->script_content) {
@@ -323,8 +345,8 @@ static json_t *prepare(const struct exec_env *env, const struct exec_request *re
 			return NULL;
 	}
 	if (!sb_path_within(script, dir) && files == NULL) {
-		sb_error_set(err, "script_path", EACCES, "script_path `%s` is not inside directory "
-			     "`%s`", script, dir);
+		sb_error_set(err, "script_path", 0, "script_path `%s` is not inside directory `%s`",
+			     script, dir);
 		sb_error_hint(err, "only `directory` is visible in the sandbox; move the script there "
 				   "or pass its text as script_content");
 		return NULL;

@@ -25,6 +25,9 @@ struct exec_env {
 	size_t n_workspace_roots;
 	const char *state_dir;      /* never inside a workspace */
 	const char *scratch_dir;    /* parent of per-job scratch workspaces */
+	char **protected_paths;     /* no client path may overlap these: the state
+				       and scratch dirs, keys in $HOME, ... */
+	size_t n_protected;
 	size_t inline_output_bytes; /* per stream, in results */
 };
 

@@ -11,7 +11,7 @@
 	"  \"description\": \"Variables for the script; they win over env_file. The script never"  \
 	" sees the server's own environment.\"},"                                                   \
 	"\"env_file\": {\"type\": \"string\", \"description\": \"dotenv file (comments, export,"   \
-	" quotes, \\\\n escapes in double quotes); relative to the script's directory; must exist\"}," \
+	" quotes, \\\\n escapes in double quotes); relative to `directory`; must exist\"}," \
 	"\"async_mode\": {\"type\": \"boolean\", \"default\": false, \"description\": \"Start in the" \
 	" background at once and return the job id\"},"                                             \
 	"\"job_label\": {\"type\": \"string\", \"description\": \"Label shown in job listings"      \

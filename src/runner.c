@@ -502,12 +502,23 @@ int runner_cancel(struct runner *r, struct job *j, void (*done)(struct job *j, v
 			run->cleanup(j, run->data);
 		json_decref(run->spec);
 		free(run);
-		done(j, arg);
+		if (done)
+			done(j, arg);
 		return 0;
 	}
+	/* A second request (the client gave up on a call while py_cancel_job
+	 * waits) must not take the first one's answer away. */
+	if (done != NULL && run->cancel_done == NULL) {
+		run->cancel_done = done;
+		run->cancel_arg = arg;
+	}
+	if (run->cancelled)
+		return 0;
 	run->cancelled = true;
-	run->cancel_done = done;
-	run->cancel_arg = arg;
+	/* Reaped already (only its pipes are pending): there is nothing to
+	 * signal, and the pid may belong to someone else by now. */
+	if (run->l->exited)
+		return 0;
 	/* The launcher kills the whole sandbox at once on SIGUSR1 and exits
 	 * after reaping it; the job ends in finalize(). */
 	uv_process_kill(&run->l->proc, SIGUSR1);

@@ -55,8 +55,9 @@ int runner_new(uv_loop_t *loop, const struct runner_config *cfg, struct jobs *jo
 int runner_submit(struct runner *r, struct job *j, json_t *spec_new, runner_finish_fn finish,
 		  void (*cleanup)(struct job *j, void *data), void *data, struct sb_error *err);
 
-/* Cancels a pending or running job; `done(j, arg)` runs once every process
- * of the job is gone and the job is marked cancelled. */
+/* Cancels a pending or running job; `done(j, arg)` (may be NULL) runs
+ * once every process of the job is gone and the job is marked cancelled.
+ * A second cancel of the same job keeps the first done. */
 int runner_cancel(struct runner *r, struct job *j, void (*done)(struct job *j, void *arg),
 		  void *arg, struct sb_error *err);
 

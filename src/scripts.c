@@ -62,10 +62,21 @@ char *scripts_header(json_t *dependencies, const char *requires_python)
 		fputs("# ]\n", f);
 	}
 	if (requires_python && requires_python[0])
-		fprintf(f, "# requires-python = \"%s\"\n", requires_python);
+		fprintf(f, "# requires-python = \"%s\"\n", requires_python); /* checked by caller */
 	fputs("# ///\n", f);
 	fclose(f);
 	return buf;
+}
+
+int scripts_check_requires_python(const char *spec, struct sb_error *err)
+{
+	/* A version specifier: digits, dots, operators, commas, spaces, "*".
+	 * Anything else (quotes, newlines) would break the header. */
+	if (spec == NULL || spec[strspn(spec, "0123456789.<>=!~,* ")] == '\0')
+		return 0;
+	sb_error_set(err, "requires_python", 0, "requires_python `%s` is not a version "
+		     "specifier", spec);
+	return sb_error_hint(err, "write it as PEP 440 says, e.g. \">=3.11\" or \">=3.10,<3.13\"");
 }
 
 bool scripts_has_header(const char *source)
@@ -126,17 +137,17 @@ static int parse_toml(const char *toml, struct script_header *h, struct sb_error
 		size_t klen = (size_t)(p - key);
 		p = skip_ws(p);
 		if (*p != '=')
-			return sb_error_set(err, "header", EINVAL, "PEP 723 header: expected "
+			return sb_error_set(err, "header", 0, "PEP 723 header: expected "
 					    "`key = value` near `%.20s`", key);
 		p = skip_ws(p + 1);
 		if (klen == 12 && strncmp(key, "dependencies", 12) == 0) {
 			if (*p++ != '[')
-				return sb_error_set(err, "header", EINVAL, "PEP 723 header: "
+				return sb_error_set(err, "header", 0, "PEP 723 header: "
 						    "dependencies must be a list of strings");
 			for (p = skip_ws(p); *p != ']'; p = skip_ws(p)) {
 				char *s = toml_string(&p);
 				if (s == NULL)
-					return sb_error_set(err, "header", EINVAL, "PEP 723 header: "
+					return sb_error_set(err, "header", 0, "PEP 723 header: "
 							    "dependencies must be a list of strings");
 				json_array_append_new(h->dependencies, json_string(s));
 				free(s);
@@ -148,7 +159,7 @@ static int parse_toml(const char *toml, struct script_header *h, struct sb_error
 		} else if (klen == 15 && strncmp(key, "requires-python", 15) == 0) {
 			free(h->requires_python);
 			if ((h->requires_python = toml_string(&p)) == NULL)
-				return sb_error_set(err, "header", EINVAL, "PEP 723 header: "
+				return sb_error_set(err, "header", 0, "PEP 723 header: "
 						    "requires-python must be a string");
 		} else {
 			/* Another key (tool tables, say): skip its line. */
@@ -175,7 +186,7 @@ int scripts_parse_header(const char *source, struct script_header *h, struct sb_
 	start = strchr(start + 1, '\n');
 	toml = malloc(strlen(source) + 1);
 	if (toml == NULL || start == NULL) {
-		r = sb_error_set(err, "header", EINVAL, "PEP 723 header: `# /// script` without "
+		r = sb_error_set(err, "header", 0, "PEP 723 header: `# /// script` without "
 				 "content or closing `# ///`");
 		goto fail;
 	}
@@ -190,7 +201,7 @@ int scripts_parse_header(const char *source, struct script_header *h, struct sb_
 			return 0;
 		}
 		if (line[0] != '#' || (n > 1 && line[1] != ' ')) {
-			r = sb_error_set(err, "header", EINVAL, "PEP 723 header: line `%.*s` does not "
+			r = sb_error_set(err, "header", 0, "PEP 723 header: line `%.*s` does not "
 					 "start with `# `", (int)(n > 40 ? 40 : n), line);
 			goto fail;
 		}
@@ -200,7 +211,7 @@ int scripts_parse_header(const char *source, struct script_header *h, struct sb_
 		toml[len++] = '\n';
 		line = eol ? eol + 1 : line + n;
 	}
-	r = sb_error_set(err, "header", EINVAL, "PEP 723 header: no closing `# ///`");
+	r = sb_error_set(err, "header", 0, "PEP 723 header: no closing `# ///`");
 fail:
 	scripts_header_free(h);
 	h->dependencies = json_array();
@@ -231,9 +242,16 @@ char *scripts_docstring(const char *source, size_t max)
 	memcpy(quote, p, qlen);
 	p += qlen;
 	const char *end = strstr(p, quote);
-	size_t n = end ? (size_t)(end - p) : strlen(p);
-	if (n > max)
-		n = max;
+	size_t n = end ? (size_t)(end - p) : strlen(p), chars = 0, cut = 0;
+	/* At most `max` characters, never cutting one in two (the result
+	 * goes into JSON, which must be valid UTF-8). */
+	while (cut < n && chars < max) {
+		cut++;
+		while (cut < n && ((unsigned char)p[cut] & 0xC0) == 0x80)
+			cut++;
+		chars++;
+	}
+	n = cut;
 	/* Trim leading and trailing blanks as inspect.cleandoc would. */
 	while (n > 0 && strchr(" \t\r\n", *p)) {
 		p++;

@@ -17,6 +17,9 @@ int scripts_file_name(const char *script_name, char **out, struct sb_error *err)
  * `requires_python` (may be NULL), or NULL when both are empty. */
 char *scripts_header(json_t *dependencies, const char *requires_python);
 
+/* 0 when `spec` (may be NULL) is a plain version specifier. */
+int scripts_check_requires_python(const char *spec, struct sb_error *err);
+
 /* Whether `source` already starts with (or contains) a PEP 723 block. */
 bool scripts_has_header(const char *source);
 

@@ -80,28 +80,28 @@ static void on_budget(uv_timer_t *t)
 
 	snprintf(msg, sizeof(msg), "Task exceeded %.1fs time budget; running in background",
 		 w->s->budget);
+	/* TOOLS.md: the job goes on in the background, "running" (even if
+	 * it still waits for a slot). */
 	mcp_call_reply_new(w->call, json_pack("{s:s, s:s, s:s}", "job_id", w->job->id, "status",
-					      job_status_name(w->job->status), "message", msg),
+					      "running", "message", msg),
 			   false);
 	drop(w);
 }
 
-static void on_cancel_done(struct job *j, void *arg)
-{
-	(void)j;
-	(void)arg;
-}
-
-/* The client gave up on the request: it no longer wants the job either. */
+/* The client gave up on the request: it no longer wants the job either.
+ * The waiter goes first: cancelling a queued job ends it at once, and
+ * smart_job_ended() must not find (and drop) this waiter again. */
 static void on_call_cancelled(struct mcp_call *call, void *data)
 {
 	struct waiter *w = data;
 	struct sb_error err = {0};
+	struct job *j = w->job;
+	struct smart *s = w->s;
 
 	(void)call;
-	if (w->job && !job_status_is_final(w->job->status))
-		runner_cancel(w->s->runner, w->job, on_cancel_done, NULL, &err);
 	drop(w);
+	if (j && !job_status_is_final(j->status))
+		runner_cancel(s->runner, j, NULL, NULL, &err);
 }
 
 void smart_wait(struct smart *s, struct mcp_call *call, struct job *j)
@@ -130,6 +130,9 @@ void smart_wait(struct smart *s, struct mcp_call *call, struct job *j)
 
 void smart_stop(struct smart *s)
 {
+	/* Their calls must not call back into freed waiters. */
+	for (struct waiter *w = s->waiters; w; w = w->next)
+		mcp_call_on_cancel(w->call, NULL, NULL);
 	while (s->waiters)
 		drop(s->waiters);
 }

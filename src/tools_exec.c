@@ -32,6 +32,10 @@ static int common_args(json_t *a, struct exec_request *req, struct sb_error *err
 	    (r = args_string(a, "job_label", false, &req->label, err)) < 0 ||
 	    (r = args_bool(a, "enable_streaming", false, &streaming, err)) < 0)
 		return r;
+	/* Labels live in jobs.json and every listing. */
+	if (req->label && strlen(req->label) > 256)
+		return sb_error_set(err, "arguments", 0, "argument `job_label` is longer than 256 "
+				    "bytes");
 	req->timeout_seconds = (double)timeout;
 	return 0;
 }
@@ -199,6 +203,7 @@ static void save_script(struct mcp_call *call, json_t *a, void *ctx)
 	    args_string_array(a, "dependencies", false, &deps, &err) < 0 ||
 	    args_string(a, "requires_python", false, &requires_python, &err) < 0 ||
 	    args_bool(a, "overwrite", false, &overwrite, &err) < 0 ||
+	    scripts_check_requires_python(requires_python, &err) < 0 ||
 	    scripts_file_name(script_name, &name, &err) < 0)
 		{
 		fail_with(call, &err);

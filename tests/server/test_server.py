@@ -475,6 +475,58 @@ def case_cancel(env):
     s.stop()
 
 
+def case_review_regressions(env):
+    """What a second read of the server found, each fixed and kept fixed:
+    a cancelled call waiting on a queued job crashed the server; an env_file
+    FIFO blocked its loop; an env_file swapped for a symlink after the
+    check was followed; py_cancel_job went unanswered when the run's own
+    call was cancelled next; another job's scratch workspace was nameable."""
+    s = env.server(smart=30, args=["--max-jobs", "1"])
+    a = s.call(RUN, {"directory": env.ws, "script_content": "import time; time.sleep(300)",
+                     "async_mode": True})["job_id"]
+    s.wait_job(a, statuses=("running",))
+    rid = s.send_call(RUN, {"directory": env.ws, "script_content": "print('queued')"})
+    time.sleep(0.3)
+    s.notify("notifications/cancelled", {"requestId": rid, "reason": "test"})
+    check(s.request("ping") == {}, "the server survives a cancelled call on a queued job")
+    # The run's own call cancelled after py_cancel_job: both ends answered.
+    s.call("py_cancel_job", {"job_id": a})
+    b_rid = s.send_call(RUN, {"directory": env.ws,
+                              "script_content": "import time; time.sleep(300)"})
+    b = None
+    def b_running():
+        nonlocal b
+        jobs = s.call("py_list_jobs", {"status_filter": "running"})["jobs"]
+        b = jobs[0]["id"] if jobs else None
+        return b is not None
+    wait_until(b_running, 60, "the second job to run")
+    c_rid = s.send_call("py_cancel_job", {"job_id": b})
+    s.notify("notifications/cancelled", {"requestId": b_rid, "reason": "test"})
+    sc, is_error = s.wait_call("py_cancel_job", c_rid, timeout=60)
+    check(not is_error and sc.get("status") == "cancelled", "py_cancel_job answered", sc)
+    # env_file: a FIFO is refused at once (the loop keeps serving) ...
+    fifo = os.path.join(env.ws, "fifo.env")
+    os.mkfifo(fifo)
+    err = s.call_error(RUN, {"directory": env.ws, "script_content": "pass",
+                             "env_file": "fifo.env"}, timeout=30)
+    contains(err, "regular file", "env_file FIFO")
+    check(s.request("ping") == {}, "the server still answers after an env_file FIFO")
+    # ... and a path through a symlink is never followed out of the roots.
+    with open(os.path.join(env.outside, "secret.env"), "w") as f:
+        f.write("SECRET_FROM_OUTSIDE=1\n")
+    os.symlink(env.outside, os.path.join(env.ws, "link"))
+    err = s.call_error(RUN, {"directory": env.ws, "script_content": "pass",
+                             "env_file": "link/secret.env"})
+    contains(err, "outside the workspace roots", "env_file through a symlink")
+    # Another job's scratch directory cannot be named.
+    scratch = os.path.join(os.environ.get("TMPDIR", "/tmp"), f"python-mcp-{os.getuid()}")
+    s.stop()
+    s = env.server(roots=[env.root, "/tmp"])
+    err = s.call_error(RUN, {"directory": scratch, "script_content": "pass"})
+    contains(err, "scratch directory", "the scratch directory is off limits")
+    s.stop()
+
+
 def case_prune_jobs(env):
     s = env.server()
     ids = []
