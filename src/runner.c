@@ -60,12 +60,48 @@ struct runner {
 	unsigned n_idle, n_running, n_alive;
 	struct run *queue, **queue_tail;
 	bool shutting_down;
+	uv_timer_t kill_timer;    /* shutdown deadline for launchers that hang */
+	bool kill_timer_started;
 	void (*shutdown_done)(void *data);
 	void *shutdown_data;
 	char buf[65536];          /* read buffer shared by every pipe: reads are consumed at once */
 };
 
 static void pump(struct runner *r);
+
+static void on_kill_timer_closed(uv_handle_t *h)
+{
+	struct runner *r = h->data;
+
+	if (r->shutdown_done)
+		r->shutdown_done(r->shutdown_data);
+}
+
+/* Every launcher is gone: done runs once the deadline timer is closed too,
+ * so that the runner may be freed in it. */
+static void shutdown_finished(struct runner *r)
+{
+	if (!r->kill_timer_started) {
+		if (r->shutdown_done)
+			r->shutdown_done(r->shutdown_data);
+		return;
+	}
+	uv_timer_stop(&r->kill_timer);
+	uv_close((uv_handle_t *)&r->kill_timer, on_kill_timer_closed);
+}
+
+static void on_kill_deadline(uv_timer_t *t)
+{
+	struct runner *r = t->data;
+
+	for (struct launcher *l = r->all; l; l = l->all_next) {
+		if (l->exited)
+			continue;
+		log_msg(LOG_LEVEL_WARNING, "sandbox launcher %d did not stop in time; killing it",
+			(int)l->proc.pid);
+		uv_process_kill(&l->proc, SIGKILL);
+	}
+}
 
 static void on_handle_closed(uv_handle_t *h)
 {
@@ -84,8 +120,8 @@ static void on_handle_closed(uv_handle_t *h)
 	free(l->line);
 	free(l);
 	r->n_alive--;
-	if (r->shutting_down && r->n_alive == 0 && r->shutdown_done)
-		r->shutdown_done(r->shutdown_data);
+	if (r->shutting_down && r->n_alive == 0)
+		shutdown_finished(r);
 }
 
 static void close_handle(uv_handle_t *h)
@@ -550,8 +586,15 @@ void runner_shutdown(struct runner *r, void (*done)(void *data), void *data)
 	for (struct launcher *l = r->all; l; l = l->all_next)
 		if (l->run && !l->exited)
 			uv_process_kill(&l->proc, SIGUSR1);
-	if (r->n_alive == 0 && done)
-		done(data);
+	if (r->n_alive == 0) {
+		shutdown_finished(r);
+		return;
+	}
+	/* A launcher that hangs must not keep the server from exiting. */
+	uv_timer_init(r->loop, &r->kill_timer);
+	r->kill_timer.data = r;
+	r->kill_timer_started = true;
+	uv_timer_start(&r->kill_timer, on_kill_deadline, 5000, 0);
 }
 
 void runner_free(struct runner *r)
