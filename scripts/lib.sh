@@ -36,6 +36,12 @@ install_packages() {
 		dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||
 			missing+=("$p")
 	done
+	# The TypeScript SDK test needs node and npm.  A machine that has them
+	# from elsewhere (NodeSource bundles npm) keeps its own; Debian's
+	# packages are installed only where there is no npm at all.
+	if ! command -v npm >/dev/null 2>&1; then
+		missing+=(nodejs npm)
+	fi
 	if [ ${#missing[@]} -eq 0 ]; then
 		return 0
 	fi
