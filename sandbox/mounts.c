@@ -17,15 +17,9 @@
 #include "job.h"
 #include "userns.h"
 #include "workspace.h"
+#include "mounts_internal.h"
 
-/* Where the new root is assembled, in our own mount namespace only.  It
- * hides what is below it until the pivot, so it must be a place no
- * workspace can be: /dev is protected by every sane policy, and its device
- * nodes are captured before it is covered. */
-#define NEWROOT "/dev"
 
-static const char *const dev_nodes[] = {"null", "zero", "full", "random", "urandom"};
-#define N_DEV_NODES (sizeof(dev_nodes) / sizeof(*dev_nodes))
 
 /* A bind source made ready before the new root hides the host's /tmp. */
 struct prepared {
@@ -109,7 +103,7 @@ static int prepare_bind(const struct sb_mount *m, struct prepared *out, struct s
 
 /* Opens `path` below the new root, resolving it as if the new root were
  * "/" (absolute symlinks we recreated must not lead to the host). */
-static int open_in_root(int rootfd, const char *path, int flags, struct sb_error *err)
+int sb_mnt_open_in_root(int rootfd, const char *path, int flags, struct sb_error *err)
 {
 	struct open_how how = {
 		.flags = (uint64_t)(flags | O_CLOEXEC),
@@ -127,7 +121,7 @@ static int open_in_root(int rootfd, const char *path, int flags, struct sb_error
 
 /* mkdir -p of `path` below the new root; the last component is a file when
  * `leaf_is_file`.  Returns an O_PATH fd of it. */
-static int make_target(int rootfd, const char *path, bool leaf_is_file, struct sb_error *err)
+int sb_mnt_make_target(int rootfd, const char *path, bool leaf_is_file, struct sb_error *err)
 {
 	char buf[PATH_MAX];
 	char *p;
@@ -143,7 +137,7 @@ static int make_target(int rootfd, const char *path, bool leaf_is_file, struct s
 			_cleanup_close_ int dir = -1;
 			char *slash = strrchr(buf, '/');
 			*slash = '\0';
-			dir = open_in_root(rootfd, buf[0] ? buf : "/", O_PATH | O_DIRECTORY, err);
+			dir = sb_mnt_open_in_root(rootfd, buf[0] ? buf : "/", O_PATH | O_DIRECTORY, err);
 			if (dir < 0)
 				return dir;
 			int fd = openat(dir, slash + 1, O_CREAT | O_WRONLY | O_CLOEXEC | O_NOFOLLOW,
@@ -157,7 +151,7 @@ static int make_target(int rootfd, const char *path, bool leaf_is_file, struct s
 			_cleanup_close_ int dir = -1;
 			char *slash = strrchr(buf, '/');
 			*slash = '\0';
-			dir = open_in_root(rootfd, buf[0] ? buf : "/", O_PATH | O_DIRECTORY, err);
+			dir = sb_mnt_open_in_root(rootfd, buf[0] ? buf : "/", O_PATH | O_DIRECTORY, err);
 			*slash = '/';
 			if (dir < 0)
 				return dir;
@@ -168,12 +162,12 @@ static int make_target(int rootfd, const char *path, bool leaf_is_file, struct s
 			break;
 		*p = '/';
 	}
-	return open_in_root(rootfd, path, O_PATH | O_NOFOLLOW, err);
+	return sb_mnt_open_in_root(rootfd, path, O_PATH | O_NOFOLLOW, err);
 }
 
-static int attach(int rootfd, int tree_fd, const char *target, bool is_dir, struct sb_error *err)
+int sb_mnt_attach(int rootfd, int tree_fd, const char *target, bool is_dir, struct sb_error *err)
 {
-	_cleanup_close_ int fd = make_target(rootfd, target, !is_dir, err);
+	_cleanup_close_ int fd = sb_mnt_make_target(rootfd, target, !is_dir, err);
 
 	if (fd < 0)
 		return fd;
@@ -191,7 +185,8 @@ static int make_link(int rootfd, const char *target, const char *link, struct sb
 	snprintf(parent, sizeof(parent), "%s", target);
 	slash = strrchr(parent, '/');
 	*slash = '\0';
-	dir = parent[0] ? make_target(rootfd, parent, false, err) : open_in_root(rootfd, "/", O_PATH, err);
+	dir = parent[0] ? sb_mnt_make_target(rootfd, parent, false, err)
+			: sb_mnt_open_in_root(rootfd, "/", O_PATH, err);
 	if (dir < 0)
 		return dir;
 	if (symlinkat(link, dir, slash + 1) < 0 && errno != EEXIST)
@@ -199,7 +194,7 @@ static int make_link(int rootfd, const char *target, const char *link, struct sb
 	return 0;
 }
 
-static int mount_fs(const char *type, const char *where, unsigned long flags, const char *data,
+int sb_mnt_mount_fs(const char *type, const char *where, unsigned long flags, const char *data,
 		    struct sb_error *err)
 {
 	if (mount(type, where, type, flags, data) == 0)
@@ -213,118 +208,6 @@ static int mount_fs(const char *type, const char *where, unsigned long flags, co
 	return sb_error_code(err);
 }
 
-/* Creates `name` in dirfd with `text`, unless the policy binds its own. */
-static int write_new(int dirfd, const char *name, const char *text, struct sb_error *err)
-{
-	_cleanup_close_ int fd = -1;
-	size_t len = strlen(text);
-
-	fd = openat(dirfd, name, O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC | O_NOFOLLOW, 0644);
-	if (fd < 0) {
-		if (errno == EEXIST)
-			return 0;
-		return sb_error_errno(err, "mount", "create `/etc/%s`", name);
-	}
-	int r = sb_write_all(fd, text, len);
-	if (r < 0)
-		return sb_error_set(err, "mount", -r, "write `/etc/%s`", name);
-	return 0;
-}
-
-static int populate_etc(int rootfd, const struct sb_policy *policy, const char *workspace, uid_t uid,
-			gid_t gid, struct sb_error *err)
-{
-	/* Resolved inside the new root: an /etc that a policy made a
-	 * symlink cannot send these writes to the host. */
-	_cleanup_close_ int etc = make_target(rootfd, "/etc", false, err);
-	char text[512];
-	int r;
-
-	if (etc < 0)
-		return etc;
-	snprintf(text, sizeof(text),
-		 "root:x:0:0:root:/root:/usr/sbin/nologin\n"
-		 "sandbox:x:%u:%u:sandbox:%s:/bin/sh\n"
-		 "nobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin\n",
-		 uid, gid, workspace);
-	if ((r = write_new(etc, "passwd", text, err)) < 0)
-		return r;
-	snprintf(text, sizeof(text), "root:x:0:\nsandbox:x:%u:\nnogroup:x:65534:\n", gid);
-	if ((r = write_new(etc, "group", text, err)) < 0)
-		return r;
-	snprintf(text, sizeof(text), "%s\n", policy->hostname);
-	return write_new(etc, "hostname", text, err);
-}
-
-static int setup_dev(int rootfd, const struct sb_mount_plan *plan, const int *node_trees,
-		     struct sb_error *err)
-{
-	static const char *const links[][2] = {{"fd", "/proc/self/fd"},
-					       {"stdin", "/proc/self/fd/0"},
-					       {"stdout", "/proc/self/fd/1"},
-					       {"stderr", "/proc/self/fd/2"}};
-	char where[PATH_MAX], opts[64];
-	int r;
-
-	if (mkdirat(rootfd, "dev", 0755) < 0)
-		return sb_error_errno(err, "mount", "create `/dev`");
-	/* nodev: the bound nodes below keep their own mount's flags. */
-	if ((r = mount_fs("tmpfs", NEWROOT "/dev", MS_NOSUID | MS_NOEXEC | MS_NODEV,
-			  "mode=0755,size=64k,nr_inodes=64", err)) < 0)
-		return r;
-	for (size_t i = 0; i < N_DEV_NODES; i++) {
-		snprintf(where, sizeof(where), "/dev/%s", dev_nodes[i]);
-		if ((r = attach(rootfd, node_trees[i], where, false, err)) < 0)
-			return r;
-	}
-	for (size_t i = 0; i < sizeof(links) / sizeof(*links); i++) {
-		snprintf(where, sizeof(where), NEWROOT "/dev/%s", links[i][0]);
-		if (symlink(links[i][1], where) < 0)
-			return sb_error_errno(err, "mount", "symlink `/dev/%s`", links[i][0]);
-	}
-	if (mkdirat(rootfd, "dev/shm", 01777) < 0)
-		return sb_error_errno(err, "mount", "create `/dev/shm`");
-	snprintf(opts, sizeof(opts), "mode=1777,size=%lld", (long long)plan->policy->shm_size_bytes);
-	if ((r = mount_fs("tmpfs", NEWROOT "/dev/shm", MS_NOSUID | MS_NODEV | MS_NOEXEC, opts,
-			  err)) < 0)
-		return r;
-	/* Populated: nothing more may appear in /dev. */
-	struct mount_attr ro = {.attr_set = MOUNT_ATTR_RDONLY};
-	if (mount_setattr(AT_FDCWD, NEWROOT "/dev", 0, &ro, sizeof(ro)) < 0)
-		return sb_error_errno(err, "mount", "make `/dev` read-only");
-	return 0;
-}
-
-static int setup_proc(int rootfd, const struct sb_mount_plan *plan, struct sb_error *err)
-{
-	int r;
-
-	if (mkdirat(rootfd, "proc", 0555) < 0)
-		return sb_error_errno(err, "mount", "create `/proc`");
-	/* A full procfs first: the nested-userns limit lives in /proc/sys,
-	 * which subset=pid hides.  The write applies to our own namespace. */
-	if ((r = mount_fs("proc", NEWROOT "/proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL, err)) < 0)
-		return r;
-	if (plan->block_nested_userns) {
-		struct sb_error sub = {0};
-		r = sb_userns_block_nested(NEWROOT "/proc", &sub);
-		if (r < 0 && !plan->nested_userns_optional) {
-			*err = sub;
-			return r;
-		}
-		if (r < 0)
-			*plan->nested_userns_degraded = true;
-	}
-	/* The final /proc hides processes the script may not ptrace: init
-	 * (non-dumpable) and its command line, the launcher's argv, among
-	 * them. */
-	if (umount2(NEWROOT "/proc", MNT_DETACH) < 0)
-		return sb_error_errno(err, "mount", "unmount the temporary `/proc`");
-	return mount_fs("proc", NEWROOT "/proc", MS_NOSUID | MS_NODEV | MS_NOEXEC,
-			plan->policy->proc_subset_pid ? "subset=pid,hidepid=invisible"
-						      : "hidepid=invisible",
-			err);
-}
 
 static int pivot(int rootfd, struct sb_error *err)
 {
@@ -368,19 +251,6 @@ static int check_target(const char *target, struct sb_error *err)
 	return 0;
 }
 
-/* Captures the host's device nodes before NEWROOT covers them. */
-static int capture_dev_nodes(int *trees, struct sb_error *err)
-{
-	for (size_t i = 0; i < N_DEV_NODES; i++) {
-		char host[32];
-		snprintf(host, sizeof(host), "/dev/%s", dev_nodes[i]);
-		trees[i] = open_tree(AT_FDCWD, host, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
-		if (trees[i] < 0)
-			return sb_error_errno(err, "mount", "clone mount of `%s`", host);
-	}
-	return 0;
-}
-
 static int mount_policy_entries(int rootfd, const struct sb_policy *p, struct prepared *prep,
 				struct sb_error *err)
 {
@@ -390,7 +260,7 @@ static int mount_policy_entries(int rootfd, const struct sb_policy *p, struct pr
 	for (size_t i = 0; i < p->n_mounts && r == 0; i++) {
 		const struct sb_mount *m = &p->mounts[i];
 		if (m->type == SB_MOUNT_TMPFS) {
-			_cleanup_close_ int fd = make_target(rootfd, m->target, false, err);
+			_cleanup_close_ int fd = sb_mnt_make_target(rootfd, m->target, false, err);
 			char where[PATH_MAX];
 			if (fd < 0)
 				return fd;
@@ -402,7 +272,7 @@ static int mount_policy_entries(int rootfd, const struct sb_policy *p, struct pr
 		} else if (prep[i].link != NULL) {
 			r = make_link(rootfd, m->target, prep[i].link, err);
 		} else if (prep[i].tree_fd >= 0) {
-			r = attach(rootfd, prep[i].tree_fd, m->target, prep[i].is_dir, err);
+			r = sb_mnt_attach(rootfd, prep[i].tree_fd, m->target, prep[i].is_dir, err);
 		}
 	}
 	return r;
@@ -412,12 +282,12 @@ int sb_mounts_prepare(const struct sb_mount_plan *plan, struct sb_error *err)
 {
 	const struct sb_policy *p = plan->policy;
 	struct prepared *prep = calloc(p->n_mounts + 1, sizeof(*prep));
-	int node_trees[N_DEV_NODES];
+	int node_trees[SB_MNT_DEV_NODES];
 	_cleanup_close_ int rootfd = -1;
 	char opts[64];
 	int r = 0;
 
-	for (size_t i = 0; i < N_DEV_NODES; i++)
+	for (size_t i = 0; i < SB_MNT_DEV_NODES; i++)
 		node_trees[i] = -1;
 	if (prep == NULL)
 		return sb_error_set(err, "mount", ENOMEM, "prepare mounts");
@@ -435,29 +305,29 @@ int sb_mounts_prepare(const struct sb_mount_plan *plan, struct sb_error *err)
 		if (p->mounts[i].type == SB_MOUNT_BIND)
 			r = prepare_bind(&p->mounts[i], &prep[i], err);
 	}
-	if (r < 0 || (r = capture_dev_nodes(node_trees, err)) < 0)
+	if (r < 0 || (r = sb_mnt_capture_dev_nodes(node_trees, err)) < 0)
 		goto out;
 
-	if ((r = mount_fs("tmpfs", NEWROOT, MS_NOSUID | MS_NODEV, "mode=0755,size=1m", err)) < 0)
+	if ((r = sb_mnt_mount_fs("tmpfs", NEWROOT, MS_NOSUID | MS_NODEV, "mode=0755,size=1m", err)) < 0)
 		goto out;
 	rootfd = open(NEWROOT, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (rootfd < 0) {
 		r = sb_error_errno(err, "mount", "open the new root");
 		goto out;
 	}
-	if ((r = setup_proc(rootfd, plan, err)) < 0 ||
-	    (r = setup_dev(rootfd, plan, node_trees, err)) < 0)
+	if ((r = sb_mnt_setup_proc(rootfd, plan, err)) < 0 ||
+	    (r = sb_mnt_setup_dev(rootfd, plan, node_trees, err)) < 0)
 		goto out;
 	if (mkdirat(rootfd, "tmp", 01777) < 0) {
 		r = sb_error_errno(err, "mount", "create `/tmp`");
 		goto out;
 	}
 	snprintf(opts, sizeof(opts), "mode=1777,size=%lld", (long long)p->tmp_size_bytes);
-	if ((r = mount_fs("tmpfs", NEWROOT "/tmp", MS_NOSUID | MS_NODEV, opts, err)) < 0)
+	if ((r = sb_mnt_mount_fs("tmpfs", NEWROOT "/tmp", MS_NOSUID | MS_NODEV, opts, err)) < 0)
 		goto out;
 	r = mount_policy_entries(rootfd, p, prep, err);
 out:
-	for (size_t i = 0; i < N_DEV_NODES; i++)
+	for (size_t i = 0; i < SB_MNT_DEV_NODES; i++)
 		if (node_trees[i] >= 0)
 			close(node_trees[i]);
 	release(prep, p->n_mounts + 1);
@@ -479,7 +349,7 @@ static int write_job_files(int rootfd, const struct sb_job_file *files, size_t n
 		slash = strrchr(parent, '/');
 		*slash = '\0';
 		base = files[i].path + (slash - parent) + 1;
-		dir = make_target(rootfd, parent, false, err);
+		dir = sb_mnt_make_target(rootfd, parent, false, err);
 		if (dir < 0)
 			return dir;
 		fd = openat(dir, base, O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC | O_NOFOLLOW, 0644);
@@ -508,11 +378,11 @@ int sb_mounts_finish(int rootfd, const struct sb_policy *policy, const char *wor
 			return own_tree;
 		ws_tree = own_tree;
 	}
-	if ((r = attach(rootfd, ws_tree, workspace, true, err)) < 0)
+	if ((r = sb_mnt_attach(rootfd, ws_tree, workspace, true, err)) < 0)
 		return r;
 	if ((r = write_job_files(rootfd, files, n_files, err)) < 0)
 		return r;
-	if ((r = populate_etc(rootfd, policy, workspace, uid, gid, err)) < 0)
+	if ((r = sb_mnt_populate_etc(rootfd, policy, workspace, uid, gid, err)) < 0)
 		return r;
 	return pivot(rootfd, err);
 }

@@ -1,0 +1,59 @@
+/* The sandbox's /etc/passwd, /etc/group and /etc/hostname, written
+ * inside the new root unless the policy binds its own. */
+#include "mounts.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "cleanup.h"
+#include "fileio.h"
+#include "mounts_internal.h"
+
+/* Creates `name` in dirfd with `text`, unless the policy binds its own. */
+static int write_new(int dirfd, const char *name, const char *text, struct sb_error *err)
+{
+	_cleanup_close_ int fd = -1;
+	size_t len = strlen(text);
+
+	fd = openat(dirfd, name, O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC | O_NOFOLLOW, 0644);
+	if (fd < 0) {
+		if (errno == EEXIST)
+			return 0;
+		return sb_error_errno(err, "mount", "create `/etc/%s`", name);
+	}
+	int r = sb_write_all(fd, text, len);
+	if (r < 0)
+		return sb_error_set(err, "mount", -r, "write `/etc/%s`", name);
+	return 0;
+}
+
+int sb_mnt_populate_etc(int rootfd, const struct sb_policy *policy, const char *workspace, uid_t uid,
+			gid_t gid, struct sb_error *err)
+{
+	/* Resolved inside the new root: an /etc that a policy made a
+	 * symlink cannot send these writes to the host. */
+	_cleanup_close_ int etc = sb_mnt_make_target(rootfd, "/etc", false, err);
+	char text[512];
+	int r;
+
+	if (etc < 0)
+		return etc;
+	snprintf(text, sizeof(text),
+		 "root:x:0:0:root:/root:/usr/sbin/nologin\n"
+		 "sandbox:x:%u:%u:sandbox:%s:/bin/sh\n"
+		 "nobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin\n",
+		 uid, gid, workspace);
+	if ((r = write_new(etc, "passwd", text, err)) < 0)
+		return r;
+	snprintf(text, sizeof(text), "root:x:0:\nsandbox:x:%u:\nnogroup:x:65534:\n", gid);
+	if ((r = write_new(etc, "group", text, err)) < 0)
+		return r;
+	snprintf(text, sizeof(text), "%s\n", policy->hostname);
+	return write_new(etc, "hostname", text, err);
+}
