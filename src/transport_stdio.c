@@ -160,6 +160,23 @@ static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
 	*buf = uv_buf_init(t->inbuf, t->in_len == 0 ? CHUNK : 0);
 }
 
+/* What one read of stdin brought, from a stream or a file: bytes to frame,
+ * or the end of input (an error counts as one, said in the log). */
+static void take_input(struct stdio_transport *t, ssize_t n)
+{
+	if (n <= 0) {
+		if (n < 0 && n != UV_EOF)
+			log_warn("reading stdin: %s; treating it as end of input",
+				 uv_strerror((int)n));
+		end_of_input(t);
+		return;
+	}
+	t->in_off = 0;
+	t->in_len = (size_t)n;
+	process_input(t);
+	update_reading(t);
+}
+
 static void on_stream_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
 {
 	struct stdio_transport *t = s->data;
@@ -167,17 +184,7 @@ static void on_stream_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
 	(void)buf;
 	if (nread == 0 || nread == UV_ENOBUFS)
 		return;
-	if (nread < 0) {
-		if (nread != UV_EOF)
-			log_warn("reading stdin: %s; treating it as end of input",
-				 uv_strerror((int)nread));
-		end_of_input(t);
-		return;
-	}
-	t->in_off = 0;
-	t->in_len = (size_t)nread;
-	process_input(t);
-	update_reading(t);
+	take_input(t, nread);
 }
 
 static void on_file_read(uv_fs_t *req)
@@ -192,17 +199,7 @@ static void on_file_read(uv_fs_t *req)
 		return;
 	}
 	t->refs--; /* the transport holds other references: it is not freed here */
-	if (result <= 0) {
-		if (result < 0)
-			log_warn("reading stdin: %s; treating it as end of input",
-				 uv_strerror((int)result));
-		end_of_input(t);
-		return;
-	}
-	t->in_off = 0;
-	t->in_len = (size_t)result;
-	process_input(t);
-	update_reading(t);
+	take_input(t, result);
 }
 
 /* Reads when there is room: nothing left to frame, output not congested,
