@@ -240,17 +240,22 @@ static int prepare(const struct sb_init_config *cfg)
 	return rootfd;
 }
 
-static void receive_job(const struct sb_init_config *cfg, struct sb_packed_job *job, int *ws_tree)
+static void receive_job(const struct sb_init_config *cfg, struct sb_packed_job *job, int *trees,
+			size_t *n_trees)
 {
 	struct sb_error err = {0};
 	size_t len;
 	char *buf;
-	int r = sb_job_recv(cfg->job_fd, &buf, &len, ws_tree);
+	int r = sb_job_recv(cfg->job_fd, &buf, &len, trees, n_trees);
 
 	if (r == -EPIPE)
 		_exit(125); /* the launcher gave up before sending a job */
 	if (r == 0 && (r = sb_job_unpack(buf, len, job)) < 0)
 		sb_packed_job_free(job);
+	/* Exactly the trees the job says were sent. */
+	if (r == 0 && *n_trees != (size_t)job->ws_tree_sent +
+					 (job->bind_trees_sent ? job->n_binds : 0))
+		r = -EBADMSG;
 	if (r < 0)
 		sb_error_set(&err, "init", -r, "receive the job"), fail(cfg, &err, 125);
 	close(cfg->job_fd);
@@ -271,7 +276,8 @@ _Noreturn void sb_init_main(const struct sb_init_config *cfg)
 	struct sb_error err = {0};
 	struct sb_packed_job job;
 	sigset_t set;
-	int rootfd, ws_tree;
+	int rootfd, trees[SB_JOB_FDS_MAX];
+	size_t n_trees = 0;
 	pid_t script;
 
 	/* If the launcher dies, so does the sandbox: init's death takes the
@@ -290,13 +296,13 @@ _Noreturn void sb_init_main(const struct sb_init_config *cfg)
 
 	rootfd = prepare(cfg);
 	send_msg(cfg->report_fd, SB_MSG_READY, 0, NULL);
-	receive_job(cfg, &job, &ws_tree);
-	if (sb_mounts_finish(rootfd, cfg->policy, job.workspace, ws_tree, job.files, job.n_files,
-			     cfg->map.inside_uid, cfg->map.inside_gid, &err) < 0)
+	receive_job(cfg, &job, trees, &n_trees);
+	if (sb_mounts_finish(rootfd, cfg->policy, &job, trees, cfg->map.inside_uid,
+			     cfg->map.inside_gid, &err) < 0)
 		fail(cfg, &err, 125);
 	close(rootfd);
-	if (ws_tree >= 0)
-		close(ws_tree);
+	for (size_t i = 0; i < n_trees; i++)
+		close(trees[i]);
 	/* Nothing in the sandbox may read init's memory or its /proc entries
 	 * (CVE-2019-5736 went through /proc/<pid>/exe). */
 	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)

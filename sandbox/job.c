@@ -10,6 +10,7 @@
 
 #include "cleanup.h"
 #include "env.h"
+#include "paths.h"
 #include "seccomp_bpf.h"
 
 /* A spec larger than this is refused: it is a command line, not data. */
@@ -56,6 +57,12 @@ void sb_job_free(struct sb_job *job)
 		free(job->files[i].data);
 	}
 	free(job->files);
+	free(job->workspace_target);
+	for (size_t i = 0; i < job->n_binds; i++) {
+		free(job->binds[i].source);
+		free(job->binds[i].target);
+	}
+	free(job->binds);
 	memset(job, 0, sizeof(*job));
 }
 
@@ -63,7 +70,9 @@ static int spec_error(struct sb_error *err, const char *key, const char *what)
 {
 	sb_error_set(err, "spec", 0, "job spec: `%s` %s", key, what);
 	return sb_error_hint(err, "send {\"workspace\": DIR, \"argv\": [CMD, ...], \"cwd\": DIR, "
-				  "\"env\": {\"K\": \"V\"}, \"timeout\": SECONDS, \"protect\": [DIR]}");
+				  "\"env\": {\"K\": \"V\"}, \"timeout\": SECONDS, \"protect\": [DIR], "
+				  "\"files\": {PATH: TEXT}, \"workspace_target\": DIR, \"binds\": "
+				  "[{\"source\": DIR, \"target\": DIR}]}");
 }
 
 static int string_array(json_t *a, const char *key, char ***out, struct sb_error *err)
@@ -140,6 +149,46 @@ static int files_object(json_t *o, struct sb_job *job, struct sb_error *err)
 	return 0;
 }
 
+static int binds_array(json_t *a, struct sb_job *job, struct sb_error *err)
+{
+	size_t i;
+	json_t *v;
+
+	if (!json_is_array(a) || json_array_size(a) > SB_JOB_BINDS_MAX)
+		return spec_error(err, "binds", "must be an array of at most 8 "
+						"{\"source\": DIR, \"target\": DIR}");
+	job->binds = calloc(json_array_size(a) + 1, sizeof(*job->binds));
+	if (job->binds == NULL)
+		return sb_error_set(err, "spec", ENOMEM, "job spec");
+	json_array_foreach(a, i, v) {
+		const char *src = NULL, *dst = NULL;
+		if (json_unpack(v, "{s:s, s:s !}", "source", &src, "target", &dst) < 0)
+			return spec_error(err, "binds", "entries must be {\"source\": DIR, "
+							"\"target\": DIR} and nothing else");
+		if (src[0] != '/' || !sb_path_is_clean_absolute(dst))
+			return spec_error(err, "binds", "needs absolute paths; a target may "
+							"not be `/` nor hold `.`, `..` or `//`");
+		struct sb_job_bind *b = &job->binds[job->n_binds++];
+		b->source = strdup(src);
+		b->target = strdup(dst);
+		if (b->source == NULL || b->target == NULL)
+			return sb_error_set(err, "spec", ENOMEM, "job spec");
+	}
+	return 0;
+}
+
+/* Bind targets are created in the sandbox's own root: none may lie in
+ * the workspace (that would create directories on the host) or hold it. */
+static int check_targets(const struct sb_job *job, struct sb_error *err)
+{
+	const char *ws = job->workspace_target ? job->workspace_target : job->workspace;
+
+	for (size_t i = 0; i < job->n_binds; i++)
+		if (sb_path_overlaps(job->binds[i].target, ws))
+			return spec_error(err, "binds", "targets may not overlap the workspace");
+	return 0;
+}
+
 static int parse_spec(json_t *o, struct sb_job *job, struct sb_error *err)
 {
 	const char *k;
@@ -164,6 +213,14 @@ static int parse_spec(json_t *o, struct sb_job *job, struct sb_error *err)
 			r = env_object(v, &job->env, err);
 		} else if (strcmp(k, "files") == 0) {
 			r = files_object(v, job, err);
+		} else if (strcmp(k, "binds") == 0) {
+			r = binds_array(v, job, err);
+		} else if (strcmp(k, "workspace_target") == 0) {
+			if (!json_is_string(v) || !sb_path_is_clean_absolute(json_string_value(v)))
+				return spec_error(err, k, "must be an absolute path other than `/`, "
+							  "without `.`, `..` or `//`");
+			if ((job->workspace_target = strdup(json_string_value(v))) == NULL)
+				return sb_error_set(err, "spec", ENOMEM, "job spec");
 		} else if (strcmp(k, "timeout") == 0) {
 			if (!json_is_number(v) || !(json_number_value(v) >= 0) ||
 			    json_number_value(v) > SB_TIMEOUT_MAX)
@@ -180,7 +237,7 @@ static int parse_spec(json_t *o, struct sb_job *job, struct sb_error *err)
 		return spec_error(err, "workspace", "is required");
 	if (job->argv == NULL || job->argv[0] == NULL)
 		return spec_error(err, "argv", "must hold the command");
-	return 0;
+	return check_targets(job, err);
 }
 
 int sb_job_read_spec(int fd, struct sb_job *job, struct sb_error *err)
@@ -216,29 +273,32 @@ int sb_job_read_spec(int fd, struct sb_job *job, struct sb_error *err)
 	return r;
 }
 
-/* Layout: workspace\0 cwd\0 "argc envc nfiles bpf_len bpf_flags"\0
- * argv... envp..., then per file: path\0 "len"\0 and len raw bytes, then
- * bpf_len raw bytes. */
-int sb_job_pack(const char *workspace, const char *cwd, char *const *argv, char *const *envp,
-		const struct sb_job_file *files, size_t n_files, const struct sb_bpf *bpf,
-		char **buf, size_t *len, struct sb_error *err)
+/* Layout: workspace\0 workspace_target\0 cwd\0
+ * "argc envc nfiles nbinds bpf_len bpf_flags ws_tree binds_trees"\0
+ * argv... envp..., per file: path\0 "len"\0 and len raw bytes, per bind:
+ * source\0 target\0, then bpf_len raw bytes. */
+int sb_job_pack(const struct sb_job_layout *in, char **buf, size_t *len, struct sb_error *err)
 {
-	size_t argc = 0, envc = 0, size, bpf_len = bpf ? bpf->len : 0;
-	char counts[128], *p;
+	size_t argc = 0, envc = 0, size, bpf_len = in->bpf ? in->bpf->len : 0;
+	char counts[160], *p;
 
-	while (argv[argc])
+	while (in->argv[argc])
 		argc++;
-	while (envp[envc])
+	while (in->envp[envc])
 		envc++;
-	snprintf(counts, sizeof(counts), "%zu %zu %zu %zu %u", argc, envc, n_files, bpf_len,
-		 bpf ? bpf->flags : 0);
-	size = strlen(workspace) + strlen(cwd) + strlen(counts) + 3;
+	snprintf(counts, sizeof(counts), "%zu %zu %zu %zu %zu %u %d %d", argc, envc, in->n_files,
+		 in->n_binds, bpf_len, in->bpf ? in->bpf->flags : 0, in->ws_tree_sent,
+		 in->bind_trees_sent);
+	size = strlen(in->workspace) + strlen(in->workspace_target) + strlen(in->cwd) +
+	       strlen(counts) + 4;
 	for (size_t i = 0; i < argc; i++)
-		size += strlen(argv[i]) + 1;
+		size += strlen(in->argv[i]) + 1;
 	for (size_t i = 0; i < envc; i++)
-		size += strlen(envp[i]) + 1;
-	for (size_t i = 0; i < n_files; i++)
-		size += strlen(files[i].path) + 1 + 21 + files[i].len;
+		size += strlen(in->envp[i]) + 1;
+	for (size_t i = 0; i < in->n_files; i++)
+		size += strlen(in->files[i].path) + 1 + 21 + in->files[i].len;
+	for (size_t i = 0; i < in->n_binds; i++)
+		size += strlen(in->binds[i].source) + strlen(in->binds[i].target) + 2;
 	size += bpf_len;
 	if (size > SB_JOB_PACKED_MAX)
 		return sb_error_set(err, "spec", E2BIG, "the job is %zu bytes packed; at most %d "
@@ -247,21 +307,26 @@ int sb_job_pack(const char *workspace, const char *cwd, char *const *argv, char 
 	p = *buf = malloc(size);
 	if (p == NULL)
 		return sb_error_set(err, "launch", ENOMEM, "pack the job");
-	p = stpcpy(p, workspace) + 1;
-	p = stpcpy(p, cwd) + 1;
+	p = stpcpy(p, in->workspace) + 1;
+	p = stpcpy(p, in->workspace_target) + 1;
+	p = stpcpy(p, in->cwd) + 1;
 	p = stpcpy(p, counts) + 1;
 	for (size_t i = 0; i < argc; i++)
-		p = stpcpy(p, argv[i]) + 1;
+		p = stpcpy(p, in->argv[i]) + 1;
 	for (size_t i = 0; i < envc; i++)
-		p = stpcpy(p, envp[i]) + 1;
-	for (size_t i = 0; i < n_files; i++) {
-		p = stpcpy(p, files[i].path) + 1;
-		p += sprintf(p, "%zu", files[i].len) + 1;
-		memcpy(p, files[i].data, files[i].len);
-		p += files[i].len;
+		p = stpcpy(p, in->envp[i]) + 1;
+	for (size_t i = 0; i < in->n_files; i++) {
+		p = stpcpy(p, in->files[i].path) + 1;
+		p += sprintf(p, "%zu", in->files[i].len) + 1;
+		memcpy(p, in->files[i].data, in->files[i].len);
+		p += in->files[i].len;
+	}
+	for (size_t i = 0; i < in->n_binds; i++) {
+		p = stpcpy(p, in->binds[i].source) + 1;
+		p = stpcpy(p, in->binds[i].target) + 1;
 	}
 	if (bpf_len)
-		memcpy(p, bpf->insns, bpf_len);
+		memcpy(p, in->bpf->insns, bpf_len);
 	p += bpf_len;
 	*len = (size_t)(p - *buf);
 	return 0;
@@ -280,17 +345,22 @@ static const char *next(char **p, const char *end)
 int sb_job_unpack(char *buf, size_t len, struct sb_packed_job *out)
 {
 	const char *end = buf + len, *counts;
-	size_t argc, envc, nfiles;
+	size_t argc, envc, nfiles, nbinds;
+	int ws_sent, binds_sent;
 	char *p = buf;
 
 	memset(out, 0, sizeof(*out));
 	out->buf = buf;
-	if ((out->workspace = next(&p, end)) == NULL || (out->cwd = next(&p, end)) == NULL ||
+	if ((out->workspace = next(&p, end)) == NULL ||
+	    (out->workspace_target = next(&p, end)) == NULL || (out->cwd = next(&p, end)) == NULL ||
 	    (counts = next(&p, end)) == NULL ||
-	    sscanf(counts, "%zu %zu %zu %zu %u", &argc, &envc, &nfiles, &out->bpf_len,
-		   &out->bpf_flags) != 5 ||
-	    argc == 0 || argc > len || envc > len || nfiles > len || out->bpf_len > len)
+	    sscanf(counts, "%zu %zu %zu %zu %zu %u %d %d", &argc, &envc, &nfiles, &nbinds,
+		   &out->bpf_len, &out->bpf_flags, &ws_sent, &binds_sent) != 8 ||
+	    argc == 0 || argc > len || envc > len || nfiles > len || nbinds > SB_JOB_BINDS_MAX ||
+	    out->bpf_len > len)
 		return -EBADMSG;
+	out->ws_tree_sent = ws_sent != 0;
+	out->bind_trees_sent = binds_sent != 0;
 	out->argv = calloc(argc + 1, sizeof(char *));
 	out->envp = calloc(envc + 1, sizeof(char *));
 	if (out->argv == NULL || out->envp == NULL)
@@ -314,6 +384,16 @@ int sb_job_unpack(char *buf, size_t len, struct sb_packed_job *out)
 		p += f->len;
 		out->n_files++;
 	}
+	out->binds = calloc(nbinds + 1, sizeof(*out->binds));
+	if (out->binds == NULL)
+		return -ENOMEM;
+	for (size_t i = 0; i < nbinds; i++) {
+		struct sb_job_bind *b = &out->binds[i];
+		if ((b->source = (char *)next(&p, end)) == NULL ||
+		    (b->target = (char *)next(&p, end)) == NULL)
+			return -EBADMSG;
+		out->n_binds++;
+	}
 	if ((size_t)(end - p) != out->bpf_len || out->bpf_len % 8 != 0)
 		return -EBADMSG;
 	if (out->bpf_len) {
@@ -331,30 +411,37 @@ void sb_packed_job_free(struct sb_packed_job *pj)
 	free(pj->argv);
 	free(pj->envp);
 	free(pj->files);
+	free(pj->binds);
 	free(pj->bpf);
 	free(pj->buf);
 	memset(pj, 0, sizeof(*pj));
 }
 
 /* The packed job travels on a stream socket as a 4-byte length and the
- * bytes; the workspace tree fd, when there is one, rides on the first
- * sendmsg as SCM_RIGHTS. */
-int sb_job_send(int sock, const char *buf, size_t len, int fd, struct sb_error *err)
+ * bytes; the mount trees, when there are any, ride on the first sendmsg
+ * as SCM_RIGHTS. */
+int sb_job_send(int sock, const char *buf, size_t len, const int *fds, size_t n_fds,
+		struct sb_error *err)
 {
 	uint32_t n = (uint32_t)len;
-	char cbuf[CMSG_SPACE(sizeof(int))] = {0};
+	union {
+		char buf[CMSG_SPACE(sizeof(int) * SB_JOB_FDS_MAX)];
+		struct cmsghdr align;
+	} cbuf = {0};
 	struct iovec iov = {.iov_base = &n, .iov_len = sizeof(n)};
 	struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1};
 
-	if (fd >= 0) {
+	if (n_fds > SB_JOB_FDS_MAX)
+		return sb_error_set(err, "launch", E2BIG, "too many mount trees for one job");
+	if (n_fds > 0) {
 		struct cmsghdr *c;
-		msg.msg_control = cbuf;
-		msg.msg_controllen = sizeof(cbuf);
+		msg.msg_control = cbuf.buf;
+		msg.msg_controllen = CMSG_SPACE(sizeof(int) * n_fds);
 		c = CMSG_FIRSTHDR(&msg);
 		c->cmsg_level = SOL_SOCKET;
 		c->cmsg_type = SCM_RIGHTS;
-		c->cmsg_len = CMSG_LEN(sizeof(int));
-		memcpy(CMSG_DATA(c), &fd, sizeof(int));
+		c->cmsg_len = CMSG_LEN(sizeof(int) * n_fds);
+		memcpy(CMSG_DATA(c), fds, sizeof(int) * n_fds);
 	}
 	if (sendmsg(sock, &msg, MSG_NOSIGNAL) != (ssize_t)sizeof(n))
 		return sb_error_errno(err, "launch", "send the job to the sandbox");
@@ -370,23 +457,32 @@ int sb_job_send(int sock, const char *buf, size_t len, int fd, struct sb_error *
 	return 0;
 }
 
-int sb_job_recv(int sock, char **buf, size_t *len, int *fd)
+int sb_job_recv(int sock, char **buf, size_t *len, int *fds, size_t *n_fds)
 {
 	uint32_t n;
-	char cbuf[CMSG_SPACE(sizeof(int))];
+	union {
+		char buf[CMSG_SPACE(sizeof(int) * SB_JOB_FDS_MAX)];
+		struct cmsghdr align;
+	} cbuf;
 	struct iovec iov = {.iov_base = &n, .iov_len = sizeof(n)};
-	struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf,
-			     .msg_controllen = sizeof(cbuf)};
+	struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf.buf,
+			     .msg_controllen = sizeof(cbuf.buf)};
 	struct cmsghdr *c;
 	size_t got = 0;
 
-	*fd = -1;
+	*n_fds = 0;
 	if (recvmsg(sock, &msg, MSG_CMSG_CLOEXEC) != (ssize_t)sizeof(n))
 		return -EPIPE;
-	for (c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c))
-		if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS &&
-		    c->cmsg_len == CMSG_LEN(sizeof(int)))
-			memcpy(fd, CMSG_DATA(c), sizeof(int));
+	for (c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c)) {
+		if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS ||
+		    c->cmsg_len < CMSG_LEN(0))
+			continue;
+		size_t k = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+		if (*n_fds + k > SB_JOB_FDS_MAX)
+			return -EBADMSG;
+		memcpy(fds + *n_fds, CMSG_DATA(c), k * sizeof(int));
+		*n_fds += k;
+	}
 	if (msg.msg_flags & MSG_CTRUNC)
 		return -EBADMSG;
 	if (n > SB_JOB_PACKED_MAX)

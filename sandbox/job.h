@@ -5,6 +5,7 @@
 #ifndef SB_JOB_H
 #define SB_JOB_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "error.h"
@@ -17,6 +18,17 @@ struct sb_job_file {
 	size_t len;
 };
 
+/* A directory of the host shown read-only inside the sandbox (a
+ * dependency environment, a wheel directory): nosuid, nodev, not
+ * recursive. */
+struct sb_job_bind {
+	char *source;      /* host path */
+	char *target;      /* absolute path inside, outside the workspace */
+};
+
+/* Most read-only binds one job may ask for. */
+#define SB_JOB_BINDS_MAX 8
+
 /* Largest packed job init accepts. */
 #define SB_JOB_PACKED_MAX (8 << 20)
 
@@ -25,6 +37,7 @@ struct sb_job_file {
 
 struct sb_job {
 	char *workspace;   /* as given; canonical once resolved */
+	char *workspace_target; /* where it appears inside; NULL = its own path */
 	char *cwd;         /* NULL = the workspace; relative = below it */
 	char **argv;       /* NULL-terminated */
 	char **env;        /* extra "K=V" (--env), NULL-terminated */
@@ -32,33 +45,54 @@ struct sb_job {
 	double timeout;    /* seconds, 0 = the policy's */
 	struct sb_job_file *files;
 	size_t n_files;
+	struct sb_job_bind *binds;
+	size_t n_binds;
 };
 
 /* Reads one JSON object from fd until EOF:
  *   {"workspace": DIR, "argv": [..], "cwd": DIR?, "env": {"K": "V"}?,
- *    "timeout": S?, "protect": [DIR]?, "files": {"/tmp/x.py": "content"}?}
+ *    "timeout": S?, "protect": [DIR]?, "files": {"/tmp/x.py": "content"}?,
+ *    "workspace_target": DIR?, "binds": [{"source": DIR, "target": DIR}]?}
  * Unknown keys and wrong types are errors that name the key. */
 int sb_job_read_spec(int fd, struct sb_job *job, struct sb_error *err);
 
-/* Flattens the fields init needs (workspace, cwd, argv, envp) into one
- * buffer of NUL-terminated strings, and back.  envp is the final
- * environment, built by the launcher. */
+/* Flattens what init needs into one buffer of NUL-terminated strings
+ * and length-prefixed blobs (files, the seccomp program), and back.
+ * envp is the final environment, built by the launcher. */
 struct sb_bpf;
 
-/* The files and the seccomp program (may be NULL) travel along as
- * length-prefixed blobs. */
-int sb_job_pack(const char *workspace, const char *cwd, char *const *argv, char *const *envp,
-		const struct sb_job_file *files, size_t n_files, const struct sb_bpf *bpf,
-		char **buf, size_t *len, struct sb_error *err);
+struct sb_job_layout {
+	const char *workspace;        /* canonical host path */
+	const char *workspace_target; /* where it is mounted inside */
+	const char *cwd;
+	char *const *argv;
+	char *const *envp;
+	const struct sb_job_file *files;
+	size_t n_files;
+	const struct sb_job_bind *binds;
+	size_t n_binds;
+	const struct sb_bpf *bpf;     /* may be NULL */
+	/* Which mount trees travel with the job (SCM_RIGHTS): the
+	 * workspace's first when sent, then one per bind when sent.  A tree
+	 * not sent is opened by init itself. */
+	bool ws_tree_sent;
+	bool bind_trees_sent;
+};
+
+int sb_job_pack(const struct sb_job_layout *in, char **buf, size_t *len, struct sb_error *err);
 
 struct sb_packed_job {
 	char *buf;         /* owns every string below */
 	const char *workspace;
+	const char *workspace_target;
 	const char *cwd;
 	char **argv;
 	char **envp;
 	struct sb_job_file *files; /* path and data point into buf */
 	size_t n_files;
+	struct sb_job_bind *binds; /* source and target point into buf */
+	size_t n_binds;
+	bool ws_tree_sent, bind_trees_sent;
 	void *bpf;         /* aligned copy of the seccomp program, or NULL */
 	size_t bpf_len;
 	unsigned bpf_flags;
@@ -69,10 +103,15 @@ void sb_packed_job_free(struct sb_packed_job *pj);
 
 void sb_job_free(struct sb_job *job);
 
-/* Carries a packed job, and the workspace tree fd (or -1), from the
- * launcher to init over a stream socket. */
-int sb_job_send(int sock, const char *buf, size_t len, int fd, struct sb_error *err);
-int sb_job_recv(int sock, char **buf, size_t *len, int *fd);
+/* Mount trees one job carries: the workspace's and one per bind. */
+#define SB_JOB_FDS_MAX (1 + SB_JOB_BINDS_MAX)
+
+/* Carries a packed job and the mount trees it names (at most
+ * SB_JOB_FDS_MAX fds) from the launcher to init over a stream
+ * socket. */
+int sb_job_send(int sock, const char *buf, size_t len, const int *fds, size_t n_fds,
+		struct sb_error *err);
+int sb_job_recv(int sock, char **buf, size_t *len, int *fds, size_t *n_fds);
 
 /* Duplicates a NULL-terminated string array (n entries of src, or up to
  * NULL when n is (size_t)-1). */

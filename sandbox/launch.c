@@ -309,14 +309,69 @@ static void emit_started(const struct sb_sandbox *sb, const char *workspace)
 				     sb->degraded[0] ? sb->degraded : NULL));
 }
 
+/* A root launcher clones each bind's tree here: init runs as the
+ * policy's unprivileged host uid, which may not reach the source (a state
+ * directory below /root, say).  An unprivileged launcher leaves it to
+ * init, which has the same access as the launcher. */
+static int bind_trees(const struct sb_sandbox *sb, const struct sb_job *job, int *trees,
+		      struct sb_error *err)
+{
+	for (size_t i = 0; sb->privileged && i < job->n_binds; i++)
+		if ((trees[i] = sb_mounts_bind_tree(job->binds[i].source, err)) < 0)
+			return trees[i];
+	return 0;
+}
+
+/* The workspace's tree for a root launcher, id-mapped from its owner to
+ * the sandbox's host ids; *tree stays -1 (init mounts it by path) when it
+ * already belongs to them or the launcher is unprivileged. */
+static int workspace_tree(const struct sb_sandbox *sb, const char *path, int *tree,
+			  struct sb_error *err)
+{
+	const struct sb_policy *p = sb->policy;
+	_cleanup_close_ int ws_fd = -1, idmap = -1;
+	struct stat st;
+
+	*tree = -1;
+	if (!sb->privileged)
+		return 0;
+	if ((ws_fd = sb_workspace_open(path, err)) < 0)
+		return ws_fd;
+	/* The owner of what was opened, not of what was checked. */
+	if (fstat(ws_fd, &st) < 0)
+		return sb_error_errno(err, "workspace", "stat `%s`", path);
+	/* Already the sandbox's own: init mounts it by path, as for an
+	 * unprivileged launcher (no mapping needed, and no CAP_SYS_ADMIN
+	 * here, which a root launcher in a container lacks). */
+	if (st.st_uid == sb->map.host_uid && st.st_gid == sb->map.host_gid)
+		return 0;
+	idmap = sb_userns_idmap_fd(st.st_uid, st.st_gid, sb->map.host_uid, sb->map.host_gid, err);
+	if (idmap < 0)
+		return idmap;
+	int r = sb_mounts_workspace_tree(ws_fd, idmap, p->workspace_readonly, err);
+	if (r >= 0)
+		*tree = r;
+	if (r == -EINVAL || r == -EPERM)
+		sb_error_hint(err, "%s; or chown the workspace to %u:%u (then it needs no "
+				   "mapping), or run the launcher as a non-root user",
+			      r == -EINVAL ? "this filesystem cannot do id-mapped mounts "
+						"(overlayfs, say): put workspaces on ext4, xfs, "
+						"btrfs or tmpfs"
+					      : "id-mapped mounts need CAP_SYS_ADMIN, which a "
+						"container withholds",
+			      sb->map.host_uid, sb->map.host_gid);
+	return r < 0 ? r : 0;
+}
+
 /* Resolves the job against the policy and hands it to init. */
 static int deliver(struct sb_sandbox *sb, const struct sb_job *job, struct sb_error *err)
 {
 	const struct sb_policy *p = sb->policy;
 	struct sb_workspace ws = {0};
 	char **envp = NULL, *cwd = NULL, *buf = NULL;
-	int ws_fd = -1, idmap = -1, tree = -1, r;
-	size_t n_protect = 0, n_env = 0, len;
+	int trees[SB_JOB_FDS_MAX], r;
+	size_t n_trees = 0, n_protect = 0, n_env = 0, len;
+	const char *inside;
 
 	while (job->protect && job->protect[n_protect])
 		n_protect++;
@@ -324,68 +379,55 @@ static int deliver(struct sb_sandbox *sb, const struct sb_job *job, struct sb_er
 		n_env++;
 	if ((r = sb_workspace_check(job->workspace, p, job->protect, n_protect, &ws, err)) < 0)
 		goto out;
-	if ((r = sb_env_build(p, ws.path, job->env, n_env, &envp, err)) < 0)
+	/* Where the script sees its workspace: its own path unless the job
+	 * names another (a dependency environment built where it will be
+	 * used). */
+	inside = job->workspace_target ? job->workspace_target : ws.path;
+	if ((r = sb_env_build(p, inside, job->env, n_env, &envp, err)) < 0)
 		goto out;
 	/* A relative working directory is taken relative to the workspace. */
 	if (job->cwd == NULL)
-		cwd = strdup(ws.path);
+		cwd = strdup(inside);
 	else if (job->cwd[0] == '/')
 		cwd = strdup(job->cwd);
-	else if (asprintf(&cwd, "%s/%s", ws.path, job->cwd) < 0)
+	else if (asprintf(&cwd, "%s/%s", inside, job->cwd) < 0)
 		cwd = NULL;
 	if (cwd == NULL) {
 		r = sb_error_set(err, "launch", ENOMEM, "working directory");
 		goto out;
 	}
-	if (sb->privileged) {
-		struct stat st;
-		if ((ws_fd = r = sb_workspace_open(ws.path, err)) < 0)
-			goto out;
-		/* The owner of what was opened, not of what was checked. */
-		if (fstat(ws_fd, &st) < 0) {
-			r = sb_error_errno(err, "workspace", "stat `%s`", ws.path);
-			goto out;
-		}
-		/* Already the sandbox's own: init mounts it by path, as for an
-		 * unprivileged launcher (no mapping needed, and no CAP_SYS_ADMIN
-		 * here, which a root launcher in a container lacks). */
-		if (st.st_uid != sb->map.host_uid || st.st_gid != sb->map.host_gid) {
-			idmap = r = sb_userns_idmap_fd(st.st_uid, st.st_gid, sb->map.host_uid,
-						       sb->map.host_gid, err);
-			if (r < 0)
-				goto out;
-			tree = r = sb_mounts_workspace_tree(ws_fd, idmap, p->workspace_readonly,
-							    err);
-			if (r == -EINVAL || r == -EPERM)
-				sb_error_hint(err, "%s; or chown the workspace to %u:%u (then it "
-						   "needs no mapping), or run the launcher as a "
-						   "non-root user",
-					      r == -EINVAL ? "this filesystem cannot do id-mapped "
-							     "mounts (overlayfs, say): put workspaces "
-							     "on ext4, xfs, btrfs or tmpfs"
-							   : "id-mapped mounts need CAP_SYS_ADMIN, "
-							     "which a container withholds",
-					      sb->map.host_uid, sb->map.host_gid);
-		}
-		if (r < 0)
-			goto out;
-	}
-	if ((r = sb_job_pack(ws.path, cwd, job->argv, envp, job->files, job->n_files, &sb->bpf,
-			     &buf, &len, err)) < 0)
+	int ws_tree;
+	if ((r = workspace_tree(sb, ws.path, &ws_tree, err)) < 0)
+		goto out;
+	if (ws_tree >= 0)
+		trees[n_trees++] = ws_tree;
+	bool ws_sent = n_trees > 0;
+	for (size_t i = 0; sb->privileged && i < job->n_binds; i++)
+		trees[n_trees + i] = -1;
+	r = bind_trees(sb, job, trees + n_trees, err);
+	if (sb->privileged)
+		n_trees += job->n_binds;
+	if (r < 0)
+		goto out;
+	struct sb_job_layout layout = {
+		.workspace = ws.path, .workspace_target = inside, .cwd = cwd, .argv = job->argv,
+		.envp = envp, .files = job->files, .n_files = job->n_files, .binds = job->binds,
+		.n_binds = job->n_binds, .bpf = &sb->bpf, .ws_tree_sent = ws_sent,
+		.bind_trees_sent = sb->privileged};
+	if ((r = sb_job_pack(&layout, &buf, &len, err)) < 0)
 		goto out;
 	/* Init may have failed while preparing; its own error says more than
 	 * a broken pipe would. */
 	if (!sb->ready && (r = read_ready(sb, err)) < 0)
 		goto out;
 	sb->ready = true;
-	r = sb_job_send(sb->job[0], buf, len, tree, err);
+	r = sb_job_send(sb->job[0], buf, len, trees, n_trees, err);
 	if (r == 0)
 		emit_started(sb, ws.path);
 out:
 	close_fd(&sb->job[0]);
-	close_fd(&ws_fd);
-	close_fd(&idmap);
-	close_fd(&tree);
+	for (size_t i = 0; i < n_trees; i++)
+		close_fd(&trees[i]);
 	free(buf);
 	free(cwd);
 	sb_env_free(envp);

@@ -362,15 +362,30 @@ static int write_job_files(int rootfd, const struct sb_job_file *files, size_t n
 	return 0;
 }
 
-int sb_mounts_finish(int rootfd, const struct sb_policy *policy, const char *workspace,
-		     int ws_tree, const struct sb_job_file *files, size_t n_files, uid_t uid,
-		     gid_t gid, struct sb_error *err)
+int sb_mounts_bind_tree(const char *source, struct sb_error *err)
+{
+	_cleanup_close_ int fd = open(source, O_PATH | O_DIRECTORY | O_CLOEXEC);
+
+	if (fd < 0) {
+		sb_error_errno(err, "mount", "open bind source `%s`", source);
+		return sb_error_hint(err, "a bind's source must be an existing directory");
+	}
+	return sb_mounts_workspace_tree(fd, -1, true, err);
+}
+
+/* trees: the workspace's tree first when the launcher sent it, then one
+ * per bind when it sent those; what was not sent is cloned here. */
+int sb_mounts_finish(int rootfd, const struct sb_policy *policy, const struct sb_packed_job *job,
+		     const int *trees, uid_t uid, gid_t gid, struct sb_error *err)
 {
 	_cleanup_close_ int own_tree = -1;
-	int r;
+	size_t next = 0;
+	int ws_tree = -1, r;
 
-	if (ws_tree < 0) {
-		_cleanup_close_ int ws = sb_workspace_open(workspace, err);
+	if (job->ws_tree_sent) {
+		ws_tree = trees[next++];
+	} else {
+		_cleanup_close_ int ws = sb_workspace_open(job->workspace, err);
 		if (ws < 0)
 			return ws;
 		own_tree = sb_mounts_workspace_tree(ws, -1, policy->workspace_readonly, err);
@@ -378,11 +393,19 @@ int sb_mounts_finish(int rootfd, const struct sb_policy *policy, const char *wor
 			return own_tree;
 		ws_tree = own_tree;
 	}
-	if ((r = sb_mnt_attach(rootfd, ws_tree, workspace, true, err)) < 0)
+	if ((r = sb_mnt_attach(rootfd, ws_tree, job->workspace_target, true, err)) < 0)
 		return r;
-	if ((r = write_job_files(rootfd, files, n_files, err)) < 0)
+	for (size_t i = 0; i < job->n_binds; i++) {
+		_cleanup_close_ int own = -1;
+		int tree = job->bind_trees_sent ? trees[next++] : -1;
+		if (tree < 0 && (tree = own = sb_mounts_bind_tree(job->binds[i].source, err)) < 0)
+			return tree;
+		if ((r = sb_mnt_attach(rootfd, tree, job->binds[i].target, true, err)) < 0)
+			return r;
+	}
+	if ((r = write_job_files(rootfd, job->files, job->n_files, err)) < 0)
 		return r;
-	if ((r = sb_mnt_populate_etc(rootfd, policy, workspace, uid, gid, err)) < 0)
+	if ((r = sb_mnt_populate_etc(rootfd, policy, job->workspace_target, uid, gid, err)) < 0)
 		return r;
 	return pivot(rootfd, err);
 }

@@ -24,14 +24,19 @@ struct sb_mount_plan {
  * that a workspace can still be opened by path afterwards. */
 int sb_mounts_prepare(const struct sb_mount_plan *plan, struct sb_error *err);
 
-/* Attaches the workspace (`ws_tree` from the launcher, or, when it is -1,
- * opened here by path without following symlinks), writes the job's files
- * into the sandbox's /tmp and /etc/passwd and friends, pivots into the new root and detaches the old one.  On success
- * the process's root is the new root and its cwd is "/". */
-struct sb_job_file;
-int sb_mounts_finish(int rootfd, const struct sb_policy *policy, const char *workspace,
-		     int ws_tree, const struct sb_job_file *files, size_t n_files, uid_t uid,
-		     gid_t gid, struct sb_error *err);
+/* Attaches the workspace at its target (its tree from the launcher, or
+ * opened here by path without following symlinks) and the job's
+ * read-only binds, writes the job's files into the sandbox's /tmp and
+ * /etc/passwd and friends, pivots into the new root and detaches the old
+ * one.  On success the process's root is the new root and its cwd is "/". */
+struct sb_packed_job;
+int sb_mounts_finish(int rootfd, const struct sb_policy *policy, const struct sb_packed_job *job,
+		     const int *trees, uid_t uid, gid_t gid, struct sb_error *err);
+
+/* Detached read-only clone of the directory `source` for a bind (not
+ * recursive; nosuid, nodev).  Runs in the launcher (a root launcher may
+ * reach what the sandbox's own uid may not) or in init. */
+int sb_mounts_bind_tree(const char *source, struct sb_error *err);
 
 /* Detached clone of `fd` (an O_PATH directory) for the workspace, id-mapped
  * through `userns_fd` when it is >= 0.  Runs in the launcher (the id mapping

@@ -17,3 +17,19 @@ bool sb_path_overlaps(const char *a, const char *b)
 {
 	return sb_path_within(a, b) || sb_path_within(b, a);
 }
+
+bool sb_path_is_clean_absolute(const char *path)
+{
+	if (path[0] != '/' || path[1] == '\0')
+		return false;
+	for (const char *c = path; *c; ) {
+		/* c is at a '/': look at the component after it. */
+		const char *comp = c + 1, *end = strchrnul(comp, '/');
+		size_t len = (size_t)(end - comp);
+		if (len == 0 || (len == 1 && comp[0] == '.') ||
+		    (len == 2 && comp[0] == '.' && comp[1] == '.'))
+			return false;
+		c = end;
+	}
+	return true;
+}

@@ -11,4 +11,9 @@ bool sb_path_within(const char *path, const char *dir);
 /* True when either path lies within the other. */
 bool sb_path_overlaps(const char *a, const char *b);
 
+/* True when `path` is absolute, not "/", and has no empty, `.` or `..`
+ * component: a path that means the same before and after resolution
+ * against any root (a mount target inside the sandbox). */
+bool sb_path_is_clean_absolute(const char *path);
+
 #endif
