@@ -34,10 +34,13 @@ struct launcher {
 	struct launcher *all_prev, *all_next; /* every live launcher */
 };
 
-/* A job's stay in the runner, kept in job->run. */
+/* A job's stay in the runner, kept in job->run; or a task's (job NULL). */
 struct run {
 	struct runner *r;
-	struct job *job;
+	struct job *job;          /* NULL for a task */
+	struct runner_task_config task;
+	const char *policy;       /* NULL: the run policy, from the pool */
+	bool held;                /* queued but not to be started yet */
 	json_t *spec;
 	runner_finish_fn finish;
 	void (*cleanup)(struct job *j, void *data);
@@ -49,6 +52,10 @@ struct run {
 	void (*cancel_done)(struct job *j, void *arg);
 	void *cancel_arg;
 	struct run *next;         /* pending queue */
+};
+
+struct runner_task {
+	struct run run;
 };
 
 struct runner {
@@ -68,6 +75,53 @@ struct runner {
 };
 
 static void pump(struct runner *r);
+
+/* Takes *pp (a run in the queue) out of it. */
+static void unqueue(struct runner *r, struct run **pp)
+{
+	struct run *run = *pp;
+
+	*pp = run->next;
+	if (run->next == NULL)
+		r->queue_tail = pp;
+	run->next = NULL;
+}
+
+static struct run **queued(struct runner *r, struct run *run)
+{
+	for (struct run **pp = &r->queue; *pp; pp = &(*pp)->next)
+		if (*pp == run)
+			return pp;
+	return NULL;
+}
+
+/* A run is over (it ran, failed to start, or never will): its owner
+ * decides the job's state, or the task's owner hears of it; then the run
+ * is freed. */
+static void end_run(struct runner *r, struct run *run, struct run_outcome *o, bool started)
+{
+	if (run->job == NULL) {
+		o->cancelled = run->cancelled || r->shutting_down;
+		run->task.done(o, run->task.data);
+		json_decref(run->spec);
+		free(run);
+		return;
+	}
+	run->finish(run->job, o, run->data);
+	if (r->shutting_down)
+		jobs_set_status(r->jobs, run->job, JOB_FAILED, NULL,
+				started ? "Server shut down while the job was running"
+					: "Server shut down before the job started");
+	else if (run->cancelled)
+		jobs_set_status(r->jobs, run->job, JOB_CANCELLED, NULL, "Job cancelled");
+	run->job->run = NULL;
+	if (run->cancel_done)
+		run->cancel_done(run->job, run->cancel_arg);
+	if (run->cleanup)
+		run->cleanup(run->job, run->data);
+	json_decref(run->spec);
+	free(run);
+}
 
 static void on_kill_timer_closed(uv_handle_t *h)
 {
@@ -183,26 +237,15 @@ static void finalize(struct launcher *l)
 		r->n_running--;
 		uint64_t now = uv_hrtime();
 		log_msg(LOG_LEVEL_DEBUG,
-			"job %s: waited %.2f ms for a sandbox, started %.2f ms after its spec, ran "
+			"%s %s: waited %.2f ms for a sandbox, started %.2f ms after its spec, ran "
 			"%.2f ms, ended %.2f ms after its exit event",
-			run->job->id, (double)(run->t_sent - run->t_queued) / 1e6,
+			run->job ? "job" : "task", run->job ? run->job->id : "(install)",
+			(double)(run->t_sent - run->t_queued) / 1e6,
 			run->t_started ? (double)(run->t_started - run->t_sent) / 1e6 : -1.0,
 			run->t_exit_event && run->t_started
 				? (double)(run->t_exit_event - run->t_started) / 1e6 : -1.0,
 			run->t_exit_event ? (double)(now - run->t_exit_event) / 1e6 : -1.0);
-		run->finish(run->job, &o, run->data);
-		if (r->shutting_down)
-			jobs_set_status(r->jobs, run->job, JOB_FAILED, NULL,
-					"Server shut down while the job was running");
-		else if (run->cancelled)
-			jobs_set_status(r->jobs, run->job, JOB_CANCELLED, NULL, "Job cancelled");
-		run->job->run = NULL;
-		if (run->cancel_done)
-			run->cancel_done(run->job, run->cancel_arg);
-		if (run->cleanup)
-			run->cleanup(run->job, run->data);
-		json_decref(run->spec);
-		free(run);
+		end_run(r, run, &o, true);
 	}
 	for (int h = H_OUT; h < H_COUNT; h++) {
 		uv_handle_t *hs[] = {NULL, (uv_handle_t *)&l->out, (uv_handle_t *)&l->err,
@@ -247,7 +290,8 @@ static void handle_event(struct launcher *l, json_t *ev)
 		return;
 	if (strcmp(kind, "started") == 0 && l->run) {
 		l->run->t_started = uv_hrtime();
-		jobs_set_status(l->r->jobs, l->run->job, JOB_RUNNING, NULL, NULL);
+		if (l->run->job)
+			jobs_set_status(l->r->jobs, l->run->job, JOB_RUNNING, NULL, NULL);
 	} else if (strcmp(kind, "exit") == 0) {
 		if (l->run)
 			l->run->t_exit_event = uv_hrtime();
@@ -305,7 +349,9 @@ static void on_output(struct launcher *l, enum job_stream stream, ssize_t n, con
 		finalize(l);
 		return;
 	}
-	if (n > 0 && l->run) {
+	if (n > 0 && l->run && l->run->job == NULL) {
+		l->run->task.output(l->run->task.data, stream, buf->base, (size_t)n);
+	} else if (n > 0 && l->run) {
 		struct sb_error err = {0};
 		if (jobs_append_output(l->r->jobs, l->run->job, stream, buf->base, (size_t)n, &err) < 0)
 			log_msg(LOG_LEVEL_ERROR, "job %s: %s", l->run->job->id, err.message);
@@ -322,13 +368,13 @@ static void on_stderr(uv_stream_t *s, ssize_t n, const uv_buf_t *buf)
 	on_output(s->data, JOB_STDERR, n, buf);
 }
 
-static struct launcher *spawn_launcher(struct runner *r, struct sb_error *err)
+static struct launcher *spawn_launcher(struct runner *r, const char *policy, struct sb_error *err)
 {
 	struct launcher *l = calloc(1, sizeof(*l));
 	uv_pipe_t *pipes[] = {&l->out, &l->err, &l->spec, &l->status};
 	uv_stdio_container_t stdio[5];
 	/* uv_process_options_t wants char *; libuv copies them. */
-	char *args[] = {(char *)r->cfg.launcher, (char *)"--policy", (char *)r->cfg.policy,
+	char *args[] = {(char *)r->cfg.launcher, (char *)"--policy", (char *)policy,
 			(char *)"--spec-fd", (char *)"3", (char *)"--status-fd", (char *)"4",
 			r->cfg.cache_dir ? (char *)"--cache-dir" : NULL, (char *)r->cfg.cache_dir,
 			NULL};
@@ -390,7 +436,7 @@ static void fill_pool(struct runner *r)
 
 	while (!r->shutting_down && r->n_idle < want) {
 		struct sb_error err = {0};
-		struct launcher *l = spawn_launcher(r, &err);
+		struct launcher *l = spawn_launcher(r, r->cfg.policy, &err);
 		if (l == NULL) {
 			log_msg(LOG_LEVEL_ERROR, "%s", err.message);
 			return;
@@ -429,7 +475,7 @@ static void start_run(struct runner *r, struct run *run, struct launcher *l)
 	run->t_sent = uv_hrtime();
 	if (w == NULL || (w->text = json_dumps(run->spec, JSON_COMPACT)) == NULL) {
 		free(w);
-		log_msg(LOG_LEVEL_ERROR, "job %s: out of memory sending the spec", run->job->id);
+		log_msg(LOG_LEVEL_ERROR, "out of memory sending a spec to the sandbox launcher");
 		uv_process_kill(&l->proc, SIGKILL);
 		return;
 	}
@@ -444,33 +490,30 @@ static void start_run(struct runner *r, struct run *run, struct launcher *l)
 
 static void pump(struct runner *r)
 {
-	while (!r->shutting_down && r->queue && r->n_running < r->cfg.max_running) {
-		struct run *run = r->queue;
-		struct launcher *l = r->idle;
+	while (!r->shutting_down && r->n_running < r->cfg.max_running) {
+		struct run **pp = &r->queue, *run;
 		struct sb_error err = {0};
+		struct launcher *l;
 
-		if (l == NULL && (l = spawn_launcher(r, &err)) == NULL) {
+		while (*pp && (*pp)->held)
+			pp = &(*pp)->next;
+		if ((run = *pp) == NULL)
+			break;
+		unqueue(r, pp);
+		/* Another policy (an install) needs a launcher of its own. */
+		l = run->policy ? NULL : r->idle;
+		if (l == NULL && (l = spawn_launcher(r, run->policy ? run->policy : r->cfg.policy,
+						     &err)) == NULL) {
 			/* Nothing can run: fail the job rather than wait forever. */
-			r->queue = run->next;
-			if (r->queue == NULL)
-				r->queue_tail = &r->queue;
 			struct run_outcome o = {0};
 			sb_error_format(&err, o.error, sizeof(o.error));
-			run->finish(run->job, &o, run->data);
-			run->job->run = NULL;
-			if (run->cleanup)
-				run->cleanup(run->job, run->data);
-			json_decref(run->spec);
-			free(run);
+			end_run(r, run, &o, false);
 			continue;
 		}
 		if (l == r->idle) {
 			r->idle = l->next;
 			r->n_idle--;
 		}
-		r->queue = run->next;
-		if (r->queue == NULL)
-			r->queue_tail = &r->queue;
 		start_run(r, run, l);
 	}
 	fill_pool(r);
@@ -494,24 +537,98 @@ int runner_new(uv_loop_t *loop, const struct runner_config *cfg, struct jobs *jo
 	return 0;
 }
 
-int runner_submit(struct runner *r, struct job *j, json_t *spec_new, runner_finish_fn finish,
-		  void (*cleanup)(struct job *j, void *data), void *data, struct sb_error *err)
+static struct run *enqueue(struct runner *r, struct job *j, json_t *spec_new, bool held,
+			   struct sb_error *err)
 {
-	struct run *run = calloc(1, sizeof(*run));
+	struct run *run = calloc(1, j ? sizeof(struct run) : sizeof(struct runner_task));
 
 	if (run == NULL) {
 		json_decref(spec_new);
-		return sb_error_set(err, "runner", ENOMEM, "queue the job");
+		sb_error_set(err, "runner", ENOMEM, "queue the %s", j ? "job" : "install");
+		return NULL;
 	}
-	if (r->cfg.protect)
+	if (r->cfg.protect && json_object_get(spec_new, "protect") == NULL)
 		json_object_set_new(spec_new, "protect", json_pack("[s]", r->cfg.protect));
-	*run = (struct run){.r = r, .job = j, .spec = spec_new, .finish = finish,
-			    .cleanup = cleanup, .data = data, .t_queued = uv_hrtime()};
-	j->run = run;
+	*run = (struct run){.r = r, .job = j, .spec = spec_new, .held = held,
+			    .t_queued = uv_hrtime()};
 	*r->queue_tail = run;
 	r->queue_tail = &run->next;
+	return run;
+}
+
+static int submit(struct runner *r, struct job *j, json_t *spec_new, bool held,
+		  runner_finish_fn finish, void (*cleanup)(struct job *j, void *data), void *data,
+		  struct sb_error *err)
+{
+	struct run *run = enqueue(r, j, spec_new, held, err);
+
+	if (run == NULL)
+		return sb_error_code(err);
+	run->finish = finish;
+	run->cleanup = cleanup;
+	run->data = data;
+	j->run = run;
 	pump(r);
 	return 0;
+}
+
+int runner_submit(struct runner *r, struct job *j, json_t *spec_new, runner_finish_fn finish,
+		  void (*cleanup)(struct job *j, void *data), void *data, struct sb_error *err)
+{
+	return submit(r, j, spec_new, false, finish, cleanup, data, err);
+}
+
+int runner_submit_held(struct runner *r, struct job *j, json_t *spec_new, runner_finish_fn finish,
+		       void (*cleanup)(struct job *j, void *data), void *data,
+		       struct sb_error *err)
+{
+	return submit(r, j, spec_new, true, finish, cleanup, data, err);
+}
+
+void runner_release(struct runner *r, struct job *j, const char *error)
+{
+	struct run *run = j->run;
+	struct run **pp;
+
+	if (run == NULL || !run->held || (pp = queued(r, run)) == NULL)
+		return;
+	run->held = false;
+	if (error != NULL) {
+		struct run_outcome o = {0};
+		snprintf(o.error, sizeof(o.error), "%s", error);
+		unqueue(r, pp);
+		end_run(r, run, &o, false);
+	}
+	pump(r);
+}
+
+int runner_start_task(struct runner *r, json_t *spec_new, const struct runner_task_config *cfg,
+		      struct runner_task **out, struct sb_error *err)
+{
+	struct run *run = enqueue(r, NULL, spec_new, false, err);
+
+	if (run == NULL)
+		return sb_error_code(err);
+	run->task = *cfg;
+	run->policy = cfg->policy;
+	*out = (struct runner_task *)run;
+	pump(r);
+	return 0;
+}
+
+void runner_cancel_task(struct runner *r, struct runner_task *t)
+{
+	struct run *run = &t->run, **pp;
+
+	run->cancelled = true;
+	if ((pp = queued(r, run)) != NULL) {
+		struct run_outcome o = {0};
+		snprintf(o.error, sizeof(o.error), "cancelled before it started");
+		unqueue(r, pp);
+		end_run(r, run, &o, false);
+	} else if (run->l && !run->l->exited) {
+		uv_process_kill(&run->l->proc, SIGUSR1);
+	}
 }
 
 int runner_cancel(struct runner *r, struct job *j, void (*done)(struct job *j, void *arg),
@@ -523,15 +640,9 @@ int runner_cancel(struct runner *r, struct job *j, void (*done)(struct job *j, v
 		return sb_error_set(err, "runner", ESRCH, "job %s is not running", j->id);
 	if (run->l == NULL) {
 		/* Still queued: nothing was started, so it ends here. */
-		for (struct run **pp = &r->queue; *pp; pp = &(*pp)->next) {
-			if (*pp == run) {
-				*pp = run->next;
-				break;
-			}
-		}
-		r->queue_tail = &r->queue;
-		while (*r->queue_tail)
-			r->queue_tail = &(*r->queue_tail)->next;
+		struct run **pp = queued(r, run);
+		if (pp != NULL)
+			unqueue(r, pp);
 		j->run = NULL;
 		jobs_set_status(r->jobs, j, JOB_CANCELLED, NULL, "Job cancelled");
 		if (run->cleanup)
@@ -566,17 +677,15 @@ void runner_shutdown(struct runner *r, void (*done)(void *data), void *data)
 	r->shutting_down = true;
 	r->shutdown_done = done;
 	r->shutdown_data = data;
+	/* Ending a task may release held jobs, which leave the queue by
+	 * themselves: take from the head until it is empty. */
 	while (r->queue) {
 		struct run *run = r->queue;
-		r->queue = run->next;
-		run->job->run = NULL;
-		jobs_set_status(r->jobs, run->job, JOB_FAILED, NULL, "Server shut down before the job started");
-		if (run->cleanup)
-			run->cleanup(run->job, run->data);
-		json_decref(run->spec);
-		free(run);
+		struct run_outcome o = {0};
+		unqueue(r, &r->queue);
+		snprintf(o.error, sizeof(o.error), "Server shut down before the job started");
+		end_run(r, run, &o, false);
 	}
-	r->queue_tail = &r->queue;
 	/* Idle launchers clean up and exit when their spec descriptor closes. */
 	for (struct launcher *l = r->idle; l; l = l->next)
 		close_spec(l);

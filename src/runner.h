@@ -50,10 +50,37 @@ int runner_new(uv_loop_t *loop, const struct runner_config *cfg, struct jobs *jo
 	       struct runner **out, struct sb_error *err);
 
 /* Queues job j (pending) with its launcher spec (stolen): {"workspace",
- * "argv", "cwd", "env", "timeout", "files"}.  `finish` decides the job's
- * final state when it ends, `cleanup` (may be NULL) runs after it. */
+ * "argv", "cwd", "env", "timeout", "files", "binds", ...}.  `finish`
+ * decides the job's final state when it ends, `cleanup` (may be NULL)
+ * runs after it.  The state directory is added to the spec's "protect"
+ * unless the spec names its own. */
 int runner_submit(struct runner *r, struct job *j, json_t *spec_new, runner_finish_fn finish,
 		  void (*cleanup)(struct job *j, void *data), void *data, struct sb_error *err);
+
+/* The same, but the job is held (pending, cancellable, never started)
+ * until runner_release(): it waits for something else first, its
+ * dependency environment, say.  runner_release() with an error ends it
+ * failed with that message instead of starting it. */
+int runner_submit_held(struct runner *r, struct job *j, json_t *spec_new, runner_finish_fn finish,
+		       void (*cleanup)(struct job *j, void *data), void *data,
+		       struct sb_error *err);
+void runner_release(struct runner *r, struct job *j, const char *error);
+
+/* A run that belongs to no job (a dependency install): it runs under
+ * its own policy in a fresh launcher, its output goes to `output`, and
+ * `done` gets the outcome (with o->cancelled when runner_cancel_task()
+ * or shutdown ended it).  Queued with the jobs, under the same cap. */
+struct runner_task;
+struct runner_task_config {
+	const char *policy;
+	void (*output)(void *data, enum job_stream s, const char *buf, size_t len);
+	void (*done)(const struct run_outcome *o, void *data);
+	void *data;
+};
+int runner_start_task(struct runner *r, json_t *spec_new, const struct runner_task_config *cfg,
+		      struct runner_task **out, struct sb_error *err);
+/* `done` still runs, once the task's processes are gone. */
+void runner_cancel_task(struct runner *r, struct runner_task *t);
 
 /* Cancels a pending or running job; `done(j, arg)` (may be NULL) runs
  * once every process of the job is gone and the job is marked cancelled.
