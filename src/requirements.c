@@ -1,0 +1,169 @@
+#include "requirements.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+static bool name_char(char c)
+{
+	return isalnum((unsigned char)c) || c == '-' || c == '_' || c == '.';
+}
+
+/* Appends src[0..n) to out at *len with every whitespace run removed, or
+ * collapsed into one space when `keep_spaces`. */
+static void append(char *out, size_t *len, const char *src, size_t n, bool keep_spaces)
+{
+	bool space = false;
+
+	for (size_t i = 0; i < n; i++) {
+		if (isspace((unsigned char)src[i])) {
+			space = true;
+			continue;
+		}
+		if (space && keep_spaces && *len > 0 && out[*len - 1] != ' ')
+			out[(*len)++] = ' ';
+		space = false;
+		out[(*len)++] = src[i];
+	}
+	out[*len] = '\0';
+}
+
+int req_normalize(const char *in, char *out, struct sb_error *err)
+{
+	size_t n = strlen(in), len = 0, start = 0, end;
+
+	while (start < n && isspace((unsigned char)in[start]))
+		start++;
+	while (n > start && isspace((unsigned char)in[n - 1]))
+		n--;
+	if (n == start)
+		return sb_error_set(err, "dependencies", EINVAL, "a dependency is empty");
+	if (n - start > REQ_MAX_LEN)
+		return sb_error_set(err, "dependencies", EINVAL, "dependency `%.40s...` is longer "
+				    "than %d bytes", in + start, REQ_MAX_LEN);
+	for (size_t i = start; i < n; i++)
+		if ((unsigned char)in[i] < 0x20 || (unsigned char)in[i] >= 0x7f)
+			return sb_error_set(err, "dependencies", EINVAL, "dependency `%s` holds a "
+					    "control or non-ASCII character", in);
+	if (!isalnum((unsigned char)in[start])) {
+		sb_error_set(err, "dependencies", EINVAL, "dependency `%s` does not start with a "
+			     "package name", in + start);
+		return sb_error_hint(err, "give PEP 508 requirements such as `requests`, "
+					  "`numpy>=1.26` or `pkg[extra]==1.0`; options, paths "
+					  "and files are not accepted");
+	}
+	/* The name: PEP 503 normalized. */
+	for (end = start; end < n && name_char(in[end]); end++) {
+		char c = in[end];
+		if (c == '-' || c == '_' || c == '.') {
+			if (len > 0 && out[len - 1] != '-')
+				out[len++] = '-';
+			continue;
+		}
+		out[len++] = (char)tolower((unsigned char)c);
+	}
+	if (out[len - 1] == '-')
+		return sb_error_set(err, "dependencies", EINVAL, "dependency `%s`: a package name "
+				    "ends with a letter or digit", in + start);
+	out[len] = '\0';
+	/* The rest: "[extras] specifiers ; markers" or "@ url ; markers". */
+	const char *rest = in + end, *stop = in + n;
+	while (rest < stop && isspace((unsigned char)*rest))
+		rest++;
+	if (rest < stop && *rest == '@') {
+		out[len++] = ' ';
+		append(out, &len, rest, (size_t)(stop - rest), true);
+		return 0;
+	}
+	const char *semi = memchr(rest, ';', (size_t)(stop - rest));
+	append(out, &len, rest, (size_t)((semi ? semi : stop) - rest), false);
+	if (semi) {
+		out[len++] = ';';
+		out[len++] = ' ';
+		append(out, &len, semi + 1, (size_t)(stop - semi - 1), true);
+	}
+	return 0;
+}
+
+void req_name(const char *normalized, char *name, size_t size)
+{
+	size_t n = 0;
+
+	while (normalized[n] && name_char(normalized[n]))
+		n++;
+	snprintf(name, size, "%.*s", (int)n, normalized);
+}
+
+int req_set_add(json_t *set, const char *requirement, struct sb_error *err)
+{
+	char norm[REQ_NORM_SIZE];
+	size_t i, at;
+	json_t *v;
+	int r;
+
+	if ((r = req_normalize(requirement, norm, err)) < 0)
+		return r;
+	at = json_array_size(set);
+	json_array_foreach(set, i, v) {
+		int c = strcmp(norm, json_string_value(v));
+		if (c == 0)
+			return 0;
+		if (c < 0) {
+			at = i;
+			break;
+		}
+	}
+	if (json_array_size(set) >= REQ_MAX_COUNT)
+		return sb_error_set(err, "dependencies", E2BIG, "more than %d dependencies",
+				    REQ_MAX_COUNT);
+	return json_array_insert_new(set, at, json_string(norm)) < 0
+		       ? sb_error_set(err, "dependencies", ENOMEM, "dependencies")
+		       : 0;
+}
+
+json_t *req_set_new(json_t *given, struct sb_error *err)
+{
+	json_t *set = json_array(), *v;
+	size_t i;
+
+	if (set == NULL) {
+		sb_error_set(err, "dependencies", ENOMEM, "dependencies");
+		return NULL;
+	}
+	json_array_foreach(given, i, v) {
+		if (!json_is_string(v)) {
+			sb_error_set(err, "dependencies", EINVAL, "dependencies[%zu] must be a string",
+				     i);
+			json_decref(set);
+			return NULL;
+		}
+		if (req_set_add(set, json_string_value(v), err) < 0) {
+			json_decref(set);
+			return NULL;
+		}
+	}
+	return set;
+}
+
+static uint64_t fnv1a(uint64_t h, const char *s, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		h ^= (unsigned char)s[i];
+		h *= 0x100000001b3ULL;
+	}
+	return h;
+}
+
+uint64_t req_set_hash(const char *interpreter, json_t *set)
+{
+	uint64_t h = 0xcbf29ce484222325ULL;
+	size_t i;
+	json_t *v;
+
+	/* NUL separators: "a" + "bc" and "ab" + "c" differ. */
+	h = fnv1a(h, interpreter, strlen(interpreter) + 1);
+	json_array_foreach(set, i, v)
+		h = fnv1a(h, json_string_value(v), json_string_length(v) + 1);
+	return h;
+}

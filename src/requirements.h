@@ -1,0 +1,43 @@
+/* Dependency requirements (PEP 508 strings) as the environment cache
+ * sees them: validated, normalized, deduplicated and sorted, so that two
+ * spellings of one set name one environment. */
+#ifndef PYMCP_REQUIREMENTS_H
+#define PYMCP_REQUIREMENTS_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "error.h"
+
+/* Longest requirement accepted, in bytes. */
+#define REQ_MAX_LEN 512
+/* Room for a normalized requirement (it may gain "; " and a space). */
+#define REQ_NORM_SIZE (REQ_MAX_LEN + 8)
+/* Most requirements in one set. */
+#define REQ_MAX_COUNT 64
+
+/* Normalizes one requirement into out (REQ_NORM_SIZE bytes): the name
+ * lowercased with runs of `-_.` made one `-` (PEP 503), whitespace
+ * dropped from extras and version specifiers, markers kept after "; ".
+ * Refuses what pip would take for an option or a path (a leading `-`,
+ * `.` or `/`), control characters and non-ASCII text. */
+int req_normalize(const char *in, char *out, struct sb_error *err);
+
+/* The distribution name of a normalized requirement, into name. */
+void req_name(const char *normalized, char *name, size_t size);
+
+/* A new sorted array of the normalized, distinct requirements of
+ * `given` (an array of strings; NULL = empty), or NULL with err set
+ * (naming the bad entry). */
+json_t *req_set_new(json_t *given, struct sb_error *err);
+
+/* Adds one requirement to a sorted set (no-op when present). */
+int req_set_add(json_t *set, const char *requirement, struct sb_error *err);
+
+/* 64-bit FNV-1a of the interpreter and the set: a directory name, not a
+ * proof of identity (the cache compares the manifest too). */
+uint64_t req_set_hash(const char *interpreter, json_t *set);
+
+#endif
