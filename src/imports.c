@@ -8,7 +8,7 @@
 #include <sys/stat.h>
 
 #include "requirements.h"
-#include "stdlib_modules.h"
+#include "interp_info.h"
 
 /* Import names whose distribution is called something else. */
 static const char *const distributions[][2] = {
@@ -237,19 +237,22 @@ static bool local_module(const char *dir, const char *module)
 int imports_requirements(const char *interpreter, const char *source, size_t len,
 			 const char *local_dir, json_t *set, struct sb_error *err)
 {
-	json_t *modules = json_array(), *v;
+	const struct interp_info *info;
+	json_t *modules, *v;
 	size_t i;
-	int r = 0;
+	int r;
 
-	if (modules == NULL)
+	if ((r = interp_info_get(interpreter, &info, err)) < 0)
+		return r;
+	if ((modules = json_array()) == NULL)
 		return sb_error_set(err, "imports", ENOMEM, "imports");
 	imports_scan(source, len, modules);
 	json_array_foreach(modules, i, v) {
 		const char *m = json_string_value(v);
-		bool std = false;
-		if ((r = stdlib_modules_contains(interpreter, m, &std, err)) < 0)
-			break;
-		if (std || strcmp(m, "__main__") == 0 || local_module(local_dir, m))
+		/* Installed already (the standard library, the system's
+		 * site-packages) or the script's own module: nothing to do. */
+		if (json_object_get(info->stdlib, m) || json_object_get(info->importable, m) ||
+		    strcmp(m, "__main__") == 0 || local_module(local_dir, m))
 			continue;
 		if ((r = req_set_add(set, imports_distribution(m), err)) < 0)
 			break;

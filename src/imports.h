@@ -21,10 +21,11 @@ void imports_scan(const char *source, size_t len, json_t *modules);
  * (yaml -> PyYAML, PIL -> Pillow, ...), else the module's own name. */
 const char *imports_distribution(const char *module);
 
-/* The requirements a script needs beyond `interpreter`'s standard
- * library (asked of the interpreter itself, sys.stdlib_module_names) and
- * the modules that exist in `local_dir` (NULL = none): appended to
- * `set` (a sorted requirement set, see requirements.h). */
+/* The requirements a script needs beyond what `interpreter` has: its
+ * standard library (asked of the interpreter itself,
+ * sys.stdlib_module_names), what its site-packages already provide, and
+ * the modules that exist in `local_dir` (NULL = none).  Appended to `set`
+ * (a sorted requirement set, see requirements.h). */
 int imports_requirements(const char *interpreter, const char *source, size_t len,
 			 const char *local_dir, json_t *set, struct sb_error *err);
 
