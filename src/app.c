@@ -12,6 +12,8 @@
 #include "cleanup.h"
 #include "jobs.h"
 #include "log.h"
+#include "envs.h"
+#include "interp_info.h"
 #include "runner.h"
 #include "smart.h"
 #include "tools_exec.h"
@@ -19,12 +21,14 @@
 
 struct app {
 	char *state_dir, *scripts_dir, *scratch_dir, *cache_dir, *policy, *launcher;
+	char *install_policy, *envs_dir, *uv;
 	char **roots;
 	size_t n_roots;
 	char *protected_paths[8];
 	size_t n_protected;
 	struct jobs *jobs;
 	struct runner *runner;
+	struct envs *envs;
 	struct smart *smart;
 	void (*done)(void *data);
 	void *done_data;
@@ -143,6 +147,29 @@ static int cancel_with_runner(struct job *j, tools_jobs_cancel_done_fn done, voi
 
 static int private_dir(const char *path, struct sb_error *err);
 
+static int prune_envs(double max_age_seconds, unsigned *removed, void *data,
+		      struct sb_error *err)
+{
+	return envs_prune(data, max_age_seconds, removed, err);
+}
+
+/* uv when it is on the server's PATH (installs use it when asked). */
+static char *find_uv(void)
+{
+	const char *path = getenv("PATH");
+	_cleanup_free_ char *copy = path ? strdup(path) : NULL;
+	char *save = NULL;
+
+	for (char *dir = copy ? strtok_r(copy, ":", &save) : NULL; dir;
+	     dir = strtok_r(NULL, ":", &save)) {
+		char file[PATH_MAX];
+		snprintf(file, sizeof(file), "%s/uv", dir);
+		if (dir[0] == '/' && access(file, X_OK) == 0)
+			return realpath(file, NULL);
+	}
+	return NULL;
+}
+
 static int open_state(struct app *a, const struct app_config *cfg, struct sb_error *err)
 {
 	char logs[PATH_MAX], tmpl[PATH_MAX];
@@ -250,6 +277,27 @@ int app_start(uv_loop_t *loop, struct mcp_server *server, const struct app_confi
 			   PYMCP_SOURCE_DIR "/policies/default.json", R_OK, "sandbox policy", "--policy",
 			   &a->policy, err)) < 0)
 		return r;
+	if (cfg->install_policy == NULL) {
+		/* Beside the run policy: the two are installed together. */
+		char sibling[PATH_MAX];
+		snprintf(sibling, sizeof(sibling), "%s", a->policy);
+		char *slash = strrchr(sibling, '/');
+		snprintf(slash ? slash + 1 : sibling, sizeof(sibling) - (size_t)(slash ? slash + 1 - sibling : 0),
+			 "install.json");
+		a->install_policy = realpath(sibling, NULL);
+		if (a->install_policy == NULL) {
+			sb_error_errno(err, "config", "install policy `%s`", sibling);
+			return sb_error_hint(err, "pass one with --install-policy");
+		}
+	} else if ((a->install_policy = realpath(cfg->install_policy, NULL)) == NULL) {
+		sb_error_errno(err, "config", "install policy `%s`", cfg->install_policy);
+		return sb_error_hint(err, "pass an existing file with --install-policy");
+	}
+	if (asprintf(&a->envs_dir, "%s/envs", a->state_dir) < 0) {
+		a->envs_dir = NULL;
+		return sb_error_set(err, "app", ENOMEM, "environments");
+	}
+	a->uv = find_uv();
 	struct jobs_limits limits = {.disk_bytes_per_stream = cfg->disk_output_bytes,
 				     .save_delay_seconds = 0.2};
 	if ((r = jobs_open(loop, a->state_dir, &limits, &a->jobs, err)) < 0)
@@ -262,15 +310,21 @@ int app_start(uv_loop_t *loop, struct mcp_server *server, const struct app_confi
 				   .max_running = cfg->max_jobs, .prepared = cfg->prepared};
 	if ((r = runner_new(loop, &rc, a->jobs, &a->runner, err)) < 0)
 		return r;
+	struct envs_config envc = {.dir = a->envs_dir, .install_policy = a->install_policy,
+				   .uv = a->uv, .max_envs = cfg->max_envs,
+				   .install_timeout = cfg->install_timeout};
+	if ((r = envs_new(a->runner, &envc, &a->envs, err)) < 0)
+		return r;
 	a->smart = smart_new(loop, a->runner, cfg->smart_timeout);
 	if (a->smart == NULL)
 		return sb_error_set(err, "app", ENOMEM, "smart async");
 	struct tools_jobs_config jc = {.inline_output_bytes = cfg->inline_output_bytes,
-				       .cancel = cancel_with_runner, .cancel_data = a->runner};
+				       .cancel = cancel_with_runner, .cancel_data = a->runner,
+				       .prune_envs = prune_envs, .prune_envs_data = a->envs};
 	if ((r = tools_jobs_register(server, a->jobs, &jc, err)) < 0)
 		return r;
 	struct tools_exec_config ec = {
-		.env = {.jobs = a->jobs, .runner = a->runner, .smart = a->smart,
+		.env = {.jobs = a->jobs, .runner = a->runner, .smart = a->smart, .envs = a->envs,
 			.workspace_roots = a->roots, .n_workspace_roots = a->n_roots,
 			.state_dir = a->state_dir, .scratch_dir = a->scratch_dir,
 			.protected_paths = a->protected_paths, .n_protected = a->n_protected,
@@ -279,8 +333,10 @@ int app_start(uv_loop_t *loop, struct mcp_server *server, const struct app_confi
 	};
 	if ((r = tools_exec_register(server, &ec, err)) < 0)
 		return r;
-	log_info("python-mcp: state `%s`, launcher `%s`, policy `%s`, %u concurrent jobs",
-		 a->state_dir, a->launcher, a->policy, cfg->max_jobs);
+	log_info("python-mcp: state `%s`, launcher `%s`, policy `%s`, install policy `%s`, "
+		 "installer %s, %u concurrent jobs",
+		 a->state_dir, a->launcher, a->policy, a->install_policy, a->uv ? a->uv : "pip",
+		 cfg->max_jobs);
 	return 0;
 }
 
@@ -292,6 +348,8 @@ static void on_runner_stopped(void *data)
 	if (jobs_flush(a->jobs, &err) < 0)
 		log_msg(LOG_LEVEL_ERROR, "saving jobs: %s", err.message);
 	smart_free(a->smart);
+	envs_free(a->envs);
+	interp_info_free_all();
 	runner_free(a->runner);
 	jobs_close(a->jobs);
 	tools_exec_free();
@@ -305,6 +363,9 @@ static void on_runner_stopped(void *data)
 	free(a->scratch_dir);
 	free(a->cache_dir);
 	free(a->policy);
+	free(a->install_policy);
+	free(a->envs_dir);
+	free(a->uv);
 	free(a->launcher);
 	void (*done)(void *) = a->done;
 	void *done_data = a->done_data;

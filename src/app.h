@@ -14,6 +14,9 @@
 struct app_config {
 	const char *state_dir;      /* NULL: ~/.python_mcp */
 	const char *policy;         /* NULL: found next to the binary */
+	const char *install_policy; /* NULL: install.json next to the run policy */
+	unsigned max_envs;          /* dependency environments kept */
+	double install_timeout;     /* seconds per dependency install */
 	const char *launcher;       /* NULL: found next to the binary */
 	const char *const *workspace_roots; /* NULL: the working directory and $TMPDIR or /tmp */
 	size_t n_workspace_roots;

@@ -13,6 +13,8 @@
 
 #include "cleanup.h"
 #include "dotenv.h"
+#include "envs.h"
+#include "exec_deps.h"
 #include "log.h"
 #include "paths.h"
 #include "smart.h"
@@ -21,9 +23,19 @@
 struct exec_job {
 	const struct exec_env *env;
 	enum exec_kind kind;
+	struct job *job;
 	char *scratch;          /* scratch workspace removed at the end, or NULL */
+	char *python;           /* the interpreter's path */
 	char *python_version;   /* "3.11" */
-	json_t *dependencies;   /* as requested (owned) */
+	bool use_uv;
+	json_t *explicit_set;   /* the given dependencies, normalized */
+	json_t *set;            /* what the environment holds: those and the
+				   detected imports; empty = no environment */
+	json_t *spec;           /* the runner's, borrowed while the job is held */
+	struct envs_wait *wait; /* while its environment is being built */
+	struct env_ref env_ref;
+	bool has_env;           /* env_ref is in use */
+	json_t *warnings;       /* detected dependencies that could not be installed */
 };
 
 int exec_resolve_in_roots(const struct exec_env *env, const char *base, const char *path,
@@ -73,50 +85,6 @@ int exec_resolve_in_roots(const struct exec_env *env, const char *base, const ch
 			 env->workspace_roots[i]);
 	}
 	return sb_error_hint(err, "use a path under %s (the server's --workspace-root)", roots);
-}
-
-/* "python3" or "python3.X" when that interpreter is installed. */
-static int interpreter(const char *version, char *cmd, size_t size, char *used, size_t used_size,
-		       struct sb_error *err)
-{
-	char path[64], target[PATH_MAX];
-	ssize_t n;
-
-	/* Absolute: the sandbox's PATH (which env_vars may change) must not
-	 * decide which interpreter runs, nor python_version_used lie. */
-	if (version == NULL) {
-		snprintf(cmd, size, "/usr/bin/python3");
-		/* The default's version, for python_version_used. */
-		n = readlink("/usr/bin/python3", target, sizeof(target) - 1);
-		target[n > 0 ? n : 0] = '\0';
-		snprintf(used, used_size, "%s", strncmp(target, "python", 6) == 0 ? target + 6 : "3");
-		return 0;
-	}
-	if (strspn(version, "0123456789.") != strlen(version) || strncmp(version, "3.", 2) != 0 ||
-	    strlen(version) > 8)
-		return sb_error_set(err, "python_version", 0, "python_version `%s` is not of "
-				    "the form 3.X", version);
-	snprintf(path, sizeof(path), "/usr/bin/python%s", version);
-	if (access(path, X_OK) == 0) {
-		snprintf(cmd, size, "%s", path);
-		snprintf(used, used_size, "%s", version);
-		return 0;
-	}
-	/* Say which ones are there. */
-	char installed[256] = "";
-	DIR *d = opendir("/usr/bin");
-	struct dirent *e;
-	while (d && (e = readdir(d)) != NULL) {
-		const char *v = e->d_name + 6;
-		size_t len = strlen(installed);
-		if (strncmp(e->d_name, "python3.", 8) == 0 && strspn(v, "0123456789.") == strlen(v))
-			snprintf(installed + len, sizeof(installed) - len, "%s%s", len ? ", " : "", v);
-	}
-	if (d)
-		closedir(d);
-	sb_error_set(err, "python_version", 0, "Python %s is not installed", version);
-	return sb_error_hint(err, "installed: %s; omit python_version for the default",
-			     installed[0] ? installed : "none found in /usr/bin");
 }
 
 static int random_hex(char *out, size_t bytes)
@@ -213,13 +181,22 @@ static void finish(struct job *j, const struct run_outcome *o, void *data)
 		return;
 	}
 	bool timeout = o->limit && strcmp(o->limit, "time") == 0;
+	const char *strategy = !x->has_env ? "system-python"
+			       : strcmp(x->env_ref.installer, "uv") == 0 ? "venv-uv" : "venv-pip";
 	r = json_pack("{s:o, s:o, s:i, s:s, s:f}", "stdout", inline_output(env, j, JOB_STDOUT, false),
 		      "stderr", inline_output(env, j, JOB_STDERR, timeout), "exit_code",
-		      o->signal ? -o->signal : o->exit_code, "execution_strategy", "system-python",
+		      o->signal ? -o->signal : o->exit_code, "execution_strategy", strategy,
 		      "elapsed_seconds", o->wall_seconds);
 	json_object_set_new(r, "limit", o->limit ? json_string(o->limit) : json_null());
+	if (x->has_env)
+		json_object_set_new(r, "environment",
+				    json_pack("{s:s, s:b, s:s}", "name", x->env_ref.name, "reused",
+					      x->env_ref.reused, "installer", x->env_ref.installer));
+	if (json_array_size(x->warnings) > 0)
+		json_object_set(r, "dependency_warnings", x->warnings);
 	if (x->kind != EXEC_RUN) {
-		json_object_set(r, "resolved_dependencies", x->dependencies);
+		json_object_set_new(r, "resolved_dependencies",
+				    x->has_env ? json_incref(x->set) : json_array());
 		json_object_set_new(r, "python_version_used", json_string(x->python_version));
 	}
 	if (x->kind == EXEC_BENCHMARK) {
@@ -240,14 +217,22 @@ static int remove_entry(const char *path, const struct stat *st, int flag, struc
 	return 0;
 }
 
-/* Removes the scratch workspace and frees what the hooks held. */
+/* Removes the scratch workspace, lets go of the environment and frees
+ * what the hooks held. */
 static void exec_job_free(struct exec_job *x)
 {
+	if (x->wait)
+		envs_cancel_wait(x->env->envs, x->wait);
+	if (x->has_env)
+		envs_release(x->env->envs, x->env_ref.name);
 	if (x->scratch)
 		nftw(x->scratch, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
 	free(x->scratch);
+	free(x->python);
 	free(x->python_version);
-	json_decref(x->dependencies);
+	json_decref(x->explicit_set);
+	json_decref(x->set);
+	json_decref(x->warnings);
 	free(x);
 }
 
@@ -281,17 +266,11 @@ static json_t *prepare(const struct exec_env *env, const struct exec_request *re
 		       struct exec_job *x, struct sb_error *err)
 {
 	_cleanup_free_ char *dir = NULL, *script = NULL;
-	char python[32], used[32], name[320], hex[17];
+	char python[64], used[32], name[320], hex[17];
 	json_t *files = NULL, *argv, *vars, *spec;
 
-	if (req->dependencies && json_array_size(req->dependencies) > 0) {
-		sb_error_set(err, "dependencies", 0, "this server does not install dependencies "
-			     "yet");
-		sb_error_hint(err, "run without `dependencies`, with packages the interpreter "
-				   "already has");
-		return NULL;
-	}
-	if (interpreter(req->python_version, python, sizeof(python), used, sizeof(used), err) < 0)
+	if (exec_deps_interpreter(req->python_version, req->requires_python, python,
+				  sizeof(python), used, sizeof(used), err) < 0)
 		return NULL;
 	if (req->directory) {
 		if (exec_resolve_in_roots(env, NULL, req->directory, "directory", &dir, err) < 0)
@@ -351,7 +330,14 @@ static json_t *prepare(const struct exec_env *env, const struct exec_request *re
 				   "or pass its text as script_content");
 		return NULL;
 	}
-	if ((argv = build_argv(python, script, req->args, err)) == NULL) {
+	if (exec_deps_resolve(req, python, files ? NULL : script, x->scratch ? NULL : dir,
+			      &x->explicit_set, &x->set, err) < 0) {
+		json_decref(files);
+		return NULL;
+	}
+	/* With dependencies, the environment's interpreter runs the script. */
+	if ((argv = build_argv(json_array_size(x->set) ? ENVS_TARGET "/bin/python" : python, script,
+			       req->args, err)) == NULL) {
 		json_decref(files);
 		return NULL;
 	}
@@ -365,7 +351,65 @@ static json_t *prepare(const struct exec_env *env, const struct exec_request *re
 	if (files)
 		json_object_set_new(spec, "files", files);
 	x->python_version = strdup(used);
+	x->python = strdup(python);
 	return spec;
+}
+
+static void acquire_env(struct exec_job *x);
+
+/* The environment is ready (ref) or could not be built (error). */
+static void on_env(void *data, const struct env_ref *ref, const char *error)
+{
+	struct exec_job *x = data;
+	struct runner *runner = x->env->runner;
+
+	x->wait = NULL;
+	if (ref != NULL) {
+		x->env_ref = *ref;
+		x->has_env = true;
+		json_object_set_new(x->spec, "binds", json_pack("[{s:s, s:s}]", "source", ref->path,
+								"target", ENVS_TARGET));
+		runner_release(runner, x->job, NULL);
+		return;
+	}
+	/* Detected imports are a guess (an optional import, a module of the
+	 * script's own elsewhere): when they cannot be installed, the script
+	 * runs with what was asked for explicitly, and the result says why. */
+	if (json_array_size(x->set) > json_array_size(x->explicit_set)) {
+		if (x->warnings == NULL)
+			x->warnings = json_array();
+		json_array_append_new(x->warnings, json_sprintf("detected imports were not "
+								"installed: %s", error));
+		json_decref(x->set);
+		x->set = json_incref(x->explicit_set);
+		if (json_array_size(x->set) == 0) {
+			json_array_set_new(json_object_get(x->spec, "argv"), 0,
+					   json_string(x->python));
+			runner_release(runner, x->job, NULL);
+			return;
+		}
+		acquire_env(x);
+		return;
+	}
+	runner_release(runner, x->job, error);
+}
+
+/* May end the job (and free x) before it returns. */
+static void acquire_env(struct exec_job *x)
+{
+	struct env_request req = {.interpreter = x->python, .set = x->set, .use_uv = x->use_uv};
+	struct sb_error err = {0};
+	struct env_ref ref;
+	char msg[SB_ERROR_MESSAGE_MAX + SB_ERROR_HINT_MAX + 16];
+	int r = envs_acquire(x->env->envs, &req, on_env, x, &x->wait, &ref, &err);
+
+	if (r == 1) {
+		on_env(x, &ref, NULL);
+	} else if (r < 0) {
+		x->wait = NULL;
+		sb_error_format(&err, msg, sizeof(msg));
+		on_env(x, NULL, msg);
+	}
 }
 
 void exec_start(const struct exec_env *env, struct mcp_call *call, const struct exec_request *req)
@@ -375,6 +419,7 @@ void exec_start(const struct exec_env *env, struct mcp_call *call, const struct 
 	char msg[SB_ERROR_MESSAGE_MAX + SB_ERROR_HINT_MAX + 16];
 	json_t *spec;
 	struct job *j;
+	int r;
 
 	if (x == NULL) {
 		mcp_call_fail(call, "out of memory");
@@ -382,11 +427,17 @@ void exec_start(const struct exec_env *env, struct mcp_call *call, const struct 
 	}
 	x->env = env;
 	x->kind = req->kind;
-	x->dependencies = req->dependencies ? json_incref(req->dependencies) : json_array();
+	x->use_uv = req->use_uv;
 	spec = prepare(env, req, x, &err);
 	j = spec ? jobs_create(env->jobs, req->tool, req->label ? req->label : req->tool, &err)
 		 : NULL;
-	if (j == NULL || runner_submit(env->runner, j, spec, finish, cleanup, x, &err) < 0) {
+	x->job = j;
+	x->spec = spec;
+	bool needs_env = spec && json_array_size(x->set) > 0;
+	if (j != NULL)
+		r = needs_env ? runner_submit_held(env->runner, j, spec, finish, cleanup, x, &err)
+			      : runner_submit(env->runner, j, spec, finish, cleanup, x, &err);
+	if (j == NULL || r < 0) {
 		if (j == NULL)
 			json_decref(spec);
 		if (j != NULL)
@@ -396,6 +447,10 @@ void exec_start(const struct exec_env *env, struct mcp_call *call, const struct 
 		mcp_call_fail(call, "%s", msg);
 		return;
 	}
+	/* From here x may be freed at any moment (the job may end at once):
+	 * only j is used. */
+	if (needs_env)
+		acquire_env(x);
 	if (req->async_mode) {
 		mcp_call_reply_new(call, json_pack("{s:s, s:s}", "job_id", j->id, "status",
 						   job_status_name(j->status)),

@@ -14,6 +14,7 @@
 
 struct smart;
 struct mcp_call;
+struct envs;
 
 enum exec_kind { EXEC_RUN, EXEC_WITH_DEPS, EXEC_BENCHMARK };
 
@@ -21,6 +22,7 @@ struct exec_env {
 	struct jobs *jobs;
 	struct runner *runner;
 	struct smart *smart;
+	struct envs *envs;          /* dependency environments */
 	char **workspace_roots;     /* the server's own roots (canonical) */
 	size_t n_workspace_roots;
 	const char *state_dir;      /* never inside a workspace */
@@ -45,6 +47,9 @@ struct exec_request {
 	json_t *env_vars;           /* object of strings, borrowed, may be NULL */
 	const char *env_file;
 	const char *python_version; /* "3.11" or NULL */
+	const char *requires_python; /* PEP 723 header's, or NULL */
+	bool use_uv;                /* install with uv when it is installed */
+	bool detect_imports;        /* add the script's third-party imports */
 	double timeout_seconds;     /* 0 = none */
 	bool async_mode;
 	json_t *dependencies;       /* array of strings, borrowed, may be NULL */

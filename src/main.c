@@ -42,6 +42,11 @@ static const char usage[] =
 	"  --state-dir DIR            jobs and scripts live here (default ~/.python_mcp)\n"
 	"  --policy FILE              sandbox policy (default: policies/default.json of the\n"
 	"                             build tree, or share/python-mcp/policies of the install)\n"
+	"  --install-policy FILE      policy of dependency installs (default: install.json\n"
+	"                             beside the run policy)\n"
+	"  --max-envs N               dependency environments kept; the least recently used\n"
+	"                             go first (default 16)\n"
+	"  --install-timeout SECONDS  longest dependency install (default 900)\n"
 	"  --launcher PATH            python-mcp-sandbox (default: found next to this binary)\n"
 	"  --workspace-root DIR       a directory under which clients may name workspaces;\n"
 	"                             repeatable (default: the working directory and $TMPDIR\n"
@@ -91,7 +96,7 @@ static int parse_options(int argc, char **argv, struct options *o)
 {
 	enum { OPT_STATE_DIR = 256, OPT_LOG_LEVEL, OPT_LOG_FILE, OPT_MAX_BYTES, OPT_MAX_DEPTH,
 	       OPT_POLICY, OPT_LAUNCHER, OPT_ROOT, OPT_MAX_JOBS, OPT_PREPARED, OPT_INLINE,
-	       OPT_DISK };
+	       OPT_DISK, OPT_INSTALL_POLICY, OPT_MAX_ENVS, OPT_INSTALL_TIMEOUT };
 	static const struct option longopts[] = {
 		{"help", no_argument, NULL, 'h'},
 		{"version", no_argument, NULL, 'V'},
@@ -107,6 +112,9 @@ static int parse_options(int argc, char **argv, struct options *o)
 		{"prepared", required_argument, NULL, OPT_PREPARED},
 		{"max-inline-output", required_argument, NULL, OPT_INLINE},
 		{"max-output-disk", required_argument, NULL, OPT_DISK},
+		{"install-policy", required_argument, NULL, OPT_INSTALL_POLICY},
+		{"max-envs", required_argument, NULL, OPT_MAX_ENVS},
+		{"install-timeout", required_argument, NULL, OPT_INSTALL_TIMEOUT},
 		{NULL, 0, NULL, 0},
 	};
 	const char *debug = getenv("MCP_DEBUG");
@@ -121,6 +129,8 @@ static int parse_options(int argc, char **argv, struct options *o)
 	o->limits.max_json_depth = 64;
 	o->app.max_jobs = 4;
 	o->app.prepared = 2;
+	o->app.max_envs = 16;
+	o->app.install_timeout = 900;
 	o->app.inline_output_bytes = 256 * 1024;
 	o->app.disk_output_bytes = 256 * 1024 * 1024;
 	o->app.smart_timeout = 20.0;
@@ -187,6 +197,20 @@ static int parse_options(int argc, char **argv, struct options *o)
 			if (!parse_size(optarg, 1, 1024, &n))
 				return usage_error("--max-jobs `%s`: expected 1 to 1024", optarg);
 			o->app.max_jobs = (unsigned)n;
+			break;
+		case OPT_INSTALL_POLICY:
+			o->app.install_policy = optarg;
+			break;
+		case OPT_MAX_ENVS:
+			if (!parse_size(optarg, 1, 100000, &n))
+				return usage_error("--max-envs `%s`: expected 1 to 100000", optarg);
+			o->app.max_envs = (unsigned)n;
+			break;
+		case OPT_INSTALL_TIMEOUT:
+			if (!parse_size(optarg, 1, 86400, &n))
+				return usage_error("--install-timeout `%s`: expected 1 to 86400 seconds",
+						   optarg);
+			o->app.install_timeout = (double)n;
 			break;
 		case OPT_PREPARED:
 			if (!parse_size(optarg, 0, 64, &n))

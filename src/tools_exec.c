@@ -77,11 +77,12 @@ static void run_in_dir(struct mcp_call *call, json_t *a, void *ctx)
 	    script_args(a, &req, &err) < 0 || args_bool(a, "use_uv", true, &use_uv, &err) < 0 ||
 	    args_string(a, "python_version", false, &req.python_version, &err) < 0 ||
 	    args_bool(a, "auto_install_deps", true, &auto_deps, &err) < 0 ||
-	    common_args(a, &req, &err) < 0)
-		{
+	    common_args(a, &req, &err) < 0) {
 		fail_with(call, &err);
 		return;
 	}
+	req.use_uv = use_uv;
+	req.detect_imports = auto_deps;
 	exec_start(&config.env, call, &req);
 }
 
@@ -109,11 +110,12 @@ static void with_deps(struct mcp_call *call, json_t *a, void *ctx)
 
 	(void)ctx;
 	if (args_check_known(a, known, &err) < 0 || deps_args(a, &req, &err) < 0 ||
-	    args_bool(a, "auto_parse_imports", true, &parse_imports, &err) < 0)
-		{
+	    args_bool(a, "auto_parse_imports", true, &parse_imports, &err) < 0) {
 		fail_with(call, &err);
 		return;
 	}
+	req.use_uv = true;
+	req.detect_imports = parse_imports;
 	exec_start(&config.env, call, &req);
 }
 
@@ -128,11 +130,11 @@ static void benchmark(struct mcp_call *call, json_t *a, void *ctx)
 
 	(void)ctx;
 	if (args_check_known(a, known, &err) < 0 || deps_args(a, &req, &err) < 0 ||
-	    args_number(a, "sample_interval", 0, 3600, 0.05, &interval, &err) < 0)
-		{
+	    args_number(a, "sample_interval", 0, 3600, 0.05, &interval, &err) < 0) {
 		fail_with(call, &err);
 		return;
 	}
+	req.use_uv = true;
 	exec_start(&config.env, call, &req);
 }
 
@@ -150,37 +152,36 @@ static void run_saved(struct mcp_call *call, json_t *a, void *ctx)
 	if (args_check_known(a, known, &err) < 0 ||
 	    args_string(a, "script_name", true, &script_name, &err) < 0 ||
 	    args_bool(a, "auto_install_deps", true, &auto_deps, &err) < 0 ||
-	    common_args(a, &req, &err) < 0 || scripts_file_name(script_name, &name, &err) < 0)
-		{
+	    common_args(a, &req, &err) < 0 || scripts_file_name(script_name, &name, &err) < 0) {
 		fail_with(call, &err);
 		return;
 	}
 	if (asprintf(&path, "%s/%s", config.scripts_dir, name) < 0) {
 		path = NULL;
-		{
 		mcp_call_fail(call, "out of memory");
 		return;
-	}
 	}
 	if (scripts_read(path, &source, &err) < 0) {
 		if (err.errnum == ENOENT)
 			sb_error_hint(&err, "save it first with py_save_script, or see "
 					    "py_list_scripts for the saved ones");
-		{
 		fail_with(call, &err);
 		return;
 	}
-	}
-	if (scripts_parse_header(source, &h, &err) < 0)
-		{
+	if (scripts_parse_header(source, &h, &err) < 0) {
+		sb_error_wrap(&err, "script `%s`'s PEP 723 header", name);
 		fail_with(call, &err);
 		return;
 	}
 	/* The script runs from the sandbox's /tmp, in a scratch workspace: the
-	 * scripts folder lives in the state directory, which no sandbox sees. */
+	 * scripts folder lives in the state directory, which no sandbox sees.
+	 * Its header says what it needs; without one, its imports do. */
 	req.script_content = source;
 	req.content_name = name;
 	req.dependencies = h.dependencies;
+	req.requires_python = h.requires_python;
+	req.use_uv = true;
+	req.detect_imports = auto_deps && !scripts_has_header(source);
 	exec_start(&config.env, call, &req);
 	scripts_header_free(&h);
 }

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "args.h"
+#include "log.h"
 
 static const char stream_prefix[] = "job-stream://";
 
@@ -238,10 +239,15 @@ static void prune_jobs(struct mcp_call *call, json_t *args, void *ctx)
 		return;
 	}
 	removed = jobs_prune(tj->jobs, keep_completed, keep_failed, hours * 3600.0, jobs_now());
-	mcp_call_reply_new(call,
-			   json_pack("{s:I,s:I}", "removed", (json_int_t)removed, "remaining",
-				     (json_int_t)jobs_count(tj->jobs)),
-			   false);
+	json_t *reply = json_pack("{s:I,s:I}", "removed", (json_int_t)removed, "remaining",
+				  (json_int_t)jobs_count(tj->jobs));
+	unsigned envs_removed = 0;
+	if (tj->prune_envs &&
+	    tj->prune_envs(hours * 3600.0, &envs_removed, tj->prune_envs_data, &err) < 0)
+		log_msg(LOG_LEVEL_WARNING, "pruning environments: %s", err.message);
+	if (tj->prune_envs)
+		json_object_set_new(reply, "removed_environments", json_integer(envs_removed));
+	mcp_call_reply_new(call, reply, false);
 }
 
 /* job-stream://{job_id}: both streams so far, each cut at the resource cap
@@ -359,6 +365,8 @@ int tools_jobs_register(struct mcp_server *s, struct jobs *t, const struct tools
 		tj->resource_bytes = TOOLS_JOBS_RESOURCE_DEFAULT;
 	tj->cancel = cfg->cancel;
 	tj->cancel_data = cfg->cancel_data;
+	tj->prune_envs = cfg->prune_envs;
+	tj->prune_envs_data = cfg->prune_envs_data;
 	if (jobs_at_close(t, free_tools, tj) < 0) {
 		free(tj);
 		return sb_error_set(err, "tools", ENOMEM, "job tools");

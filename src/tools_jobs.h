@@ -37,6 +37,11 @@ struct tools_jobs_config {
 	 * cancelled at once. */
 	tools_jobs_cancel_fn cancel;
 	void *cancel_data;
+	/* py_prune_jobs also prunes dependency environments not used for the
+	 * same age; NULL: none. */
+	int (*prune_envs)(double max_age_seconds, unsigned *removed, void *data,
+			  struct sb_error *err);
+	void *prune_envs_data;
 };
 
 /* Registers the four tools and the resource template.  Their state lives

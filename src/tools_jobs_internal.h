@@ -12,6 +12,9 @@ struct tools_jobs {
 	size_t resource_bytes;
 	tools_jobs_cancel_fn cancel;
 	void *cancel_data;
+	int (*prune_envs)(double max_age_seconds, unsigned *removed, void *data,
+			  struct sb_error *err);
+	void *prune_envs_data;
 	struct cancel_wait *waits; /* cancellations the runner is carrying out */
 };
 

@@ -141,7 +141,9 @@ json_t *schema_prune_jobs_input(void)
 
 json_t *schema_prune_jobs_output(void)
 {
-	return json_pack("{s:s,s:{s:o,s:o}}", "type", "object", "properties", "removed",
+	return json_pack("{s:s,s:{s:o,s:o,s:o}}", "type", "object", "properties", "removed",
 			 typed("integer", "Jobs removed, with their stored output."), "remaining",
-			 typed("integer", "Jobs left in the table."));
+			 typed("integer", "Jobs left in the table."), "removed_environments",
+			 typed("integer", "Dependency environments not used for max_age_hours, "
+					  "removed."));
 }

@@ -1,0 +1,182 @@
+#include "env_build.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "cleanup.h"
+#include "envs.h"
+
+static int make_dir(const char *root, const char *sub, struct sb_error *err)
+{
+	char path[PATH_MAX];
+
+	snprintf(path, sizeof(path), "%s/%s", root, sub);
+	if (mkdir(path, 0755) < 0 && errno != EEXIST)
+		return sb_error_errno(err, "environment", "create `%s`", path);
+	return 0;
+}
+
+static int make_link(const char *root, const char *name, const char *to, struct sb_error *err)
+{
+	char path[PATH_MAX];
+
+	snprintf(path, sizeof(path), "%s/%s", root, name);
+	if (symlink(to, path) < 0)
+		return sb_error_errno(err, "environment", "create `%s`", path);
+	return 0;
+}
+
+int env_build_skeleton(const char *dir, const char *interpreter, const char *full_version,
+		       struct sb_error *err)
+{
+	char lib[64], minor_name[64], home[PATH_MAX], cfg_path[PATH_MAX];
+	int major = 0, minor = 0, r;
+
+	if (sscanf(full_version, "%d.%d", &major, &minor) != 2)
+		return sb_error_set(err, "environment", EINVAL, "interpreter version `%s`",
+				    full_version);
+	snprintf(lib, sizeof(lib), "lib/python%d.%d", major, minor);
+	snprintf(minor_name, sizeof(minor_name), "bin/python%d.%d", major, minor);
+	snprintf(home, sizeof(home), "%s", interpreter);
+	*strrchr(home, '/') = '\0';
+	if ((r = make_dir(dir, "bin", err)) < 0 || (r = make_dir(dir, "lib", err)) < 0 ||
+	    (r = make_dir(dir, lib, err)) < 0)
+		return r;
+	snprintf(cfg_path, sizeof(cfg_path), "%s/site-packages", lib);
+	if ((r = make_dir(dir, cfg_path, err)) < 0 || (r = make_link(dir, "lib64", "lib", err)) < 0 ||
+	    (r = make_link(dir, "bin/python", interpreter, err)) < 0 ||
+	    (r = make_link(dir, "bin/python3", "python", err)) < 0 ||
+	    (r = make_link(dir, minor_name, "python", err)) < 0)
+		return r;
+	snprintf(cfg_path, sizeof(cfg_path), "%s/pyvenv.cfg", dir);
+	_cleanup_fclose_ FILE *f = fopen(cfg_path, "wxe");
+	if (f == NULL)
+		return sb_error_errno(err, "environment", "create `%s`", cfg_path);
+	fprintf(f, "home = %s\ninclude-system-site-packages = true\nversion = %s\n"
+		   "executable = %s\n",
+		home[0] ? home : "/", full_version, interpreter);
+	if (fflush(f) != 0 || ferror(f))
+		return sb_error_errno(err, "environment", "write `%s`", cfg_path);
+	return 0;
+}
+
+/* Directories named by the index variables (plain paths or file://
+ * URLs), each shown read-only where it is on the host. */
+static void add_local_indexes(json_t *binds)
+{
+	static const char *const vars[] = {"PIP_FIND_LINKS", "PIP_INDEX_URL", "PIP_EXTRA_INDEX_URL",
+					   "UV_FIND_LINKS", "UV_INDEX_URL", "UV_EXTRA_INDEX_URL",
+					   "UV_INDEX", "UV_DEFAULT_INDEX"};
+
+	for (size_t v = 0; v < sizeof(vars) / sizeof(*vars); v++) {
+		const char *value = getenv(vars[v]);
+		_cleanup_free_ char *copy = value ? strdup(value) : NULL;
+		char *save = NULL;
+		for (char *tok = copy ? strtok_r(copy, " \t\n,", &save) : NULL; tok;
+		     tok = strtok_r(NULL, " \t\n,", &save)) {
+			char real[PATH_MAX];
+			struct stat st;
+			size_t i;
+			json_t *b;
+			if (strncmp(tok, "file://", 7) == 0)
+				tok += 7;
+			if (tok[0] != '/' || realpath(tok, real) == NULL || stat(real, &st) < 0)
+				continue;
+			/* A file (a single wheel) is shown through its directory. */
+			if (!S_ISDIR(st.st_mode) && strrchr(real, '/') != real)
+				*strrchr(real, '/') = '\0';
+			bool seen = false;
+			json_array_foreach(binds, i, b)
+				seen = seen || strcmp(json_string_value(json_object_get(b, "source")),
+						      real) == 0;
+			/* One bind is kept for uv. */
+			if (!seen && json_array_size(binds) < 7)
+				json_array_append_new(binds, json_pack("{s:s, s:s}", "source", real,
+								       "target", real));
+		}
+	}
+}
+
+json_t *env_build_spec(const char *dir, const char *interpreter, json_t *set, const char *uv,
+		       double timeout)
+{
+	json_t *argv, *binds = json_array(), *env, *v;
+	size_t i;
+
+	add_local_indexes(binds);
+	/* pip runs from the interpreter and installs into the environment
+	 * through --python: the environment needs no pip of its own. */
+	env = json_pack("{s:s}", "HOME", "/tmp");
+	if (uv != NULL) {
+		char uv_dir[PATH_MAX], uv_inside[PATH_MAX];
+		snprintf(uv_dir, sizeof(uv_dir), "%s", uv);
+		*strrchr(uv_dir, '/') = '\0';
+		snprintf(uv_inside, sizeof(uv_inside), "/opt/python-mcp/uv%s", strrchr(uv, '/'));
+		json_array_append_new(binds, json_pack("{s:s, s:s}", "source", uv_dir[0] ? uv_dir : "/",
+						       "target", "/opt/python-mcp/uv"));
+		/* The environment is read-only when scripts run: compile now. */
+		argv = json_pack("[s, s, s, s, s, s]", uv_inside, "pip", "install", "--python",
+				 ENVS_TARGET "/bin/python", "--compile-bytecode");
+		json_object_set_new(env, "UV_LINK_MODE", json_string("copy"));
+		json_object_set_new(env, "UV_PYTHON_DOWNLOADS", json_string("never"));
+	} else {
+		argv = json_pack("[s, s, s, s, s, s, s, s, s, s, s]", interpreter, "-m", "pip",
+				 "--python", ENVS_TARGET "/bin/python", "install", "--no-input",
+				 "--disable-pip-version-check", "--no-warn-script-location",
+				 "--progress-bar", "off");
+	}
+	json_array_foreach(set, i, v)
+		json_array_append(argv, v);
+	return json_pack("{s:s, s:s, s:o, s:o, s:f, s:[], s:o}", "workspace", dir,
+			 "workspace_target", ENVS_TARGET, "argv", argv, "env", env, "timeout",
+			 timeout, "protect", "binds", binds);
+}
+
+void env_build_error(const char *output, size_t len, json_t *set, const char *installer,
+		     const struct run_outcome *o, char *msg, size_t size)
+{
+	char names[512] = "", reason[1024] = "";
+	size_t i, n = 0;
+	json_t *v;
+
+	json_array_foreach(set, i, v) {
+		size_t at = strlen(names);
+		snprintf(names + at, sizeof(names) - at, "%s`%s`", i ? ", " : "",
+			 json_string_value(v));
+	}
+	if (!o->ran) {
+		snprintf(msg, size, "installing %s: the install sandbox did not start: %s", names,
+			 o->error);
+		return;
+	}
+	if (o->limit != NULL) {
+		snprintf(msg, size, "installing %s with %s was stopped by its %s limit", names,
+			 installer, o->limit);
+		return;
+	}
+	/* pip and uv say why in their "ERROR:" / "error:" lines; else the
+	 * last lines say most. */
+	for (const char *p = output, *end = output + len; p < end;) {
+		const char *eol = memchr(p, '\n', (size_t)(end - p));
+		size_t l = (size_t)((eol ? eol : end) - p);
+		if ((l >= 6 && (strncmp(p, "ERROR:", 6) == 0 || strncmp(p, "error:", 6) == 0)) ||
+		    (l >= 8 && strncmp(p, "  Caused", 8) == 0))
+			n += (size_t)snprintf(reason + n, n < sizeof(reason) ? sizeof(reason) - n : 0,
+					      "%s%.*s", n ? "\n" : "", (int)l, p);
+		if (n >= sizeof(reason))
+			break;
+		p = eol ? eol + 1 : end;
+	}
+	if (n == 0) {
+		const char *tail = len > 600 ? output + len - 600 : output;
+		snprintf(reason, sizeof(reason), "%.*s", (int)(output + len - tail), tail);
+	}
+	snprintf(msg, size, "installing %s with %s failed (exit code %d): %s", names, installer,
+		 o->signal ? -o->signal : o->exit_code, reason);
+}
