@@ -1,0 +1,374 @@
+#!/usr/bin/python3
+"""End-to-end tests of dependency environments: the real server over stdio,
+the real launcher, pip installing wheels this test builds itself (there is
+no PyPI here) from a local directory or a local HTTP index.
+
+Usage: test_deps.py --server PATH CASE     (CASE "list" prints the cases)
+"""
+import argparse
+import base64
+import functools
+import hashlib
+import http.server
+import json
+import os
+import sys
+import threading
+import time
+import traceback
+import zipfile
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, "..", "server"))
+from mcp_client import Failure, VALIDATOR, wait_until  # noqa: E402
+from test_server import Env, check, contains  # noqa: E402
+
+DEPS = "py_run_script_with_dependencies"
+TARGET = "/opt/python-mcp/env"
+
+
+def build_wheel(dist_dir, name, version, module, code):
+    """A pure-Python wheel made as pip would (zip, dist-info, RECORD)."""
+    files = {f"{module}/__init__.py": code.encode(),
+             f"{name}-{version}.dist-info/METADATA":
+                 f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n".encode(),
+             f"{name}-{version}.dist-info/WHEEL":
+                 b"Wheel-Version: 1.0\nGenerator: test_deps\nRoot-Is-Purelib: true\n"
+                 b"Tag: py3-none-any\n"}
+    record = []
+    for path, data in files.items():
+        digest = base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=").decode()
+        record.append(f"{path},sha256={digest},{len(data)}")
+    record.append(f"{name}-{version}.dist-info/RECORD,,")
+    files[f"{name}-{version}.dist-info/RECORD"] = ("\n".join(record) + "\n").encode()
+    os.makedirs(dist_dir, exist_ok=True)
+    path = os.path.join(dist_dir, f"{name}-{version}-py3-none-any.whl")
+    with zipfile.ZipFile(path, "w") as z:
+        for p, data in files.items():
+            z.writestr(p, data)
+    return path
+
+
+class Deps:
+    """An Env with a wheel directory and a server whose pip sees only it."""
+
+    def __init__(self, env):
+        self.env = env
+        self.wheels = os.path.join(env.base, "wheels")
+        build_wheel(self.wheels, "tinypkg", "1.0", "tinypkg", "VALUE = 42\n")
+        build_wheel(self.wheels, "otherpkg", "2.0", "otherpkg", "NAME = 'other'\n")
+        self.envs_dir = os.path.join(env.state, "envs")
+
+    def server(self, extra_env=None, args=()):
+        e = {"PIP_NO_INDEX": "1", "PIP_FIND_LINKS": self.wheels}
+        e.update(extra_env or {})
+        return self.env.server(env=e, args=list(args))
+
+    def env_names(self):
+        if not os.path.isdir(self.envs_dir):
+            return []
+        return sorted(n for n in os.listdir(self.envs_dir) if not n.startswith("."))
+
+    def leftovers(self):
+        if not os.path.isdir(self.envs_dir):
+            return []
+        return sorted(n for n in os.listdir(self.envs_dir) if n.startswith(".build-"))
+
+
+def server_log(s):
+    return s.stderr_tail(1 << 20)
+
+
+# ---------------------------------------------------------------------------
+
+def case_install_and_reuse(env):
+    d = Deps(env)
+    s = d.server()
+    code = ("import sys, tinypkg\nprint(tinypkg.VALUE, sys.prefix)\n"
+            "try:\n    open(sys.prefix + '/x', 'w')\nexcept OSError as e:\n"
+            "    print('readonly', e.errno)\n")
+    r = s.call(DEPS, {"script_content": code, "dependencies": ["TinyPkg"],
+                      "auto_parse_imports": False})
+    check(r["exit_code"] == 0, "the script ran", r)
+    check(r["stdout"].split("\n")[0] == f"42 {TARGET}", "imports the package from the env", r)
+    check("readonly 30" in r["stdout"], "the environment is read-only in the run (EROFS)", r)
+    check(r["execution_strategy"] == "venv-pip", "execution_strategy venv-pip (no uv here)", r)
+    check(r["resolved_dependencies"] == ["tinypkg"], "normalized resolved_dependencies", r)
+    check(r["environment"]["reused"] is False, "first run builds", r)
+    first = r["environment"]["name"]
+    check(d.env_names() == [first], "one environment on disk", d.env_names())
+    # Another spelling of the same set: the same environment, reused.
+    for spelling in (["tinypkg"], ["tiny_pkg".replace("_", "") + " "], ["TINYPKG"]):
+        r = s.call(DEPS, {"script_content": "import tinypkg; print(tinypkg.VALUE)",
+                          "dependencies": spelling, "auto_parse_imports": False})
+        check(r["stdout"] == "42\n" and r["environment"]["reused"] is True
+              and r["environment"]["name"] == first, f"{spelling} reuses the environment", r)
+    check(server_log(s).count("built with pip") == 1, "built exactly once", server_log(s)[-2000:])
+    # The benchmark tool takes dependencies too.
+    r = s.call("py_benchmark_script", {"script_content": "import tinypkg",
+                                       "dependencies": ["tinypkg"]})
+    check(r["exit_code"] == 0 and r["environment"]["reused"] and r["peak_rss_mb"] > 0,
+          "benchmark with dependencies", r)
+    # A restarted server finds it on disk.
+    s.stop()
+    s = d.server()
+    r = s.call(DEPS, {"script_content": "import tinypkg", "dependencies": ["tinypkg"]})
+    check(r["environment"] == {"name": first, "reused": True, "installer": "pip"},
+          "reused after a restart", r)
+    check(d.leftovers() == [], "no half-built environment left", d.leftovers())
+    s.stop()
+
+
+def case_concurrent_builds(env):
+    d = Deps(env)
+    s = d.server(args=["--max-jobs", "8"])
+    ids = []
+    for i in range(6):
+        sc = s.call(DEPS, {"script_content": f"import otherpkg, tinypkg; print({i}, otherpkg.NAME)",
+                           "dependencies": ["otherpkg", "tinypkg"], "async_mode": True})
+        ids.append(sc["job_id"])
+    results = {}
+
+    def done():
+        for jid in ids:
+            if jid not in results:
+                st = s.call("py_job_status", {"job_id": jid})["job"]
+                if st["status"] in ("completed", "failed", "cancelled"):
+                    results[jid] = st
+        return len(results) == len(ids)
+    wait_until(done, 120, "every job ends")
+    for i, jid in enumerate(ids):
+        st = results[jid]
+        check(st["status"] == "completed", f"job {i} completed", st)
+        check(st["result"]["stdout"] == f"{i} other\n", f"job {i} output", st)
+    names = {results[j]["result"]["environment"]["name"] for j in ids}
+    check(len(names) == 1, "one environment for all", names)
+    check(server_log(s).count("built with pip") == 1, "one build for six concurrent requests",
+          server_log(s)[-3000:])
+    check(sum(not results[j]["result"]["environment"]["reused"] for j in ids) == 6,
+          "every waiter of the build reports a fresh build", [results[j]["result"] for j in ids])
+    check(d.env_names() == sorted(names) and d.leftovers() == [], "one env, no leftovers",
+          (d.env_names(), d.leftovers()))
+    s.stop()
+
+
+def case_auto_detect(env):
+    d = Deps(env)
+    s = d.server()
+    env.write("ws/helper.py", "X = 1\n")
+    code = ("import os, json, asyncio\nimport helper\nimport yaml\nimport tinypkg\n"
+            "print(tinypkg.VALUE, helper.X)\n")
+    # The standard library (from the interpreter), the system's installed
+    # yaml and the workspace's own helper are not installed; tinypkg is.
+    main = env.write("ws/main.py", code)
+    r = s.call(DEPS, {"script_path": main, "dependencies": []})
+    check(r["exit_code"] == 0 and r["stdout"] == "42 1\n", "runs with the detected package", r)
+    check(r["resolved_dependencies"] == ["tinypkg"], "only tinypkg detected", r)
+    # py_run_script_in_dir installs detected imports too (auto_install_deps).
+    r = s.call("py_run_script_in_dir", {"directory": env.ws, "script_path": "main.py"})
+    check(r["exit_code"] == 0 and r["execution_strategy"] == "venv-pip"
+          and r["environment"]["reused"], "run_in_dir reuses it", r)
+    r = s.call("py_run_script_in_dir", {"directory": env.ws, "script_path": "main.py",
+                                        "auto_install_deps": False})
+    check(r["execution_strategy"] == "system-python" and "ModuleNotFoundError" in r["stderr"],
+          "auto_install_deps=false installs nothing", r)
+    # A detected import that cannot be installed is a guess, not an order:
+    # the script runs without it and the result says why.
+    code = "try:\n    import no_such_module_zz\nexcept ImportError:\n    print('fallback')\n"
+    r = s.call(DEPS, {"script_content": code})
+    check(r["exit_code"] == 0 and r["stdout"] == "fallback\n", "runs without the guess", r)
+    check(r["execution_strategy"] == "system-python" and r["resolved_dependencies"] == [],
+          "system python", r)
+    contains(" ".join(r.get("dependency_warnings", [])), "no-such-module-zz",
+             "the warning names the package")
+    # auto_parse_imports=false: nothing detected.
+    r = s.call(DEPS, {"script_content": "import tinypkg", "auto_parse_imports": False})
+    check(r["exit_code"] != 0 and "ModuleNotFoundError" in r["stderr"], "no detection", r)
+    s.stop()
+
+
+def case_missing_package(env):
+    d = Deps(env)
+    s = d.server()
+    err = s.call_error(DEPS, {"script_content": "print(1)",
+                              "dependencies": ["tinypkg", "nosuchpkg==1.0"]})
+    contains(err, "nosuchpkg==1.0", "names the package")
+    contains(err, "No matching distribution found", "carries pip's reason")
+    err = s.call_error(DEPS, {"script_content": "print(1)", "dependencies": ["tinypkg==9.9"]})
+    contains(err, "tinypkg==9.9", "names the version asked for")
+    contains(err, "from versions: 1.0", "pip's reason lists what exists")
+    for bad, needle in ((["--index-url=http://evil"], "package name"),
+                        (["./dir"], "package name"), ([1], "item 0"),
+                        (["a\nb"], "control")):
+        err = s.call_error(DEPS, {"script_content": "print(1)", "dependencies": bad})
+        contains(err, needle, f"{bad!r} refused")
+    check(d.env_names() == [] and d.leftovers() == [], "failed builds leave nothing",
+          (d.env_names(), d.leftovers()))
+    s.stop()
+
+
+def case_saved_script_pep723(env):
+    d = Deps(env)
+    s = d.server()
+    r = s.call("py_save_script", {"script_name": "uses_tiny", "source":
+                                  "import tinypkg\nprint('saved', tinypkg.VALUE)\n",
+                                  "dependencies": ["tinypkg>=1"], "requires_python": ">=3.8"})
+    check(r["written"] == "true", "saved", r)
+    r = s.call("py_run_saved_script", {"script_name": "uses_tiny"})
+    check(r["stdout"] == "saved 42\n" and r["execution_strategy"] == "venv-pip",
+          "the header's dependencies are installed", r)
+    r2 = s.call("py_run_saved_script", {"script_name": "uses_tiny"})
+    check(r2["environment"]["reused"] and r2["environment"]["name"] == r["environment"]["name"],
+          "and cached", r2)
+    # requires-python no installed interpreter satisfies: a clear error.
+    s.call("py_save_script", {"script_name": "future", "source": "print(1)\n",
+                              "requires_python": ">=3.99"})
+    err = s.call_error("py_run_saved_script", {"script_name": "future"})
+    contains(err, ">=3.99", "names the requirement")
+    contains(err, "installed:", "lists the installed interpreters")
+    # No header: imports are detected (auto_install_deps), unless told not to.
+    s.call("py_save_script", {"script_name": "plain", "source": "import otherpkg\nprint(otherpkg.NAME)\n"})
+    r = s.call("py_run_saved_script", {"script_name": "plain"})
+    check(r["stdout"] == "other\n", "detected and installed", r)
+    r = s.call("py_run_saved_script", {"script_name": "plain", "auto_install_deps": False})
+    check("ModuleNotFoundError" in r["stderr"], "auto_install_deps=false", r)
+    # A malformed header: py_list_scripts says so, running it says why.
+    bad = os.path.join(env.state, "scripts", "broken.py")
+    with open(bad, "w") as f:
+        f.write("# /// script\n# dependencies = [\"unterminated\n# ///\nprint(1)\n")
+    listed = s.call("py_list_scripts", {})
+    items = listed if isinstance(listed, list) else listed.get("scripts", listed.get("result", []))
+    broken = [x for x in items if x["name"] == "broken.py"]
+    check(broken and broken[0].get("parse_error") is True, "py_list_scripts reports parse_error",
+          listed)
+    err = s.call_error("py_run_saved_script", {"script_name": "broken"})
+    contains(err, "header", "running it names the header")
+    s.stop()
+
+
+class _Quiet(http.server.SimpleHTTPRequestHandler):
+    requests = []
+
+    def log_message(self, fmt, *args):
+        _Quiet.requests.append(self.path)
+
+
+def case_network_install_not_run(env):
+    """The install step reaches an index over the network (install.json
+    allows it); the script's run step has no network (default.json)."""
+    d = Deps(env)
+    index = os.path.join(env.base, "index")
+    os.makedirs(os.path.join(index, "simple", "tinypkg"))
+    wheel = "tinypkg-1.0-py3-none-any.whl"
+    os.link(os.path.join(d.wheels, wheel), os.path.join(index, wheel))
+    with open(os.path.join(index, "simple", "tinypkg", "index.html"), "w") as f:
+        f.write(f'<html><body><a href="../../{wheel}">{wheel}</a></body></html>\n')
+    httpd = http.server.ThreadingHTTPServer(
+        ("127.0.0.1", 0), functools.partial(_Quiet, directory=index))
+    port = httpd.server_address[1]
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    try:
+        s = env.server(env={"PIP_INDEX_URL": f"http://127.0.0.1:{port}/simple"})
+        code = ("import socket, tinypkg\ns = socket.socket()\ns.settimeout(5)\n"
+                f"try:\n    s.connect(('127.0.0.1', {port}))\n    print('connected')\n"
+                "except OSError as e:\n    print('no network', e.errno)\n")
+        r = s.call(DEPS, {"script_content": code, "dependencies": ["tinypkg"]})
+        check(any("tinypkg" in p for p in _Quiet.requests), "pip fetched from the HTTP index",
+              _Quiet.requests)
+        check(r["exit_code"] == 0 and r["stdout"].startswith("no network"),
+              "the script cannot reach the index the install used", r)
+        # Negative control: the same connection from outside the sandbox works.
+        import socket
+        c = socket.create_connection(("127.0.0.1", port), timeout=5)
+        c.close()
+        s.stop()
+    finally:
+        httpd.shutdown()
+
+
+def case_cap_and_prune(env):
+    d = Deps(env)
+    s = d.server(args=["--max-envs", "1"])
+    a = s.call(DEPS, {"script_content": "import tinypkg", "dependencies": ["tinypkg"]})
+    check(d.env_names() == [a["environment"]["name"]], "first environment", d.env_names())
+    b = s.call(DEPS, {"script_content": "import otherpkg", "dependencies": ["otherpkg"]})
+    check(d.env_names() == [b["environment"]["name"]],
+          "beyond --max-envs 1 the least recently used goes", d.env_names())
+    a2 = s.call(DEPS, {"script_content": "import tinypkg", "dependencies": ["tinypkg"]})
+    check(a2["environment"]["reused"] is False, "an evicted environment is rebuilt", a2)
+    r = s.call("py_prune_jobs", {"max_age_hours": 1})
+    check(r["removed_environments"] == 0 and len(d.env_names()) == 1,
+          "recently used environments stay", r)
+    # Age the environment, then prune it with the jobs.
+    name = d.env_names()[0]
+    manifest = os.path.join(d.envs_dir, name, ".python-mcp-env.json")
+    old = time.time() - 7200
+    os.utime(manifest, (old, old))
+    r = s.call("py_prune_jobs", {"max_age_hours": 1})
+    check(r["removed_environments"] == 1 and d.env_names() == [], "pruned", (r, d.env_names()))
+    s.stop()
+
+
+def case_cancel_during_install(env):
+    d = Deps(env)
+    # A wheel directory that answers slowly: a FIFO named like a wheel makes
+    # pip block while the job is installing.
+    slow = os.path.join(env.base, "slow")
+    os.makedirs(slow)
+    os.mkfifo(os.path.join(slow, "slowpkg-1.0-py3-none-any.whl"))
+    s = d.server(extra_env={"PIP_FIND_LINKS": f"{slow} {d.wheels}"})
+    sc = s.call(DEPS, {"script_content": "print(1)", "dependencies": ["slowpkg"],
+                       "async_mode": True})
+    wait_until(lambda: d.leftovers() != [], 60, "the install starts")
+    time.sleep(1)
+    r = s.call("py_cancel_job", {"job_id": sc["job_id"]})
+    st = s.call("py_job_status", {"job_id": sc["job_id"]})["job"]
+    check(st["status"] == "cancelled", "the job is cancelled", (r, st))
+    wait_until(lambda: d.leftovers() == [], 60, "the abandoned build is removed")
+    check(d.env_names() == [], "no environment", d.env_names())
+    # The server goes on serving.
+    r = s.call(DEPS, {"script_content": "import tinypkg; print('ok')", "dependencies": ["tinypkg"]},)
+    check(r["stdout"] == "ok\n", "still serves", r)
+    s.stop()
+
+
+CASES = {name[5:]: fn for name, fn in sorted(globals().items()) if name.startswith("case_")}
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--server", required=True)
+    ap.add_argument("case")
+    a = ap.parse_args()
+    if a.case == "list":
+        print("\n".join(CASES))
+        return 0
+    env = Env(os.path.abspath(a.server))
+    ok = False
+    t0 = time.monotonic()
+    try:
+        CASES[a.case](env)
+        ok = True
+    except Failure as e:
+        print(f"FAIL {a.case}: {e}")
+        env.dump_logs()
+    except Exception:
+        print(f"ERROR {a.case}:")
+        traceback.print_exc()
+        env.dump_logs()
+    for s in env.servers:
+        log = s.stderr_tail(1 << 20)
+        for pat in ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime error:"):
+            if pat in log:
+                i = log.index(pat)
+                print(f"FAIL {a.case}: sanitizer report:\n{log[max(0, i - 200):i + 3000]}")
+                ok = False
+    env.cleanup(ok)
+    n = sum(s.validated for s in env.servers)
+    print(f"{'PASS' if ok else 'FAIL'} {a.case} in {time.monotonic() - t0:.1f} s; "
+          f"{n} results validated with the {VALIDATOR} validator")
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
