@@ -7,6 +7,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <jansson.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <unistd.h>
 
@@ -37,7 +38,14 @@ static inline void closedir_p(DIR **d)
 		closedir(*d);
 }
 
+static inline void sb_fclosep(FILE **f)
+{
+	if (*f)
+		fclose(*f);
+}
+
 #define _cleanup_free_  _cleanup_(sb_freep)
+#define _cleanup_fclose_ _cleanup_(sb_fclosep)
 #define _cleanup_close_ _cleanup_(sb_closep)
 #define _cleanup_json_  _cleanup_(sb_json_decrefp)
 

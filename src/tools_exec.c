@@ -169,6 +169,7 @@ static void run_saved(struct mcp_call *call, json_t *a, void *ctx)
 		return;
 	}
 	if (scripts_parse_header(source, &h, &err) < 0) {
+		scripts_header_free(&h);
 		sb_error_wrap(&err, "script `%s`'s PEP 723 header", name);
 		fail_with(call, &err);
 		return;
