@@ -60,11 +60,11 @@ class Env:
         out, err = p.communicate(timeout=60)
         return p.returncode, out.decode(), err.decode(), events
 
-    def prepared(self, policy=None):
+    def prepared(self, policy=None, prefix=()):
         """Starts a launcher with --spec-fd; returns (proc, spec_w, status file)."""
         spec_r, spec_w = os.pipe()
         stat_r, stat_w = os.pipe()
-        p = subprocess.Popen([self.launcher, "--policy", policy or self.policy,
+        p = subprocess.Popen([*prefix, self.launcher, "--policy", policy or self.policy,
                               "--spec-fd", str(spec_r), "--status-fd", str(stat_w)],
                              pass_fds=(spec_r, stat_w), stdout=subprocess.PIPE,
                              stderr=subprocess.PIPE)
@@ -149,6 +149,12 @@ def spec_errors_name_the_key(env):
         (json.dumps({"workspace": ws, "argv": ["true"], "timeout": -1}).encode(), "`timeout` must be a number"),
         (json.dumps({"workspace": ws, "argv": ["true"], "files": {"/etc/x": ""}}).encode(), "`files` paths must be files below /tmp"),
         (json.dumps({"workspace": ws, "argv": ["true"], "files": {"/tmp/../etc/x": ""}}).encode(), "`files` paths must be files below /tmp"),
+        (json.dumps({"workspace": ws, "argv": ["true"], "workspace_target": "/"}).encode(), "`workspace_target` must be an absolute path other than `/`"),
+        (json.dumps({"workspace": ws, "argv": ["true"], "workspace_target": "/opt/../etc"}).encode(), "`workspace_target` must be an absolute path"),
+        (json.dumps({"workspace": ws, "argv": ["true"], "binds": [{"source": "/usr", "target": "rel"}]}).encode(), "`binds` needs absolute paths"),
+        (json.dumps({"workspace": ws, "argv": ["true"], "binds": [{"source": "/usr", "target": ws + "/x"}]}).encode(), "`binds` targets may not overlap the workspace"),
+        (json.dumps({"workspace": ws, "argv": ["true"], "binds": [{"source": "/usr", "target": "/opt/u", "rw": True}]}).encode(), "`binds` entries must be"),
+        (json.dumps({"workspace": ws, "argv": ["true"], "binds": [{"source": "/usr", "target": f"/opt/{i}"} for i in range(9)]}).encode(), "`binds` must be an array of at most 8"),
     ]
     for text, expect in bad:
         p, spec, status = env.prepared()
@@ -161,6 +167,77 @@ def spec_errors_name_the_key(env):
         e = one(events, "error")
         check(e["stage"] == "spec" and expect in e["message"], f"{text!r}: {e}")
         check(expect in err.decode(), f"stderr lacks {expect!r}: {err!r}")
+
+
+def run_spec(env, job, prefix=()):
+    p, spec, status = env.prepared(prefix=prefix)
+    status.readline()
+    os.write(spec, json.dumps(job).encode())
+    os.close(spec)
+    events = events_of(status)
+    out, err = p.communicate(timeout=60)
+    return p.returncode, out.decode(), err.decode(), events
+
+
+@case
+def binds_are_read_only(env):
+    """A bind shows a host directory read-only where the job says, even one
+    the sandbox's own uid could not reach (a root launcher clones it), and
+    creates nothing on the host."""
+    private = os.path.join(env.tmp, "private")
+    os.makedirs(os.path.join(private, "src"))
+    os.chmod(private, 0o700)
+    with open(os.path.join(private, "src", "data"), "w") as f:
+        f.write("bound")
+    ws = env.workspace()
+    code = ("import os\nprint(open('/opt/python-mcp/b/data').read())\n"
+            "try:\n    open('/opt/python-mcp/b/new', 'w')\nexcept OSError as e:\n    print(e.errno)\n"
+            "print(os.path.exists(%r))\n" % private)
+    rc, out, err, _ = run_spec(env, {"workspace": ws, "argv": [PYTHON, "-c", code],
+                                     "binds": [{"source": os.path.join(private, "src"),
+                                                "target": "/opt/python-mcp/b"}]})
+    check(rc == 0, f"exit {rc}: {err}")
+    check(out == "bound\n30\nFalse\n", f"read, EROFS on write, host path unseen: {out!r}")
+    check(sorted(os.listdir(os.path.join(private, "src"))) == ["data"], "nothing written")
+    check(os.listdir(ws) == [], f"nothing in the workspace: {os.listdir(ws)}")
+    # Negative control: the same job without the bind sees nothing there.
+    rc, out, err, _ = run_spec(env, {"workspace": ws, "argv": [PYTHON, "-c",
+                               "import os; print(os.path.exists('/opt/python-mcp/b'))"]})
+    check(rc == 0 and out == "False\n", f"without the bind: {rc} {out!r} {err}")
+    # A source that does not exist is a setup error naming it.
+    rc, out, err, events = run_spec(env, {"workspace": ws, "argv": ["true"], "binds": [
+        {"source": "/nonexistent-src", "target": "/opt/x"}]})
+    check(rc == 125 and "/nonexistent-src" in one(events, "error")["message"], f"{rc} {events}")
+    # An unprivileged launcher: init clones the bind itself, with the
+    # launcher's own access.
+    if not shutil.which("setpriv"):
+        raise Skip("setpriv (util-linux) is missing")
+    nobody = pwd.getpwnam("nobody").pw_uid
+    public = os.path.join(env.tmp, "public")
+    os.makedirs(public)
+    with open(os.path.join(public, "data"), "w") as f:
+        f.write("public")
+    os.chmod(env.tmp, 0o755)
+    ws = env.workspace(owner=nobody)
+    prefix = ["setpriv", f"--reuid={nobody}", f"--regid={nobody}", "--clear-groups"]
+    rc, out, err, _ = run_spec(env, {"workspace": ws, "argv": [PYTHON, "-c", code.replace(
+        private, "/nonexistent")], "binds": [{"source": public, "target": "/opt/python-mcp/b"}]},
+        prefix=prefix)
+    check(rc == 0 and out == "public\n30\nFalse\n", f"unprivileged: {rc} {out!r} {err}")
+
+
+@case
+def workspace_target_moves_the_workspace(env):
+    """workspace_target: the workspace appears there (cwd, HOME), writes reach
+    the host directory, and its host path is not shown."""
+    ws = env.workspace()
+    code = ("import os\nopen('made', 'w').write('x')\n"
+            "print(os.getcwd(), os.environ['HOME'], os.path.exists(%r))\n" % ws)
+    rc, out, err, events = run_spec(env, {"workspace": ws, "workspace_target": "/opt/w/env",
+                                          "argv": [PYTHON, "-c", code]})
+    check(rc == 0, f"exit {rc}: {err}")
+    check(out == "/opt/w/env /opt/w/env False\n", f"stdout {out!r}")
+    check(os.listdir(ws) == ["made"], f"the write reached the host: {os.listdir(ws)}")
 
 
 @case
