@@ -49,7 +49,8 @@ int env_build_skeleton(const char *dir, const char *interpreter, const char *ful
 	    (r = make_dir(dir, lib, err)) < 0)
 		return r;
 	snprintf(cfg_path, sizeof(cfg_path), "%s/site-packages", lib);
-	if ((r = make_dir(dir, cfg_path, err)) < 0 || (r = make_link(dir, "lib64", "lib", err)) < 0 ||
+	if ((r = make_dir(dir, cfg_path, err)) < 0 ||
+	    (r = make_link(dir, "lib64", "lib", err)) < 0 ||
 	    (r = make_link(dir, "bin/python", interpreter, err)) < 0 ||
 	    (r = make_link(dir, "bin/python3", "python", err)) < 0 ||
 	    (r = make_link(dir, minor_name, "python", err)) < 0)
@@ -58,8 +59,9 @@ int env_build_skeleton(const char *dir, const char *interpreter, const char *ful
 	_cleanup_fclose_ FILE *f = fopen(cfg_path, "wxe");
 	if (f == NULL)
 		return sb_error_errno(err, "environment", "create `%s`", cfg_path);
-	fprintf(f, "home = %s\ninclude-system-site-packages = true\nversion = %s\n"
-		   "executable = %s\n",
+	fprintf(f,
+		"home = %s\ninclude-system-site-packages = true\nversion = %s\n"
+		"executable = %s\n",
 		home[0] ? home : "/", full_version, interpreter);
 	if (fflush(f) != 0 || ferror(f))
 		return sb_error_errno(err, "environment", "write `%s`", cfg_path);
@@ -70,9 +72,10 @@ int env_build_skeleton(const char *dir, const char *interpreter, const char *ful
  * URLs), each shown read-only where it is on the host. */
 static void add_local_indexes(json_t *binds)
 {
-	static const char *const vars[] = {"PIP_FIND_LINKS", "PIP_INDEX_URL", "PIP_EXTRA_INDEX_URL",
-					   "UV_FIND_LINKS", "UV_INDEX_URL", "UV_EXTRA_INDEX_URL",
-					   "UV_INDEX", "UV_DEFAULT_INDEX"};
+	static const char *const vars[] = {
+	    "PIP_FIND_LINKS", "PIP_INDEX_URL",	 "PIP_EXTRA_INDEX_URL",
+	    "UV_FIND_LINKS",  "UV_INDEX_URL",	 "UV_EXTRA_INDEX_URL",
+	    "UV_INDEX",	      "UV_DEFAULT_INDEX"};
 
 	for (size_t v = 0; v < sizeof(vars) / sizeof(*vars); v++) {
 		const char *value = getenv(vars[v]);
@@ -92,13 +95,14 @@ static void add_local_indexes(json_t *binds)
 			if (!S_ISDIR(st.st_mode) && strrchr(real, '/') != real)
 				*strrchr(real, '/') = '\0';
 			bool seen = false;
-			json_array_foreach(binds, i, b)
-				seen = seen || strcmp(json_string_value(json_object_get(b, "source")),
-						      real) == 0;
+			json_array_foreach (binds, i, b)
+				seen =
+				    seen || strcmp(json_string_value(json_object_get(b, "source")),
+						   real) == 0;
 			/* One bind is kept for uv. */
 			if (!seen && json_array_size(binds) < 7)
-				json_array_append_new(binds, json_pack("{s:s, s:s}", "source", real,
-								       "target", real));
+				json_array_append_new(
+				    binds, json_pack("{s:s, s:s}", "source", real, "target", real));
 		}
 	}
 }
@@ -118,8 +122,9 @@ json_t *env_build_spec(const char *dir, const char *interpreter, json_t *set, co
 		snprintf(uv_dir, sizeof(uv_dir), "%s", uv);
 		*strrchr(uv_dir, '/') = '\0';
 		snprintf(uv_inside, sizeof(uv_inside), "/opt/python-mcp/uv%s", strrchr(uv, '/'));
-		json_array_append_new(binds, json_pack("{s:s, s:s}", "source", uv_dir[0] ? uv_dir : "/",
-						       "target", "/opt/python-mcp/uv"));
+		json_array_append_new(binds,
+				      json_pack("{s:s, s:s}", "source", uv_dir[0] ? uv_dir : "/",
+						"target", "/opt/python-mcp/uv"));
 		/* The environment is read-only when scripts run: compile now. */
 		argv = json_pack("[s, s, s, s, s, s]", uv_inside, "pip", "install", "--python",
 				 ENVS_TARGET "/bin/python", "--compile-bytecode");
@@ -131,7 +136,7 @@ json_t *env_build_spec(const char *dir, const char *interpreter, json_t *set, co
 				 "--disable-pip-version-check", "--no-warn-script-location",
 				 "--progress-bar", "off");
 	}
-	json_array_foreach(set, i, v)
+	json_array_foreach (set, i, v)
 		json_array_append(argv, v);
 	return json_pack("{s:s, s:s, s:o, s:o, s:f, s:[], s:o}", "workspace", dir,
 			 "workspace_target", ENVS_TARGET, "argv", argv, "env", env, "timeout",
@@ -145,7 +150,7 @@ void env_build_error(const char *output, size_t len, json_t *set, const char *in
 	size_t i, n = 0;
 	json_t *v;
 
-	json_array_foreach(set, i, v) {
+	json_array_foreach (set, i, v) {
 		size_t at = strlen(names);
 		snprintf(names + at, sizeof(names) - at, "%s`%s`", i ? ", " : "",
 			 json_string_value(v));
@@ -167,8 +172,9 @@ void env_build_error(const char *output, size_t len, json_t *set, const char *in
 		size_t l = (size_t)((eol ? eol : end) - p);
 		if ((l >= 6 && (strncmp(p, "ERROR:", 6) == 0 || strncmp(p, "error:", 6) == 0)) ||
 		    (l >= 8 && strncmp(p, "  Caused", 8) == 0))
-			n += (size_t)snprintf(reason + n, n < sizeof(reason) ? sizeof(reason) - n : 0,
-					      "%s%.*s", n ? "\n" : "", (int)l, p);
+			n += (size_t)snprintf(reason + n,
+					      n < sizeof(reason) ? sizeof(reason) - n : 0, "%s%.*s",
+					      n ? "\n" : "", (int)l, p);
 		if (n >= sizeof(reason))
 			break;
 		p = eol ? eol + 1 : end;

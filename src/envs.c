@@ -133,8 +133,8 @@ static bool in_use(struct envs *e, const char *name)
 
 /* 1: the manifest at `path` describes this interpreter and set
  * (installer copied out); 0: absent; -1: another set lives there. */
-static int manifest_matches(const char *path, const char *interpreter, json_t *set,
-			    char *installer, size_t size)
+static int manifest_matches(const char *path, const char *interpreter, json_t *set, char *installer,
+			    size_t size)
 {
 	char file[PATH_MAX];
 	struct stat st;
@@ -156,8 +156,8 @@ static int write_manifest(const struct build *b, struct sb_error *err)
 {
 	char file[PATH_MAX];
 	_cleanup_json_ json_t *m =
-		json_pack("{s:s, s:O, s:s, s:f}", "interpreter", b->interpreter, "requirements",
-			  b->set, "installer", b->installer, "created_at", (double)time(NULL));
+	    json_pack("{s:s, s:O, s:s, s:f}", "interpreter", b->interpreter, "requirements", b->set,
+		      "installer", b->installer, "created_at", (double)time(NULL));
 
 	snprintf(file, sizeof(file), "%s/" MANIFEST, b->tmp);
 	if (m == NULL || json_dump_file(m, file, JSON_INDENT(2) | JSON_SORT_KEYS) < 0)
@@ -200,7 +200,8 @@ static struct entry *list_envs(struct envs *e, size_t *n)
 		if (stat(file, &st) < 0)
 			continue;
 		if (*n == cap) {
-			struct entry *grown = realloc(list, (cap = cap ? cap * 2 : 16) * sizeof(*list));
+			struct entry *grown =
+			    realloc(list, (cap = cap ? cap * 2 : 16) * sizeof(*list));
 			if (grown == NULL)
 				break;
 			list = grown;
@@ -223,14 +224,16 @@ static void evict(struct envs *e)
 		if (in_use(e, list[i].name))
 			continue;
 		snprintf(path, sizeof(path), "%s/%s", e->dir, list[i].name);
-		log_msg(LOG_LEVEL_INFO, "removing dependency environment %s (least recently used; "
-			"more than %u kept)", list[i].name, e->cfg.max_envs);
+		log_msg(LOG_LEVEL_INFO,
+			"removing dependency environment %s (least recently used; "
+			"more than %u kept)",
+			list[i].name, e->cfg.max_envs);
 		remove_tree(e, path);
 	}
 }
 
-static void fill_ref(struct env_ref *ref, const char *name, const char *path,
-		     const char *installer, bool reused)
+static void fill_ref(struct env_ref *ref, const char *name, const char *path, const char *installer,
+		     bool reused)
 {
 	snprintf(ref->name, sizeof(ref->name), "%s", name);
 	snprintf(ref->path, sizeof(ref->path), "%s", path);
@@ -389,7 +392,8 @@ int envs_acquire(struct envs *e, const struct env_request *req, envs_done_fn don
 		for (b = e->builds; b; b = b->next)
 			if (strcmp(b->name, name) == 0)
 				break;
-		if (b && (strcmp(b->interpreter, req->interpreter) || !json_equal(b->set, req->set)))
+		if (b &&
+		    (strcmp(b->interpreter, req->interpreter) || !json_equal(b->set, req->set)))
 			continue;
 		if (b == NULL) {
 			r = manifest_matches(final, req->interpreter, req->set, installer,
@@ -417,10 +421,10 @@ int envs_acquire(struct envs *e, const struct env_request *req, envs_done_fn don
 							  .output = on_install_output,
 							  .done = on_install_done,
 							  .data = b};
-			json_t *spec = env_build_spec(b->tmp, b->interpreter, b->set,
-						      strcmp(b->installer, "uv") == 0 ? e->cfg.uv
-										      : NULL,
-						      e->cfg.install_timeout);
+			json_t *spec =
+			    env_build_spec(b->tmp, b->interpreter, b->set,
+					   strcmp(b->installer, "uv") == 0 ? e->cfg.uv : NULL,
+					   e->cfg.install_timeout);
 			if (runner_start_task(e->runner, spec, &task, &b->task, err) < 0) {
 				b->waiters = NULL;
 				free(w);
@@ -431,8 +435,10 @@ int envs_acquire(struct envs *e, const struct env_request *req, envs_done_fn don
 		}
 		return 0;
 	}
-	return sb_error_set(err, "environment", EEXIST, "every slot for this dependency set in "
-			    "`%s` holds another set", e->dir);
+	return sb_error_set(err, "environment", EEXIST,
+			    "every slot for this dependency set in "
+			    "`%s` holds another set",
+			    e->dir);
 }
 
 void envs_cancel_wait(struct envs *e, struct envs_wait *w)
@@ -472,10 +478,10 @@ int envs_prune(struct envs *e, double max_age_seconds, unsigned *removed, struct
 			building = building || strcmp(b->tmp, path) == 0;
 		/* Leftovers of interrupted builds and removals. */
 		if (de->d_name[0] == '.') {
-			if (!building && (strncmp(de->d_name, ".trash-", 7) == 0 ||
-					  (strncmp(de->d_name, ".build-", 7) == 0 &&
-					   lstat(path, &st) == 0 &&
-					   difftime(now, st.st_mtime) > max_age_seconds)))
+			if (!building &&
+			    (strncmp(de->d_name, ".trash-", 7) == 0 ||
+			     (strncmp(de->d_name, ".build-", 7) == 0 && lstat(path, &st) == 0 &&
+			      difftime(now, st.st_mtime) > max_age_seconds)))
 				nftw(path, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
 			continue;
 		}

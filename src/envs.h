@@ -22,25 +22,25 @@
 #define ENVS_TARGET "/opt/python-mcp/env"
 
 struct envs_config {
-	const char *dir;            /* <state>/envs */
+	const char *dir; /* <state>/envs */
 	const char *install_policy;
-	const char *uv;             /* uv's path, or NULL when not installed */
-	unsigned max_envs;          /* least recently used ones go beyond this */
-	double install_timeout;     /* seconds per install */
+	const char *uv;		/* uv's path, or NULL when not installed */
+	unsigned max_envs;	/* least recently used ones go beyond this */
+	double install_timeout; /* seconds per install */
 };
 
 struct env_request {
-	const char *interpreter;    /* "/usr/bin/python3.11" */
-	json_t *set;                /* sorted normalized requirements (borrowed) */
-	bool use_uv;                /* install with uv when it is installed */
+	const char *interpreter; /* "/usr/bin/python3.11" */
+	json_t *set;		 /* sorted normalized requirements (borrowed) */
+	bool use_uv;		 /* install with uv when it is installed */
 };
 
 /* An environment a job uses; it stays in use until envs_release(). */
 struct env_ref {
-	char name[64];              /* directory name below the envs dir */
-	char path[PATH_MAX];        /* host path */
-	char installer[8];          /* "pip" or "uv": what built it */
-	bool reused;                /* it existed before the request */
+	char name[64];	     /* directory name below the envs dir */
+	char path[PATH_MAX]; /* host path */
+	char installer[8];   /* "pip" or "uv": what built it */
+	bool reused;	     /* it existed before the request */
 };
 
 struct envs;

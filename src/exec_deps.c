@@ -24,8 +24,8 @@ static size_t installed(char list[][16], size_t max)
 
 	while (d && n < max && (e = readdir(d)) != NULL) {
 		const char *v = e->d_name + 6;
-		if (strncmp(e->d_name, "python3.", 8) == 0 && strspn(v + 2, "0123456789") == strlen(v + 2) &&
-		    v[2] != '\0')
+		if (strncmp(e->d_name, "python3.", 8) == 0 &&
+		    strspn(v + 2, "0123456789") == strlen(v + 2) && v[2] != '\0')
 			snprintf(list[n++], 16, "%s", v);
 	}
 	/* By minor, descending. */
@@ -51,8 +51,7 @@ static int not_installed(struct sb_error *err)
 	return sb_error_hint(err, "installed: %s", n ? text : "none found in /usr/bin");
 }
 
-static int satisfies(const char *path, const char *requires_python, bool *ok,
-		     struct sb_error *err)
+static int satisfies(const char *path, const char *requires_python, bool *ok, struct sb_error *err)
 {
 	const struct interp_info *info;
 	int r;
@@ -65,8 +64,8 @@ static int satisfies(const char *path, const char *requires_python, bool *ok,
 	return pyver_satisfies(requires_python, info->version, ok, err);
 }
 
-int exec_deps_interpreter(const char *version, const char *requires_python, char *cmd,
-			  size_t size, char *used, size_t used_size, struct sb_error *err)
+int exec_deps_interpreter(const char *version, const char *requires_python, char *cmd, size_t size,
+			  char *used, size_t used_size, struct sb_error *err)
 {
 	char target[PATH_MAX];
 	bool ok;
@@ -74,9 +73,12 @@ int exec_deps_interpreter(const char *version, const char *requires_python, char
 
 	if (version != NULL) {
 		if (strspn(version, "0123456789.") != strlen(version) ||
-		    strncmp(version, "3.", 2) != 0 || strlen(version) > 8 || strchr(version + 2, '.'))
-			return sb_error_set(err, "python_version", EINVAL, "python_version `%s` is "
-					    "not of the form 3.X", version);
+		    strncmp(version, "3.", 2) != 0 || strlen(version) > 8 ||
+		    strchr(version + 2, '.'))
+			return sb_error_set(err, "python_version", EINVAL,
+					    "python_version `%s` is "
+					    "not of the form 3.X",
+					    version);
 		snprintf(cmd, size, "/usr/bin/python%s", version);
 		if (access(cmd, X_OK) < 0) {
 			sb_error_set(err, "python_version", ENOENT, "Python %s is not installed",
@@ -86,9 +88,10 @@ int exec_deps_interpreter(const char *version, const char *requires_python, char
 		if ((r = satisfies(cmd, requires_python, &ok, err)) < 0)
 			return r;
 		if (!ok) {
-			sb_error_set(err, "python_version", EINVAL, "python_version %s does not "
-				     "satisfy the script's requires-python `%s`", version,
-				     requires_python);
+			sb_error_set(err, "python_version", EINVAL,
+				     "python_version %s does not "
+				     "satisfy the script's requires-python `%s`",
+				     version, requires_python);
 			return not_installed(err);
 		}
 		snprintf(used, used_size, "%s", version);
@@ -113,8 +116,10 @@ int exec_deps_interpreter(const char *version, const char *requires_python, char
 			return 0;
 		}
 	}
-	sb_error_set(err, "requires_python", ENOENT, "no installed Python satisfies "
-		     "requires-python `%s`", requires_python);
+	sb_error_set(err, "requires_python", ENOENT,
+		     "no installed Python satisfies "
+		     "requires-python `%s`",
+		     requires_python);
 	return not_installed(err);
 }
 

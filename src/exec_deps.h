@@ -14,8 +14,8 @@
  * "3.X" into used: python_version when given (it must be installed), else
  * the default one, else for a requires-python the newest installed one
  * that satisfies it.  Errors list the installed versions. */
-int exec_deps_interpreter(const char *version, const char *requires_python, char *cmd,
-			  size_t size, char *used, size_t used_size, struct sb_error *err);
+int exec_deps_interpreter(const char *version, const char *requires_python, char *cmd, size_t size,
+			  char *used, size_t used_size, struct sb_error *err);
 
 /* *explicit_new: the normalized given dependencies; *full_new: those plus
  * the script's third-party imports when req->detect_imports (the script

@@ -12,42 +12,42 @@
 
 /* Import names whose distribution is called something else. */
 static const char *const distributions[][2] = {
-	{"Bio", "biopython"},
-	{"Crypto", "pycryptodome"},
-	{"MySQLdb", "mysqlclient"},
-	{"OpenSSL", "pyOpenSSL"},
-	{"PIL", "Pillow"},
-	{"attr", "attrs"},
-	{"bs4", "beautifulsoup4"},
-	{"cv2", "opencv-python"},
-	{"dateutil", "python-dateutil"},
-	{"docx", "python-docx"},
-	{"dotenv", "python-dotenv"},
-	{"faiss", "faiss-cpu"},
-	{"fitz", "PyMuPDF"},
-	{"gi", "PyGObject"},
-	{"git", "GitPython"},
-	{"jose", "python-jose"},
-	{"jwt", "PyJWT"},
-	{"kafka", "kafka-python"},
-	{"ldap", "python-ldap"},
-	{"magic", "python-magic"},
-	{"multipart", "python-multipart"},
-	{"nacl", "PyNaCl"},
-	{"pkg_resources", "setuptools"},
-	{"pptx", "python-pptx"},
-	{"psycopg2", "psycopg2-binary"},
-	{"serial", "pyserial"},
-	{"skimage", "scikit-image"},
-	{"sklearn", "scikit-learn"},
-	{"slugify", "python-slugify"},
-	{"socks", "PySocks"},
-	{"telegram", "python-telegram-bot"},
-	{"usb", "pyusb"},
-	{"websocket", "websocket-client"},
-	{"wx", "wxPython"},
-	{"yaml", "PyYAML"},
-	{"zmq", "pyzmq"},
+    {"Bio", "biopython"},
+    {"Crypto", "pycryptodome"},
+    {"MySQLdb", "mysqlclient"},
+    {"OpenSSL", "pyOpenSSL"},
+    {"PIL", "Pillow"},
+    {"attr", "attrs"},
+    {"bs4", "beautifulsoup4"},
+    {"cv2", "opencv-python"},
+    {"dateutil", "python-dateutil"},
+    {"docx", "python-docx"},
+    {"dotenv", "python-dotenv"},
+    {"faiss", "faiss-cpu"},
+    {"fitz", "PyMuPDF"},
+    {"gi", "PyGObject"},
+    {"git", "GitPython"},
+    {"jose", "python-jose"},
+    {"jwt", "PyJWT"},
+    {"kafka", "kafka-python"},
+    {"ldap", "python-ldap"},
+    {"magic", "python-magic"},
+    {"multipart", "python-multipart"},
+    {"nacl", "PyNaCl"},
+    {"pkg_resources", "setuptools"},
+    {"pptx", "python-pptx"},
+    {"psycopg2", "psycopg2-binary"},
+    {"serial", "pyserial"},
+    {"skimage", "scikit-image"},
+    {"sklearn", "scikit-learn"},
+    {"slugify", "python-slugify"},
+    {"socks", "PySocks"},
+    {"telegram", "python-telegram-bot"},
+    {"usb", "pyusb"},
+    {"websocket", "websocket-client"},
+    {"wx", "wxPython"},
+    {"yaml", "PyYAML"},
+    {"zmq", "pyzmq"},
 };
 
 const char *imports_distribution(const char *module)
@@ -64,7 +64,7 @@ static void add_sorted(json_t *list, const char *s, size_t n)
 	json_t *v;
 
 	at = json_array_size(list);
-	json_array_foreach(list, i, v) {
+	json_array_foreach (list, i, v) {
 		int c = strncmp(s, json_string_value(v), n);
 		if (c == 0 && json_string_length(v) == n)
 			return;
@@ -247,7 +247,7 @@ int imports_requirements(const char *interpreter, const char *source, size_t len
 	if ((modules = json_array()) == NULL)
 		return sb_error_set(err, "imports", ENOMEM, "imports");
 	imports_scan(source, len, modules);
-	json_array_foreach(modules, i, v) {
+	json_array_foreach (modules, i, v) {
 		const char *m = json_string_value(v);
 		/* Installed already (the standard library, the system's
 		 * site-packages) or the script's own module: nothing to do. */

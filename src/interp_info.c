@@ -21,11 +21,10 @@ static struct entry *known;
 
 /* Line 1: the version; then "s NAME" per standard module and "m NAME"
  * per importable top-level module. */
-static const char query[] =
-	"import sys, pkgutil, platform\n"
-	"print(platform.python_version())\n"
-	"for n in sorted(sys.stdlib_module_names): print('s', n)\n"
-	"for m in pkgutil.iter_modules(): print('m', m.name)\n";
+static const char query[] = "import sys, pkgutil, platform\n"
+			    "print(platform.python_version())\n"
+			    "for n in sorted(sys.stdlib_module_names): print('s', n)\n"
+			    "for m in pkgutil.iter_modules(): print('m', m.name)\n";
 
 /* Runs the trusted interpreter itself, isolated (-I: no environment, no
  * user site, no script directory on sys.path), on a fixed program; it
@@ -66,7 +65,8 @@ static int ask(const char *interpreter, struct interp_info *info, struct sb_erro
 	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
 		;
 	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0 || len == 0)
-		return sb_error_set(err, "interpreter", EIO, "`%s` could not describe itself "
+		return sb_error_set(err, "interpreter", EIO,
+				    "`%s` could not describe itself "
 				    "(sys.stdlib_module_names needs Python 3.10 or later)",
 				    interpreter);
 	buf[len] = '\0';
@@ -80,8 +80,7 @@ static int ask(const char *interpreter, struct interp_info *info, struct sb_erro
 	return 0;
 }
 
-int interp_info_get(const char *interpreter, const struct interp_info **out,
-		    struct sb_error *err)
+int interp_info_get(const char *interpreter, const struct interp_info **out, struct sb_error *err)
 {
 	struct entry *e;
 

@@ -11,13 +11,12 @@
 #include "error.h"
 
 struct interp_info {
-	char version[32];  /* "3.11.2" */
-	json_t *stdlib;    /* object used as a set */
+	char version[32]; /* "3.11.2" */
+	json_t *stdlib;	  /* object used as a set */
 	json_t *importable;
 };
 
-int interp_info_get(const char *interpreter, const struct interp_info **out,
-		    struct sb_error *err);
+int interp_info_get(const char *interpreter, const struct interp_info **out, struct sb_error *err);
 
 /* Forgets everything (at exit, for leak checkers). */
 void interp_info_free_all(void);

@@ -53,8 +53,10 @@ static int clause(const char *c, const long have[PARTS], bool *ok, struct sb_err
 			op = ops[i];
 	if (op == NULL || (n = parse(c + strlen(op), want, &wild)) < 0 ||
 	    (wild && strcmp(op, "==") && strcmp(op, "!=")) || (strcmp(op, "~=") == 0 && n < 2)) {
-		sb_error_set(err, "requires_python", EINVAL, "requires-python clause `%s` is not "
-			     "understood", c);
+		sb_error_set(err, "requires_python", EINVAL,
+			     "requires-python clause `%s` is not "
+			     "understood",
+			     c);
 		return sb_error_hint(err, "use PEP 440 clauses such as \">=3.10\", \"<3.13\", "
 					  "\"~=3.11\" or \"==3.11.*\"");
 	}

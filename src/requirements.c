@@ -40,15 +40,21 @@ int req_normalize(const char *in, char *out, struct sb_error *err)
 	if (n == start)
 		return sb_error_set(err, "dependencies", EINVAL, "a dependency is empty");
 	if (n - start > REQ_MAX_LEN)
-		return sb_error_set(err, "dependencies", EINVAL, "dependency `%.40s...` is longer "
-				    "than %d bytes", in + start, REQ_MAX_LEN);
+		return sb_error_set(err, "dependencies", EINVAL,
+				    "dependency `%.40s...` is longer "
+				    "than %d bytes",
+				    in + start, REQ_MAX_LEN);
 	for (size_t i = start; i < n; i++)
 		if ((unsigned char)in[i] < 0x20 || (unsigned char)in[i] >= 0x7f)
-			return sb_error_set(err, "dependencies", EINVAL, "dependency `%s` holds a "
-					    "control or non-ASCII character", in);
+			return sb_error_set(err, "dependencies", EINVAL,
+					    "dependency `%s` holds a "
+					    "control or non-ASCII character",
+					    in);
 	if (!isalnum((unsigned char)in[start])) {
-		sb_error_set(err, "dependencies", EINVAL, "dependency `%s` does not start with a "
-			     "package name", in + start);
+		sb_error_set(err, "dependencies", EINVAL,
+			     "dependency `%s` does not start with a "
+			     "package name",
+			     in + start);
 		return sb_error_hint(err, "give PEP 508 requirements such as `requests`, "
 					  "`numpy>=1.26` or `pkg[extra]==1.0`; options, paths "
 					  "and files are not accepted");
@@ -64,8 +70,10 @@ int req_normalize(const char *in, char *out, struct sb_error *err)
 		out[len++] = (char)tolower((unsigned char)c);
 	}
 	if (out[len - 1] == '-')
-		return sb_error_set(err, "dependencies", EINVAL, "dependency `%s`: a package name "
-				    "ends with a letter or digit", in + start);
+		return sb_error_set(err, "dependencies", EINVAL,
+				    "dependency `%s`: a package name "
+				    "ends with a letter or digit",
+				    in + start);
 	out[len] = '\0';
 	/* The rest: "[extras] specifiers ; markers" or "@ url ; markers". */
 	const char *rest = in + end, *stop = in + n;
@@ -105,7 +113,7 @@ int req_set_add(json_t *set, const char *requirement, struct sb_error *err)
 	if ((r = req_normalize(requirement, norm, err)) < 0)
 		return r;
 	at = json_array_size(set);
-	json_array_foreach(set, i, v) {
+	json_array_foreach (set, i, v) {
 		int c = strcmp(norm, json_string_value(v));
 		if (c == 0)
 			return 0;
@@ -118,8 +126,8 @@ int req_set_add(json_t *set, const char *requirement, struct sb_error *err)
 		return sb_error_set(err, "dependencies", E2BIG, "more than %d dependencies",
 				    REQ_MAX_COUNT);
 	return json_array_insert_new(set, at, json_string(norm)) < 0
-		       ? sb_error_set(err, "dependencies", ENOMEM, "dependencies")
-		       : 0;
+		   ? sb_error_set(err, "dependencies", ENOMEM, "dependencies")
+		   : 0;
 }
 
 json_t *req_set_new(json_t *given, struct sb_error *err)
@@ -131,10 +139,10 @@ json_t *req_set_new(json_t *given, struct sb_error *err)
 		sb_error_set(err, "dependencies", ENOMEM, "dependencies");
 		return NULL;
 	}
-	json_array_foreach(given, i, v) {
+	json_array_foreach (given, i, v) {
 		if (!json_is_string(v)) {
-			sb_error_set(err, "dependencies", EINVAL, "dependencies[%zu] must be a string",
-				     i);
+			sb_error_set(err, "dependencies", EINVAL,
+				     "dependencies[%zu] must be a string", i);
 			json_decref(set);
 			return NULL;
 		}
@@ -163,7 +171,7 @@ uint64_t req_set_hash(const char *interpreter, json_t *set)
 
 	/* NUL separators: "a" + "bc" and "ab" + "c" differ. */
 	h = fnv1a(h, interpreter, strlen(interpreter) + 1);
-	json_array_foreach(set, i, v)
+	json_array_foreach (set, i, v)
 		h = fnv1a(h, json_string_value(v), json_string_length(v) + 1);
 	return h;
 }

@@ -34,7 +34,8 @@ static void test_requirements(void)
 	normalized("  python_dateutil >= 2.8 , < 3 ", "python-dateutil>=2.8,<3");
 	normalized("Foo.Bar__baz[Extra1, extra2]==1.0", "foo-bar-baz[Extra1,extra2]==1.0");
 	normalized("pkg ; python_version >= '3.8'", "pkg; python_version >= '3.8'");
-	normalized("pkg @ https://example.org/pkg-1.0.whl", "pkg @ https://example.org/pkg-1.0.whl");
+	normalized("pkg @ https://example.org/pkg-1.0.whl",
+		   "pkg @ https://example.org/pkg-1.0.whl");
 	refused("--index-url=http://evil", "does not start with a package name");
 	refused("-r /etc/passwd", "does not start with a package name");
 	refused("./local/dir", "does not start with a package name");
@@ -75,12 +76,12 @@ static void scanned(const char *source, const char *want)
 	json_t *v;
 
 	imports_scan(source, strlen(source), mods);
-	json_array_foreach(mods, i, v) {
+	json_array_foreach (mods, i, v) {
 		size_t n = strlen(got);
 		snprintf(got + n, sizeof(got) - n, "%s%s", i ? " " : "", json_string_value(v));
 	}
-	CHECK_MSG(strcmp(got, want) == 0, "scan of:\n%s\n  got:      %s\n  expected: %s", source, got,
-		  want);
+	CHECK_MSG(strcmp(got, want) == 0, "scan of:\n%s\n  got:      %s\n  expected: %s", source,
+		  got, want);
 	json_decref(mods);
 }
 
