@@ -3,7 +3,6 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,6 +15,7 @@
 #include "env_build.h"
 #include "interp_info.h"
 #include "log.h"
+#include "remove_tree.h"
 #include "requirements.h"
 
 /* Written last into a complete environment: what it holds. */
@@ -71,24 +71,15 @@ static unsigned random_u32(void)
 	return r;
 }
 
-static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	remove(path);
-	return 0;
-}
-
 /* Renamed aside first, so that no request finds it half-removed. */
-static void remove_tree(const struct envs *e, const char *path)
+static void discard(const struct envs *e, const char *path)
 {
 	char trash[PATH_MAX];
 
 	snprintf(trash, sizeof(trash), "%s/.trash-%08x", e->dir, random_u32());
 	if (rename(path, trash) == 0)
 		path = trash;
-	nftw(path, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+	remove_tree(path);
 }
 
 static struct use *find_use(struct envs *e, const char *name)
@@ -228,7 +219,7 @@ static void evict(struct envs *e)
 			"removing dependency environment %s (least recently used; "
 			"more than %u kept)",
 			list[i].name, e->cfg.max_envs);
-		remove_tree(e, path);
+		discard(e, path);
 	}
 }
 
@@ -287,7 +278,7 @@ static int commit(struct build *b, struct sb_error *err)
 		return 0;
 	if ((errno == ENOTEMPTY || errno == EEXIST) &&
 	    manifest_matches(b->final, b->interpreter, b->set, installer, sizeof(installer)) == 1) {
-		remove_tree(b->e, b->tmp);
+		discard(b->e, b->tmp);
 		return 0;
 	}
 	return sb_error_errno(err, "environment", "move `%s` into place", b->tmp);
@@ -311,7 +302,7 @@ static void on_install_done(const struct run_outcome *o, void *data)
 	}
 	if (!ok) {
 		log_msg(LOG_LEVEL_WARNING, "dependency environment %s: %s", b->name, msg);
-		remove_tree(e, b->tmp);
+		discard(e, b->tmp);
 	} else {
 		log_msg(LOG_LEVEL_INFO, "dependency environment %s built with %s", b->name,
 			b->installer);
@@ -365,7 +356,7 @@ static int start_build(struct envs *e, const struct env_request *req, const char
 		return sb_error_code(err);
 	}
 	if ((r = env_build_skeleton(b->tmp, b->interpreter, info->version, err)) < 0) {
-		remove_tree(e, b->tmp);
+		discard(e, b->tmp);
 		unlink_build(e, b);
 		return r;
 	}
@@ -428,7 +419,7 @@ int envs_acquire(struct envs *e, const struct env_request *req, envs_done_fn don
 			if (runner_start_task(e->runner, spec, &task, &b->task, err) < 0) {
 				b->waiters = NULL;
 				free(w);
-				remove_tree(e, b->tmp);
+				discard(e, b->tmp);
 				unlink_build(e, b);
 				return sb_error_code(err);
 			}
@@ -482,14 +473,14 @@ int envs_prune(struct envs *e, double max_age_seconds, unsigned *removed, struct
 			    (strncmp(de->d_name, ".trash-", 7) == 0 ||
 			     (strncmp(de->d_name, ".build-", 7) == 0 && lstat(path, &st) == 0 &&
 			      difftime(now, st.st_mtime) > max_age_seconds)))
-				nftw(path, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+				remove_tree(path);
 			continue;
 		}
 		snprintf(file, sizeof(file), "%s/" MANIFEST, path);
 		if (stat(file, &st) < 0 || difftime(now, st.st_mtime) <= max_age_seconds ||
 		    in_use(e, de->d_name))
 			continue;
-		remove_tree(e, path);
+		discard(e, path);
 		(*removed)++;
 	}
 	return 0;
@@ -523,7 +514,7 @@ void envs_free(struct envs *e)
 	if (e == NULL)
 		return;
 	while (e->builds) {
-		remove_tree(e, e->builds->tmp);
+		discard(e, e->builds->tmp);
 		unlink_build(e, e->builds);
 	}
 	while (e->uses) {

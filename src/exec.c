@@ -2,7 +2,6 @@
 
 #include <dirent.h>
 #include <errno.h>
-#include <ftw.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,6 +16,7 @@
 #include "exec_deps.h"
 #include "log.h"
 #include "paths.h"
+#include "remove_tree.h"
 #include "smart.h"
 
 /* What the finish and cleanup hooks need about one execution. */
@@ -208,15 +208,6 @@ static void finish(struct job *j, const struct run_outcome *o, void *data)
 	jobs_set_status(env->jobs, j, JOB_COMPLETED, r, NULL);
 }
 
-static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	remove(path);
-	return 0;
-}
-
 /* Removes the scratch workspace, lets go of the environment and frees
  * what the hooks held. */
 static void exec_job_free(struct exec_job *x)
@@ -226,7 +217,7 @@ static void exec_job_free(struct exec_job *x)
 	if (x->has_env)
 		envs_release(x->env->envs, x->env_ref.name);
 	if (x->scratch)
-		nftw(x->scratch, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+		remove_tree(x->scratch);
 	free(x->scratch);
 	free(x->python);
 	free(x->python_version);

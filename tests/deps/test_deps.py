@@ -5,23 +5,20 @@ no PyPI here) from a local directory or a local HTTP index.
 
 Usage: test_deps.py --server PATH CASE     (CASE "list" prints the cases)
 """
-import argparse
 import base64
 import functools
 import hashlib
 import http.server
-import json
 import os
 import sys
 import threading
 import time
-import traceback
 import zipfile
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "server"))
-from mcp_client import Failure, VALIDATOR, wait_until  # noqa: E402
-from test_server import Env, check, contains  # noqa: E402
+from mcp_client import wait_until  # noqa: E402
+from test_server import check, contains, run_cases  # noqa: E402
 
 DEPS = "py_run_script_with_dependencies"
 TARGET = "/opt/python-mcp/env"
@@ -335,40 +332,5 @@ def case_cancel_during_install(env):
 CASES = {name[5:]: fn for name, fn in sorted(globals().items()) if name.startswith("case_")}
 
 
-def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--server", required=True)
-    ap.add_argument("case")
-    a = ap.parse_args()
-    if a.case == "list":
-        print("\n".join(CASES))
-        return 0
-    env = Env(os.path.abspath(a.server))
-    ok = False
-    t0 = time.monotonic()
-    try:
-        CASES[a.case](env)
-        ok = True
-    except Failure as e:
-        print(f"FAIL {a.case}: {e}")
-        env.dump_logs()
-    except Exception:
-        print(f"ERROR {a.case}:")
-        traceback.print_exc()
-        env.dump_logs()
-    for s in env.servers:
-        log = s.stderr_tail(1 << 20)
-        for pat in ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime error:"):
-            if pat in log:
-                i = log.index(pat)
-                print(f"FAIL {a.case}: sanitizer report:\n{log[max(0, i - 200):i + 3000]}")
-                ok = False
-    env.cleanup(ok)
-    n = sum(s.validated for s in env.servers)
-    print(f"{'PASS' if ok else 'FAIL'} {a.case} in {time.monotonic() - t0:.1f} s; "
-          f"{n} results validated with the {VALIDATOR} validator")
-    return 0 if ok else 1
-
-
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(run_cases(CASES))

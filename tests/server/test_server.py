@@ -863,22 +863,25 @@ def case_malformed_lines(env):
 CASES = {name[5:]: fn for name, fn in sorted(globals().items()) if name.startswith("case_")}
 
 
-def main():
+def run_cases(cases, doc_validated="structuredContent validated against outputSchema"):
+    """The command line every end-to-end suite shares: --server PATH CASE
+    (CASE "list" prints the cases).  One case per run, in a fresh Env; a
+    sanitizer report in any server's stderr fails it."""
     ap = argparse.ArgumentParser()
     ap.add_argument("--server", required=True)
     ap.add_argument("case")
     a = ap.parse_args()
     if a.case == "list":
-        print("\n".join(CASES))
+        print("\n".join(cases))
         return 0
-    if a.case not in CASES:
-        print(f"unknown case {a.case}; known: {', '.join(CASES)}")
+    if a.case not in cases:
+        print(f"unknown case {a.case}; known: {', '.join(cases)}")
         return 2
     env = Env(os.path.abspath(a.server))
     ok = False
     t0 = time.monotonic()
     try:
-        CASES[a.case](env)
+        cases[a.case](env)
         ok = True
     except Failure as e:
         print(f"FAIL {a.case}: {e}")
@@ -899,9 +902,9 @@ def main():
     env.cleanup(ok)
     n = sum(s.validated for s in env.servers)
     print(f"{'PASS' if ok else 'FAIL'} {a.case} in {time.monotonic() - t0:.1f} s; "
-          f"{n} structuredContent validated against outputSchema with the {VALIDATOR} validator")
+          f"{n} {doc_validated} with the {VALIDATOR} validator")
     return 0 if ok else 1
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(run_cases(CASES))
