@@ -1,11 +1,13 @@
 #include "app.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -22,6 +24,7 @@
 struct app {
 	char *state_dir, *scripts_dir, *scratch_dir, *cache_dir, *policy, *launcher;
 	char *install_policy, *envs_dir, *uv;
+	int lock_fd;                /* holds <state>/lock for the server's life */
 	char **roots;
 	size_t n_roots;
 	char *protected_paths[8];
@@ -186,6 +189,20 @@ static int open_state(struct app *a, const struct app_config *cfg, struct sb_err
 		return sb_error_errno(err, "state", "state directory `%s`", a->state_dir);
 	free(a->state_dir);
 	a->state_dir = real;
+	/* One server per state directory: a second one would mark the first
+	 * one's running jobs failed and race it on jobs.json. */
+	snprintf(logs, sizeof(logs), "%s/lock", a->state_dir);
+	a->lock_fd = open(logs, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (a->lock_fd < 0)
+		return sb_error_errno(err, "state", "open `%s`", logs);
+	if (flock(a->lock_fd, LOCK_EX | LOCK_NB) < 0) {
+		sb_error_errno(err, "state", "lock `%s`", logs);
+		if (errno != EWOULDBLOCK)
+			return sb_error_code(err);
+		sb_error_set(err, "state", EBUSY, "another python-mcp is serving the state directory "
+			     "`%s`", a->state_dir);
+		return sb_error_hint(err, "give each server its own --state-dir");
+	}
 	snprintf(logs, sizeof(logs), "%s/logs", a->state_dir);
 	if ((r = make_dir(logs, err)) < 0)
 		return r;
@@ -267,6 +284,7 @@ int app_start(uv_loop_t *loop, struct mcp_server *server, const struct app_confi
 
 	if (a == NULL)
 		return sb_error_set(err, "app", ENOMEM, "server state");
+	a->lock_fd = -1;
 	*out = a;
 	if ((r = open_state(a, cfg, err)) < 0 || (r = setup_roots(a, cfg, err)) < 0)
 		return r;
@@ -364,6 +382,8 @@ static void on_runner_stopped(void *data)
 	free(a->cache_dir);
 	free(a->policy);
 	free(a->install_policy);
+	if (a->lock_fd >= 0)
+		close(a->lock_fd);
 	free(a->envs_dir);
 	free(a->uv);
 	free(a->launcher);

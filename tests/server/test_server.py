@@ -822,6 +822,28 @@ def shutdown_case(env, how):
     s2.stop()
 
 
+def case_state_dir_lock(env):
+    """A second server on the same state directory refuses to start (it
+    would mark the first one's running jobs failed); once the first one is
+    gone, it starts."""
+    first = env.server()
+    sc = run_inline(first, env, "import time; time.sleep(30)", async_mode=True)
+    second = env.server(start=False)
+    second.start(initialize=False)
+    rc = second.wait_exit(timeout=30)
+    check(rc != 0, "the second server exits with an error", rc)
+    contains(second.stderr_tail(), "another python-mcp is serving the state directory",
+             "it says why")
+    contains(second.stderr_tail(), "--state-dir", "and what to do")
+    st = first.call("py_job_status", {"job_id": sc["job_id"]})["job"]
+    check(st["status"] in ("pending", "running"), "the first server's job is untouched", st)
+    first.call("py_cancel_job", {"job_id": sc["job_id"]})
+    first.stop()
+    third = env.server()
+    check(third.call("py_list_jobs", {})["total"] >= 1, "a server starts once the first is gone")
+    third.stop()
+
+
 def case_shutdown_eof(env):
     shutdown_case(env, "eof")
 
