@@ -323,6 +323,10 @@ int app_start(uv_loop_t *loop, struct mcp_server *server, const struct app_confi
 	if (r == JOBS_OPEN_RECOVERED)
 		log_msg(LOG_LEVEL_WARNING, "%s", err->message);
 	jobs_set_error_handler(a->jobs, on_jobs_error, NULL);
+	size_t orphans = jobs_remove_orphan_output(a->jobs);
+	if (orphans > 0)
+		log_msg(LOG_LEVEL_INFO, "removed the output of %zu jobs no longer in jobs.json",
+			orphans);
 	struct runner_config rc = {.launcher = a->launcher, .policy = a->policy,
 				   .protect = a->state_dir, .cache_dir = a->cache_dir,
 				   .max_running = cfg->max_jobs, .prepared = cfg->prepared};

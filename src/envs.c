@@ -467,12 +467,12 @@ int envs_prune(struct envs *e, double max_age_seconds, unsigned *removed, struct
 		snprintf(path, sizeof(path), "%s/%s", e->dir, de->d_name);
 		for (struct build *b = e->builds; b; b = b->next)
 			building = building || strcmp(b->tmp, path) == 0;
-		/* Leftovers of interrupted builds and removals. */
+		/* Leftovers of interrupted builds and removals: this server
+		 * holds the state directory, so what it is not building is
+		 * nobody's. */
 		if (de->d_name[0] == '.') {
-			if (!building &&
-			    (strncmp(de->d_name, ".trash-", 7) == 0 ||
-			     (strncmp(de->d_name, ".build-", 7) == 0 && lstat(path, &st) == 0 &&
-			      difftime(now, st.st_mtime) > max_age_seconds)))
+			if (!building && (strncmp(de->d_name, ".trash-", 7) == 0 ||
+					  strncmp(de->d_name, ".build-", 7) == 0))
 				remove_tree(path);
 			continue;
 		}
@@ -504,6 +504,10 @@ int envs_new(struct runner *runner, const struct envs_config *cfg, struct envs *
 	e->runner = runner;
 	e->cfg = *cfg;
 	e->cfg.dir = e->dir;
+	/* Builds and removals interrupted by a crash go (no environment is
+	 * that old). */
+	unsigned ignored;
+	envs_prune(e, 1e18, &ignored, err);
 	*out = e;
 	return 0;
 }

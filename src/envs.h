@@ -66,7 +66,8 @@ void envs_cancel_wait(struct envs *e, struct envs_wait *w);
 void envs_release(struct envs *e, const char *name);
 
 /* Removes environments not used for max_age_seconds and not in use, and
- * leftovers of interrupted builds; *removed counts the environments. */
+ * leftovers of interrupted builds (the server holds the state directory,
+ * see app.c); *removed counts the environments. */
 int envs_prune(struct envs *e, double max_age_seconds, unsigned *removed, struct sb_error *err);
 
 #endif

@@ -3,6 +3,7 @@
  * valid UTF-8.  Memory use never depends on how much a script prints. */
 #include "jobs_internal.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -13,6 +14,7 @@
 #include <unistd.h>
 
 #include "cleanup.h"
+#include "remove_tree.h"
 #include "utf8.h"
 
 static const char *const file_names[] = {[JOB_STDOUT] = "stdout", [JOB_STDERR] = "stderr"};
@@ -205,4 +207,23 @@ int jobs_read_output(struct jobs *t, const struct job *j, enum job_stream stream
 	*len = rd.len;
 	*more = rd.more;
 	return 0;
+}
+
+size_t jobs_remove_orphan_output(struct jobs *t)
+{
+	_cleanup_(closedir_p) DIR *d = opendir(t->jobs_dir);
+	struct dirent *e;
+	size_t removed = 0;
+
+	while (d && (e = readdir(d)) != NULL) {
+		char path[PATH_MAX];
+		/* Only what this server names: a job id (a UUID). */
+		if (strlen(e->d_name) != 36 || strspn(e->d_name, "0123456789abcdef-") != 36 ||
+		    jobs_get(t, e->d_name) != NULL)
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", t->jobs_dir, e->d_name);
+		remove_tree(path);
+		removed++;
+	}
+	return removed;
 }

@@ -110,6 +110,11 @@ void jobs_set_progress(struct jobs *t, struct job *j, double current, double tot
  * still holds (j->run != NULL). */
 void jobs_remove(struct jobs *t, struct job *j);
 
+/* Removes output folders of jobs the table does not hold (left by a crash
+ * between removing a job and its folder); returns how many.  Only for the
+ * one server that holds the state directory. */
+size_t jobs_remove_orphan_output(struct jobs *t);
+
 /* Removes every job that is final, older than max_age_seconds at `now`
  * (age counted from completed_at, or created_at when that is unset), and
  * not kept: completed ones are kept when keep_completed, failed ones when

@@ -844,6 +844,30 @@ def case_state_dir_lock(env):
     third.stop()
 
 
+def case_orphans_swept(env):
+    """What a crash leaves in the state directory (output of jobs no longer
+    in jobs.json, half-built environments) goes at the next start; the
+    output of known jobs stays."""
+    s = env.server()
+    r = run_inline(s, env, "print('kept')")
+    s.stop()
+    jobs_dir = os.path.join(env.state, "jobs")
+    known = os.listdir(jobs_dir)
+    orphan = os.path.join(jobs_dir, "0badc0de-0000-4000-8000-000000000000")
+    os.makedirs(orphan)
+    with open(os.path.join(orphan, "stdout"), "w") as f:
+        f.write("left by a crash")
+    half = os.path.join(env.state, "envs", ".build-python3-0000000000000000-1234")
+    os.makedirs(os.path.join(half, "lib"))
+    s = env.server()
+    check(not os.path.exists(orphan), "orphan output removed")
+    check(not os.path.exists(half), "half-built environment removed")
+    check(sorted(os.listdir(jobs_dir)) == sorted(known), "known jobs' output kept",
+          (known, os.listdir(jobs_dir)))
+    check(r["stdout"] == "kept\n", "the job ran", r)
+    s.stop()
+
+
 def case_shutdown_eof(env):
     shutdown_case(env, "eof")
 
