@@ -367,7 +367,7 @@ static void on_runner_stopped(void *data)
 	struct app *a = data;
 	struct sb_error err = {0};
 
-	if (jobs_flush(a->jobs, &err) < 0)
+	if (a->jobs && jobs_flush(a->jobs, &err) < 0)
 		log_msg(LOG_LEVEL_ERROR, "saving jobs: %s", err.message);
 	smart_free(a->smart);
 	envs_free(a->envs);

@@ -309,6 +309,14 @@ int main(int argc, char **argv)
 		sb_error_format(&err, msg, sizeof(msg));
 		fprintf(stderr, "python-mcp: %s\n", msg);
 		log_error("%s", msg);
+		/* Whatever was set up goes as in a shutdown. */
+		if (srv.app) {
+			srv.stopping = true;
+			app_stop(srv.app, NULL, NULL);
+			uv_run(&srv.loop, UV_RUN_DEFAULT);
+		}
+		mcp_server_free(srv.server);
+		uv_loop_close(&srv.loop);
 		return 1;
 	}
 	if (mcp_server_start_stdio(srv.server, on_eof, &srv, &err) < 0) {

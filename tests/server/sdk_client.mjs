@@ -134,8 +134,21 @@ async function main() {
   check(r.isError === true, "py_run_saved_script missing: isError", r);
   r = await client.callTool({ name: "py_run_script_with_dependencies", arguments: { script_content: "print(4)" } });
   check(!r.isError && Array.isArray(r.structuredContent.resolved_dependencies), "py_run_script_with_dependencies", r.structuredContent);
-  r = await client.callTool({ name: "py_run_script_with_dependencies", arguments: { script_content: "print(4)", dependencies: ["requests"] } });
-  check(r.isError === true, "dependencies: isError (not supported yet)", r);
+  // A package no index has (this server's pip sees none): the error names
+  // it, inline or, past the time budget, in the job's record.
+  r = await client.callTool({ name: "py_run_script_with_dependencies", arguments: { script_content: "print(4)", dependencies: ["no-such-dist-qq"] } });
+  if (!r.isError && r.structuredContent.status === "running") {
+    let job;
+    for (let i = 0; i < 600; i++) {
+      const s = await client.callTool({ name: "py_job_status", arguments: { job_id: r.structuredContent.job_id } });
+      job = s.structuredContent.job;
+      if (["completed", "failed", "cancelled"].includes(job.status)) break;
+      await new Promise((res) => setTimeout(res, 100));
+    }
+    check(job.status === "failed" && job.error.includes("no-such-dist-qq"), "dependencies: the failed job names the package", job);
+  } else {
+    check(r.isError === true && r.content[0].text.includes("no-such-dist-qq"), "dependencies: isError naming the package", r);
+  }
   r = await client.callTool({ name: "py_benchmark_script", arguments: { script_content: "print(5)" } });
   check(!r.isError && r.structuredContent.wall_time_seconds > 0, "py_benchmark_script", r.structuredContent);
   r = await client.callTool({ name: "py_prune_jobs", arguments: {} });
