@@ -177,18 +177,6 @@ static int binds_array(json_t *a, struct sb_job *job, struct sb_error *err)
 	return 0;
 }
 
-/* Bind targets are created in the sandbox's own root: none may lie in
- * the workspace (that would create directories on the host) or hold it. */
-static int check_targets(const struct sb_job *job, struct sb_error *err)
-{
-	const char *ws = job->workspace_target ? job->workspace_target : job->workspace;
-
-	for (size_t i = 0; i < job->n_binds; i++)
-		if (sb_path_overlaps(job->binds[i].target, ws))
-			return spec_error(err, "binds", "targets may not overlap the workspace");
-	return 0;
-}
-
 static int parse_spec(json_t *o, struct sb_job *job, struct sb_error *err)
 {
 	const char *k;
@@ -237,7 +225,7 @@ static int parse_spec(json_t *o, struct sb_job *job, struct sb_error *err)
 		return spec_error(err, "workspace", "is required");
 	if (job->argv == NULL || job->argv[0] == NULL)
 		return spec_error(err, "argv", "must hold the command");
-	return check_targets(job, err);
+	return 0;
 }
 
 int sb_job_read_spec(int fd, struct sb_job *job, struct sb_error *err)

@@ -26,6 +26,7 @@
 #include "seccomp.h"
 #include "seccomp_cache.h"
 #include "supervise.h"
+#include "paths.h"
 #include "workspace.h"
 
 static void close_fd(int *fd)
@@ -309,6 +310,50 @@ static void emit_started(const struct sb_sandbox *sb, const char *workspace)
 				     sb->degraded[0] ? sb->degraded : NULL));
 }
 
+/* Where nothing of the job may be mounted: the kernel's trees, and the
+ * files init writes itself (/etc) or the job's files go (/tmp, for the
+ * workspace). */
+static bool reserved(const char *target, bool workspace)
+{
+	static const char *const kernel[] = {"/proc", "/sys", "/dev", "/etc"};
+
+	for (size_t i = 0; i < sizeof(kernel) / sizeof(*kernel); i++)
+		if (sb_path_within(target, kernel[i]))
+			return true;
+	return workspace && sb_path_within(target, "/tmp");
+}
+
+/* Mount points are made in the sandbox's own root: a target in the
+ * workspace or below a policy bind (which may be writable) would create
+ * directories on the host.  A source may not hold what the policy keeps
+ * from every sandbox. */
+static int check_binds(const struct sb_policy *p, const char *inside, const struct sb_job *job,
+		       struct sb_error *err)
+{
+	if (job->workspace_target && reserved(inside, true))
+		return sb_error_set(err, "spec", EINVAL, "job spec: `workspace_target` `%s` lies in "
+				    "/proc, /sys, /dev, /etc or /tmp, which the sandbox fills itself",
+				    inside);
+	for (size_t i = 0; i < job->n_binds; i++) {
+		const struct sb_job_bind *b = &job->binds[i];
+		if (reserved(b->target, false) || sb_path_overlaps(b->target, inside))
+			return sb_error_set(err, "spec", EINVAL, "job spec: bind target `%s` overlaps "
+					    "the workspace or lies in /proc, /sys, /dev or /etc",
+					    b->target);
+		for (size_t m = 0; m < p->n_mounts; m++)
+			if (sb_path_within(b->target, p->mounts[m].target))
+				return sb_error_set(err, "spec", EINVAL, "job spec: bind target `%s` lies "
+						    "in the policy's mount `%s`", b->target,
+						    p->mounts[m].target);
+		for (size_t k = 0; k < p->n_protected_paths; k++)
+			if (sb_path_within(p->protected_paths[k], b->source))
+				return sb_error_set(err, "spec", EINVAL, "job spec: bind source `%s` holds "
+						    "the protected path `%s`", b->source,
+						    p->protected_paths[k]);
+	}
+	return 0;
+}
+
 /* A root launcher clones each bind's tree here: init runs as the
  * policy's unprivileged host uid, which may not reach the source (a state
  * directory below /root, say).  An unprivileged launcher leaves it to
@@ -383,6 +428,8 @@ static int deliver(struct sb_sandbox *sb, const struct sb_job *job, struct sb_er
 	 * names another (a dependency environment built where it will be
 	 * used). */
 	inside = job->workspace_target ? job->workspace_target : ws.path;
+	if ((r = check_binds(p, inside, job, err)) < 0)
+		goto out;
 	if ((r = sb_env_build(p, inside, job->env, n_env, &envp, err)) < 0)
 		goto out;
 	/* A relative working directory is taken relative to the workspace. */

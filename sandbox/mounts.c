@@ -364,11 +364,14 @@ static int write_job_files(int rootfd, const struct sb_job_file *files, size_t n
 
 int sb_mounts_bind_tree(const char *source, struct sb_error *err)
 {
-	_cleanup_close_ int fd = open(source, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	/* Canonical paths only, opened without following a link that a
+	 * process of the host might swap in. */
+	_cleanup_close_ int fd = sb_workspace_open(source, err);
 
 	if (fd < 0) {
-		sb_error_errno(err, "mount", "open bind source `%s`", source);
-		return sb_error_hint(err, "a bind's source must be an existing directory");
+		sb_error_wrap(err, "bind source");
+		return sb_error_hint(err, "a bind's source must be an existing directory, named "
+					  "by its real path");
 	}
 	return sb_mounts_workspace_tree(fd, -1, true, err);
 }

@@ -167,8 +167,11 @@ static char *find_uv(void)
 	     dir = strtok_r(NULL, ":", &save)) {
 		char file[PATH_MAX];
 		snprintf(file, sizeof(file), "%s/uv", dir);
-		if (dir[0] == '/' && access(file, X_OK) == 0)
-			return realpath(file, NULL);
+		char *real = dir[0] == '/' && access(file, X_OK) == 0 ? realpath(file, NULL) : NULL;
+		/* Its directory is shown to installs: never `/` itself. */
+		if (real && strrchr(real, '/') != real)
+			return real;
+		free(real);
 	}
 	return NULL;
 }

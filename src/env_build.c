@@ -121,10 +121,16 @@ json_t *env_build_spec(const char *dir, const char *interpreter, json_t *set, co
 		char uv_dir[PATH_MAX], uv_inside[PATH_MAX];
 		snprintf(uv_dir, sizeof(uv_dir), "%s", uv);
 		*strrchr(uv_dir, '/') = '\0';
-		snprintf(uv_inside, sizeof(uv_inside), "/opt/python-mcp/uv%s", strrchr(uv, '/'));
-		json_array_append_new(binds,
-				      json_pack("{s:s, s:s}", "source", uv_dir[0] ? uv_dir : "/",
-						"target", "/opt/python-mcp/uv"));
+		/* Below /usr it is in the sandbox already; elsewhere its
+		 * directory is shown read-only (see app.c: never `/`). */
+		if (strncmp(uv, "/usr/", 5) == 0) {
+			snprintf(uv_inside, sizeof(uv_inside), "%s", uv);
+		} else {
+			snprintf(uv_inside, sizeof(uv_inside), "/opt/python-mcp/uv%s",
+				 strrchr(uv, '/'));
+			json_array_append_new(binds, json_pack("{s:s, s:s}", "source", uv_dir,
+							       "target", "/opt/python-mcp/uv"));
+		}
 		/* The environment is read-only when scripts run: compile now. */
 		argv = json_pack("[s, s, s, s, s, s]", uv_inside, "pip", "install", "--python",
 				 ENVS_TARGET "/bin/python", "--compile-bytecode");
@@ -135,6 +141,9 @@ json_t *env_build_spec(const char *dir, const char *interpreter, json_t *set, co
 				 "--python", ENVS_TARGET "/bin/python", "install", "--no-input",
 				 "--disable-pip-version-check", "--no-warn-script-location",
 				 "--progress-bar", "off");
+		/* Requirements never start with `-` (requirements.c); this says
+		 * so to pip as well. */
+		json_array_append_new(argv, json_string("--"));
 	}
 	json_array_foreach (set, i, v)
 		json_array_append(argv, v);
@@ -143,18 +152,25 @@ json_t *env_build_spec(const char *dir, const char *interpreter, json_t *set, co
 			 timeout, "protect", "binds", binds);
 }
 
+void env_build_names(json_t *set, char *out, size_t size)
+{
+	size_t i;
+	json_t *v;
+
+	out[0] = '\0';
+	json_array_foreach (set, i, v) {
+		size_t at = strlen(out);
+		snprintf(out + at, size - at, "%s`%s`", i ? ", " : "", json_string_value(v));
+	}
+}
+
 void env_build_error(const char *output, size_t len, json_t *set, const char *installer,
 		     const struct run_outcome *o, char *msg, size_t size)
 {
-	char names[512] = "", reason[1024] = "";
-	size_t i, n = 0;
-	json_t *v;
+	char names[512], reason[1024] = "";
+	size_t n = 0;
 
-	json_array_foreach (set, i, v) {
-		size_t at = strlen(names);
-		snprintf(names + at, sizeof(names) - at, "%s`%s`", i ? ", " : "",
-			 json_string_value(v));
-	}
+	env_build_names(set, names, sizeof(names));
 	if (!o->ran) {
 		snprintf(msg, size, "installing %s: the install sandbox did not start: %s", names,
 			 o->error);

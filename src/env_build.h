@@ -24,6 +24,9 @@ int env_build_skeleton(const char *dir, const char *interpreter, const char *ful
 json_t *env_build_spec(const char *dir, const char *interpreter, json_t *set, const char *uv,
 		       double timeout);
 
+/* "`a`, `b`": the set, for messages. */
+void env_build_names(json_t *set, char *out, size_t size);
+
 /* "installing `a`, `b` with pip failed: ERROR: ..." from the tail of the
  * install's output. */
 void env_build_error(const char *output, size_t len, json_t *set, const char *installer,

@@ -41,6 +41,7 @@ struct build {
 	json_t *set;
 	const char *installer;
 	struct runner_task *task;
+	bool cancelling; /* nobody waits: ends without a result */
 	struct envs_wait *waiters;
 	char tail[TAIL_MAX];
 	size_t tail_len;
@@ -104,7 +105,7 @@ static void mark_used(struct envs *e, const char *name, const char *path)
 		u->count++;
 	/* The manifest's mtime is the last use, for eviction and pruning. */
 	snprintf(manifest, sizeof(manifest), "%s/" MANIFEST, path);
-	utimensat(AT_FDCWD, manifest, NULL, 0);
+	utimensat(AT_FDCWD, manifest, NULL, AT_SYMLINK_NOFOLLOW);
 }
 
 void envs_release(struct envs *e, const char *name)
@@ -129,9 +130,15 @@ static int manifest_matches(const char *path, const char *interpreter, json_t *s
 {
 	char file[PATH_MAX];
 	struct stat st;
+	_cleanup_json_ json_t *m = NULL;
 
+	/* What an install left in the directory is the install's: the
+	 * manifest is read only as a plain file, never through a link or a
+	 * FIFO planted there. */
 	snprintf(file, sizeof(file), "%s/" MANIFEST, path);
-	_cleanup_json_ json_t *m = json_load_file(file, JSON_REJECT_DUPLICATES, NULL);
+	_cleanup_close_ int fd = open(file, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+	if (fd >= 0 && fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size < (1 << 20))
+		m = json_loadfd(fd, JSON_REJECT_DUPLICATES, NULL);
 	if (m == NULL)
 		return lstat(path, &st) < 0 && errno == ENOENT ? 0 : -1;
 	const char *interp = json_string_value(json_object_get(m, "interpreter"));
@@ -150,12 +157,18 @@ static int write_manifest(const struct build *b, struct sb_error *err)
 	    json_pack("{s:s, s:O, s:s, s:f}", "interpreter", b->interpreter, "requirements", b->set,
 		      "installer", b->installer, "created_at", (double)time(NULL));
 
+	/* The install could write anything there, a symlink to a host file
+	 * included: whatever is at that name goes, and the manifest is a new
+	 * file that no link can redirect. */
 	snprintf(file, sizeof(file), "%s/" MANIFEST, b->tmp);
-	if (m == NULL || json_dump_file(m, file, JSON_INDENT(2) | JSON_SORT_KEYS) < 0)
+	if (unlink(file) < 0 && errno != ENOENT && errno != EISDIR)
+		return sb_error_errno(err, "environment", "remove `%s`", file);
+	_cleanup_close_ int fd =
+	    open(file, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+	if (fd < 0)
+		return sb_error_errno(err, "environment", "create `%s`", file);
+	if (m == NULL || json_dumpfd(m, fd, JSON_INDENT(2) | JSON_SORT_KEYS) < 0 || fsync(fd) < 0)
 		return sb_error_errno(err, "environment", "write `%s`", file);
-	_cleanup_close_ int fd = open(file, O_RDONLY | O_CLOEXEC);
-	if (fd < 0 || fsync(fd) < 0)
-		return sb_error_errno(err, "environment", "sync `%s`", file);
 	return 0;
 }
 
@@ -188,7 +201,7 @@ static struct entry *list_envs(struct envs *e, size_t *n)
 		if (de->d_name[0] == '.' || strlen(de->d_name) >= sizeof(list->name))
 			continue;
 		snprintf(file, sizeof(file), "%s/%s/" MANIFEST, e->dir, de->d_name);
-		if (stat(file, &st) < 0)
+		if (lstat(file, &st) < 0 || !S_ISREG(st.st_mode))
 			continue;
 		if (*n == cap) {
 			struct entry *grown =
@@ -232,7 +245,7 @@ static void fill_ref(struct env_ref *ref, const char *name, const char *path, co
 	ref->reused = reused;
 }
 
-static void unlink_build(struct envs *e, struct build *b)
+static void take_out(struct envs *e, struct build *b)
 {
 	for (struct build **pp = &e->builds; *pp; pp = &(*pp)->next) {
 		if (*pp == b) {
@@ -240,6 +253,11 @@ static void unlink_build(struct envs *e, struct build *b)
 			break;
 		}
 	}
+}
+
+static void unlink_build(struct envs *e, struct build *b)
+{
+	take_out(e, b);
 	free(b->interpreter);
 	json_decref(b->set);
 	free(b);
@@ -292,11 +310,21 @@ static void on_install_done(const struct run_outcome *o, void *data)
 	char msg[2048] = "";
 	bool ok = o->ran && !o->cancelled && o->signal == 0 && o->exit_code == 0 && !o->limit;
 
+	/* Out of reach first: a waiter's callback may ask for this set again,
+	 * and must then find the manifest or start a build of its own. */
+	take_out(e, b);
+	b->task = NULL;
 	if (ok && commit(b, &err) < 0) {
+		char names[512];
+		sb_error_format(&err, msg, sizeof(msg));
+		env_build_names(b->set, names, sizeof(names));
+		sb_error_set(&err, "environment", 0, "installing %s: %s", names, msg);
 		sb_error_format(&err, msg, sizeof(msg));
 		ok = false;
 	} else if (!ok && o->cancelled) {
-		snprintf(msg, sizeof(msg), "the dependency install was cancelled");
+		char names[512];
+		env_build_names(b->set, names, sizeof(names));
+		snprintf(msg, sizeof(msg), "the install of %s was cancelled", names);
 	} else if (!ok) {
 		env_build_error(b->tail, b->tail_len, b->set, b->installer, o, msg, sizeof(msg));
 	}
@@ -321,7 +349,7 @@ static void on_install_done(const struct run_outcome *o, void *data)
 		free(w);
 		w = next;
 	}
-	unlink_build(e, b);
+	unlink_build(e, b); /* already out of the list: frees it */
 	if (ok)
 		evict(e);
 }
@@ -380,8 +408,10 @@ int envs_acquire(struct envs *e, const struct env_request *req, envs_done_fn don
 		snprintf(name, sizeof(name), slot ? "%s-%016llx-%u" : "%s-%016llx", py,
 			 (unsigned long long)h, slot);
 		snprintf(final, sizeof(final), "%s/%s", e->dir, name);
+		/* A build being cancelled is nobody's: a new request starts
+		 * another (its directory name is its own). */
 		for (b = e->builds; b; b = b->next)
-			if (strcmp(b->name, name) == 0)
+			if (!b->cancelling && strcmp(b->name, name) == 0)
 				break;
 		if (b &&
 		    (strcmp(b->interpreter, req->interpreter) || !json_equal(b->set, req->set)))
@@ -445,8 +475,10 @@ void envs_cancel_wait(struct envs *e, struct envs_wait *w)
 		}
 	}
 	/* Nobody wants it any more; on_install_done() frees the build. */
-	if (b->waiters == NULL && b->task)
+	if (b->waiters == NULL && b->task && !b->cancelling) {
+		b->cancelling = true;
 		runner_cancel_task(e->runner, b->task);
+	}
 }
 
 int envs_prune(struct envs *e, double max_age_seconds, unsigned *removed, struct sb_error *err)
@@ -477,7 +509,7 @@ int envs_prune(struct envs *e, double max_age_seconds, unsigned *removed, struct
 			continue;
 		}
 		snprintf(file, sizeof(file), "%s/" MANIFEST, path);
-		if (stat(file, &st) < 0 || difftime(now, st.st_mtime) <= max_age_seconds ||
+		if (lstat(file, &st) < 0 || difftime(now, st.st_mtime) <= max_age_seconds ||
 		    in_use(e, de->d_name))
 			continue;
 		discard(e, path);

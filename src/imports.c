@@ -254,9 +254,13 @@ int imports_requirements(const char *interpreter, const char *source, size_t len
 		if (json_object_get(info->stdlib, m) || json_object_get(info->importable, m) ||
 		    strcmp(m, "__main__") == 0 || local_module(local_dir, m))
 			continue;
-		if ((r = req_set_add(set, imports_distribution(m), err)) < 0)
+		/* A guess that is no distribution name (`_private`) is dropped;
+		 * past the cap the rest is. */
+		if (json_array_size(set) >= REQ_MAX_COUNT)
 			break;
+		struct sb_error ignored = {0};
+		req_set_add(set, imports_distribution(m), &ignored);
 	}
 	json_decref(modules);
-	return r;
+	return 0;
 }

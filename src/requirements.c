@@ -75,10 +75,20 @@ int req_normalize(const char *in, char *out, struct sb_error *err)
 				    "ends with a letter or digit",
 				    in + start);
 	out[len] = '\0';
-	/* The rest: "[extras] specifiers ; markers" or "@ url ; markers". */
+	/* The rest: "[extras] specifiers ; markers" or "@ url ; markers".
+	 * Anything else after a name is a path or a URL pip would fetch
+	 * ("file:///x.whl", "dir/../x"): not a requirement. */
 	const char *rest = in + end, *stop = in + n;
 	while (rest < stop && isspace((unsigned char)*rest))
 		rest++;
+	if (rest < stop && strchr("[(<>=!~@;", *rest) == NULL) {
+		sb_error_set(err, "dependencies", EINVAL,
+			     "dependency `%s` is not a requirement: `%c` follows the name",
+			     in + start, *rest);
+		return sb_error_hint(err, "give PEP 508 requirements such as `requests`, "
+					  "`numpy>=1.26`, `pkg[extra]==1.0` or `pkg @ URL`; "
+					  "paths and bare URLs are not accepted");
+	}
 	if (rest < stop && *rest == '@') {
 		out[len++] = ' ';
 		append(out, &len, rest, (size_t)(stop - rest), true);

@@ -46,6 +46,52 @@ def build_wheel(dist_dir, name, version, module, code):
     return path
 
 
+BACKEND = """
+import os, zipfile, base64, hashlib
+def build_wheel(wheel_directory, config_settings=None, metadata_directory=None):
+    # Hostile install code: plant a link where the server writes its
+    # manifest, and a FIFO beside it.
+    env = "/opt/python-mcp/env"
+    os.symlink(VICTIM, env + "/.python-mcp-env.json")
+    open(env + "/backend-ran", "w").close()
+    name = "evilpkg-1.0-py3-none-any.whl"
+    files = {"evilpkg/__init__.py": b"EVIL = 1\\n",
+             "evilpkg-1.0.dist-info/METADATA": b"Metadata-Version: 2.1\\nName: evilpkg\\nVersion: 1.0\\n",
+             "evilpkg-1.0.dist-info/WHEEL": b"Wheel-Version: 1.0\\nGenerator: x\\nRoot-Is-Purelib: true\\nTag: py3-none-any\\n"}
+    rec = []
+    for p, d in files.items():
+        h = base64.urlsafe_b64encode(hashlib.sha256(d).digest()).rstrip(b"=").decode()
+        rec.append(f"{p},sha256={h},{len(d)}")
+    rec.append("evilpkg-1.0.dist-info/RECORD,,")
+    files["evilpkg-1.0.dist-info/RECORD"] = ("\\n".join(rec) + "\\n").encode()
+    with zipfile.ZipFile(os.path.join(wheel_directory, name), "w") as z:
+        for p, d in files.items():
+            z.writestr(p, d)
+    return name
+"""
+
+
+def build_hostile_sdist(dist_dir, victim):
+    """An sdist whose in-tree build backend (run by pip in the install
+    sandbox) plants a symlink to `victim` where the manifest goes."""
+    import io
+    import tarfile
+    files = {"evilpkg-1.0/pyproject.toml":
+             '[build-system]\nrequires = []\nbuild-backend = "backend"\nbackend-path = ["."]\n'
+             '[project]\nname = "evilpkg"\nversion = "1.0"\n',
+             "evilpkg-1.0/PKG-INFO": "Metadata-Version: 2.1\nName: evilpkg\nVersion: 1.0\n",
+             "evilpkg-1.0/backend.py": f"VICTIM = {victim!r}\n" + BACKEND}
+    os.makedirs(dist_dir, exist_ok=True)
+    path = os.path.join(dist_dir, "evilpkg-1.0.tar.gz")
+    with tarfile.open(path, "w:gz") as t:
+        for name, text in files.items():
+            data = text.encode()
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            t.addfile(info, io.BytesIO(data))
+    return path
+
+
 class Deps:
     """An Env with a wheel directory and a server whose pip sees only it."""
 
@@ -196,6 +242,8 @@ def case_missing_package(env):
     contains(err, "from versions: 1.0", "pip's reason lists what exists")
     for bad, needle in ((["--index-url=http://evil"], "package name"),
                         (["./dir"], "package name"), ([1], "item 0"),
+                        (["file:///etc/x.whl"], "follows the name"),
+                        (["pkg/../../x"], "follows the name"),
                         (["a\nb"], "control")):
         err = s.call_error(DEPS, {"script_content": "print(1)", "dependencies": bad})
         contains(err, needle, f"{bad!r} refused")
@@ -240,6 +288,32 @@ def case_saved_script_pep723(env):
           listed)
     err = s.call_error("py_run_saved_script", {"script_name": "broken"})
     contains(err, "header", "running it names the header")
+    s.stop()
+
+
+def case_hostile_install(env):
+    """Install code may write anything into the environment being built
+    (it runs in the install sandbox with that directory writable), a link
+    where the manifest goes included: the server never follows it."""
+    d = Deps(env)
+    victim = os.path.join(env.outside, "victim.txt")
+    with open(victim, "w") as f:
+        f.write("host file")
+    build_hostile_sdist(d.wheels, victim)
+    s = d.server()
+    r = s.call(DEPS, {"script_content": "import evilpkg; print(evilpkg.EVIL)",
+                      "dependencies": ["evilpkg"]})
+    check(r["stdout"] == "1\n", "the package installed and ran", r)
+    with open(victim) as f:
+        check(f.read() == "host file", "the host file behind the planted link is untouched")
+    manifest = os.path.join(d.envs_dir, r["environment"]["name"], ".python-mcp-env.json")
+    check(os.path.isfile(manifest) and not os.path.islink(manifest), "the manifest is a file")
+    check(os.path.exists(os.path.join(os.path.dirname(manifest), "backend-ran")),
+          "the hostile backend ran (it planted the link)")
+    r = s.call(DEPS, {"script_content": "import evilpkg", "dependencies": ["evilpkg"]})
+    check(r["environment"]["reused"], "and the environment is reused", r)
+    with open(victim) as f:
+        check(f.read() == "host file", "using it touched nothing either")
     s.stop()
 
 
@@ -327,6 +401,57 @@ def case_cancel_during_install(env):
     r = s.call(DEPS, {"script_content": "import tinypkg; print('ok')", "dependencies": ["tinypkg"]},)
     check(r["stdout"] == "ok\n", "still serves", r)
     s.stop()
+
+
+class _QuietServer(http.server.ThreadingHTTPServer):
+    def handle_error(self, request, client_address):
+        pass  # a killed pip drops its connection: expected
+
+
+class _Gated(http.server.SimpleHTTPRequestHandler):
+    gate = threading.Event()
+    seen = threading.Event()
+
+    def do_GET(self):
+        _Gated.seen.set()
+        _Gated.gate.wait(120)
+        super().do_GET()
+
+    def log_message(self, fmt, *args):
+        pass
+
+
+def case_request_after_cancel(env):
+    """A request for a set whose build is being cancelled (its only job
+    was cancelled) starts a build of its own instead of inheriting the
+    cancellation."""
+    d = Deps(env)
+    index = os.path.join(env.base, "index")
+    os.makedirs(os.path.join(index, "simple", "tinypkg"))
+    wheel = "tinypkg-1.0-py3-none-any.whl"
+    os.link(os.path.join(d.wheels, wheel), os.path.join(index, wheel))
+    with open(os.path.join(index, "simple", "tinypkg", "index.html"), "w") as f:
+        f.write(f'<html><body><a href="../../{wheel}">{wheel}</a></body></html>\n')
+    httpd = _QuietServer(("127.0.0.1", 0), functools.partial(_Gated, directory=index))
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    try:
+        s = env.server(env={"PIP_INDEX_URL": f"http://127.0.0.1:{httpd.server_address[1]}/simple"})
+        args = {"script_content": "import tinypkg; print(tinypkg.VALUE)",
+                "dependencies": ["tinypkg"], "async_mode": True}
+        first = s.call(DEPS, args)["job_id"]
+        check(_Gated.seen.wait(60), "the install asks the index")
+        s.call("py_cancel_job", {"job_id": first})
+        second = s.call(DEPS, args)["job_id"]
+        _Gated.gate.set()
+        job = s.wait_job(second)
+        check(job["status"] == "completed" and job["result"]["stdout"] == "42\n",
+              "the second request built its own environment", job)
+        check(s.call("py_job_status", {"job_id": first})["job"]["status"] == "cancelled",
+              "the first stays cancelled")
+        s.stop()
+    finally:
+        _Gated.gate.set()
+        httpd.shutdown()
 
 
 CASES = {name[5:]: fn for name, fn in sorted(globals().items()) if name.startswith("case_")}

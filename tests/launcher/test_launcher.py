@@ -152,7 +152,10 @@ def spec_errors_name_the_key(env):
         (json.dumps({"workspace": ws, "argv": ["true"], "workspace_target": "/"}).encode(), "`workspace_target` must be an absolute path other than `/`"),
         (json.dumps({"workspace": ws, "argv": ["true"], "workspace_target": "/opt/../etc"}).encode(), "`workspace_target` must be an absolute path"),
         (json.dumps({"workspace": ws, "argv": ["true"], "binds": [{"source": "/usr", "target": "rel"}]}).encode(), "`binds` needs absolute paths"),
-        (json.dumps({"workspace": ws, "argv": ["true"], "binds": [{"source": "/usr", "target": ws + "/x"}]}).encode(), "`binds` targets may not overlap the workspace"),
+        (json.dumps({"workspace": ws, "argv": ["true"], "binds": [{"source": "/usr", "target": ws + "/x"}]}).encode(), "overlaps the workspace"),
+        (json.dumps({"workspace": ws, "argv": ["true"], "workspace_target": "/etc/w"}).encode(), "which the sandbox fills itself"),
+        (json.dumps({"workspace": ws, "argv": ["true"], "binds": [{"source": "/usr/share", "target": "/usr/x"}]}).encode(), "lies in the policy's mount `/usr`"),
+        (json.dumps({"workspace": ws, "argv": ["true"], "binds": [{"source": "/", "target": "/opt/root"}]}).encode(), "holds the protected path"),
         (json.dumps({"workspace": ws, "argv": ["true"], "binds": [{"source": "/usr", "target": "/opt/u", "rw": True}]}).encode(), "`binds` entries must be"),
         (json.dumps({"workspace": ws, "argv": ["true"], "binds": [{"source": "/usr", "target": f"/opt/{i}"} for i in range(9)]}).encode(), "`binds` must be an array of at most 8"),
     ]

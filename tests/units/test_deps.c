@@ -43,6 +43,11 @@ static void test_requirements(void)
 	refused("", "empty");
 	refused("pkg\nother", "control");
 	refused("pkg-", "ends with a letter or digit");
+	refused("file:///tmp/x.whl", "`:` follows the name");
+	refused("https://example.org/x.whl", "`:` follows the name");
+	refused("git+https://example.org/x", "`+` follows the name");
+	refused("tmp/../../x.whl", "`/` follows the name");
+	refused("pkg 1.0", "`1` follows the name");
 
 	/* Sets: sorted, deduplicated after normalization. */
 	json_t *given = json_pack("[s, s, s]", "Zeta", "alpha", "ZETA");
@@ -111,7 +116,7 @@ static void test_imports(void)
 	struct sb_error err = {0};
 	json_t *set = json_array();
 	const char *src = "import os, json, asyncio, tomllib\nimport yaml_but_not_installed\n"
-			  "import PIL\n";
+			  "import PIL\nimport _private_guess\n";
 	CHECK_MSG(imports_requirements("/usr/bin/python3", src, strlen(src), NULL, set, &err) == 0,
 		  "%s", err.message);
 	CHECK_MSG(json_array_size(set) == 2, "%zu requirements", json_array_size(set));
