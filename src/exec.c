@@ -12,6 +12,7 @@
 
 #include "cleanup.h"
 #include "dotenv.h"
+#include "env_build.h"
 #include "envs.h"
 #include "exec_deps.h"
 #include "log.h"
@@ -397,7 +398,10 @@ static void acquire_env(struct exec_job *x)
 	if (r == 1) {
 		on_env(x, &ref, NULL);
 	} else if (r < 0) {
+		char names[512];
 		x->wait = NULL;
+		env_build_names(x->set, names, sizeof(names));
+		sb_error_wrap(&err, "preparing the environment for %s", names);
 		sb_error_format(&err, msg, sizeof(msg));
 		on_env(x, NULL, msg);
 	}
