@@ -79,11 +79,14 @@ LABEL org.opencontainers.image.title="python-mcp" \
       org.opencontainers.image.version="${VERSION}" \
       org.opencontainers.image.base.name="debian:bookworm-slim"
 
-# python3 is Debian's /usr/bin/python3: the default policy binds /usr and
-# runs `python3` from the sandbox's PATH.
+# python3 is Debian's /usr/bin/python3, which the policies bind with /usr.
+# python3-pip installs dependencies into cached environments (pip runs
+# from the interpreter; environments need no pip of their own).  Index
+# settings are pip's: pass -e PIP_INDEX_URL=... or, offline,
+# -e PIP_NO_INDEX=1 -e PIP_FIND_LINKS=/wheels -v DIR:/wheels:ro.
 RUN apt-get update \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
-        libuv1 libjansson4 libseccomp2 libcap2 python3 \
+        libuv1 libjansson4 libseccomp2 libcap2 python3 python3-pip \
  && rm -rf /var/lib/apt/lists/* /var/cache/apt/*.bin
 
 COPY --from=build /opt/python-mcp /opt/python-mcp

@@ -25,6 +25,7 @@ struct launcher {
 	char *line;               /* partial status line */
 	size_t line_len;
 	bool exited, out_eof, err_eof, status_eof;
+	bool output_error_logged; /* one line per job, not one per read */
 	int64_t exit_status;
 	int term_signal;
 	json_t *exit_event;       /* owned */
@@ -353,8 +354,14 @@ static void on_output(struct launcher *l, enum job_stream stream, ssize_t n, con
 		l->run->task.output(l->run->task.data, stream, buf->base, (size_t)n);
 	} else if (n > 0 && l->run) {
 		struct sb_error err = {0};
-		if (jobs_append_output(l->r->jobs, l->run->job, stream, buf->base, (size_t)n, &err) < 0)
-			log_msg(LOG_LEVEL_ERROR, "job %s: %s", l->run->job->id, err.message);
+		/* A full disk would fail every read after the first: it is
+		 * said once per job. */
+		if (jobs_append_output(l->r->jobs, l->run->job, stream, buf->base, (size_t)n, &err) < 0 &&
+		    !l->output_error_logged) {
+			l->output_error_logged = true;
+			log_msg(LOG_LEVEL_ERROR, "job %s: %s (further output errors of this job are "
+				"not logged)", l->run->job->id, err.message);
+		}
 	}
 }
 
