@@ -107,15 +107,14 @@ static void add_local_indexes(json_t *binds)
 	}
 }
 
-json_t *env_build_spec(const char *dir, const char *interpreter, json_t *set, const char *uv,
-		       double timeout)
+json_t *env_build_spec(const char *dir, json_t *set, const char *uv, double timeout)
 {
 	json_t *argv, *binds = json_array(), *env, *v;
 	size_t i;
 
 	add_local_indexes(binds);
-	/* pip runs from the interpreter and installs into the environment
-	 * through --python: the environment needs no pip of its own. */
+	/* pip comes from the interpreter: the environment needs no pip of
+	 * its own. */
 	env = json_pack("{s:s}", "HOME", "/tmp");
 	if (uv != NULL) {
 		char uv_dir[PATH_MAX], uv_inside[PATH_MAX];
@@ -137,10 +136,13 @@ json_t *env_build_spec(const char *dir, const char *interpreter, json_t *set, co
 		json_object_set_new(env, "UV_LINK_MODE", json_string("copy"));
 		json_object_set_new(env, "UV_PYTHON_DOWNLOADS", json_string("never"));
 	} else {
-		argv = json_pack("[s, s, s, s, s, s, s, s, s, s, s]", interpreter, "-m", "pip",
-				 "--python", ENVS_TARGET "/bin/python", "install", "--no-input",
-				 "--disable-pip-version-check", "--no-warn-script-location",
-				 "--progress-bar", "off");
+		/* The environment's own interpreter runs the interpreter's pip
+		 * (its site-packages are visible, see pyvenv.cfg) and so
+		 * installs into the environment: one pip start-up, where
+		 * `pip --python` would pay two. */
+		argv = json_pack("[s, s, s, s, s, s, s, s, s]", ENVS_TARGET "/bin/python", "-m",
+				 "pip", "install", "--no-input", "--disable-pip-version-check",
+				 "--no-warn-script-location", "--progress-bar", "off");
 		/* Requirements never start with `-` (requirements.c); this says
 		 * so to pip as well. */
 		json_array_append_new(argv, json_string("--"));
