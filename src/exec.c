@@ -36,6 +36,7 @@ struct exec_job {
 	struct envs_wait *wait; /* while its environment is being built */
 	struct env_ref env_ref;
 	bool has_env;           /* env_ref is in use */
+	bool waited;            /* its environment was built for it */
 	json_t *warnings;       /* detected dependencies that could not be installed */
 };
 
@@ -361,6 +362,8 @@ static void on_env(void *data, const struct env_ref *ref, const char *error)
 		x->has_env = true;
 		json_object_set_new(x->spec, "binds", json_pack("[{s:s, s:s}]", "source", ref->path,
 								"target", ENVS_TARGET));
+		if (x->waited)
+			jobs_set_progress(x->env->jobs, x->job, 1, 1, "dependencies installed");
 		runner_release(runner, x->job, NULL);
 		return;
 	}
@@ -397,6 +400,13 @@ static void acquire_env(struct exec_job *x)
 
 	if (r == 1) {
 		on_env(x, &ref, NULL);
+	} else if (r == 0 && x->wait != NULL) {
+		/* Pending while its environment is built: py_job_status says why. */
+		char names[512], text[600];
+		env_build_names(x->set, names, sizeof(names));
+		snprintf(text, sizeof(text), "installing dependencies: %s", names);
+		jobs_set_progress(x->env->jobs, x->job, 0, 1, text);
+		x->waited = true;
 	} else if (r < 0) {
 		char names[512];
 		x->wait = NULL;
