@@ -378,6 +378,10 @@ static void on_env(void *data, const struct env_ref *ref, const char *error)
 		json_decref(x->set);
 		x->set = json_incref(x->explicit_set);
 		if (json_array_size(x->set) == 0) {
+			if (x->waited)
+				jobs_set_progress(x->env->jobs, x->job, 1, 1,
+						  "detected imports not installed: see "
+						  "dependency_warnings");
 			json_array_set_new(json_object_get(x->spec, "argv"), 0,
 					   json_string(x->python));
 			runner_release(runner, x->job, NULL);
