@@ -36,7 +36,6 @@ struct exec_job {
 	struct envs_wait *wait; /* while its environment is being built */
 	struct env_ref env_ref;
 	bool has_env;           /* env_ref is in use */
-	bool waited;            /* its environment was built for it */
 	json_t *warnings;       /* detected dependencies that could not be installed */
 };
 
@@ -362,8 +361,7 @@ static void on_env(void *data, const struct env_ref *ref, const char *error)
 		x->has_env = true;
 		json_object_set_new(x->spec, "binds", json_pack("[{s:s, s:s}]", "source", ref->path,
 								"target", ENVS_TARGET));
-		if (x->waited)
-			jobs_set_progress(x->env->jobs, x->job, 1, 1, "dependencies installed");
+		jobs_set_progress(x->env->jobs, x->job, 1, 1, "dependency environment ready");
 		runner_release(runner, x->job, NULL);
 		return;
 	}
@@ -378,10 +376,8 @@ static void on_env(void *data, const struct env_ref *ref, const char *error)
 		json_decref(x->set);
 		x->set = json_incref(x->explicit_set);
 		if (json_array_size(x->set) == 0) {
-			if (x->waited)
-				jobs_set_progress(x->env->jobs, x->job, 1, 1,
-						  "detected imports not installed: see "
-						  "dependency_warnings");
+			jobs_set_progress(x->env->jobs, x->job, 1, 1,
+					  "detected imports not installed: see dependency_warnings");
 			json_array_set_new(json_object_get(x->spec, "argv"), 0,
 					   json_string(x->python));
 			runner_release(runner, x->job, NULL);
@@ -399,26 +395,24 @@ static void acquire_env(struct exec_job *x)
 	struct env_request req = {.interpreter = x->python, .set = x->set, .use_uv = x->use_uv};
 	struct sb_error err = {0};
 	struct env_ref ref;
-	char msg[SB_ERROR_MESSAGE_MAX + SB_ERROR_HINT_MAX + 16];
-	int r = envs_acquire(x->env->envs, &req, on_env, x, &x->wait, &ref, &err);
+	char names[512], msg[SB_ERROR_MESSAGE_MAX + SB_ERROR_HINT_MAX + 16];
 
+	/* Said before asking: when a build is needed, x may be gone by the
+	 * time envs_acquire() returns (an install that cannot even start
+	 * ends the job at once). */
+	env_build_names(x->set, names, sizeof(names));
+	snprintf(msg, sizeof(msg), "preparing the environment for %s", names);
+	jobs_set_progress(x->env->jobs, x->job, 0, 1, msg);
+	int r = envs_acquire(x->env->envs, &req, on_env, x, &x->wait, &ref, &err);
 	if (r == 1) {
 		on_env(x, &ref, NULL);
-	} else if (r == 0 && x->wait != NULL) {
-		/* Pending while its environment is built: py_job_status says why. */
-		char names[512], text[600];
-		env_build_names(x->set, names, sizeof(names));
-		snprintf(text, sizeof(text), "installing dependencies: %s", names);
-		jobs_set_progress(x->env->jobs, x->job, 0, 1, text);
-		x->waited = true;
 	} else if (r < 0) {
-		char names[512];
 		x->wait = NULL;
-		env_build_names(x->set, names, sizeof(names));
 		sb_error_wrap(&err, "preparing the environment for %s", names);
 		sb_error_format(&err, msg, sizeof(msg));
 		on_env(x, NULL, msg);
 	}
+	/* r == 0: on_env() comes later, or came already; x is not touched. */
 }
 
 void exec_start(const struct exec_env *env, struct mcp_call *call, const struct exec_request *req)

@@ -393,7 +393,7 @@ def case_cancel_during_install(env):
     wait_until(lambda: d.leftovers() != [], 60, "the install starts")
     time.sleep(1)
     st = s.call("py_job_status", {"job_id": sc["job_id"]})["job"]
-    check(st["status"] == "pending" and "installing dependencies: `slowpkg`"
+    check(st["status"] == "pending" and "preparing the environment for `slowpkg`"
           in (st.get("progress") or {}).get("message", ""),
           "py_job_status says the job waits for its install", st)
     r = s.call("py_cancel_job", {"job_id": sc["job_id"]})
@@ -405,6 +405,37 @@ def case_cancel_during_install(env):
     r = s.call(DEPS, {"script_content": "import tinypkg; print('ok')", "dependencies": ["tinypkg"]},)
     check(r["stdout"] == "ok\n", "still serves", r)
     s.stop()
+
+
+def case_install_cannot_start(env):
+    """An install whose sandbox cannot even start (its launcher is gone)
+    fails the call, naming the packages and why, and the server goes on."""
+    import shutil
+    d = Deps(env)
+    launcher = os.path.join(env.base, "python-mcp-sandbox")
+    shutil.copy2(os.path.join(os.path.dirname(env.bin), "..", "sandbox", "python-mcp-sandbox"),
+                 launcher)
+    s = d.server(args=["--launcher", launcher, "--prepared", "2"])
+    r = s.call("py_run_script_in_dir", {"directory": env.ws, "script_content": "print(1)"})
+    check(r["stdout"] == "1\n", "a first run", r)
+    wait_until(lambda: len([p for p in os.listdir("/proc") if p.isdigit()
+                            and _cmdline(p).startswith(launcher)]) >= 2, 30,
+               "two prepared launchers are ready")
+    os.unlink(launcher)
+    err = s.call_error(DEPS, {"script_content": "import tinypkg", "dependencies": ["tinypkg"]})
+    contains(err, "`tinypkg`", "names the package")
+    contains(err, "did not start", "says the install sandbox did not start")
+    r = s.call("py_run_script_in_dir", {"directory": env.ws, "script_content": "print(2)"})
+    check(r["stdout"] == "2\n", "a prepared sandbox still runs", r)
+    s.stop()
+
+
+def _cmdline(pid):
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as f:
+            return f.read().replace(b"\0", b" ").decode(errors="replace")
+    except OSError:
+        return ""
 
 
 def case_use_uv(env):
