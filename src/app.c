@@ -335,7 +335,7 @@ int app_start(uv_loop_t *loop, struct mcp_server *server, const struct app_confi
 				   .max_running = cfg->max_jobs, .prepared = cfg->prepared};
 	if ((r = runner_new(loop, &rc, a->jobs, &a->runner, err)) < 0)
 		return r;
-	struct envs_config envc = {.dir = a->envs_dir, .install_policy = a->install_policy,
+	struct envs_config envc = {.loop = loop, .dir = a->envs_dir, .install_policy = a->install_policy,
 				   .uv = a->uv, .max_envs = cfg->max_envs,
 				   .install_timeout = cfg->install_timeout};
 	if ((r = envs_new(a->runner, &envc, &a->envs, err)) < 0)
@@ -349,7 +349,7 @@ int app_start(uv_loop_t *loop, struct mcp_server *server, const struct app_confi
 	if ((r = tools_jobs_register(server, a->jobs, &jc, err)) < 0)
 		return r;
 	struct tools_exec_config ec = {
-		.env = {.jobs = a->jobs, .runner = a->runner, .smart = a->smart, .envs = a->envs,
+		.env = {.loop = loop, .jobs = a->jobs, .runner = a->runner, .smart = a->smart, .envs = a->envs,
 			.workspace_roots = a->roots, .n_workspace_roots = a->n_roots,
 			.state_dir = a->state_dir, .scratch_dir = a->scratch_dir,
 			.protected_paths = a->protected_paths, .n_protected = a->n_protected,

@@ -80,7 +80,7 @@ static void discard(const struct envs *e, const char *path)
 	snprintf(trash, sizeof(trash), "%s/.trash-%08x", e->dir, random_u32());
 	if (rename(path, trash) == 0)
 		path = trash;
-	remove_tree(path);
+	remove_tree_async(e->cfg.loop, path);
 }
 
 static struct use *find_use(struct envs *e, const char *name)
@@ -482,34 +482,46 @@ void envs_cancel_wait(struct envs *e, struct envs_wait *w)
 
 int envs_prune(struct envs *e, double max_age_seconds, unsigned *removed, struct sb_error *err)
 {
-	_cleanup_(closedir_p) DIR *d = opendir(e->dir);
-	struct dirent *de;
+	_cleanup_json_ json_t *names = json_array();
 	time_t now = time(NULL);
+	struct dirent *de;
+	size_t i;
+	json_t *v;
 
 	*removed = 0;
-	if (d == NULL)
-		return sb_error_errno(err, "environment", "open `%s`", e->dir);
-	while ((de = readdir(d)) != NULL) {
+	/* Names first: removals rename entries aside (.trash-*), which a
+	 * listing in progress could show again. */
+	{
+		_cleanup_(closedir_p) DIR *d = opendir(e->dir);
+		if (d == NULL)
+			return sb_error_errno(err, "environment", "open `%s`", e->dir);
+		while ((de = readdir(d)) != NULL)
+			if (strcmp(de->d_name, ".") != 0 && strcmp(de->d_name, "..") != 0)
+				json_array_append_new(names, json_string(de->d_name));
+	}
+	json_array_foreach (names, i, v) {
+		const char *name = json_string_value(v);
 		char path[PATH_MAX], file[PATH_MAX];
 		struct stat st;
 		bool building = false;
-		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
-			continue;
-		snprintf(path, sizeof(path), "%s/%s", e->dir, de->d_name);
+		snprintf(path, sizeof(path), "%s/%s", e->dir, name);
 		for (struct build *b = e->builds; b; b = b->next)
 			building = building || strcmp(b->tmp, path) == 0;
 		/* Leftovers of interrupted builds and removals: this server
 		 * holds the state directory, so what it is not building is
 		 * nobody's. */
-		if (de->d_name[0] == '.') {
-			if (!building && (strncmp(de->d_name, ".trash-", 7) == 0 ||
-					  strncmp(de->d_name, ".build-", 7) == 0))
-				remove_tree(path);
+		if (name[0] == '.') {
+			if (building)
+				continue;
+			if (strncmp(name, ".trash-", 7) == 0)
+				remove_tree_async(e->cfg.loop, path);
+			else if (strncmp(name, ".build-", 7) == 0)
+				discard(e, path);
 			continue;
 		}
 		snprintf(file, sizeof(file), "%s/" MANIFEST, path);
 		if (lstat(file, &st) < 0 || difftime(now, st.st_mtime) <= max_age_seconds ||
-		    in_use(e, de->d_name))
+		    in_use(e, name))
 			continue;
 		discard(e, path);
 		(*removed)++;

@@ -22,6 +22,7 @@
 #define ENVS_TARGET "/opt/python-mcp/env"
 
 struct envs_config {
+	uv_loop_t *loop; /* removals run on its thread pool */
 	const char *dir; /* <state>/envs */
 	const char *install_policy;
 	const char *uv;		/* uv's path, or NULL when not installed */

@@ -218,7 +218,7 @@ static void exec_job_free(struct exec_job *x)
 	if (x->has_env)
 		envs_release(x->env->envs, x->env_ref.name);
 	if (x->scratch)
-		remove_tree(x->scratch);
+		remove_tree_async(x->env->loop, x->scratch);
 	free(x->scratch);
 	free(x->python);
 	free(x->python_version);

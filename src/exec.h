@@ -7,6 +7,7 @@
 #include <jansson.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <uv.h>
 
 #include "error.h"
 #include "jobs.h"
@@ -19,6 +20,7 @@ struct envs;
 enum exec_kind { EXEC_RUN, EXEC_WITH_DEPS, EXEC_BENCHMARK };
 
 struct exec_env {
+	uv_loop_t *loop;
 	struct jobs *jobs;
 	struct runner *runner;
 	struct smart *smart;

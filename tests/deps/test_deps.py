@@ -54,6 +54,16 @@ def build_wheel(wheel_directory, config_settings=None, metadata_directory=None):
     env = "/opt/python-mcp/env"
     os.symlink(VICTIM, env + "/.python-mcp-env.json")
     open(env + "/backend-ran", "w").close()
+    # A tree deeper than PATH_MAX, a FIFO and a link out: what the server
+    # must still remove without following or blocking.
+    here = os.getcwd()
+    os.chdir(env)
+    for _ in range(800):
+        os.mkdir("deepdeepdeep")
+        os.chdir("deepdeepdeep")
+    os.mkfifo("fifo")
+    os.symlink("/", "root-link")
+    os.chdir(here)
     name = "evilpkg-1.0-py3-none-any.whl"
     files = {"evilpkg/__init__.py": b"EVIL = 1\\n",
              "evilpkg-1.0.dist-info/METADATA": b"Metadata-Version: 2.1\\nName: evilpkg\\nVersion: 1.0\\n",
@@ -314,6 +324,13 @@ def case_hostile_install(env):
     check(r["environment"]["reused"], "and the environment is reused", r)
     with open(victim) as f:
         check(f.read() == "host file", "using it touched nothing either")
+    # Pruned, it goes entirely (on a worker thread), deep tree included.
+    old = time.time() - 7200
+    os.utime(manifest, (old, old))
+    r = s.call("py_prune_jobs", {"max_age_hours": 1})
+    check(r["removed_environments"] == 1, "pruned", r)
+    wait_until(lambda: os.listdir(d.envs_dir) == [], 60, "every trace removed")
+    check(os.path.exists(victim) and os.path.exists("/etc/passwd"), "links were not followed")
     s.stop()
 
 
