@@ -334,6 +334,11 @@ static int check_binds(const struct sb_policy *p, const char *inside, const stru
 		return sb_error_set(err, "spec", EINVAL, "job spec: `workspace_target` `%s` lies in "
 				    "/proc, /sys, /dev, /etc or /tmp, which the sandbox fills itself",
 				    inside);
+	for (size_t m = 0; job->workspace_target && m < p->n_mounts; m++)
+		if (sb_path_overlaps(inside, p->mounts[m].target))
+			return sb_error_set(err, "spec", EINVAL, "job spec: `workspace_target` `%s` "
+					    "overlaps the policy's mount `%s`", inside,
+					    p->mounts[m].target);
 	for (size_t i = 0; i < job->n_binds; i++) {
 		const struct sb_job_bind *b = &job->binds[i];
 		if (reserved(b->target, false) || sb_path_overlaps(b->target, inside))
@@ -345,6 +350,12 @@ static int check_binds(const struct sb_policy *p, const char *inside, const stru
 				return sb_error_set(err, "spec", EINVAL, "job spec: bind target `%s` lies "
 						    "in the policy's mount `%s`", b->target,
 						    p->mounts[m].target);
+		/* By its real path only: `/tmp/../root` must not pass for
+		 * something below /tmp. */
+		char real[PATH_MAX];
+		if (realpath(b->source, real) == NULL || strcmp(real, b->source) != 0)
+			return sb_error_set(err, "spec", EINVAL, "job spec: bind source `%s` is not "
+					    "the real path of an existing directory", b->source);
 		for (size_t k = 0; k < p->n_protected_paths; k++)
 			if (sb_path_within(p->protected_paths[k], b->source))
 				return sb_error_set(err, "spec", EINVAL, "job spec: bind source `%s` holds "

@@ -168,9 +168,15 @@ static char *find_uv(void)
 		char file[PATH_MAX];
 		snprintf(file, sizeof(file), "%s/uv", dir);
 		char *real = dir[0] == '/' && access(file, X_OK) == 0 ? realpath(file, NULL) : NULL;
-		/* Its directory is shown to installs: never `/` itself. */
-		if (real && strrchr(real, '/') != real)
+		/* Its directory is shown read-only to installs, which have the
+		 * network: only a `bin` directory (~/.local/bin, ~/.cargo/bin,
+		 * /usr/local/bin), never a home directory or `/`. */
+		char *slash = real ? strrchr(real, '/') : NULL;
+		if (slash && slash - real >= 4 && strncmp(slash - 4, "/bin", 4) == 0)
 			return real;
+		if (real)
+			log_msg(LOG_LEVEL_WARNING, "not using `%s`: uv is used from a `bin` "
+				"directory only; installs use pip", real);
 		free(real);
 	}
 	return NULL;
@@ -335,7 +341,9 @@ int app_start(uv_loop_t *loop, struct mcp_server *server, const struct app_confi
 				   .max_running = cfg->max_jobs, .prepared = cfg->prepared};
 	if ((r = runner_new(loop, &rc, a->jobs, &a->runner, err)) < 0)
 		return r;
-	struct envs_config envc = {.loop = loop, .dir = a->envs_dir, .install_policy = a->install_policy,
+	struct envs_config envc = {.loop = loop, .dir = a->envs_dir,
+				   .protected_paths = a->protected_paths,
+				   .n_protected = a->n_protected, .install_policy = a->install_policy,
 				   .uv = a->uv, .max_envs = cfg->max_envs,
 				   .install_timeout = cfg->install_timeout};
 	if ((r = envs_new(a->runner, &envc, &a->envs, err)) < 0)

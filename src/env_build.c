@@ -11,6 +11,7 @@
 
 #include "cleanup.h"
 #include "envs.h"
+#include "paths.h"
 
 static int make_dir(const char *root, const char *sub, struct sb_error *err)
 {
@@ -70,7 +71,7 @@ int env_build_skeleton(const char *dir, const char *interpreter, const char *ful
 
 /* Directories named by the index variables (plain paths or file://
  * URLs), each shown read-only where it is on the host. */
-static void add_local_indexes(json_t *binds)
+static void add_local_indexes(json_t *binds, char *const *protected, size_t n_protected)
 {
 	static const char *const vars[] = {
 	    "PIP_FIND_LINKS", "PIP_INDEX_URL",	 "PIP_EXTRA_INDEX_URL",
@@ -94,7 +95,12 @@ static void add_local_indexes(json_t *binds)
 			/* A file (a single wheel) is shown through its directory. */
 			if (!S_ISDIR(st.st_mode) && strrchr(real, '/') != real)
 				*strrchr(real, '/') = '\0';
-			bool seen = false;
+			/* Below /usr it is in the install sandbox already; what the
+			 * server keeps from every job (its state, keys in $HOME) is
+			 * never shown to a networked install. */
+			bool seen = sb_path_within(real, "/usr") || strcmp(real, "/") == 0;
+			for (size_t k = 0; k < n_protected; k++)
+				seen = seen || sb_path_overlaps(real, protected[k]);
 			json_array_foreach (binds, i, b)
 				seen =
 				    seen || strcmp(json_string_value(json_object_get(b, "source")),
@@ -107,12 +113,14 @@ static void add_local_indexes(json_t *binds)
 	}
 }
 
-json_t *env_build_spec(const char *dir, json_t *set, const char *uv, double timeout)
+json_t *env_build_spec(const char *dir, json_t *set, const struct env_build_config *cfg)
 {
+	const char *uv = cfg->uv;
+	double timeout = cfg->timeout;
 	json_t *argv, *binds = json_array(), *env, *v;
 	size_t i;
 
-	add_local_indexes(binds);
+	add_local_indexes(binds, cfg->protected_paths, cfg->n_protected);
 	/* pip comes from the interpreter: the environment needs no pip of
 	 * its own. */
 	env = json_pack("{s:s}", "HOME", "/tmp");

@@ -21,7 +21,13 @@ int env_build_skeleton(const char *dir, const char *interpreter, const char *ful
  * ENVS_TARGET, pip (or uv, when `uv` is its path) installing `set` into
  * it, local wheel directories and file:// indexes named by the pip and
  * uv variables of the server's environment mounted read-only. */
-json_t *env_build_spec(const char *dir, json_t *set, const char *uv, double timeout);
+struct env_build_config {
+	const char *uv;		      /* uv's path, or NULL: pip */
+	double timeout;		      /* seconds */
+	char *const *protected_paths; /* never shown to an install */
+	size_t n_protected;
+};
+json_t *env_build_spec(const char *dir, json_t *set, const struct env_build_config *cfg);
 
 /* "`a`, `b`": the set, for messages. */
 void env_build_names(json_t *set, char *out, size_t size);

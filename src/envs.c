@@ -442,9 +442,12 @@ int envs_acquire(struct envs *e, const struct env_request *req, envs_done_fn don
 							  .output = on_install_output,
 							  .done = on_install_done,
 							  .data = b};
-			json_t *spec = env_build_spec(
-			    b->tmp, b->set, strcmp(b->installer, "uv") == 0 ? e->cfg.uv : NULL,
-			    e->cfg.install_timeout);
+			struct env_build_config bc = {
+			    .uv = strcmp(b->installer, "uv") == 0 ? e->cfg.uv : NULL,
+			    .timeout = e->cfg.install_timeout,
+			    .protected_paths = e->cfg.protected_paths,
+			    .n_protected = e->cfg.n_protected};
+			json_t *spec = env_build_spec(b->tmp, b->set, &bc);
 			if (runner_start_task(e->runner, spec, &task, &b->task, err) < 0) {
 				b->waiters = NULL;
 				free(w);

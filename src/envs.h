@@ -25,9 +25,11 @@ struct envs_config {
 	uv_loop_t *loop; /* removals run on its thread pool */
 	const char *dir; /* <state>/envs */
 	const char *install_policy;
-	const char *uv;		/* uv's path, or NULL when not installed */
-	unsigned max_envs;	/* least recently used ones go beyond this */
-	double install_timeout; /* seconds per install */
+	const char *uv;		      /* uv's path, or NULL when not installed */
+	unsigned max_envs;	      /* least recently used ones go beyond this */
+	double install_timeout;	      /* seconds per install */
+	char *const *protected_paths; /* the server's: never shown to an install */
+	size_t n_protected;
 };
 
 struct env_request {

@@ -156,6 +156,8 @@ def spec_errors_name_the_key(env):
         (json.dumps({"workspace": ws, "argv": ["true"], "workspace_target": "/etc/w"}).encode(), "which the sandbox fills itself"),
         (json.dumps({"workspace": ws, "argv": ["true"], "binds": [{"source": "/usr/share", "target": "/usr/x"}]}).encode(), "lies in the policy's mount `/usr`"),
         (json.dumps({"workspace": ws, "argv": ["true"], "binds": [{"source": "/", "target": "/opt/root"}]}).encode(), "holds the protected path"),
+        (json.dumps({"workspace": ws, "argv": ["true"], "binds": [{"source": "/tmp/../root", "target": "/opt/root"}]}).encode(), "is not the real path"),
+        (json.dumps({"workspace": ws, "argv": ["true"], "workspace_target": "/usr/lib/x"}).encode(), "overlaps the policy's mount `/usr`"),
         (json.dumps({"workspace": ws, "argv": ["true"], "binds": [{"source": "/usr", "target": "/opt/u", "rw": True}]}).encode(), "`binds` entries must be"),
         (json.dumps({"workspace": ws, "argv": ["true"], "binds": [{"source": "/usr", "target": f"/opt/{i}"} for i in range(9)]}).encode(), "`binds` must be an array of at most 8"),
     ]
