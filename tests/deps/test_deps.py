@@ -117,6 +117,16 @@ class Deps:
         e.update(extra_env or {})
         return self.env.server(env=e, args=list(args))
 
+    def simple_index(self):
+        """A PEP 503 index of tinypkg in a directory, for an HTTP server."""
+        index = os.path.join(self.env.base, "index")
+        os.makedirs(os.path.join(index, "simple", "tinypkg"))
+        wheel = "tinypkg-1.0-py3-none-any.whl"
+        os.link(os.path.join(self.wheels, wheel), os.path.join(index, wheel))
+        with open(os.path.join(index, "simple", "tinypkg", "index.html"), "w") as f:
+            f.write(f'<html><body><a href="../../{wheel}">{wheel}</a></body></html>\n')
+        return index
+
     def env_names(self):
         if not os.path.isdir(self.envs_dir):
             return []
@@ -345,12 +355,7 @@ def case_network_install_not_run(env):
     """The install step reaches an index over the network (install.json
     allows it); the script's run step has no network (default.json)."""
     d = Deps(env)
-    index = os.path.join(env.base, "index")
-    os.makedirs(os.path.join(index, "simple", "tinypkg"))
-    wheel = "tinypkg-1.0-py3-none-any.whl"
-    os.link(os.path.join(d.wheels, wheel), os.path.join(index, wheel))
-    with open(os.path.join(index, "simple", "tinypkg", "index.html"), "w") as f:
-        f.write(f'<html><body><a href="../../{wheel}">{wheel}</a></body></html>\n')
+    index = d.simple_index()
     httpd = http.server.ThreadingHTTPServer(
         ("127.0.0.1", 0), functools.partial(_Quiet, directory=index))
     port = httpd.server_address[1]
@@ -501,12 +506,7 @@ def case_request_after_cancel(env):
     was cancelled) starts a build of its own instead of inheriting the
     cancellation."""
     d = Deps(env)
-    index = os.path.join(env.base, "index")
-    os.makedirs(os.path.join(index, "simple", "tinypkg"))
-    wheel = "tinypkg-1.0-py3-none-any.whl"
-    os.link(os.path.join(d.wheels, wheel), os.path.join(index, wheel))
-    with open(os.path.join(index, "simple", "tinypkg", "index.html"), "w") as f:
-        f.write(f'<html><body><a href="../../{wheel}">{wheel}</a></body></html>\n')
+    index = d.simple_index()
     httpd = _QuietServer(("127.0.0.1", 0), functools.partial(_Gated, directory=index))
     threading.Thread(target=httpd.serve_forever, daemon=True).start()
     try:
