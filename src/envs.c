@@ -42,6 +42,7 @@ struct build {
 	const char *installer;
 	struct runner_task *task;
 	bool cancelling; /* nobody waits: ends without a result */
+	bool guess;	 /* started for a guessed set (see env_request) */
 	struct envs_wait *waiters;
 	char tail[TAIL_MAX];
 	size_t tail_len;
@@ -54,13 +55,74 @@ struct use {
 	struct use *next;
 };
 
+/* A failed install of a guessed set (see env_request.guess). */
+struct failure {
+	char *interpreter;
+	json_t *set;
+	char *message;
+	time_t at;
+	struct failure *next;
+};
+
+/* Failures remembered at most; the oldest go first. */
+#define FAILURES_MAX 64
+
 struct envs {
 	struct runner *runner;
 	struct envs_config cfg;
 	char *dir;
 	struct build *builds;
 	struct use *uses;
+	struct failure *failures; /* newest first */
 };
+
+static void failure_free(struct failure *f)
+{
+	free(f->interpreter);
+	json_decref(f->set);
+	free(f->message);
+	free(f);
+}
+
+static void remember_failure(struct envs *e, const struct build *b, const char *message)
+{
+	struct failure *f = calloc(1, sizeof(*f));
+	size_t n = 0;
+
+	if (f == NULL || (f->interpreter = strdup(b->interpreter)) == NULL ||
+	    (f->message = strdup(message)) == NULL) {
+		if (f)
+			failure_free(f);
+		return;
+	}
+	f->set = json_incref(b->set);
+	f->at = time(NULL);
+	f->next = e->failures;
+	e->failures = f;
+	for (struct failure **pp = &e->failures; *pp; pp = &(*pp)->next) {
+		if (++n > FAILURES_MAX) {
+			struct failure *old = *pp;
+			*pp = NULL;
+			while (old) {
+				struct failure *next = old->next;
+				failure_free(old);
+				old = next;
+			}
+			break;
+		}
+	}
+}
+
+static const struct failure *remembered(struct envs *e, const struct env_request *req)
+{
+	time_t now = time(NULL);
+
+	for (struct failure *f = e->failures; f; f = f->next)
+		if (difftime(now, f->at) < ENVS_GUESS_RETRY &&
+		    strcmp(f->interpreter, req->interpreter) == 0 && json_equal(f->set, req->set))
+			return f;
+	return NULL;
+}
 
 /* For temporary names only: uniqueness, not secrecy. */
 static unsigned random_u32(void)
@@ -331,6 +393,8 @@ static void on_install_done(const struct run_outcome *o, void *data)
 	if (!ok) {
 		log_msg(LOG_LEVEL_WARNING, "dependency environment %s: %s", b->name, msg);
 		discard(e, b->tmp);
+		if (b->guess && o->ran && !o->cancelled)
+			remember_failure(e, b, msg);
 	} else {
 		log_msg(LOG_LEVEL_INFO, "dependency environment %s built with %s", b->name,
 			b->installer);
@@ -401,6 +465,13 @@ int envs_acquire(struct envs *e, const struct env_request *req, envs_done_fn don
 	int r;
 
 	py = py ? py + 1 : req->interpreter;
+	const struct failure *f = req->guess ? remembered(e, req) : NULL;
+	if (f != NULL)
+		return sb_error_set(err, "environment", EAGAIN,
+				    "%s (remembered from an install "
+				    "%.0f s ago; retried after %d s, or at once with explicit "
+				    "`dependencies`)",
+				    f->message, difftime(time(NULL), f->at), ENVS_GUESS_RETRY);
 	for (unsigned slot = 0; slot < SLOTS; slot++) {
 		char name[64], final[PATH_MAX];
 		struct build *b;
@@ -428,6 +499,7 @@ int envs_acquire(struct envs *e, const struct env_request *req, envs_done_fn don
 			}
 			if ((r = start_build(e, req, name, final, &b, err)) < 0)
 				return r;
+			b->guess = req->guess;
 		}
 		struct envs_wait *w = calloc(1, sizeof(*w));
 		if (w == NULL)
@@ -566,6 +638,11 @@ void envs_free(struct envs *e)
 	while (e->builds) {
 		discard(e, e->builds->tmp);
 		unlink_build(e, e->builds);
+	}
+	while (e->failures) {
+		struct failure *f = e->failures;
+		e->failures = f->next;
+		failure_free(f);
 	}
 	while (e->uses) {
 		struct use *u = e->uses;

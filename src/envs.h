@@ -36,7 +36,12 @@ struct env_request {
 	const char *interpreter; /* "/usr/bin/python3.11" */
 	json_t *set;		 /* sorted normalized requirements (borrowed) */
 	bool use_uv;		 /* install with uv when it is installed */
+	bool guess;		 /* the set holds detected imports: a failed
+				    install is remembered for ENVS_GUESS_RETRY
+				    seconds instead of paid again on every run */
 };
+
+#define ENVS_GUESS_RETRY 600
 
 /* An environment a job uses; it stays in use until envs_release(). */
 struct env_ref {

@@ -392,7 +392,9 @@ static void on_env(void *data, const struct env_ref *ref, const char *error)
 /* May end the job (and free x) before it returns. */
 static void acquire_env(struct exec_job *x)
 {
-	struct env_request req = {.interpreter = x->python, .set = x->set, .use_uv = x->use_uv};
+	struct env_request req = {
+	    .interpreter = x->python, .set = x->set, .use_uv = x->use_uv,
+	    .guess = json_array_size(x->set) > json_array_size(x->explicit_set)};
 	struct sb_error err = {0};
 	struct env_ref ref;
 	char names[512], msg[SB_ERROR_MESSAGE_MAX + SB_ERROR_HINT_MAX + 16];

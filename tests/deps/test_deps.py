@@ -244,6 +244,17 @@ def case_auto_detect(env):
           "system python", r)
     contains(" ".join(r.get("dependency_warnings", [])), "no-such-module-zz",
              "the warning names the package")
+    # The failed guess is remembered: the next run does not pay pip again.
+    r = s.call(DEPS, {"script_content": code})
+    check(r["stdout"] == "fallback\n", "runs again", r)
+    contains(" ".join(r.get("dependency_warnings", [])), "remembered from an install",
+             "a remembered failure, not a second install")
+    check(server_log(s).count("No matching distribution found for no-such-module-zz") == 1,
+          "pip ran once for the guess",
+          server_log(s)[-2000:])
+    # Asked for explicitly, it is installed (and fails) again at once.
+    err = s.call_error(DEPS, {"script_content": "print(1)", "dependencies": ["no_such_module_zz"]})
+    contains(err, "No matching distribution found for no-such-module-zz", "explicit retries")
     # auto_parse_imports=false: nothing detected.
     r = s.call(DEPS, {"script_content": "import tinypkg", "auto_parse_imports": False})
     check(r["exit_code"] != 0 and "ModuleNotFoundError" in r["stderr"], "no detection", r)
