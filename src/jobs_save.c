@@ -5,6 +5,8 @@
 #include "jobs_internal.h"
 
 #include <errno.h>
+#include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -12,37 +14,6 @@
 
 #define RETRY_MIN_SECONDS 1.0
 #define RETRY_MAX_SECONDS 60.0
-
-struct text {
-	char *data;
-	size_t len, cap;
-};
-
-static int reserve(struct text *b, size_t more)
-{
-	size_t cap = b->cap ? b->cap : 4096;
-	char *p;
-
-	if (b->len + more <= b->cap)
-		return 0;
-	while (cap < b->len + more)
-		cap *= 2;
-	p = realloc(b->data, cap);
-	if (p == NULL)
-		return -ENOMEM;
-	b->data = p;
-	b->cap = cap;
-	return 0;
-}
-
-static int append(struct text *b, const char *s, size_t n)
-{
-	if (reserve(b, n) < 0)
-		return -ENOMEM;
-	memcpy(b->data + b->len, s, n);
-	b->len += n;
-	return 0;
-}
 
 void job_forget_saved(struct job *j)
 {
@@ -73,23 +44,29 @@ static int saved_form(struct job *j)
  * (the order of the table, which a load restores as is). */
 static int snapshot(struct jobs *t, char **out, size_t *len, struct sb_error *err)
 {
-	struct text b = {0};
+	char *buf = NULL;
+	size_t size = 0;
+	FILE *f = open_memstream(&buf, &size);
+	bool failed = f == NULL;
 
-	if (append(&b, "[\n", 2) < 0)
-		goto nomem;
-	for (struct job *j = t->newest; j != NULL; j = j->older) {
-		if (saved_form(j) < 0 || append(&b, j->saved, j->saved_len) < 0 ||
-		    append(&b, j->older ? ",\n" : "\n", j->older ? 2 : 1) < 0)
-			goto nomem;
+	if (f != NULL) {
+		fputs("[\n", f);
+		for (struct job *j = t->newest; j != NULL && !failed; j = j->older) {
+			failed = saved_form(j) < 0;
+			fwrite(j->saved, 1, failed ? 0 : j->saved_len, f);
+			fputs(j->older ? ",\n" : "\n", f);
+		}
+		fputs("]\n", f);
+		failed = ferror(f) || failed;
+		failed = fclose(f) != 0 || failed;
 	}
-	if (append(&b, "]\n", 2) < 0)
-		goto nomem;
-	*out = b.data;
-	*len = b.len;
+	if (failed) {
+		free(buf);
+		return sb_error_set(err, "jobs", ENOMEM, "serialize %zu jobs", t->count);
+	}
+	*out = buf;
+	*len = size;
 	return 0;
-nomem:
-	free(b.data);
-	return sb_error_set(err, "jobs", ENOMEM, "serialize %zu jobs", t->count);
 }
 
 void jobs_report(struct jobs *t, const struct sb_error *err)

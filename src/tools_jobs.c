@@ -7,7 +7,7 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <limits.h>
-#include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,45 +17,31 @@
 
 static const char stream_prefix[] = "job-stream://";
 
+/* Texts are built in a memory stream: libc grows it, and a failed write
+ * shows at close (-ENOMEM, the buffer freed). */
 struct text {
+	FILE *f;
 	char *data;
-	size_t len, cap;
+	size_t len;
 };
 
-static int text_add(struct text *b, const char *s, size_t n)
+static int text_open(struct text *t)
 {
-	if (b->len + n + 1 > b->cap) {
-		size_t cap = b->cap ? b->cap : 256;
-		char *p;
-
-		while (cap < b->len + n + 1)
-			cap *= 2;
-		p = realloc(b->data, cap);
-		if (p == NULL)
-			return -ENOMEM;
-		b->data = p;
-		b->cap = cap;
-	}
-	memcpy(b->data + b->len, s, n);
-	b->len += n;
-	b->data[b->len] = '\0';
-	return 0;
+	*t = (struct text){0};
+	t->f = open_memstream(&t->data, &t->len);
+	return t->f ? 0 : -ENOMEM;
 }
 
-static int text_printf(struct text *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-static int text_printf(struct text *b, const char *fmt, ...)
+static int text_close(struct text *t)
 {
-	char line[PATH_MAX + 256];
-	va_list ap;
-	int n;
+	bool failed = ferror(t->f) != 0;
 
-	va_start(ap, fmt);
-	n = vsnprintf(line, sizeof(line), fmt, ap);
-	va_end(ap);
-	if (n < 0)
-		return -EINVAL;
-	return text_add(b, line, (size_t)n < sizeof(line) ? (size_t)n : sizeof(line) - 1);
+	if (fclose(t->f) != 0 || failed) {
+		free(t->data);
+		t->data = NULL;
+		return -ENOMEM;
+	}
+	return 0;
 }
 
 enum window { WHOLE, SINCE_CURSOR };
@@ -64,7 +50,7 @@ enum window { WHOLE, SINCE_CURSOR };
  * does not show everything, by a marker saying what is left out and where
  * it is.  *consumed (may be NULL) is what a cursor should advance by. */
 static int add_output(struct tools_jobs *tj, struct job *j, enum job_stream s, enum window w,
-		      size_t cap, struct text *out, uint64_t *consumed, struct sb_error *err)
+		      size_t cap, FILE *out, uint64_t *consumed, struct sb_error *err)
 {
 	uint64_t from = w == WHOLE ? 0 : j->cursor[s];
 	uint64_t dropped = j->produced[s] - j->kept[s];
@@ -75,28 +61,23 @@ static int add_output(struct tools_jobs *tj, struct job *j, enum job_stream s, e
 	r = jobs_read(tj->jobs, j, s, from, cap, &rd, err);
 	if (r < 0)
 		return r;
-	r = text_add(out, rd.text, rd.len);
+	fwrite(rd.text, 1, rd.len, out);
 	job_read_release(&rd);
-	if (r < 0)
-		return sb_error_set(err, "jobs", ENOMEM, "output of job `%s`", j->id);
 	jobs_output_path(tj->jobs, j, s, path, sizeof(path));
 	if (rd.more && w == WHOLE)
-		r = text_printf(out, "\n[... %" PRIu64 " bytes not shown; full output in %s]",
-				j->kept[s] - rd.consumed, path);
+		fprintf(out, "\n[... %" PRIu64 " bytes not shown; full output in %s]",
+			j->kept[s] - rd.consumed, path);
 	else if (rd.more)
-		r = text_printf(out,
-				"\n[... %" PRIu64 " more bytes not shown yet; call py_job_status "
-				"again to continue, or read %s]",
-				j->kept[s] - from - rd.consumed, path);
+		fprintf(out,
+			"\n[... %" PRIu64 " more bytes not shown yet; call py_job_status again to "
+			"continue, or read %s]",
+			j->kept[s] - from - rd.consumed, path);
 	/* Said always by the whole view, once by the incremental one: when
 	 * it reaches the end of what was kept. */
-	if (r == 0 && dropped > 0 && (w == WHOLE || (!rd.more && rd.consumed > 0)))
-		r = text_printf(out,
-				"\n[... %" PRIu64 " further bytes exceeded the disk cap and were "
-				"not kept]",
-				dropped);
-	if (r < 0)
-		return sb_error_set(err, "jobs", ENOMEM, "output of job `%s`", j->id);
+	if (dropped > 0 && (w == WHOLE || (!rd.more && rd.consumed > 0)))
+		fprintf(out,
+			"\n[... %" PRIu64 " further bytes exceeded the disk cap and were not kept]",
+			dropped);
 	if (consumed)
 		*consumed = rd.consumed;
 	return 0;
@@ -106,14 +87,19 @@ static int add_output(struct tools_jobs *tj, struct job *j, enum job_stream s, e
 static json_t *output_json(struct tools_jobs *tj, struct job *j, enum job_stream s, enum window w,
 			   uint64_t *consumed, struct sb_error *err)
 {
-	struct text out = {0};
+	struct text out;
 	json_t *v = NULL;
+	int r;
 
-	if (add_output(tj, j, s, w, tj->inline_bytes, &out, consumed, err) == 0) {
-		v = json_stringn(out.data ? out.data : "", out.len);
-		if (v == NULL)
-			sb_error_set(err, "jobs", EINVAL, "output of job `%s` is not UTF-8", j->id);
+	if (text_open(&out) < 0) {
+		sb_error_set(err, "jobs", ENOMEM, "output of job `%s`", j->id);
+		return NULL;
 	}
+	r = add_output(tj, j, s, w, tj->inline_bytes, out.f, consumed, err);
+	if (text_close(&out) < 0 && r == 0)
+		r = sb_error_set(err, "jobs", ENOMEM, "output of job `%s`", j->id);
+	if (r == 0 && (v = json_stringn(out.data, out.len)) == NULL)
+		sb_error_set(err, "jobs", EINVAL, "output of job `%s` is not UTF-8", j->id);
 	free(out.data);
 	return v;
 }
@@ -256,7 +242,7 @@ static int read_job_stream(const char *uri, json_t **contents_new, struct sb_err
 {
 	struct tools_jobs *tj = ctx;
 	const char *id = uri + strlen(stream_prefix);
-	struct text out = {0};
+	struct text out;
 	struct job *j;
 	json_t *text;
 	int r;
@@ -268,13 +254,18 @@ static int read_job_stream(const char *uri, json_t **contents_new, struct sb_err
 		id_for_message(id, shown, sizeof(shown));
 		return sb_error_set(err, "jobs", ENOENT, "Job %s not found", shown);
 	}
-	if ((r = text_add(&out, "---STDOUT---\n", 13)) < 0 ||
-	    (r = add_output(tj, j, JOB_STDOUT, WHOLE, tj->resource_bytes, &out, NULL, err)) < 0 ||
-	    (r = text_add(&out, "\n---STDERR---\n", 14)) < 0 ||
-	    (r = add_output(tj, j, JOB_STDERR, WHOLE, tj->resource_bytes, &out, NULL, err)) < 0) {
+	if ((r = text_open(&out)) < 0)
+		return sb_error_set(err, "jobs", ENOMEM, "output of job `%s`", j->id);
+	fputs("---STDOUT---\n", out.f);
+	r = add_output(tj, j, JOB_STDOUT, WHOLE, tj->resource_bytes, out.f, NULL, err);
+	if (r == 0) {
+		fputs("\n---STDERR---\n", out.f);
+		r = add_output(tj, j, JOB_STDERR, WHOLE, tj->resource_bytes, out.f, NULL, err);
+	}
+	if (text_close(&out) < 0 && r == 0)
+		r = sb_error_set(err, "jobs", ENOMEM, "output of job `%s`", j->id);
+	if (r < 0) {
 		free(out.data);
-		if (r == -ENOMEM)
-			sb_error_set(err, "jobs", ENOMEM, "output of job `%s`", j->id);
 		return r;
 	}
 	text = json_stringn(out.data, out.len);
