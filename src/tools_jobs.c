@@ -120,12 +120,17 @@ static void id_for_message(const char *id, char *buf, size_t size)
 	memcpy(buf + max, "...", 4);
 }
 
-void tools_jobs_fail_not_found(struct mcp_call *call, const char *id)
+struct job *tools_jobs_find(struct tools_jobs *tj, struct mcp_call *call, const char *id)
 {
+	struct job *j = jobs_get(tj->jobs, id);
 	char shown[80];
 
+	if (j != NULL)
+		return j;
 	id_for_message(id, shown, sizeof(shown));
-	mcp_call_fail(call, "Job %s not found", shown);
+	mcp_call_fail(call, "Job %s not found. Hint: py_list_jobs lists the jobs this server "
+			    "keeps (py_prune_jobs removes old ones)", shown);
+	return NULL;
 }
 
 static void job_status(struct mcp_call *call, json_t *args, void *ctx)
@@ -146,11 +151,8 @@ static void job_status(struct mcp_call *call, json_t *args, void *ctx)
 		mcp_call_fail(call, "%s", err.message);
 		return;
 	}
-	j = jobs_get(tj->jobs, id);
-	if (j == NULL) {
-		tools_jobs_fail_not_found(call, id);
+	if ((j = tools_jobs_find(tj, call, id)) == NULL)
 		return;
-	}
 	job = job_to_json(j);
 	for (int s = JOB_STDOUT; s <= JOB_STDERR; s++) {
 		uint64_t consumed = 0;

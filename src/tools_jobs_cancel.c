@@ -111,11 +111,8 @@ void tools_jobs_cancel_call(struct mcp_call *call, json_t *args, void *ctx)
 		mcp_call_fail(call, "%s", err.message);
 		return;
 	}
-	j = jobs_get(tj->jobs, id);
-	if (j == NULL) {
-		tools_jobs_fail_not_found(call, id);
+	if ((j = tools_jobs_find(tj, call, id)) == NULL)
 		return;
-	}
 	if (job_status_is_final(j->status)) {
 		mcp_call_fail(call, "Job %s is not running (status: %s)", j->id,
 			      job_status_name(j->status));

@@ -18,8 +18,9 @@ struct tools_jobs {
 	struct cancel_wait *waits; /* cancellations the runner is carrying out */
 };
 
-/* tools_jobs.c: "Job <id> not found", the id cut to a sane length. */
-void tools_jobs_fail_not_found(struct mcp_call *call, const char *id);
+/* tools_jobs.c: the job, or NULL once the call has failed with "Job <id>
+ * not found" (the id cut to a sane length) and what to do. */
+struct job *tools_jobs_find(struct tools_jobs *tj, struct mcp_call *call, const char *id);
 
 /* tools_jobs_cancel.c */
 void tools_jobs_cancel_call(struct mcp_call *call, json_t *args, void *ctx);
