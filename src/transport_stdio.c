@@ -209,36 +209,30 @@ static void update_reading(struct stdio_transport *t)
 	bool want = !t->closing && !t->eof && !t->throttled && t->in_len == 0;
 	int rc;
 
-	if (t->in.is_stream) {
-		if (want && !t->reading) {
-			rc = uv_read_start(&t->in.h.stream, on_alloc, on_stream_read);
-			if (rc < 0) {
-				log_warn("reading stdin: %s", uv_strerror(rc));
-				t->eof = true;
-				maybe_report_eof(t);
-				return;
-			}
-			t->reading = true;
-		} else if (!want && t->reading) {
-			uv_read_stop(&t->in.h.stream);
-			t->reading = false;
-		}
+	if (t->in.is_stream && !want && t->reading) {
+		uv_read_stop(&t->in.h.stream);
+		t->reading = false;
 		return;
 	}
-	if (want && !t->reading) {
+	if (!want || t->reading)
+		return;
+	if (t->in.is_stream) {
+		rc = uv_read_start(&t->in.h.stream, on_alloc, on_stream_read);
+	} else {
+		/* A file read is one request at a time; it holds a reference. */
 		uv_buf_t buf = uv_buf_init(t->inbuf, CHUNK);
-
 		t->read_req.data = t;
 		rc = uv_fs_read(t->loop, &t->read_req, t->in.fd, &buf, 1, -1, on_file_read);
-		if (rc < 0) {
-			log_warn("reading stdin: %s", uv_strerror(rc));
-			t->eof = true;
-			maybe_report_eof(t);
-			return;
-		}
-		t->reading = true;
-		t->refs++;
 	}
+	if (rc < 0) {
+		log_warn("reading stdin: %s", uv_strerror(rc));
+		t->eof = true;
+		maybe_report_eof(t);
+		return;
+	}
+	t->reading = true;
+	if (!t->in.is_stream)
+		t->refs++;
 }
 
 static void on_broken(uv_timer_t *timer)
