@@ -35,36 +35,36 @@ struct server {
 };
 
 static const char usage[] =
-	"Usage: python-mcp [OPTION]...\n"
-	"Serves the Model Context Protocol on stdin/stdout (newline-delimited JSON-RPC);\n"
-	"logs go to stderr.  Exits when stdin ends or on SIGTERM/SIGINT.\n"
-	"\n"
-	"  --state-dir DIR            jobs and scripts live here (default ~/.python_mcp)\n"
-	"  --policy FILE              sandbox policy (default: policies/default.json of the\n"
-	"                             build tree, or share/python-mcp/policies of the install)\n"
-	"  --install-policy FILE      policy of dependency installs (default: install.json\n"
-	"                             beside the run policy)\n"
-	"  --max-envs N               dependency environments kept; the least recently used\n"
-	"                             go first (default 16)\n"
-	"  --install-timeout SECONDS  longest dependency install (default 900)\n"
-	"  --launcher PATH            python-mcp-sandbox (default: found next to this binary)\n"
-	"  --workspace-root DIR       a directory under which clients may name workspaces;\n"
-	"                             repeatable (default: the working directory and $TMPDIR\n"
-	"                             or /tmp)\n"
-	"  --max-jobs N               jobs running at once; others wait as pending (default 4)\n"
-	"  --prepared N               sandboxes kept ready ahead of jobs (default 2)\n"
-	"  --max-inline-output BYTES  output per stream returned inline (default 262144)\n"
-	"  --max-output-disk BYTES    output per stream kept on disk (default 268435456)\n"
-	"  --log-level LEVEL          debug, info, notice, warning, error, critical, alert,\n"
-	"                             emergency (default info; MCP_DEBUG=true means debug)\n"
-	"  --log-file PATH            also append log lines to PATH\n"
-	"  --max-request-bytes N      longest message accepted (default 4194304)\n"
-	"  --max-json-depth N         deepest JSON nesting accepted (default 64)\n"
-	"  -h, --help                 show this help\n"
-	"  -V, --version              show the version\n"
-	"\n"
-	"Environment: SMART_ASYNC_TIMEOUT_SECONDS (default 20) is how long an execution tool\n"
-	"waits before answering with a job id; MCP_DEBUG=true means --log-level debug.\n";
+    "Usage: python-mcp [OPTION]...\n"
+    "Serves the Model Context Protocol on stdin/stdout (newline-delimited JSON-RPC);\n"
+    "logs go to stderr.  Exits when stdin ends or on SIGTERM/SIGINT.\n"
+    "\n"
+    "  --state-dir DIR            jobs and scripts live here (default ~/.python_mcp)\n"
+    "  --policy FILE              sandbox policy (default: policies/default.json of the\n"
+    "                             build tree, or share/python-mcp/policies of the install)\n"
+    "  --install-policy FILE      policy of dependency installs (default: install.json\n"
+    "                             beside the run policy)\n"
+    "  --max-envs N               dependency environments kept; the least recently used\n"
+    "                             go first (default 16)\n"
+    "  --install-timeout SECONDS  longest dependency install (default 900)\n"
+    "  --launcher PATH            python-mcp-sandbox (default: found next to this binary)\n"
+    "  --workspace-root DIR       a directory under which clients may name workspaces;\n"
+    "                             repeatable (default: the working directory and $TMPDIR\n"
+    "                             or /tmp)\n"
+    "  --max-jobs N               jobs running at once; others wait as pending (default 4)\n"
+    "  --prepared N               sandboxes kept ready ahead of jobs (default 2)\n"
+    "  --max-inline-output BYTES  output per stream returned inline (default 262144)\n"
+    "  --max-output-disk BYTES    output per stream kept on disk (default 268435456)\n"
+    "  --log-level LEVEL          debug, info, notice, warning, error, critical, alert,\n"
+    "                             emergency (default info; MCP_DEBUG=true means debug)\n"
+    "  --log-file PATH            also append log lines to PATH\n"
+    "  --max-request-bytes N      longest message accepted (default 4194304)\n"
+    "  --max-json-depth N         deepest JSON nesting accepted (default 64)\n"
+    "  -h, --help                 show this help\n"
+    "  -V, --version              show the version\n"
+    "\n"
+    "Environment: SMART_ASYNC_TIMEOUT_SECONDS (default 20) is how long an execution tool\n"
+    "waits before answering with a job id; MCP_DEBUG=true means --log-level debug.\n";
 
 static int usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
@@ -91,31 +91,101 @@ static bool parse_size(const char *text, unsigned long long min, unsigned long l
 	       *out <= max;
 }
 
+/* The options that take a number: parsed and checked one way. */
+enum {
+	NUM_MAX_BYTES,
+	NUM_MAX_DEPTH,
+	NUM_MAX_JOBS,
+	NUM_PREPARED,
+	NUM_INLINE,
+	NUM_DISK,
+	NUM_MAX_ENVS,
+	NUM_INSTALL_TIMEOUT,
+	NUM_COUNT
+};
+
+/* getopt values of the numeric options: OPT_NUMERIC + NUM_*. */
+#define OPT_NUMERIC 512
+
+static const struct numeric_option {
+	const char *name;
+	unsigned long long min, max;
+	const char *unit;
+} numeric[NUM_COUNT] = {
+    [NUM_MAX_BYTES] = {"max-request-bytes", 1, SIZE_MAX / 2, " bytes"},
+    [NUM_MAX_DEPTH] = {"max-json-depth", 1, JANSSON_MAX_DEPTH, ""},
+    [NUM_MAX_JOBS] = {"max-jobs", 1, 1024, ""},
+    [NUM_PREPARED] = {"prepared", 0, 64, ""},
+    [NUM_INLINE] = {"max-inline-output", 1024, 1ULL << 30, " bytes"},
+    [NUM_DISK] = {"max-output-disk", 1024, 1ULL << 40, " bytes"},
+    [NUM_MAX_ENVS] = {"max-envs", 1, 100000, ""},
+    [NUM_INSTALL_TIMEOUT] = {"install-timeout", 1, 86400, " seconds"},
+};
+
+_Static_assert(NUM_COUNT == 8, "NUMERIC_LONGOPTS lists every numeric option");
+#define NUMERIC_LONGOPT(i)                                                                         \
+	{                                                                                          \
+		numeric[i].name, required_argument, NULL, OPT_NUMERIC + (i)                        \
+	}
+#define NUMERIC_LONGOPTS                                                                           \
+	NUMERIC_LONGOPT(0), NUMERIC_LONGOPT(1), NUMERIC_LONGOPT(2), NUMERIC_LONGOPT(3),            \
+	    NUMERIC_LONGOPT(4), NUMERIC_LONGOPT(5), NUMERIC_LONGOPT(6), NUMERIC_LONGOPT(7)
+
+static void store_numeric(struct options *o, int which, unsigned long long n)
+{
+	switch (which) {
+	case NUM_MAX_BYTES:
+		o->limits.max_message_bytes = (size_t)n;
+		break;
+	case NUM_MAX_DEPTH:
+		o->limits.max_json_depth = (unsigned)n;
+		break;
+	case NUM_MAX_JOBS:
+		o->app.max_jobs = (unsigned)n;
+		break;
+	case NUM_PREPARED:
+		o->app.prepared = (unsigned)n;
+		break;
+	case NUM_INLINE:
+		o->app.inline_output_bytes = (size_t)n;
+		break;
+	case NUM_DISK:
+		o->app.disk_output_bytes = (size_t)n;
+		break;
+	case NUM_MAX_ENVS:
+		o->app.max_envs = (unsigned)n;
+		break;
+	case NUM_INSTALL_TIMEOUT:
+		o->app.install_timeout = (double)n;
+		break;
+	}
+}
+
 /* Returns -1 to go on, else the exit status. */
 static int parse_options(int argc, char **argv, struct options *o)
 {
-	enum { OPT_STATE_DIR = 256, OPT_LOG_LEVEL, OPT_LOG_FILE, OPT_MAX_BYTES, OPT_MAX_DEPTH,
-	       OPT_POLICY, OPT_LAUNCHER, OPT_ROOT, OPT_MAX_JOBS, OPT_PREPARED, OPT_INLINE,
-	       OPT_DISK, OPT_INSTALL_POLICY, OPT_MAX_ENVS, OPT_INSTALL_TIMEOUT };
-	static const struct option longopts[] = {
-		{"help", no_argument, NULL, 'h'},
-		{"version", no_argument, NULL, 'V'},
-		{"state-dir", required_argument, NULL, OPT_STATE_DIR},
-		{"log-level", required_argument, NULL, OPT_LOG_LEVEL},
-		{"log-file", required_argument, NULL, OPT_LOG_FILE},
-		{"max-request-bytes", required_argument, NULL, OPT_MAX_BYTES},
-		{"max-json-depth", required_argument, NULL, OPT_MAX_DEPTH},
-		{"policy", required_argument, NULL, OPT_POLICY},
-		{"launcher", required_argument, NULL, OPT_LAUNCHER},
-		{"workspace-root", required_argument, NULL, OPT_ROOT},
-		{"max-jobs", required_argument, NULL, OPT_MAX_JOBS},
-		{"prepared", required_argument, NULL, OPT_PREPARED},
-		{"max-inline-output", required_argument, NULL, OPT_INLINE},
-		{"max-output-disk", required_argument, NULL, OPT_DISK},
-		{"install-policy", required_argument, NULL, OPT_INSTALL_POLICY},
-		{"max-envs", required_argument, NULL, OPT_MAX_ENVS},
-		{"install-timeout", required_argument, NULL, OPT_INSTALL_TIMEOUT},
-		{NULL, 0, NULL, 0},
+	enum {
+		OPT_STATE_DIR = 256,
+		OPT_LOG_LEVEL,
+		OPT_LOG_FILE,
+		OPT_POLICY,
+		OPT_LAUNCHER,
+		OPT_ROOT,
+		OPT_INSTALL_POLICY
+	};
+	/* Not static: the numeric entries come from numeric[]. */
+	const struct option longopts[] = {
+	    {"help", no_argument, NULL, 'h'},
+	    {"version", no_argument, NULL, 'V'},
+	    {"state-dir", required_argument, NULL, OPT_STATE_DIR},
+	    {"log-level", required_argument, NULL, OPT_LOG_LEVEL},
+	    {"log-file", required_argument, NULL, OPT_LOG_FILE},
+	    {"policy", required_argument, NULL, OPT_POLICY},
+	    {"launcher", required_argument, NULL, OPT_LAUNCHER},
+	    {"workspace-root", required_argument, NULL, OPT_ROOT},
+	    {"install-policy", required_argument, NULL, OPT_INSTALL_POLICY},
+	    NUMERIC_LONGOPTS,
+	    {NULL, 0, NULL, 0},
 	};
 	const char *debug = getenv("MCP_DEBUG");
 	unsigned long long n;
@@ -123,8 +193,8 @@ static int parse_options(int argc, char **argv, struct options *o)
 
 	/* As the original server: MCP_DEBUG=true (any case) means debug. */
 	o->log_level = debug && (strcasecmp(debug, "true") == 0 || strcmp(debug, "1") == 0)
-			       ? LOG_LEVEL_DEBUG
-			       : LOG_LEVEL_INFO;
+			   ? LOG_LEVEL_DEBUG
+			   : LOG_LEVEL_INFO;
 	o->limits.max_message_bytes = 4 * 1024 * 1024;
 	o->limits.max_json_depth = 64;
 	o->app.max_jobs = 4;
@@ -167,20 +237,6 @@ static int parse_options(int argc, char **argv, struct options *o)
 		case OPT_LOG_FILE:
 			o->log_file = optarg;
 			break;
-		case OPT_MAX_BYTES:
-			if (!parse_size(optarg, 1, SIZE_MAX / 2, &n))
-				return usage_error("--max-request-bytes `%s`: expected a positive "
-						   "number of bytes",
-						   optarg);
-			o->limits.max_message_bytes = (size_t)n;
-			break;
-		case OPT_MAX_DEPTH:
-			if (!parse_size(optarg, 1, JANSSON_MAX_DEPTH, &n))
-				return usage_error("--max-json-depth `%s`: expected a number from 1 "
-						   "to 2048",
-						   optarg);
-			o->limits.max_json_depth = (unsigned)n;
-			break;
 		case OPT_POLICY:
 			o->app.policy = optarg;
 			break;
@@ -189,50 +245,27 @@ static int parse_options(int argc, char **argv, struct options *o)
 			break;
 		case OPT_ROOT:
 			if (o->app.n_workspace_roots == MAX_ROOTS)
-				return usage_error("more than %d --workspace-root options", MAX_ROOTS);
+				return usage_error("more than %d --workspace-root options",
+						   MAX_ROOTS);
 			o->roots[o->app.n_workspace_roots++] = optarg;
 			o->app.workspace_roots = o->roots;
-			break;
-		case OPT_MAX_JOBS:
-			if (!parse_size(optarg, 1, 1024, &n))
-				return usage_error("--max-jobs `%s`: expected 1 to 1024", optarg);
-			o->app.max_jobs = (unsigned)n;
 			break;
 		case OPT_INSTALL_POLICY:
 			o->app.install_policy = optarg;
 			break;
-		case OPT_MAX_ENVS:
-			if (!parse_size(optarg, 1, 100000, &n))
-				return usage_error("--max-envs `%s`: expected 1 to 100000", optarg);
-			o->app.max_envs = (unsigned)n;
-			break;
-		case OPT_INSTALL_TIMEOUT:
-			if (!parse_size(optarg, 1, 86400, &n))
-				return usage_error("--install-timeout `%s`: expected 1 to 86400 seconds",
-						   optarg);
-			o->app.install_timeout = (double)n;
-			break;
-		case OPT_PREPARED:
-			if (!parse_size(optarg, 0, 64, &n))
-				return usage_error("--prepared `%s`: expected 0 to 64", optarg);
-			o->app.prepared = (unsigned)n;
-			break;
-		case OPT_INLINE:
-			if (!parse_size(optarg, 1024, 1ULL << 30, &n))
-				return usage_error("--max-inline-output `%s`: expected 1024 to 1073741824 "
-						   "bytes", optarg);
-			o->app.inline_output_bytes = (size_t)n;
-			break;
-		case OPT_DISK:
-			if (!parse_size(optarg, 1024, 1ULL << 40, &n))
-				return usage_error("--max-output-disk `%s`: expected at least 1024 "
-						   "bytes", optarg);
-			o->app.disk_output_bytes = (size_t)n;
-			break;
 		case ':':
 			return usage_error("option `%s` needs a value", argv[optind - 1]);
 		default:
-			return usage_error("unknown option `%s`", argv[optind - 1]);
+			if (c < OPT_NUMERIC || c >= OPT_NUMERIC + NUM_COUNT)
+				return usage_error("unknown option `%s`", argv[optind - 1]);
+			const struct numeric_option *num = &numeric[c - OPT_NUMERIC];
+			if (!parse_size(optarg, num->min, num->max, &n))
+				return usage_error(
+				    "--%s `%s`: expected a whole number from %llu to "
+				    "%llu%s",
+				    num->name, optarg, num->min, num->max, num->unit);
+			store_numeric(o, c - OPT_NUMERIC, n);
+			break;
 		}
 	}
 	if (optind < argc)
