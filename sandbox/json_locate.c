@@ -253,44 +253,29 @@ static size_t decode_escape(struct cursor *c, unsigned char out[4])
 	if (e == END)
 		return 0;
 	advance(c);
-	switch (e) {
-	case '"':
-	case '\\':
-	case '/':
-		out[0] = (unsigned char)e;
-		return 1;
-	case 'b':
-		out[0] = '\b';
-		return 1;
-	case 'f':
-		out[0] = '\f';
-		return 1;
-	case 'n':
-		out[0] = '\n';
-		return 1;
-	case 'r':
-		out[0] = '\r';
-		return 1;
-	case 't':
-		out[0] = '\t';
-		return 1;
-	case 'u':
-		cp = read_hex4(c);
-		if (cp < 0)
-			return 0;
-		if (cp >= 0xD800 && cp <= 0xDBFF && peek(c) == '\\' && c->i + 1 < c->len &&
-		    c->s[c->i + 1] == 'u') {
-			advance(c);
-			advance(c);
-			lo = read_hex4(c);
-			if (lo < 0xDC00 || lo > 0xDFFF)
-				return 0;
-			cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
+	/* The one-character escapes, as pairs: escape letter, byte. */
+	static const char simple[] = "\"\"\\\\//b\bf\fn\nr\rt\t";
+	for (const char *p = simple; *p != '\0'; p += 2) {
+		if (*p == e) {
+			out[0] = (unsigned char)p[1];
+			return 1;
 		}
-		return utf8_encode((uint32_t)cp, out);
-	default:
-		return 0;
 	}
+	if (e != 'u')
+		return 0;
+	cp = read_hex4(c);
+	if (cp < 0)
+		return 0;
+	if (cp >= 0xD800 && cp <= 0xDBFF && peek(c) == '\\' && c->i + 1 < c->len &&
+	    c->s[c->i + 1] == 'u') {
+		advance(c);
+		advance(c);
+		lo = read_hex4(c);
+		if (lo < 0xDC00 || lo > 0xDFFF)
+			return 0;
+		cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
+	}
+	return utf8_encode((uint32_t)cp, out);
 }
 
 /* The cursor is on the opening quote of a key; consumes the string and
