@@ -366,12 +366,12 @@ static void test_coalescing(uv_loop_t *loop, const char *dir)
 	close_table(loop, t);
 }
 
-/* 10,000 jobs: one save and one load, timed. */
+/* 10,000 jobs: one save and one load, every job back (times printed, not judged). */
 static void test_scale(uv_loop_t *loop, const char *dir)
 {
 	struct sb_error err;
 	struct jobs *t;
-	double t0, save, load, lookup;
+	double t0, save, load;
 	int rc;
 	char probe[37];
 
@@ -404,13 +404,9 @@ static void test_scale(uv_loop_t *loop, const char *dir)
 	CHECK(t != NULL && jobs_count(t) == 10000);
 	if (t == NULL)
 		return;
-	t0 = seconds();
-	for (int i = 0; i < 100000; i++)
-		CHECK(jobs_get(t, probe) != NULL);
-	lookup = (seconds() - t0) / 100000;
-	printf("10000 jobs: save %.1f ms, load %.1f ms, lookup %.3f us\n", save * 1e3, load * 1e3,
-	       lookup * 1e6);
-	CHECK(lookup < 10e-6);
+	CHECK(jobs_get(t, probe) != NULL);
+	/* Informational; bench/server.py measures against a baseline. */
+	printf("10000 jobs: save %.1f ms, load %.1f ms\n", save * 1e3, load * 1e3);
 	close_table(loop, t);
 }
 

@@ -7,7 +7,6 @@
  * result are written to that file for check_schemas.py. */
 #include "mcp_client.h"
 
-#include <time.h>
 
 static void test_listing(struct client *c)
 {
@@ -230,21 +229,14 @@ static void test_prune(struct client *c, struct jobs *t)
 		    "{\"keep_failed\": 1}");
 }
 
-static double now_mono(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
-/* py_job_status with 10,000 jobs stored, end to end through JSON-RPC. */
-static void test_speed(struct client *c, struct jobs *t)
+/* py_job_status with 10,000 jobs stored, end to end through JSON-RPC:
+ * every call finds its job.  How long it takes is bench/server.py's
+ * business, not a test's. */
+static void test_many_jobs(struct client *c, struct jobs *t)
 {
 	enum { N = 10000, CALLS = 2000 };
 	static char ids[N][37];
 	struct sb_error err;
-	double t0, per_call;
 
 	for (int i = 0; i < N; i++) {
 		struct job *j = jobs_create(t, "py_run_script_in_dir", NULL, &err);
@@ -260,21 +252,16 @@ static void test_speed(struct client *c, struct jobs *t)
 					  "exit_code", 0),
 				NULL);
 	}
-	t0 = now_mono();
+	CHECK(jobs_count(t) >= N);
 	for (int i = 0; i < CALLS; i++) {
+		const char *id = ids[(i * 7919) % N];
 		bool e;
-		json_t *r =
-		    call(c, "py_job_status", &e, "{\"job_id\": \"%s\"}", ids[(i * 7919) % N]);
+		json_t *r = call(c, "py_job_status", &e, "{\"job_id\": \"%s\"}", id);
 		CHECK(!e);
+		CHECK_STR(str(r, "job.id"), id);
+		CHECK_STR(str(r, "job.status"), "completed");
 		json_decref(r);
 	}
-	per_call = (now_mono() - t0) / CALLS;
-	printf("py_job_status with %d jobs: %.1f us per call\n", N, per_call * 1e6);
-#if defined(__SANITIZE_ADDRESS__)
-	CHECK(per_call < 10e-3); /* instrumented: only a sanity bound */
-#else
-	CHECK(per_call < 1e-3);
-#endif
 }
 
 int main(int argc, char **argv)
@@ -323,7 +310,7 @@ int main(int argc, char **argv)
 		struct client fast = {0};
 		client_open(&fast, &loop);
 		CHECK(tools_jobs_register(fast.s, t3, &(struct tools_jobs_config){0}, &err) == 0);
-		test_speed(&fast, t3);
+		test_many_jobs(&fast, t3);
 		client_close(&fast);
 	}
 
