@@ -530,10 +530,11 @@ int envs_acquire(struct envs *e, const struct env_request *req, envs_done_fn don
 		}
 		return 0;
 	}
-	return sb_error_set(err, "environment", EEXIST,
-			    "every slot for this dependency set in "
-			    "`%s` holds another set",
-			    e->dir);
+	sb_error_set(err, "environment", EEXIST,
+		     "every slot for this dependency set in `%s` holds another set", e->dir);
+	return sb_error_hint(err, "remove the `%s-%016llx*` folders there (or prune old "
+				  "environments with py_prune_jobs)",
+			     py, (unsigned long long)h);
 }
 
 void envs_cancel_wait(struct envs *e, struct envs_wait *w)

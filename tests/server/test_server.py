@@ -858,6 +858,7 @@ def case_orphans_swept(env):
     s.stop()
     jobs_dir = os.path.join(env.state, "jobs")
     known = os.listdir(jobs_dir)
+    check(len(known) == 1, "the job that ran has its output folder", known)
     orphan = os.path.join(jobs_dir, "0badc0de-0000-4000-8000-000000000000")
     os.makedirs(orphan)
     with open(os.path.join(orphan, "stdout"), "w") as f:
