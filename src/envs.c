@@ -345,23 +345,18 @@ static void on_install_output(void *data, enum job_stream s, const char *buf, si
 	b->tail_len += len;
 }
 
-/* Puts the finished environment in place; another server may have put
- * the same one there first, which is as good. */
+/* Puts the finished environment in place.  Nothing else can have put one
+ * there: this server holds the state directory (app.c) and builds one set
+ * at a time. */
 static int commit(struct build *b, struct sb_error *err)
 {
-	char installer[8];
 	int r;
 
 	if ((r = write_manifest(b, err)) < 0)
 		return r;
-	if (rename(b->tmp, b->final) == 0)
-		return 0;
-	if ((errno == ENOTEMPTY || errno == EEXIST) &&
-	    manifest_matches(b->final, b->interpreter, b->set, installer, sizeof(installer)) == 1) {
-		discard(b->e, b->tmp);
-		return 0;
-	}
-	return sb_error_errno(err, "environment", "move `%s` into place", b->tmp);
+	if (rename(b->tmp, b->final) < 0)
+		return sb_error_errno(err, "environment", "move `%s` into place", b->tmp);
+	return 0;
 }
 
 static void on_install_done(const struct run_outcome *o, void *data)
