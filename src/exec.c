@@ -361,7 +361,8 @@ static void on_env(void *data, const struct env_ref *ref, const char *error)
 		x->has_env = true;
 		json_object_set_new(x->spec, "binds", json_pack("[{s:s, s:s}]", "source", ref->path,
 								"target", ENVS_TARGET));
-		jobs_set_progress(x->env->jobs, x->job, 1, 1, "dependency environment ready");
+		if (x->job->progress != NULL)
+			jobs_set_progress(x->env->jobs, x->job, 1, 1, "dependencies installed");
 		runner_release(runner, x->job, NULL);
 		return;
 	}
@@ -376,8 +377,10 @@ static void on_env(void *data, const struct env_ref *ref, const char *error)
 		json_decref(x->set);
 		x->set = json_incref(x->explicit_set);
 		if (json_array_size(x->set) == 0) {
-			jobs_set_progress(x->env->jobs, x->job, 1, 1,
-					  "detected imports not installed: see dependency_warnings");
+			if (x->job->progress != NULL)
+				jobs_set_progress(x->env->jobs, x->job, 1, 1,
+						  "detected imports not installed: see "
+						  "dependency_warnings");
 			json_array_set_new(json_object_get(x->spec, "argv"), 0,
 					   json_string(x->python));
 			runner_release(runner, x->job, NULL);
@@ -395,26 +398,29 @@ static void acquire_env(struct exec_job *x)
 	struct env_request req = {
 	    .interpreter = x->python, .set = x->set, .use_uv = x->use_uv,
 	    .guess = json_array_size(x->set) > json_array_size(x->explicit_set)};
+	/* The job outlives x (the table owns it); x may be gone once
+	 * envs_acquire() returns 0: an install that cannot even start ends
+	 * the job at once. */
+	struct jobs *jobs = x->env->jobs;
+	struct job *j = x->job;
 	struct sb_error err = {0};
 	struct env_ref ref;
 	char names[512], msg[SB_ERROR_MESSAGE_MAX + SB_ERROR_HINT_MAX + 16];
 
-	/* Said before asking: when a build is needed, x may be gone by the
-	 * time envs_acquire() returns (an install that cannot even start
-	 * ends the job at once). */
 	env_build_names(x->set, names, sizeof(names));
-	snprintf(msg, sizeof(msg), "preparing the environment for %s", names);
-	jobs_set_progress(x->env->jobs, x->job, 0, 1, msg);
 	int r = envs_acquire(x->env->envs, &req, on_env, x, &x->wait, &ref, &err);
 	if (r == 1) {
 		on_env(x, &ref, NULL);
+	} else if (r == 0 && !job_status_is_final(j->status)) {
+		/* Pending while its environment is built: py_job_status says why. */
+		snprintf(msg, sizeof(msg), "installing dependencies: %s", names);
+		jobs_set_progress(jobs, j, 0, 1, msg);
 	} else if (r < 0) {
 		x->wait = NULL;
 		sb_error_wrap(&err, "preparing the environment for %s", names);
 		sb_error_format(&err, msg, sizeof(msg));
 		on_env(x, NULL, msg);
 	}
-	/* r == 0: on_env() comes later, or came already; x is not touched. */
 }
 
 void exec_start(const struct exec_env *env, struct mcp_call *call, const struct exec_request *req)

@@ -426,7 +426,7 @@ def case_cancel_during_install(env):
     wait_until(lambda: d.leftovers() != [], 60, "the install starts")
     time.sleep(1)
     st = s.call("py_job_status", {"job_id": sc["job_id"]})["job"]
-    check(st["status"] == "pending" and "preparing the environment for `slowpkg`"
+    check(st["status"] == "pending" and "installing dependencies: `slowpkg`"
           in (st.get("progress") or {}).get("message", ""),
           "py_job_status says the job waits for its install", st)
     r = s.call("py_cancel_job", {"job_id": sc["job_id"]})
