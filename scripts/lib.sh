@@ -12,7 +12,7 @@ BUILD_ASAN=${PYMCP_BUILD_ASAN_DIR:-$ROOT/build-asan}
 DEB_PACKAGES=(
 	build-essential cmake pkg-config
 	libuv1-dev libjansson-dev libseccomp-dev libcap-dev
-	python3 python3-venv python3-pip
+	python3 python3-venv python3-pip python3-jsonschema
 	clang libclang-rt-dev
 	procps iproute2
 )

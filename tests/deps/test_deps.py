@@ -219,10 +219,11 @@ def case_auto_detect(env):
     d = Deps(env)
     s = d.server()
     env.write("ws/helper.py", "X = 1\n")
-    code = ("import os, json, asyncio\nimport helper\nimport yaml\nimport tinypkg\n"
+    code = ("import os, json, asyncio\nimport helper\nimport pip\nimport tinypkg\n"
             "print(tinypkg.VALUE, helper.X)\n")
     # The standard library (from the interpreter), the system's installed
-    # yaml and the workspace's own helper are not installed; tinypkg is.
+    # pip (python3-pip, which scripts/lib.sh installs) and the workspace's
+    # own helper are not installed; tinypkg is.
     main = env.write("ws/main.py", code)
     r = s.call(DEPS, {"script_path": main, "dependencies": []})
     check(r["exit_code"] == 0 and r["stdout"] == "42 1\n", "runs with the detected package", r)

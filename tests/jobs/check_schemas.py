@@ -15,7 +15,8 @@ import tempfile
 try:
     import jsonschema
 except ImportError:
-    print("jsonschema is not installed; nothing to check")
+    print("!!! jsonschema is not installed: the schemas are NOT checked.\n"
+          "!!! Install python3-jsonschema (scripts/test does).")
     sys.exit(77)
 
 TOOLS = ("py_job_status", "py_list_jobs", "py_cancel_job", "py_prune_jobs")
