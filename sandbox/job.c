@@ -47,6 +47,8 @@ void sb_strv_free(char **v)
 
 void sb_job_free(struct sb_job *job)
 {
+	if (job->workspace_fd >= 0)
+		close(job->workspace_fd);
 	free(job->workspace);
 	free(job->cwd);
 	sb_strv_free(job->argv);
@@ -64,6 +66,7 @@ void sb_job_free(struct sb_job *job)
 	}
 	free(job->binds);
 	memset(job, 0, sizeof(*job));
+	job->workspace_fd = -1;
 }
 
 static int spec_error(struct sb_error *err, const char *key, const char *what)
@@ -72,7 +75,8 @@ static int spec_error(struct sb_error *err, const char *key, const char *what)
 	return sb_error_hint(err, "send {\"workspace\": DIR, \"argv\": [CMD, ...], \"cwd\": DIR, "
 				  "\"env\": {\"K\": \"V\"}, \"timeout\": SECONDS, \"protect\": [DIR], "
 				  "\"files\": {PATH: TEXT}, \"workspace_target\": DIR, \"binds\": "
-				  "[{\"source\": DIR, \"target\": DIR}]}");
+				  "[{\"source\": DIR, \"target\": DIR}], \"workspace_fd\": true, "
+				  "\"scratch\": true}");
 }
 
 static int string_array(json_t *a, const char *key, char ***out, struct sb_error *err)
@@ -177,8 +181,9 @@ static int binds_array(json_t *a, struct sb_job *job, struct sb_error *err)
 	return 0;
 }
 
-static int parse_spec(json_t *o, struct sb_job *job, struct sb_error *err)
+static int parse_spec(json_t *o, struct sb_job *job, int fd, struct sb_error *err)
 {
+	bool wants_fd = false;
 	const char *k;
 	json_t *v;
 	int r = 0;
@@ -209,6 +214,13 @@ static int parse_spec(json_t *o, struct sb_job *job, struct sb_error *err)
 							  "without `.`, `..` or `//`");
 			if ((job->workspace_target = strdup(json_string_value(v))) == NULL)
 				return sb_error_set(err, "spec", ENOMEM, "job spec");
+		} else if (strcmp(k, "workspace_fd") == 0 || strcmp(k, "scratch") == 0) {
+			if (!json_is_true(v))
+				return spec_error(err, k, "must be true when given");
+			if (k[0] == 's')
+				job->scratch = true;
+			else
+				wants_fd = true;
 		} else if (strcmp(k, "timeout") == 0) {
 			if (!json_is_number(v) || !(json_number_value(v) >= 0) ||
 			    json_number_value(v) > SB_TIMEOUT_MAX)
@@ -221,28 +233,84 @@ static int parse_spec(json_t *o, struct sb_job *job, struct sb_error *err)
 		if (r < 0)
 			return r;
 	}
-	if (job->workspace == NULL)
-		return spec_error(err, "workspace", "is required");
 	if (job->argv == NULL || job->argv[0] == NULL)
 		return spec_error(err, "argv", "must hold the command");
+	if (job->scratch) {
+		if (job->workspace != NULL || wants_fd)
+			return spec_error(err, "scratch", "excludes `workspace` and `workspace_fd`");
+		return 0;
+	}
+	if (job->workspace == NULL)
+		return spec_error(err, "workspace", "is required (or `scratch`)");
+	/* Exactly one descriptor, and only when the spec says it is the
+	 * workspace: anything else would be used by name, or leak. */
+	if (wants_fd != (fd >= 0))
+		return spec_error(err, "workspace_fd", wants_fd ? "was set but no descriptor came "
+							   "with the spec"
+							 : "is missing, but a descriptor came "
+							   "with the spec");
 	return 0;
+}
+
+/* Reads what the socket holds until EOF; descriptors that come with the
+ * bytes (SCM_RIGHTS) are kept in fds, at most max of them: more is an
+ * error and every one of them is closed. */
+static ssize_t read_with_fds(int sock, char *buf, size_t size, int *fds, size_t max, size_t *n_fds)
+{
+	union {
+		char buf[CMSG_SPACE(sizeof(int) * 4)];
+		struct cmsghdr align;
+	} cbuf;
+	struct iovec iov = {.iov_base = buf, .iov_len = size};
+	struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf.buf,
+			     .msg_controllen = sizeof(cbuf.buf)};
+	ssize_t n = recvmsg(sock, &msg, MSG_CMSG_CLOEXEC);
+	bool too_many = (msg.msg_flags & MSG_CTRUNC) != 0;
+
+	if (n < 0 && errno == ENOTSOCK)
+		return read(sock, buf, size); /* a pipe or a file: no descriptors */
+	for (struct cmsghdr *c = n >= 0 ? CMSG_FIRSTHDR(&msg) : NULL; c; c = CMSG_NXTHDR(&msg, c)) {
+		if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
+			continue;
+		size_t k = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+		int got[4];
+		memcpy(got, CMSG_DATA(c), k * sizeof(int));
+		for (size_t i = 0; i < k; i++) {
+			if (*n_fds < max)
+				fds[(*n_fds)++] = got[i];
+			else {
+				close(got[i]);
+				too_many = true;
+			}
+		}
+	}
+	if (too_many) {
+		errno = EBADMSG;
+		return -1;
+	}
+	return n;
 }
 
 int sb_job_read_spec(int fd, struct sb_job *job, struct sb_error *err)
 {
 	_cleanup_free_ char *buf = malloc(SPEC_MAX);
 	_cleanup_json_ json_t *o = NULL;
+	_cleanup_close_ int ws_fd = -1;
 	json_error_t jerr;
-	size_t len = 0;
+	size_t len = 0, n_fds = 0;
 	int r;
 
 	memset(job, 0, sizeof(*job));
+	job->workspace_fd = -1;
 	if (buf == NULL)
 		return sb_error_set(err, "spec", ENOMEM, "job spec");
 	for (;;) {
-		ssize_t n = read(fd, buf + len, SPEC_MAX - len);
+		ssize_t n = read_with_fds(fd, buf + len, SPEC_MAX - len, &ws_fd, 1, &n_fds);
 		if (n < 0 && errno == EINTR)
 			continue;
+		if (n < 0 && errno == EBADMSG)
+			return sb_error_set(err, "spec", EBADMSG, "more than one descriptor came with "
+					    "the job spec");
 		if (n < 0)
 			return sb_error_errno(err, "spec", "read the job spec");
 		if (n == 0)
@@ -255,28 +323,31 @@ int sb_job_read_spec(int fd, struct sb_job *job, struct sb_error *err)
 	o = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &jerr);
 	if (o == NULL)
 		return sb_error_set(err, "spec", 0, "job spec line %d: %s", jerr.line, jerr.text);
-	r = parse_spec(o, job, err);
-	if (r < 0)
+	r = parse_spec(o, job, ws_fd, err);
+	if (r < 0) {
 		sb_job_free(job);
-	return r;
+		return r;
+	}
+	job->workspace_fd = TAKE_FD(ws_fd);
+	return 0;
 }
 
 /* Layout: workspace\0 workspace_target\0 cwd\0
- * "argc envc nfiles nbinds bpf_len bpf_flags ws_tree binds_trees"\0
+ * "argc envc nfiles nbinds bpf_len bpf_flags ws_tree binds_trees scratch dev ino"\0
  * argv... envp..., per file: path\0 "len"\0 and len raw bytes, per bind:
  * source\0 target\0, then bpf_len raw bytes. */
 int sb_job_pack(const struct sb_job_layout *in, char **buf, size_t *len, struct sb_error *err)
 {
 	size_t argc = 0, envc = 0, size, bpf_len = in->bpf ? in->bpf->len : 0;
-	char counts[160], *p;
+	char counts[256], *p;
 
 	while (in->argv[argc])
 		argc++;
 	while (in->envp[envc])
 		envc++;
-	snprintf(counts, sizeof(counts), "%zu %zu %zu %zu %zu %u %d %d", argc, envc, in->n_files,
-		 in->n_binds, bpf_len, in->bpf ? in->bpf->flags : 0, in->ws_tree_sent,
-		 in->bind_trees_sent);
+	snprintf(counts, sizeof(counts), "%zu %zu %zu %zu %zu %u %d %d %d %llu %llu", argc, envc,
+		 in->n_files, in->n_binds, bpf_len, in->bpf ? in->bpf->flags : 0, in->ws_tree_sent,
+		 in->bind_trees_sent, in->scratch, in->ws_dev, in->ws_ino);
 	size = strlen(in->workspace) + strlen(in->workspace_target) + strlen(in->cwd) +
 	       strlen(counts) + 4;
 	for (size_t i = 0; i < argc; i++)
@@ -334,7 +405,7 @@ int sb_job_unpack(char *buf, size_t len, struct sb_packed_job *out)
 {
 	const char *end = buf + len, *counts;
 	size_t argc, envc, nfiles, nbinds;
-	int ws_sent, binds_sent;
+	int ws_sent, binds_sent, scratch;
 	char *p = buf;
 
 	memset(out, 0, sizeof(*out));
@@ -342,13 +413,15 @@ int sb_job_unpack(char *buf, size_t len, struct sb_packed_job *out)
 	if ((out->workspace = next(&p, end)) == NULL ||
 	    (out->workspace_target = next(&p, end)) == NULL || (out->cwd = next(&p, end)) == NULL ||
 	    (counts = next(&p, end)) == NULL ||
-	    sscanf(counts, "%zu %zu %zu %zu %zu %u %d %d", &argc, &envc, &nfiles, &nbinds,
-		   &out->bpf_len, &out->bpf_flags, &ws_sent, &binds_sent) != 8 ||
+	    sscanf(counts, "%zu %zu %zu %zu %zu %u %d %d %d %llu %llu", &argc, &envc, &nfiles,
+		   &nbinds, &out->bpf_len, &out->bpf_flags, &ws_sent, &binds_sent, &scratch,
+		   &out->ws_dev, &out->ws_ino) != 11 ||
 	    argc == 0 || argc > len || envc > len || nfiles > len || nbinds > SB_JOB_BINDS_MAX ||
 	    out->bpf_len > len)
 		return -EBADMSG;
 	out->ws_tree_sent = ws_sent != 0;
 	out->bind_trees_sent = binds_sent != 0;
+	out->scratch = scratch != 0;
 	out->argv = calloc(argc + 1, sizeof(char *));
 	out->envp = calloc(envc + 1, sizeof(char *));
 	if (out->argv == NULL || out->envp == NULL)

@@ -36,7 +36,10 @@ struct sb_job_bind {
 #define SB_TIMEOUT_MAX 10000000
 
 struct sb_job {
-	char *workspace;   /* as given; canonical once resolved */
+	char *workspace;   /* as given; canonical once resolved; NULL with scratch */
+	int workspace_fd;  /* the server's open workspace (spec "workspace_fd"), or -1 */
+	bool scratch;      /* a fresh tmpfs inside the sandbox instead of a host
+			      directory (the policy's workspace.max_bytes/inodes) */
 	char *workspace_target; /* where it appears inside; NULL = its own path */
 	char *cwd;         /* NULL = the workspace; relative = below it */
 	char **argv;       /* NULL-terminated */
@@ -49,11 +52,19 @@ struct sb_job {
 	size_t n_binds;
 };
 
-/* Reads one JSON object from fd until EOF:
+/* Where a scratch workspace appears inside when the job names no target. */
+#define SB_SCRATCH_TARGET "/workspace"
+
+/* Reads one JSON object from the socket fd until EOF:
  *   {"workspace": DIR, "argv": [..], "cwd": DIR?, "env": {"K": "V"}?,
  *    "timeout": S?, "protect": [DIR]?, "files": {"/tmp/x.py": "content"}?,
- *    "workspace_target": DIR?, "binds": [{"source": DIR, "target": DIR}]?}
- * Unknown keys and wrong types are errors that name the key. */
+ *    "workspace_target": DIR?, "binds": [{"source": DIR, "target": DIR}]?,
+ *    "workspace_fd": true?, "scratch": true?}
+ * With "workspace_fd", the workspace is the one descriptor that came with
+ * the first bytes (SCM_RIGHTS): the directory the server opened and
+ * checked, which the launcher checks again and never resolves by name.
+ * With "scratch", there is no host workspace at all.  Unknown keys and
+ * wrong types are errors that name the key. */
 int sb_job_read_spec(int fd, struct sb_job *job, struct sb_error *err);
 
 /* Flattens what init needs into one buffer of NUL-terminated strings
@@ -77,6 +88,11 @@ struct sb_job_layout {
 	 * not sent is opened by init itself. */
 	bool ws_tree_sent;
 	bool bind_trees_sent;
+	/* A scratch tmpfs instead of a host directory. */
+	bool scratch;
+	/* The workspace's inode, which init checks when it opens the
+	 * workspace by path itself (no tree sent). */
+	unsigned long long ws_dev, ws_ino;
 };
 
 int sb_job_pack(const struct sb_job_layout *in, char **buf, size_t *len, struct sb_error *err);
@@ -92,7 +108,8 @@ struct sb_packed_job {
 	size_t n_files;
 	struct sb_job_bind *binds; /* source and target point into buf */
 	size_t n_binds;
-	bool ws_tree_sent, bind_trees_sent;
+	bool ws_tree_sent, bind_trees_sent, scratch;
+	unsigned long long ws_dev, ws_ino;
 	void *bpf;         /* aligned copy of the seccomp program, or NULL */
 	size_t bpf_len;
 	unsigned bpf_flags;

@@ -21,13 +21,14 @@
 #include "cleanup.h"
 #include "clock.h"
 #include "env.h"
+#include "fence.h"
 #include "init.h"
+#include "integrity.h"
 #include "mounts.h"
 #include "seccomp.h"
 #include "seccomp_cache.h"
 #include "supervise.h"
 #include "paths.h"
-#include "workspace.h"
 
 static void close_fd(int *fd)
 {
@@ -82,6 +83,35 @@ static int open_channels(struct sb_sandbox *sb, struct sb_error *err)
 }
 
 static int read_ready(struct sb_sandbox *sb, struct sb_error *err);
+
+/* The policy's part of the fence, built while no job waits.  A root that
+ * does not exist on this host holds no workspace and is left out. */
+static int build_fence(struct sb_sandbox *sb, struct sb_error *err)
+{
+	const struct sb_policy *p = sb->policy;
+	_cleanup_free_ char *self = sb_self_exe(err);
+	int r;
+
+	sb->fence.roots_flag = "\"workspace\".\"roots\" in the policy";
+	if (self == NULL)
+		return sb_error_code(err);
+	for (size_t i = 0; i < p->n_workspace_roots; i++) {
+		struct sb_error e = {0};
+		if (access(p->workspace_roots[i], F_OK) < 0)
+			continue;
+		if ((r = sb_fence_add_root(&sb->fence, p->workspace_roots[i], &e)) < 0) {
+			*err = e;
+			return sb_error_wrap(err, "policy `%s`", p->file);
+		}
+	}
+	for (size_t i = 0; i < p->n_protected_paths; i++)
+		if ((r = sb_fence_add_guarded(&sb->fence, p->protected_paths[i], err)) < 0)
+			return r;
+	if ((r = sb_fence_add_guarded(&sb->fence, self, err)) < 0 ||
+	    (r = sb_fence_add_guarded(&sb->fence, p->file, err)) < 0)
+		return r;
+	return 0;
+}
 
 /* Releases init to its next step.  When init already died, its report
  * says why, which is what the caller wants to hear, not EPIPE. */
@@ -198,7 +228,8 @@ int sb_sandbox_prepare(struct sb_sandbox *sb, const struct sb_policy *p, int sta
 		.host_uid = sb->privileged ? p->host_uid : geteuid(),
 		.host_gid = sb->privileged ? p->host_gid : getegid(),
 	};
-	if ((r = open_channels(sb, err)) < 0)
+	if ((r = sb_integrity_check(p, NULL, 0, err)) < 0 || (r = build_fence(sb, err)) < 0 ||
+	    (r = open_channels(sb, err)) < 0)
 		return r;
 
 	init = (struct sb_init_config){
@@ -379,20 +410,19 @@ static int bind_trees(const struct sb_sandbox *sb, const struct sb_job *job, int
 }
 
 /* The workspace's tree for a root launcher, id-mapped from its owner to
- * the sandbox's host ids; *tree stays -1 (init mounts it by path) when it
- * already belongs to them or the launcher is unprivileged. */
-static int workspace_tree(const struct sb_sandbox *sb, const char *path, int *tree,
+ * the sandbox's host ids; *tree stays -1 (init mounts it by path, and
+ * checks it found this very inode) when it already belongs to them or
+ * the launcher is unprivileged. */
+static int workspace_tree(const struct sb_sandbox *sb, int ws_fd, const char *path, int *tree,
 			  struct sb_error *err)
 {
 	const struct sb_policy *p = sb->policy;
-	_cleanup_close_ int ws_fd = -1, idmap = -1;
+	_cleanup_close_ int idmap = -1;
 	struct stat st;
 
 	*tree = -1;
 	if (!sb->privileged)
 		return 0;
-	if ((ws_fd = sb_workspace_open(path, err)) < 0)
-		return ws_fd;
 	/* The owner of what was opened, not of what was checked. */
 	if (fstat(ws_fd, &st) < 0)
 		return sb_error_errno(err, "workspace", "stat `%s`", path);
@@ -419,26 +449,63 @@ static int workspace_tree(const struct sb_sandbox *sb, const char *path, int *tr
 	return r < 0 ? r : 0;
 }
 
+/* The workspace, opened once: the descriptor the server sent, or the
+ * path of the command line opened beneath the policy's root it names.
+ * Either way it is checked against the fence (with the job's own
+ * protected paths) on the descriptor, never by resolving a name again. */
+static int open_workspace(struct sb_sandbox *sb, const struct sb_job *job, int *fd, char **real,
+			  struct sb_error *err)
+{
+	_cleanup_free_ char *abs = NULL;
+	int r;
+
+	for (size_t i = 0; job->protect && job->protect[i]; i++)
+		if ((r = sb_fence_add_guarded(&sb->fence, job->protect[i], err)) < 0)
+			return r;
+	if (job->workspace_fd >= 0) {
+		if ((r = sb_fence_check_dir(&sb->fence, job->workspace_fd, false, "workspace", real,
+					    err)) < 0)
+			return r;
+		*fd = fcntl(job->workspace_fd, F_DUPFD_CLOEXEC, 3);
+		return *fd < 0 ? sb_error_errno(err, "workspace", "duplicate its descriptor") : 0;
+	}
+	if (job->workspace[0] != '/') {
+		char cwd[PATH_MAX];
+		if (getcwd(cwd, sizeof(cwd)) == NULL ||
+		    asprintf(&abs, "%s/%s", cwd, job->workspace) < 0)
+			return sb_error_errno(err, "workspace", "workspace `%s`", job->workspace);
+	}
+	r = sb_fence_open_dir(&sb->fence, abs ? abs : job->workspace, false, "workspace", fd, real,
+			      err);
+	if (r == -ENOENT)
+		sb_error_hint(err, "create the directory first");
+	return r;
+}
+
 /* Resolves the job against the policy and hands it to init. */
 static int deliver(struct sb_sandbox *sb, const struct sb_job *job, struct sb_error *err)
 {
 	const struct sb_policy *p = sb->policy;
-	struct sb_workspace ws = {0};
-	char **envp = NULL, *cwd = NULL, *buf = NULL;
-	int trees[SB_JOB_FDS_MAX], r;
-	size_t n_trees = 0, n_protect = 0, n_env = 0, len;
+	char **envp = NULL, *cwd = NULL, *buf = NULL, *ws_path = NULL;
+	int trees[SB_JOB_FDS_MAX], r, ws_fd = -1;
+	size_t n_trees = 0, n_env = 0, len;
 	const char *inside;
+	struct stat st = {0};
 
-	while (job->protect && job->protect[n_protect])
-		n_protect++;
 	while (job->env && job->env[n_env])
 		n_env++;
-	if ((r = sb_workspace_check(job->workspace, p, job->protect, n_protect, &ws, err)) < 0)
+	if (!job->scratch && (r = open_workspace(sb, job, &ws_fd, &ws_path, err)) < 0)
 		goto out;
+	if (ws_fd >= 0 && fstat(ws_fd, &st) < 0) {
+		r = sb_error_errno(err, "workspace", "stat `%s`", ws_path);
+		goto out;
+	}
 	/* Where the script sees its workspace: its own path unless the job
 	 * names another (a dependency environment built where it will be
-	 * used). */
-	inside = job->workspace_target ? job->workspace_target : ws.path;
+	 * used); a scratch workspace has no host path at all. */
+	inside = job->workspace_target ? job->workspace_target
+		 : job->scratch	       ? SB_SCRATCH_TARGET
+				       : ws_path;
 	if ((r = check_binds(p, inside, job, err)) < 0)
 		goto out;
 	if ((r = sb_env_build(p, inside, job->env, n_env, &envp, err)) < 0)
@@ -454,8 +521,8 @@ static int deliver(struct sb_sandbox *sb, const struct sb_job *job, struct sb_er
 		r = sb_error_set(err, "launch", ENOMEM, "working directory");
 		goto out;
 	}
-	int ws_tree;
-	if ((r = workspace_tree(sb, ws.path, &ws_tree, err)) < 0)
+	int ws_tree = -1;
+	if (ws_fd >= 0 && (r = workspace_tree(sb, ws_fd, ws_path, &ws_tree, err)) < 0)
 		goto out;
 	if (ws_tree >= 0)
 		trees[n_trees++] = ws_tree;
@@ -468,10 +535,11 @@ static int deliver(struct sb_sandbox *sb, const struct sb_job *job, struct sb_er
 	if (r < 0)
 		goto out;
 	struct sb_job_layout layout = {
-		.workspace = ws.path, .workspace_target = inside, .cwd = cwd, .argv = job->argv,
-		.envp = envp, .files = job->files, .n_files = job->n_files, .binds = job->binds,
-		.n_binds = job->n_binds, .bpf = &sb->bpf, .ws_tree_sent = ws_sent,
-		.bind_trees_sent = sb->privileged};
+		.workspace = ws_path ? ws_path : "", .workspace_target = inside, .cwd = cwd,
+		.argv = job->argv, .envp = envp, .files = job->files, .n_files = job->n_files,
+		.binds = job->binds, .n_binds = job->n_binds, .bpf = &sb->bpf,
+		.ws_tree_sent = ws_sent, .bind_trees_sent = sb->privileged, .scratch = job->scratch,
+		.ws_dev = (unsigned long long)st.st_dev, .ws_ino = (unsigned long long)st.st_ino};
 	if ((r = sb_job_pack(&layout, &buf, &len, err)) < 0)
 		goto out;
 	/* Init may have failed while preparing; its own error says more than
@@ -481,15 +549,16 @@ static int deliver(struct sb_sandbox *sb, const struct sb_job *job, struct sb_er
 	sb->ready = true;
 	r = sb_job_send(sb->job[0], buf, len, trees, n_trees, err);
 	if (r == 0)
-		emit_started(sb, ws.path);
+		emit_started(sb, ws_path ? ws_path : inside);
 out:
 	close_fd(&sb->job[0]);
 	for (size_t i = 0; i < n_trees; i++)
 		close_fd(&trees[i]);
+	close_fd(&ws_fd);
 	free(buf);
 	free(cwd);
+	free(ws_path);
 	sb_env_free(envp);
-	sb_workspace_free(&ws);
 	return r;
 }
 
@@ -575,6 +644,7 @@ void sb_sandbox_release(struct sb_sandbox *sb)
 		sb_cgroup_destroy(&sb->cg);
 	}
 	sb_bpf_free(&sb->bpf);
+	sb_fence_free(&sb->fence);
 	int *fds[] = {&sb->sync[0], &sb->sync[1], &sb->report[0], &sb->report[1], &sb->job[0],
 		      &sb->job[1], &sb->out[0], &sb->out[1], &sb->err[0], &sb->err[1], &sb->pidfd};
 	for (size_t i = 0; i < sizeof(fds) / sizeof(*fds); i++)

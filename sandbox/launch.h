@@ -16,6 +16,7 @@
 
 #include "cgroup.h"
 #include "error.h"
+#include "fence.h"
 #include "job.h"
 #include "policy.h"
 #include "seccomp_bpf.h"
@@ -34,6 +35,10 @@ struct sb_sandbox {
 	int pidfd;
 	pid_t pid;                /* init, until reaped */
 	bool ready;               /* init reported ready */
+	/* Where a workspace may be: the policy's roots, its protected
+	 * paths, the launcher itself and the policy file; the job's own
+	 * protected paths are added when it arrives. */
+	struct sb_fence fence;
 };
 
 /* cache_dir (may be NULL): where compiled seccomp programs are kept. */

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "env.h"
+#include "integrity.h"
 #include "job.h"
 #include "launch.h"
 #include "policy.h"
@@ -31,7 +32,7 @@ static void usage(FILE *f)
 	      "                     [--status-fd N] [--timeout SECONDS] [--protect DIR]...\n"
 	      "                     -- COMMAND [ARG]...\n"
 	      "  python-mcp-sandbox --policy FILE --spec-fd N [--status-fd N]\n"
-	      "  python-mcp-sandbox --check-policy FILE\n"
+	      "  python-mcp-sandbox --check-policy FILE [--protect PATH]...\n"
 	      "\n"
 	      "Runs COMMAND in new user, pid, mount, network, ipc, uts and cgroup namespaces\n"
 	      "with the limits, mounts, environment and seccomp filter of the policy.\n"
@@ -51,7 +52,9 @@ static void usage(FILE *f)
 	      "                       \"files\" (written below the sandbox's /tmp),\n"
 	      "                       \"workspace_target\" (where the workspace appears inside),\n"
 	      "                       \"binds\": [{\"source\", \"target\"}] (read-only host directories)}\n"
-	      "  --check-policy FILE  validate a policy and exit\n"
+	      "  --check-policy FILE  validate a policy and exit; as root, also refuse when the\n"
+	      "                       launcher, the policy or a --protect path can be changed\n"
+	      "                       by the policy's host ids\n"
 	      "  --help, --version\n"
 	      "\n"
 	      "SIGTERM, SIGINT, SIGHUP, SIGQUIT are forwarded to the command, which is killed\n"
@@ -70,7 +73,7 @@ static void report(const struct sb_error *err)
 	fprintf(stderr, "python-mcp-sandbox: %s\n", buf);
 }
 
-static int check_policy(const char *file)
+static int check_policy(const char *file, char *const *protect, size_t n_protect)
 {
 	struct sb_policy policy;
 	struct sb_error err = {0};
@@ -79,6 +82,8 @@ static int check_policy(const char *file)
 
 	if (r == 0 && policy.seccomp)
 		r = sb_seccomp_build(policy.seccomp, policy.file, &filter, &err);
+	if (r == 0)
+		r = sb_integrity_check(&policy, protect, n_protect, &err);
 	if (filter)
 		seccomp_release(filter);
 	sb_policy_free(&policy);
@@ -199,9 +204,9 @@ int main(int argc, char **argv)
 		{0},
 	};
 	char *env_extra[MAX_REPEATED + 1] = {0}, *protect[MAX_REPEATED + 1] = {0};
-	struct sb_job job = {.env = env_extra, .protect = protect};
+	struct sb_job job = {.env = env_extra, .protect = protect, .workspace_fd = -1};
 	size_t n_env = 0, n_protect = 0;
-	const char *policy_file = NULL;
+	const char *policy_file = NULL, *check = NULL;
 	const char *cache_dir = NULL;
 	int status_fd = -1, spec_fd = -1, c;
 	struct sb_error err = {0};
@@ -253,7 +258,8 @@ int main(int argc, char **argv)
 			cache_dir = optarg;
 			break;
 		case 'C':
-			return check_policy(optarg);
+			check = optarg;
+			break;
 		case 'h':
 			usage(stdout);
 			return 0;
@@ -265,6 +271,8 @@ int main(int argc, char **argv)
 			return EXIT_SETUP;
 		}
 	}
+	if (check != NULL)
+		return check_policy(check, protect, n_protect);
 	if (policy_file == NULL ||
 	    (spec_fd < 0 && (job.workspace == NULL || optind >= argc)) ||
 	    (spec_fd >= 0 && (job.workspace != NULL || optind < argc))) {

@@ -16,6 +16,7 @@
 #include "fileio.h"
 #include "job.h"
 #include "userns.h"
+#include "paths.h"
 #include "workspace.h"
 #include "mounts_internal.h"
 
@@ -376,6 +377,32 @@ int sb_mounts_bind_tree(const char *source, struct sb_error *err)
 	return sb_mounts_workspace_tree(fd, -1, true, err);
 }
 
+/* A scratch workspace: a fresh tmpfs inside the sandbox, never on the
+ * host.  Its size and inode count are the policy's workspace limits, so
+ * the kernel refuses what goes past them (ENOSPC), and its pages are
+ * charged to the job's memory cgroup. */
+static int mount_scratch(int rootfd, const struct sb_policy *policy, const char *target,
+			 uid_t uid, gid_t gid, struct sb_error *err)
+{
+	_cleanup_close_ int fd = sb_mnt_make_target(rootfd, target, false, err);
+	char where[64], opts[160];
+	int64_t bytes = policy->workspace_max_bytes != SB_UNSET ? policy->workspace_max_bytes
+								 : policy->tmp_size_bytes;
+	int n;
+
+	if (fd < 0)
+		return fd;
+	snprintf(where, sizeof(where), "/proc/self/fd/%d", fd);
+	n = snprintf(opts, sizeof(opts), "mode=0700,uid=%u,gid=%u,size=%lld", (unsigned)uid,
+		     (unsigned)gid, (long long)bytes);
+	if (policy->workspace_max_inodes != SB_UNSET)
+		snprintf(opts + n, sizeof(opts) - (size_t)n, ",nr_inodes=%lld",
+			 (long long)policy->workspace_max_inodes);
+	if (mount("tmpfs", where, "tmpfs", MS_NOSUID | MS_NODEV, opts) < 0)
+		return sb_error_errno(err, "mount", "mount the scratch workspace on `%s`", target);
+	return 0;
+}
+
 /* trees: the workspace's tree first when the launcher sent it, then one
  * per bind when it sent those; what was not sent is cloned here. */
 int sb_mounts_finish(int rootfd, const struct sb_policy *policy, const struct sb_packed_job *job,
@@ -385,10 +412,17 @@ int sb_mounts_finish(int rootfd, const struct sb_policy *policy, const struct sb
 	size_t next = 0;
 	int ws_tree = -1, r;
 
-	if (job->ws_tree_sent) {
+	if (job->scratch) {
+		if ((r = mount_scratch(rootfd, policy, job->workspace_target, uid, gid, err)) < 0)
+			return r;
+	} else if (job->ws_tree_sent) {
 		ws_tree = trees[next++];
 	} else {
-		_cleanup_close_ int ws = sb_workspace_open(job->workspace, err);
+		/* By path, as the launcher's user: it must find the very
+		 * directory the launcher checked, or a rename meanwhile
+		 * would mount something else. */
+		_cleanup_close_ int ws = sb_workspace_open_checked(job->workspace, job->ws_dev,
+								   job->ws_ino, err);
 		if (ws < 0)
 			return ws;
 		own_tree = sb_mounts_workspace_tree(ws, -1, policy->workspace_readonly, err);
@@ -396,7 +430,8 @@ int sb_mounts_finish(int rootfd, const struct sb_policy *policy, const struct sb
 			return own_tree;
 		ws_tree = own_tree;
 	}
-	if ((r = sb_mnt_attach(rootfd, ws_tree, job->workspace_target, true, err)) < 0)
+	if (ws_tree >= 0 &&
+	    (r = sb_mnt_attach(rootfd, ws_tree, job->workspace_target, true, err)) < 0)
 		return r;
 	for (size_t i = 0; i < job->n_binds; i++) {
 		_cleanup_close_ int own = -1;

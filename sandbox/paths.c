@@ -1,5 +1,6 @@
 #include "paths.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 bool sb_path_within(const char *path, const char *dir)
@@ -32,4 +33,28 @@ bool sb_path_is_clean_absolute(const char *path)
 		c = end;
 	}
 	return true;
+}
+
+char *sb_path_lexical(const char *path)
+{
+	char *out = malloc(strlen(path) + 2), *o = out;
+
+	if (out == NULL)
+		return NULL;
+	for (const char *c = path; *c;) {
+		while (*c == '/')
+			c++;
+		const char *end = strchrnul(c, '/');
+		size_t len = (size_t)(end - c);
+		if (len > 0 && !(len == 1 && c[0] == '.')) {
+			*o++ = '/';
+			memcpy(o, c, len);
+			o += len;
+		}
+		c = end;
+	}
+	if (o == out)
+		*o++ = '/';
+	*o = '\0';
+	return out;
 }

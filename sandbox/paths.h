@@ -16,4 +16,9 @@ bool sb_path_overlaps(const char *a, const char *b);
  * against any root (a mount target inside the sandbox). */
 bool sb_path_is_clean_absolute(const char *path);
 
+/* An absolute path without empty and `.` components (malloc'd; NULL when
+ * out of memory).  `..` stays: whether it leaves a directory is for the
+ * kernel to judge when the path is opened beneath it. */
+char *sb_path_lexical(const char *path);
+
 #endif

@@ -80,6 +80,8 @@ struct sb_policy {
 	char **protected_paths;    /* a workspace may not contain these */
 	size_t n_protected_paths;
 	bool workspace_readonly;   /* bind the workspace read-only */
+	int64_t workspace_max_bytes;  /* growth of a workspace, or SB_UNSET */
+	int64_t workspace_max_inodes; /* files a job may add, or SB_UNSET */
 
 	struct sb_mount *mounts;   /* in file order */
 	size_t n_mounts;

@@ -9,7 +9,8 @@
 
 int sb_policy_read_workspace(struct sb_reader *r, const json_t *root, struct sb_policy *p)
 {
-	static const char *const keys[] = {"roots", "protected", "readonly", NULL};
+	static const char *const keys[] = {"roots", "protected", "readonly", "max_bytes",
+					   "max_inodes", NULL};
 	json_t *ws, *roots;
 
 	SB_TRY(sb_rd_require(r, root, "workspace", &ws));
@@ -26,6 +27,13 @@ int sb_policy_read_workspace(struct sb_reader *r, const json_t *root, struct sb_
 	SB_TRY(sb_rd_path_list(r, ws, "protected", true, &p->protected_paths,
 			       &p->n_protected_paths));
 	SB_TRY(sb_rd_bool(r, ws, "readonly", false, &p->workspace_readonly));
+	/* Growth a job may add to its workspace: a scratch workspace is a
+	 * tmpfs of this size; a client's directory is measured while the job
+	 * runs.  null: no limit. */
+	SB_TRY(sb_rd_int(r, ws, "max_bytes", 4096, INT64_MAX, SB_UNSET, true,
+			 &p->workspace_max_bytes));
+	SB_TRY(sb_rd_int(r, ws, "max_inodes", 16, INT64_MAX, SB_UNSET, true,
+			 &p->workspace_max_inodes));
 	sb_json_path_pop(&r->path);
 	return 0;
 }

@@ -7,11 +7,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <dirent.h>
+#include <spawn.h>
 #include <sys/file.h>
+#include <sys/wait.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "cleanup.h"
+#include "fence.h"
 #include "jobs.h"
 #include "log.h"
 #include "envs.h"
@@ -21,14 +25,17 @@
 #include "tools_exec.h"
 #include "tools_jobs.h"
 
+extern char **environ;
+
 struct app {
-	char *state_dir, *scripts_dir, *scratch_dir, *cache_dir, *policy, *launcher;
-	char *install_policy, *envs_dir, *uv;
+	char *state_dir, *scripts_dir, *cache_dir, *policy, *launcher;
+	char *install_policy, *envs_dir, *uv, *self;
 	int lock_fd;                /* holds <state>/lock for the server's life */
-	char **roots;
-	size_t n_roots;
-	char *protected_paths[8];
+	char cwd[PATH_MAX];         /* relative client paths start here */
+	/* What no workspace may contain or lie in (each malloc'd). */
+	char **protected_paths;
 	size_t n_protected;
+	struct sb_fence fence;      /* the roots and the protected paths */
 	struct jobs *jobs;
 	struct runner *runner;
 	struct envs *envs;
@@ -118,26 +125,16 @@ static char *default_state_dir(void)
 static int setup_roots(struct app *a, const struct app_config *cfg, struct sb_error *err)
 {
 	const char *tmp = getenv("TMPDIR") && getenv("TMPDIR")[0] == '/' ? getenv("TMPDIR") : "/tmp";
-	char cwd[PATH_MAX];
-	const char *defaults[2] = {getcwd(cwd, sizeof(cwd)), tmp};
+	const char *defaults[2] = {a->cwd, tmp};
 	const char *const *given = cfg->workspace_roots ? cfg->workspace_roots : defaults;
 	size_t n = cfg->workspace_roots ? cfg->n_workspace_roots : 2;
+	int r;
 
-	a->roots = calloc(n + 1, sizeof(*a->roots));
-	if (a->roots == NULL)
-		return sb_error_set(err, "config", ENOMEM, "workspace roots");
+	a->fence.roots_flag = "--workspace-root";
 	for (size_t i = 0; i < n; i++) {
-		char *real = given[i] ? realpath(given[i], NULL) : NULL;
-		if (real == NULL) {
-			sb_error_errno(err, "config", "workspace root `%s`", given[i] ? given[i] : "(cwd)");
-			return sb_error_hint(err, "pass existing directories with --workspace-root");
-		}
-		if (strcmp(real, "/") == 0) {
-			free(real);
-			return sb_error_set(err, "config", EINVAL, "workspace root `/` would expose "
-					    "the whole host; name narrower directories");
-		}
-		a->roots[a->n_roots++] = real;
+		if ((r = sb_fence_add_root(&a->fence, given[i], err)) < 0)
+			return sb_error_hint(err, "pass existing directories other than `/` with "
+						  "--workspace-root");
 	}
 	return 0;
 }
@@ -147,8 +144,6 @@ static int cancel_with_runner(struct job *j, tools_jobs_cancel_done_fn done, voi
 {
 	return runner_cancel(data, j, done, call, err);
 }
-
-static int private_dir(const char *path, struct sb_error *err);
 
 static int prune_envs(double max_age_seconds, unsigned *removed, void *data,
 		      struct sb_error *err)
@@ -184,7 +179,7 @@ static char *find_uv(void)
 
 static int open_state(struct app *a, const struct app_config *cfg, struct sb_error *err)
 {
-	char logs[PATH_MAX], tmpl[PATH_MAX];
+	char logs[PATH_MAX];
 	int r;
 
 	a->state_dir = cfg->state_dir ? strdup(cfg->state_dir) : default_state_dir();
@@ -229,53 +224,111 @@ static int open_state(struct app *a, const struct app_config *cfg, struct sb_err
 		return sb_error_set(err, "state", ENOMEM, "scripts folder");
 	if ((r = make_dir(a->scripts_dir, err)) < 0)
 		return r;
-	/* Scratch workspaces live under the temporary directory, outside the
-	 * state directory, which no sandbox may see. */
-	snprintf(tmpl, sizeof(tmpl), "%s/python-mcp-%u",
-		 getenv("TMPDIR") && getenv("TMPDIR")[0] == '/' ? getenv("TMPDIR") : "/tmp",
-		 (unsigned)getuid());
-	a->scratch_dir = strdup(tmpl);
-	if (a->scratch_dir == NULL)
-		return sb_error_set(err, "state", ENOMEM, "scratch directory");
-	return private_dir(a->scratch_dir, err);
+	return 0;
 }
 
-/* A directory of ours in a shared place (/tmp): one that someone else
- * created first, or made a symlink, or left open to others, would let
- * them watch or plant files in every scratch workspace. */
-static int private_dir(const char *path, struct sb_error *err)
+static int protect(struct app *a, const char *path, struct sb_error *err)
 {
-	struct stat st;
-	int r = make_dir(path, err);
+	char **grown = realloc(a->protected_paths, (a->n_protected + 1) * sizeof(*grown));
 
-	if (r < 0)
-		return r;
-	if (lstat(path, &st) < 0)
-		return sb_error_errno(err, "state", "`%s`", path);
-	if (!S_ISDIR(st.st_mode) || st.st_uid != geteuid() || (st.st_mode & 077) != 0) {
-		sb_error_set(err, "state", EPERM, "`%s` is not a private directory of uid %u",
-			     path, (unsigned)geteuid());
-		return sb_error_hint(err, "remove it (someone else may have created it), or set "
-					  "TMPDIR to a private directory");
+	if (grown == NULL)
+		return sb_error_set(err, "config", ENOMEM, "protected paths");
+	a->protected_paths = grown;
+	if ((grown[a->n_protected] = strdup(path)) == NULL)
+		return sb_error_set(err, "config", ENOMEM, "protected paths");
+	a->n_protected++;
+	return sb_fence_add_guarded(&a->fence, path, err);
+}
+
+/* What no workspace may contain or lie in (THREATS.md S5, S8): what the
+ * server reads as configuration or runs (its own binary, the launcher,
+ * the policies, the install prefix, the interpreters), its state, and the
+ * keys a home directory (which a working-directory root may hold) keeps. */
+static int protect_paths(struct app *a, struct sb_error *err)
+{
+	static const char *const secrets[] = {".ssh", ".gnupg", ".aws", ".kube", ".docker"};
+	const char *home = getenv("HOME");
+	char path[PATH_MAX];
+	int r;
+
+	const char *own[] = {a->state_dir, a->self, a->launcher, a->policy, a->install_policy};
+	for (size_t i = 0; i < sizeof(own) / sizeof(*own); i++)
+		if ((r = protect(a, own[i], err)) < 0)
+			return r;
+	/* Installed as <prefix>/bin/python-mcp: the whole prefix (its
+	 * share/ holds the policies). */
+	snprintf(path, sizeof(path), "%s", a->self);
+	char *slash = strrchr(path, '/');
+	if (slash && slash - path >= 4 && strncmp(slash - 4, "/bin", 4) == 0) {
+		slash[-4] = '\0';
+		if (path[0] && strcmp(path, "/usr") != 0 && (r = protect(a, path, err)) < 0)
+			return r;
+	}
+	/* The interpreters a run may pick, and their standard libraries. */
+	_cleanup_(closedir_p) DIR *d = opendir("/usr/bin");
+	for (struct dirent *e; d && (e = readdir(d)) != NULL;) {
+		if (strncmp(e->d_name, "python3", 7) != 0 || strchr(e->d_name, '-'))
+			continue;
+		snprintf(path, sizeof(path), "/usr/bin/%s", e->d_name);
+		_cleanup_free_ char *real = realpath(path, NULL);
+		if (real && (r = protect(a, real, err)) < 0)
+			return r;
+		if (strncmp(e->d_name, "python3.", 8) == 0) {
+			snprintf(path, sizeof(path), "/usr/lib/%s", e->d_name);
+			if (access(path, F_OK) == 0 && (r = protect(a, path, err)) < 0)
+				return r;
+		}
+	}
+	for (size_t i = 0; home && home[0] == '/' && i < sizeof(secrets) / sizeof(*secrets); i++) {
+		snprintf(path, sizeof(path), "%s/%s", home, secrets[i]);
+		if ((r = protect(a, path, err)) < 0)
+			return r;
 	}
 	return 0;
 }
 
-/* What no client path may overlap besides the state and scratch dirs:
- * the keys and credentials in the home directory, which a workspace root
- * such as the working directory could otherwise contain. */
-static void protect_paths(struct app *a)
+/* A root server refuses to start when what it runs could be changed by
+ * the ids its scripts run as: the launcher checks itself, the policy and
+ * the server binary (`--check-policy` with `--protect`), once per policy
+ * since each names its own host ids. */
+static int check_install(struct app *a, const char *policy, struct sb_error *err)
 {
-	static const char *const secrets[] = {".ssh", ".gnupg", ".aws", ".kube", ".docker"};
-	const char *home = getenv("HOME");
+	char *argv[] = {a->launcher, (char *)"--check-policy", (char *)policy, (char *)"--protect",
+			a->self, NULL};
+	char out[SB_ERROR_MESSAGE_MAX + SB_ERROR_HINT_MAX + 64];
+	posix_spawn_file_actions_t fa;
+	int pipefd[2], status = 0, r;
+	size_t got = 0;
+	pid_t pid;
 
-	a->protected_paths[a->n_protected++] = a->state_dir;
-	a->protected_paths[a->n_protected++] = a->scratch_dir;
-	for (size_t i = 0; home && home[0] == '/' && i < sizeof(secrets) / sizeof(*secrets); i++) {
-		char *p = NULL;
-		if (asprintf(&p, "%s/%s", home, secrets[i]) >= 0)
-			a->protected_paths[a->n_protected++] = p;
+	if (geteuid() != 0)
+		return 0;
+	if (pipe2(pipefd, O_CLOEXEC) < 0)
+		return sb_error_errno(err, "config", "pipe");
+	posix_spawn_file_actions_init(&fa);
+	posix_spawn_file_actions_adddup2(&fa, pipefd[1], 1);
+	posix_spawn_file_actions_adddup2(&fa, pipefd[1], 2);
+	r = posix_spawn(&pid, a->launcher, &fa, NULL, argv, environ);
+	posix_spawn_file_actions_destroy(&fa);
+	close(pipefd[1]);
+	if (r != 0) {
+		close(pipefd[0]);
+		return sb_error_set(err, "config", r, "run `%s --check-policy`", a->launcher);
 	}
+	for (ssize_t n; got < sizeof(out) - 1 &&
+			(n = read(pipefd[0], out + got, sizeof(out) - 1 - got)) != 0;)
+		if (n > 0)
+			got += (size_t)n;
+		else if (errno != EINTR)
+			break;
+	out[got] = '\0';
+	close(pipefd[0]);
+	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+		;
+	if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
+		return 0;
+	out[strcspn(out, "\n")] = '\0';
+	return sb_error_set(err, "config", EPERM, "%s", out[0] ? out : "the policy check failed");
 }
 
 static void on_jobs_error(const struct sb_error *err, void *data)
@@ -295,9 +348,10 @@ int app_start(uv_loop_t *loop, struct mcp_server *server, const struct app_confi
 		return sb_error_set(err, "app", ENOMEM, "server state");
 	a->lock_fd = -1;
 	*out = a;
+	if (getcwd(a->cwd, sizeof(a->cwd)) == NULL)
+		return sb_error_errno(err, "config", "the working directory");
 	if ((r = open_state(a, cfg, err)) < 0 || (r = setup_roots(a, cfg, err)) < 0)
 		return r;
-	protect_paths(a);
 	if ((r = find_file(cfg->launcher, "python-mcp-sandbox", "../sandbox/python-mcp-sandbox",
 			   X_OK, "sandbox launcher", "--launcher", &a->launcher, err)) < 0 ||
 	    (r = find_file(cfg->policy, "../share/python-mcp/policies/default.json",
@@ -320,12 +374,19 @@ int app_start(uv_loop_t *loop, struct mcp_server *server, const struct app_confi
 		sb_error_errno(err, "config", "install policy `%s`", cfg->install_policy);
 		return sb_error_hint(err, "pass an existing file with --install-policy");
 	}
+	if ((a->self = realpath("/proc/self/exe", NULL)) == NULL)
+		return sb_error_errno(err, "config", "the server's own binary (/proc/self/exe)");
+	if ((r = protect_paths(a, err)) < 0 || (r = check_install(a, a->policy, err)) < 0 ||
+	    (r = check_install(a, a->install_policy, err)) < 0)
+		return r;
 	if (asprintf(&a->envs_dir, "%s/envs", a->state_dir) < 0) {
 		a->envs_dir = NULL;
 		return sb_error_set(err, "app", ENOMEM, "environments");
 	}
 	a->uv = find_uv();
 	struct jobs_limits limits = {.disk_bytes_per_stream = cfg->disk_output_bytes,
+				     .state_bytes = cfg->max_state_bytes,
+				     .inline_bytes = cfg->inline_output_bytes,
 				     .save_delay_seconds = 0.2};
 	if ((r = jobs_open(loop, a->state_dir, &limits, &a->jobs, err)) < 0)
 		return r;
@@ -337,8 +398,9 @@ int app_start(uv_loop_t *loop, struct mcp_server *server, const struct app_confi
 		log_msg(LOG_LEVEL_INFO, "removed the output of %zu jobs no longer in jobs.json",
 			orphans);
 	struct runner_config rc = {.launcher = a->launcher, .policy = a->policy,
-				   .protect = a->state_dir, .cache_dir = a->cache_dir,
-				   .max_running = cfg->max_jobs, .prepared = cfg->prepared};
+				   .protect = a->protected_paths, .n_protect = a->n_protected,
+				   .cache_dir = a->cache_dir, .max_running = cfg->max_jobs,
+				   .prepared = cfg->prepared, .max_pending = cfg->max_pending};
 	if ((r = runner_new(loop, &rc, a->jobs, &a->runner, err)) < 0)
 		return r;
 	struct envs_config envc = {.loop = loop, .dir = a->envs_dir,
@@ -357,10 +419,8 @@ int app_start(uv_loop_t *loop, struct mcp_server *server, const struct app_confi
 	if ((r = tools_jobs_register(server, a->jobs, &jc, err)) < 0)
 		return r;
 	struct tools_exec_config ec = {
-		.env = {.loop = loop, .jobs = a->jobs, .runner = a->runner, .smart = a->smart, .envs = a->envs,
-			.workspace_roots = a->roots, .n_workspace_roots = a->n_roots,
-			.state_dir = a->state_dir, .scratch_dir = a->scratch_dir,
-			.protected_paths = a->protected_paths, .n_protected = a->n_protected,
+		.env = {.loop = loop, .jobs = a->jobs, .runner = a->runner, .smart = a->smart,
+			.envs = a->envs, .fence = &a->fence, .cwd = a->cwd,
 			.inline_output_bytes = cfg->inline_output_bytes},
 		.scripts_dir = a->scripts_dir,
 	};
@@ -386,14 +446,13 @@ static void on_runner_stopped(void *data)
 	runner_free(a->runner);
 	jobs_close(a->jobs);
 	tools_exec_free();
-	for (size_t i = 2; i < a->n_protected; i++) /* 0 and 1 are freed below */
+	for (size_t i = 0; i < a->n_protected; i++)
 		free(a->protected_paths[i]);
-	for (size_t i = 0; i < a->n_roots; i++)
-		free(a->roots[i]);
-	free(a->roots);
+	free(a->protected_paths);
+	sb_fence_free(&a->fence);
+	free(a->self);
 	free(a->state_dir);
 	free(a->scripts_dir);
-	free(a->scratch_dir);
 	free(a->cache_dir);
 	free(a->policy);
 	free(a->install_policy);

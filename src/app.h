@@ -6,6 +6,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <uv.h>
 
 #include "error.h"
@@ -26,6 +27,8 @@ struct app_config {
 	double smart_timeout;       /* seconds; SMART_ASYNC_TIMEOUT_SECONDS */
 	size_t inline_output_bytes; /* per stream, returned inline */
 	size_t disk_output_bytes;   /* per stream, kept on disk */
+	uint64_t max_state_bytes;   /* output of all jobs kept on disk */
+	unsigned max_pending;       /* jobs waiting for a slot */
 };
 
 struct app;

@@ -1,18 +1,11 @@
 #include "dotenv.h"
 
 #include <errno.h>
-#include <fcntl.h>
-#include <linux/openat2.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <sys/syscall.h>
-#include <unistd.h>
 
 #include "cleanup.h"
-
-#define DOTENV_MAX (1 << 20)
 
 static bool is_name_char(char c, bool first)
 {
@@ -120,55 +113,4 @@ int dotenv_parse(const char *text, size_t len, const char *name, json_t *env, st
 		p = eol ? eol + 1 : end;
 	}
 	return 0;
-}
-
-/* Opens the canonical `path` refusing symlinks anywhere in it (a path
- * checked against the workspace roots must not be swapped for a link to a
- * host secret before it is opened) and without blocking (a FIFO must not
- * stall the server's loop). */
-static int open_checked(const char *path)
-{
-	struct open_how how = {
-		.flags = O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK,
-		.resolve = RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS,
-	};
-
-	return (int)syscall(SYS_openat2, AT_FDCWD, path, &how, sizeof(how));
-}
-
-int dotenv_load(const char *path, json_t *env, struct sb_error *err)
-{
-	_cleanup_close_ int fd = open_checked(path);
-	_cleanup_free_ char *buf = NULL;
-	struct stat st;
-	size_t got = 0;
-
-	if (fd < 0) {
-		sb_error_errno(err, "env_file", "env_file `%s`", path);
-		if (errno == ELOOP)
-			return sb_error_hint(err, "a component of the path is (or became) a "
-						  "symlink; name the file itself");
-		return errno == ENOENT ? sb_error_hint(err, "check the path; relative paths are "
-							    "taken from `directory`")
-				       : sb_error_code(err);
-	}
-	if (fstat(fd, &st) < 0)
-		return sb_error_errno(err, "env_file", "env_file `%s`", path);
-	if (!S_ISREG(st.st_mode) || st.st_size > DOTENV_MAX)
-		return sb_error_set(err, "env_file", 0, "env_file `%s` is not a regular file of at "
-				    "most 1 MiB", path);
-	buf = malloc((size_t)st.st_size + 1);
-	if (buf == NULL)
-		return sb_error_set(err, "env_file", ENOMEM, "env_file `%s`", path);
-	while (got < (size_t)st.st_size) {
-		ssize_t n = read(fd, buf + got, (size_t)st.st_size - got);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return sb_error_errno(err, "env_file", "read `%s`", path);
-		if (n == 0)
-			break;
-		got += (size_t)n;
-	}
-	return dotenv_parse(buf, got, path, env, err);
 }

@@ -15,8 +15,7 @@
  * lines win.  `name` stands for the file in messages. */
 int dotenv_parse(const char *text, size_t len, const char *name, json_t *env, struct sb_error *err);
 
-/* Reads and parses a regular file of at most 1 MiB, given by its
- * canonical path; a symlink anywhere in the path is refused. */
-int dotenv_load(const char *path, json_t *env, struct sb_error *err);
+/* The largest env_file read. */
+#define DOTENV_MAX_BYTES (1 << 20)
 
 #endif

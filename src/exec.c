@@ -16,8 +16,9 @@
 #include "envs.h"
 #include "exec_deps.h"
 #include "log.h"
+#include "client_path.h"
 #include "paths.h"
-#include "remove_tree.h"
+#include "scripts.h"
 #include "smart.h"
 
 /* What the finish and cleanup hooks need about one execution. */
@@ -25,7 +26,6 @@ struct exec_job {
 	const struct exec_env *env;
 	enum exec_kind kind;
 	struct job *job;
-	char *scratch;          /* scratch workspace removed at the end, or NULL */
 	char *python;           /* the interpreter's path */
 	char *python_version;   /* "3.11" */
 	bool use_uv;
@@ -39,55 +39,6 @@ struct exec_job {
 	json_t *warnings;       /* detected dependencies that could not be installed */
 };
 
-int exec_resolve_in_roots(const struct exec_env *env, const char *base, const char *path,
-			  const char *what, char **out, struct sb_error *err)
-{
-	_cleanup_free_ char *joined = NULL, *real = NULL;
-
-	if (path[0] != '/' && base != NULL) {
-		if (asprintf(&joined, "%s/%s", base, path) < 0)
-			return sb_error_set(err, what, ENOMEM, "%s", what);
-		path = joined;
-	}
-	real = realpath(path, NULL);
-	if (real == NULL) {
-		sb_error_errno(err, what, "%s `%s`", what, path);
-		if (errno != ENOENT)
-			return sb_error_code(err);
-		return base ? sb_error_hint(err, "check the path; relative paths are taken from "
-						 "`%s`", base)
-			    : sb_error_hint(err, "check the path; give an absolute one");
-	}
-	for (size_t i = 0; i < env->n_protected; i++) {
-		if (!sb_path_overlaps(real, env->protected_paths[i]))
-			continue;
-		const char *p = env->protected_paths[i];
-		sb_error_set(err, what, 0, "%s `%s` overlaps %s `%s`, which no job may see", what,
-			     real,
-			     strcmp(p, env->state_dir) == 0 ? "the server's state directory"
-			     : strcmp(p, env->scratch_dir) == 0 ? "the server's scratch directory"
-								 : "the credentials folder",
-			     p);
-		return sb_error_hint(err, "the server's state and scratch directories and the "
-					  "keys in your home directory are off limits; use another "
-					  "directory");
-	}
-	for (size_t i = 0; i < env->n_workspace_roots; i++) {
-		if (sb_path_within(real, env->workspace_roots[i])) {
-			*out = TAKE_PTR(real);
-			return 0;
-		}
-	}
-	sb_error_set(err, what, 0, "%s `%s` is outside the workspace roots", what, real);
-	char roots[1024] = "";
-	for (size_t i = 0; i < env->n_workspace_roots; i++) {
-		size_t n = strlen(roots);
-		snprintf(roots + n, sizeof(roots) - n, "%s`%s`", i ? ", " : "",
-			 env->workspace_roots[i]);
-	}
-	return sb_error_hint(err, "use a path under %s (the server's --workspace-root)", roots);
-}
-
 static int random_hex(char *out, size_t bytes)
 {
 	unsigned char b[16];
@@ -100,16 +51,18 @@ static int random_hex(char *out, size_t bytes)
 }
 
 static json_t *build_env(const struct exec_env *env, const struct exec_request *req,
-			 const char *directory, struct sb_error *err)
+			 const struct client_place *ws, struct sb_error *err)
 {
 	json_t *vars = json_object();
 	const char *k;
 	json_t *v;
 
 	if (req->env_file) {
-		_cleanup_free_ char *path = NULL;
-		if (exec_resolve_in_roots(env, directory, req->env_file, "env_file", &path, err) < 0 ||
-		    dotenv_load(path, vars, err) < 0) {
+		_cleanup_free_ char *text = NULL;
+		size_t len;
+		if (client_read_file(env->fence, ws, req->env_file, "env_file", true,
+				     DOTENV_MAX_BYTES, &text, &len, NULL, err) < 0 ||
+		    dotenv_parse(text, len, req->env_file, vars, err) < 0) {
 			json_decref(vars);
 			return NULL;
 		}
@@ -209,17 +162,13 @@ static void finish(struct job *j, const struct run_outcome *o, void *data)
 	jobs_set_status(env->jobs, j, JOB_COMPLETED, r, NULL);
 }
 
-/* Removes the scratch workspace, lets go of the environment and frees
- * what the hooks held. */
+/* Lets go of the environment and frees what the hooks held. */
 static void exec_job_free(struct exec_job *x)
 {
 	if (x->wait)
 		envs_cancel_wait(x->env->envs, x->wait);
 	if (x->has_env)
 		envs_release(x->env->envs, x->env_ref.name);
-	if (x->scratch)
-		remove_tree_async(x->env->loop, x->scratch);
-	free(x->scratch);
 	free(x->python);
 	free(x->python_version);
 	json_decref(x->explicit_set);
@@ -253,53 +202,24 @@ static json_t *build_argv(const char *python, const char *script, json_t *args,
 	return argv;
 }
 
-/* Everything up to the spec; errors leave nothing behind. */
+/* Everything up to the spec; errors leave nothing behind.  *ws_fd is
+ * the workspace the launcher will get (or -1 for a scratch one). */
 static json_t *prepare(const struct exec_env *env, const struct exec_request *req,
-		       struct exec_job *x, struct sb_error *err)
+		       struct exec_job *x, int *ws_fd, struct sb_error *err)
 {
-	_cleanup_free_ char *dir = NULL, *script = NULL;
+	_cleanup_(client_place_free) struct client_place ws = {.fd = -1};
+	_cleanup_free_ char *script = NULL, *text = NULL;
+	const char *source = req->script_content;
 	char python[64], used[32], name[320], hex[17];
 	json_t *files = NULL, *argv, *vars, *spec;
+	size_t len;
 
+	*ws_fd = -1;
 	if (exec_deps_interpreter(req->python_version, req->requires_python, python,
-				  sizeof(python), used, sizeof(used), err) < 0)
+				  sizeof(python), used, sizeof(used), err) < 0 ||
+	    client_open_workspace(env->fence, env->cwd, req->directory, req->script_path, &ws,
+				  err) < 0)
 		return NULL;
-	if (req->directory) {
-		if (exec_resolve_in_roots(env, NULL, req->directory, "directory", &dir, err) < 0)
-			return NULL;
-	} else if (req->script_path) {
-		/* A script given by path runs where it lives. */
-		if (exec_resolve_in_roots(env, NULL, req->script_path, "script_path", &script, err) < 0)
-			return NULL;
-		dir = strndup(script, (size_t)(strrchr(script, '/') - script));
-		if (dir && dir[0] == '\0') {
-			free(dir);
-			dir = strdup("/");
-		}
-	} else {
-		char tmpl[PATH_MAX];
-		snprintf(tmpl, sizeof(tmpl), "%s/job-XXXXXX", env->scratch_dir);
-		if (mkdir(env->scratch_dir, 0700) < 0 && errno != EEXIST) {
-			sb_error_errno(err, "scratch", "create `%s`", env->scratch_dir);
-			return NULL;
-		}
-		if (mkdtemp(tmpl) == NULL) {
-			sb_error_errno(err, "scratch", "create a scratch directory in `%s`",
-				       env->scratch_dir);
-			return NULL;
-		}
-		dir = strdup(tmpl);
-		x->scratch = strdup(tmpl);
-	}
-	if (dir == NULL) {
-		sb_error_set(err, "exec", ENOMEM, "directory");
-		return NULL;
-	}
-	struct stat st;
-	if (stat(dir, &st) < 0 || !S_ISDIR(st.st_mode)) {
-		sb_error_set(err, "directory", 0, "directory `%s` is not a directory", dir);
-		return NULL;
-	}
 	if (req->script_content) {
 		if (random_hex(hex, 8) < 0) {
 			sb_error_errno(err, "exec", "getrandom");
@@ -309,41 +229,45 @@ static json_t *prepare(const struct exec_env *env, const struct exec_request *re
 			snprintf(name, sizeof(name), "/tmp/%s", req->content_name);
 		else
 			snprintf(name, sizeof(name), "/tmp/inline_%s.py", hex);
-		files = json_pack("{s:s}", name, req->script_content);
 		script = strdup(name);
-	} else if (script == NULL) {
-		if (exec_resolve_in_roots(env, dir, req->script_path, "script_path", &script, err) < 0)
-			return NULL;
+	} else if (client_read_file(env->fence, &ws, req->script_path, "script_path", false,
+				    SCRIPTS_MAX_BYTES, req->detect_imports ? &text : NULL, &len,
+				    &script, err) < 0) {
+		return NULL;
+	} else {
+		source = text;
 	}
-	if (!sb_path_within(script, dir) && files == NULL) {
-		sb_error_set(err, "script_path", 0, "script_path `%s` is not inside directory `%s`",
-			     script, dir);
-		sb_error_hint(err, "only `directory` is visible in the sandbox; move the script there "
-				   "or pass its text as script_content");
+	if (script == NULL) {
+		sb_error_set(err, "exec", ENOMEM, "script");
 		return NULL;
 	}
-	if (exec_deps_resolve(req, python, files ? NULL : script, x->scratch ? NULL : dir,
-			      &x->explicit_set, &x->set, err) < 0) {
-		json_decref(files);
+	if (exec_deps_resolve(req, python, source, ws.fd, &x->explicit_set, &x->set, err) < 0)
 		return NULL;
-	}
 	/* With dependencies, the environment's interpreter runs the script. */
 	if ((argv = build_argv(json_array_size(x->set) ? ENVS_TARGET "/bin/python" : python, script,
-			       req->args, err)) == NULL) {
-		json_decref(files);
+			       req->args, err)) == NULL)
 		return NULL;
-	}
-	if ((vars = build_env(env, req, dir, err)) == NULL) {
-		json_decref(files);
+	if ((vars = build_env(env, req, &ws, err)) == NULL) {
 		json_decref(argv);
 		return NULL;
 	}
-	spec = json_pack("{s:s, s:o, s:o, s:f}", "workspace", dir, "argv", argv, "env", vars,
-			 "timeout", req->timeout_seconds);
-	if (files)
+	spec = json_pack("{s:o, s:o, s:f}", "argv", argv, "env", vars, "timeout",
+			 req->timeout_seconds);
+	/* The directory the server opened and checked travels as a
+	 * descriptor; without one the job gets a fresh tmpfs. */
+	if (ws.fd >= 0) {
+		json_object_set_new(spec, "workspace", json_string(ws.real));
+		json_object_set_new(spec, "workspace_fd", json_true());
+	} else {
+		json_object_set_new(spec, "scratch", json_true());
+	}
+	if (req->script_content && (files = json_object()) != NULL) {
+		json_object_set_new(files, name, json_string(req->script_content));
 		json_object_set_new(spec, "files", files);
+	}
 	x->python_version = strdup(used);
 	x->python = strdup(python);
+	*ws_fd = TAKE_FD(ws.fd);
 	return spec;
 }
 
@@ -428,9 +352,9 @@ void exec_start(const struct exec_env *env, struct mcp_call *call, const struct 
 	struct exec_job *x = calloc(1, sizeof(*x));
 	struct sb_error err = {0};
 	char msg[SB_ERROR_MESSAGE_MAX + SB_ERROR_HINT_MAX + 16];
-	json_t *spec;
-	struct job *j;
-	int r;
+	json_t *spec = NULL;
+	struct job *j = NULL;
+	int r, ws_fd = -1;
 
 	if (x == NULL) {
 		mcp_call_fail(call, "out of memory");
@@ -439,18 +363,24 @@ void exec_start(const struct exec_env *env, struct mcp_call *call, const struct 
 	x->env = env;
 	x->kind = req->kind;
 	x->use_uv = req->use_uv;
-	spec = prepare(env, req, x, &err);
+	/* A full queue refuses before anything is opened or created. */
+	if (runner_admit(env->runner, &err) == 0)
+		spec = prepare(env, req, x, &ws_fd, &err);
 	j = spec ? jobs_create(env->jobs, req->tool, req->label ? req->label : req->tool, &err)
 		 : NULL;
 	x->job = j;
 	x->spec = spec;
 	bool needs_env = spec && json_array_size(x->set) > 0;
 	if (j != NULL)
-		r = needs_env ? runner_submit_held(env->runner, j, spec, finish, cleanup, x, &err)
-			      : runner_submit(env->runner, j, spec, finish, cleanup, x, &err);
+		r = needs_env ? runner_submit_held(env->runner, j, spec, ws_fd, finish, cleanup, x,
+						   &err)
+			      : runner_submit(env->runner, j, spec, ws_fd, finish, cleanup, x, &err);
 	if (j == NULL || r < 0) {
-		if (j == NULL)
+		if (j == NULL) {
 			json_decref(spec);
+			if (ws_fd >= 0)
+				close(ws_fd);
+		}
 		if (j != NULL)
 			jobs_set_status(env->jobs, j, JOB_FAILED, NULL, err.message);
 		exec_job_free(x);

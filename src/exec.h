@@ -10,6 +10,7 @@
 #include <uv.h>
 
 #include "error.h"
+#include "fence.h"
 #include "jobs.h"
 #include "runner.h"
 
@@ -25,13 +26,10 @@ struct exec_env {
 	struct runner *runner;
 	struct smart *smart;
 	struct envs *envs;          /* dependency environments */
-	char **workspace_roots;     /* the server's own roots (canonical) */
-	size_t n_workspace_roots;
-	const char *state_dir;      /* never inside a workspace */
-	const char *scratch_dir;    /* parent of per-job scratch workspaces */
-	char **protected_paths;     /* no client path may overlap these: the state
-				       and scratch dirs, keys in $HOME, ... */
-	size_t n_protected;
+	const struct sb_fence *fence; /* the server's workspace roots and what no
+					 workspace may reach (fence.h) */
+	const char *cwd;            /* the server's working directory: relative
+				       paths of a client start there */
 	size_t inline_output_bytes; /* per stream, in results */
 };
 
@@ -56,12 +54,6 @@ struct exec_request {
 	bool async_mode;
 	json_t *dependencies;       /* array of strings, borrowed, may be NULL */
 };
-
-/* Resolves `path` (relative to `base` when not absolute) and requires it
- * under one of the roots, not overlapping the state directory.  *out is
- * the canonical path (malloc'd). */
-int exec_resolve_in_roots(const struct exec_env *env, const char *base, const char *path,
-			  const char *what, char **out, struct sb_error *err);
 
 /* Creates the job, queues it and answers the call: at once with
  * async_mode, else through smart async.  Validation errors answer the

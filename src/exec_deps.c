@@ -123,25 +123,15 @@ int exec_deps_interpreter(const char *version, const char *requires_python, char
 	return not_installed(err);
 }
 
-int exec_deps_resolve(const struct exec_request *req, const char *python, const char *script,
-		      const char *dir, json_t **explicit_new, json_t **full_new,
-		      struct sb_error *err)
+int exec_deps_resolve(const struct exec_request *req, const char *python, const char *source,
+		      int dirfd, json_t **explicit_new, json_t **full_new, struct sb_error *err)
 {
-	_cleanup_free_ char *text = NULL;
-	const char *source = req->script_content;
-	int r;
-
 	*full_new = NULL;
 	if ((*explicit_new = req_set_new(req->dependencies, err)) == NULL)
 		return sb_error_code(err);
 	if ((*full_new = json_deep_copy(*explicit_new)) == NULL)
 		return sb_error_set(err, "dependencies", ENOMEM, "dependencies");
-	if (!req->detect_imports)
+	if (!req->detect_imports || source == NULL)
 		return 0;
-	if (source == NULL) {
-		if ((r = scripts_read(script, &text, err)) < 0)
-			return r;
-		source = text;
-	}
-	return imports_requirements(python, source, strlen(source), dir, *full_new, err);
+	return imports_requirements(python, source, strlen(source), dirfd, *full_new, err);
 }

@@ -18,11 +18,9 @@ int exec_deps_interpreter(const char *version, const char *requires_python, char
 			  char *used, size_t used_size, struct sb_error *err);
 
 /* *explicit_new: the normalized given dependencies; *full_new: those plus
- * the script's third-party imports when req->detect_imports (the script
- * is `script` on the host, or req->script_content; modules found in
- * `dir` are the script's own). */
-int exec_deps_resolve(const struct exec_request *req, const char *python, const char *script,
-		      const char *dir, json_t **explicit_new, json_t **full_new,
-		      struct sb_error *err);
+ * the third-party imports of `source` when req->detect_imports (modules
+ * found in the directory dirfd, -1 for none, are the script's own). */
+int exec_deps_resolve(const struct exec_request *req, const char *python, const char *source,
+		      int dirfd, json_t **explicit_new, json_t **full_new, struct sb_error *err);
 
 #endif

@@ -2,6 +2,7 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
@@ -220,22 +221,25 @@ void imports_scan(const char *source, size_t len, json_t *modules)
 	}
 }
 
-static bool local_module(const char *dir, const char *module)
+/* Looked up in the workspace without following links: a link the job
+ * planted is the job's own module, and its target is none of our
+ * business (the server must not probe host paths for a job). */
+static bool local_module(int dirfd, const char *module)
 {
-	char path[4096];
+	char name[512];
 	struct stat st;
 
-	if (dir == NULL)
+	if (dirfd < 0)
 		return false;
-	snprintf(path, sizeof(path), "%s/%s.py", dir, module);
-	if (stat(path, &st) == 0)
+	snprintf(name, sizeof(name), "%s.py", module);
+	if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0)
 		return true;
-	snprintf(path, sizeof(path), "%s/%s", dir, module);
-	return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
+	return fstatat(dirfd, module, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+	       (S_ISDIR(st.st_mode) || S_ISLNK(st.st_mode));
 }
 
 int imports_requirements(const char *interpreter, const char *source, size_t len,
-			 const char *local_dir, json_t *set, struct sb_error *err)
+			 int local_dirfd, json_t *set, struct sb_error *err)
 {
 	const struct interp_info *info;
 	json_t *modules, *v;
@@ -252,7 +256,7 @@ int imports_requirements(const char *interpreter, const char *source, size_t len
 		/* Installed already (the standard library, the system's
 		 * site-packages) or the script's own module: nothing to do. */
 		if (json_object_get(info->stdlib, m) || json_object_get(info->importable, m) ||
-		    strcmp(m, "__main__") == 0 || local_module(local_dir, m))
+		    strcmp(m, "__main__") == 0 || local_module(local_dirfd, m))
 			continue;
 		/* A guess that is no distribution name (`_private`) is dropped;
 		 * past the cap the rest is. */

@@ -24,9 +24,9 @@ const char *imports_distribution(const char *module);
 /* The requirements a script needs beyond what `interpreter` has: its
  * standard library (asked of the interpreter itself,
  * sys.stdlib_module_names), what its site-packages already provide, and
- * the modules that exist in `local_dir` (NULL = none).  Appended to `set`
+ * the modules that exist in the directory local_dirfd (-1 = none).  Appended to `set`
  * (a sorted requirement set, see requirements.h). */
 int imports_requirements(const char *interpreter, const char *source, size_t len,
-			 const char *local_dir, json_t *set, struct sb_error *err);
+			 int local_dirfd, json_t *set, struct sb_error *err);
 
 #endif

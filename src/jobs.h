@@ -44,6 +44,8 @@ struct job {
 
 struct jobs_limits {
 	uint64_t disk_bytes_per_stream; /* output kept on disk; the rest is counted, not kept */
+	uint64_t state_bytes;           /* output of all jobs kept on disk (0 = no cap) */
+	size_t inline_bytes;            /* per stream, in a result's stdout/stderr */
 	double save_delay_seconds;      /* coalescing window for jobs.json */
 };
 

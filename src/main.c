@@ -52,9 +52,12 @@ static const char usage[] =
     "                             repeatable (default: the working directory and $TMPDIR\n"
     "                             or /tmp)\n"
     "  --max-jobs N               jobs running at once; others wait as pending (default 4)\n"
+    "  --max-pending N            jobs waiting as pending; more are refused (default 64)\n"
     "  --prepared N               sandboxes kept ready ahead of jobs (default 2)\n"
     "  --max-inline-output BYTES  output per stream returned inline (default 262144)\n"
     "  --max-output-disk BYTES    output per stream kept on disk (default 268435456)\n"
+    "  --max-state-bytes BYTES    output of all jobs kept on disk; the oldest finished\n"
+    "                             jobs' output goes first (default 2147483648)\n"
     "  --log-level LEVEL          debug, info, notice, warning, error, critical, alert,\n"
     "                             emergency (default info; MCP_DEBUG=true means debug)\n"
     "  --log-file PATH            also append log lines to PATH\n"
@@ -101,6 +104,8 @@ enum {
 	NUM_DISK,
 	NUM_MAX_ENVS,
 	NUM_INSTALL_TIMEOUT,
+	NUM_MAX_PENDING,
+	NUM_MAX_STATE,
 	NUM_COUNT
 };
 
@@ -120,16 +125,19 @@ static const struct numeric_option {
     [NUM_DISK] = {"max-output-disk", 1024, 1ULL << 40, " bytes"},
     [NUM_MAX_ENVS] = {"max-envs", 1, 100000, ""},
     [NUM_INSTALL_TIMEOUT] = {"install-timeout", 1, 86400, " seconds"},
+    [NUM_MAX_PENDING] = {"max-pending", 1, 100000, ""},
+    [NUM_MAX_STATE] = {"max-state-bytes", 1 << 20, 1ULL << 50, " bytes"},
 };
 
-_Static_assert(NUM_COUNT == 8, "NUMERIC_LONGOPTS lists every numeric option");
+_Static_assert(NUM_COUNT == 10, "NUMERIC_LONGOPTS lists every numeric option");
 #define NUMERIC_LONGOPT(i)                                                                         \
 	{                                                                                          \
 		numeric[i].name, required_argument, NULL, OPT_NUMERIC + (i)                        \
 	}
 #define NUMERIC_LONGOPTS                                                                           \
 	NUMERIC_LONGOPT(0), NUMERIC_LONGOPT(1), NUMERIC_LONGOPT(2), NUMERIC_LONGOPT(3),            \
-	    NUMERIC_LONGOPT(4), NUMERIC_LONGOPT(5), NUMERIC_LONGOPT(6), NUMERIC_LONGOPT(7)
+	    NUMERIC_LONGOPT(4), NUMERIC_LONGOPT(5), NUMERIC_LONGOPT(6), NUMERIC_LONGOPT(7),        \
+	    NUMERIC_LONGOPT(8), NUMERIC_LONGOPT(9)
 
 static void store_numeric(struct options *o, int which, unsigned long long n)
 {
@@ -157,6 +165,12 @@ static void store_numeric(struct options *o, int which, unsigned long long n)
 		break;
 	case NUM_INSTALL_TIMEOUT:
 		o->app.install_timeout = (double)n;
+		break;
+	case NUM_MAX_PENDING:
+		o->app.max_pending = (unsigned)n;
+		break;
+	case NUM_MAX_STATE:
+		o->app.max_state_bytes = (uint64_t)n;
 		break;
 	}
 }
@@ -200,6 +214,8 @@ static int parse_options(int argc, char **argv, struct options *o)
 	o->app.max_jobs = 4;
 	o->app.prepared = 2;
 	o->app.max_envs = 16;
+	o->app.max_pending = 64;
+	o->app.max_state_bytes = 2ULL << 30;
 	o->app.install_timeout = 900;
 	o->app.inline_output_bytes = 256 * 1024;
 	o->app.disk_output_bytes = 256 * 1024 * 1024;

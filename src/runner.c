@@ -5,6 +5,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include "cleanup.h"
 #include "log.h"
@@ -43,6 +45,7 @@ struct run {
 	const char *policy;       /* NULL: the run policy, from the pool */
 	bool held;                /* queued but not to be started yet */
 	json_t *spec;
+	int ws_fd;                /* the workspace sent with the spec, or -1 */
 	runner_finish_fn finish;
 	void (*cleanup)(struct job *j, void *data);
 	void *data;
@@ -66,6 +69,7 @@ struct runner {
 	struct launcher *idle;    /* prepared launchers, not bound */
 	struct launcher *all;     /* every launcher not yet closed */
 	unsigned n_idle, n_running, n_alive;
+	unsigned n_queued_jobs;   /* jobs (not installs) in the queue */
 	struct run *queue, **queue_tail;
 	bool shutting_down;
 	uv_timer_t kill_timer;    /* shutdown deadline for launchers that hang */
@@ -86,6 +90,16 @@ static void unqueue(struct runner *r, struct run **pp)
 	if (run->next == NULL)
 		r->queue_tail = pp;
 	run->next = NULL;
+	if (run->job != NULL)
+		r->n_queued_jobs--;
+}
+
+static void free_run(struct run *run)
+{
+	json_decref(run->spec);
+	if (run->ws_fd >= 0)
+		close(run->ws_fd);
+	free(run);
 }
 
 static struct run **queued(struct runner *r, struct run *run)
@@ -104,8 +118,7 @@ static void end_run(struct runner *r, struct run *run, struct run_outcome *o, bo
 	if (run->job == NULL) {
 		o->cancelled = run->cancelled || r->shutting_down;
 		run->task.done(o, run->task.data);
-		json_decref(run->spec);
-		free(run);
+		free_run(run);
 		return;
 	}
 	run->finish(run->job, o, run->data);
@@ -120,8 +133,7 @@ static void end_run(struct runner *r, struct run *run, struct run_outcome *o, bo
 		run->cancel_done(run->job, run->cancel_arg);
 	if (run->cleanup)
 		run->cleanup(run->job, run->data);
-	json_decref(run->spec);
-	free(run);
+	free_run(run);
 }
 
 static void on_kill_timer_closed(uv_handle_t *h)
@@ -472,9 +484,40 @@ static void on_spec_written(uv_write_t *req, int status)
 	free(w);
 }
 
+/* The workspace descriptor rides on the spec's first bytes (SCM_RIGHTS;
+ * libuv's stdio pipes are socket pairs), sent here before libuv writes
+ * the rest, so the order holds.  The socket is new and empty: a short
+ * send of its first bytes does not block.  Returns how many bytes went,
+ * or -1. */
+static ssize_t send_with_fd(struct launcher *l, const char *text, size_t len, int fd)
+{
+	union {
+		char buf[CMSG_SPACE(sizeof(int))];
+		struct cmsghdr align;
+	} cbuf = {0};
+	struct iovec iov = {.iov_base = (void *)text, .iov_len = len < 512 ? len : 512};
+	struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf.buf,
+			     .msg_controllen = sizeof(cbuf.buf)};
+	struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
+	uv_os_fd_t sock;
+	ssize_t n;
+
+	c->cmsg_level = SOL_SOCKET;
+	c->cmsg_type = SCM_RIGHTS;
+	c->cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(c), &fd, sizeof(int));
+	if (uv_fileno((uv_handle_t *)&l->spec, &sock) < 0)
+		return -1;
+	do
+		n = sendmsg(sock, &msg, MSG_NOSIGNAL | MSG_DONTWAIT);
+	while (n < 0 && errno == EINTR);
+	return n;
+}
+
 static void start_run(struct runner *r, struct run *run, struct launcher *l)
 {
 	struct spec_write *w = calloc(1, sizeof(*w));
+	size_t len, sent = 0;
 
 	run->l = l;
 	l->run = run;
@@ -487,7 +530,23 @@ static void start_run(struct runner *r, struct run *run, struct launcher *l)
 		return;
 	}
 	w->l = l;
-	uv_buf_t b = uv_buf_init(w->text, (unsigned)strlen(w->text));
+	len = strlen(w->text);
+	if (run->ws_fd >= 0) {
+		ssize_t n = send_with_fd(l, w->text, len, run->ws_fd);
+		/* Ours to close once it is on its way: the launcher has its own. */
+		close(run->ws_fd);
+		run->ws_fd = -1;
+		if (n <= 0) {
+			log_msg(LOG_LEVEL_ERROR, "sending a workspace to the sandbox launcher: %s",
+				n < 0 ? strerror(errno) : "nothing sent");
+			free(w->text);
+			free(w);
+			uv_process_kill(&l->proc, SIGKILL);
+			return;
+		}
+		sent = (size_t)n;
+	}
+	uv_buf_t b = uv_buf_init(w->text + sent, (unsigned)(len - sent));
 	if (uv_write(&w->req, (uv_stream_t *)&l->spec, &b, 1, on_spec_written) < 0) {
 		free(w->text);
 		free(w);
@@ -544,30 +603,49 @@ int runner_new(uv_loop_t *loop, const struct runner_config *cfg, struct jobs *jo
 	return 0;
 }
 
-static struct run *enqueue(struct runner *r, struct job *j, json_t *spec_new, bool held,
-			   struct sb_error *err)
+static struct run *enqueue(struct runner *r, struct job *j, json_t *spec_new, int ws_fd,
+			   bool held, struct sb_error *err)
 {
 	struct run *run = calloc(1, j ? sizeof(struct run) : sizeof(struct runner_task));
 
 	if (run == NULL) {
 		json_decref(spec_new);
+		if (ws_fd >= 0)
+			close(ws_fd);
 		sb_error_set(err, "runner", ENOMEM, "queue the %s", j ? "job" : "install");
 		return NULL;
 	}
-	if (r->cfg.protect && json_object_get(spec_new, "protect") == NULL)
-		json_object_set_new(spec_new, "protect", json_pack("[s]", r->cfg.protect));
-	*run = (struct run){.r = r, .job = j, .spec = spec_new, .held = held,
+	if (r->cfg.n_protect > 0 && json_object_get(spec_new, "protect") == NULL) {
+		json_t *list = json_array();
+		for (size_t i = 0; i < r->cfg.n_protect; i++)
+			json_array_append_new(list, json_string(r->cfg.protect[i]));
+		json_object_set_new(spec_new, "protect", list);
+	}
+	*run = (struct run){.r = r, .job = j, .spec = spec_new, .ws_fd = ws_fd, .held = held,
 			    .t_queued = uv_hrtime()};
 	*r->queue_tail = run;
 	r->queue_tail = &run->next;
+	if (j != NULL)
+		r->n_queued_jobs++;
 	return run;
 }
 
-static int submit(struct runner *r, struct job *j, json_t *spec_new, bool held,
+int runner_admit(struct runner *r, struct sb_error *err)
+{
+	if (r->cfg.max_pending == 0 || r->n_queued_jobs < r->cfg.max_pending)
+		return 0;
+	sb_error_set(err, "runner", EAGAIN, "%u jobs already wait for a free slot (the server's "
+		     "--max-pending)", r->n_queued_jobs);
+	return sb_error_hint(err, "wait for some to finish (py_list_jobs shows them), cancel some "
+				  "with py_cancel_job, or start the server with a larger "
+				  "--max-pending");
+}
+
+static int submit(struct runner *r, struct job *j, json_t *spec_new, int ws_fd, bool held,
 		  runner_finish_fn finish, void (*cleanup)(struct job *j, void *data), void *data,
 		  struct sb_error *err)
 {
-	struct run *run = enqueue(r, j, spec_new, held, err);
+	struct run *run = enqueue(r, j, spec_new, ws_fd, held, err);
 
 	if (run == NULL)
 		return sb_error_code(err);
@@ -579,17 +657,18 @@ static int submit(struct runner *r, struct job *j, json_t *spec_new, bool held,
 	return 0;
 }
 
-int runner_submit(struct runner *r, struct job *j, json_t *spec_new, runner_finish_fn finish,
-		  void (*cleanup)(struct job *j, void *data), void *data, struct sb_error *err)
+int runner_submit(struct runner *r, struct job *j, json_t *spec_new, int ws_fd,
+		  runner_finish_fn finish, void (*cleanup)(struct job *j, void *data), void *data,
+		  struct sb_error *err)
 {
-	return submit(r, j, spec_new, false, finish, cleanup, data, err);
+	return submit(r, j, spec_new, ws_fd, false, finish, cleanup, data, err);
 }
 
-int runner_submit_held(struct runner *r, struct job *j, json_t *spec_new, runner_finish_fn finish,
-		       void (*cleanup)(struct job *j, void *data), void *data,
-		       struct sb_error *err)
+int runner_submit_held(struct runner *r, struct job *j, json_t *spec_new, int ws_fd,
+		       runner_finish_fn finish, void (*cleanup)(struct job *j, void *data),
+		       void *data, struct sb_error *err)
 {
-	return submit(r, j, spec_new, true, finish, cleanup, data, err);
+	return submit(r, j, spec_new, ws_fd, true, finish, cleanup, data, err);
 }
 
 void runner_release(struct runner *r, struct job *j, const char *error)
@@ -612,7 +691,7 @@ void runner_release(struct runner *r, struct job *j, const char *error)
 int runner_start_task(struct runner *r, json_t *spec_new, const struct runner_task_config *cfg,
 		      struct runner_task **out, struct sb_error *err)
 {
-	struct run *run = enqueue(r, NULL, spec_new, false, err);
+	struct run *run = enqueue(r, NULL, spec_new, -1, false, err);
 
 	if (run == NULL)
 		return sb_error_code(err);
@@ -654,8 +733,7 @@ int runner_cancel(struct runner *r, struct job *j, void (*done)(struct job *j, v
 		jobs_set_status(r->jobs, j, JOB_CANCELLED, NULL, "Job cancelled");
 		if (run->cleanup)
 			run->cleanup(j, run->data);
-		json_decref(run->spec);
-		free(run);
+		free_run(run);
 		if (done)
 			done(j, arg);
 		return 0;

@@ -20,10 +20,12 @@
 struct runner_config {
 	const char *launcher;  /* path of python-mcp-sandbox */
 	const char *policy;    /* the run policy */
-	const char *protect;   /* a path no workspace may overlap (the state dir) */
+	char *const *protect;  /* paths no workspace may overlap (the state dir, ...) */
+	size_t n_protect;
 	const char *cache_dir; /* compiled seccomp programs (--cache-dir), or NULL */
 	unsigned max_running;  /* concurrent jobs */
 	unsigned prepared;     /* launchers kept ready */
+	unsigned max_pending;  /* jobs waiting for a slot; more are refused */
 };
 
 /* How a run ended, from the launcher's status events. */
@@ -49,21 +51,28 @@ struct runner;
 int runner_new(uv_loop_t *loop, const struct runner_config *cfg, struct jobs *jobs,
 	       struct runner **out, struct sb_error *err);
 
+/* 0 when one more job may be queued, else -EAGAIN with err saying that
+ * max_pending jobs already wait. */
+int runner_admit(struct runner *r, struct sb_error *err);
+
 /* Queues job j (pending) with its launcher spec (stolen): {"workspace",
- * "argv", "cwd", "env", "timeout", "files", "binds", ...}.  `finish`
- * decides the job's final state when it ends, `cleanup` (may be NULL)
- * runs after it.  The state directory is added to the spec's "protect"
- * unless the spec names its own. */
-int runner_submit(struct runner *r, struct job *j, json_t *spec_new, runner_finish_fn finish,
-		  void (*cleanup)(struct job *j, void *data), void *data, struct sb_error *err);
+ * "argv", "cwd", "env", "timeout", "files", "binds", ...}, and ws_fd
+ * (taken over; -1 for none), the workspace directory the spec's
+ * "workspace_fd" stands for, which goes to the launcher with the spec.
+ * `finish` decides the job's final state when it ends, `cleanup` (may be
+ * NULL) runs after it.  The config's protected paths are added to the
+ * spec's "protect" unless the spec names its own. */
+int runner_submit(struct runner *r, struct job *j, json_t *spec_new, int ws_fd,
+		  runner_finish_fn finish, void (*cleanup)(struct job *j, void *data), void *data,
+		  struct sb_error *err);
 
 /* The same, but the job is held (pending, cancellable, never started)
  * until runner_release(): it waits for something else first, its
  * dependency environment, say.  runner_release() with an error ends it
  * failed with that message instead of starting it. */
-int runner_submit_held(struct runner *r, struct job *j, json_t *spec_new, runner_finish_fn finish,
-		       void (*cleanup)(struct job *j, void *data), void *data,
-		       struct sb_error *err);
+int runner_submit_held(struct runner *r, struct job *j, json_t *spec_new, int ws_fd,
+		       runner_finish_fn finish, void (*cleanup)(struct job *j, void *data),
+		       void *data, struct sb_error *err);
 void runner_release(struct runner *r, struct job *j, const char *error);
 
 /* A run that belongs to no job (a dependency install): it runs under

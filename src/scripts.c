@@ -10,8 +10,8 @@
 #include <unistd.h>
 
 #include "cleanup.h"
+#include "fence.h"
 
-#define SCRIPT_MAX (4 << 20)
 
 int scripts_file_name(const char *script_name, char **out, struct sb_error *err)
 {
@@ -315,28 +315,19 @@ int scripts_write(const char *dir, const char *name, const char *source, bool ov
 
 int scripts_read(const char *path, char **out, struct sb_error *err)
 {
-	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-	struct stat st;
-	char *buf;
-	size_t got = 0;
+	_cleanup_free_ char *dir = strdup(path);
+	_cleanup_close_ int dfd = -1;
+	char *slash = dir ? strrchr(dir, '/') : NULL;
+	size_t len;
 
-	if (fd < 0)
-		return sb_error_errno(err, "scripts", "script `%s`", path);
-	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size > SCRIPT_MAX)
-		return sb_error_set(err, "scripts", EINVAL, "script `%s` is not a regular file of "
-				    "at most 4 MiB", path);
-	buf = malloc((size_t)st.st_size + 1);
-	if (buf == NULL)
-		return sb_error_set(err, "scripts", ENOMEM, "script `%s`", path);
-	while (got < (size_t)st.st_size) {
-		ssize_t n = read(fd, buf + got, (size_t)st.st_size - got);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			break;
-		got += (size_t)n;
-	}
-	buf[got] = '\0';
-	*out = buf;
-	return 0;
+	if (slash == NULL || slash == dir)
+		return sb_error_set(err, "scripts", EINVAL, "script `%s`: not a path in a folder",
+				    path);
+	*slash = '\0';
+	dfd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (dfd < 0)
+		return sb_error_errno(err, "scripts", "scripts folder `%s`", dir);
+	/* Never blocks on a FIFO, never follows a link out of the folder. */
+	return sb_read_file_beneath(dfd, slash + 1, SCRIPTS_MAX_BYTES, "script", path, out, &len,
+				    err);
 }

@@ -45,4 +45,7 @@ int scripts_write(const char *dir, const char *name, const char *source, bool ov
 /* Reads a script of at most 4 MiB (malloc'd, NUL-terminated). */
 int scripts_read(const char *path, char **out, struct sb_error *err);
 
+/* The largest script read (a saved one, or script_path for its imports). */
+#define SCRIPTS_MAX_BYTES (4 << 20)
+
 #endif

@@ -1,0 +1,139 @@
+#include "client_path.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cleanup.h"
+#include "paths.h"
+
+/* `path` taken from cwd when relative, without empty and `.` parts. */
+static char *absolute(const char *cwd, const char *path)
+{
+	_cleanup_free_ char *joined = NULL;
+
+	if (path[0] != '/' && asprintf(&joined, "%s/%s", cwd, path) < 0)
+		return NULL;
+	return sb_path_lexical(joined ? joined : path);
+}
+
+/* The directory part of an absolute lexical path, in place. */
+static void cut_to_dir(char *abs)
+{
+	char *slash = strrchr(abs, '/');
+
+	if (slash == abs)
+		slash[1] = '\0';
+	else
+		*slash = '\0';
+}
+
+int client_open_workspace(const struct sb_fence *fence, const char *cwd, const char *directory,
+			  const char *script_path, struct client_place *out, struct sb_error *err)
+{
+	const char *given = directory ? directory : script_path;
+	int r;
+
+	*out = (struct client_place){.fd = -1};
+	if (given == NULL)
+		return 0;
+	if ((out->given = absolute(cwd, given)) == NULL)
+		return sb_error_set(err, "path", ENOMEM, "%s", given);
+	/* A script given by path runs where it lives. */
+	if (directory == NULL)
+		cut_to_dir(out->given);
+	r = sb_fence_open_dir(fence, out->given, true,
+			      directory ? "directory" : "the directory of script_path", &out->fd,
+			      &out->real, err);
+	if (r < 0)
+		client_place_free(out);
+	return r;
+}
+
+/* rel (malloc'd) when `abs` lies in the workspace, by the name the client
+ * gave it or by its canonical one; NULL otherwise. */
+static char *relative_to(const struct client_place *ws, const char *abs)
+{
+	const char *forms[] = {ws->given, ws->real};
+
+	for (size_t i = 0; ws->fd >= 0 && i < 2; i++) {
+		size_t n = strlen(forms[i]);
+		if (!sb_path_within(abs, forms[i]))
+			continue;
+		const char *rest = abs + (n == 1 ? 0 : n);
+		while (*rest == '/')
+			rest++;
+		return strdup(rest[0] ? rest : ".");
+	}
+	return NULL;
+}
+
+int client_read_file(const struct sb_fence *fence, const struct client_place *ws, const char *given,
+		     const char *what, bool outside_ok, size_t max, char **text, size_t *len,
+		     char **inside, struct sb_error *err)
+{
+	_cleanup_free_ char *abs = NULL, *rel = NULL, *dir = NULL;
+	_cleanup_close_ int dfd = -1;
+	int r;
+
+	if (inside)
+		*inside = NULL;
+	if (given[0] != '/' && ws->fd < 0) {
+		sb_error_set(err, what, EINVAL,
+			     "%s `%s` is relative, but the run has no directory "
+			     "to take it from",
+			     what, given);
+		return sb_error_hint(err, "give an absolute path, or `directory`");
+	}
+	if (given[0] != '/') {
+		_cleanup_free_ char *lex = NULL;
+		if (asprintf(&lex, "/%s", given) < 0 || (rel = sb_path_lexical(lex)) == NULL)
+			return sb_error_set(err, what, ENOMEM, "%s", what);
+		memmove(rel, rel + 1, strlen(rel));
+		if (rel[0] == '\0')
+			rel[0] = '.', rel[1] = '\0';
+	} else {
+		if ((abs = sb_path_lexical(given)) == NULL)
+			return sb_error_set(err, what, ENOMEM, "%s", what);
+		rel = relative_to(ws, abs);
+	}
+	if (rel != NULL) {
+		r = sb_read_file_beneath(ws->fd, rel, max, what, given, text, len, err);
+		if (r == 0 && inside && asprintf(inside, "%s/%s", ws->real, rel) < 0) {
+			*inside = NULL;
+			if (text) {
+				free(*text);
+				*text = NULL;
+			}
+			return sb_error_set(err, what, ENOMEM, "%s", what);
+		}
+		return r;
+	}
+	if (!outside_ok) {
+		sb_error_set(err, what, EACCES, "%s `%s` is not inside directory `%s`", what, given,
+			     ws->fd >= 0 ? ws->given : "(none)");
+		return sb_error_hint(err,
+				     "only `directory` is visible in the sandbox; move the file "
+				     "there or pass its text as script_content");
+	}
+	/* Elsewhere: its directory passes the fence as a workspace would. */
+	if ((dir = strdup(abs)) == NULL)
+		return sb_error_set(err, what, ENOMEM, "%s", what);
+	cut_to_dir(dir);
+	if ((r = sb_fence_open_dir(fence, dir, true, what, &dfd, NULL, err)) < 0)
+		return r;
+	return sb_read_file_beneath(dfd, abs + strlen(dir) + (strcmp(dir, "/") != 0), max, what,
+				    given, text, len, err);
+}
+
+void client_place_free(struct client_place *p)
+{
+	if (p->fd >= 0)
+		close(p->fd);
+	free(p->real);
+	free(p->given);
+	*p = (struct client_place){.fd = -1};
+}
