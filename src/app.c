@@ -387,6 +387,7 @@ int app_start(uv_loop_t *loop, struct mcp_server *server, const struct app_confi
 	struct jobs_limits limits = {.disk_bytes_per_stream = cfg->disk_output_bytes,
 				     .state_bytes = cfg->max_state_bytes,
 				     .inline_bytes = cfg->inline_output_bytes,
+				     .max_kept = cfg->max_stored_jobs,
 				     .save_delay_seconds = 0.2};
 	if ((r = jobs_open(loop, a->state_dir, &limits, &a->jobs, err)) < 0)
 		return r;
@@ -410,7 +411,7 @@ int app_start(uv_loop_t *loop, struct mcp_server *server, const struct app_confi
 				   .install_timeout = cfg->install_timeout};
 	if ((r = envs_new(a->runner, &envc, &a->envs, err)) < 0)
 		return r;
-	a->smart = smart_new(loop, a->runner, cfg->smart_timeout);
+	a->smart = smart_new(loop, a->runner, a->jobs, cfg->smart_timeout);
 	if (a->smart == NULL)
 		return sb_error_set(err, "app", ENOMEM, "smart async");
 	struct tools_jobs_config jc = {.inline_output_bytes = cfg->inline_output_bytes,

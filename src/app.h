@@ -29,6 +29,7 @@ struct app_config {
 	size_t disk_output_bytes;   /* per stream, kept on disk */
 	uint64_t max_state_bytes;   /* output of all jobs kept on disk */
 	unsigned max_pending;       /* jobs waiting for a slot */
+	size_t max_stored_jobs;     /* jobs kept; the oldest finished ones go first */
 };
 
 struct app;

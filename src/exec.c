@@ -85,45 +85,6 @@ static json_t *build_env(const struct exec_env *env, const struct exec_request *
 	return vars;
 }
 
-/* The script's output for the result, cut at the inline cap with a
- * marker that says how much is left and where to read it. */
-static json_t *inline_output(const struct exec_env *env, const struct job *j, enum job_stream s,
-			     bool timeout)
-{
-	struct job_read rd = {0};
-	struct sb_error err = {0};
-	char marker[256] = "";
-	json_t *out;
-
-	if (jobs_read(env->jobs, j, s, 0, env->inline_output_bytes, &rd, &err) < 0) {
-		log_msg(LOG_LEVEL_ERROR, "job %s: %s", j->id, err.message);
-		return json_string(timeout ? "[TIMEOUT]" : "");
-	}
-	/* Bytes the script wrote beyond what is shown: on disk past the cap,
-	 * and past the disk cap, only counted. */
-	uint64_t rest = j->produced[s] > rd.consumed ? j->produced[s] - rd.consumed : 0;
-	if (rest > 0)
-		snprintf(marker, sizeof(marker),
-			 "\n[... %llu more bytes not shown; read them with py_job_status or "
-			 "the resource job-stream://%s]",
-			 (unsigned long long)rest, j->id);
-	/* Byte-wise: the text may hold NUL bytes. */
-	const char *tail = timeout ? "\n[TIMEOUT]" : "";
-	size_t ml = strlen(marker), tl = strlen(tail);
-	char *buf = malloc(rd.len + ml + tl + 1);
-	if (buf != NULL) {
-		memcpy(buf, rd.text ? rd.text : "", rd.len);
-		memcpy(buf + rd.len, marker, ml);
-		memcpy(buf + rd.len + ml, tail, tl + 1);
-		out = json_stringn(buf, rd.len + ml + tl);
-		free(buf);
-	} else {
-		out = NULL;
-	}
-	job_read_release(&rd);
-	return out ? out : json_string("");
-}
-
 static void finish(struct job *j, const struct run_outcome *o, void *data)
 {
 	struct exec_job *x = data;
@@ -134,13 +95,12 @@ static void finish(struct job *j, const struct run_outcome *o, void *data)
 		jobs_set_status(env->jobs, j, JOB_FAILED, NULL, o->error);
 		return;
 	}
-	bool timeout = o->limit && strcmp(o->limit, "time") == 0;
 	const char *strategy = !x->has_env ? "system-python"
 			       : strcmp(x->env_ref.installer, "uv") == 0 ? "venv-uv" : "venv-pip";
-	r = json_pack("{s:o, s:o, s:i, s:s, s:f}", "stdout", inline_output(env, j, JOB_STDOUT, false),
-		      "stderr", inline_output(env, j, JOB_STDERR, timeout), "exit_code",
-		      o->signal ? -o->signal : o->exit_code, "execution_strategy", strategy,
-		      "elapsed_seconds", o->wall_seconds);
+	/* stdout and stderr are read from the output files whenever the
+	 * result is asked for (jobs_result()), never stored twice. */
+	r = json_pack("{s:i, s:s, s:f}", "exit_code", o->signal ? -o->signal : o->exit_code,
+		      "execution_strategy", strategy, "elapsed_seconds", o->wall_seconds);
 	json_object_set_new(r, "limit", o->limit ? json_string(o->limit) : json_null());
 	if (x->has_env)
 		json_object_set_new(r, "environment",
@@ -159,7 +119,7 @@ static void finish(struct job *j, const struct run_outcome *o, void *data)
 				    json_real(o->cpu_user_seconds + o->cpu_system_seconds));
 		json_object_set_new(r, "peak_rss_mb", json_real((double)o->peak_rss_bytes / 1048576.0));
 	}
-	jobs_set_status(env->jobs, j, JOB_COMPLETED, r, NULL);
+	jobs_set_result(env->jobs, j, JOB_COMPLETED, r, true);
 }
 
 /* Lets go of the environment and frees what the hooks held. */

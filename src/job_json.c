@@ -132,7 +132,8 @@ static int iso_parse(const char *s, double *out)
 	return 0;
 }
 
-json_t *job_to_json(const struct job *j)
+/* The fields both forms share; `result` is stolen (NULL: null). */
+static json_t *job_object(const struct job *j, json_t *result)
 {
 	json_t *o = json_object();
 	const char *label = j->label ? j->label : j->tool;
@@ -143,23 +144,31 @@ json_t *job_to_json(const struct job *j)
 	json_object_set_new(o, "created_at", job_time_json(j->created_at));
 	json_object_set_new(o, "started_at", job_time_json(j->started_at));
 	json_object_set_new(o, "completed_at", job_time_json(j->completed_at));
-	json_object_set(o, "result", j->result ? j->result : json_null());
+	json_object_set_new(o, "result", result ? result : json_null());
 	json_object_set_new(o, "error", j->error ? json_string(j->error) : json_null());
 	json_object_set(o, "progress", j->progress ? j->progress : json_null());
 	return o;
 }
 
+json_t *job_to_json(struct jobs *t, const struct job *j)
+{
+	return job_object(j, jobs_result(t, j));
+}
+
 json_t *job_to_record(const struct job *j)
 {
-	json_t *o = job_to_json(j);
+	json_t *o = job_object(j, j->result ? json_loads(j->result, 0, NULL) : NULL);
 	json_t *output = json_object();
 
 	json_object_set_new(o, "tool", j->tool ? json_string(j->tool) : json_null());
+	json_object_set_new(o, "result_output", json_boolean(j->result_output));
+	json_object_set_new(o, "evicted", json_boolean(j->evicted));
 	for (int s = JOB_STDOUT; s <= JOB_STDERR; s++)
-		json_object_set_new(
-		    output, stream_names[s],
-		    json_pack("{s:I,s:I,s:I}", "produced", (json_int_t)j->produced[s], "kept",
-			      (json_int_t)j->kept[s], "cursor", (json_int_t)j->cursor[s]));
+		json_object_set_new(output, stream_names[s],
+				    json_pack("{s:I,s:I,s:I,s:b}", "produced",
+					      (json_int_t)j->produced[s], "kept",
+					      (json_int_t)j->kept[s], "cursor",
+					      (json_int_t)j->cursor[s], "cut", j->cut[s]));
 	json_object_set_new(o, "output", output);
 	return o;
 }
@@ -248,6 +257,7 @@ static int get_output(json_t *rec, struct job *j, struct sb_error *err)
 		    (r = get_count(st, stream_names[s], "kept", &j->kept[s], err)) < 0 ||
 		    (r = get_count(st, stream_names[s], "cursor", &j->cursor[s], err)) < 0)
 			return r;
+		j->cut[s] = json_is_true(json_object_get(st, "cut"));
 		if (j->produced[s] < j->kept[s])
 			j->produced[s] = j->kept[s];
 		if (j->cursor[s] > j->kept[s])
@@ -273,14 +283,25 @@ int job_from_record(json_t *rec, struct job *j, struct sb_error *err)
 		return sb_error_set(err, "jobs", 0,
 				    "`status` must be one of pending, running, completed, "
 				    "failed, cancelled");
+	json_t *result = NULL;
 	if ((r = get_string(rec, "label", false, &j->label, err)) < 0 ||
 	    (r = get_string(rec, "tool", false, &j->tool, err)) < 0 ||
 	    (r = get_string(rec, "error", false, &j->error, err)) < 0 ||
 	    (r = get_time(rec, "created_at", &j->created_at, err)) < 0 ||
 	    (r = get_time(rec, "started_at", &j->started_at, err)) < 0 ||
 	    (r = get_time(rec, "completed_at", &j->completed_at, err)) < 0 ||
-	    (r = get_object(rec, "result", &j->result, err)) < 0 ||
+	    (r = get_object(rec, "result", &result, err)) < 0 ||
 	    (r = get_object(rec, "progress", &j->progress, err)) < 0)
 		return r;
+	/* Files of older servers keep stdout/stderr inside the result; they
+	 * stay as they are (result_output false). */
+	j->result_output = json_is_true(json_object_get(rec, "result_output"));
+	j->evicted = json_is_true(json_object_get(rec, "evicted"));
+	if (result != NULL) {
+		j->result = json_dumps(result, JSON_COMPACT);
+		json_decref(result);
+		if (j->result == NULL)
+			return sb_error_set(err, "jobs", ENOMEM, "`result`");
+	}
 	return get_output(rec, j, err);
 }

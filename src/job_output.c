@@ -45,16 +45,27 @@ void job_output_close(struct job *j)
 	}
 }
 
-void job_output_remove(struct jobs *t, struct job *j)
+/* The files go, the counts of what was produced stay. */
+static void remove_files(struct jobs *t, struct job *j)
 {
-	_cleanup_free_ char *dir = NULL;
 	char path[PATH_MAX];
 
 	job_output_close(j);
 	for (int s = JOB_STDOUT; s <= JOB_STDERR; s++) {
 		jobs_output_path(t, j, s, path, sizeof(path));
 		(void)unlink(path);
+		t->stored_bytes -= j->kept[s] < t->stored_bytes ? j->kept[s] : t->stored_bytes;
+		j->kept[s] = 0;
+		if (j->cursor[s] > 0)
+			j->cursor[s] = 0;
 	}
+}
+
+void job_output_remove(struct jobs *t, struct job *j)
+{
+	_cleanup_free_ char *dir = NULL;
+
+	remove_files(t, j);
 	/* Best effort: a directory someone put other files into stays. */
 	if (asprintf(&dir, "%s/%s", t->jobs_dir, j->id) >= 0)
 		(void)rmdir(dir);
@@ -78,6 +89,31 @@ void job_output_recount(struct jobs *t, struct job *j)
 	}
 }
 
+/* Makes room for `need` more bytes under the state cap by removing the
+ * output of the oldest finished jobs; false when not enough could go
+ * (only running jobs' output is left).  `self` keeps its own. */
+static bool evict_oldest(struct jobs *t, const struct job *self)
+{
+	for (struct job *o = t->oldest; o != NULL; o = o->newer) {
+		if (o == self || !job_status_is_final(o->status) ||
+		    o->kept[JOB_STDOUT] + o->kept[JOB_STDERR] == 0)
+			continue;
+		remove_files(t, o);
+		o->evicted = true;
+		jobs_touch(t, o);
+		return true;
+	}
+	return false;
+}
+
+static bool make_room(struct jobs *t, const struct job *self, uint64_t need)
+{
+	while (t->stored_bytes + need > t->limits.state_bytes)
+		if (!evict_oldest(t, self))
+			return false;
+	return true;
+}
+
 int jobs_append_output(struct jobs *t, struct job *j, enum job_stream stream, const char *buf,
 		       size_t len, struct sb_error *err)
 {
@@ -88,18 +124,31 @@ int jobs_append_output(struct jobs *t, struct job *j, enum job_stream stream, co
 	 * of their own. */
 	job_forget_saved(j);
 	j->produced[stream] += len;
-	if (j->kept[stream] >= cap)
+	if (j->kept[stream] >= cap || j->cut[stream])
 		return 0;
 	keep = cap - j->kept[stream] < len ? (size_t)(cap - j->kept[stream]) : len;
 	if (keep == 0)
 		return 0;
+	if (t->limits.state_bytes > 0 && !make_room(t, j, keep)) {
+		/* Only running jobs' output is left: this one stops here, and
+		 * says so wherever its output is read. */
+		uint64_t left = t->stored_bytes < t->limits.state_bytes
+					? t->limits.state_bytes - t->stored_bytes
+					: 0;
+		keep = left < keep ? (size_t)left : keep;
+		j->cut[stream] = true;
+		jobs_touch(t, j);
+		if (keep == 0)
+			return 0;
+	}
 	/* The descriptor stays open while the job runs: scripts print in
 	 * many small pieces. */
 	if (j->fd[stream] < 0) {
 		char path[PATH_MAX];
 
 		jobs_output_path(t, j, stream, path, sizeof(path));
-		j->fd[stream] = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+		j->fd[stream] =
+			open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0600);
 		if (j->fd[stream] < 0)
 			return sb_error_errno(err, "jobs", "open `%s`", path);
 	}
@@ -108,13 +157,23 @@ int jobs_append_output(struct jobs *t, struct job *j, enum job_stream stream, co
 
 		if (n < 0 && errno == EINTR)
 			continue;
+		/* The state filesystem is full (of something else, as our own
+		 * output stays under the cap): older output makes room, and
+		 * when none is left this stream stops, with its note. */
+		if (n < 0 && errno == ENOSPC && evict_oldest(t, j))
+			continue;
 		if (n < 0) {
 			char path[PATH_MAX];
 
+			if (errno == ENOSPC) {
+				j->cut[stream] = true;
+				jobs_touch(t, j);
+			}
 			jobs_output_path(t, j, stream, path, sizeof(path));
 			return sb_error_errno(err, "jobs", "write `%s`", path);
 		}
 		j->kept[stream] += (uint64_t)n;
+		t->stored_bytes += (uint64_t)n;
 		buf += n;
 		keep -= (size_t)n;
 	}

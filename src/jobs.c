@@ -165,7 +165,7 @@ void job_free(struct job *j)
 	free(j->label);
 	free(j->tool);
 	free(j->error);
-	json_decref(j->result);
+	free(j->result);
 	json_decref(j->progress);
 	free(j);
 }
@@ -237,6 +237,7 @@ static int load(struct jobs *t, struct sb_error *err)
 		}
 		index_add(t, j);
 		link_oldest(t, j);
+		t->stored_bytes += j->kept[JOB_STDOUT] + j->kept[JOB_STDERR];
 	}
 	if (skipped == 0)
 		return recovered;
@@ -347,9 +348,30 @@ int jobs_at_close(struct jobs *t, void (*fn)(void *data), void *data)
 	return 0;
 }
 
+/* Past max_kept, the oldest finished job that nothing holds is
+ * forgotten, as py_prune_jobs would: history is bounded like output. */
+static int make_room(struct jobs *t, struct sb_error *err)
+{
+	if (t->limits.max_kept == 0 || t->count < t->limits.max_kept)
+		return 0;
+	for (struct job *j = t->oldest; j != NULL; j = j->newer) {
+		if (job_status_is_final(j->status) && j->run == NULL) {
+			jobs_remove(t, j);
+			return 0;
+		}
+	}
+	sb_error_set(err, "jobs", EAGAIN, "the server keeps %zu jobs and none of them has ended",
+		     t->count);
+	return sb_error_hint(err, "wait for jobs to end, or cancel some with py_cancel_job");
+}
+
 struct job *jobs_create(struct jobs *t, const char *tool, const char *label, struct sb_error *err)
 {
-	struct job *j = job_new();
+	struct job *j;
+
+	if (make_room(t, err) < 0)
+		return NULL;
+	j = job_new();
 
 	if (j == NULL || (j->tool = strdup(tool)) == NULL ||
 	    (j->label = strdup(label ? label : tool)) == NULL) {
@@ -377,11 +399,32 @@ struct job *jobs_create(struct jobs *t, const char *tool, const char *label, str
 	return j;
 }
 
+/* Kept as text: a parsed object costs several times its text. */
+static void store_result(struct job *j, json_t *result_new, bool with_output)
+{
+	char *text = result_new ? json_dumps(result_new, JSON_COMPACT) : NULL;
+
+	json_decref(result_new);
+	if (text != NULL) {
+		free(j->result);
+		j->result = text;
+		j->result_output = with_output;
+	}
+}
+
+void jobs_set_result(struct jobs *t, struct job *j, enum job_status status, json_t *result_new,
+		     bool with_output)
+{
+	store_result(j, result_new, with_output);
+	jobs_set_status(t, j, status, NULL, NULL);
+}
+
 void jobs_set_status(struct jobs *t, struct job *j, enum job_status status, json_t *result_new,
 		     const char *error)
 {
 	double now = jobs_now();
 
+	store_result(j, result_new, false);
 	j->status = status;
 	if (status == JOB_RUNNING && j->started_at == 0)
 		j->started_at = now;
@@ -390,10 +433,6 @@ void jobs_set_status(struct jobs *t, struct job *j, enum job_status status, json
 			j->completed_at = now;
 		/* No more output is coming; do not hold descriptors for it. */
 		job_output_close(j);
-	}
-	if (result_new != NULL) {
-		json_decref(j->result);
-		j->result = result_new;
 	}
 	if (error != NULL) {
 		char *copy = strdup(error);

@@ -3,7 +3,12 @@
  * <state>/meta/jobs.json (written atomically: temp file, fsync, rename; and
  * coalesced, so many status changes cost one write) and output in
  * per-job files under <state>/jobs/<id>/, so memory stays bounded whatever
- * a script prints. */
+ * a script prints.  A result's stdout and stderr are never stored: they
+ * are read from those files when the result is asked for, so neither
+ * jobs.json nor memory grows with what jobs print.  All output together
+ * stays under a cap: the oldest finished jobs' output goes first, and a
+ * running job that would pass it is cut, with a note where its output
+ * is read. */
 #ifndef PYMCP_JOBS_H
 #define PYMCP_JOBS_H
 
@@ -26,7 +31,12 @@ struct job {
 	double created_at;      /* Unix seconds; 0 = not yet */
 	double started_at;
 	double completed_at;
-	json_t *result;         /* owned; the tool's result object, or NULL */
+	char *result;           /* the tool's result object as compact JSON
+				   text, without stdout/stderr; or NULL */
+	bool result_output;     /* the result shows stdout and stderr (read
+				   from the output files when asked) */
+	bool evicted;           /* its output was removed for the state cap */
+	bool cut[2];            /* the state cap stopped keeping this stream */
 	char *error;            /* owned, or NULL */
 	json_t *progress;       /* owned {"current","total","message"}, or NULL */
 	uint64_t produced[2];   /* bytes the script wrote, per stream */
@@ -46,6 +56,8 @@ struct jobs_limits {
 	uint64_t disk_bytes_per_stream; /* output kept on disk; the rest is counted, not kept */
 	uint64_t state_bytes;           /* output of all jobs kept on disk (0 = no cap) */
 	size_t inline_bytes;            /* per stream, in a result's stdout/stderr */
+	size_t max_kept;                /* jobs kept; past it the oldest finished
+					   ones are forgotten (0 = no cap) */
 	double save_delay_seconds;      /* coalescing window for jobs.json */
 };
 
@@ -91,9 +103,28 @@ struct job *jobs_newest(struct jobs *t);
 size_t jobs_count(const struct jobs *t);
 
 /* Sets the status (and started_at/completed_at as it implies), then
- * schedules a save.  result_new (stolen) and error may be NULL. */
+ * schedules a save.  result_new (stolen) and error may be NULL; a result
+ * is kept as text, and with_output means it shows the job's stdout and
+ * stderr (the execution tools' results): they are not in result_new,
+ * they are read from the output files (jobs_result()). */
 void jobs_set_status(struct jobs *t, struct job *j, enum job_status status, json_t *result_new,
 		     const char *error);
+void jobs_set_result(struct jobs *t, struct job *j, enum job_status status, json_t *result_new,
+		     bool with_output);
+
+/* The result as the tool returned it: stdout and stderr (when it shows
+ * them) are the first inline_bytes of each stream, with a note of what is
+ * left and where, "[TIMEOUT]" after a time limit, or a note saying the
+ * output was removed.  NULL when the job has no result. */
+json_t *jobs_result(struct jobs *t, const struct job *j);
+
+/* Why bytes of a stream are missing from disk, as a note for readers
+ * ("" when nothing is): the per-stream cap, the state cap, or removal. */
+void jobs_loss_note(const struct jobs *t, const struct job *j, enum job_stream s, char *buf,
+		    size_t size);
+
+/* Bytes of output all jobs keep on disk (the state cap's measure). */
+uint64_t jobs_stored_bytes(const struct jobs *t);
 
 /* Any other change to a job's persisted fields (made directly in struct
  * job): schedules a save.  Required, not only for the save: the table
@@ -165,10 +196,11 @@ void jobs_output_path(const struct jobs *t, const struct job *j, enum job_stream
 /* The job object of TOOLS.md ("id", "label", "status", "created_at",
  * "started_at", "completed_at", "result", "error", "progress"), without
  * output; ISO 8601 times, null when unset. */
-json_t *job_to_json(const struct job *j);
+json_t *job_to_json(struct jobs *t, const struct job *j);
 
-/* The form saved in jobs.json: job_to_json() plus "tool" and
- * "output": {"stdout": {"produced","kept","cursor"}, "stderr": {...}}. */
+/* The form saved in jobs.json: the job object with its result as stored
+ * (no stdout/stderr), plus "tool", "result_output", "evicted" and
+ * "output": {"stdout": {"produced","kept","cursor","cut"}, "stderr": {...}}. */
 json_t *job_to_record(const struct job *j);
 
 /* ISO 8601 UTC without zone suffix ("2025-12-17T14:30:00"), or null for 0. */

@@ -27,6 +27,8 @@ struct jobs {
 	size_t count;
 	/* Every job, newest first (creation order). */
 	struct job *newest, *oldest;
+	/* Bytes of output every job keeps on disk: the sum of kept[]. */
+	uint64_t stored_bytes;
 
 	/* Saving (jobs_save.c).  Invariant: at most one write is in flight
 	 * and the timer is armed only while none is, so a burst of changes
@@ -66,6 +68,7 @@ int job_from_record(json_t *rec, struct job *j, struct sb_error *err);
 /* job_output.c */
 int job_output_mkdir(struct jobs *t, const struct job *j, struct sb_error *err);
 void job_output_close(struct job *j);
+/* Removes the job's output files (and its folder); stored_bytes follows. */
 void job_output_remove(struct jobs *t, struct job *j);
 /* Brings kept[]/produced[] in line with the files, for jobs whose last
  * appends may not have reached jobs.json before a crash. */

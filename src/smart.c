@@ -17,17 +17,20 @@ struct waiter {
 struct smart {
 	uv_loop_t *loop;
 	struct runner *runner;
+	struct jobs *jobs;
 	double budget;
 	struct waiter *waiters;
 };
 
-struct smart *smart_new(uv_loop_t *loop, struct runner *runner, double budget_seconds)
+struct smart *smart_new(uv_loop_t *loop, struct runner *runner, struct jobs *jobs,
+			double budget_seconds)
 {
 	struct smart *s = calloc(1, sizeof(*s));
 
 	if (s) {
 		s->loop = loop;
 		s->runner = runner;
+		s->jobs = jobs;
 		s->budget = budget_seconds;
 	}
 	return s;
@@ -58,18 +61,20 @@ static void drop(struct waiter *w)
 	uv_close((uv_handle_t *)&w->timer, on_timer_closed);
 }
 
-void smart_reply_final(struct mcp_call *call, const struct job *j)
+void smart_reply_final(struct smart *s, struct mcp_call *call, const struct job *j)
 {
-	if (j->status == JOB_COMPLETED && j->result) {
-		mcp_call_reply_new(call, json_deep_copy(j->result), false);
+	json_t *result = jobs_result(s->jobs, j);
+
+	if (j->status == JOB_COMPLETED && result) {
+		mcp_call_reply_new(call, result, false);
 		return;
 	}
 	/* Failed or cancelled: the model needs to read why, and the id to
 	 * look at whatever output there was. */
 	json_t *o = json_pack("{s:s, s:s, s:s}", "job_id", j->id, "status", job_status_name(j->status),
 			      "error", j->error ? j->error : job_status_name(j->status));
-	if (j->result)
-		json_object_set_new(o, "result", json_deep_copy(j->result));
+	if (result)
+		json_object_set_new(o, "result", result);
 	mcp_call_reply_new(call, o, true);
 }
 
@@ -109,7 +114,7 @@ void smart_wait(struct smart *s, struct mcp_call *call, struct job *j)
 	struct waiter *w;
 
 	if (job_status_is_final(j->status)) {
-		smart_reply_final(call, j);
+		smart_reply_final(s, call, j);
 		return;
 	}
 	w = calloc(1, sizeof(*w));
@@ -145,7 +150,7 @@ void smart_job_ended(struct smart *s, struct job *j)
 		next = w->next;
 		if (w->job != j)
 			continue;
-		smart_reply_final(w->call, j);
+		smart_reply_final(s, w->call, j);
 		drop(w);
 	}
 }

@@ -14,7 +14,8 @@
 struct smart;
 struct runner;
 
-struct smart *smart_new(uv_loop_t *loop, struct runner *runner, double budget_seconds);
+struct smart *smart_new(uv_loop_t *loop, struct runner *runner, struct jobs *jobs,
+			double budget_seconds);
 void smart_free(struct smart *s);
 
 /* Stops every wait without answering (the transport is gone). */
@@ -29,6 +30,6 @@ void smart_wait(struct smart *s, struct mcp_call *call, struct job *j);
 void smart_job_ended(struct smart *s, struct job *j);
 
 /* The answer for an ended job: its result, or isError with its error. */
-void smart_reply_final(struct mcp_call *call, const struct job *j);
+void smart_reply_final(struct smart *s, struct mcp_call *call, const struct job *j);
 
 #endif

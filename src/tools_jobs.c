@@ -53,9 +53,8 @@ static int add_output(struct tools_jobs *tj, struct job *j, enum job_stream s, e
 		      size_t cap, FILE *out, uint64_t *consumed, struct sb_error *err)
 {
 	uint64_t from = w == WHOLE ? 0 : j->cursor[s];
-	uint64_t dropped = j->produced[s] - j->kept[s];
 	struct job_read rd;
-	char path[PATH_MAX];
+	char path[PATH_MAX], loss[256];
 	int r;
 
 	r = jobs_read(tj->jobs, j, s, from, cap, &rd, err);
@@ -73,11 +72,10 @@ static int add_output(struct tools_jobs *tj, struct job *j, enum job_stream s, e
 			"continue, or read %s]",
 			j->kept[s] - from - rd.consumed, path);
 	/* Said always by the whole view, once by the incremental one: when
-	 * it reaches the end of what was kept. */
-	if (dropped > 0 && (w == WHOLE || (!rd.more && rd.consumed > 0)))
-		fprintf(out,
-			"\n[... %" PRIu64 " further bytes exceeded the disk cap and were not kept]",
-			dropped);
+	 * it reaches the end of what was kept (or at once when nothing is). */
+	jobs_loss_note(tj->jobs, j, s, loss, sizeof(loss));
+	if (w == WHOLE || (!rd.more && (rd.consumed > 0 || (j->evicted && from == 0))))
+		fputs(loss, out);
 	if (consumed)
 		*consumed = rd.consumed;
 	return 0;
@@ -153,7 +151,7 @@ static void job_status(struct mcp_call *call, json_t *args, void *ctx)
 	}
 	if ((j = tools_jobs_find(tj, call, id)) == NULL)
 		return;
-	job = job_to_json(j);
+	job = job_to_json(tj->jobs, j);
 	for (int s = JOB_STDOUT; s <= JOB_STDERR; s++) {
 		uint64_t consumed = 0;
 		json_t *partial = output_json(tj, j, s, WHOLE, NULL, &err);
@@ -203,7 +201,7 @@ static void list_jobs(struct mcp_call *call, json_t *args, void *ctx)
 	for (struct job *j = jobs_newest(tj->jobs);
 	     j != NULL && json_array_size(list) < (size_t)limit; j = j->older) {
 		if (filter < 0 || j->status == (enum job_status)filter)
-			json_array_append_new(list, job_to_json(j));
+			json_array_append_new(list, job_to_json(tj->jobs, j));
 	}
 	mcp_call_reply_new(
 	    call, json_pack("{s:I,s:o}", "total", (json_int_t)json_array_size(list), "jobs", list),

@@ -260,7 +260,7 @@ static void test_corrupt(uv_loop_t *loop, const char *dir)
 		struct job *j = jobs_get(t, "0f1e2d3c4b5a69788796a5b4c3d2e1f0");
 		CHECK(j != NULL);
 		if (j) {
-			json_t *o = job_to_json(j);
+			json_t *o = job_to_json(t, j);
 			CHECK_STR(json_string_value(json_object_get(o, "created_at")),
 				  "2025-12-17T14:30:00");
 			CHECK_STR(json_string_value(json_object_get(o, "started_at")),

@@ -122,7 +122,7 @@ static void test_status_and_progress(uv_loop_t *loop, const char *dir)
 		return;
 	}
 	j = jobs_create(t, "py_run_saved_script", "mine", &err);
-	o = job_to_json(j);
+	o = job_to_json(t, j);
 	CHECK_STR(json_string_value(json_object_get(o, "status")), "pending");
 	CHECK_STR(json_string_value(json_object_get(o, "label")), "mine");
 	CHECK(json_is_null(json_object_get(o, "started_at")));
@@ -137,7 +137,7 @@ static void test_status_and_progress(uv_loop_t *loop, const char *dir)
 	CHECK(j->started_at >= j->created_at);
 	CHECK(j->completed_at == 0);
 	jobs_set_progress(t, j, 50, 100, "halfway");
-	o = job_to_json(j);
+	o = job_to_json(t, j);
 	CHECK(json_integer_value(json_object_get(json_object_get(o, "progress"), "current")) == 50);
 	CHECK(json_integer_value(json_object_get(json_object_get(o, "progress"), "total")) == 100);
 	CHECK_STR(json_string_value(json_object_get(json_object_get(o, "progress"), "message")),
@@ -150,7 +150,7 @@ static void test_status_and_progress(uv_loop_t *loop, const char *dir)
 			NULL);
 	CHECK(j->completed_at >= j->started_at);
 	CHECK(job_status_is_final(j->status));
-	o = job_to_json(j);
+	o = job_to_json(t, j);
 	CHECK_STR(json_string_value(json_object_get(json_object_get(o, "result"), "stdout")), "hi");
 	/* "2025-12-17T14:30:00": 19 characters, no zone suffix. */
 	CHECK(strlen(json_string_value(json_object_get(o, "created_at"))) == 19);
