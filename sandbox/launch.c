@@ -524,6 +524,11 @@ static int deliver(struct sb_sandbox *sb, const struct sb_job *job, struct sb_er
 	int ws_tree = -1;
 	if (ws_fd >= 0 && (r = workspace_tree(sb, ws_fd, ws_path, &ws_tree, err)) < 0)
 		goto out;
+	/* The baseline is measured before the job can write anything. */
+	if (ws_fd >= 0 && !p->workspace_readonly &&
+	    (r = sb_disk_watch_start(ws_fd, p->workspace_max_bytes, p->workspace_max_inodes,
+				     &sb->disk, err)) < 0)
+		goto out;
 	if (ws_tree >= 0)
 		trees[n_trees++] = ws_tree;
 	bool ws_sent = n_trees > 0;
@@ -611,6 +616,7 @@ int sb_sandbox_run(struct sb_sandbox *sb, const struct sb_job *job, struct sb_re
 			.pid = sb->pid, .pidfd = sb->pidfd, .report_fd = sb->report[0],
 			.out_fd = sb->out[0], .err_fd = sb->err[0], .output_cap = p->output_bytes,
 			.timeout = timeout, .status_fd = sb->status_fd,
+			.disk_fd = sb_disk_watch_fd(sb->disk),
 		};
 		r = sb_supervise(&s, &sv, err);
 		if (r == 0)
@@ -628,6 +634,11 @@ int sb_sandbox_run(struct sb_sandbox *sb, const struct sb_job *job, struct sb_re
 	 * of its processes is left. */
 	sb_cgroup_kill(&sb->cg);
 	fill_result(&sv, &sb->cg, p->rlimits.cpu_seconds, sb_monotonic_seconds() - t0, res);
+	if (res->limit && strcmp(res->limit, "disk") == 0)
+		snprintf(res->limit_detail, sizeof(res->limit_detail), "%s",
+			 sb_disk_watch_reason(sb->disk));
+	sb_disk_watch_stop(sb->disk);
+	sb->disk = NULL;
 	sb_status_exit(sb->status_fd, res);
 	return 0;
 }
@@ -645,6 +656,8 @@ void sb_sandbox_release(struct sb_sandbox *sb)
 	}
 	sb_bpf_free(&sb->bpf);
 	sb_fence_free(&sb->fence);
+	sb_disk_watch_stop(sb->disk);
+	sb->disk = NULL;
 	int *fds[] = {&sb->sync[0], &sb->sync[1], &sb->report[0], &sb->report[1], &sb->job[0],
 		      &sb->job[1], &sb->out[0], &sb->out[1], &sb->err[0], &sb->err[1], &sb->pidfd};
 	for (size_t i = 0; i < sizeof(fds) / sizeof(*fds); i++)

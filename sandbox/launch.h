@@ -16,6 +16,7 @@
 
 #include "cgroup.h"
 #include "error.h"
+#include "disk_watch.h"
 #include "fence.h"
 #include "job.h"
 #include "policy.h"
@@ -39,6 +40,8 @@ struct sb_sandbox {
 	 * paths, the launcher itself and the policy file; the job's own
 	 * protected paths are added when it arrives. */
 	struct sb_fence fence;
+	/* Measures a host workspace the policy limits (disk_watch.h). */
+	struct sb_disk_watch *disk;
 };
 
 /* cache_dir (may be NULL): where compiled seccomp programs are kept. */

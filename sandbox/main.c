@@ -154,7 +154,8 @@ static int run(const char *policy_file, int status_fd, int spec_fd, const char *
 	if (res.limit && strcmp(res.limit, "cancel") == 0)
 		fprintf(stderr, "python-mcp-sandbox: cancelled (SIGUSR1)\n");
 	else if (res.limit)
-		fprintf(stderr, "python-mcp-sandbox: the %s limit ended the run\n", res.limit);
+		fprintf(stderr, "python-mcp-sandbox: the %s limit ended the run%s%s\n", res.limit,
+			res.limit_detail[0] ? ": " : "", res.limit_detail);
 	return res.signal ? 128 + res.signal : res.exit_code;
 }
 

@@ -57,6 +57,8 @@ void sb_status_exit(int fd, const struct sb_result *res)
 			    res->cgroup_memory_peak_bytes < 0 ? json_null()
 							      : json_integer(res->cgroup_memory_peak_bytes));
 	json_object_set_new(o, "limit", res->limit ? json_string(res->limit) : json_null());
+	if (res->limit_detail[0])
+		json_object_set_new(o, "limit_detail", sb_json_string_lossy(res->limit_detail));
 	json_object_set_new(o, "output_bytes", json_integer(res->output_bytes));
 	sb_status_emit_new(fd, o);
 }

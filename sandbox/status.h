@@ -28,7 +28,9 @@ struct sb_result {
 	const char *peak_rss_source;     /* "cgroup" or "rusage": which was larger */
 	int64_t max_process_rss_bytes;   /* getrusage(RUSAGE_CHILDREN) */
 	int64_t cgroup_memory_peak_bytes; /* -1 without a memory cgroup */
-	const char *limit;           /* "time", "memory", "pids", "output", "cpu", "cancel" or NULL */
+	const char *limit;           /* "time", "memory", "pids", "output", "cpu", "disk",
+					"cancel" or NULL */
+	char limit_detail[256];      /* what the limit was and its value, or "" */
 	int64_t output_bytes;        /* bytes relayed, when output is capped */
 };
 

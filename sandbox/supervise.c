@@ -22,7 +22,7 @@
  * itself (then the figures of the script are lost, nothing else). */
 #define KILL_ALL_SECONDS 1.0
 
-enum { PFD_INIT, PFD_REPORT, PFD_SIGNAL, PFD_OUT, PFD_ERR, PFD_COUNT };
+enum { PFD_INIT, PFD_REPORT, PFD_SIGNAL, PFD_OUT, PFD_ERR, PFD_DISK, PFD_COUNT };
 
 /* Copies what is readable from a relay pipe; returns false at EOF. */
 static bool relay(int from, int to, const struct sb_supervise *s, struct sb_supervised *out)
@@ -116,6 +116,7 @@ int sb_supervise(const struct sb_supervise *s, struct sb_supervised *out, struct
 	p[PFD_SIGNAL] = (struct pollfd){.fd = sigfd, .events = POLLIN};
 	p[PFD_OUT] = (struct pollfd){.fd = s->out_fd, .events = POLLIN};
 	p[PFD_ERR] = (struct pollfd){.fd = s->err_fd, .events = POLLIN};
+	p[PFD_DISK] = (struct pollfd){.fd = s->disk_fd, .events = POLLIN};
 
 	/* After init exits, keep going until the pipes reach EOF: the kernel
 	 * has killed the rest of the namespace, so EOF comes promptly. */
@@ -145,6 +146,14 @@ int sb_supervise(const struct sb_supervise *s, struct sb_supervised *out, struct
 		}
 		if (!exited && kill_at > 0 && t >= kill_at)
 			kill(s->pid, SIGKILL);
+		if (p[PFD_DISK].revents & POLLIN) {
+			p[PFD_DISK].fd = -1;
+			if (!exited && out->limit == NULL) {
+				out->limit = "disk";
+				kill(s->pid, SB_SIGNAL_KILL_ALL);
+				kill_at = t + KILL_ALL_SECONDS;
+			}
+		}
 		if (p[PFD_SIGNAL].revents & POLLIN) {
 			struct signalfd_siginfo si;
 			if (read(sigfd, &si, sizeof(si)) == (ssize_t)sizeof(si) && !exited) {

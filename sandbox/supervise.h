@@ -19,6 +19,7 @@ struct sb_supervise {
 	int64_t output_cap;   /* bytes of stdout+stderr, 0 = none */
 	double timeout;       /* seconds of wall time, 0 = none */
 	int status_fd;        /* for "degraded" events, or -1 */
+	int disk_fd;          /* readable when the workspace grew past its limit, or -1 */
 };
 
 struct sb_supervised {
@@ -28,7 +29,7 @@ struct sb_supervised {
 	bool setup_failed;    /* init reported a setup error */
 	struct sb_error setup_err;
 	struct rusage usage;  /* of init and every process it reaped */
-	const char *limit;    /* "time", "output" or "cancel" when the launcher ended it */
+	const char *limit;    /* "time", "output", "disk" or "cancel" when the launcher ended it */
 	int64_t output_bytes;
 };
 

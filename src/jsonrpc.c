@@ -191,8 +191,9 @@ void jrpc_parse(const char *text, size_t len, unsigned max_depth, struct jrpc_me
 		return;
 	}
 	if (jrpc_too_deep(text, len, max_depth)) {
+		_cleanup_json_ json_t *id = jrpc_salvage_id(text, len);
 		msg->kind = JRPC_INVALID;
-		msg->error_new = jrpc_error_new(NULL, JRPC_INVALID_REQUEST,
+		msg->error_new = jrpc_error_new(id, JRPC_INVALID_REQUEST,
 						json_pack("{s:I}", "max_depth", (json_int_t)max_depth),
 						"Invalid request: JSON nesting is deeper than the limit "
 						"of %u levels. Hint: flatten the arguments",
@@ -201,8 +202,11 @@ void jrpc_parse(const char *text, size_t len, unsigned max_depth, struct jrpc_me
 	}
 	msg->root = json_loadb(text, len, JSON_DECODE_ANY, &jerr);
 	if (msg->root == NULL) {
+		/* Bad bytes, a NUL, a syntax error late in the text: when the
+		 * id can still be read, the error goes to that request. */
+		_cleanup_json_ json_t *id = jrpc_salvage_id(text, len);
 		msg->kind = JRPC_INVALID;
-		msg->error_new = jrpc_error_new(NULL, JRPC_PARSE_ERROR, NULL,
+		msg->error_new = jrpc_error_new(id, JRPC_PARSE_ERROR, NULL,
 						"Parse error at byte %d: %s. " HINT_ONE_PER_LINE,
 						jerr.position, jerr.text);
 		return;
@@ -225,4 +229,134 @@ void jrpc_parse(const char *text, size_t len, unsigned max_depth, struct jrpc_me
 		return;
 	}
 	classify(msg);
+}
+
+void jrpc_id_scan_init(struct jrpc_id_scan *s)
+{
+	memset(s, 0, sizeof(*s));
+}
+
+static void end_token(struct jrpc_id_scan *s)
+{
+	s->capturing = s->in_number = false;
+	s->found = s->token_len > 0 && s->token_len <= JRPC_ID_TOKEN_MAX;
+}
+
+static void take(struct jrpc_id_scan *s, char c)
+{
+	if (s->token_len < JRPC_ID_TOKEN_MAX)
+		s->token[s->token_len] = c;
+	s->token_len++;
+}
+
+/* Only depth 1 (the members of the top-level object) matters; deeper
+ * values are skipped by counting brackets outside strings. */
+static void scan_byte(struct jrpc_id_scan *s, char c)
+{
+	if (s->in_string) {
+		if (s->capturing)
+			take(s, c);
+		else if (s->in_key && !s->escaped && c != '"' && c != '\\') {
+			if (s->key_len < sizeof(s->key))
+				s->key[s->key_len] = c;
+			s->key_len++;
+		}
+		if (s->escaped) {
+			s->escaped = false;
+		} else if (c == '\\') {
+			s->escaped = true;
+			s->key_len = s->in_key ? sizeof(s->key) + 1 : s->key_len; /* escaped: not "id" */
+		} else if (c == '"') {
+			s->in_string = false;
+			if (s->capturing)
+				end_token(s);
+			if (s->in_key) {
+				s->in_key = false;
+				s->after_key = true;
+			}
+		}
+		return;
+	}
+	if (s->in_number) {
+		if (strchr("0123456789+-.eE", c) && c != '\0') {
+			take(s, c);
+			return;
+		}
+		end_token(s);
+	}
+	if (c == ' ' || c == '\t' || c == '\r' || c == '\n')
+		return;
+	if (!s->started) {
+		s->started = true;
+		s->bad = c != '{';
+		if (!s->bad)
+			s->depth = 1;
+		return;
+	}
+	if (s->bad || s->depth == 0)
+		return;
+	if (c == '{' || c == '[') {
+		s->depth++;
+		s->want_value = false;
+		return;
+	}
+	if (c == '}' || c == ']') {
+		s->depth--;
+		return;
+	}
+	if (s->depth != 1)
+		return;
+	if (c == '"') {
+		s->in_string = true;
+		if (s->want_value) {
+			s->want_value = false;
+			s->capturing = true;
+			s->token_len = 0;
+			take(s, c);
+		} else if (!s->after_key) {
+			s->in_key = true;
+			s->key_len = 0;
+		}
+	} else if (c == ':' && s->after_key) {
+		s->after_key = false;
+		s->want_value = s->key_len == 2 && memcmp(s->key, "id", 2) == 0;
+	} else if (s->want_value && (c == '-' || (c >= '0' && c <= '9'))) {
+		s->want_value = false;
+		s->in_number = s->capturing = true;
+		s->token_len = 0;
+		take(s, c);
+	} else {
+		s->want_value = s->after_key = false;
+	}
+}
+
+void jrpc_id_scan_feed(struct jrpc_id_scan *s, const char *data, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		scan_byte(s, data[i]);
+}
+
+json_t *jrpc_id_scan_result(struct jrpc_id_scan *s)
+{
+	json_t *id;
+
+	if (s->in_number)
+		end_token(s);
+	if (!s->found || s->token_len > JRPC_ID_TOKEN_MAX)
+		return NULL;
+	id = json_loadb(s->token, s->token_len, JSON_DECODE_ANY, NULL);
+	if (id != NULL && !json_is_string(id) && !json_is_integer(id)) {
+		json_decref(id);
+		id = NULL;
+	}
+	return id;
+}
+
+json_t *jrpc_salvage_id(const char *text, size_t len)
+{
+	struct jrpc_id_scan s;
+
+	jrpc_id_scan_init(&s);
+	jrpc_id_scan_feed(&s, text, len);
+	return jrpc_id_scan_result(&s);
 }

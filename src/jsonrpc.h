@@ -45,6 +45,29 @@ struct jrpc_message {
 void jrpc_parse(const char *text, size_t len, unsigned max_depth, struct jrpc_message *msg);
 void jrpc_message_clear(struct jrpc_message *msg);
 
+/* Finds the top-level "id" of a message that cannot be parsed (too deep,
+ * too long, bad bytes), so that its error still reaches the request that
+ * caused it.  A byte-wise scan, fed in pieces of any size, keeping a few
+ * hundred bytes whatever the message's length. */
+#define JRPC_ID_TOKEN_MAX 256
+struct jrpc_id_scan {
+	unsigned depth;
+	bool in_string, escaped, in_key, after_key, want_value, in_number, started, bad;
+	char key[4];          /* the current top-level key, when it may be "id" */
+	size_t key_len;
+	bool capturing;       /* the value of "id" is being read */
+	char token[JRPC_ID_TOKEN_MAX + 1];
+	size_t token_len;
+	bool found;
+};
+void jrpc_id_scan_init(struct jrpc_id_scan *s);
+void jrpc_id_scan_feed(struct jrpc_id_scan *s, const char *data, size_t n);
+/* The id (a new reference) when one was read whole and is a string or an
+ * integer; NULL otherwise. */
+json_t *jrpc_id_scan_result(struct jrpc_id_scan *s);
+/* The same over one whole message. */
+json_t *jrpc_salvage_id(const char *text, size_t len);
+
 /* True when brackets and braces outside strings nest deeper than max_depth:
  * a linear scan without allocation, because jansson's parser recurses. */
 bool jrpc_too_deep(const char *text, size_t len, unsigned max_depth);

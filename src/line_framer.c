@@ -61,11 +61,17 @@ static bool append(struct line_framer *f, const char *data, size_t n)
 	return true;
 }
 
-/* Skips the rest of the current line: through its newline when this chunk
- * has it, else everything, remembering to go on skipping. */
-static size_t skip_line(struct line_framer *f, const char *nl, size_t take, size_t n)
+/* Starts skipping an overlong line (what is buffered and this chunk's
+ * part go to the id scan): through its newline when this chunk has it
+ * (and then it is reported), else everything, remembering to go on. */
+static size_t skip_line(struct line_framer *f, const char *data, const char *nl, size_t take,
+			size_t n, enum framer_event *ev)
 {
+	jrpc_id_scan_init(&f->scan);
+	jrpc_id_scan_feed(&f->scan, f->buf, f->len);
+	jrpc_id_scan_feed(&f->scan, data, take);
 	reset(f);
+	*ev = nl ? FRAMER_OVERLONG : FRAMER_NEED_MORE;
 	if (nl)
 		return take + 1;
 	f->discarding = true;
@@ -83,23 +89,22 @@ size_t framer_feed(struct line_framer *f, const char *data, size_t n, enum frame
 	if (f->handed_out)
 		reset(f);
 	if (f->discarding) {
+		jrpc_id_scan_feed(&f->scan, data, take);
 		if (nl == NULL)
 			return n;
 		f->discarding = false;
+		*ev = f->quiet ? FRAMER_NEED_MORE : FRAMER_OVERLONG;
+		f->quiet = false;
 		return take + 1;
 	}
 	/* max_line + 1 bytes may still be a line of max_line plus its "\r";
 	 * one more and the line is too long whatever follows. */
-	if (f->len + take > f->max_line + 1) {
-		*ev = FRAMER_OVERLONG;
-		return skip_line(f, nl, take, n);
-	}
+	if (f->len + take > f->max_line + 1)
+		return skip_line(f, data, nl, take, n, ev);
 	if (nl && f->len + take == f->max_line + 1) {
 		last = take ? data[take - 1] : f->buf[f->len - 1];
-		if (last != '\r') {
-			*ev = FRAMER_OVERLONG;
-			return skip_line(f, nl, take, n);
-		}
+		if (last != '\r')
+			return skip_line(f, data, nl, take, n, ev);
 	}
 	if (nl && f->len == 0) {
 		/* The whole line is in this chunk: hand it out in place. */
@@ -107,8 +112,11 @@ size_t framer_feed(struct line_framer *f, const char *data, size_t n, enum frame
 		*len = take;
 	} else {
 		if (!append(f, data, take)) {
+			size_t used = skip_line(f, data, nl, take, n, ev);
+			/* Reported now; the rest is skipped without a word. */
 			*ev = FRAMER_DROPPED;
-			return skip_line(f, nl, take, n);
+			f->quiet = f->discarding;
+			return used;
 		}
 		if (nl == NULL)
 			return n;
@@ -122,19 +130,22 @@ size_t framer_feed(struct line_framer *f, const char *data, size_t n, enum frame
 	return take + 1;
 }
 
-bool framer_finish(struct line_framer *f, const char **line, size_t *len)
+enum framer_event framer_finish(struct line_framer *f, const char **line, size_t *len)
 {
-	bool have = false;
+	enum framer_event ev = FRAMER_NEED_MORE;
 
 	if (f->handed_out)
 		reset(f);
+	if (f->discarding && !f->quiet)
+		ev = FRAMER_OVERLONG;
 	if (!f->discarding && f->len > 0) {
 		*line = f->buf;
 		*len = f->len;
 		strip_cr(line, len);
-		have = *len > 0;
+		if (*len > 0)
+			ev = FRAMER_LINE;
 		f->handed_out = true;
 	}
-	f->discarding = false;
-	return have;
+	f->discarding = f->quiet = false;
+	return ev;
 }

@@ -2,20 +2,24 @@
  * that the stdio transport, the unit tests and the fuzz target share it.
  *
  * Invariants: the framer never holds more than max_line + 1 bytes, whatever
- * arrives; a line longer than max_line is reported once, as soon as that is
- * certain, and its remaining bytes are skipped up to the next newline. A
- * trailing "\r" is part of the terminator, not of the line, and empty lines
- * are not reported. */
+ * arrives; a line longer than max_line is skipped up to the next newline
+ * and reported once, when it ends (or at the end of input), with the id
+ * of the request it carried when that could be read (`scan`).  A trailing
+ * "\r" is part of the terminator, not of the line, and empty lines are
+ * not reported. */
 #ifndef PYMCP_LINE_FRAMER_H
 #define PYMCP_LINE_FRAMER_H
 
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "jsonrpc.h"
+
 enum framer_event {
 	FRAMER_NEED_MORE, /* every byte given was consumed, no event */
 	FRAMER_LINE,      /* a complete line: *line, *len */
-	FRAMER_OVERLONG,  /* a line exceeds max_line; it is being skipped */
+	FRAMER_OVERLONG,  /* a line exceeded max_line and was skipped; its id, if
+			     readable: jrpc_id_scan_result(&f->scan) */
 	FRAMER_DROPPED,   /* no memory to buffer a line; it is being skipped */
 };
 
@@ -25,6 +29,8 @@ struct line_framer {
 	size_t len, cap;
 	bool discarding;  /* skipping the rest of a line up to its newline */
 	bool handed_out;  /* buf holds the line of the previous call */
+	bool quiet;       /* the line being skipped was reported already (DROPPED) */
+	struct jrpc_id_scan scan; /* over the line being skipped */
 };
 
 void framer_init(struct line_framer *f, size_t max_line);
@@ -38,8 +44,9 @@ void framer_free(struct line_framer *f);
 size_t framer_feed(struct line_framer *f, const char *data, size_t n, enum framer_event *ev,
 		   const char **line, size_t *len);
 
-/* At end of input: the last line when it had no newline.  Returns false
- * when there is none. */
-bool framer_finish(struct line_framer *f, const char **line, size_t *len);
+/* At end of input: FRAMER_LINE with the last line when it had no
+ * newline, FRAMER_OVERLONG when an overlong one was being skipped, else
+ * FRAMER_NEED_MORE (nothing). */
+enum framer_event framer_finish(struct line_framer *f, const char **line, size_t *len);
 
 #endif

@@ -265,9 +265,11 @@ void mcp_server_receive(struct mcp_server *s, const char *text, size_t len)
 	jrpc_message_clear(&msg);
 }
 
-void mcp_server_reject_oversized(struct mcp_server *s)
+void mcp_server_reject_oversized(struct mcp_server *s, json_t *id_new)
 {
-	mcp_reply_error(s, NULL, JRPC_INVALID_REQUEST,
+	_cleanup_json_ json_t *id = id_new;
+
+	mcp_reply_error(s, id, JRPC_INVALID_REQUEST,
 			json_pack("{s:I}", "max_message_bytes",
 				  (json_int_t)s->limits.max_message_bytes),
 			"Invalid request: the message is longer than the limit of %zu bytes and "
@@ -281,9 +283,9 @@ static void stdio_on_line(void *ctx, const char *line, size_t len)
 	mcp_server_receive(ctx, line, len);
 }
 
-static void stdio_on_overlong(void *ctx)
+static void stdio_on_overlong(void *ctx, json_t *id_new)
 {
-	mcp_server_reject_oversized(ctx);
+	mcp_server_reject_oversized(ctx, id_new);
 }
 
 static void stdio_on_dropped(void *ctx)

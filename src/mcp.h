@@ -110,9 +110,10 @@ void mcp_server_attach(struct mcp_server *s, const struct mcp_sink *sink);
 void mcp_server_detach(struct mcp_server *s);
 /* Handles one incoming message of len bytes (one line, no newline). */
 void mcp_server_receive(struct mcp_server *s, const char *msg, size_t len);
-/* Answers a message that exceeded limits.max_message_bytes (-32600, id
- * null), for transports that refuse it before reading it whole. */
-void mcp_server_reject_oversized(struct mcp_server *s);
+/* Answers a message that exceeded limits.max_message_bytes (-32600, with
+ * id_new, stolen, when the transport could read it; else null), for
+ * transports that refuse it before reading it whole. */
+void mcp_server_reject_oversized(struct mcp_server *s, json_t *id_new);
 
 /* Answers a call: `structured` (stolen) becomes structuredContent and, as
  * JSON text, the single text content block; is_error sets isError. */

@@ -110,7 +110,7 @@ static void process_input(struct stdio_transport *t)
 			t->cb.on_line(t->cb.ctx, line, len);
 			break;
 		case FRAMER_OVERLONG:
-			t->cb.on_overlong(t->cb.ctx);
+			t->cb.on_overlong(t->cb.ctx, jrpc_id_scan_result(&t->framer.scan));
 			break;
 		case FRAMER_DROPPED:
 			t->cb.on_dropped(t->cb.ctx);
@@ -143,8 +143,12 @@ static void end_of_input(struct stdio_transport *t)
 
 	t->eof = true;
 	update_reading(t);
-	if (!t->closing && framer_finish(&t->framer, &line, &len))
+	enum framer_event ev = t->closing ? FRAMER_NEED_MORE
+					  : framer_finish(&t->framer, &line, &len);
+	if (ev == FRAMER_LINE)
 		t->cb.on_line(t->cb.ctx, line, len);
+	else if (ev == FRAMER_OVERLONG)
+		t->cb.on_overlong(t->cb.ctx, jrpc_id_scan_result(&t->framer.scan));
 	maybe_report_eof(t);
 	if (!t->eof_reported && !t->closing)
 		uv_timer_start(&t->flush_timer, on_eof_flush_timeout, STDIO_FLUSH_TIMEOUT_MS, 0);

@@ -17,6 +17,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <jansson.h>
 #include <uv.h>
 
 #include "error.h"
@@ -27,8 +28,9 @@
 struct stdio_callbacks {
 	/* One message, without its line terminator; never empty. */
 	void (*on_line)(void *ctx, const char *line, size_t len);
-	/* A line longer than the limit was skipped. */
-	void (*on_overlong)(void *ctx);
+	/* A line longer than the limit was skipped; id_new is its request's
+	 * id when that could be read, else NULL. */
+	void (*on_overlong)(void *ctx, json_t *id_new);
 	/* A line was skipped because memory ran out. */
 	void (*on_dropped)(void *ctx);
 	/* Input ended (or output broke) and every queued write finished, or

@@ -148,14 +148,15 @@ static struct mcp_server *make_server(size_t max_line)
 	return s;
 }
 
-static void handle(struct mcp_server *s, enum framer_event ev, const char *line, size_t len)
+static void handle(struct mcp_server *s, struct line_framer *f, enum framer_event ev,
+		   const char *line, size_t len)
 {
 	switch (ev) {
 	case FRAMER_LINE:
 		mcp_server_receive(s, line, len);
 		break;
 	case FRAMER_OVERLONG:
-		mcp_server_reject_oversized(s);
+		mcp_server_reject_oversized(s, jrpc_id_scan_result(&f->scan));
 		break;
 	case FRAMER_DROPPED:
 	case FRAMER_NEED_MORE:
@@ -189,13 +190,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			size_t used = framer_feed(&f, (const char *)data + off, chunk, &ev, &line,
 						  &len);
 
-			handle(s, ev, line, len);
+			handle(s, &f, ev, line, len);
 			off += used;
 			chunk -= used;
 		}
 	}
-	if (framer_finish(&f, &line, &len))
-		mcp_server_receive(s, line, len);
+	handle(s, &f, framer_finish(&f, &line, &len), line, len);
 	framer_free(&f);
 	/* Answer half the held calls; the server frees the rest. */
 	for (int i = 0; i < HELD_MAX; i += 2) {

@@ -43,8 +43,12 @@ static void finish(struct line_framer *f, struct collected *c)
 	const char *line;
 	size_t len;
 
-	if (framer_finish(f, &line, &len) && c->n_lines < 16)
+	enum framer_event ev = framer_finish(f, &line, &len);
+
+	if (ev == FRAMER_LINE && c->n_lines < 16)
 		snprintf(c->lines[c->n_lines++], 128, "%.*s", (int)len, line);
+	if (ev == FRAMER_OVERLONG)
+		c->n_overlong++;
 }
 
 static void test_framer(void)
