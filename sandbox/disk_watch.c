@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -172,7 +173,15 @@ int sb_disk_watch_start(int ws_fd, int64_t max_bytes, int64_t max_inodes,
 		r = sb_error_set(err, "disk", -r, "measure the workspace");
 		goto fail;
 	}
-	if ((r = pthread_create(&w->thread, NULL, watch, w)) != 0) {
+	/* Signals are the supervisor's (a signalfd in the main thread): the
+	 * watcher blocks them all, or a SIGTERM meant for the supervisor
+	 * could be delivered to it and kill the launcher outright. */
+	sigset_t all, old;
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	r = pthread_create(&w->thread, NULL, watch, w);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (r != 0) {
 		r = sb_error_set(err, "disk", r, "start the workspace watch");
 		goto fail;
 	}
