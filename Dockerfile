@@ -23,7 +23,7 @@ FROM debian:bookworm AS build
 RUN apt-get update \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
         build-essential cmake pkg-config \
-        libuv1-dev libjansson-dev libseccomp-dev libcap-dev python3 \
+        libuv1-dev libjansson-dev libseccomp-dev libcap-dev libnftables-dev python3 \
  && rm -rf /var/lib/apt/lists/*
 
 WORKDIR /src
@@ -84,9 +84,11 @@ LABEL org.opencontainers.image.title="python-mcp" \
 # from the interpreter; environments need no pip of their own).  Index
 # settings are pip's: pass -e PIP_INDEX_URL=... or, offline,
 # -e PIP_NO_INDEX=1 -e PIP_FIND_LINKS=/wheels -v DIR:/wheels:ro.
+# passt provides pasta, the user-mode network of dependency installs
+# (install.json: "network": "user"); it needs `--device /dev/net/tun`.
 RUN apt-get update \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
-        libuv1 libjansson4 libseccomp2 libcap2 python3 python3-pip \
+        libuv1 libjansson4 libseccomp2 libcap2 libnftables1 python3 python3-pip passt \
  && rm -rf /var/lib/apt/lists/* /var/cache/apt/*.bin
 
 COPY --from=build /opt/python-mcp /opt/python-mcp

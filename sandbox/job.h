@@ -32,6 +32,10 @@ struct sb_job_bind {
 /* Largest packed job init accepts. */
 #define SB_JOB_PACKED_MAX (8 << 20)
 
+/* Most host loopback ports one job may reach (the admin's indexes and
+ * proxies; only with a "user" network, usernet.h). */
+#define SB_LOOPBACK_PORTS_MAX 16
+
 /* Longest wall-clock limit accepted, in seconds (about 115 days). */
 #define SB_TIMEOUT_MAX 10000000
 
@@ -47,12 +51,18 @@ struct sb_job {
 	size_t n_files;
 	struct sb_job_bind *binds;
 	size_t n_binds;
+	int loopback_ports[SB_LOOPBACK_PORTS_MAX]; /* the sandbox's 127.0.0.1:P is the host's */
+	size_t n_loopback_ports;
 };
+
+/* Adds a host loopback port (1 to 65535; duplicates count once). */
+int sb_job_add_loopback_port(struct sb_job *job, long long port, struct sb_error *err);
 
 /* Reads one JSON object from fd until EOF:
  *   {"workspace": DIR, "argv": [..], "cwd": DIR?, "env": {"K": "V"}?,
  *    "timeout": S?, "protect": [DIR]?, "files": {"/tmp/x.py": "content"}?,
- *    "workspace_target": DIR?, "binds": [{"source": DIR, "target": DIR}]?}
+ *    "workspace_target": DIR?, "binds": [{"source": DIR, "target": DIR}]?,
+ *    "loopback_ports": [PORT]?}
  * Unknown keys and wrong types are errors that name the key. */
 int sb_job_read_spec(int fd, struct sb_job *job, struct sb_error *err);
 
