@@ -33,7 +33,7 @@ struct sb_job_bind {
 #define SB_JOB_PACKED_MAX (8 << 20)
 
 /* Most host loopback ports one job may reach (the admin's indexes and
- * proxies; only with a "user" network, usernet.h). */
+ * proxies; a "user" network forwards them, usernet.h). */
 #define SB_LOOPBACK_PORTS_MAX 16
 
 /* Longest wall-clock limit accepted, in seconds (about 115 days). */
