@@ -2,7 +2,7 @@
 #
 #   podman build -t python-mcp .        (or docker build)
 #   podman run -i --rm --security-opt systempaths=unconfined \
-#       --security-opt seccomp=unconfined python-mcp
+#       --security-opt seccomp=unconfined --device /dev/net/tun python-mcp
 #
 # The server speaks MCP on stdin/stdout; every script runs inside
 # python-mcp-sandbox, which builds its own namespaces and seccomp filter.
@@ -11,6 +11,8 @@
 # engines' default seccomp profiles refuse sethostname and, in Docker,
 # namespaces to a process without CAP_SYS_ADMIN (seccomp=unconfined).
 # Without them every run fails and says why; nothing degrades silently.
+# /dev/net/tun is for dependency installs, whose user-mode network (pasta)
+# needs it.
 # README.md, "In a container"; scripts/container-smoke checks all this.
 #
 # No heredocs (`RUN <<EOF`): the buildah of Debian 12 does not support them.
