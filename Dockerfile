@@ -2,7 +2,7 @@
 #
 #   podman build -t python-mcp .        (or docker build)
 #   podman run -i --rm --security-opt systempaths=unconfined \
-#       --security-opt seccomp=unconfined python-mcp
+#       --security-opt seccomp=unconfined --device /dev/net/tun python-mcp
 #
 # The server speaks MCP on stdin/stdout; every script runs inside
 # python-mcp-sandbox, which builds its own namespaces and seccomp filter.
@@ -11,6 +11,8 @@
 # engines' default seccomp profiles refuse sethostname and, in Docker,
 # namespaces to a process without CAP_SYS_ADMIN (seccomp=unconfined).
 # Without them every run fails and says why; nothing degrades silently.
+# /dev/net/tun is for dependency installs, whose user-mode network (pasta)
+# needs it.
 # README.md, "In a container"; scripts/container-smoke checks all this.
 #
 # No heredocs (`RUN <<EOF`): the buildah of Debian 12 does not support them.
@@ -23,7 +25,7 @@ FROM debian:bookworm AS build
 RUN apt-get update \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
         build-essential cmake pkg-config \
-        libuv1-dev libjansson-dev libseccomp-dev libcap-dev python3 \
+        libuv1-dev libjansson-dev libseccomp-dev libcap-dev libnftables-dev python3 \
  && rm -rf /var/lib/apt/lists/*
 
 WORKDIR /src
@@ -84,9 +86,11 @@ LABEL org.opencontainers.image.title="python-mcp" \
 # from the interpreter; environments need no pip of their own).  Index
 # settings are pip's: pass -e PIP_INDEX_URL=... or, offline,
 # -e PIP_NO_INDEX=1 -e PIP_FIND_LINKS=/wheels -v DIR:/wheels:ro.
+# passt provides pasta, the user-mode network of dependency installs
+# (install.json: "network": "user"); it needs `--device /dev/net/tun`.
 RUN apt-get update \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
-        libuv1 libjansson4 libseccomp2 libcap2 python3 python3-pip \
+        libuv1 libjansson4 libseccomp2 libcap2 libnftables1 python3 python3-pip passt \
  && rm -rf /var/lib/apt/lists/* /var/cache/apt/*.bin
 
 COPY --from=build /opt/python-mcp /opt/python-mcp

@@ -15,6 +15,7 @@
 #include "job.h"
 #include "fds.h"
 #include "net.h"
+#include "netfilter.h"
 #include "rlimits.h"
 #include "seccomp_bpf.h"
 #include "status.h"
@@ -214,7 +215,12 @@ static int prepare(const struct sb_init_config *cfg)
 					    "/proc needs)");
 		fail(cfg, &err, 125);
 	}
-	if (!cfg->policy->network && sb_net_loopback_up(&err) < 0)
+	/* Before anything can send: the rules hold from the helper's first
+	 * packet on. */
+	if (cfg->policy->net_mode != SB_NET_HOST && sb_net_loopback_up(&err) < 0)
+		fail(cfg, &err, 125);
+	if (cfg->policy->net_mode == SB_NET_USER &&
+	    sb_netfilter_user_net(cfg->host_addrs, &err) < 0)
 		fail(cfg, &err, 125);
 	plan.nested_userns_degraded = &nested_degraded;
 	rootfd = sb_mounts_prepare(&plan, &err);

@@ -12,6 +12,7 @@
 #include <stdbool.h>
 
 #include "error.h"
+#include "hostaddrs.h"
 #include "mounts.h"
 #include "policy.h"
 #include "userns.h"
@@ -54,6 +55,7 @@ struct sb_init_config {
 	int report_fd;             /* write end of the report pipe */
 	int job_fd;                /* socket the packed job arrives on */
 	int stdout_fd, stderr_fd;  /* relay pipes, or -1 to keep the launcher's */
+	const struct sb_hostaddrs *host_addrs; /* a "user" network never reaches these */
 };
 
 _Noreturn void sb_init_main(const struct sb_init_config *cfg);

@@ -72,11 +72,12 @@ void sb_job_free(struct sb_job *job)
 static int spec_error(struct sb_error *err, const char *key, const char *what)
 {
 	sb_error_set(err, "spec", 0, "job spec: `%s` %s", key, what);
-	return sb_error_hint(err, "send {\"workspace\": DIR, \"argv\": [CMD, ...], \"cwd\": DIR, "
-				  "\"env\": {\"K\": \"V\"}, \"timeout\": SECONDS, \"protect\": [DIR], "
-				  "\"files\": {PATH: TEXT}, \"workspace_target\": DIR, \"binds\": "
-				  "[{\"source\": DIR, \"target\": DIR}], \"workspace_fd\": true, "
-				  "\"scratch\": true}");
+	return sb_error_hint(err,
+			     "send {\"workspace\": DIR, \"argv\": [CMD, ...], \"cwd\": DIR, "
+			     "\"env\": {\"K\": \"V\"}, \"timeout\": SECONDS, \"protect\": [DIR], "
+			     "\"files\": {PATH: TEXT}, \"workspace_target\": DIR, \"binds\": "
+			     "[{\"source\": DIR, \"target\": DIR}], \"loopback_ports\": "
+			     "[PORT], \"workspace_fd\": true, \"scratch\": true}");
 }
 
 static int string_array(json_t *a, const char *key, char ***out, struct sb_error *err)
@@ -181,6 +182,41 @@ static int binds_array(json_t *a, struct sb_job *job, struct sb_error *err)
 	return 0;
 }
 
+int sb_job_add_loopback_port(struct sb_job *job, long long port, struct sb_error *err)
+{
+	if (port < 1 || port > 65535)
+		return sb_error_set(err, "spec", EINVAL,
+				    "loopback port %lld is not a port number "
+				    "(1 to 65535)",
+				    port);
+	for (size_t i = 0; i < job->n_loopback_ports; i++)
+		if (job->loopback_ports[i] == port)
+			return 0;
+	if (job->n_loopback_ports == SB_LOOPBACK_PORTS_MAX)
+		return sb_error_set(err, "spec", E2BIG, "more than %d loopback ports",
+				    SB_LOOPBACK_PORTS_MAX);
+	job->loopback_ports[job->n_loopback_ports++] = (int)port;
+	return 0;
+}
+
+static int ports_array(json_t *a, struct sb_job *job, struct sb_error *err)
+{
+	size_t i;
+	json_t *v;
+	int r;
+
+	if (!json_is_array(a))
+		return spec_error(err, "loopback_ports", "must be an array of port numbers");
+	json_array_foreach (a, i, v) {
+		if (!json_is_integer(v))
+			return spec_error(err, "loopback_ports",
+					  "must be an array of port numbers");
+		if ((r = sb_job_add_loopback_port(job, json_integer_value(v), err)) < 0)
+			return r;
+	}
+	return 0;
+}
+
 static int parse_spec(json_t *o, struct sb_job *job, int fd, struct sb_error *err)
 {
 	bool wants_fd = false;
@@ -208,6 +244,8 @@ static int parse_spec(json_t *o, struct sb_job *job, int fd, struct sb_error *er
 			r = files_object(v, job, err);
 		} else if (strcmp(k, "binds") == 0) {
 			r = binds_array(v, job, err);
+		} else if (strcmp(k, "loopback_ports") == 0) {
+			r = ports_array(v, job, err);
 		} else if (strcmp(k, "workspace_target") == 0) {
 			if (!json_is_string(v) || !sb_path_is_clean_absolute(json_string_value(v)))
 				return spec_error(err, k, "must be an absolute path other than `/`, "

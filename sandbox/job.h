@@ -32,6 +32,10 @@ struct sb_job_bind {
 /* Largest packed job init accepts. */
 #define SB_JOB_PACKED_MAX (8 << 20)
 
+/* Most host loopback ports one job may reach (the admin's indexes and
+ * proxies; a "user" network forwards them, usernet.h). */
+#define SB_LOOPBACK_PORTS_MAX 16
+
 /* Longest wall-clock limit accepted, in seconds (about 115 days). */
 #define SB_TIMEOUT_MAX 10000000
 
@@ -50,16 +54,21 @@ struct sb_job {
 	size_t n_files;
 	struct sb_job_bind *binds;
 	size_t n_binds;
+	int loopback_ports[SB_LOOPBACK_PORTS_MAX]; /* the sandbox's 127.0.0.1:P is the host's */
+	size_t n_loopback_ports;
 };
 
 /* Where a scratch workspace appears inside when the job names no target. */
 #define SB_SCRATCH_TARGET "/workspace"
 
+/* Adds a host loopback port (1 to 65535; duplicates count once). */
+int sb_job_add_loopback_port(struct sb_job *job, long long port, struct sb_error *err);
+
 /* Reads one JSON object from the socket fd until EOF:
  *   {"workspace": DIR, "argv": [..], "cwd": DIR?, "env": {"K": "V"}?,
  *    "timeout": S?, "protect": [DIR]?, "files": {"/tmp/x.py": "content"}?,
  *    "workspace_target": DIR?, "binds": [{"source": DIR, "target": DIR}]?,
- *    "workspace_fd": true?, "scratch": true?}
+ *    "loopback_ports": [PORT]?, "workspace_fd": true?, "scratch": true?}
  * With "workspace_fd", the workspace is the one descriptor that came with
  * the first bytes (SCM_RIGHTS): the directory the server opened and
  * checked, which the launcher checks again and never resolves by name.

@@ -53,10 +53,10 @@ static int layer_missing(struct sb_sandbox *sb, enum sb_layer layer, struct sb_e
 static pid_t clone_init(const struct sb_policy *p, int *pidfd, struct sb_error *err)
 {
 	struct clone_args args = {
-		.flags = CLONE_NEWUSER | CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWIPC |
-			 CLONE_NEWUTS | CLONE_PIDFD | (p->network ? 0 : CLONE_NEWNET),
-		.pidfd = (uint64_t)(uintptr_t)pidfd,
-		.exit_signal = SIGCHLD,
+	    .flags = CLONE_NEWUSER | CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWIPC | CLONE_NEWUTS |
+		     CLONE_PIDFD | (p->net_mode == SB_NET_HOST ? 0 : CLONE_NEWNET),
+	    .pidfd = (uint64_t)(uintptr_t)pidfd,
+	    .exit_signal = SIGCHLD,
 	};
 	pid_t pid = (pid_t)syscall(SYS_clone3, &args, sizeof(args));
 
@@ -174,6 +174,22 @@ static int compile_filter(struct sb_sandbox *sb, const char *cache_dir, struct s
 	return r;
 }
 
+/* The namespaces the user-mode network helper joins.  Opened while init
+ * is still dumpable and the launcher still its owner: a root launcher in a
+ * container may lack the CAP_SYS_PTRACE it would need later. */
+static int open_namespaces(struct sb_sandbox *sb, struct sb_error *err)
+{
+	char path[64];
+
+	snprintf(path, sizeof(path), "/proc/%d/ns/user", (int)sb->pid);
+	if ((sb->userns_fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+		return sb_error_errno(err, "user_network", "open `%s`", path);
+	snprintf(path, sizeof(path), "/proc/%d/ns/net", (int)sb->pid);
+	if ((sb->netns_fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+		return sb_error_errno(err, "user_network", "open `%s`", path);
+	return 0;
+}
+
 static int become_owner(struct sb_sandbox *sb, struct sb_error *err)
 {
 	if (setgroups(0, NULL) < 0)
@@ -215,9 +231,17 @@ int sb_sandbox_prepare(struct sb_sandbox *sb, const struct sb_policy *p, int sta
 	struct sb_init_config init = {0};
 	int r = 0, rr;
 
-	*sb = (struct sb_sandbox){.policy = p, .status_fd = status_fd, .sync = {-1, -1},
-				  .report = {-1, -1}, .job = {-1, -1}, .out = {-1, -1},
-				  .err = {-1, -1}, .pidfd = -1};
+	*sb = (struct sb_sandbox){.policy = p,
+				  .status_fd = status_fd,
+				  .sync = {-1, -1},
+				  .report = {-1, -1},
+				  .job = {-1, -1},
+				  .out = {-1, -1},
+				  .err = {-1, -1},
+				  .pidfd = -1,
+				  .userns_fd = -1,
+				  .netns_fd = -1,
+				  .usernet = {.stop_fd = -1}};
 	/* A root launcher never maps the script to host root: it runs as the
 	 * policy's unprivileged host ids, and the workspace is mounted
 	 * id-mapped so that its owner's files stay writable. */
@@ -231,18 +255,24 @@ int sb_sandbox_prepare(struct sb_sandbox *sb, const struct sb_policy *p, int sta
 	if ((r = sb_integrity_check(p, NULL, 0, err)) < 0 || (r = build_fence(sb, err)) < 0 ||
 	    (r = open_channels(sb, err)) < 0)
 		return r;
+	/* The host's addresses as the host's namespace shows them; init
+	 * inherits the list with the launcher's memory. */
+	if (p->net_mode == SB_NET_USER && (r = sb_hostaddrs_read(&sb->host_addrs, err)) < 0)
+		return r;
 
 	init = (struct sb_init_config){
-		.policy = p,
-		.map = sb->map,
-		.drop_groups = false, /* the launcher dropped its own before the clone */
-		.mounts = {.policy = p, .block_nested_userns = true,
-			   .nested_userns_optional = p->optional_layers & SB_LAYER_USERNS_LIMIT},
-		.sync_fd = sb->sync[0],
-		.report_fd = sb->report[1],
-		.job_fd = sb->job[1],
-		.stdout_fd = sb->out[1],
-		.stderr_fd = sb->err[1],
+	    .policy = p,
+	    .map = sb->map,
+	    .drop_groups = false, /* the launcher dropped its own before the clone */
+	    .mounts = {.policy = p,
+		       .block_nested_userns = true,
+		       .nested_userns_optional = p->optional_layers & SB_LAYER_USERNS_LIMIT},
+	    .sync_fd = sb->sync[0],
+	    .report_fd = sb->report[1],
+	    .job_fd = sb->job[1],
+	    .stdout_fd = sb->out[1],
+	    .stderr_fd = sb->err[1],
+	    .host_addrs = &sb->host_addrs,
 	};
 	/* A root launcher creates the namespace as the unprivileged host user
 	 * and writes its id maps as that owner:
@@ -261,6 +291,8 @@ int sb_sandbox_prepare(struct sb_sandbox *sb, const struct sb_policy *p, int sta
 		sb_init_main(&init);
 	if (sb->pid > 0)
 		r = sb_userns_write_maps(sb->pid, &sb->map, false, err);
+	if (sb->pid > 0 && r == 0 && p->net_mode == SB_NET_USER)
+		r = open_namespaces(sb, err);
 	if (sb->privileged && (rr = back_to_root(parent, err)) < 0)
 		return rr;
 	if (sb->pid < 0)
@@ -328,17 +360,20 @@ int sb_sandbox_wait_ready(struct sb_sandbox *sb, struct sb_error *err)
 static void emit_started(const struct sb_sandbox *sb, const char *workspace)
 {
 	json_t *cg = json_object();
+	/* A user-mode network whose helper could not start (an optional
+	 * layer) leaves loopback only. */
+	bool outbound = sb->policy->net_mode == SB_NET_HOST || sb->usernet.keeper > 0;
 
 	for (int c = 0; c < SB_CG_COUNT; c++)
 		json_object_set_new(cg, sb_cg_controller_name(c),
 				    sb->cg.dir[c] ? json_integer(sb->cg.version[c]) : json_null());
-	sb_status_emit_new(sb->status_fd,
-			   json_pack("{s:s, s:i, s:o, s:o, s:b, s:b, s:s?}", "event", "started",
-				     "pid", (int)sb->pid, "workspace", sb_json_string_lossy(workspace),
-				     "cgroup", cg,
-				     "network", sb->policy->network, "seccomp",
-				     sb->bpf.len > 0, "degraded",
-				     sb->degraded[0] ? sb->degraded : NULL));
+	sb_status_emit_new(
+	    sb->status_fd,
+	    json_pack("{s:s, s:i, s:o, s:o, s:b, s:s, s:b, s:s?}", "event", "started", "pid",
+		      (int)sb->pid, "workspace", sb_json_string_lossy(workspace), "cgroup", cg,
+		      "network", outbound, "network_mode", sb_net_mode_name(sb->policy->net_mode),
+		      "seccomp", sb->bpf.len > 0, "degraded",
+		      sb->degraded[0] ? sb->degraded : NULL));
 }
 
 /* Where nothing of the job may be mounted: the kernel's trees, and the
@@ -482,6 +517,29 @@ static int open_workspace(struct sb_sandbox *sb, const struct sb_job *job, int *
 	return r;
 }
 
+/* A "user" network's helper, once init has its netfilter rules in place
+ * and before the script can run.  The job names the host loopback ports
+ * it needs (an index, a proxy): a user-mode network forwards those and no
+ * other; the host's network reaches them anyway, no network none. */
+static int start_network(struct sb_sandbox *sb, const struct sb_job *job, struct sb_error *err)
+{
+	const struct sb_policy *p = sb->policy;
+
+	if (p->net_mode != SB_NET_USER)
+		return 0;
+	struct sb_usernet_config cfg = {.helper = p->net_helper,
+					.userns_fd = sb->userns_fd,
+					.netns_fd = sb->netns_fd,
+					.privileged = sb->privileged,
+					.host_uid = sb->map.host_uid,
+					.host_gid = sb->map.host_gid,
+					.cg = &sb->cg,
+					.loopback_ports = job->loopback_ports,
+					.n_loopback_ports = job->n_loopback_ports};
+	int r = sb_usernet_start(&sb->usernet, &cfg, err);
+	return r < 0 ? layer_missing(sb, SB_LAYER_USER_NET, err) : 0;
+}
+
 /* Resolves the job against the policy and hands it to init. */
 static int deliver(struct sb_sandbox *sb, const struct sb_job *job, struct sb_error *err)
 {
@@ -552,6 +610,8 @@ static int deliver(struct sb_sandbox *sb, const struct sb_job *job, struct sb_er
 	if (!sb->ready && (r = read_ready(sb, err)) < 0)
 		goto out;
 	sb->ready = true;
+	if ((r = start_network(sb, job, err)) < 0)
+		goto out;
 	r = sb_job_send(sb->job[0], buf, len, trees, n_trees, err);
 	if (r == 0)
 		emit_started(sb, ws_path ? ws_path : inside);
@@ -622,6 +682,8 @@ int sb_sandbox_run(struct sb_sandbox *sb, const struct sb_job *job, struct sb_re
 		if (r == 0)
 			sb->pid = 0; /* reaped */
 	}
+	/* The run is over for its network too, before anyone hears so. */
+	sb_usernet_stop(&sb->usernet);
 	if (r == 0 && sv.setup_failed) {
 		*err = sv.setup_err;
 		r = sb_error_code(err);
@@ -654,12 +716,14 @@ void sb_sandbox_release(struct sb_sandbox *sb)
 		sb_cgroup_kill(&sb->cg);
 		sb_cgroup_destroy(&sb->cg);
 	}
+	sb_usernet_stop(&sb->usernet);
 	sb_bpf_free(&sb->bpf);
 	sb_fence_free(&sb->fence);
 	sb_disk_watch_stop(sb->disk);
 	sb->disk = NULL;
-	int *fds[] = {&sb->sync[0], &sb->sync[1], &sb->report[0], &sb->report[1], &sb->job[0],
-		      &sb->job[1], &sb->out[0], &sb->out[1], &sb->err[0], &sb->err[1], &sb->pidfd};
+	int *fds[] = {&sb->sync[0], &sb->sync[1],   &sb->report[0], &sb->report[1], &sb->job[0],
+		      &sb->job[1],  &sb->out[0],    &sb->out[1],    &sb->err[0],    &sb->err[1],
+		      &sb->pidfd,   &sb->userns_fd, &sb->netns_fd};
 	for (size_t i = 0; i < sizeof(fds) / sizeof(*fds); i++)
 		close_fd(fds[i]);
 }

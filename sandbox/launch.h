@@ -3,8 +3,9 @@
  * Prepare (nothing job-specific): build the seccomp filter, create the
  * cgroups, clone init into new namespaces, write its id maps, move it into
  * the cgroups; init builds the new root meanwhile and reports ready.
- * Run: check the workspace, build the environment, hand init the job (and,
- * for a root launcher, an id-mapped workspace mount), supervise, report.
+ * Run: check the workspace, build the environment, start the user-mode
+ * network helper when the policy has one, hand init the job (and, for a
+ * root launcher, an id-mapped workspace mount), supervise, report.
  *
  * The command line does both at once; --spec-fd prepares first and runs
  * the job when it arrives, which takes the set-up off the job's path. */
@@ -18,10 +19,12 @@
 #include "error.h"
 #include "disk_watch.h"
 #include "fence.h"
+#include "hostaddrs.h"
 #include "job.h"
 #include "policy.h"
 #include "seccomp_bpf.h"
 #include "status.h"
+#include "usernet.h"
 #include "userns.h"
 
 struct sb_sandbox {
@@ -42,6 +45,12 @@ struct sb_sandbox {
 	struct sb_fence fence;
 	/* Measures a host workspace the policy limits (disk_watch.h). */
 	struct sb_disk_watch *disk;
+	/* A "user" network: what it must not reach, the namespaces the
+	 * helper joins (opened while init is still ours to open), and the
+	 * helper once started. */
+	struct sb_hostaddrs host_addrs;
+	int userns_fd, netns_fd;
+	struct sb_usernet usernet;
 };
 
 /* cache_dir (may be NULL): where compiled seccomp programs are kept. */

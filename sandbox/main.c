@@ -30,6 +30,7 @@ static void usage(FILE *f)
 	fputs("Usage:\n"
 	      "  python-mcp-sandbox --policy FILE --workspace DIR [--cwd DIR] [--env KEY=VALUE]...\n"
 	      "                     [--status-fd N] [--timeout SECONDS] [--protect DIR]...\n"
+	      "                     [--loopback-port PORT]...\n"
 	      "                     -- COMMAND [ARG]...\n"
 	      "  python-mcp-sandbox --policy FILE --spec-fd N [--status-fd N]\n"
 	      "  python-mcp-sandbox --check-policy FILE [--protect PATH]...\n"
@@ -44,6 +45,8 @@ static void usage(FILE *f)
 	      "  --status-fd N        write JSON status lines to descriptor N\n"
 	      "  --timeout SECONDS    wall-clock limit (can only lower the policy's)\n"
 	      "  --protect DIR        refuse a workspace that overlaps DIR, repeatable\n"
+	      "  --loopback-port PORT with a \"user\" network: the sandbox's 127.0.0.1:PORT\n"
+	      "                       reaches the host's (an index or proxy there), repeatable\n"
 	      "  --cache-dir DIR      keep compiled seccomp programs in DIR (private to the\n"
 	      "                       launcher's user) instead of compiling each time\n"
 	      "  --spec-fd N          prepare the sandbox, say {\"event\":\"ready\"} on the status\n"
@@ -51,7 +54,10 @@ static void usage(FILE *f)
 	      "                       {\"workspace\", \"argv\", \"cwd\", \"env\", \"timeout\", \"protect\",\n"
 	      "                       \"files\" (written below the sandbox's /tmp),\n"
 	      "                       \"workspace_target\" (where the workspace appears inside),\n"
-	      "                       \"binds\": [{\"source\", \"target\"}] (read-only host directories)}\n"
+	      "                       \"binds\": [{\"source\", \"target\"}] (read-only host directories),\n"
+	      "                       \"loopback_ports\": [PORT] (host loopback ports, see above),\n"
+	      "                       \"workspace_fd\": true (the workspace comes as a descriptor\n"
+	      "                       with the spec), \"scratch\": true (a tmpfs workspace)}\n"
 	      "  --check-policy FILE  validate a policy and exit; as root, also refuse when the\n"
 	      "                       launcher, the policy or a --protect path can be changed\n"
 	      "                       by the policy's host ids\n"
@@ -200,6 +206,7 @@ int main(int argc, char **argv)
 		{"check-policy", required_argument, NULL, 'C'},
 		{"spec-fd", required_argument, NULL, 'S'},
 		{"cache-dir", required_argument, NULL, 'K'},
+		{"loopback-port", required_argument, NULL, 'L'},
 		{"help", no_argument, NULL, 'h'},
 		{"version", no_argument, NULL, 'V'},
 		{0},
@@ -258,6 +265,16 @@ int main(int argc, char **argv)
 		case 'K':
 			cache_dir = optarg;
 			break;
+		case 'L': {
+			long long port = strtoll(optarg, &end, 10);
+			if (*optarg == '\0' || *end != '\0')
+				port = -1;
+			if (sb_job_add_loopback_port(&job, port, &err) < 0) {
+				report(&err);
+				return EXIT_SETUP;
+			}
+			break;
+		}
 		case 'C':
 			check = optarg;
 			break;

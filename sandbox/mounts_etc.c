@@ -1,5 +1,6 @@
 /* The sandbox's /etc/passwd, /etc/group and /etc/hostname, written
- * inside the new root unless the policy binds its own. */
+ * inside the new root unless the policy binds its own, and with a "user"
+ * network /etc/resolv.conf, which names the helper's DNS forwarder. */
 #include "mounts.h"
 
 #include <errno.h>
@@ -14,6 +15,7 @@
 #include "cleanup.h"
 #include "fileio.h"
 #include "mounts_internal.h"
+#include "net.h"
 
 /* Creates `name` in dirfd with `text`, unless the policy binds its own. */
 static int write_new(int dirfd, const char *name, const char *text, struct sb_error *err)
@@ -55,5 +57,15 @@ int sb_mnt_populate_etc(int rootfd, const struct sb_policy *policy, const char *
 	if ((r = write_new(etc, "group", text, err)) < 0)
 		return r;
 	snprintf(text, sizeof(text), "%s\n", policy->hostname);
-	return write_new(etc, "hostname", text, err);
+	if ((r = write_new(etc, "hostname", text, err)) < 0)
+		return r;
+	if (policy->net_mode != SB_NET_USER)
+		return 0;
+	/* The policy loader refuses mounts over it: a file there now is not
+	 * ours, and a resolver elsewhere is unreachable. */
+	if (faccessat(etc, "resolv.conf", F_OK, AT_SYMLINK_NOFOLLOW) == 0)
+		return sb_error_set(err, "mount", EEXIST,
+				    "`/etc/resolv.conf` exists before the "
+				    "launcher writes it for the user-mode network");
+	return write_new(etc, "resolv.conf", "nameserver " SB_USERNET_DNS "\n", err);
 }

@@ -180,7 +180,7 @@ static int read_limits(struct sb_reader *r, const json_t *root, struct sb_policy
 static int read_optional_layers(struct sb_reader *r, const json_t *root, struct sb_policy *p)
 {
 	static const enum sb_layer layers[] = {SB_LAYER_CGROUP, SB_LAYER_CGROUP_NS,
-					       SB_LAYER_USERNS_LIMIT};
+					       SB_LAYER_USERNS_LIMIT, SB_LAYER_USER_NET};
 	json_t *arr = json_object_get(root, "optional_layers");
 	json_t *item;
 	size_t i;
@@ -208,7 +208,8 @@ static int read_optional_layers(struct sb_reader *r, const json_t *root, struct 
 			sb_rd_fail(r, SB_JSON_VALUE, "unknown layer `%s`",
 				   sb_rd_quote(name, quoted, sizeof(quoted)));
 			return sb_error_hint(r->err, "optional layers are `cgroup`, `cgroup_"
-						     "namespace` and `nested_userns_block`");
+						     "namespace`, `nested_userns_block` and "
+						     "`user_network`");
 		}
 		sb_json_path_pop(&r->path);
 	}
@@ -265,11 +266,12 @@ static int read_policy(struct sb_reader *r, const json_t *root, struct sb_policy
 	SB_TRY(sb_rd_string(r, root, "description", &description));
 	if (description != NULL && (p->description = strdup(description)) == NULL)
 		return sb_rd_oom(r);
-	SB_TRY(sb_rd_bool(r, root, "network", false, &p->network));
 	SB_TRY(read_hostname(r, root, p));
 	SB_TRY(read_user(r, root, p));
 	SB_TRY(sb_policy_read_workspace(r, root, p));
 	SB_TRY(sb_policy_read_mounts(r, root, p));
+	/* After the mounts: a user-mode network refuses some of them. */
+	SB_TRY(sb_policy_read_network(r, root, p));
 	SB_TRY(sb_rd_int(r, root, "tmp_size_bytes", 1, INT64_MAX, 64 * MiB, false,
 			 &p->tmp_size_bytes));
 	SB_TRY(sb_rd_int(r, root, "shm_size_bytes", 1, INT64_MAX, 16 * MiB, false,
@@ -395,6 +397,7 @@ void sb_policy_free(struct sb_policy *p)
 	free(p->file);
 	free(p->description);
 	free(p->hostname);
+	free(p->net_helper);
 	sb_rd_free_strv(p->workspace_roots, p->n_workspace_roots);
 	sb_rd_free_strv(p->protected_paths, p->n_protected_paths);
 	for (size_t i = 0; p->mounts != NULL && i < p->n_mounts; i++) {
@@ -421,6 +424,21 @@ const char *sb_layer_name(enum sb_layer layer)
 		return "cgroup_namespace";
 	case SB_LAYER_USERNS_LIMIT:
 		return "nested_userns_block";
+	case SB_LAYER_USER_NET:
+		return "user_network";
+	}
+	return "unknown";
+}
+
+const char *sb_net_mode_name(enum sb_net_mode mode)
+{
+	switch (mode) {
+	case SB_NET_NONE:
+		return "none";
+	case SB_NET_HOST:
+		return "host";
+	case SB_NET_USER:
+		return "user";
 	}
 	return "unknown";
 }

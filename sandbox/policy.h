@@ -37,9 +37,18 @@ struct sb_mount {
 /* Layers a policy may mark optional ("optional_layers"); every other layer
  * is mandatory.  A run without an optional layer reports it as degraded. */
 enum sb_layer {
-	SB_LAYER_CGROUP = 1u << 0,         /* "cgroup": cgroup limits */
-	SB_LAYER_CGROUP_NS = 1u << 1,      /* "cgroup_namespace" */
-	SB_LAYER_USERNS_LIMIT = 1u << 2,   /* "nested_userns_block": max_user_namespaces=0 inside */
+	SB_LAYER_CGROUP = 1u << 0,	 /* "cgroup": cgroup limits */
+	SB_LAYER_CGROUP_NS = 1u << 1,	 /* "cgroup_namespace" */
+	SB_LAYER_USERNS_LIMIT = 1u << 2, /* "nested_userns_block": max_user_namespaces=0 inside */
+	SB_LAYER_USER_NET = 1u << 3,	 /* "user_network": the user-mode network helper */
+};
+
+/* What network the sandbox has ("network"; policies/README.md). */
+enum sb_net_mode {
+	SB_NET_NONE, /* a network namespace of its own with only loopback */
+	SB_NET_HOST, /* the host's network namespace: no isolation at all */
+	SB_NET_USER, /* its own namespace, outbound through a user-mode stack
+			(pasta) that cannot reach the host (usernet.h) */
 };
 
 struct sb_rlimits {
@@ -68,7 +77,8 @@ struct sb_policy {
 	char *file;            /* path it was loaded from (for messages) */
 	char *description;     /* free text, may be NULL */
 
-	bool network;          /* true: share the host network (no netns) */
+	enum sb_net_mode net_mode;
+	char *net_helper;      /* SB_NET_USER: absolute path of pasta */
 	char *hostname;        /* uts name inside */
 
 	uid_t uid, gid;            /* ids of the script inside the sandbox */
@@ -116,5 +126,8 @@ void sb_policy_free(struct sb_policy *p);
 
 /* "cgroup" for SB_LAYER_CGROUP, and so on. */
 const char *sb_layer_name(enum sb_layer layer);
+
+/* "none", "host" or "user". */
+const char *sb_net_mode_name(enum sb_net_mode mode);
 
 #endif

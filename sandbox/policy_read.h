@@ -89,6 +89,8 @@ struct sb_policy;
 int sb_policy_read_workspace(struct sb_reader *r, const json_t *root, struct sb_policy *p);
 int sb_policy_read_mounts(struct sb_reader *r, const json_t *root, struct sb_policy *p);
 int sb_policy_read_environment(struct sb_reader *r, const json_t *root, struct sb_policy *p);
+/* After sb_policy_read_mounts: checks the mounts against the mode. */
+int sb_policy_read_network(struct sb_reader *r, const json_t *root, struct sb_policy *p);
 
 /* The "seccomp" section (policy_seccomp.c): checks the structure of a
  * Docker/OCI profile at the current path, so that every name the compiler

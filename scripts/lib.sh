@@ -11,10 +11,11 @@ BUILD_ASAN=${PYMCP_BUILD_ASAN_DIR:-$ROOT/build-asan}
 # installed, so a second run does not touch apt at all.
 DEB_PACKAGES=(
 	build-essential cmake pkg-config
-	libuv1-dev libjansson-dev libseccomp-dev libcap-dev
+	libuv1-dev libjansson-dev libseccomp-dev libcap-dev libnftables-dev
 	python3 python3-venv python3-pip python3-jsonschema
 	clang libclang-rt-dev
 	procps iproute2
+	passt
 )
 
 log() { printf '==> %s\n' "$*" >&2; }

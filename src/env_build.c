@@ -11,6 +11,7 @@
 
 #include "cleanup.h"
 #include "envs.h"
+#include "loopback.h"
 #include "paths.h"
 
 static int make_dir(const char *root, const char *sub, struct sb_error *err)
@@ -157,9 +158,17 @@ json_t *env_build_spec(const char *dir, json_t *set, const struct env_build_conf
 	}
 	json_array_foreach (set, i, v)
 		json_array_append(argv, v);
-	return json_pack("{s:s, s:s, s:o, s:o, s:f, s:[], s:o}", "workspace", dir,
+	/* The admin's indexes and proxies on this machine's loopback: the
+	 * install sandbox's network reaches those ports of the host's
+	 * loopback and no other. */
+	int ports[16];
+	size_t n_ports = loopback_admin_ports(ports, sizeof(ports) / sizeof(*ports));
+	json_t *loopback = json_array();
+	for (size_t k = 0; k < n_ports; k++)
+		json_array_append_new(loopback, json_integer(ports[k]));
+	return json_pack("{s:s, s:s, s:o, s:o, s:f, s:[], s:o, s:o}", "workspace", dir,
 			 "workspace_target", ENVS_TARGET, "argv", argv, "env", env, "timeout",
-			 timeout, "protect", "binds", binds);
+			 timeout, "protect", "binds", binds, "loopback_ports", loopback);
 }
 
 void env_build_names(json_t *set, char *out, size_t size)

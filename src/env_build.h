@@ -20,7 +20,8 @@ int env_build_skeleton(const char *dir, const char *interpreter, const char *ful
 /* The install task: the environment directory mounted writable at
  * ENVS_TARGET, pip (or uv, when `uv` is its path) installing `set` into
  * it, local wheel directories and file:// indexes named by the pip and
- * uv variables of the server's environment mounted read-only. */
+ * uv variables of the server's environment mounted read-only, and the
+ * ports of those on this machine's loopback forwarded (loopback.h). */
 struct env_build_config {
 	const char *uv;		      /* uv's path, or NULL: pip */
 	double timeout;		      /* seconds */

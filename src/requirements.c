@@ -5,6 +5,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "loopback.h"
+
 static bool name_char(char c)
 {
 	return isalnum((unsigned char)c) || c == '-' || c == '_' || c == '.';
@@ -27,6 +29,29 @@ static void append(char *out, size_t *len, const char *src, size_t n, bool keep_
 		out[(*len)++] = src[i];
 	}
 	out[*len] = '\0';
+}
+
+/* `name @ URL`: a URL on this machine's loopback reaches the host's own
+ * services, unless it is one the admin configured (loopback.h). */
+static int check_url(const char *req, const char *url, const char *stop, struct sb_error *err)
+{
+	char copy[REQ_MAX_LEN + 1], host[256];
+	int port = 0;
+
+	while (url < stop && isspace((unsigned char)*url))
+		url++;
+	snprintf(copy, sizeof(copy), "%.*s", (int)(stop - url), url);
+	copy[strcspn(copy, " \t;")] = '\0';
+	if (loopback_url(copy, host, sizeof(host), &port) != 1 ||
+	    (port > 0 && loopback_admin_port(port)))
+		return 0;
+	sb_error_set(err, "dependencies", EINVAL,
+		     "dependency `%s`: its URL's host `%s` is this machine's loopback; installs "
+		     "do not reach the host's own services",
+		     req, host);
+	return sb_error_hint(err,
+			     "serve the package from the index the server is configured "
+			     "with (PIP_INDEX_URL, PIP_FIND_LINKS), or from a wheel directory");
 }
 
 int req_normalize(const char *in, char *out, struct sb_error *err)
@@ -92,7 +117,7 @@ int req_normalize(const char *in, char *out, struct sb_error *err)
 	if (rest < stop && *rest == '@') {
 		out[len++] = ' ';
 		append(out, &len, rest, (size_t)(stop - rest), true);
-		return 0;
+		return check_url(in + start, rest + 1, stop, err);
 	}
 	const char *semi = memchr(rest, ';', (size_t)(stop - rest));
 	append(out, &len, rest, (size_t)((semi ? semi : stop) - rest), false);

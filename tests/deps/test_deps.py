@@ -9,6 +9,7 @@ import base64
 import functools
 import hashlib
 import http.server
+import json
 import os
 import sys
 import threading
@@ -17,8 +18,10 @@ import zipfile
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "server"))
+sys.path.insert(0, os.path.join(HERE, "..", "net"))
 from mcp_client import wait_until  # noqa: E402
 from test_server import check, contains, run_cases  # noqa: E402
+from test_usernet import Remote, TokenServer, primary_v4  # noqa: E402
 
 DEPS = "py_run_script_with_dependencies"
 TARGET = "/opt/python-mcp/env"
@@ -100,6 +103,75 @@ def build_hostile_sdist(dist_dir, victim):
             info.size = len(data)
             t.addfile(info, io.BytesIO(data))
     return path
+
+
+# Hostile build code: the in-tree backend connects, while pip builds the
+# wheel, to each target, and ships what came back in the package.
+NETPROBE_BACKEND = """
+import base64, hashlib, json, os, socket, zipfile
+def probe(host, port):
+    s = socket.socket()
+    s.settimeout(5)
+    try:
+        s.connect((host, port))
+        return s.recv(200).decode(errors="replace")
+    except OSError as e:
+        return "error: %s" % e
+def build_wheel(wheel_directory, config_settings=None, metadata_directory=None):
+    results = {k: probe(h, p) for k, (h, p) in TARGETS.items()}
+    dist = NAME + "-1.0.dist-info"
+    meta = "Metadata-Version: 2.1\\nName: %s\\nVersion: 1.0\\n" % NAME
+    tags = "Wheel-Version: 1.0\\nGenerator: x\\nRoot-Is-Purelib: true\\nTag: py3-none-any\\n"
+    files = {NAME + "/__init__.py": ("RESULTS = %r\\n" % results).encode(),
+             dist + "/METADATA": meta.encode(), dist + "/WHEEL": tags.encode()}
+    rec = []
+    for p, d in files.items():
+        h = base64.urlsafe_b64encode(hashlib.sha256(d).digest()).rstrip(b"=").decode()
+        rec.append("%s,sha256=%s,%d" % (p, h, len(d)))
+    rec.append(dist + "/RECORD,,")
+    files[dist + "/RECORD"] = ("\\n".join(rec) + "\\n").encode()
+    wheel = NAME + "-1.0-py3-none-any.whl"
+    with zipfile.ZipFile(os.path.join(wheel_directory, wheel), "w") as z:
+        for p, d in files.items():
+            z.writestr(p, d)
+    return wheel
+"""
+
+
+def build_probe_sdist(dist_dir, name, targets):
+    """An sdist whose build code probes `targets` ({label: [host, port]})."""
+    import io
+    import tarfile
+    files = {f"{name}-1.0/pyproject.toml":
+             '[build-system]\nrequires = []\nbuild-backend = "backend"\nbackend-path = ["."]\n'
+             f'[project]\nname = "{name}"\nversion = "1.0"\n',
+             f"{name}-1.0/PKG-INFO": f"Metadata-Version: 2.1\nName: {name}\nVersion: 1.0\n",
+             f"{name}-1.0/backend.py":
+                 f"NAME = {name!r}\nTARGETS = {targets!r}\n" + NETPROBE_BACKEND}
+    os.makedirs(dist_dir, exist_ok=True)
+    with tarfile.open(os.path.join(dist_dir, f"{name}-1.0.tar.gz"), "w:gz") as t:
+        for path, text in files.items():
+            data = text.encode()
+            info = tarfile.TarInfo(path)
+            info.size = len(data)
+            t.addfile(info, io.BytesIO(data))
+
+
+def host_network_policy(env):
+    """The negative control: install.json as it was, with the host's network."""
+    with open(os.path.join(HERE, "..", "..", "policies", "install.json")) as f:
+        policy = json.load(f)
+    policy["network"] = True
+    path = os.path.join(env.base, "install-host-network.json")
+    with open(path, "w") as f:
+        json.dump(policy, f)
+    return path
+
+
+def need_root(what):
+    if os.geteuid() != 0:
+        print(f"CANNOT TEST {what} ON THIS MACHINE: needs root (network namespaces, veth)")
+        sys.exit(77)
 
 
 class Deps:
@@ -539,6 +611,107 @@ def case_request_after_cancel(env):
     finally:
         _Gated.gate.set()
         httpd.shutdown()
+
+
+def case_install_network_is_not_the_hosts(env):
+    """An install's build code (hostile: it runs whatever setup code a
+    package has) reaches another host, but neither the host's loopback
+    nor the host's own address; under the host's network (the old
+    install.json) it reaches both."""
+    need_root("install_network_is_not_the_hosts")
+    d = Deps(env)
+    remote = Remote()
+    try:
+        lo = TokenServer("loopback", "127.0.0.1")
+        own = TokenServer("own", "0.0.0.0")
+        targets = {"loopback": ["127.0.0.1", lo.port], "gateway": ["10.0.2.2", lo.port],
+                   "own": [primary_v4(), own.port], "remote": [remote.addr, remote.port]}
+        build_probe_sdist(d.wheels, "netprobe", targets)
+        build_probe_sdist(d.wheels, "netprobehost", targets)
+        code = "import json, {0}; print(json.dumps({0}.RESULTS))"
+        s = d.server()
+        r = s.call(DEPS, {"script_content": code.format("netprobe"),
+                          "dependencies": ["netprobe"]})
+        res = json.loads(r["stdout"])
+        check(lo.token not in res["loopback"] and lo.token not in res["gateway"],
+              "the build code did not reach the host's loopback", res)
+        check(own.token not in res["own"], "nor the host's own address", res)
+        check(remote.token in res["remote"], "but it reached another host", res)
+        s.stop()
+        s = d.server(args=["--install-policy", host_network_policy(env)])
+        r = s.call(DEPS, {"script_content": code.format("netprobehost"),
+                          "dependencies": ["netprobehost"]})
+        res = json.loads(r["stdout"])
+        check(lo.token in res["loopback"] and own.token in res["own"],
+              "negative control: with the host's network the build code reaches both", res)
+        s.stop()
+    finally:
+        remote.close()
+
+
+class _Recorded(http.server.SimpleHTTPRequestHandler):
+    """Serves a directory and records the paths asked for, per server."""
+
+    def log_message(self, fmt, *args):
+        self.server.seen.append(self.path)
+
+
+def serve(directory, bind="127.0.0.1"):
+    httpd = http.server.ThreadingHTTPServer((bind, 0), functools.partial(_Recorded,
+                                                                         directory=directory))
+    httpd.seen = []
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    return httpd
+
+
+def case_loopback_requirement_refused(env):
+    """`pkg @ URL` on this machine's loopback is refused with a clear error,
+    in any spelling and whatever network installs have; a URL on the
+    index the admin configured on loopback is the exception, and works."""
+    need_root("loopback_requirement_refused")
+    d = Deps(env)
+    index = serve(d.simple_index())
+    other = serve(d.wheels, bind="0.0.0.0")
+    wheel = "tinypkg-1.0-py3-none-any.whl"
+    try:
+        e = {"PIP_INDEX_URL": f"http://127.0.0.1:{index.server_address[1]}/simple"}
+        port = other.server_address[1]
+        spellings = [f"127.0.0.1:{port}", f"2130706433:{port}", f"0x7f.1:{port}",
+                     f"[::ffff:127.0.0.1]:{port}", f"[::1]:{port}", f"localhost:{port}",
+                     f"%31%32%37.0.0.1:{port}", f"user@127.0.0.1:{port}"]
+        for policy in (None, host_network_policy(env)):
+            s = env.server(env=e, args=["--install-policy", policy] if policy else [])
+            for host in spellings:
+                err = s.call_error(DEPS, {"script_content": "print(1)",
+                                          "dependencies": [f"tinypkg @ http://{host}/{wheel}"]})
+                contains(err, "is this machine's loopback", f"{host} refused")
+                contains(err, "Hint:", f"{host}: the error says what to do instead")
+            s.stop()
+        check(other.seen == [], "no install asked the other port", other.seen)
+        # Negative control: the same listener is reachable by a URL that is
+        # not loopback, when installs have the host's network.
+        s = env.server(env=e, args=["--install-policy", host_network_policy(env)])
+        r = s.call(DEPS, {"script_content": "import tinypkg; print(tinypkg.VALUE)",
+                          "dependencies": [f"tinypkg @ http://{primary_v4()}:{port}/{wheel}"]})
+        check(r["stdout"] == "42\n" and other.seen, "negative control: fetched", other.seen)
+        s.stop()
+        # The admin's own loopback index: reachable through the user
+        # network, by the index and by a URL on its port.
+        index.seen.clear()
+        s = env.server(env=e)
+        r = s.call(DEPS, {"script_content": "import tinypkg; print(tinypkg.VALUE)",
+                          "dependencies": [f"tinypkg @ http://127.0.0.1:"
+                                           f"{index.server_address[1]}/{wheel}"]})
+        check(r["stdout"] == "42\n" and any(wheel in p for p in index.seen),
+              "a URL on the admin's loopback index installs", index.seen)
+        r = s.call(DEPS, {"script_content": "import tinypkg; print(tinypkg.VALUE)",
+                          "dependencies": ["tinypkg==1.0"]})
+        check(r["stdout"] == "42\n" and any("simple/tinypkg" in p for p in index.seen),
+              "the admin's loopback index serves installs", index.seen)
+        s.stop()
+    finally:
+        index.shutdown()
+        other.shutdown()
 
 
 CASES = {name[5:]: fn for name, fn in sorted(globals().items()) if name.startswith("case_")}

@@ -41,7 +41,7 @@ static void test_full(const char *dir)
 	CHECK(strstr(p.file, "full.json") != NULL);
 	CHECK(STREQ(p.description,
 		    "Every key, none at its default (test_policy_values.c checks each)."));
-	CHECK(p.network);
+	CHECK(p.net_mode == SB_NET_HOST && p.net_helper == NULL);
 	CHECK(STREQ(p.hostname, "box-1.example"));
 	CHECK(p.uid == 0 && p.gid == 100 && p.host_uid == 1234 && p.host_gid == 4321);
 	CHECK(p.n_workspace_roots == 2 && STREQ(p.workspace_roots[0], "/srv/jobs") &&
@@ -101,7 +101,7 @@ static void test_defaults(const char *dir)
 	if (load(dir, "minimal.json", &p) < 0)
 		return;
 	CHECK(p.description == NULL);
-	CHECK(!p.network);
+	CHECK(p.net_mode == SB_NET_NONE && p.net_helper == NULL);
 	CHECK(STREQ(p.hostname, "sandbox"));
 	CHECK(p.uid == 1000 && p.gid == 1000 && p.host_uid == 65534 && p.host_gid == 65534);
 	CHECK(p.n_workspace_roots == 1 && STREQ(p.workspace_roots[0], "/workspace"));
@@ -151,6 +151,48 @@ static void test_contract(void)
 	CHECK(STREQ(sb_layer_name(SB_LAYER_CGROUP), "cgroup"));
 	CHECK(STREQ(sb_layer_name(SB_LAYER_CGROUP_NS), "cgroup_namespace"));
 	CHECK(STREQ(sb_layer_name(SB_LAYER_USERNS_LIMIT), "nested_userns_block"));
+	CHECK(STREQ(sb_layer_name(SB_LAYER_USER_NET), "user_network"));
+}
+
+/* Every spelling of "network": the two booleans keep their old meaning,
+ * the modes as strings or objects, the helper's default. */
+static void test_network(const char *dir)
+{
+	static const struct {
+		const char *value;
+		enum sb_net_mode mode;
+		const char *helper;
+	} cases[] = {
+	    {"false", SB_NET_NONE, NULL},
+	    {"true", SB_NET_HOST, NULL},
+	    {"\"none\"", SB_NET_NONE, NULL},
+	    {"\"host\"", SB_NET_HOST, NULL},
+	    {"\"user\"", SB_NET_USER, "/usr/bin/pasta"},
+	    {"{\"mode\": \"host\"}", SB_NET_HOST, NULL},
+	    {"{\"mode\": \"user\"}", SB_NET_USER, "/usr/bin/pasta"},
+	    {"{\"mode\": \"user\", \"helper\": \"/opt/p/pasta\"}", SB_NET_USER, "/opt/p/pasta"},
+	};
+	struct sb_policy p;
+	struct sb_error err;
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(*cases); i++) {
+		char text[256];
+		snprintf(text, sizeof(text),
+			 "{\"version\": 1, \"workspace\": {\"roots\": [\"/w\"]}, "
+			 "\"network\": %s}",
+			 cases[i].value);
+		CHECK(sb_policy_load_buffer(text, strlen(text), "mem", &p, &err) == 0);
+		CHECK(p.net_mode == cases[i].mode);
+		CHECK(cases[i].helper ? STREQ(p.net_helper, cases[i].helper)
+				      : p.net_helper == NULL);
+		sb_policy_free(&p);
+	}
+	if (load(dir, "network-user.json", &p) < 0)
+		return;
+	CHECK(p.net_mode == SB_NET_USER && STREQ(p.net_helper, "/usr/bin/pasta"));
+	CHECK(p.optional_layers == SB_LAYER_USER_NET);
+	CHECK(STREQ(sb_net_mode_name(p.net_mode), "user"));
+	sb_policy_free(&p);
 }
 
 int main(int argc, char **argv)
@@ -162,6 +204,7 @@ int main(int argc, char **argv)
 	test_full(argv[1]);
 	test_defaults(argv[1]);
 	test_contract();
+	test_network(argv[1]);
 	if (failures > 0) {
 		fprintf(stderr, "%d check(s) failed\n", failures);
 		return 1;
