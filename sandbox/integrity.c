@@ -2,7 +2,9 @@
 
 #include <errno.h>
 #include <stdbool.h>
+#include <limits.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "cleanup.h"
@@ -10,10 +12,21 @@
 
 char *sb_self_exe(struct sb_error *err)
 {
-	char *p = realpath("/proc/self/exe", NULL);
+	char buf[PATH_MAX];
+	ssize_t n = readlink("/proc/self/exe", buf, sizeof(buf) - 1);
+	char *p;
 
-	if (p == NULL)
+	if (n <= 0) {
 		sb_error_errno(err, "install", "find the launcher's own binary (/proc/self/exe)");
+		return NULL;
+	}
+	buf[n] = '\0';
+	/* Replaced or removed since it started (an upgrade): its path is
+	 * still what the next run executes, and what stays protected. */
+	if (n > 10 && strcmp(buf + n - 10, " (deleted)") == 0)
+		buf[n - 10] = '\0';
+	if ((p = strdup(buf)) == NULL)
+		sb_error_set(err, "install", ENOMEM, "the launcher's own path");
 	return p;
 }
 
