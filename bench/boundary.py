@@ -28,24 +28,12 @@ import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(ROOT, "tests", "server"))
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from mcp_client import Server, proc_status_kb  # noqa: E402
+from server import mcp_hello as hello, pct  # noqa: E402  (bench/server.py)
 
 RUN = "py_run_script_in_dir"
 HOSTILE = "import sys; sys.stdout.write(''.join(chr(i % 32) for i in range(262144)))"
-
-
-def pct(values, p):
-    v = sorted(values)
-    return v[min(len(v) - 1, int(round(p / 100 * (len(v) - 1))))]
-
-
-def hello(s, ws):
-    t = time.perf_counter()
-    r = s.call(RUN, {"directory": ws, "script_content": "print('hello')"})
-    dt = time.perf_counter() - t
-    if r.get("stdout") != "hello\n":
-        sys.exit(f"unexpected result: {r}")
-    return dt
 
 
 def round_trip(new, old, ws, runs):

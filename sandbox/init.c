@@ -18,6 +18,7 @@
 #include "netfilter.h"
 #include "rlimits.h"
 #include "seccomp_bpf.h"
+#include "signals.h"
 #include "status.h"
 
 static void send_msg(int fd, int type, int wait_status, const struct sb_error *err)
@@ -98,15 +99,9 @@ static void init_signals(sigset_t *set)
 static _Noreturn void exec_script(const struct sb_init_config *cfg, const struct sb_packed_job *job)
 {
 	struct sb_error err = {0};
-	sigset_t none;
 
-	/* Nothing of the launcher's signal state carries over: a launcher
-	 * started under nohup must not hand the script ignored signals. */
-	for (int sig = 1; sig < NSIG; sig++)
-		if (sig != SIGKILL && sig != SIGSTOP)
-			signal(sig, SIG_DFL);
-	sigemptyset(&none);
-	sigprocmask(SIG_SETMASK, &none, NULL);
+	/* Nothing of the launcher's signal state carries over. */
+	sb_signals_reset();
 	/* A new session has no controlling terminal: /dev/tty gives ENXIO and
 	 * TIOCSTI has no terminal to push into (CVE-2017-5226). */
 	if (setsid() < 0)

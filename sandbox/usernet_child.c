@@ -33,6 +33,7 @@
 #include "fds.h"
 #include "job.h"
 #include "net.h"
+#include "signals.h"
 
 /* The tun device's numbers (Documentation/admin-guide/devices.txt). */
 #define TUN_MAJOR 10
@@ -54,18 +55,6 @@ static void die_with_parent(pid_t parent)
 		_exit(125);
 }
 
-/* Nothing of the launcher's signal state reaches pasta: ignored
- * dispositions and the blocked mask survive exec. */
-static void default_signals(void)
-{
-	sigset_t none;
-
-	for (int sig = 1; sig < NSIG; sig++)
-		if (sig != SIGKILL && sig != SIGSTOP)
-			signal(sig, SIG_DFL);
-	sigemptyset(&none);
-	sigprocmask(SIG_SETMASK, &none, NULL);
-}
 
 /* A /dev with only net/tun, mode 0666, in a mount namespace of the
  * helper's own.  Skipped where even root may not mount (a container):
@@ -243,7 +232,7 @@ _Noreturn void sb_usernet_keeper(const struct sb_usernet_config *cfg,
 	char c;
 
 	die_with_parent(launcher);
-	default_signals();
+	sb_signals_reset();
 	if (dup2(pipes->err_w, STDERR_FILENO) < 0 || dup2(pipes->devnull, STDIN_FILENO) < 0 ||
 	    dup2(pipes->devnull, STDOUT_FILENO) < 0)
 		_exit(125);
