@@ -43,8 +43,11 @@ int client_open_workspace(const struct sb_fence *fence, const char *cwd, const c
 	if ((out->given = absolute(cwd, given)) == NULL)
 		return sb_error_set(err, "path", ENOMEM, "%s", given);
 	/* A script given by path runs where it lives. */
-	if (directory == NULL)
+	if (directory == NULL) {
+		if ((out->script = strdup(strrchr(out->given, '/') + 1)) == NULL)
+			return sb_error_set(err, "path", ENOMEM, "%s", given);
 		cut_to_dir(out->given);
+	}
 	r = sb_fence_open_dir(fence, out->given, true,
 			      directory ? "directory" : "the directory of script_path", &out->fd,
 			      &out->real, err);
@@ -135,5 +138,6 @@ void client_place_free(struct client_place *p)
 		close(p->fd);
 	free(p->real);
 	free(p->given);
+	free(p->script);
 	*p = (struct client_place){.fd = -1};
 }

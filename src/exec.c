@@ -190,7 +190,8 @@ static json_t *prepare(const struct exec_env *env, const struct exec_request *re
 		else
 			snprintf(name, sizeof(name), "/tmp/inline_%s.py", hex);
 		script = strdup(name);
-	} else if (client_read_file(env->fence, &ws, req->script_path, "script_path", false,
+	} else if (client_read_file(env->fence, &ws, ws.script ? ws.script : req->script_path,
+				    "script_path", false,
 				    SCRIPTS_MAX_BYTES, req->detect_imports ? &text : NULL, &len,
 				    &script, err) < 0) {
 		return NULL;

@@ -192,7 +192,7 @@ class Server:
     """One python-mcp process on stdio."""
 
     def __init__(self, binary, state_dir, roots=(), env=None, args=(), smart=None,
-                 log_path=None, validate=True):
+                 log_path=None, validate=True, cwd=None):
         self.binary = binary
         self.state_dir = state_dir
         self.roots = list(roots)
@@ -203,6 +203,7 @@ class Server:
         self.log_path = log_path or os.path.join(os.path.dirname(state_dir.rstrip("/")),
                                                  "server-stderr.log")
         self.validate = validate
+        self.cwd = cwd
         self.proc = None
         self.tools = {}
         self.validated = 0
@@ -224,7 +225,7 @@ class Server:
         env.update(self.extra_env)
         self._log = open(self.log_path, "ab")
         self.proc = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                     stderr=self._log, env=env)
+                                     stderr=self._log, env=env, cwd=self.cwd)
         self._eof = False
         self._reader = threading.Thread(target=self._read_loop, daemon=True)
         self._reader.start()

@@ -295,6 +295,15 @@ def case_planted_links(env):
     listed = s.call("py_list_jobs", {"limit": 100})["jobs"]
     check(all("top-secret" not in json.dumps(j) for j in listed), "no job saw the secret")
     s.stop()
+    # Control: the same tools take a sound file, relative paths included
+    # (a script_path alone is taken from the server's working directory).
+    env.write("ws/sub/ok.py", "print('sound')\n")
+    s = env.server(cwd=env.ws)
+    for tool, args in [(RUN, {"directory": env.ws, "script_path": "sub/ok.py"}),
+                       (DEPS, {"script_path": "sub/ok.py"}),
+                       (BENCH, {"script_path": os.path.join(env.ws, "sub", "ok.py")})]:
+        check(s.call(tool, args)["stdout"] == "sound\n", f"control: {tool} runs {args}")
+    s.stop()
 
 
 # ---------------------------------------------------------------------------
