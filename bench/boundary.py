@@ -133,13 +133,14 @@ def main():
                 if len(j["result"]["stdout"]) < 262144:
                     sys.exit(f"job {jid} lost its output")
             peak = proc_status_kb(s.pid, "VmHWM")
+            after = proc_status_kb(s.pid, "VmRSS")
             s.stop()
             size = os.path.getsize(os.path.join(state, "meta", "jobs.json"))
             print(f"  made in {took:.0f} s ({a.stored_jobs / took:.0f} runs/s)")
             print(f"  server VmRSS {idle / 1024:.1f} MiB idle, {rss / 1024:.1f} MiB with them "
                   f"stored (peak so far {hwm / 1024:.1f} MiB); jobs.json {size / 1048576:.2f} MiB")
-            print(f"  peak VmRSS {peak / 1024:.1f} MiB after reading {len(lat)} whole results "
-                  f"(each answer holds three 1.5 MB JSON strings)")
+            print(f"  after reading {len(lat)} whole results: VmRSS {after / 1024:.1f} MiB, peak "
+                  f"{peak / 1024:.1f} MiB (an answer holds six 256 KiB streams, escaped)")
             print(f"  py_job_status with the whole result: median "
                   f"{statistics.median(lat) * 1000:.2f} ms, p95 {pct(lat, 95) * 1000:.2f} ms")
     finally:
