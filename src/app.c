@@ -22,8 +22,7 @@
 #include "interp_info.h"
 #include "runner.h"
 #include "smart.h"
-#include "tools_exec.h"
-#include "tools_jobs.h"
+#include "tools.h"
 
 extern char **environ;
 
@@ -40,6 +39,7 @@ struct app {
 	struct runner *runner;
 	struct envs *envs;
 	struct smart *smart;
+	struct tools *tools;
 	void (*done)(void *data);
 	void *done_data;
 };
@@ -139,7 +139,7 @@ static int setup_roots(struct app *a, const struct app_config *cfg, struct sb_er
 	return 0;
 }
 
-static int cancel_with_runner(struct job *j, tools_jobs_cancel_done_fn done, void *call, void *data,
+static int cancel_with_runner(struct job *j, tools_cancel_done_fn done, void *call, void *data,
 			      struct sb_error *err)
 {
 	return runner_cancel(data, j, done, call, err);
@@ -411,21 +411,23 @@ int app_start(uv_loop_t *loop, struct mcp_server *server, const struct app_confi
 				   .install_timeout = cfg->install_timeout};
 	if ((r = envs_new(a->runner, &envc, &a->envs, err)) < 0)
 		return r;
-	a->smart = smart_new(loop, a->runner, a->jobs, cfg->smart_timeout);
+	a->smart = smart_new(loop, cfg->smart_timeout);
 	if (a->smart == NULL)
 		return sb_error_set(err, "app", ENOMEM, "smart async");
-	struct tools_jobs_config jc = {.inline_output_bytes = cfg->inline_output_bytes,
-				       .cancel = cancel_with_runner, .cancel_data = a->runner,
-				       .prune_envs = prune_envs, .prune_envs_data = a->envs};
-	if ((r = tools_jobs_register(server, a->jobs, &jc, err)) < 0)
-		return r;
-	struct tools_exec_config ec = {
-		.env = {.loop = loop, .jobs = a->jobs, .runner = a->runner, .smart = a->smart,
-			.envs = a->envs, .fence = &a->fence, .cwd = a->cwd,
-			.inline_output_bytes = cfg->inline_output_bytes},
+	struct tools_config tc = {
+		.exec = {.loop = loop, .jobs = a->jobs, .runner = a->runner, .smart = a->smart,
+			 .envs = a->envs, .fence = &a->fence, .cwd = a->cwd,
+			 .inline_output_bytes = cfg->inline_output_bytes},
 		.scripts_dir = a->scripts_dir,
+		.inline_output_bytes = cfg->inline_output_bytes,
+		.cancel = cancel_with_runner,
+		.cancel_data = a->runner,
+		.prune_envs = prune_envs,
+		.prune_envs_data = a->envs,
 	};
-	if ((r = tools_exec_register(server, &ec, err)) < 0)
+	if ((a->tools = tools_new(&tc)) == NULL)
+		return sb_error_set(err, "app", ENOMEM, "tools");
+	if ((r = mcp_serve_tools(server, a->tools, err)) < 0)
 		return r;
 	log_info("python-mcp: state `%s`, launcher `%s`, policy `%s`, install policy `%s`, "
 		 "installer %s, %u concurrent jobs",
@@ -445,8 +447,8 @@ static void on_runner_stopped(void *data)
 	envs_free(a->envs);
 	interp_info_free_all();
 	runner_free(a->runner);
+	tools_free(a->tools);
 	jobs_close(a->jobs);
-	tools_exec_free();
 	for (size_t i = 0; i < a->n_protected; i++)
 		free(a->protected_paths[i]);
 	free(a->protected_paths);

@@ -11,6 +11,7 @@
 
 #include "app.h"
 #include "log.h"
+#include "mcp_stdio.h"
 #include "mcp.h"
 
 #define JANSSON_MAX_DEPTH 2048 /* jansson's own parser refuses deeper input */
@@ -29,6 +30,7 @@ struct options {
 struct server {
 	uv_loop_t loop;
 	struct mcp_server *server;
+	struct mcp_stdio *stdio;
 	struct app *app;
 	uv_signal_t sigterm, sigint;
 	bool stopping;
@@ -315,7 +317,8 @@ static void shutdown_server(struct server *srv)
 	if (srv->stopping)
 		return;
 	srv->stopping = true;
-	mcp_server_stop(srv->server);
+	mcp_stdio_stop(srv->stdio);
+	srv->stdio = NULL;
 	if (srv->app)
 		app_stop(srv->app, on_stopped, srv);
 	else
@@ -376,7 +379,8 @@ int main(int argc, char **argv)
 		uv_loop_close(&srv.loop);
 		return 1;
 	}
-	if (mcp_server_start_stdio(srv.server, on_eof, &srv, &err) < 0) {
+	if (mcp_stdio_start(&srv.loop, srv.server, opts.limits.max_message_bytes, on_eof, &srv,
+			    &srv.stdio, &err) < 0) {
 		log_error("%s", err.message);
 		/* The app is running: stop it like any shutdown. */
 		srv.stopping = true;

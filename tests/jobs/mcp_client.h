@@ -8,10 +8,11 @@
 
 #include "jobs_test.h"
 #include "mcp.h"
-#include "tools_jobs.h"
+#include "tools.h"
 
 struct client {
 	struct mcp_server *s;
+	struct tools *tools;
 	json_t *inbox;
 	int next_id;
 };
@@ -193,10 +194,22 @@ static inline void client_open(struct client *c, uv_loop_t *loop)
 		  json_pack("{s:s,s:s}", "jsonrpc", "2.0", "method", "notifications/initialized"));
 }
 
+/* Serves every tool on table t through the client's server (cfg's exec
+ * part gets the table; no runner: nothing here runs a script). */
+static inline void serve_tools(struct client *c, struct jobs *t, struct tools_config cfg)
+{
+	struct sb_error err = {0};
+
+	cfg.exec.jobs = t;
+	c->tools = tools_new(&cfg);
+	CHECK(c->tools != NULL && mcp_serve_tools(c->s, c->tools, &err) == 0);
+}
+
 static inline void client_close(struct client *c)
 {
 	mcp_server_detach(c->s);
 	mcp_server_free(c->s);
+	tools_free(c->tools);
 	json_decref(c->inbox);
 }
 

@@ -286,9 +286,8 @@ int main(int argc, char **argv)
 	}
 	client_open(&plain, &loop);
 	client_open(&small, &loop);
-	CHECK(tools_jobs_register(plain.s, t1, &(struct tools_jobs_config){0}, &err) == 0);
-	CHECK(tools_jobs_register(
-		  small.s, t2, &(struct tools_jobs_config){.inline_output_bytes = 16}, &err) == 0);
+	serve_tools(&plain, t1, (struct tools_config){0});
+	serve_tools(&small, t2, (struct tools_config){.inline_output_bytes = 16});
 
 	if (argc > 1)
 		recorded = json_object();
@@ -309,7 +308,7 @@ int main(int argc, char **argv)
 	} else {
 		struct client fast = {0};
 		client_open(&fast, &loop);
-		CHECK(tools_jobs_register(fast.s, t3, &(struct tools_jobs_config){0}, &err) == 0);
+		serve_tools(&fast, t3, (struct tools_config){0});
 		test_many_jobs(&fast, t3);
 		client_close(&fast);
 	}

@@ -1,6 +1,6 @@
-/* py_cancel_job through the real protocol layer: without a runner, with a
- * runner that finishes later, at once, refuses, or finds the job already
- * ended, and with calls that join a cancellation or give up on it.  With an
+/* py_cancel_job through the real protocol layer: with a runner that
+ * finishes at once, later, refuses, or finds the job already ended, and
+ * with calls that join a cancellation or give up on it.  With an
  * argument, the results are written to that file for check_schemas.py. */
 #include "mcp_client.h"
 
@@ -8,12 +8,12 @@ struct fake_runner {
 	int mode; /* 0: later, 1: at once, 2: refuse */
 	int calls;
 	struct job *job;
-	tools_jobs_cancel_done_fn done;
+	tools_cancel_done_fn done;
 	void *call;
 	struct jobs *t;
 };
 
-static int fake_cancel(struct job *j, tools_jobs_cancel_done_fn done, void *call_data, void *data,
+static int fake_cancel(struct job *j, tools_cancel_done_fn done, void *call_data, void *data,
 		       struct sb_error *err)
 {
 	struct fake_runner *f = data;
@@ -125,8 +125,9 @@ static void test_cancel_runner(struct client *c, struct jobs *t, struct fake_run
 	}
 }
 
-/* The table closes while the runner is still killing: the call is answered
- * with an error at once, and the runner's late done only frees. */
+/* The tools go (the server stops) while the runner is still killing: the
+ * call is answered with an error at once, and the runner's late done only
+ * frees. */
 static void test_cancel_at_close(struct client *c, struct jobs *t, struct fake_runner *f)
 {
 	struct sb_error err;
@@ -141,7 +142,8 @@ static void test_cancel_at_close(struct client *c, struct jobs *t, struct fake_r
 	snprintf(args, sizeof(args), "{\"job_id\": \"%s\"}", j->id);
 	id = send_call(c, "py_cancel_job", args);
 	CHECK(take_response(c, id) == NULL);
-	jobs_close(t);
+	tools_free(c->tools);
+	c->tools = NULL;
 	resp = take_response(c, id);
 	CHECK(resp != NULL);
 	if (resp) {
@@ -159,7 +161,7 @@ int main(int argc, char **argv)
 	char *dir = make_state_dir();
 	char sub[2][600];
 	struct client plain = {0}, hooked = {0};
-	struct fake_runner runner = {0};
+	struct fake_runner runner = {0}, at_once = {.mode = 1};
 	struct sb_error err;
 	struct jobs *t1, *t2;
 	int rc;
@@ -174,13 +176,11 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	runner.t = t2;
+	at_once.t = t1;
 	client_open(&plain, &loop);
 	client_open(&hooked, &loop);
-	CHECK(tools_jobs_register(plain.s, t1, &(struct tools_jobs_config){0}, &err) == 0);
-	CHECK(tools_jobs_register(
-		  hooked.s, t2,
-		  &(struct tools_jobs_config){.cancel = fake_cancel, .cancel_data = &runner},
-		  &err) == 0);
+	serve_tools(&plain, t1, (struct tools_config){.cancel = fake_cancel, .cancel_data = &at_once});
+	serve_tools(&hooked, t2, (struct tools_config){.cancel = fake_cancel, .cancel_data = &runner});
 	if (argc > 1)
 		recorded = json_object();
 	test_cancel_direct(&plain, t1);
@@ -193,6 +193,7 @@ int main(int argc, char **argv)
 	client_close(&plain);
 	client_close(&hooked);
 	jobs_close(t1);
+	jobs_close(t2);
 	uv_run(&loop, UV_RUN_DEFAULT);
 	CHECK(uv_loop_close(&loop) == 0);
 	remove_tree(dir);

@@ -13,13 +13,15 @@
 
 #include "line_framer.h"
 #include "log.h"
+#include "jsonrpc.h"
 #include "mcp.h"
+#include "tool.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 #define HELD_MAX 4
 
-static struct mcp_call *held[HELD_MAX];
+static struct tool_call *held[HELD_MAX];
 
 static void check_output(void *ctx, const char *msg, size_t len)
 {
@@ -53,58 +55,58 @@ static void check_output(void *ctx, const char *msg, size_t len)
 	json_decref(m);
 }
 
-static void forget(struct mcp_call *call)
+static void forget(struct tool_call *call)
 {
 	for (int i = 0; i < HELD_MAX; i++)
 		if (held[i] == call)
 			held[i] = NULL;
 }
 
-static void on_cancel(struct mcp_call *call, void *data)
+static void on_cancel(struct tool_call *call, void *data)
 {
 	(void)data;
 	/* Answering after cancellation must be harmless: do it at once. */
 	forget(call);
-	mcp_call_reply_new(call, json_object(), false);
+	tool_reply_new(call, json_object(), false);
 }
 
-static void tool_echo(struct mcp_call *call, json_t *args, void *ctx)
+static void tool_echo(struct tool_call *call, const struct tool_args *a, void *ctx)
 {
 	(void)ctx;
-	mcp_call_reply_new(call, json_deep_copy(args), false);
+	tool_reply_new(call, json_pack("{s:O?}", "v", tool_json(a, "v")), false);
 }
 
-static void tool_later(struct mcp_call *call, json_t *args, void *ctx)
+static void tool_later(struct tool_call *call, const struct tool_args *args, void *ctx)
 {
 	(void)args;
 	(void)ctx;
 	if (held[0] != NULL) {
-		struct mcp_call *oldest = held[0];
+		struct tool_call *oldest = held[0];
 
 		forget(oldest);
-		mcp_call_fail(oldest, "replaced by a newer call");
+		tool_fail(oldest, "replaced by a newer call");
 	}
 	memmove(held, held + 1, sizeof(held) - sizeof(held[0]));
 	held[HELD_MAX - 1] = call;
-	mcp_call_on_cancel(call, on_cancel, NULL);
-	mcp_call_progress(call, 1, 2, "started");
+	tool_on_cancel(call, on_cancel, NULL);
+	tool_progress(call, 1, 2, "started");
 }
 
-static void tool_chatty(struct mcp_call *call, json_t *args, void *ctx)
+static void tool_chatty(struct tool_call *call, const struct tool_args *a, void *ctx)
 {
 	struct mcp_server *s = ctx;
 
-	mcp_notify_log(s, "info", "fuzz", json_deep_copy(args));
-	mcp_call_progress(call, 0.5, 0, NULL);
-	mcp_call_progress(call, 0.25, 1, "backwards");
-	mcp_call_fail(call, "%s", json_string_value(json_object_get(args, "msg")) ?: "(none)");
-	mcp_call_reply_new(call, json_string("second answer, a bug"), false);
+	mcp_notify_log(s, "info", "fuzz", json_pack("{s:s?}", "msg", tool_str(a, "msg")));
+	tool_progress(call, 0.5, 0, NULL);
+	tool_progress(call, 0.25, 1, "backwards");
+	tool_fail(call, "%s", tool_str(a, "msg") ?: "(none)");
+	tool_reply_new(call, json_string("second answer, a bug"), false);
 }
 
-static void tool_scalar(struct mcp_call *call, json_t *args, void *ctx)
+static void tool_scalar(struct tool_call *call, const struct tool_args *a, void *ctx)
 {
 	(void)ctx;
-	mcp_call_reply_new(call, json_incref(json_object_get(args, "v")), false);
+	tool_reply_new(call, json_incref(tool_json(a, "v")), false);
 }
 
 static int read_fuzz(const char *uri, json_t **contents_new, struct sb_error *err, void *ctx)
@@ -125,11 +127,18 @@ static struct mcp_server *make_server(size_t max_line)
 	const struct mcp_limits limits = {.max_message_bytes = max_line, .max_json_depth = 16};
 	struct mcp_server *s = mcp_server_new(uv_default_loop(), &limits, "fuzz", "0");
 	const struct mcp_sink sink = {.send = check_output, .ctx = s};
-	struct mcp_tool tools[] = {
-		{"echo", "Echo", "Echoes.", NULL, NULL, tool_echo, NULL},
-		{"later", NULL, "Answers later.", NULL, NULL, tool_later, NULL},
-		{"chatty", NULL, "Logs, progresses, answers twice.", NULL, NULL, tool_chatty, s},
-		{"scalar", NULL, "Answers a non-object.", NULL, NULL, tool_scalar, NULL},
+	static const struct tool_param any[] = {
+		{.name = "v", .type = TOOL_JSON}, TOOL_P_STRING("msg", false, NULL),
+		TOOL_P_INT("n", -100, 100, 0, NULL), TOOL_P_BOOL("b", false, NULL), TOOL_P_END};
+	static const struct tool_decl tools[] = {
+		{.name = "echo", .title = "Echo", .description = "Echoes.", .params = any,
+		 .handler = tool_echo},
+		{.name = "later", .description = "Answers later.", .params = any,
+		 .handler = tool_later},
+		{.name = "chatty", .description = "Logs, progresses, answers twice.", .params = any,
+		 .handler = tool_chatty},
+		{.name = "scalar", .description = "Answers a non-object.", .params = any,
+		 .handler = tool_scalar},
 	};
 	const struct mcp_resource_template tpl = {
 		.uri_template = "fuzz://{x}", .scheme = "fuzz://", .name = "fuzz", .read = read_fuzz,
@@ -137,18 +146,23 @@ static struct mcp_server *make_server(size_t max_line)
 
 	if (s == NULL)
 		abort();
-	for (size_t i = 0; i < sizeof(tools) / sizeof(tools[0]); i++) {
-		tools[i].input_schema = json_pack("{s:s}", "type", "object");
-		if (mcp_register_tool(s, &tools[i]) < 0)
+	for (size_t i = 0; i < sizeof(tools) / sizeof(tools[0]); i++)
+		if (mcp_register_tool(s, &tools[i], i == 2 ? (void *)s : NULL) < 0)
 			abort();
-	}
 	if (mcp_register_resource_template(s, &tpl) < 0)
 		abort();
 	mcp_server_attach(s, &sink);
 	return s;
 }
 
-static void handle(struct mcp_server *s, struct line_framer *f, enum framer_event ev,
+static void scan_skipped(void *ctx, const char *data, size_t n, bool first)
+{
+	if (first)
+		jrpc_id_scan_init(ctx);
+	jrpc_id_scan_feed(ctx, data, n);
+}
+
+static void handle(struct mcp_server *s, struct jrpc_id_scan *scan, enum framer_event ev,
 		   const char *line, size_t len)
 {
 	switch (ev) {
@@ -156,7 +170,7 @@ static void handle(struct mcp_server *s, struct line_framer *f, enum framer_even
 		mcp_server_receive(s, line, len);
 		break;
 	case FRAMER_OVERLONG:
-		mcp_server_reject_oversized(s, jrpc_id_scan_result(&f->scan));
+		mcp_server_reject_oversized(s, jrpc_id_scan_result(scan));
 		break;
 	case FRAMER_DROPPED:
 	case FRAMER_NEED_MORE:
@@ -168,6 +182,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static const size_t limits[4] = {64, 512, 4096, 1 << 20};
 	struct line_framer f;
+	struct jrpc_id_scan scan;
 	struct mcp_server *s;
 	size_t step, max_line, off = 1;
 	const char *line;
@@ -182,6 +197,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	max_line = limits[data[0] >> 6];
 	s = make_server(max_line);
 	framer_init(&f, max_line);
+	f.skipped = scan_skipped;
+	f.skipped_ctx = &scan;
 	while (off < size) {
 		size_t chunk = size - off < step ? size - off : step;
 
@@ -190,20 +207,20 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			size_t used = framer_feed(&f, (const char *)data + off, chunk, &ev, &line,
 						  &len);
 
-			handle(s, &f, ev, line, len);
+			handle(s, &scan, ev, line, len);
 			off += used;
 			chunk -= used;
 		}
 	}
-	handle(s, &f, framer_finish(&f, &line, &len), line, len);
+	handle(s, &scan, framer_finish(&f, &line, &len), line, len);
 	framer_free(&f);
 	/* Answer half the held calls; the server frees the rest. */
 	for (int i = 0; i < HELD_MAX; i += 2) {
 		if (held[i]) {
-			struct mcp_call *call = held[i];
+			struct tool_call *call = held[i];
 
 			forget(call);
-			mcp_call_reply_new(call, json_pack("{s:b}", "late", 1), false);
+			tool_reply_new(call, json_pack("{s:b}", "late", 1), false);
 		}
 	}
 	mcp_server_free(s);

@@ -11,6 +11,7 @@
 #include "jsonrpc.h"
 #include "log.h"
 #include "mcp.h"
+#include "tool.h"
 
 static json_t *outbox;
 static bool congested;
@@ -65,55 +66,69 @@ static json_int_t error_code(json_t *m)
 	return json_integer_value(json_object_get(json_object_get(m, "error"), "code"));
 }
 
-static struct mcp_call *held;
+static struct tool_call *held;
 static int cancels;
 static bool answer_in_cancel;
 
 /* The call is released when this returns: forget it. */
-static void on_cancel(struct mcp_call *call, void *data)
+static void on_cancel(struct tool_call *call, void *data)
 {
 	(void)data;
 	CHECK(call == held);
 	cancels++;
 	if (answer_in_cancel)
-		mcp_call_reply_new(call, json_object(), false); /* allowed, dropped */
+		tool_reply_new(call, json_object(), false); /* allowed, dropped */
 	held = NULL;
 }
 
-static void tool_echo(struct mcp_call *call, json_t *args, void *ctx)
+static void tool_echo(struct tool_call *call, const struct tool_args *a, void *ctx)
 {
+	json_t *args = json_object();
+
 	(void)ctx;
-	mcp_call_reply_new(call, json_pack("{s:O}", "args", args), false);
+	if (tool_json(a, "x"))
+		json_object_set(args, "x", tool_json(a, "x"));
+	tool_reply_new(call, json_pack("{s:o}", "args", args), false);
 }
 
-static void tool_later(struct mcp_call *call, json_t *args, void *ctx)
+static void tool_later(struct tool_call *call, const struct tool_args *args, void *ctx)
 {
 	(void)args;
 	(void)ctx;
 	held = call;
-	mcp_call_on_cancel(call, on_cancel, NULL);
+	tool_on_cancel(call, on_cancel, NULL);
 }
 
 /* Registers no cancel callback: the call lives until answered. */
-static void tool_nocb(struct mcp_call *call, json_t *args, void *ctx)
+static void tool_nocb(struct tool_call *call, const struct tool_args *args, void *ctx)
 {
 	(void)args;
 	(void)ctx;
 	held = call;
 }
 
-static void tool_twice(struct mcp_call *call, json_t *args, void *ctx)
+static void tool_twice(struct tool_call *call, const struct tool_args *args, void *ctx)
 {
 	(void)args;
 	(void)ctx;
-	mcp_call_fail(call, "first: %s", mcp_call_tool(call));
-	mcp_call_reply_new(call, json_object(), false);
+	tool_fail(call, "first: %s", call->tool);
+	tool_reply_new(call, json_object(), false);
 }
 
-static json_t *object_schema(void)
-{
-	return json_pack("{s:s}", "type", "object");
-}
+static const struct tool_param no_params[] = {TOOL_P_END};
+static const struct tool_param echo_params[] = {{.name = "x", .type = TOOL_JSON}, TOOL_P_END};
+static const struct tool_field echo_result[] = {{"args", "{\"type\": \"object\"}"}, {NULL, NULL}};
+
+static const struct tool_decl test_tools_decl[] = {
+	{.name = "echo", .title = "Echo", .description = "Answers its arguments.",
+	 .params = echo_params, .result = echo_result, .handler = tool_echo},
+	{.name = "later", .description = "Answers when the test says so.", .params = no_params,
+	 .handler = tool_later},
+	{.name = "twice", .description = "Answers twice (a bug).", .params = no_params,
+	 .handler = tool_twice},
+	{.name = "nocb", .description = "Answers later, ignoring cancellation.",
+	 .params = no_params, .handler = tool_nocb},
+};
 
 static int read_test(const char *uri, json_t **contents_new, struct sb_error *err, void *ctx)
 {
@@ -131,15 +146,6 @@ static struct mcp_server *new_server(void)
 	const struct mcp_limits limits = {.max_message_bytes = 1 << 20, .max_json_depth = 64};
 	struct mcp_server *s = mcp_server_new(uv_default_loop(), &limits, "test", "1.0");
 	const struct mcp_sink sink = {.send = record, .congested = is_congested, .ctx = s};
-	struct mcp_tool tools[] = {
-		{"echo", "Echo", "Answers its arguments.", object_schema(), object_schema(),
-		 tool_echo, NULL},
-		{"later", NULL, "Answers when the test says so.", object_schema(), NULL, tool_later,
-		 NULL},
-		{"twice", NULL, "Answers twice (a bug).", object_schema(), NULL, tool_twice, NULL},
-		{"nocb", NULL, "Answers later, ignoring cancellation.", object_schema(), NULL,
-		 tool_nocb, NULL},
-	};
 	const struct mcp_resource_template tpl = {
 		.uri_template = "test://{name}",
 		.scheme = "test://",
@@ -148,8 +154,8 @@ static struct mcp_server *new_server(void)
 		.read = read_test,
 	};
 
-	for (size_t i = 0; i < sizeof(tools) / sizeof(tools[0]); i++)
-		CHECK(mcp_register_tool(s, &tools[i]) == 0);
+	for (size_t i = 0; i < sizeof(test_tools_decl) / sizeof(test_tools_decl[0]); i++)
+		CHECK(mcp_register_tool(s, &test_tools_decl[i], NULL) == 0);
 	CHECK(mcp_register_resource_template(s, &tpl) == 0);
 	mcp_server_attach(s, &sink);
 	return s;
@@ -174,16 +180,16 @@ static void initialize(struct mcp_server *s)
 static void test_registration(void)
 {
 	struct mcp_server *s = new_server();
-	struct mcp_tool bad[] = {
-		{"has space", NULL, "d", object_schema(), NULL, tool_echo, NULL},
-		{"echo", NULL, "duplicate", object_schema(), NULL, tool_echo, NULL},
-		{"nodesc", NULL, NULL, object_schema(), NULL, tool_echo, NULL},
-		{"array", NULL, "d", json_pack("{s:s}", "type", "array"), NULL, tool_echo, NULL},
-		{"nohandler", NULL, "d", object_schema(), object_schema(), NULL, NULL},
+	const struct tool_decl bad[] = {
+		{.name = "has space", .description = "d", .params = no_params, .handler = tool_echo},
+		{.name = "echo", .description = "duplicate", .params = no_params, .handler = tool_echo},
+		{.name = "nodesc", .params = no_params, .handler = tool_echo},
+		{.name = "noparams", .description = "d", .handler = tool_echo},
+		{.name = "nohandler", .description = "d", .params = no_params},
 	};
 
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
-		CHECK(mcp_register_tool(s, &bad[i]) < 0); /* schemas freed: ASan checks */
+		CHECK(mcp_register_tool(s, &bad[i], NULL) < 0);
 	mcp_server_free(s);
 }
 
@@ -257,9 +263,9 @@ static void test_async_progress_cancel(void)
 	send_line(s, "{\"jsonrpc\":\"2.0\",\"id\":\"a\",\"method\":\"tools/call\",\"params\":"
 		     "{\"name\":\"later\",\"_meta\":{\"progressToken\":\"tok\"}}}");
 	CHECK(held != NULL && next_msg() == NULL);
-	CHECK(strcmp(mcp_call_tool(held), "later") == 0);
+	CHECK(strcmp(held->tool, "later") == 0);
 
-	mcp_call_progress(held, 1, 10, "one");
+	tool_progress(held, 1, 10, "one");
 	m = next_msg();
 	params = json_object_get(m, "params");
 	CHECK(strcmp(json_string_value(json_object_get(m, "method")), "notifications/progress") ==
@@ -267,13 +273,13 @@ static void test_async_progress_cancel(void)
 	CHECK(strcmp(json_string_value(json_object_get(params, "progressToken")), "tok") == 0);
 	CHECK(json_number_value(json_object_get(params, "total")) == 10);
 	CHECK(strcmp(json_string_value(json_object_get(params, "message")), "one") == 0);
-	mcp_call_progress(held, 1, 10, NULL); /* not increasing: dropped */
+	tool_progress(held, 1, 10, NULL); /* not increasing: dropped */
 	CHECK(next_msg() == NULL);
 	congested = true;
-	mcp_call_progress(held, 2, 0, NULL); /* congested: dropped */
+	tool_progress(held, 2, 0, NULL); /* congested: dropped */
 	CHECK(next_msg() == NULL);
 	congested = false;
-	mcp_call_progress(held, 3, 0, NULL);
+	tool_progress(held, 3, 0, NULL);
 	m = next_msg();
 	CHECK(m && json_object_get(json_object_get(m, "params"), "total") == NULL);
 
@@ -284,7 +290,7 @@ static void test_async_progress_cancel(void)
 	CHECK(error_code(m) == JRPC_INVALID_REQUEST);
 
 	/* Answered later: the response carries the request's id. */
-	mcp_call_reply_new(held, json_pack("{s:i}", "n", 1), false);
+	tool_reply_new(held, json_pack("{s:i}", "n", 1), false);
 	m = next_msg();
 	CHECK(strcmp(json_string_value(json_object_get(m, "id")), "a") == 0);
 	held = NULL;
@@ -314,8 +320,8 @@ static void test_async_progress_cancel(void)
 		     "{\"name\":\"nocb\",\"_meta\":{\"progressToken\":1}}}");
 	send_line(s, "{\"jsonrpc\":\"2.0\",\"method\":\"notifications/cancelled\",\"params\":"
 		     "{\"requestId\":10}}");
-	mcp_call_progress(held, 1, 0, NULL);
-	mcp_call_reply_new(held, json_object(), false);
+	tool_progress(held, 1, 0, NULL);
+	tool_reply_new(held, json_object(), false);
 	CHECK(next_msg() == NULL);
 	held = NULL;
 

@@ -10,7 +10,6 @@
 #include "json_text.h"
 #include "log.h"
 #include "mcp_internal.h"
-#include "transport_stdio.h"
 
 struct method {
 	const char *name;
@@ -72,7 +71,7 @@ void mcp_server_free(struct mcp_server *s)
 {
 	if (s == NULL)
 		return;
-	mcp_server_stop(s);
+	mcp_server_detach(s);
 	mcp_calls_free_all(s);
 	mcp_tools_free(s);
 	mcp_templates_free(s);
@@ -278,77 +277,9 @@ void mcp_server_reject_oversized(struct mcp_server *s, json_t *id_new)
 			s->limits.max_message_bytes);
 }
 
-static void stdio_on_line(void *ctx, const char *line, size_t len)
+void mcp_server_reject_dropped(struct mcp_server *s)
 {
-	mcp_server_receive(ctx, line, len);
-}
-
-static void stdio_on_overlong(void *ctx, json_t *id_new)
-{
-	mcp_server_reject_oversized(ctx, id_new);
-}
-
-static void stdio_on_dropped(void *ctx)
-{
-	mcp_reply_error(ctx, NULL, JRPC_INTERNAL_ERROR, NULL,
+	mcp_reply_error(s, NULL, JRPC_INTERNAL_ERROR, NULL,
 			"Internal error: out of memory reading a message; it was skipped. Hint: "
 			"retry, or send smaller messages");
-}
-
-static void stdio_on_eof(void *ctx)
-{
-	struct mcp_server *s = ctx;
-
-	if (s->on_eof)
-		s->on_eof(s->on_eof_data);
-	else
-		mcp_server_stop(s);
-}
-
-static void stdio_send(void *ctx, const char *msg, size_t len)
-{
-	struct mcp_server *s = ctx;
-
-	if (s->stdio)
-		stdio_transport_send(s->stdio, msg, len);
-}
-
-static bool stdio_congested(void *ctx)
-{
-	struct mcp_server *s = ctx;
-
-	return s->stdio && stdio_transport_congested(s->stdio);
-}
-
-int mcp_server_start_stdio(struct mcp_server *s, void (*on_eof)(void *data), void *data,
-			   struct sb_error *err)
-{
-	const struct stdio_callbacks cb = {
-		.on_line = stdio_on_line,
-		.on_overlong = stdio_on_overlong,
-		.on_dropped = stdio_on_dropped,
-		.on_eof = stdio_on_eof,
-		.ctx = s,
-	};
-	const struct mcp_sink sink = {.send = stdio_send, .congested = stdio_congested, .ctx = s};
-	int rc;
-
-	if (s->attached || s->stdio)
-		return sb_error_set(err, "stdio", EBUSY, "the server already has a transport");
-	s->on_eof = on_eof;
-	s->on_eof_data = data;
-	rc = stdio_transport_open(s->loop, 0, 1, s->limits.max_message_bytes, &cb, &s->stdio, err);
-	if (rc < 0)
-		return rc;
-	mcp_server_attach(s, &sink);
-	return 0;
-}
-
-void mcp_server_stop(struct mcp_server *s)
-{
-	mcp_server_detach(s);
-	if (s->stdio) {
-		stdio_transport_close(s->stdio);
-		s->stdio = NULL;
-	}
 }

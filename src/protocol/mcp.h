@@ -1,8 +1,9 @@
-/* The MCP protocol layer: JSON-RPC 2.0 over a transport (stdio for now),
+/* The MCP protocol layer: JSON-RPC 2.0 messages from a transport,
  * lifecycle and version negotiation, ping, tools, resources, logging and
- * cancellation.  Tools and resources are registered by the rest of the
- * server; their handlers answer asynchronously, which is what smart async
- * needs: a tools/call may be answered seconds later from a libuv callback.
+ * cancellation; the only layer that builds replies.  It serves the tools
+ * layer's declarations (tool.h): their handlers answer through the
+ * tool_call this layer hands them, possibly seconds later from a libuv
+ * callback, which is what smart async needs.
  *
  * Everything runs on one libuv loop; nothing here is thread-safe. */
 #ifndef PYMCP_MCP_H
@@ -14,31 +15,15 @@
 #include <uv.h>
 
 #include "error.h"
+#include "tool.h"
 
 struct mcp_server;
 struct mcp_call; /* one tools/call awaiting its answer */
+struct tools;
 
 struct mcp_limits {
 	size_t max_message_bytes; /* a longer line is refused (-32600) and skipped */
 	unsigned max_json_depth;  /* deeper nesting is refused (-32600) */
-};
-
-/* Handler of a tool.  `args` is the call's "arguments" object (borrowed,
- * never NULL: {} when absent).  The handler must eventually answer with
- * exactly one of mcp_call_reply_new() or mcp_call_fail(), now or later.
- * The call stays valid until then (or until its cancel callback returns,
- * or mcp_server_free()); answering releases it, so the handler must forget
- * it right after. */
-typedef void (*mcp_tool_fn)(struct mcp_call *call, json_t *args, void *ctx);
-
-struct mcp_tool {
-	const char *name;
-	const char *title;
-	const char *description;
-	json_t *input_schema;  /* stolen: JSON Schema 2020-12, type object */
-	json_t *output_schema; /* stolen, may be NULL */
-	mcp_tool_fn handler;
-	void *ctx;
 };
 
 /* Reads a resource.  Fills *contents_new with the "contents" array of a
@@ -72,23 +57,17 @@ void mcp_server_set_info(struct mcp_server *s, const char *title, const char *in
 /* The protocol version initialize negotiated, or NULL before it. */
 const char *mcp_server_protocol_version(const struct mcp_server *s);
 
-int mcp_register_tool(struct mcp_server *s, const struct mcp_tool *tool);
+/* Serves a declared tool: ctx goes to its handler.  Names are 1-64
+ * characters of [A-Za-z0-9_.-], unique; a description is required. */
+int mcp_register_tool(struct mcp_server *s, const struct tool_decl *decl, void *ctx);
+
+/* Serves the whole catalog of the tools layer and job-stream://{job_id}. */
+int mcp_serve_tools(struct mcp_server *s, struct tools *t, struct sb_error *err);
 int mcp_register_resource_template(struct mcp_server *s, const struct mcp_resource_template *t);
 
-/* Serves newline-delimited JSON-RPC on fds 0/1.  on_eof runs once when
- * stdin reaches EOF (the client is gone), after pending writes flushed (or
- * after a second, if stdout does not drain); without it the server stops. */
-int mcp_server_start_stdio(struct mcp_server *s, void (*on_eof)(void *data), void *data,
-			   struct sb_error *err);
-
-/* Stops reading, flushes what is queued, closes the transport handles.
- * Calls still pending are dropped (their handlers may still answer; the
- * answer is discarded). */
-void mcp_server_stop(struct mcp_server *s);
-
-/* The transport side, for transports other than stdio (and for tests and
- * fuzz targets, which feed messages without I/O).  A sink receives every
- * outgoing message, serialized on one line without its newline. */
+/* The transport side (and tests and fuzz targets, which feed messages
+ * without I/O).  A sink receives every outgoing message, serialized on
+ * one line without its newline. */
 struct mcp_sink {
 	void (*send)(void *ctx, const char *msg, size_t len);
 	/* True while the peer is not keeping up: notifications (progress,
@@ -114,28 +93,8 @@ void mcp_server_receive(struct mcp_server *s, const char *msg, size_t len);
  * id_new, stolen, when the transport could read it; else null), for
  * transports that refuse it before reading it whole. */
 void mcp_server_reject_oversized(struct mcp_server *s, json_t *id_new);
-
-/* Answers a call: `structured` (stolen) becomes structuredContent and, as
- * JSON text, the single text content block; is_error sets isError. */
-void mcp_call_reply_new(struct mcp_call *call, json_t *structured, bool is_error);
-
-/* Answers a call with isError:true and {"error": "<message>"}: for invalid
- * arguments and failures the model should read and fix. */
-void mcp_call_fail(struct mcp_call *call, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-/* Name of the tool being called (for job labels). */
-const char *mcp_call_tool(const struct mcp_call *call);
-
-/* Runs `cb` if the client cancels this request (notifications/cancelled) or
- * the transport goes away before the answer.  When `cb` returns, the call
- * is released: its owner must forget it (answering inside `cb` is allowed
- * and dropped).  A call cancelled without a callback stays valid until its
- * answer, which is dropped.  One callback per call. */
-void mcp_call_on_cancel(struct mcp_call *call, void (*cb)(struct mcp_call *call, void *data),
-			void *data);
-
-/* Sends notifications/progress when the request carried a progressToken. */
-void mcp_call_progress(struct mcp_call *call, double progress, double total, const char *message);
+/* Answers a message the transport could not buffer (out of memory). */
+void mcp_server_reject_dropped(struct mcp_server *s);
 
 /* notifications/message to the client if `level` passes logging/setLevel
  * (levels as in RFC 5424: "debug" ... "emergency"). */

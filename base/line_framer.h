@@ -1,25 +1,24 @@
 /* Splits a byte stream into newline-delimited messages, without I/O, so
- * that the stdio transport, the unit tests and the fuzz target share it.
+ * that the stdio transport, the launcher's status channel, the unit tests
+ * and the fuzz target share it.
  *
  * Invariants: the framer never holds more than max_line + 1 bytes, whatever
  * arrives; a line longer than max_line is skipped up to the next newline
- * and reported once, when it ends (or at the end of input), with the id
- * of the request it carried when that could be read (`scan`).  A trailing
- * "\r" is part of the terminator, not of the line, and empty lines are
- * not reported. */
+ * and reported once, when it ends (or at the end of input).  Its bytes
+ * pass through `skipped` on the way (what was buffered, then the rest),
+ * so that a caller can still look for something in them (the request
+ * id) without keeping them.  A trailing "\r" is part of the terminator,
+ * not of the line, and empty lines are not reported. */
 #ifndef PYMCP_LINE_FRAMER_H
 #define PYMCP_LINE_FRAMER_H
 
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "jsonrpc.h"
-
 enum framer_event {
 	FRAMER_NEED_MORE, /* every byte given was consumed, no event */
 	FRAMER_LINE,      /* a complete line: *line, *len */
-	FRAMER_OVERLONG,  /* a line exceeded max_line and was skipped; its id, if
-			     readable: jrpc_id_scan_result(&f->scan) */
+	FRAMER_OVERLONG,  /* a line exceeded max_line and was skipped */
 	FRAMER_DROPPED,   /* no memory to buffer a line; it is being skipped */
 };
 
@@ -30,7 +29,10 @@ struct line_framer {
 	bool discarding;  /* skipping the rest of a line up to its newline */
 	bool handed_out;  /* buf holds the line of the previous call */
 	bool quiet;       /* the line being skipped was reported already (DROPPED) */
-	struct jrpc_id_scan scan; /* over the line being skipped */
+	/* Every byte of an overlong line, first=true on its first piece;
+	 * may be NULL. */
+	void (*skipped)(void *ctx, const char *data, size_t n, bool first);
+	void *skipped_ctx;
 };
 
 void framer_init(struct line_framer *f, size_t max_line);

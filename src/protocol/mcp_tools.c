@@ -11,6 +11,7 @@
 #include "json_text.h"
 #include "log.h"
 #include "mcp_internal.h"
+#include "tools.h"
 
 /* Names every client accepts: the intersection of the 2025-11-25 guidance
  * ([A-Za-z0-9_.-], 1-128) and the conformance suite's check (1-64). */
@@ -24,69 +25,42 @@ static bool valid_tool_name(const char *name)
 	       len;
 }
 
-static bool object_schema(const json_t *schema)
-{
-	json_t *type = json_object_get(schema, "type");
-
-	return json_is_string(type) && strcmp(json_string_value(type), "object") == 0;
-}
+static const struct tool_call_ops call_ops;
 
 static struct mcp_tool_entry *find_tool(struct mcp_server *s, const char *name)
 {
 	for (size_t i = 0; i < s->n_tools; i++)
-		if (strcmp(s->tools[i].name, name) == 0)
+		if (strcmp(s->tools[i].decl->name, name) == 0)
 			return &s->tools[i];
 	return NULL;
 }
 
-static void free_entry(struct mcp_tool_entry *e)
-{
-	free(e->name);
-	free(e->title);
-	free(e->description);
-	json_decref(e->input_schema);
-	json_decref(e->output_schema);
-}
-
 /* A programming error of the caller: logged, since the signature has no
  * room for an error object, and returned. */
-static int refuse(const struct mcp_tool *tool, int rc, const char *why)
+static int refuse(const struct tool_decl *d, int rc, const char *why)
 {
-	log_error("bug: cannot register tool `%s`: %s", tool->name ? tool->name : "(null)", why);
-	json_decref(tool->input_schema);
-	json_decref(tool->output_schema);
+	log_error("bug: cannot register tool `%s`: %s", d->name ? d->name : "(null)", why);
 	return rc;
 }
 
-int mcp_register_tool(struct mcp_server *s, const struct mcp_tool *tool)
+int mcp_register_tool(struct mcp_server *s, const struct tool_decl *decl, void *ctx)
 {
-	struct mcp_tool_entry e = {0}, *grown;
+	struct mcp_tool_entry e = {.decl = decl, .ctx = ctx}, *grown;
 
-	if (tool->name == NULL || !valid_tool_name(tool->name))
-		return refuse(tool, -EINVAL, "names are 1-64 characters of [A-Za-z0-9_.-]");
-	if (find_tool(s, tool->name))
-		return refuse(tool, -EEXIST, "a tool of that name exists");
-	if (tool->description == NULL || tool->description[0] == '\0')
-		return refuse(tool, -EINVAL, "a description is required");
-	if (!object_schema(tool->input_schema))
-		return refuse(tool, -EINVAL, "inputSchema must be a schema of type object");
-	if (tool->output_schema && !object_schema(tool->output_schema))
-		return refuse(tool, -EINVAL, "outputSchema must be a schema of type object");
-	if (tool->handler == NULL)
-		return refuse(tool, -EINVAL, "a handler is required");
-	e.name = strdup(tool->name);
-	e.title = tool->title ? strdup(tool->title) : NULL;
-	e.description = strdup(tool->description);
-	e.input_schema = tool->input_schema;
-	e.output_schema = tool->output_schema;
-	e.handler = tool->handler;
-	e.ctx = tool->ctx;
-	grown = realloc(s->tools, (s->n_tools + 1) * sizeof(*s->tools));
-	if (grown == NULL || e.name == NULL || e.description == NULL ||
-	    (tool->title && e.title == NULL)) {
-		if (grown)
-			s->tools = grown;
-		free_entry(&e);
+	if (decl->name == NULL || !valid_tool_name(decl->name))
+		return refuse(decl, -EINVAL, "names are 1-64 characters of [A-Za-z0-9_.-]");
+	if (find_tool(s, decl->name))
+		return refuse(decl, -EEXIST, "a tool of that name exists");
+	if (decl->description == NULL || decl->description[0] == '\0')
+		return refuse(decl, -EINVAL, "a description is required");
+	if (decl->handler == NULL || decl->params == NULL)
+		return refuse(decl, -EINVAL, "a handler and parameters are required");
+	e.input_schema = tool_input_schema(decl);
+	e.output_schema = tool_output_schema(decl);
+	grown = e.input_schema ? realloc(s->tools, (s->n_tools + 1) * sizeof(*s->tools)) : NULL;
+	if (grown == NULL) {
+		json_decref(e.input_schema);
+		json_decref(e.output_schema);
 		return -ENOMEM;
 	}
 	s->tools = grown;
@@ -94,10 +68,37 @@ int mcp_register_tool(struct mcp_server *s, const struct mcp_tool *tool)
 	return 0;
 }
 
+int mcp_serve_tools(struct mcp_server *s, struct tools *t, struct sb_error *err)
+{
+	struct mcp_resource_template stream = {
+	    .uri_template = TOOLS_JOB_STREAM_SCHEME "{job_id}",
+	    .scheme = TOOLS_JOB_STREAM_SCHEME,
+	    .name = "job-stream",
+	    .title = "Job output stream",
+	    .description = "stdout and stderr of a job so far, as text: ---STDOUT---, the output, "
+			   "---STDERR---, the output. Reading it does not affect py_job_status's "
+			   "new_* output.",
+	    .mime_type = "text/plain",
+	    .read = tools_read_job_stream,
+	    .ctx = t,
+	};
+	int r;
+
+	for (const struct tool_decl *const *d = tools_catalog; *d; d++)
+		if ((r = mcp_register_tool(s, *d, t)) < 0)
+			return sb_error_set(err, "tools", -r, "register tool `%s`", (*d)->name);
+	if ((r = mcp_register_resource_template(s, &stream)) < 0)
+		return sb_error_set(err, "tools", -r, "register `%s{job_id}`",
+				    TOOLS_JOB_STREAM_SCHEME);
+	return 0;
+}
+
 void mcp_tools_free(struct mcp_server *s)
 {
-	for (size_t i = 0; i < s->n_tools; i++)
-		free_entry(&s->tools[i]);
+	for (size_t i = 0; i < s->n_tools; i++) {
+		json_decref(s->tools[i].input_schema);
+		json_decref(s->tools[i].output_schema);
+	}
 	free(s->tools);
 	s->tools = NULL;
 	s->n_tools = 0;
@@ -112,11 +113,11 @@ void mcp_handle_tools_list(struct mcp_server *s, json_t *id, json_t *params)
 	tools = json_array();
 	for (size_t i = 0; i < s->n_tools; i++) {
 		struct mcp_tool_entry *e = &s->tools[i];
-		json_t *t = json_pack("{s:s, s:s, s:O}", "name", e->name, "description",
-				      e->description, "inputSchema", e->input_schema);
+		json_t *t = json_pack("{s:s, s:s, s:O}", "name", e->decl->name, "description",
+				      e->decl->description, "inputSchema", e->input_schema);
 
-		if (t && e->title)
-			json_object_set_new(t, "title", json_string(e->title));
+		if (t && e->decl->title)
+			json_object_set_new(t, "title", json_string(e->decl->title));
 		if (t && e->output_schema)
 			json_object_set(t, "outputSchema", e->output_schema);
 		json_array_append_new(tools, t);
@@ -195,7 +196,6 @@ static void call_free(struct mcp_call *call)
 		call->next->prev = call->prev;
 	json_decref(call->id);
 	json_decref(call->progress_token);
-	free(call->tool);
 	free(call);
 }
 
@@ -215,7 +215,7 @@ void mcp_call_cancel(struct mcp_call *call)
 		return; /* released by its answer, which is dropped */
 	call->gone = true;
 	call->busy++;
-	call->cancel_cb(call, call->cancel_data);
+	call->cancel_cb(&call->tc, call->cancel_data);
 	call->busy--;
 	release_if_done(call);
 }
@@ -235,7 +235,7 @@ static void tool_names(struct mcp_server *s, char *buf, size_t size)
 
 	buf[0] = '\0';
 	for (size_t i = 0; i < s->n_tools && len < size; i++) {
-		int n = snprintf(buf + len, size - len, "%s%s", i ? ", " : "", s->tools[i].name);
+		int n = snprintf(buf + len, size - len, "%s%s", i ? ", " : "", s->tools[i].decl->name);
 
 		if (n < 0)
 			break;
@@ -283,16 +283,17 @@ void mcp_handle_tools_call(struct mcp_server *s, json_t *id, json_t *params)
 				 "Invalid arguments for tool `%s`: `arguments` must be an object, "
 				 "not %s. Hint: pass the parameters by name, e.g. {\"arguments\": "
 				 "{...}}",
-				 tool->name, sb_json_type_name(args));
+				 tool->decl->name, sb_json_type_name(args));
 		return;
 	}
 	call = calloc(1, sizeof(*call));
-	if (call == NULL || args == NULL || (call->tool = strdup(tool->name)) == NULL) {
+	if (call == NULL || args == NULL) {
 		free(call);
 		mcp_reply_error(s, id, JRPC_INTERNAL_ERROR, NULL,
 				"Internal error: out of memory. Hint: retry the call");
 		return;
 	}
+	call->tc = (struct tool_call){.ops = &call_ops, .tool = tool->decl->name};
 	call->server = s;
 	call->id = json_incref(id);
 	token = json_object_get(json_object_get(params, "_meta"), "progressToken");
@@ -305,16 +306,19 @@ void mcp_handle_tools_call(struct mcp_server *s, json_t *id, json_t *params)
 	s->calls = call;
 
 	call->busy++;
-	tool->handler(call, args, tool->ctx);
+	tool_invoke(tool->decl, tool->ctx, &call->tc, args);
 	call->busy--;
 	release_if_done(call);
 }
 
-void mcp_call_reply_new(struct mcp_call *call, json_t *structured, bool is_error)
+/* The tool_call operations: how a handler answers. */
+static void call_reply(struct tool_call *tc, json_t *structured, bool is_error)
 {
+	struct mcp_call *call = (struct mcp_call *)tc;
+
 	if (call->answered) {
 		log_error("bug: tool `%s` answered a call twice; the second answer is ignored",
-			  call->tool);
+			  tc->tool);
 		json_decref(structured);
 		return;
 	}
@@ -326,23 +330,11 @@ void mcp_call_reply_new(struct mcp_call *call, json_t *structured, bool is_error
 	release_if_done(call);
 }
 
-void mcp_call_fail(struct mcp_call *call, const char *fmt, ...)
+static void call_on_cancel(struct tool_call *tc, void (*cb)(struct tool_call *call, void *data),
+			   void *data)
 {
-	va_list ap;
+	struct mcp_call *call = (struct mcp_call *)tc;
 
-	va_start(ap, fmt);
-	mcp_call_reply_new(call, error_structured_new(fmt, ap), true);
-	va_end(ap);
-}
-
-const char *mcp_call_tool(const struct mcp_call *call)
-{
-	return call->tool;
-}
-
-void mcp_call_on_cancel(struct mcp_call *call, void (*cb)(struct mcp_call *call, void *data),
-			void *data)
-{
 	call->cancel_cb = cb;
 	call->cancel_data = data;
 	/* Registered after the fact: it still learns of the cancellation. */
@@ -350,8 +342,10 @@ void mcp_call_on_cancel(struct mcp_call *call, void (*cb)(struct mcp_call *call,
 		mcp_call_cancel(call);
 }
 
-void mcp_call_progress(struct mcp_call *call, double progress, double total, const char *message)
+static void call_progress(struct tool_call *tc, double progress, double total,
+			  const char *message)
 {
+	struct mcp_call *call = (struct mcp_call *)tc;
 	json_t *params;
 
 	/* The spec wants progress to increase, and none after the answer. */
@@ -372,6 +366,9 @@ void mcp_call_progress(struct mcp_call *call, double progress, double total, con
 	mcp_send_notification_new(call->server,
 				  jrpc_notification_new("notifications/progress", params), call->id);
 }
+
+static const struct tool_call_ops call_ops = {
+    .reply = call_reply, .on_cancel = call_on_cancel, .progress = call_progress};
 
 /* Restarts from the head after each callback: a callback may answer (and
  * so free) any call, not only its own. */

@@ -6,13 +6,10 @@
 #include "jsonrpc.h"
 #include "mcp.h"
 
-struct stdio_transport;
-
 struct mcp_tool_entry {
-	char *name, *title, *description;
-	json_t *input_schema, *output_schema;
-	mcp_tool_fn handler;
+	const struct tool_decl *decl;
 	void *ctx;
+	json_t *input_schema, *output_schema; /* built once from decl */
 };
 
 struct mcp_template_entry {
@@ -22,13 +19,13 @@ struct mcp_template_entry {
 };
 
 struct mcp_call {
+	struct tool_call tc;  /* what the tool answers through (first member) */
 	struct mcp_server *server;
 	struct mcp_call *prev, *next; /* server->calls: every live call */
 	json_t *id;
 	json_t *progress_token; /* NULL when the request carried none */
 	double last_progress;
-	char *tool;
-	void (*cancel_cb)(struct mcp_call *call, void *data);
+	void (*cancel_cb)(struct tool_call *call, void *data);
 	void *cancel_data;
 	bool cancelled; /* by the client or the transport: the answer is dropped */
 	bool gone;      /* the cancel callback ran: its owner forgot the call */
@@ -55,10 +52,6 @@ struct mcp_server {
 	bool attached;
 	json_t *sending_for; /* during sink.send: see mcp_server_sending_for() */
 	struct mcp_call *calls;
-
-	struct stdio_transport *stdio;
-	void (*on_eof)(void *data);
-	void *on_eof_data;
 };
 
 /* Sends a response (never dropped while a sink is attached). */

@@ -1,6 +1,8 @@
-/* What the execution tools share: turning validated parameters into a
- * launcher spec, and a finished run into the tool's result
- * (RunScriptResult, plus the dependency and benchmark fields). */
+/* A run from validated parameters: the workspace and files opened by the
+ * kernel's rules (client_path.h), the interpreter and the dependency
+ * environment, the environment variables, the launcher spec; then the
+ * job is queued.  How its result looks is the caller's (the tool layer
+ * hands a shaper); how the call is answered too. */
 #ifndef PYMCP_EXEC_H
 #define PYMCP_EXEC_H
 
@@ -15,8 +17,8 @@
 #include "runner.h"
 
 struct smart;
-struct mcp_call;
 struct envs;
+struct env_ref;
 
 enum exec_kind { EXEC_RUN, EXEC_WITH_DEPS, EXEC_BENCHMARK };
 
@@ -32,6 +34,19 @@ struct exec_env {
 				       paths of a client start there */
 	size_t inline_output_bytes; /* per stream, in results */
 };
+
+/* What a run that ran reports to the shaper of its result. */
+struct exec_outcome {
+	enum exec_kind kind;
+	const struct run_outcome *run;
+	const struct env_ref *env;  /* the dependency environment, or NULL */
+	json_t *resolved;           /* what that environment holds, or NULL */
+	json_t *warnings;           /* detected imports not installed, or NULL */
+	const char *python_version; /* "3.11" */
+};
+
+/* Returns the result object of a run (a new reference). */
+typedef json_t *(*exec_shape_fn)(const struct exec_outcome *o);
 
 /* One execution request, already validated by the tool layer. */
 struct exec_request {
@@ -53,11 +68,13 @@ struct exec_request {
 	double timeout_seconds;     /* 0 = none */
 	bool async_mode;
 	json_t *dependencies;       /* array of strings, borrowed, may be NULL */
+	exec_shape_fn shape;        /* the result of a run that ran */
 };
 
-/* Creates the job, queues it and answers the call: at once with
- * async_mode, else through smart async.  Validation errors answer the
- * call with isError and create no job. */
-void exec_start(const struct exec_env *env, struct mcp_call *call, const struct exec_request *req);
+/* Creates the job and queues it (*out); the job may have ended already
+ * when this returns (an install that cannot start).  Errors (validation,
+ * a full queue) create no job and fill err. */
+int exec_start(const struct exec_env *env, const struct exec_request *req, struct job **out,
+	       struct sb_error *err);
 
 #endif

@@ -37,6 +37,7 @@ struct exec_job {
 	struct env_ref env_ref;
 	bool has_env;           /* env_ref is in use */
 	json_t *warnings;       /* detected dependencies that could not be installed */
+	exec_shape_fn shape;
 };
 
 static int random_hex(char *out, size_t bytes)
@@ -85,41 +86,17 @@ static json_t *build_env(const struct exec_env *env, const struct exec_request *
 	return vars;
 }
 
-static void finish(struct job *j, const struct run_outcome *o, void *data)
+/* The tool that started the run shapes its result from what happened. */
+static json_t *finish(struct job *j, const struct run_outcome *o, void *data)
 {
 	struct exec_job *x = data;
-	const struct exec_env *env = x->env;
-	json_t *r;
+	const struct exec_outcome eo = {
+	    .kind = x->kind, .run = o, .env = x->has_env ? &x->env_ref : NULL,
+	    .resolved = x->has_env ? x->set : NULL, .warnings = x->warnings,
+	    .python_version = x->python_version};
 
-	if (!o->ran) {
-		jobs_set_status(env->jobs, j, JOB_FAILED, NULL, o->error);
-		return;
-	}
-	const char *strategy = !x->has_env ? "system-python"
-			       : strcmp(x->env_ref.installer, "uv") == 0 ? "venv-uv" : "venv-pip";
-	/* stdout and stderr are read from the output files whenever the
-	 * result is asked for (jobs_result()), never stored twice. */
-	r = json_pack("{s:i, s:s, s:f}", "exit_code", o->signal ? -o->signal : o->exit_code,
-		      "execution_strategy", strategy, "elapsed_seconds", o->wall_seconds);
-	json_object_set_new(r, "limit", o->limit ? json_string(o->limit) : json_null());
-	if (x->has_env)
-		json_object_set_new(r, "environment",
-				    json_pack("{s:s, s:b, s:s}", "name", x->env_ref.name, "reused",
-					      x->env_ref.reused, "installer", x->env_ref.installer));
-	if (json_array_size(x->warnings) > 0)
-		json_object_set(r, "dependency_warnings", x->warnings);
-	if (x->kind != EXEC_RUN) {
-		json_object_set_new(r, "resolved_dependencies",
-				    x->has_env ? json_incref(x->set) : json_array());
-		json_object_set_new(r, "python_version_used", json_string(x->python_version));
-	}
-	if (x->kind == EXEC_BENCHMARK) {
-		json_object_set_new(r, "wall_time_seconds", json_real(o->wall_seconds));
-		json_object_set_new(r, "cpu_time_seconds",
-				    json_real(o->cpu_user_seconds + o->cpu_system_seconds));
-		json_object_set_new(r, "peak_rss_mb", json_real((double)o->peak_rss_bytes / 1048576.0));
-	}
-	jobs_set_result(env->jobs, j, JOB_COMPLETED, r, true);
+	(void)j;
+	return x->shape ? x->shape(&eo) : NULL;
 }
 
 /* Lets go of the environment and frees what the hooks held. */
@@ -308,56 +285,46 @@ static void acquire_env(struct exec_job *x)
 	}
 }
 
-void exec_start(const struct exec_env *env, struct mcp_call *call, const struct exec_request *req)
+int exec_start(const struct exec_env *env, const struct exec_request *req, struct job **out,
+	       struct sb_error *err)
 {
 	struct exec_job *x = calloc(1, sizeof(*x));
-	struct sb_error err = {0};
-	char msg[SB_ERROR_MESSAGE_MAX + SB_ERROR_HINT_MAX + 16];
 	json_t *spec = NULL;
 	struct job *j = NULL;
 	int r, ws_fd = -1;
 
-	if (x == NULL) {
-		mcp_call_fail(call, "out of memory");
-		return;
-	}
+	*out = NULL;
+	if (x == NULL)
+		return sb_error_set(err, "exec", ENOMEM, "start a run");
 	x->env = env;
 	x->kind = req->kind;
 	x->use_uv = req->use_uv;
+	x->shape = req->shape;
 	/* A full queue refuses before anything is opened or created. */
-	if (runner_admit(env->runner, &err) == 0)
-		spec = prepare(env, req, x, &ws_fd, &err);
-	j = spec ? jobs_create(env->jobs, req->tool, req->label ? req->label : req->tool, &err)
-		 : NULL;
+	if ((r = runner_admit(env->runner, err)) < 0 ||
+	    (spec = prepare(env, req, x, &ws_fd, err)) == NULL ||
+	    (j = jobs_create(env->jobs, req->tool, req->label ? req->label : req->tool, err)) ==
+		NULL) {
+		json_decref(spec);
+		if (ws_fd >= 0)
+			close(ws_fd);
+		exec_job_free(x);
+		return r < 0 ? r : sb_error_code(err);
+	}
 	x->job = j;
 	x->spec = spec;
-	bool needs_env = spec && json_array_size(x->set) > 0;
-	if (j != NULL)
-		r = needs_env ? runner_submit_held(env->runner, j, spec, ws_fd, finish, cleanup, x,
-						   &err)
-			      : runner_submit(env->runner, j, spec, ws_fd, finish, cleanup, x, &err);
-	if (j == NULL || r < 0) {
-		if (j == NULL) {
-			json_decref(spec);
-			if (ws_fd >= 0)
-				close(ws_fd);
-		}
-		if (j != NULL)
-			jobs_set_status(env->jobs, j, JOB_FAILED, NULL, err.message);
+	bool needs_env = json_array_size(x->set) > 0;
+	r = needs_env ? runner_submit_held(env->runner, j, spec, ws_fd, finish, cleanup, x, err)
+		      : runner_submit(env->runner, j, spec, ws_fd, finish, cleanup, x, err);
+	if (r < 0) {
+		/* The runner ended the job failed; it holds nothing of ours. */
 		exec_job_free(x);
-		sb_error_format(&err, msg, sizeof(msg));
-		mcp_call_fail(call, "%s", msg);
-		return;
+		return r;
 	}
 	/* From here x may be freed at any moment (the job may end at once):
 	 * only j is used. */
 	if (needs_env)
 		acquire_env(x);
-	if (req->async_mode) {
-		mcp_call_reply_new(call, json_pack("{s:s, s:s}", "job_id", j->id, "status",
-						   job_status_name(j->status)),
-				   false);
-		return;
-	}
-	smart_wait(env->smart, call, j);
+	*out = j;
+	return 0;
 }

@@ -124,7 +124,7 @@ void mcp_handle_cancelled(struct mcp_server *s, json_t *params)
 		return;
 	for (struct mcp_call *call = s->calls; call; call = call->next) {
 		if (!call->cancelled && !call->answered && json_equal(call->id, request_id)) {
-			log_debug("client cancelled a call of `%s`", call->tool);
+			log_debug("client cancelled a call of `%s`", call->tc.tool);
 			mcp_call_cancel(call);
 			return;
 		}

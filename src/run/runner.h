@@ -42,9 +42,10 @@ struct run_outcome {
 	json_t *exit_event;    /* borrowed: the launcher's exit event, or NULL */
 };
 
-/* Turns an outcome into the job's final state (status, result, error);
- * called once per job, on the loop. */
-typedef void (*runner_finish_fn)(struct job *j, const struct run_outcome *o, void *data);
+/* Shapes the result of a run that ran (a new reference, or NULL); the
+ * runner alone decides the job's final status.  Called once per job, on
+ * the loop. */
+typedef json_t *(*runner_finish_fn)(struct job *j, const struct run_outcome *o, void *data);
 
 struct runner;
 
@@ -61,7 +62,8 @@ int runner_admit(struct runner *r, struct sb_error *err);
  * "workspace_fd" stands for, which goes to the launcher with the spec.
  * `finish` decides the job's final state when it ends, `cleanup` (may be
  * NULL) runs after it.  The config's protected paths are added to the
- * spec's "protect" unless the spec names its own. */
+ * spec's "protect" unless the spec names its own.  When it cannot be
+ * queued, the job ends failed with err's message. */
 int runner_submit(struct runner *r, struct job *j, json_t *spec_new, int ws_fd,
 		  runner_finish_fn finish, void (*cleanup)(struct job *j, void *data), void *data,
 		  struct sb_error *err);

@@ -103,14 +103,17 @@ struct job *jobs_newest(struct jobs *t);
 size_t jobs_count(const struct jobs *t);
 
 /* Sets the status (and started_at/completed_at as it implies), then
- * schedules a save.  result_new (stolen) and error may be NULL; a result
- * is kept as text, and with_output means it shows the job's stdout and
- * stderr (the execution tools' results): they are not in result_new,
- * they are read from the output files (jobs_result()). */
+ * schedules a save.  result_new (stolen) and error may be NULL. */
 void jobs_set_status(struct jobs *t, struct job *j, enum job_status status, json_t *result_new,
 		     const char *error);
-void jobs_set_result(struct jobs *t, struct job *j, enum job_status status, json_t *result_new,
-		     bool with_output);
+
+/* A job's end: its final status, its result (stolen, may be NULL) and
+ * why it did not complete (NULL when it did).  The result is kept as
+ * text; with_output means it shows the job's stdout and stderr (the
+ * execution tools' results): they are not in result_new but read from
+ * the output files whenever the result is asked for (jobs_result()). */
+void jobs_end(struct jobs *t, struct job *j, enum job_status status, json_t *result_new,
+	      bool with_output, const char *error);
 
 /* The result as the tool returned it: stdout and stderr (when it shows
  * them) are the first inline_bytes of each stream, with a note of what is

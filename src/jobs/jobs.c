@@ -412,11 +412,11 @@ static void store_result(struct job *j, json_t *result_new, bool with_output)
 	}
 }
 
-void jobs_set_result(struct jobs *t, struct job *j, enum job_status status, json_t *result_new,
-		     bool with_output)
+void jobs_end(struct jobs *t, struct job *j, enum job_status status, json_t *result_new,
+	      bool with_output, const char *error)
 {
 	store_result(j, result_new, with_output);
-	jobs_set_status(t, j, status, NULL, NULL);
+	jobs_set_status(t, j, status, NULL, error);
 }
 
 void jobs_set_status(struct jobs *t, struct job *j, enum job_status status, json_t *result_new,

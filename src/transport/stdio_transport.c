@@ -1,4 +1,4 @@
-#include "transport_stdio.h"
+#include "stdio_transport.h"
 
 #include <errno.h>
 #include <poll.h>
@@ -6,6 +6,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "jsonrpc.h"
 #include "line_framer.h"
 #include "log.h"
 
@@ -34,6 +35,7 @@ struct stdio_transport {
 	uv_loop_t *loop;
 	struct stdio_callbacks cb;
 	struct line_framer framer;
+	struct jrpc_id_scan scan; /* the id of an overlong line being skipped */
 	/* Handles still open plus file reads in flight: freed at zero. */
 	int refs;
 
@@ -57,6 +59,16 @@ struct stdio_transport {
 };
 
 static void update_reading(struct stdio_transport *t);
+
+/* An overlong line is not kept, but its request id is looked for. */
+static void scan_skipped(void *ctx, const char *data, size_t n, bool first)
+{
+	struct jrpc_id_scan *scan = ctx;
+
+	if (first)
+		jrpc_id_scan_init(scan);
+	jrpc_id_scan_feed(scan, data, n);
+}
 
 static void unref(struct stdio_transport *t)
 {
@@ -110,7 +122,7 @@ static void process_input(struct stdio_transport *t)
 			t->cb.on_line(t->cb.ctx, line, len);
 			break;
 		case FRAMER_OVERLONG:
-			t->cb.on_overlong(t->cb.ctx, jrpc_id_scan_result(&t->framer.scan));
+			t->cb.on_overlong(t->cb.ctx, jrpc_id_scan_result(&t->scan));
 			break;
 		case FRAMER_DROPPED:
 			t->cb.on_dropped(t->cb.ctx);
@@ -148,7 +160,7 @@ static void end_of_input(struct stdio_transport *t)
 	if (ev == FRAMER_LINE)
 		t->cb.on_line(t->cb.ctx, line, len);
 	else if (ev == FRAMER_OVERLONG)
-		t->cb.on_overlong(t->cb.ctx, jrpc_id_scan_result(&t->framer.scan));
+		t->cb.on_overlong(t->cb.ctx, jrpc_id_scan_result(&t->scan));
 	maybe_report_eof(t);
 	if (!t->eof_reported && !t->closing)
 		uv_timer_start(&t->flush_timer, on_eof_flush_timeout, STDIO_FLUSH_TIMEOUT_MS, 0);
@@ -446,6 +458,8 @@ int stdio_transport_open(uv_loop_t *loop, int in_fd, int out_fd, size_t max_line
 	t->loop = loop;
 	t->cb = *cb;
 	framer_init(&t->framer, max_line);
+	t->framer.skipped = scan_skipped;
+	t->framer.skipped_ctx = &t->scan;
 	uv_timer_init(loop, &t->flush_timer);
 	t->flush_timer.data = t;
 	t->refs = 1;

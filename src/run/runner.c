@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "cleanup.h"
+#include "line_framer.h"
 #include "log.h"
 
 /* A status line longer than this is a launcher bug; it is dropped. */
@@ -24,8 +25,7 @@ struct launcher {
 	uv_process_t proc;
 	uv_pipe_t out, err, spec, status;
 	int open_handles;
-	char *line;               /* partial status line */
-	size_t line_len;
+	struct line_framer status_lines;
 	bool exited, out_eof, err_eof, status_eof;
 	bool output_error_logged; /* one line per job, not one per read */
 	int64_t exit_status;
@@ -110,9 +110,29 @@ static struct run **queued(struct runner *r, struct run *run)
 	return NULL;
 }
 
-/* A run is over (it ran, failed to start, or never will): its owner
- * decides the job's state, or the task's owner hears of it; then the run
- * is freed. */
+/* The one place a job's final status is decided: shut down, cancelled,
+ * never started, or completed (whatever its exit code: the result says
+ * it).  The owner shapes the result of a run that ran. */
+static void settle(struct runner *r, struct run *run, const struct run_outcome *o, bool started)
+{
+	struct job *j = run->job;
+	json_t *result = o->ran && run->finish ? run->finish(j, o, run->data) : NULL;
+
+	if (r->shutting_down)
+		jobs_end(r->jobs, j, JOB_FAILED, result, true,
+			 started ? "Server shut down while the job was running"
+				 : "Server shut down before the job started");
+	else if (run->cancelled)
+		jobs_end(r->jobs, j, JOB_CANCELLED, result, true, "Job cancelled");
+	else if (!o->ran)
+		jobs_end(r->jobs, j, JOB_FAILED, result, true,
+			 o->error[0] ? o->error : "the sandbox did not start");
+	else
+		jobs_end(r->jobs, j, JOB_COMPLETED, result, true, NULL);
+}
+
+/* A run is over (it ran, failed to start, or never will): the job
+ * settles, or the task's owner hears of it; then the run is freed. */
 static void end_run(struct runner *r, struct run *run, struct run_outcome *o, bool started)
 {
 	if (run->job == NULL) {
@@ -121,13 +141,8 @@ static void end_run(struct runner *r, struct run *run, struct run_outcome *o, bo
 		free_run(run);
 		return;
 	}
-	run->finish(run->job, o, run->data);
-	if (r->shutting_down)
-		jobs_set_status(r->jobs, run->job, JOB_FAILED, NULL,
-				started ? "Server shut down while the job was running"
-					: "Server shut down before the job started");
-	else if (run->cancelled)
-		jobs_set_status(r->jobs, run->job, JOB_CANCELLED, NULL, "Job cancelled");
+	o->cancelled = run->cancelled;
+	settle(r, run, o, started);
 	run->job->run = NULL;
 	if (run->cancel_done)
 		run->cancel_done(run->job, run->cancel_arg);
@@ -184,7 +199,7 @@ static void on_handle_closed(uv_handle_t *h)
 	if (l->all_next)
 		l->all_next->all_prev = l->all_prev;
 	json_decref(l->exit_event);
-	free(l->line);
+	framer_free(&l->status_lines);
 	free(l);
 	r->n_alive--;
 	if (r->shutting_down && r->n_alive == 0)
@@ -321,6 +336,8 @@ static void handle_event(struct launcher *l, json_t *ev)
 	}
 }
 
+/* One JSON object a line (wire.h); an overlong or unparsable line is a
+ * launcher bug, and dropped. */
 static void on_status(uv_stream_t *s, ssize_t n, const uv_buf_t *buf)
 {
 	struct launcher *l = s->data;
@@ -331,23 +348,19 @@ static void on_status(uv_stream_t *s, ssize_t n, const uv_buf_t *buf)
 		finalize(l);
 		return;
 	}
-	for (ssize_t i = 0; i < n; i++) {
-		char c = buf->base[i];
-		if (c != '\n') {
-			if (l->line_len < STATUS_LINE_MAX) {
-				char *grown = realloc(l->line, l->line_len + 1);
-				if (grown == NULL)
-					continue;
-				l->line = grown;
-				l->line[l->line_len++] = c;
-			}
+	for (size_t off = 0; off < (size_t)n;) {
+		enum framer_event fe;
+		const char *line;
+		size_t len;
+
+		off += framer_feed(&l->status_lines, buf->base + off, (size_t)n - off, &fe, &line,
+				   &len);
+		if (fe != FRAMER_LINE)
 			continue;
-		}
-		json_t *ev = json_loadb(l->line ? l->line : "", l->line_len, 0, NULL);
+		json_t *ev = json_loadb(line, len, 0, NULL);
 		if (ev)
 			handle_event(l, ev);
 		json_decref(ev);
-		l->line_len = 0;
 	}
 }
 
@@ -405,6 +418,7 @@ static struct launcher *spawn_launcher(struct runner *r, const char *policy, str
 		return NULL;
 	}
 	l->r = r;
+	framer_init(&l->status_lines, STATUS_LINE_MAX);
 	/* Linked at once: on_handle_closed() unlinks it whatever happens. */
 	l->all_next = r->all;
 	if (r->all)
@@ -647,8 +661,10 @@ static int submit(struct runner *r, struct job *j, json_t *spec_new, int ws_fd, 
 {
 	struct run *run = enqueue(r, j, spec_new, ws_fd, held, err);
 
-	if (run == NULL)
+	if (run == NULL) {
+		jobs_end(r->jobs, j, JOB_FAILED, NULL, false, err->message);
 		return sb_error_code(err);
+	}
 	run->finish = finish;
 	run->cleanup = cleanup;
 	run->data = data;
@@ -727,15 +743,13 @@ int runner_cancel(struct runner *r, struct job *j, void (*done)(struct job *j, v
 	if (run->l == NULL) {
 		/* Still queued: nothing was started, so it ends here. */
 		struct run **pp = queued(r, run);
+		struct run_outcome o = {0};
 		if (pp != NULL)
 			unqueue(r, pp);
-		j->run = NULL;
-		jobs_set_status(r->jobs, j, JOB_CANCELLED, NULL, "Job cancelled");
-		if (run->cleanup)
-			run->cleanup(j, run->data);
-		free_run(run);
-		if (done)
-			done(j, arg);
+		run->cancelled = true;
+		run->cancel_done = done;
+		run->cancel_arg = arg;
+		end_run(r, run, &o, false);
 		return 0;
 	}
 	/* A second request (the client gave up on a call while py_cancel_job

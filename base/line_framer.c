@@ -67,9 +67,10 @@ static bool append(struct line_framer *f, const char *data, size_t n)
 static size_t skip_line(struct line_framer *f, const char *data, const char *nl, size_t take,
 			size_t n, enum framer_event *ev)
 {
-	jrpc_id_scan_init(&f->scan);
-	jrpc_id_scan_feed(&f->scan, f->buf, f->len);
-	jrpc_id_scan_feed(&f->scan, data, take);
+	if (f->skipped) {
+		f->skipped(f->skipped_ctx, f->buf, f->len, true);
+		f->skipped(f->skipped_ctx, data, take, false);
+	}
 	reset(f);
 	*ev = nl ? FRAMER_OVERLONG : FRAMER_NEED_MORE;
 	if (nl)
@@ -89,7 +90,8 @@ size_t framer_feed(struct line_framer *f, const char *data, size_t n, enum frame
 	if (f->handed_out)
 		reset(f);
 	if (f->discarding) {
-		jrpc_id_scan_feed(&f->scan, data, take);
+		if (f->skipped && !f->quiet)
+			f->skipped(f->skipped_ctx, data, take, false);
 		if (nl == NULL)
 			return n;
 		f->discarding = false;

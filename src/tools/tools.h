@@ -1,0 +1,70 @@
+/* The tools of TOOLS.md: the execution tools (py_run_script_in_dir,
+ * py_run_script_with_dependencies, py_benchmark_script,
+ * py_run_saved_script), the saved-script tools (py_save_script,
+ * py_list_scripts), the job tools (py_job_status, py_list_jobs,
+ * py_cancel_job, py_prune_jobs) and the resource job-stream://{job_id}.
+ * Each is declared once (tool.h); the protocol layer serves the catalog. */
+#ifndef PYMCP_TOOLS_H
+#define PYMCP_TOOLS_H
+
+#include <jansson.h>
+#include <stddef.h>
+
+#include "error.h"
+#include "exec.h"
+#include "jobs.h"
+#include "tool.h"
+
+#define TOOLS_INLINE_DEFAULT   (64 * 1024)
+#define TOOLS_RESOURCE_DEFAULT (1024 * 1024)
+
+/* Called once every process of the job is gone and the job has its final
+ * status; `arg` is the opaque value handed to the cancel function. */
+typedef void (*tools_cancel_done_fn)(struct job *j, void *arg);
+
+/* Starts cancelling a pending or running job.  Returns 0 and later calls
+ * done(j, arg) exactly once (it may do so before returning), or returns a
+ * negative errno with err filled and never calls done.  The tools call it
+ * at most once per job at a time: concurrent py_cancel_job calls for the
+ * same job wait for the same done.  (The runner's runner_cancel().) */
+typedef int (*tools_cancel_fn)(struct job *j, tools_cancel_done_fn done, void *arg, void *data,
+			       struct sb_error *err);
+
+struct tools_config {
+	/* What runs need; exec.jobs is the job table every tool reads. */
+	struct exec_env exec;
+	const char *scripts_dir; /* py_save_script's folder; NULL: no scripts */
+	/* Cap on partial_* and new_* output returned inline by py_job_status
+	 * (0: TOOLS_INLINE_DEFAULT); the rest is named by a marker. */
+	size_t inline_output_bytes;
+	/* Cap per stream of a job-stream:// read (0: TOOLS_RESOURCE_DEFAULT). */
+	size_t resource_output_bytes;
+	tools_cancel_fn cancel;
+	void *cancel_data;
+	/* py_prune_jobs also prunes dependency environments not used for the
+	 * same age; NULL: none. */
+	int (*prune_envs)(double max_age_seconds, unsigned *removed, void *data,
+			  struct sb_error *err);
+	void *prune_envs_data;
+};
+
+struct tools;
+
+/* The tools' state (config copied). */
+struct tools *tools_new(const struct tools_config *cfg);
+
+/* Frees it.  Cancellations still in progress are answered with an error
+ * and forgotten: free the runner first (it calls every outstanding done),
+ * or call this only when nothing runs. */
+void tools_free(struct tools *t);
+
+/* The catalog, in the order tools/list shows it; NULL-terminated. */
+extern const struct tool_decl *const tools_catalog[];
+
+/* job-stream://{job_id}: both streams so far, each cut at the resource
+ * cap with a marker.  -ENOENT when there is no such job. */
+#define TOOLS_JOB_STREAM_SCHEME "job-stream://"
+int tools_read_job_stream(const char *uri, json_t **contents_new, struct sb_error *err,
+			  void *ctx);
+
+#endif
