@@ -1,25 +1,16 @@
 #include "uuid.h"
+#include "random.h"
 
 #include <errno.h>
 #include <stdio.h>
-#include <sys/random.h>
 
 int uuid_v4(char out[UUID_TEXT_LEN + 1], struct sb_error *err)
 {
 	unsigned char b[16];
-	size_t got = 0;
+	int r = sb_random_bytes(b, sizeof(b));
 
-	/* Requests this small are never cut short once the pool is ready,
-	 * but a signal may interrupt the wait for it. */
-	while (got < sizeof(b)) {
-		ssize_t n = getrandom(b + got, sizeof(b) - got, 0);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return sb_error_errno(err, "jobs", "getrandom");
-		got += (size_t)n;
-	}
+	if (r < 0)
+		return sb_error_set(err, "jobs", -r, "getrandom");
 	b[6] = (unsigned char)((b[6] & 0x0F) | 0x40); /* version 4 */
 	b[8] = (unsigned char)((b[8] & 0x3F) | 0x80); /* RFC 4122 variant */
 	snprintf(out, UUID_TEXT_LEN + 1,

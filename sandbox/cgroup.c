@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "cleanup.h"
+#include "random.h"
 #include "fileio.h"
 
 #define RUN_PREFIX "python-mcp-sandbox."
@@ -293,15 +294,13 @@ int sb_cgroup_create(const struct sb_cgroup_limits *limits, struct sb_cgroup *cg
 		     struct sb_error *err)
 {
 	bool missing = false;
-	unsigned rnd = 0;
 
 	memset(cg, 0, sizeof(*cg));
 	/* pid.random: the pid lets a later launcher see the run's owner is
 	 * gone; the random part keeps a reused pid from joining a cgroup
 	 * left behind (EEXIST then only means "another controller of this
 	 * run, on v2"). */
-	(void)!getrandom(&rnd, sizeof(rnd), 0);
-	snprintf(cg->name, sizeof(cg->name), RUN_PREFIX "%d.%08x", (int)getpid(), rnd);
+	snprintf(cg->name, sizeof(cg->name), RUN_PREFIX "%d.%08x", (int)getpid(), sb_random_u32());
 	for (int c = 0; c < SB_CG_COUNT; c++) {
 		if (wanted(c, limits) == SB_UNSET)
 			continue;

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "cleanup.h"
+#include "env_name.h"
 
 struct env_list {
 	char **items;
@@ -78,15 +79,11 @@ int sb_env_check_assignment(const char *kv, struct sb_error *err)
 	if (kv[n] != '=' || n == 0)
 		return sb_error_set(err, "environment", EINVAL,
 				    "--env `%s` is not of the form NAME=VALUE", kv);
-	for (size_t i = 0; i < n; i++) {
-		char c = kv[i];
-		if (!(c == '_' || (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
-		      (i > 0 && c >= '0' && c <= '9')))
-			return sb_error_set(err, "environment", EINVAL,
-					    "--env `%s`: the name may hold only letters, digits and "
-					    "`_`, and may not start with a digit",
-					    kv);
-	}
+	if (!sb_env_name_ok(kv, n))
+		return sb_error_set(err, "environment", EINVAL,
+				    "--env `%s`: the name may hold only letters, digits and `_`, "
+				    "and may not start with a digit",
+				    kv);
 	return 0;
 }
 

@@ -147,7 +147,7 @@ static int compile_filter(struct sb_sandbox *sb, const char *cache_dir, struct s
 {
 	scmp_filter_ctx ctx = NULL;
 	struct sb_error cache_err = {0};
-	char key[33];
+	char key[SB_SHA256_HEX];
 	int r;
 
 	if (sb->policy->seccomp == NULL)

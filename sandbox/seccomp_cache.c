@@ -14,33 +14,26 @@
 #include <unistd.h>
 
 #include "cleanup.h"
+#include "random.h"
 #include "fileio.h"
+#include "hash.h"
 
 #define MAGIC "PYMCPBPF"
 
 struct entry_header {
 	char magic[8];
-	char key[32];
+	char key[64];
 	uint32_t flags;
 	uint32_t len;
 };
 
-/* Two independent 64-bit FNV-1a hashes: an accidental collision between
- * two profiles is out of reach, and the directory is trusted. */
-static void fnv(const char *s, size_t n, uint64_t *h1, uint64_t *h2)
-{
-	for (size_t i = 0; i < n; i++) {
-		*h1 = (*h1 ^ (unsigned char)s[i]) * 0x100000001b3ULL;
-		*h2 = (*h2 ^ (unsigned char)s[i]) * 0x100000001b3ULL;
-		*h2 ^= *h2 >> 29;
-	}
-}
-
-int sb_bpf_cache_key(const json_t *profile, char key[33])
+/* SHA-256 of the profile and of what else shapes the program (libseccomp,
+ * the kernel, the launcher's version). */
+int sb_bpf_cache_key(const json_t *profile, char key[SB_SHA256_HEX])
 {
 	_cleanup_free_ char *json = json_dumps(profile, JSON_COMPACT | JSON_SORT_KEYS);
 	const struct scmp_version *v = seccomp_version();
-	uint64_t h1 = 0xcbf29ce484222325ULL, h2 = 0x84222325cbf29ce4ULL;
+	struct sb_sha256 h;
 	struct utsname u;
 	char extra[512];
 
@@ -48,9 +41,10 @@ int sb_bpf_cache_key(const json_t *profile, char key[33])
 		return -ENOMEM;
 	snprintf(extra, sizeof(extra), "|%u.%u.%u|%s|%s|%s", v->major, v->minor, v->micro,
 		 u.release, u.machine, PYMCP_VERSION);
-	fnv(json, strlen(json), &h1, &h2);
-	fnv(extra, strlen(extra), &h1, &h2);
-	snprintf(key, 33, "%016llx%016llx", (unsigned long long)h1, (unsigned long long)h2);
+	sb_sha256_init(&h);
+	sb_sha256_update(&h, json, strlen(json));
+	sb_sha256_update(&h, extra, strlen(extra));
+	sb_sha256_hex(&h, key);
 	return 0;
 }
 
@@ -74,7 +68,7 @@ int sb_bpf_cache_load(const char *dir, const char *key, struct sb_bpf *out, stru
 	_cleanup_close_ int dfd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	_cleanup_close_ int fd = -1;
 	struct entry_header h;
-	char name[64];
+	char name[SB_SHA256_HEX + 8];
 	int r;
 
 	memset(out, 0, sizeof(*out));
@@ -89,7 +83,7 @@ int sb_bpf_cache_load(const char *dir, const char *key, struct sb_bpf *out, stru
 	if ((r = trusted(fd, name, err)) < 0)
 		return r;
 	if (read(fd, &h, sizeof(h)) != (ssize_t)sizeof(h) || memcmp(h.magic, MAGIC, 8) != 0 ||
-	    memcmp(h.key, key, 32) != 0 || h.len == 0 || h.len % 8 != 0 || h.len > (1 << 20))
+	    memcmp(h.key, key, sizeof(h.key)) != 0 || h.len == 0 || h.len % 8 != 0 || h.len > (1 << 20))
 		return -ENOENT; /* not ours, or torn: compile afresh */
 	out->insns = malloc(h.len);
 	if (out->insns == NULL)
@@ -108,15 +102,13 @@ int sb_bpf_cache_store(const char *dir, const char *key, const struct sb_bpf *bp
 {
 	struct entry_header h = {.flags = bpf->flags, .len = (uint32_t)bpf->len};
 	char tmp[PATH_MAX], final[PATH_MAX];
-	unsigned rnd = 0;
 	int fd, r;
 
 	if (mkdir(dir, 0700) < 0 && errno != EEXIST)
 		return sb_error_errno(err, "seccomp_cache", "create `%s`", dir);
 	memcpy(h.magic, MAGIC, 8);
-	memcpy(h.key, key, 32);
-	(void)!getrandom(&rnd, sizeof(rnd), 0);
-	snprintf(tmp, sizeof(tmp), "%s/.%s.%d.%08x", dir, key, (int)getpid(), rnd);
+	memcpy(h.key, key, sizeof(h.key));
+	snprintf(tmp, sizeof(tmp), "%s/.%s.%d.%08x", dir, key, (int)getpid(), sb_random_u32());
 	snprintf(final, sizeof(final), "%s/%s.bpf", dir, key);
 	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
 	if (fd < 0)

@@ -10,10 +10,11 @@
 #include <jansson.h>
 
 #include "error.h"
+#include "hash.h"
 #include "seccomp_bpf.h"
 
 /* 32 hex characters naming the entry for this profile on this machine. */
-int sb_bpf_cache_key(const json_t *profile, char key[33]);
+int sb_bpf_cache_key(const json_t *profile, char key[SB_SHA256_HEX]);
 
 /* 0 and *out filled on a hit; -ENOENT on a miss; another negative errno
  * (err filled) when the directory or entry is not trustworthy. */

@@ -11,7 +11,7 @@ BUILD_ASAN=${PYMCP_BUILD_ASAN_DIR:-$ROOT/build-asan}
 # installed, so a second run does not touch apt at all.
 DEB_PACKAGES=(
 	build-essential cmake pkg-config
-	libuv1-dev libjansson-dev libseccomp-dev libcap-dev libnftables-dev
+	libuv1-dev libjansson-dev libseccomp-dev libcap-dev nettle-dev libnftables-dev
 	python3 python3-venv python3-pip python3-jsonschema
 	clang libclang-rt-dev
 	procps iproute2

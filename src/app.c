@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "cleanup.h"
+#include "fileio.h"
 #include "fence.h"
 #include "jobs.h"
 #include "log.h"
@@ -43,13 +44,6 @@ struct app {
 	void (*done)(void *data);
 	void *done_data;
 };
-
-static int make_dir(const char *path, struct sb_error *err)
-{
-	if (mkdir(path, 0700) < 0 && errno != EEXIST)
-		return sb_error_errno(err, "state", "create `%s`", path);
-	return 0;
-}
 
 /* Where this binary lives, to find its launcher and policy in the build
  * tree (src/ next to sandbox/) and after `cmake --install` (bin/ next to
@@ -122,6 +116,12 @@ static char *default_state_dir(void)
 	return s;
 }
 
+/* The state directory and what it holds: private to the server. */
+static int make_state_dir(const char *path, struct sb_error *err)
+{
+	return sb_mkdir(path, 0700, "state", err);
+}
+
 static int setup_roots(struct app *a, const struct app_config *cfg, struct sb_error *err)
 {
 	const char *tmp = getenv("TMPDIR") && getenv("TMPDIR")[0] == '/' ? getenv("TMPDIR") : "/tmp";
@@ -185,7 +185,7 @@ static int open_state(struct app *a, const struct app_config *cfg, struct sb_err
 	a->state_dir = cfg->state_dir ? strdup(cfg->state_dir) : default_state_dir();
 	if (a->state_dir == NULL)
 		return sb_error_set(err, "state", ENOMEM, "state directory");
-	if ((r = make_dir(a->state_dir, err)) < 0)
+	if ((r = make_state_dir(a->state_dir, err)) < 0)
 		return r;
 	/* Canonical, so that workspace checks compare like with like. */
 	char *real = realpath(a->state_dir, NULL);
@@ -208,7 +208,7 @@ static int open_state(struct app *a, const struct app_config *cfg, struct sb_err
 		return sb_error_hint(err, "give each server its own --state-dir");
 	}
 	snprintf(logs, sizeof(logs), "%s/logs", a->state_dir);
-	if ((r = make_dir(logs, err)) < 0)
+	if ((r = make_state_dir(logs, err)) < 0)
 		return r;
 	if (!cfg->log_file_given) {
 		strncat(logs, "/server.log", sizeof(logs) - strlen(logs) - 1);
@@ -218,11 +218,11 @@ static int open_state(struct app *a, const struct app_config *cfg, struct sb_err
 	/* Compiled seccomp programs, private to this user like the rest. */
 	if (asprintf(&a->cache_dir, "%s/cache", a->state_dir) < 0)
 		return sb_error_set(err, "state", ENOMEM, "cache folder");
-	if ((r = make_dir(a->cache_dir, err)) < 0)
+	if ((r = make_state_dir(a->cache_dir, err)) < 0)
 		return r;
 	if (asprintf(&a->scripts_dir, "%s/scripts", a->state_dir) < 0)
 		return sb_error_set(err, "state", ENOMEM, "scripts folder");
-	if ((r = make_dir(a->scripts_dir, err)) < 0)
+	if ((r = make_state_dir(a->scripts_dir, err)) < 0)
 		return r;
 	return 0;
 }

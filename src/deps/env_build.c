@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "cleanup.h"
+#include "fileio.h"
 #include "envs.h"
 #include "loopback.h"
 #include "paths.h"
@@ -19,9 +20,7 @@ static int make_dir(const char *root, const char *sub, struct sb_error *err)
 	char path[PATH_MAX];
 
 	snprintf(path, sizeof(path), "%s/%s", root, sub);
-	if (mkdir(path, 0755) < 0 && errno != EEXIST)
-		return sb_error_errno(err, "environment", "create `%s`", path);
-	return 0;
+	return sb_mkdir(path, 0755, "environment", err);
 }
 
 static int make_link(const char *root, const char *name, const char *to, struct sb_error *err)

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "cleanup.h"
+#include "random.h"
 #include "env_build.h"
 #include "interp_info.h"
 #include "log.h"
@@ -124,22 +125,13 @@ static const struct failure *remembered(struct envs *e, const struct env_request
 	return NULL;
 }
 
-/* For temporary names only: uniqueness, not secrecy. */
-static unsigned random_u32(void)
-{
-	unsigned r;
-
-	if (getrandom(&r, sizeof(r), GRND_NONBLOCK) != sizeof(r))
-		r = (unsigned)getpid() ^ (unsigned)time(NULL) ^ (unsigned)clock();
-	return r;
-}
 
 /* Renamed aside first, so that no request finds it half-removed. */
 static void discard(const struct envs *e, const char *path)
 {
 	char trash[PATH_MAX];
 
-	snprintf(trash, sizeof(trash), "%s/.trash-%08x", e->dir, random_u32());
+	snprintf(trash, sizeof(trash), "%s/.trash-%08x", e->dir, sb_random_u32());
 	if (rename(path, trash) == 0)
 		path = trash;
 	remove_tree_async(e->cfg.loop, path);
@@ -427,7 +419,7 @@ static int start_build(struct envs *e, const struct env_request *req, const char
 	b->e = e;
 	snprintf(b->name, sizeof(b->name), "%s", name);
 	snprintf(b->final, sizeof(b->final), "%s", final);
-	snprintf(b->tmp, sizeof(b->tmp), "%s/.build-%s-%08x", e->dir, name, random_u32());
+	snprintf(b->tmp, sizeof(b->tmp), "%s/.build-%s-%08x", e->dir, name, sb_random_u32());
 	b->interpreter = strdup(req->interpreter);
 	b->set = json_deep_copy(req->set);
 	b->installer = req->use_uv && e->cfg.uv ? "uv" : "pip";
@@ -454,12 +446,13 @@ static int start_build(struct envs *e, const struct env_request *req, const char
 int envs_acquire(struct envs *e, const struct env_request *req, envs_done_fn done, void *data,
 		 struct envs_wait **wait, struct env_ref *ref, struct sb_error *err)
 {
-	uint64_t h = req_set_hash(req->interpreter, req->set);
+	char key[SB_SHA256_HEX];
 	const char *py = strrchr(req->interpreter, '/');
 	char installer[8];
 	int r;
 
 	py = py ? py + 1 : req->interpreter;
+	req_set_key(req->interpreter, req->set, key);
 	const struct failure *f = req->guess ? remembered(e, req) : NULL;
 	if (f != NULL)
 		return sb_error_set(err, "environment", EAGAIN,
@@ -471,8 +464,8 @@ int envs_acquire(struct envs *e, const struct env_request *req, envs_done_fn don
 		char name[64], final[PATH_MAX];
 		struct build *b;
 
-		snprintf(name, sizeof(name), slot ? "%s-%016llx-%u" : "%s-%016llx", py,
-			 (unsigned long long)h, slot);
+		/* 128 bits of the key are plenty for a name. */
+		snprintf(name, sizeof(name), slot ? "%s-%.32s-%u" : "%s-%.32s", py, key, slot);
 		snprintf(final, sizeof(final), "%s/%s", e->dir, name);
 		/* A build being cancelled is nobody's: a new request starts
 		 * another (its directory name is its own). */
@@ -527,9 +520,9 @@ int envs_acquire(struct envs *e, const struct env_request *req, envs_done_fn don
 	}
 	sb_error_set(err, "environment", EEXIST,
 		     "every slot for this dependency set in `%s` holds another set", e->dir);
-	return sb_error_hint(err, "remove the `%s-%016llx*` folders there (or prune old "
+	return sb_error_hint(err, "remove the `%s-%.32s*` folders there (or prune old "
 				  "environments with py_prune_jobs)",
-			     py, (unsigned long long)h);
+			     py, key);
 }
 
 void envs_cancel_wait(struct envs *e, struct envs_wait *w)

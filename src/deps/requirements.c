@@ -1,5 +1,7 @@
 #include "requirements.h"
 
+#include "hash.h"
+
 #include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
@@ -189,24 +191,16 @@ json_t *req_set_new(json_t *given, struct sb_error *err)
 	return set;
 }
 
-static uint64_t fnv1a(uint64_t h, const char *s, size_t n)
+void req_set_key(const char *interpreter, json_t *set, char out[SB_SHA256_HEX])
 {
-	for (size_t i = 0; i < n; i++) {
-		h ^= (unsigned char)s[i];
-		h *= 0x100000001b3ULL;
-	}
-	return h;
-}
-
-uint64_t req_set_hash(const char *interpreter, json_t *set)
-{
-	uint64_t h = 0xcbf29ce484222325ULL;
+	struct sb_sha256 h;
 	size_t i;
 	json_t *v;
 
 	/* NUL separators: "a" + "bc" and "ab" + "c" differ. */
-	h = fnv1a(h, interpreter, strlen(interpreter) + 1);
+	sb_sha256_init(&h);
+	sb_sha256_update(&h, interpreter, strlen(interpreter) + 1);
 	json_array_foreach (set, i, v)
-		h = fnv1a(h, json_string_value(v), json_string_length(v) + 1);
-	return h;
+		sb_sha256_update(&h, json_string_value(v), json_string_length(v) + 1);
+	sb_sha256_hex(&h, out);
 }

@@ -10,6 +10,7 @@
 #include <stdint.h>
 
 #include "error.h"
+#include "hash.h"
 
 /* Longest requirement accepted, in bytes. */
 #define REQ_MAX_LEN 512
@@ -36,8 +37,8 @@ json_t *req_set_new(json_t *given, struct sb_error *err);
 /* Adds one requirement to a sorted set (no-op when present). */
 int req_set_add(json_t *set, const char *requirement, struct sb_error *err);
 
-/* 64-bit FNV-1a of the interpreter and the set: a directory name, not a
- * proof of identity (the cache compares the manifest too). */
-uint64_t req_set_hash(const char *interpreter, json_t *set);
+/* SHA-256 of the interpreter and the set, as hex: the environment's
+ * directory name (the cache compares the manifest too). */
+void req_set_key(const char *interpreter, json_t *set, char out[SB_SHA256_HEX]);
 
 #endif

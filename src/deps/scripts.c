@@ -10,6 +10,8 @@
 #include <unistd.h>
 
 #include "cleanup.h"
+#include "fileio.h"
+#include "random.h"
 #include "fence.h"
 
 
@@ -266,31 +268,21 @@ int scripts_write(const char *dir, const char *name, const char *source, bool ov
 		  struct sb_error *err)
 {
 	char path[4096], tmp[4200];
-	unsigned rnd = 0;
-	size_t len = strlen(source);
-	int fd;
+	int fd, r;
 
-	if (mkdir(dir, 0700) < 0 && errno != EEXIST)
-		return sb_error_errno(err, "scripts", "create the scripts folder `%s`", dir);
+	if ((r = sb_mkdir(dir, 0700, "scripts", err)) < 0)
+		return r;
 	snprintf(path, sizeof(path), "%s/%s", dir, name);
 	if (!overwrite && access(path, F_OK) == 0)
 		return 0;
-	(void)!getrandom(&rnd, sizeof(rnd), 0);
-	snprintf(tmp, sizeof(tmp), "%s/.%s.%08x.tmp", dir, name, rnd);
+	snprintf(tmp, sizeof(tmp), "%s/.%s.%08x.tmp", dir, name, sb_random_u32());
 	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0644);
 	if (fd < 0)
 		return sb_error_errno(err, "scripts", "create `%s`", tmp);
-	for (size_t off = 0; off < len;) {
-		ssize_t w = write(fd, source + off, len - off);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0) {
-			sb_error_errno(err, "scripts", "write `%s`", tmp);
-			close(fd);
-			unlink(tmp);
-			return sb_error_code(err);
-		}
-		off += (size_t)w;
+	if ((r = sb_write_all(fd, source, strlen(source))) < 0) {
+		close(fd);
+		unlink(tmp);
+		return sb_error_set(err, "scripts", -r, "write `%s`", tmp);
 	}
 	if (fsync(fd) < 0 || close(fd) < 0) {
 		unlink(tmp);
@@ -298,7 +290,7 @@ int scripts_write(const char *dir, const char *name, const char *source, bool ov
 	}
 	/* Without overwrite, link() refuses an existing target atomically. */
 	if (!overwrite) {
-		int r = link(tmp, path);
+		r = link(tmp, path);
 		unlink(tmp);
 		if (r < 0 && errno == EEXIST)
 			return 0;

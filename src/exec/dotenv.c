@@ -6,12 +6,8 @@
 #include <string.h>
 
 #include "cleanup.h"
+#include "env_name.h"
 
-static bool is_name_char(char c, bool first)
-{
-	return c == '_' || (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
-	       (!first && c >= '0' && c <= '9');
-}
 
 static const char *skip_blanks(const char *p, const char *end)
 {
@@ -92,7 +88,7 @@ int dotenv_parse(const char *text, size_t len, const char *name, json_t *env, st
 		if (stop - p > 7 && strncmp(p, "export", 6) == 0 && (p[6] == ' ' || p[6] == '\t'))
 			p = skip_blanks(p + 6, stop);
 		key = p;
-		while (p < stop && is_name_char(*p, p == key))
+		while (p < stop && sb_env_name_char(*p, p == key))
 			p++;
 		key_end = p;
 		p = skip_blanks(p, stop);

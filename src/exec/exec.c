@@ -6,11 +6,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "cleanup.h"
+#include "env_name.h"
+#include "random.h"
 #include "dotenv.h"
 #include "env_build.h"
 #include "envs.h"
@@ -40,16 +41,6 @@ struct exec_job {
 	exec_shape_fn shape;
 };
 
-static int random_hex(char *out, size_t bytes)
-{
-	unsigned char b[16];
-
-	if (bytes > sizeof(b) || getrandom(b, bytes, 0) != (ssize_t)bytes)
-		return -1;
-	for (size_t i = 0; i < bytes; i++)
-		sprintf(out + 2 * i, "%02x", b[i]);
-	return 0;
-}
 
 static json_t *build_env(const struct exec_env *env, const struct exec_request *req,
 			 const struct client_place *ws, struct sb_error *err)
@@ -69,10 +60,7 @@ static json_t *build_env(const struct exec_env *env, const struct exec_request *
 		}
 	}
 	json_object_foreach(req->env_vars, k, v) {
-		bool name_ok = k[0] != '\0' && !(k[0] >= '0' && k[0] <= '9');
-		for (const char *c = k; *c && name_ok; c++)
-			name_ok = *c == '_' || (*c >= 'A' && *c <= 'Z') || (*c >= 'a' && *c <= 'z') ||
-				  (*c >= '0' && *c <= '9');
+		bool name_ok = sb_env_name_ok(k, strlen(k));
 		if (!name_ok || !json_is_string(v)) {
 			sb_error_set(err, "env_vars", 0, "env_vars `%s`: %s", k,
 				     name_ok ? "the value must be a string"
@@ -158,8 +146,9 @@ static json_t *prepare(const struct exec_env *env, const struct exec_request *re
 				  err) < 0)
 		return NULL;
 	if (req->script_content) {
-		if (random_hex(hex, 8) < 0) {
-			sb_error_errno(err, "exec", "getrandom");
+		int r = sb_random_hex(hex, 8);
+		if (r < 0) {
+			sb_error_set(err, "exec", -r, "getrandom");
 			return NULL;
 		}
 		if (req->content_name)

@@ -12,6 +12,7 @@
 #include <time.h>
 
 #include "cleanup.h"
+#include "fileio.h"
 #include "job_store.h"
 #include "uuid.h"
 
@@ -170,29 +171,6 @@ void job_free(struct job *j)
 	free(j);
 }
 
-static int make_dir(const char *path, struct sb_error *err)
-{
-	if (mkdir(path, 0700) < 0 && errno != EEXIST)
-		return sb_error_errno(err, "jobs", "create `%s`", path);
-	return 0;
-}
-
-/* mkdir -p: the default state directory (~/.python_mcp) may not exist. */
-static int make_dirs(const char *path, struct sb_error *err)
-{
-	_cleanup_free_ char *p = strdup(path);
-
-	if (p == NULL)
-		return sb_error_set(err, "jobs", ENOMEM, "`%s`", path);
-	for (char *s = strchr(p + 1, '/'); s != NULL; s = strchr(s + 1, '/')) {
-		*s = '\0';
-		if (mkdir(p, 0700) < 0 && errno != EEXIST)
-			return sb_error_errno(err, "jobs", "create `%s`", p);
-		*s = '/';
-	}
-	return make_dir(p, err);
-}
-
 /* Loads jobs.json into the (empty) table.  Entries that do not make sense
  * are skipped, and the file is then set aside so that nothing is lost when
  * the next save rewrites it without them. */
@@ -290,8 +268,9 @@ int jobs_open(uv_loop_t *loop, const char *state_dir, const struct jobs_limits *
 		r = sb_error_set(err, "jobs", ENOMEM, "job table");
 		goto fail;
 	}
-	if ((r = make_dirs(state_dir, err)) < 0 || (r = make_dir(meta, err)) < 0 ||
-	    (r = make_dir(t->jobs_dir, err)) < 0 || (r = job_store_new(meta, &t->store, err)) < 0)
+	if ((r = sb_mkdirs(state_dir, 0700, "jobs", err)) < 0 ||
+	    (r = sb_mkdir(meta, 0700, "jobs", err)) < 0 ||
+	    (r = sb_mkdir(t->jobs_dir, 0700, "jobs", err)) < 0 || (r = job_store_new(meta, &t->store, err)) < 0)
 		goto fail;
 	r = load(t, err);
 	if (r < 0)

@@ -62,8 +62,12 @@ static void test_requirements(void)
 	 * interpreter or set does not. */
 	json_t *given2 = json_pack("[s, s]", "ALPHA", "zeta");
 	json_t *set2 = req_set_new(given2, &err);
-	CHECK(req_set_hash("/usr/bin/python3", set) == req_set_hash("/usr/bin/python3", set2));
-	CHECK(req_set_hash("/usr/bin/python3", set) != req_set_hash("/usr/bin/python3.11", set));
+	char k1[SB_SHA256_HEX], k2[SB_SHA256_HEX], k3[SB_SHA256_HEX];
+	req_set_key("/usr/bin/python3", set, k1);
+	req_set_key("/usr/bin/python3", set2, k2);
+	req_set_key("/usr/bin/python3.11", set, k3);
+	CHECK_STR(k1, k2);
+	CHECK(strcmp(k1, k3) != 0 && strlen(k1) == 64);
 	json_t *bad = json_pack("[s, i]", "a", 1);
 	CHECK(req_set_new(bad, &err) == NULL && strstr(err.message, "dependencies[1]"));
 	char name[64];
