@@ -20,6 +20,7 @@
 #include "seccomp_bpf.h"
 #include "signals.h"
 #include "status.h"
+#include "wire.h"
 
 static void send_msg(int fd, int type, int wait_status, const struct sb_error *err)
 {
@@ -50,7 +51,7 @@ int sb_msg_read(int fd, struct sb_msg *m)
 
 void sb_msg_emit_degraded(int status_fd, const struct sb_msg *m)
 {
-	sb_status_emit_new(status_fd, json_pack("{s:s, s:o, s:o}", "event", "degraded", "layer",
+	sb_status_emit_new(status_fd, json_pack("{s:s, s:o, s:o}", WIRE_EVENT, WIRE_EVENT_DEGRADED, "layer",
 						sb_json_string_lossy(m->err.stage), "message",
 						sb_json_string_lossy(m->err.message)));
 }

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "cleanup.h"
+#include "wire.h"
 #include "env.h"
 #include "paths.h"
 #include "seccomp_bpf.h"
@@ -227,39 +228,39 @@ static int parse_spec(json_t *o, struct sb_job *job, int fd, struct sb_error *er
 	if (!json_is_object(o))
 		return spec_error(err, "(top level)", "must be an object");
 	json_object_foreach(o, k, v) {
-		if (strcmp(k, "workspace") == 0 || strcmp(k, "cwd") == 0) {
+		if (strcmp(k, WIRE_SPEC_WORKSPACE) == 0 || strcmp(k, WIRE_SPEC_CWD) == 0) {
 			if (!json_is_string(v))
 				return spec_error(err, k, "must be a string");
 			char **dst = k[0] == 'w' ? &job->workspace : &job->cwd;
 			*dst = strdup(json_string_value(v));
 			if (*dst == NULL)
 				return sb_error_set(err, "spec", ENOMEM, "job spec");
-		} else if (strcmp(k, "argv") == 0) {
+		} else if (strcmp(k, WIRE_SPEC_ARGV) == 0) {
 			r = string_array(v, k, &job->argv, err);
-		} else if (strcmp(k, "protect") == 0) {
+		} else if (strcmp(k, WIRE_SPEC_PROTECT) == 0) {
 			r = string_array(v, k, &job->protect, err);
-		} else if (strcmp(k, "env") == 0) {
+		} else if (strcmp(k, WIRE_SPEC_ENV) == 0) {
 			r = env_object(v, &job->env, err);
-		} else if (strcmp(k, "files") == 0) {
+		} else if (strcmp(k, WIRE_SPEC_FILES) == 0) {
 			r = files_object(v, job, err);
-		} else if (strcmp(k, "binds") == 0) {
+		} else if (strcmp(k, WIRE_SPEC_BINDS) == 0) {
 			r = binds_array(v, job, err);
-		} else if (strcmp(k, "loopback_ports") == 0) {
+		} else if (strcmp(k, WIRE_SPEC_LOOPBACK_PORTS) == 0) {
 			r = ports_array(v, job, err);
-		} else if (strcmp(k, "workspace_target") == 0) {
+		} else if (strcmp(k, WIRE_SPEC_WORKSPACE_TARGET) == 0) {
 			if (!json_is_string(v) || !sb_path_is_clean_absolute(json_string_value(v)))
 				return spec_error(err, k, "must be an absolute path other than `/`, "
 							  "without `.`, `..` or `//`");
 			if ((job->workspace_target = strdup(json_string_value(v))) == NULL)
 				return sb_error_set(err, "spec", ENOMEM, "job spec");
-		} else if (strcmp(k, "workspace_fd") == 0 || strcmp(k, "scratch") == 0) {
+		} else if (strcmp(k, WIRE_SPEC_WORKSPACE_FD) == 0 || strcmp(k, WIRE_SPEC_SCRATCH) == 0) {
 			if (!json_is_true(v))
 				return spec_error(err, k, "must be true when given");
 			if (k[0] == 's')
 				job->scratch = true;
 			else
 				wants_fd = true;
-		} else if (strcmp(k, "timeout") == 0) {
+		} else if (strcmp(k, WIRE_SPEC_TIMEOUT) == 0) {
 			if (!json_is_number(v) || !(json_number_value(v) >= 0) ||
 			    json_number_value(v) > SB_TIMEOUT_MAX)
 				return spec_error(err, k, "must be a number of seconds from 0 to "

@@ -29,6 +29,7 @@
 #include "seccomp_cache.h"
 #include "supervise.h"
 #include "paths.h"
+#include "wire.h"
 
 static void close_fd(int *fd)
 {
@@ -353,7 +354,7 @@ int sb_sandbox_wait_ready(struct sb_sandbox *sb, struct sb_error *err)
 	if (r < 0)
 		sb_status_error(sb->status_fd, err);
 	else
-		sb_status_emit_new(sb->status_fd, json_pack("{s:s}", "event", "ready"));
+		sb_status_emit_new(sb->status_fd, json_pack("{s:s}", WIRE_EVENT, WIRE_EVENT_READY));
 	return r;
 }
 
@@ -369,7 +370,7 @@ static void emit_started(const struct sb_sandbox *sb, const char *workspace)
 				    sb->cg.dir[c] ? json_integer(sb->cg.version[c]) : json_null());
 	sb_status_emit_new(
 	    sb->status_fd,
-	    json_pack("{s:s, s:i, s:o, s:o, s:b, s:s, s:b, s:s?}", "event", "started", "pid",
+	    json_pack("{s:s, s:i, s:o, s:o, s:b, s:s, s:b, s:s?}", WIRE_EVENT, WIRE_EVENT_STARTED, "pid",
 		      (int)sb->pid, "workspace", sb_json_string_lossy(workspace), "cgroup", cg,
 		      "network", outbound, "network_mode", sb_net_mode_name(sb->policy->net_mode),
 		      "seccomp", sb->bpf.len > 0, "degraded",

@@ -8,6 +8,7 @@
 #include "cleanup.h"
 #include "fileio.h"
 #include "json_text.h"
+#include "wire.h"
 
 void sb_status_emit_new(int fd, json_t *obj)
 {
@@ -30,7 +31,7 @@ void sb_status_error(int fd, const struct sb_error *err)
 {
 	json_t *o = json_object();
 
-	json_object_set_new(o, "event", json_string("error"));
+	json_object_set_new(o, WIRE_EVENT, json_string(WIRE_EVENT_ERROR));
 	json_object_set_new(o, "stage", sb_json_string_lossy(err->stage));
 	json_object_set_new(o, "errno", json_integer(err->errnum));
 	json_object_set_new(o, "error", json_string(err->errnum ? strerror(err->errnum) : ""));
@@ -43,7 +44,7 @@ void sb_status_exit(int fd, const struct sb_result *res)
 {
 	json_t *o = json_object();
 
-	json_object_set_new(o, "event", json_string("exit"));
+	json_object_set_new(o, WIRE_EVENT, json_string(WIRE_EVENT_EXIT));
 	json_object_set_new(o, "exit_code",
 			    res->signal ? json_null() : json_integer(res->exit_code));
 	json_object_set_new(o, "signal", res->signal ? json_integer(res->signal) : json_null());

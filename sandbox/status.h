@@ -1,9 +1,7 @@
-/* The status channel: JSON lines on --status-fd for whoever runs the
- * launcher (the server, a test, an admin).  Every event is one line:
- *   {"event":"error","stage":..,"errno":..,"error":..,"message":..,"hint":..}
- *   {"event":"started","pid":..,"layers":{..},"degraded":[..]}
- *   {"event":"exit","exit_code":..,"signal":..,"cpu_user_seconds":.., ...}
- */
+/* The launcher's side of the status channel: JSON lines on --status-fd
+ * for whoever runs the launcher (the server, a test, an admin).  The
+ * events and their members are the wire protocol's (base/wire.h,
+ * docs/wire.md). */
 #ifndef SB_STATUS_H
 #define SB_STATUS_H
 

@@ -20,6 +20,7 @@
 #include "client_path.h"
 #include "paths.h"
 #include "scripts.h"
+#include "wire.h"
 #include "smart.h"
 
 /* What the finish and cleanup hooks need about one execution. */
@@ -178,19 +179,19 @@ static json_t *prepare(const struct exec_env *env, const struct exec_request *re
 		json_decref(argv);
 		return NULL;
 	}
-	spec = json_pack("{s:o, s:o, s:f}", "argv", argv, "env", vars, "timeout",
+	spec = json_pack("{s:o, s:o, s:f}", WIRE_SPEC_ARGV, argv, WIRE_SPEC_ENV, vars, WIRE_SPEC_TIMEOUT,
 			 req->timeout_seconds);
 	/* The directory the server opened and checked travels as a
 	 * descriptor; without one the job gets a fresh tmpfs. */
 	if (ws.fd >= 0) {
-		json_object_set_new(spec, "workspace", json_string(ws.real));
-		json_object_set_new(spec, "workspace_fd", json_true());
+		json_object_set_new(spec, WIRE_SPEC_WORKSPACE, json_string(ws.real));
+		json_object_set_new(spec, WIRE_SPEC_WORKSPACE_FD, json_true());
 	} else {
-		json_object_set_new(spec, "scratch", json_true());
+		json_object_set_new(spec, WIRE_SPEC_SCRATCH, json_true());
 	}
 	if (req->script_content && (files = json_object()) != NULL) {
 		json_object_set_new(files, name, json_string(req->script_content));
-		json_object_set_new(spec, "files", files);
+		json_object_set_new(spec, WIRE_SPEC_FILES, files);
 	}
 	x->python_version = strdup(used);
 	x->python = strdup(python);
@@ -210,7 +211,7 @@ static void on_env(void *data, const struct env_ref *ref, const char *error)
 	if (ref != NULL) {
 		x->env_ref = *ref;
 		x->has_env = true;
-		json_object_set_new(x->spec, "binds", json_pack("[{s:s, s:s}]", "source", ref->path,
+		json_object_set_new(x->spec, WIRE_SPEC_BINDS, json_pack("[{s:s, s:s}]", "source", ref->path,
 								"target", ENVS_TARGET));
 		if (x->job->progress != NULL)
 			jobs_set_progress(x->env->jobs, x->job, 1, 1, "dependencies installed");

@@ -11,6 +11,7 @@
 #include "cleanup.h"
 #include "line_framer.h"
 #include "log.h"
+#include "wire.h"
 
 /* A status line longer than this is a launcher bug; it is dropped. */
 #define STATUS_LINE_MAX 65536
@@ -240,18 +241,17 @@ static void finalize(struct launcher *l)
 		o.cancelled = run->cancelled;
 		o.exit_event = e;
 		if (e != NULL) {
-			json_t *code = json_object_get(e, "exit_code");
-			json_t *sig = json_object_get(e, "signal");
-			json_t *limit = json_object_get(e, "limit");
+			struct wire_exit x;
+			wire_exit_read(e, &x);
 			o.ran = true;
-			o.exit_code = json_is_integer(code) ? (int)json_integer_value(code) : -1;
-			o.signal = json_is_integer(sig) ? (int)json_integer_value(sig) : 0;
-			o.limit = json_is_string(limit) ? json_string_value(limit) : NULL;
-			o.wall_seconds = json_number_value(json_object_get(e, "wall_seconds"));
-			o.cpu_user_seconds = json_number_value(json_object_get(e, "cpu_user_seconds"));
-			o.cpu_system_seconds =
-				json_number_value(json_object_get(e, "cpu_system_seconds"));
-			o.peak_rss_bytes = json_integer_value(json_object_get(e, "peak_rss_bytes"));
+			o.exit_code = x.exit_code;
+			o.signal = x.signal;
+			o.limit = x.limit;
+			o.limit_detail = x.limit_detail;
+			o.wall_seconds = x.wall_seconds;
+			o.cpu_user_seconds = x.cpu_user_seconds;
+			o.cpu_system_seconds = x.cpu_system_seconds;
+			o.peak_rss_bytes = x.peak_rss_bytes;
 		} else if (l->error[0]) {
 			snprintf(o.error, sizeof(o.error), "%s", l->error);
 		} else {
@@ -312,27 +312,30 @@ static void on_launcher_exit(uv_process_t *p, int64_t status, int term_signal)
 
 static void handle_event(struct launcher *l, json_t *ev)
 {
-	const char *kind = json_string_value(json_object_get(ev, "event"));
-
-	if (kind == NULL)
-		return;
-	if (strcmp(kind, "started") == 0 && l->run) {
+	switch (wire_event_kind(ev)) {
+	case WIRE_STARTED:
+		if (l->run == NULL)
+			break;
 		l->run->t_started = uv_hrtime();
 		if (l->run->job)
 			jobs_set_status(l->r->jobs, l->run->job, JOB_RUNNING, NULL, NULL);
-	} else if (strcmp(kind, "exit") == 0) {
+		break;
+	case WIRE_EXIT:
 		if (l->run)
 			l->run->t_exit_event = uv_hrtime();
 		json_decref(l->exit_event);
 		l->exit_event = json_incref(ev);
-	} else if (strcmp(kind, "error") == 0) {
-		const char *msg = json_string_value(json_object_get(ev, "message"));
-		const char *hint = json_string_value(json_object_get(ev, "hint"));
-		snprintf(l->error, sizeof(l->error), "%s%s%s", msg ? msg : "sandbox setup failed",
-			 hint ? ". Hint: " : "", hint ? hint : "");
-	} else if (strcmp(kind, "degraded") == 0) {
+		break;
+	case WIRE_ERROR:
+		wire_error_text(ev, l->error, sizeof(l->error));
+		break;
+	case WIRE_DEGRADED:
 		log_msg(LOG_LEVEL_WARNING, "sandbox layer missing: %s",
 			json_string_value(json_object_get(ev, "message")));
+		break;
+	case WIRE_READY:
+	case WIRE_UNKNOWN:
+		break;
 	}
 }
 
@@ -629,11 +632,11 @@ static struct run *enqueue(struct runner *r, struct job *j, json_t *spec_new, in
 		sb_error_set(err, "runner", ENOMEM, "queue the %s", j ? "job" : "install");
 		return NULL;
 	}
-	if (r->cfg.n_protect > 0 && json_object_get(spec_new, "protect") == NULL) {
+	if (r->cfg.n_protect > 0 && json_object_get(spec_new, WIRE_SPEC_PROTECT) == NULL) {
 		json_t *list = json_array();
 		for (size_t i = 0; i < r->cfg.n_protect; i++)
 			json_array_append_new(list, json_string(r->cfg.protect[i]));
-		json_object_set_new(spec_new, "protect", list);
+		json_object_set_new(spec_new, WIRE_SPEC_PROTECT, list);
 	}
 	*run = (struct run){.r = r, .job = j, .spec = spec_new, .ws_fd = ws_fd, .held = held,
 			    .t_queued = uv_hrtime()};

@@ -33,7 +33,9 @@ struct run_outcome {
 	bool ran;              /* the script started; false: setup failed */
 	int exit_code;         /* valid when ran and signal == 0 */
 	int signal;            /* terminating signal, 0 if none */
-	const char *limit;     /* "time", "memory", "pids", "cpu", "output", "cancel" or NULL */
+	const char *limit;     /* "time", "memory", "pids", "cpu", "output", "disk", "cancel"
+				  or NULL (wire.h) */
+	const char *limit_detail; /* which limit and its value, or NULL */
 	double wall_seconds;
 	double cpu_user_seconds, cpu_system_seconds;
 	long long peak_rss_bytes;
