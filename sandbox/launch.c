@@ -164,7 +164,7 @@ static int compile_filter(struct sb_sandbox *sb, const char *cache_dir, struct s
 			return r;
 		}
 	}
-	r = sb_seccomp_build(sb->policy->seccomp, sb->policy->file, &ctx, err);
+	r = sb_seccomp_build(sb->policy->seccomp_profile, sb->policy->file, &ctx, err);
 	if (r == 0)
 		r = sb_bpf_export(ctx, &sb->bpf, err);
 	if (ctx)

@@ -86,8 +86,8 @@ static int check_policy(const char *file, char *const *protect, size_t n_protect
 	scmp_filter_ctx filter = NULL;
 	int r = sb_policy_load(file, &policy, &err);
 
-	if (r == 0 && policy.seccomp)
-		r = sb_seccomp_build(policy.seccomp, policy.file, &filter, &err);
+	if (r == 0 && policy.seccomp_profile)
+		r = sb_seccomp_build(policy.seccomp_profile, policy.file, &filter, &err);
 	if (r == 0)
 		r = sb_integrity_check(&policy, protect, n_protect, &err);
 	if (filter)

@@ -14,6 +14,7 @@
 
 #include "cleanup.h"
 #include "policy_read.h"
+#include "seccomp_profile.h"
 
 #define MiB (INT64_C(1) << 20)
 
@@ -224,7 +225,7 @@ static int read_seccomp(struct sb_reader *r, const json_t *root, struct sb_polic
 	if (profile == NULL)
 		return 0;
 	sb_json_path_push_key(&r->path, "seccomp");
-	SB_TRY(sb_policy_check_seccomp(r, profile));
+	SB_TRY(sb_policy_read_seccomp(r, profile, &p->seccomp_profile));
 	sb_json_path_pop(&r->path);
 	p->seccomp = json_incref(profile);
 	return 0;
@@ -412,6 +413,7 @@ void sb_policy_free(struct sb_policy *p)
 	free(p->env_set);
 	sb_rd_free_strv(p->env_pass, p->n_env_pass);
 	json_decref(p->seccomp);
+	sb_scmp_profile_free(p->seccomp_profile);
 	memset(p, 0, sizeof(*p));
 }
 

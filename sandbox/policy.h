@@ -17,6 +17,8 @@
 
 #include "error.h"
 
+struct sb_scmp_profile;
+
 /* "Not set" for the optional numeric limits below: leave as inherited. */
 #define SB_UNSET (-1)
 
@@ -112,7 +114,9 @@ struct sb_policy {
 
 	unsigned optional_layers;   /* enum sb_layer bits */
 
-	json_t *seccomp;            /* the validated "seccomp" object (owned), or NULL */
+	json_t *seccomp;            /* the validated "seccomp" object (owned), or NULL:
+				       what the compiled-filter cache hashes */
+	struct sb_scmp_profile *seccomp_profile; /* the same, parsed (owned), or NULL */
 };
 
 /* Loads and validates `file`.  On failure *out is left zeroed. */

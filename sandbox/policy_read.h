@@ -92,9 +92,11 @@ int sb_policy_read_environment(struct sb_reader *r, const json_t *root, struct s
 /* After sb_policy_read_mounts: checks the mounts against the mode. */
 int sb_policy_read_network(struct sb_reader *r, const json_t *root, struct sb_policy *p);
 
-/* The "seccomp" section (policy_seccomp.c): checks the structure of a
- * Docker/OCI profile at the current path, so that every name the compiler
- * (seccomp.c) meets is one it knows. */
-int sb_policy_check_seccomp(struct sb_reader *r, const json_t *profile);
+/* The "seccomp" section (policy_seccomp.c): a Docker/OCI profile at the
+ * current path, checked and parsed once (seccomp_profile.h), so that every
+ * name the compiler (seccomp.c) meets is one it knows. */
+struct sb_scmp_profile;
+int sb_policy_read_seccomp(struct sb_reader *r, const json_t *profile,
+			   struct sb_scmp_profile **out);
 
 #endif

@@ -1,9 +1,9 @@
 /* Compiles a Docker/OCI seccomp profile with libseccomp, the way Docker
  * resolves it for a container that holds no capabilities, for the native
  * architecture of this machine (plus the compat architectures the profile
- * names for it).  The profile was checked by sb_policy_load(); what can
- * still fail here depends on this machine: libseccomp's syscall table and
- * what the kernel supports.
+ * names for it).  The profile was checked and parsed by sb_policy_load()
+ * (seccomp_profile.h); what can still fail here depends on this machine:
+ * libseccomp's syscall table and what the kernel supports.
  *
  * libseccomp 2.5 quietly resolves some rule combinations that a profile
  * author would not expect (see check_combination()), so those are refused
@@ -18,8 +18,6 @@
 #include <string.h>
 
 #include "cleanup.h"
-#include "json_locate.h"
-#include "seccomp_names.h"
 #include "seccomp_resolve.h"
 
 /* What the rules for one syscall did so far, to catch combinations that
@@ -38,7 +36,7 @@ struct seen {
 struct build {
 	const char *file;
 	struct sb_error *err;
-	struct sb_json_path path;
+	char where[96]; /* the JSON path of what is being compiled */
 	scmp_filter_ctx ctx;
 	struct sb_scmp_host host;
 	uint32_t default_action;
@@ -52,57 +50,35 @@ static int fail(struct build *b, int errnum, const char *fmt, ...)
 
 static int fail(struct build *b, int errnum, const char *fmt, ...)
 {
-	char where[256], what[SB_ERROR_MESSAGE_MAX];
+	char what[SB_ERROR_MESSAGE_MAX];
 	va_list ap;
 
 	va_start(ap, fmt);
 	vsnprintf(what, sizeof(what), fmt, ap);
 	va_end(ap);
-	sb_json_path_format(&b->path, where, sizeof(where));
-	return sb_error_set(b->err, "seccomp", errnum, "policy `%s`, at %s: %s", b->file, where,
-			    what);
+	return sb_error_set(b->err, "seccomp", errnum, "policy `%s`, at $.seccomp%s: %s", b->file,
+			    b->where, what);
 }
 
-/* The profile did not come through sb_policy_load(). */
-static int not_validated(struct build *b)
+static void at(struct build *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static void at(struct build *b, const char *fmt, ...)
 {
-	fail(b, 0, "malformed seccomp profile");
-	return sb_error_hint(b->err, "check the policy with `python-mcp-sandbox --check-policy`");
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(b->where, sizeof(b->where), fmt, ap);
+	va_end(ap);
 }
 
-static json_t *member(const json_t *obj, const char *key)
+/* The action with its data: errnoRet when given, else the profile's
+ * default (EPERM unless defaultErrnoRet says otherwise). */
+static uint32_t action_of(const struct build *b, const struct sb_scmp_action *a, bool has_errno,
+			  uint32_t errno_ret)
 {
-	json_t *v = json_object_get(obj, key);
-
-	return json_is_null(v) ? NULL : v;
-}
-
-/* The action named at obj[key], with its data: errnoRet from obj[errno_key]
- * when present, else the profile's default. */
-static int parse_action(struct build *b, const json_t *obj, const char *key, const char *errno_key,
-			uint32_t *out)
-{
-	const char *name = json_string_value(json_object_get(obj, key));
-	const struct sb_scmp_action *a = name != NULL ? sb_scmp_action_lookup(name) : NULL;
-	json_t *data = member(obj, errno_key);
-	int rc = 0;
-
-	sb_json_path_push_key(&b->path, key);
-	if (a == NULL)
-		rc = not_validated(b);
-	else if (!a->supported)
-		rc = fail(b, 0, "%s is not supported: the launcher runs no seccomp listener", name);
-	else if (!a->with_data)
-		*out = a->action;
-	else if (data == NULL)
-		*out = a->action | b->default_data;
-	else if (json_is_integer(data) && json_integer_value(data) >= 0 &&
-		 json_integer_value(data) <= SB_SCMP_ERRNO_MAX)
-		*out = a->action | (uint32_t)json_integer_value(data);
-	else
-		rc = not_validated(b);
-	sb_json_path_pop(&b->path);
-	return rc;
+	if (!a->with_data)
+		return a->action;
+	return a->action | (has_errno ? errno_ret : b->default_data);
 }
 
 static int add_arch(struct build *b, const struct sb_scmp_arch *arch)
@@ -119,81 +95,43 @@ static int add_arch(struct build *b, const struct sb_scmp_arch *arch)
 
 /* Only compat architectures of the native one are added: the native one is
  * always in the filter, and others could never run here anyway. */
-static int add_arch_list(struct build *b, const json_t *list)
+static int add_arch_list(struct build *b, const struct sb_scmp_arch *const *list, size_t n)
 {
-	json_t *item;
-	size_t i;
-
-	json_array_foreach (list, i, item) {
-		const char *name = json_string_value(item);
-		const struct sb_scmp_arch *arch = name != NULL ? sb_scmp_arch_lookup(name) : NULL;
-
-		if (arch == NULL)
+	for (size_t i = 0; i < n; i++) {
+		if (b->host.native == NULL || !sb_scmp_arch_is_sub(b->host.native, list[i]->name))
 			continue;
-		sb_json_path_push_index(&b->path, i);
-		if (b->host.native != NULL && sb_scmp_arch_is_sub(b->host.native, name)) {
-			int rc = add_arch(b, arch);
-
-			if (rc < 0)
-				return rc;
-		}
-		sb_json_path_pop(&b->path);
+		int rc = add_arch(b, list[i]);
+		if (rc < 0)
+			return rc;
 	}
 	return 0;
 }
 
-static int add_arches(struct build *b, const json_t *profile)
+static int add_arches(struct build *b, const struct sb_scmp_profile *p)
 {
-	json_t *list = member(profile, "architectures");
-	json_t *map = member(profile, "archMap");
-	json_t *entry;
-	size_t i;
 	int rc;
 
-	if (list != NULL) {
-		sb_json_path_push_key(&b->path, "architectures");
-		rc = add_arch_list(b, list);
-		if (rc < 0)
-			return rc;
-		sb_json_path_pop(&b->path);
-	}
-	if (map == NULL || b->host.native == NULL)
-		return 0;
-	sb_json_path_push_key(&b->path, "archMap");
-	json_array_foreach (map, i, entry) {
-		const char *name = json_string_value(json_object_get(entry, "architecture"));
-		json_t *subs = member(entry, "subArchitectures");
-
-		if (name == NULL || strcmp(name, b->host.native->name) != 0 || subs == NULL)
+	at(b, ".architectures");
+	if ((rc = add_arch_list(b, p->arches, p->n_arches)) < 0 || b->host.native == NULL)
+		return rc;
+	for (size_t i = 0; i < p->n_arch_map; i++) {
+		const struct sb_scmp_arch_map *m = &p->arch_map[i];
+		if (m->arch != b->host.native)
 			continue;
-		sb_json_path_push_index(&b->path, i);
-		sb_json_path_push_key(&b->path, "subArchitectures");
-		rc = add_arch_list(b, subs);
-		if (rc < 0)
+		at(b, ".archMap[%zu].subArchitectures", i);
+		if ((rc = add_arch_list(b, m->subs, m->n_subs)) < 0)
 			return rc;
-		sb_json_path_pop(&b->path);
-		sb_json_path_pop(&b->path);
 	}
-	sb_json_path_pop(&b->path);
 	return 0;
 }
 
-static int set_flags(struct build *b, const json_t *profile)
+static int set_flags(struct build *b, const struct sb_scmp_profile *p)
 {
-	json_t *flags = member(profile, "flags");
-	json_t *item;
-	size_t i;
-
-	sb_json_path_push_key(&b->path, "flags");
-	json_array_foreach (flags, i, item) {
-		const char *name = json_string_value(item);
-		enum sb_scmp_flag flag;
+	for (size_t i = 0; i < p->n_flags; i++) {
 		int rc = 0;
 
-		sb_json_path_push_index(&b->path, i);
-		if (name == NULL || !sb_scmp_flag_lookup(name, &flag))
-			return not_validated(b);
-		switch (flag) {
+		at(b, ".flags[%zu]", i);
+		switch (p->flags[i]) {
 		case SB_SCMP_FLAG_TSYNC:
 			rc = seccomp_attr_set(b->ctx, SCMP_FLTATR_CTL_TSYNC, 1);
 			break;
@@ -209,39 +147,7 @@ static int set_flags(struct build *b, const json_t *profile)
 			break;
 		}
 		if (rc < 0)
-			return fail(b, -rc, "libseccomp cannot set %s", name);
-		sb_json_path_pop(&b->path);
-	}
-	sb_json_path_pop(&b->path);
-	return 0;
-}
-
-static int parse_args(struct build *b, const json_t *rule, struct scmp_arg_cmp cmp[6],
-		      unsigned *n)
-{
-	json_t *args = member(rule, "args");
-	json_t *arg;
-	size_t i;
-
-	*n = 0;
-	json_array_foreach (args, i, arg) {
-		const char *op = json_string_value(json_object_get(arg, "op"));
-		json_int_t index = json_integer_value(json_object_get(arg, "index"));
-		enum scmp_compare cmp_op;
-
-		if (i >= 6 || op == NULL || !sb_scmp_op_lookup(op, &cmp_op) || index < 0 ||
-		    index > 5) {
-			sb_json_path_push_key(&b->path, "args");
-			sb_json_path_push_index(&b->path, i);
-			return not_validated(b);
-		}
-		/* For MASKED_EQ, Docker's value is the mask and valueTwo the
-		 * datum, which is libseccomp's order too. */
-		cmp[i].arg = (unsigned)index;
-		cmp[i].op = cmp_op;
-		cmp[i].datum_a = (scmp_datum_t)json_integer_value(json_object_get(arg, "value"));
-		cmp[i].datum_b = (scmp_datum_t)json_integer_value(json_object_get(arg, "valueTwo"));
-		*n = (unsigned)i + 1;
+			return fail(b, -rc, "libseccomp cannot set this flag");
 	}
 	return 0;
 }
@@ -346,66 +252,22 @@ static int add_rule_checked(struct build *b, const char *name, size_t rule, uint
 	return 0;
 }
 
-static int add_rule(struct build *b, const json_t *rule, size_t index)
+static int add_rule(struct build *b, const struct sb_scmp_rule *rule)
 {
-	struct scmp_arg_cmp cmp[6];
-	json_t *names = member(rule, "names");
-	json_t *legacy = member(rule, "name");
-	uint32_t action;
-	unsigned n;
-	json_t *item;
-	size_t j;
-	int rc;
+	uint32_t action = action_of(b, rule->action, rule->has_errno, rule->errno_ret);
 
 	if (!sb_scmp_rule_applies(&b->host, rule))
 		return 0;
-	rc = parse_action(b, rule, "action", "errnoRet", &action);
-	if (rc < 0)
-		return rc;
-	rc = parse_args(b, rule, cmp, &n);
-	if (rc < 0)
-		return rc;
-	if (legacy != NULL) {
-		sb_json_path_push_key(&b->path, "name");
-		if (json_string_value(legacy) == NULL)
-			return not_validated(b);
-		rc = add_rule_checked(b, json_string_value(legacy), index, action, cmp, n);
-		sb_json_path_pop(&b->path);
-		return rc;
-	}
-	sb_json_path_push_key(&b->path, "names");
-	if (!json_is_array(names))
-		return not_validated(b);
-	json_array_foreach (names, j, item) {
-		sb_json_path_push_index(&b->path, j);
-		if (json_string_value(item) == NULL)
-			return not_validated(b);
-		rc = add_rule_checked(b, json_string_value(item), index, action, cmp, n);
+	for (size_t j = 0; j < rule->n_names; j++) {
+		if (rule->legacy_name)
+			at(b, ".syscalls[%zu].name", rule->index);
+		else
+			at(b, ".syscalls[%zu].names[%zu]", rule->index, j);
+		int rc = add_rule_checked(b, rule->names[j], rule->index, action, rule->args,
+					  rule->n_args);
 		if (rc < 0)
 			return rc;
-		sb_json_path_pop(&b->path);
 	}
-	sb_json_path_pop(&b->path);
-	return 0;
-}
-
-static int add_rules(struct build *b, const json_t *profile)
-{
-	json_t *rules = member(profile, "syscalls");
-	json_t *rule;
-	size_t i;
-
-	sb_json_path_push_key(&b->path, "syscalls");
-	json_array_foreach (rules, i, rule) {
-		int rc;
-
-		sb_json_path_push_index(&b->path, i);
-		rc = add_rule(b, rule, i);
-		if (rc < 0)
-			return rc;
-		sb_json_path_pop(&b->path);
-	}
-	sb_json_path_pop(&b->path);
 	return 0;
 }
 
@@ -434,37 +296,29 @@ static void release_ctx(scmp_filter_ctx *ctx)
 		seccomp_release(*ctx);
 }
 
-static int build(struct build *b, const json_t *profile)
+static int build(struct build *b, const struct sb_scmp_profile *p)
 {
-	json_t *data = member(profile, "defaultErrnoRet");
 	int rc;
 
-	if (!json_is_object(profile))
-		return not_validated(b);
 	sb_scmp_host_detect(&b->host);
-	b->default_data = EPERM;
-	if (json_is_integer(data) && json_integer_value(data) >= 0 &&
-	    json_integer_value(data) <= SB_SCMP_ERRNO_MAX)
-		b->default_data = (uint32_t)json_integer_value(data);
-	rc = parse_action(b, profile, "defaultAction", "defaultErrnoRet", &b->default_action);
-	if (rc < 0)
-		return rc;
+	b->default_data = p->has_default_errno ? p->default_errno : EPERM;
+	b->default_action = action_of(b, p->default_action, p->has_default_errno, p->default_errno);
 	b->ctx = seccomp_init(b->default_action);
 	if (b->ctx == NULL) {
-		sb_json_path_push_key(&b->path, "defaultAction");
+		at(b, ".defaultAction");
 		return fail(b, EINVAL, "libseccomp refuses this default action");
 	}
 	rc = set_attributes(b);
 	if (rc >= 0)
-		rc = add_arches(b, profile);
+		rc = add_arches(b, p);
 	if (rc >= 0)
-		rc = set_flags(b, profile);
-	if (rc >= 0)
-		rc = add_rules(b, profile);
+		rc = set_flags(b, p);
+	for (size_t i = 0; rc >= 0 && i < p->n_rules; i++)
+		rc = add_rule(b, &p->rules[i]);
 	return rc;
 }
 
-int sb_seccomp_build(const json_t *profile, const char *file, scmp_filter_ctx *out,
+int sb_seccomp_build(const struct sb_scmp_profile *profile, const char *file, scmp_filter_ctx *out,
 		     struct sb_error *err)
 {
 	struct build b = {.file = file, .err = err};
@@ -472,8 +326,6 @@ int sb_seccomp_build(const json_t *profile, const char *file, scmp_filter_ctx *o
 	int rc;
 
 	*out = NULL;
-	sb_json_path_init(&b.path);
-	sb_json_path_push_key(&b.path, "seccomp");
 	rc = build(&b, profile);
 	ctx = b.ctx;
 	free(b.seen);

@@ -4,14 +4,15 @@
 #ifndef SB_SECCOMP_H
 #define SB_SECCOMP_H
 
-#include <jansson.h>
 #include <seccomp.h>
 
 #include "error.h"
+#include "seccomp_profile.h"
 
-/* Builds the filter; *out must be released with seccomp_release().  Errors
- * name the JSON path of the offending rule (syscalls[3].action, say). */
-int sb_seccomp_build(const json_t *profile, const char *file, scmp_filter_ctx *out,
-		     struct sb_error *err);
+/* Builds the filter from the parsed profile; *out must be released with
+ * seccomp_release().  Errors name the JSON path of the offending rule
+ * (syscalls[3].names[0], say) in `file`. */
+int sb_seccomp_build(const struct sb_scmp_profile *profile, const char *file,
+		     scmp_filter_ctx *out, struct sb_error *err);
 
 #endif

@@ -4,14 +4,6 @@
 #include <string.h>
 #include <sys/utsname.h>
 
-/* An optional member: NULL when absent or null. */
-static json_t *member(const json_t *obj, const char *key)
-{
-	json_t *v = json_object_get(obj, key);
-
-	return json_is_null(v) ? NULL : v;
-}
-
 void sb_scmp_host_detect(struct sb_scmp_host *host)
 {
 	struct utsname u;
@@ -29,55 +21,43 @@ static bool same(const char *s, const char *name)
 	return s != NULL && name != NULL && strcmp(s, name) == 0;
 }
 
-/* Whether the array of names holds a or b. */
-static bool list_has(const json_t *list, const char *a, const char *b)
+/* Whether the names hold a or b. */
+static bool list_has(char *const *list, size_t n, const char *a, const char *b)
 {
-	json_t *item;
-	size_t i;
-
-	json_array_foreach (list, i, item) {
-		const char *s = json_string_value(item);
-
-		if (same(s, a) || same(s, b))
+	for (size_t i = 0; i < n; i++)
+		if (same(list[i], a) || same(list[i], b))
 			return true;
-	}
 	return false;
 }
 
-static bool kernel_at_least(const struct sb_scmp_host *h, const json_t *version)
+static bool kernel_at_least(const struct sb_scmp_host *h, const struct sb_scmp_cond *c)
 {
-	unsigned major = 0, minor = 0;
-	const char *s = json_string_value(version);
-
-	if (s == NULL || sscanf(s, "%u.%u", &major, &minor) != 2)
-		return false;
-	return h->kernel_major > major || (h->kernel_major == major && h->kernel_minor >= minor);
+	return h->kernel_major > c->kernel_major ||
+	       (h->kernel_major == c->kernel_major && h->kernel_minor >= c->kernel_minor);
 }
 
 /* Docker's resolution of includes/excludes, for a process with no
  * capabilities: a rule that needs a capability is left out, a rule left
  * out for holders of a capability is kept.  Arches compare with this
  * machine's Docker name ("amd64") or libseccomp name ("x86_64"). */
-bool sb_scmp_rule_applies(const struct sb_scmp_host *h, const json_t *rule)
+bool sb_scmp_rule_applies(const struct sb_scmp_host *h, const struct sb_scmp_rule *rule)
 {
-	const json_t *ex = member(rule, "excludes"), *in = member(rule, "includes");
+	const struct sb_scmp_cond *ex = &rule->excludes, *in = &rule->includes;
 	const char *docker = h->native != NULL ? h->native->docker_name : NULL;
 	const char *lib = h->native != NULL ? h->native->libseccomp_name : NULL;
-	const json_t *v;
 
-	if (ex != NULL) {
-		if ((v = member(ex, "arches")) != NULL && list_has(v, docker, lib))
+	if (ex->present) {
+		if (list_has(ex->arches, ex->n_arches, docker, lib))
 			return false;
-		if ((v = member(ex, "minKernel")) != NULL && kernel_at_least(h, v))
+		if (ex->has_min_kernel && kernel_at_least(h, ex))
 			return false;
 	}
-	if (in != NULL) {
-		if ((v = member(in, "arches")) != NULL && json_array_size(v) > 0 &&
-		    !list_has(v, docker, lib))
+	if (in->present) {
+		if (in->n_arches > 0 && !list_has(in->arches, in->n_arches, docker, lib))
 			return false;
-		if ((v = member(in, "caps")) != NULL && json_array_size(v) > 0)
+		if (in->n_caps > 0)
 			return false;
-		if ((v = member(in, "minKernel")) != NULL && !kernel_at_least(h, v))
+		if (in->has_min_kernel && !kernel_at_least(h, in))
 			return false;
 	}
 	return true;

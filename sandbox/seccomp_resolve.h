@@ -5,10 +5,9 @@
 #ifndef SB_SECCOMP_RESOLVE_H
 #define SB_SECCOMP_RESOLVE_H
 
-#include <jansson.h>
 #include <stdbool.h>
 
-#include "seccomp_names.h"
+#include "seccomp_profile.h"
 
 struct sb_scmp_host {
 	const struct sb_scmp_arch *native; /* NULL when not in our table */
@@ -18,6 +17,6 @@ struct sb_scmp_host {
 void sb_scmp_host_detect(struct sb_scmp_host *host);
 
 /* Whether a rule of the profile applies here. */
-bool sb_scmp_rule_applies(const struct sb_scmp_host *host, const json_t *rule);
+bool sb_scmp_rule_applies(const struct sb_scmp_host *host, const struct sb_scmp_rule *rule);
 
 #endif

@@ -19,7 +19,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	if (sb_policy_load_buffer((const char *)data, size, "fuzz.json", &p, &err) < 0)
 		return 0;
-	if (p.seccomp != NULL && sb_seccomp_build(p.seccomp, p.file, &ctx, &err) >= 0)
+	if (p.seccomp != NULL && sb_seccomp_build(p.seccomp_profile, p.file, &ctx, &err) >= 0)
 		seccomp_release(ctx);
 	sb_policy_free(&p);
 	return 0;

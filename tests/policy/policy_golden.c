@@ -79,7 +79,7 @@ static int check(const char *policy, const char *profile, struct sb_error *err)
 	if (rc < 0)
 		return rc;
 	if (p.seccomp != NULL) {
-		rc = sb_seccomp_build(p.seccomp, p.file, &ctx, err);
+		rc = sb_seccomp_build(p.seccomp_profile, p.file, &ctx, err);
 		if (rc >= 0)
 			seccomp_release(ctx);
 	}

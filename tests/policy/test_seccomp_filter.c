@@ -286,7 +286,7 @@ int main(int argc, char **argv)
 	if (rc >= 0 && p.seccomp == NULL)
 		rc = sb_error_set(&err, "policy", 0, "%s has no seccomp section", argv[1]);
 	if (rc >= 0)
-		rc = sb_seccomp_build(p.seccomp, p.file, &ctx, &err);
+		rc = sb_seccomp_build(p.seccomp_profile, p.file, &ctx, &err);
 	sb_policy_free(&p);
 	if (rc < 0) {
 		sb_error_format(&err, msg, sizeof(msg));
