@@ -8,11 +8,14 @@
 
 static int add(struct sb_hostaddrs *out, const struct sockaddr *sa, struct sb_error *err)
 {
+	struct sockaddr_in in;
 	struct in_addr a;
 
 	if (sa == NULL || sa->sa_family != AF_INET)
 		return 0;
-	a = ((const struct sockaddr_in *)sa)->sin_addr;
+	/* Copied: a struct sockaddr promises less alignment than sockaddr_in. */
+	memcpy(&in, sa, sizeof(in));
+	a = in.sin_addr;
 	for (size_t i = 0; i < out->n; i++)
 		if (out->addr[i].s_addr == a.s_addr)
 			return 0;

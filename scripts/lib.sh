@@ -6,6 +6,7 @@ set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 BUILD=${PYMCP_BUILD_DIR:-$ROOT/build}
 BUILD_ASAN=${PYMCP_BUILD_ASAN_DIR:-$ROOT/build-asan}
+BUILD_FUZZ=${PYMCP_BUILD_FUZZ_DIR:-$ROOT/build-fuzz}
 
 # Debian packages the build and the tests need.  Only missing ones are
 # installed, so a second run does not touch apt at all.
@@ -59,4 +60,14 @@ build() {
 	shift
 	cmake -S "$ROOT" -B "$dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo "$@" >&2
 	cmake --build "$dir" -j"$(nproc)" >&2
+}
+
+# build_targets DIR "TARGET..." [cmake options...]: only those targets.
+build_targets() {
+	local dir=$1 targets=$2 t
+	shift 2
+	cmake -S "$ROOT" -B "$dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo "$@" >&2
+	for t in $targets; do
+		cmake --build "$dir" -j"$(nproc)" --target "$t" >&2
+	done
 }
