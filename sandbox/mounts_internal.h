@@ -36,6 +36,10 @@ int sb_mnt_capture_dev_nodes(int *trees, struct sb_error *err);
 int sb_mnt_setup_dev(int rootfd, const struct sb_mount_plan *plan, const int *node_trees,
 		     struct sb_error *err);
 int sb_mnt_setup_proc(int rootfd, const struct sb_mount_plan *plan, struct sb_error *err);
+/* For the "etc" entry `source` (/etc/A/NAME): an O_PATH fd of its
+ * directory (/etc/A), reached without following any symbolic link, and in
+ * *leaf its last component.  -ENOENT or -ENOTDIR when it is missing. */
+int sb_mnt_open_etc_parent(const char *source, const char **leaf, struct sb_error *err);
 int sb_mnt_populate_etc(int rootfd, const struct sb_policy *policy, const char *workspace,
 			uid_t uid, gid_t gid, struct sb_error *err);
 
