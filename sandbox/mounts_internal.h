@@ -18,6 +18,9 @@
 
 #define SB_MNT_DEV_NODES 5
 
+/* Pseudo-terminals one sandbox may hold at once (devpts `max=`). */
+#define SB_MNT_PTS_MAX "64"
+
 /* Opens `path` below the new root, resolved as if the new root were "/". */
 int sb_mnt_open_in_root(int rootfd, const char *path, int flags, struct sb_error *err);
 

@@ -1666,6 +1666,104 @@ def t_p10(ctx):
         os.close(slave)
 
 
+PTS_CODE = r"""
+import fcntl, pty, stat, termios
+R["pts"] = sorted(os.listdir("/dev/pts"))
+R["pts dev"] = os.stat("/dev/pts").st_dev
+R["ptmx"] = os.readlink("/dev/ptmx")
+m, s = os.openpty()
+R["ttyname"] = os.ttyname(s)
+os.write(m, b"line\n")
+R["echo"] = os.read(s, 100).decode()
+R["tty mode"] = oct(stat.S_IMODE(os.stat(R["ttyname"]).st_mode))
+R["mount"] = [l.split(" - ")[0].split()[5] + " " + l.split(" - ")[1].strip()
+              for l in open("/proc/self/mountinfo") if l.split()[4] == "/dev/pts"]
+# A child with the new terminal as its controlling tty pushes input into
+# it: the filter refuses TIOCSTI whatever the terminal.
+pid, fd = pty.fork()
+if pid == 0:
+    try:
+        fcntl.ioctl(0, termios.TIOCSTI, b"x")
+        r = "OK"
+    except OSError as e:
+        r = en(e.errno)
+    os.write(1, ("TIOCSTI=" + r + "\n").encode())
+    os._exit(0)
+out = b""
+while True:
+    try:
+        chunk = os.read(fd, 100)
+    except OSError:
+        break
+    if not chunk:
+        break
+    out += chunk
+os.waitpid(pid, 0)
+os.close(fd)
+R["TIOCSTI own tty"] = out.decode().strip().split("TIOCSTI=")[-1]
+held = []
+while len(held) < int(ARGS[0]):
+    try:
+        held.append(os.openpty())
+    except OSError as e:
+        R["openpty error"] = en(e.errno)
+        break
+R["ptys held"] = len(held) + 1
+"""
+
+
+@case("P10.pts", "a private devpts: terminals work, the host's are not in it, TIOCSTI stays "
+      "refused on them, at most 64 at once")
+def t_p10_pts(ctx):
+    ws = ctx.workspace()
+    host_master, host_slave = pty.openpty()
+    try:
+        host_name = os.ttyname(host_slave)
+        r = ctx.probe(ws, PTS_CODE, args=["100"]).result
+        host_dev = os.stat("/dev/pts").st_dev
+        check(r["pts"] == ["ptmx"], f"inside: a fresh /dev/pts holds no terminal ({r['pts']}), "
+              f"though the host has {host_name}")
+        check(r["pts dev"] != host_dev, "inside: /dev/pts is another devpts instance than the "
+              "host's (a different device)")
+        check(r["ptmx"] == "pts/ptmx", f"inside: /dev/ptmx -> {r['ptmx']}")
+        check(r["ttyname"].startswith("/dev/pts/") and r["echo"] == "line\n",
+              f"inside: openpty gives {r['ttyname']}, and a line written to the master reads "
+              f"back from the slave ({r['echo']!r})")
+        check(r["tty mode"] == "0o620", f"inside: terminals are made mode 620 ({r['tty mode']})")
+        check(len(r["mount"]) == 1 and r["mount"][0].startswith("rw,nosuid,noexec") and
+              " devpts " in r["mount"][0] and "ptmxmode=666" in r["mount"][0] and
+              "max=64" in r["mount"][0], f"inside: devpts mounted nosuid,noexec,max=64: {r['mount']}")
+        check(r["TIOCSTI own tty"] == "EPERM",
+              f"inside: TIOCSTI on the sandbox's own controlling terminal -> {r['TIOCSTI own tty']}")
+        check(r["ptys held"] == 64 and r.get("openpty error") == "ENOSPC",
+              f"inside: {r['ptys held']} terminals at once, then {r.get('openpty error')}")
+    finally:
+        os.close(host_master)
+        os.close(host_slave)
+    # Controls: without the filter the same TIOCSTI goes through (unless this
+    # kernel refuses it to everyone: dev.tty.legacy_tiocsti = 0), and the
+    # host's own instance holds more than 64 terminals at once.
+    try:
+        with open("/proc/sys/dev/tty/legacy_tiocsti") as f:
+            legacy = f.read().strip() != "0"
+    except FileNotFoundError:
+        legacy = True
+    ctl = ctx.probe(ws, PTS_CODE, args=["1"], policy=ctx.policy(drop_seccomp, "no-seccomp")).result
+    want = "OK" if legacy else "EIO"
+    check(ctl["TIOCSTI own tty"] == want,
+          f"control: without the filter TIOCSTI on its own terminal -> {ctl['TIOCSTI own tty']} "
+          f"(expected {want}: legacy_tiocsti {'on' if legacy else 'off'})")
+    held = []
+    try:
+        for _ in range(65):
+            held.append(pty.openpty())
+        check(len(held) == 65, "control: the host's devpts holds 65 terminals at once")
+    finally:
+        for m, sl in held:
+            os.close(m)
+            os.close(sl)
+
+
 THREAD_CODE = r'''
 import threading
 
