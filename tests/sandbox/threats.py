@@ -681,6 +681,128 @@ def t_f1(ctx):
           "control: outside the sandbox the same probe reads /etc/shadow and the secrets", ctl)
 
 
+ETC_WALK_CODE = r"""
+import hashlib, stat
+files, links = {}, {}
+for d, dirs, names in os.walk("/etc"):
+    for n in dirs + names:
+        p = os.path.join(d, n)
+        st = os.lstat(p)
+        if stat.S_ISLNK(st.st_mode):
+            links[p] = os.readlink(p)
+        elif stat.S_ISREG(st.st_mode):
+            try:
+                files[p] = hashlib.sha256(open(p, "rb").read()).hexdigest()
+            except OSError as e:
+                files[p] = en(e.errno)
+R["top"] = sorted(os.listdir("/etc"))
+R["files"], R["links"] = files, links
+"""
+
+# Files of the host that hold secrets on a Debian system: none may be
+# readable in the sandbox under any name.
+HOST_SECRETS = ["/etc/shadow", "/etc/gshadow", "/etc/shadow-", "/etc/gshadow-",
+                "/etc/machine-id", "/etc/ssh/ssh_host_rsa_key", "/etc/ssh/ssh_host_ed25519_key",
+                "/etc/ssh/ssh_host_ecdsa_key", "/etc/ssl/private/ssl-cert-snakeoil.key"]
+
+
+def add_etc(*entries):
+    def m(p):
+        p.setdefault("etc", []).extend(entries)
+    return m
+
+
+@case("F1.etc", "/etc shows the policy's entries and no secret; a link in or to an entry "
+      "shows nothing else of the host")
+def t_f1_etc(ctx):
+    ws = ctx.workspace()
+    r = ctx.probe(ws, ETC_WALK_CODE).result
+    own = {"passwd", "group", "hostname", "hosts"}
+    listed = {e.split("/")[0] for e in ctx.default.get("etc", [])
+              if os.path.lexists(os.path.join("/etc", e))}
+    check(set(r["top"]) == own | listed,
+          f"inside: /etc holds the launcher's files and the policy's entries this host has: "
+          f"{r['top']}")
+    for e in ("alternatives", "ssl/certs", "fonts", "ld.so.cache"):
+        if os.path.exists(os.path.join("/etc", e)):
+            check(os.path.lexists(os.path.join("/etc", e)) and
+                  any(f == "/etc/" + e or f.startswith(f"/etc/{e}/") for f in
+                      list(r["files"]) + list(r["links"])),
+                  f"inside: /etc/{e} is there")
+    secrets = {}
+    for path in HOST_SECRETS:
+        try:
+            with open(path, "rb") as f:
+                secrets[hashlib.sha256(f.read()).hexdigest()] = path
+        except OSError:
+            pass
+    check(secrets, f"control: the host has secrets to look for ({sorted(secrets.values())})")
+    leaked = {p: secrets[h] for p, h in r["files"].items() if h in secrets}
+    check(not leaked, f"inside: no file of /etc has the content of a host secret ({leaked})")
+    same = [p for p, h in r["files"].items() if p.split("/")[2] not in own]
+    differ = [p for p in same if r["files"][p] != sha256(p)]
+    check(same and not differ, f"inside: the {len(same)} bound files are the host's "
+          f"({differ[:5]} differ)")
+    wrong = [p for p, t in r["links"].items() if os.readlink(p) != t]
+    check(r["links"] and not wrong, f"inside: the {len(r['links'])} links are the host's, "
+          f"recreated with the same text ({wrong[:5]})")
+
+    # An entry of our own in the host's /etc: a directory with links to a
+    # host secret, and a link to the directory.
+    tag = ctx.mark("etc")
+    entry, link = f"/etc/{tag}", f"/etc/{tag}-link"
+    secret = ctx.path("secret.txt")
+    with open(secret, "w") as f:
+        f.write(ctx.secret)
+    os.chmod(secret, 0o644)
+    try:
+        os.makedirs(entry)
+        with open(os.path.join(entry, "data"), "w") as f:
+            f.write("visible")
+        os.symlink(secret, os.path.join(entry, "leak"))
+        os.symlink("/etc/shadow", os.path.join(entry, "shadow"))
+        os.symlink(entry, link)
+        code = f"""
+        for n in ("data", "leak", "shadow"):
+            R[n] = attempt(n, lambda: open("{entry}/" + n).read()) or R[n]
+        R["leak link"] = attempt("leak link", os.readlink, "{entry}/leak")
+        R["via link"] = attempt("via link", lambda: open("{link}/data").read()) or R["via link"]
+        """
+        r = ctx.probe(ws, code, policy=ctx.policy(add_etc(tag), "etc-entry")).result
+        check(r["data"] == "visible", f"inside: the entry's file reads {r['data']}")
+        check(r["leak"] == "ENOENT" and r["leak link"] == secret,
+              f"inside: a link to a host file outside the policy's binds -> {r['leak']} "
+              f"(the link is there: {r['leak link']})")
+        check(r["shadow"] == "ENOENT", f"inside: a link to /etc/shadow -> {r['shadow']}")
+        ctl = ctx.host(code).result
+        check(ctl["leak"] == ctx.secret and ctl["shadow"] != "ENOENT" and
+              ctl["via link"] == "visible",
+              "control: outside, the same links read the secret, /etc/shadow and the entry", ctl)
+        # An entry that is a link: recreated, it leads where the sandbox
+        # has nothing.
+        r = ctx.probe(ws, code, policy=ctx.policy(add_etc(f"{tag}-link"), "etc-link")).result
+        check(r["via link"] == "ENOENT" and r["data"] == "ENOENT",
+              f"inside: an entry that is a link to an unlisted directory shows nothing "
+              f"({r['via link']})")
+        # A link among an entry's components stops the run.
+        res = ctx.run(["true"], ws, policy=ctx.policy(add_etc(f"{tag}-link/data"), "etc-via"))
+        err = res.error or {}
+        check(res.rc == 125 and err.get("stage") == "mount" and link in err.get("message", "")
+              and err.get("error") == "Too many levels of symbolic links" and err.get("hint"),
+              "inside: an entry reached through a link is refused at setup", res.text())
+        ctl = ctx.probe(ws, 'R["opt"] = open("/opt/data").read()', policy=ctx.policy(add_mount(
+            {"type": "bind", "source": f"{link}/data", "target": "/opt/data"}), "bind-via")).result
+        check(ctl["opt"] == "visible",
+              "control: the same path as a `mounts` source is followed to the file")
+    finally:
+        for p in (link, os.path.join(entry, "leak"), os.path.join(entry, "shadow"),
+                  os.path.join(entry, "data")):
+            if os.path.lexists(p):
+                os.unlink(p)
+        if os.path.isdir(entry):
+            os.rmdir(entry)
+
+
 @case("F2", "the system is read-only: os.py, /, /usr, /etc, /bin; a read-only bind gives EROFS")
 def t_f2(ctx):
     ws = ctx.workspace()
@@ -2650,6 +2772,7 @@ def t_i7(ctx):
     os.makedirs(secret)
     r = ctx.probe(ws, MOUNTINFO_CODE).result
     sources = [m["source"] for m in ctx.default["mounts"] if m["type"] == "bind"]
+    sources += ["/etc/" + e for e in ctx.default.get("etc", [])]
     devs = {"/" + n for n in ("null", "zero", "full", "random", "urandom")}
 
     def known(root):
