@@ -124,6 +124,27 @@ static void probe_process(void)
 	expect("getpid", syscall(SYS_getpid) > 0 ? 0 : -1, 0);
 }
 
+/* Ids: only the sandbox's own (1000) or -1 pass; any other id gets EPERM
+ * from the filter, where the kernel would give EINVAL for an id the user
+ * namespace does not map.  Run as root here, so every call is harmless:
+ * the denied ones would only confirm root's ids, the allowed ones fail on
+ * a bad path or fd or change nothing. */
+static void probe_ids(void)
+{
+	expect("setuid(0)", syscall(SYS_setuid, 0), EPERM);
+	expect("setresgid(0, -1, -1)", syscall(SYS_setresgid, 0, -1, -1), EPERM);
+	expect("setreuid(-1, 0)", syscall(SYS_setreuid, -1, 0), EPERM);
+	expect("setresuid(-1, -1, -1)", syscall(SYS_setresuid, -1, -1, -1), 0);
+	expect("chown(\"/nonexistent\", 0, 0)", syscall(SYS_chown, "/nonexistent", 0, 0), EPERM);
+	expect("chown(\"/nonexistent\", 1000, -1)", syscall(SYS_chown, "/nonexistent", 1000, -1),
+	       ENOENT);
+	expect("fchown(-1, -1, 1000)", syscall(SYS_fchown, -1, -1, 1000), EBADF);
+	expect("fchownat(-1, \"x\", 0, 1000, 0)", syscall(SYS_fchownat, -1, "x", 0, 1000, 0),
+	       EPERM);
+	expect("fchownat(-1, \"x\", 1000, 1000, 0)", syscall(SYS_fchownat, -1, "x", 1000, 1000, 0),
+	       EBADF);
+}
+
 static void probe_kernel_surface(void)
 {
 	static const struct {
@@ -258,6 +279,7 @@ static int filtered_child(scmp_filter_ctx ctx, int argc, char **argv)
 	probe_sockets();
 	probe_process();
 	probe_kernel_surface();
+	probe_ids();
 	probe_foreign_abis();
 	if (argc == 4)
 		failures += run_python(argv[2], argv[3]);
