@@ -20,12 +20,10 @@
 #include "workspace.h"
 #include "mounts_internal.h"
 
-
-
 /* A bind source made ready before the new root hides the host's /tmp. */
 struct prepared {
-	int tree_fd;       /* detached mount, or -1 */
-	char *link;        /* host source is a symlink: recreate it with this target */
+	int tree_fd; /* detached mount, or -1 */
+	char *link;  /* host source is a symlink: recreate it with this target */
 	bool is_dir;
 };
 
@@ -64,34 +62,48 @@ int sb_mounts_workspace_tree(int fd, int userns_fd, bool readonly, struct sb_err
 
 static int prepare_bind(const struct sb_mount *m, struct prepared *out, struct sb_error *err)
 {
+	_cleanup_close_ int parent = -1;
+	const char *name = m->source;
 	char target[PATH_MAX];
 	struct stat st;
 	ssize_t n;
 	uint64_t attrs = MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV;
 
 	out->tree_fd = -1;
-	if (lstat(m->source, &st) < 0) {
+	/* An "etc" entry is looked up from a directory reached without
+	 * following links: a link in /etc leads nowhere beyond /etc. */
+	if (m->etc_entry) {
+		parent = sb_mnt_open_etc_parent(m->source, &name, err);
+		if (m->optional && (parent == -ENOENT || parent == -ENOTDIR))
+			return 0;
+		if (parent < 0)
+			return parent;
+	}
+	int at = m->etc_entry ? parent : AT_FDCWD;
+	if (fstatat(at, name, &st, AT_SYMLINK_NOFOLLOW) < 0) {
 		if (errno == ENOENT && m->optional)
 			return 0;
 		sb_error_errno(err, "mount", "bind source `%s`", m->source);
 		if (errno == ENOENT)
-			sb_error_hint(err, "mark the mount \"optional\": true in the policy if this "
-					   "host may lack it");
+			sb_error_hint(err,
+				      "mark the mount \"optional\": true in the policy if this "
+				      "host may lack it");
 		return sb_error_code(err);
 	}
+	/* A link is recreated as a link: it resolves inside the sandbox,
+	 * where only what the policy binds exists. */
 	if (S_ISLNK(st.st_mode)) {
-		n = readlink(m->source, target, sizeof(target) - 1);
+		n = readlinkat(at, name, target, sizeof(target) - 1);
 		if (n < 0)
 			return sb_error_errno(err, "mount", "readlink `%s`", m->source);
 		target[n] = '\0';
 		out->link = strdup(target);
 		return out->link ? 0 : sb_error_set(err, "mount", ENOMEM, "readlink");
 	}
-	/* No symlink following: a source swapped for a link after lstat()
+	/* No symlink following: a source swapped for a link after the stat
 	 * fails instead of binding whatever the link names. */
-	out->tree_fd = open_tree(AT_FDCWD, m->source,
-				 OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE |
-					 AT_SYMLINK_NOFOLLOW);
+	out->tree_fd = open_tree(
+	    at, name, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE | AT_SYMLINK_NOFOLLOW);
 	if (out->tree_fd < 0)
 		return sb_error_errno(err, "mount", "clone mount of `%s`", m->source);
 	if (fstat(out->tree_fd, &st) < 0)
@@ -107,8 +119,8 @@ static int prepare_bind(const struct sb_mount *m, struct prepared *out, struct s
 int sb_mnt_open_in_root(int rootfd, const char *path, int flags, struct sb_error *err)
 {
 	struct open_how how = {
-		.flags = (uint64_t)(flags | O_CLOEXEC),
-		.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS,
+	    .flags = (uint64_t)(flags | O_CLOEXEC),
+	    .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS,
 	};
 	int fd;
 
@@ -138,13 +150,15 @@ int sb_mnt_make_target(int rootfd, const char *path, bool leaf_is_file, struct s
 			_cleanup_close_ int dir = -1;
 			char *slash = strrchr(buf, '/');
 			*slash = '\0';
-			dir = sb_mnt_open_in_root(rootfd, buf[0] ? buf : "/", O_PATH | O_DIRECTORY, err);
+			dir = sb_mnt_open_in_root(rootfd, buf[0] ? buf : "/", O_PATH | O_DIRECTORY,
+						  err);
 			if (dir < 0)
 				return dir;
 			int fd = openat(dir, slash + 1, O_CREAT | O_WRONLY | O_CLOEXEC | O_NOFOLLOW,
 					0644);
 			if (fd < 0 && errno != EISDIR)
-				return sb_error_errno(err, "mount", "create mount point `%s`", path);
+				return sb_error_errno(err, "mount", "create mount point `%s`",
+						      path);
 			if (fd >= 0)
 				close(fd);
 			*slash = '/';
@@ -152,7 +166,8 @@ int sb_mnt_make_target(int rootfd, const char *path, bool leaf_is_file, struct s
 			_cleanup_close_ int dir = -1;
 			char *slash = strrchr(buf, '/');
 			*slash = '\0';
-			dir = sb_mnt_open_in_root(rootfd, buf[0] ? buf : "/", O_PATH | O_DIRECTORY, err);
+			dir = sb_mnt_open_in_root(rootfd, buf[0] ? buf : "/", O_PATH | O_DIRECTORY,
+						  err);
 			*slash = '/';
 			if (dir < 0)
 				return dir;
@@ -203,12 +218,12 @@ int sb_mnt_mount_fs(const char *type, const char *where, unsigned long flags, co
 	sb_error_errno(err, "mount", "mount %s on `%s`", type,
 		       strcmp(where, NEWROOT) == 0 ? "/ (the new root)" : where + strlen(NEWROOT));
 	if (strcmp(type, "proc") == 0 && (errno == EPERM || errno == EACCES))
-		sb_error_hint(err, "the host's /proc is partly masked (a container?); run the "
-				   "container with `--security-opt systempaths=unconfined` (Docker, "
-				   "Podman) or `--security-opt unmask=ALL` (Podman)");
+		sb_error_hint(err,
+			      "the host's /proc is partly masked (a container?); run the "
+			      "container with `--security-opt systempaths=unconfined` (Docker, "
+			      "Podman) or `--security-opt unmask=ALL` (Podman)");
 	return sb_error_code(err);
 }
-
 
 static int pivot(int rootfd, struct sb_error *err)
 {
@@ -266,7 +281,8 @@ static int mount_policy_entries(int rootfd, const struct sb_policy *p, struct pr
 			if (fd < 0)
 				return fd;
 			snprintf(where, sizeof(where), "/proc/self/fd/%d", fd);
-			snprintf(opts, sizeof(opts), "mode=1777,size=%lld", (long long)m->size_bytes);
+			snprintf(opts, sizeof(opts), "mode=1777,size=%lld",
+				 (long long)m->size_bytes);
 			if (mount("tmpfs", where, "tmpfs",
 				  MS_NOSUID | MS_NODEV | (m->readonly ? MS_RDONLY : 0), opts) < 0)
 				r = sb_error_errno(err, "mount", "mount tmpfs on `%s`", m->target);
@@ -309,7 +325,8 @@ int sb_mounts_prepare(const struct sb_mount_plan *plan, struct sb_error *err)
 	if (r < 0 || (r = sb_mnt_capture_dev_nodes(node_trees, err)) < 0)
 		goto out;
 
-	if ((r = sb_mnt_mount_fs("tmpfs", NEWROOT, MS_NOSUID | MS_NODEV, "mode=0755,size=1m", err)) < 0)
+	if ((r = sb_mnt_mount_fs("tmpfs", NEWROOT, MS_NOSUID | MS_NODEV, "mode=0755,size=1m",
+				 err)) < 0)
 		goto out;
 	rootfd = open(NEWROOT, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (rootfd < 0) {

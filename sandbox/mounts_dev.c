@@ -1,6 +1,7 @@
 /* The sandbox's /dev: a small tmpfs holding binds of the host's null,
- * zero, full, random and urandom, the usual links into /proc, and a
- * size-limited /dev/shm; read-only once populated. */
+ * zero, full, random and urandom, the usual links into /proc, a private
+ * devpts instance for pseudo-terminals and a size-limited /dev/shm;
+ * read-only once populated. */
 #include "mounts.h"
 
 #include <errno.h>
@@ -32,6 +33,27 @@ int sb_mnt_capture_dev_nodes(int *trees, struct sb_error *err)
 	return 0;
 }
 
+/* A new devpts instance of the sandbox's own: the host's terminals are not
+ * in it, a terminal made here is seen nowhere else, and `max` bounds how
+ * many of the kernel's (kernel.pty.max, shared by every instance but the
+ * host's reserve) one sandbox can hold.  No gid=: the tty group is not
+ * mapped in the user namespace.  TIOCSTI and TIOCLINUX stay refused by
+ * the seccomp filter on these terminals too. */
+static int setup_pts(int rootfd, struct sb_error *err)
+{
+	int r;
+
+	if (mkdirat(rootfd, "dev/pts", 0755) < 0)
+		return sb_error_errno(err, "mount", "create `/dev/pts`");
+	r = sb_mnt_mount_fs("devpts", NEWROOT "/dev/pts", MS_NOSUID | MS_NOEXEC,
+			    "newinstance,ptmxmode=0666,mode=0620,max=" SB_MNT_PTS_MAX, err);
+	if (r < 0)
+		return r;
+	if (symlinkat("pts/ptmx", rootfd, "dev/ptmx") < 0)
+		return sb_error_errno(err, "mount", "symlink `/dev/ptmx`");
+	return 0;
+}
+
 int sb_mnt_setup_dev(int rootfd, const struct sb_mount_plan *plan, const int *node_trees,
 		     struct sb_error *err)
 {
@@ -46,7 +68,7 @@ int sb_mnt_setup_dev(int rootfd, const struct sb_mount_plan *plan, const int *no
 		return sb_error_errno(err, "mount", "create `/dev`");
 	/* nodev: the bound nodes below keep their own mount's flags. */
 	if ((r = sb_mnt_mount_fs("tmpfs", NEWROOT "/dev", MS_NOSUID | MS_NOEXEC | MS_NODEV,
-			  "mode=0755,size=64k,nr_inodes=64", err)) < 0)
+				 "mode=0755,size=64k,nr_inodes=64", err)) < 0)
 		return r;
 	for (size_t i = 0; i < SB_MNT_DEV_NODES; i++) {
 		snprintf(where, sizeof(where), "/dev/%s", dev_nodes[i]);
@@ -58,11 +80,14 @@ int sb_mnt_setup_dev(int rootfd, const struct sb_mount_plan *plan, const int *no
 		if (symlink(links[i][1], where) < 0)
 			return sb_error_errno(err, "mount", "symlink `/dev/%s`", links[i][0]);
 	}
+	if ((r = setup_pts(rootfd, err)) < 0)
+		return r;
 	if (mkdirat(rootfd, "dev/shm", 01777) < 0)
 		return sb_error_errno(err, "mount", "create `/dev/shm`");
-	snprintf(opts, sizeof(opts), "mode=1777,size=%lld", (long long)plan->policy->shm_size_bytes);
-	if ((r = sb_mnt_mount_fs("tmpfs", NEWROOT "/dev/shm", MS_NOSUID | MS_NODEV | MS_NOEXEC, opts,
-			  err)) < 0)
+	snprintf(opts, sizeof(opts), "mode=1777,size=%lld",
+		 (long long)plan->policy->shm_size_bytes);
+	if ((r = sb_mnt_mount_fs("tmpfs", NEWROOT "/dev/shm", MS_NOSUID | MS_NODEV | MS_NOEXEC,
+				 opts, err)) < 0)
 		return r;
 	/* Populated: nothing more may appear in /dev. */
 	struct mount_attr ro = {.attr_set = MOUNT_ATTR_RDONLY};
@@ -70,4 +95,3 @@ int sb_mnt_setup_dev(int rootfd, const struct sb_mount_plan *plan, const int *no
 		return sb_error_errno(err, "mount", "make `/dev` read-only");
 	return 0;
 }
-

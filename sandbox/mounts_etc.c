@@ -1,21 +1,49 @@
-/* The sandbox's /etc/passwd, /etc/group and /etc/hostname, written
- * inside the new root unless the policy binds its own, and with a "user"
- * network /etc/resolv.conf, which names the helper's DNS forwarder. */
+/* The sandbox's /etc: the policy's "etc" entries are looked up below the
+ * host's /etc without following links; /etc/passwd, /etc/group,
+ * /etc/hostname and /etc/hosts are written inside the new root unless the
+ * policy binds its own, and with a "user" network /etc/resolv.conf, which
+ * names the helper's DNS forwarder. */
 #include "mounts.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <linux/openat2.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "cleanup.h"
 #include "fileio.h"
 #include "mounts_internal.h"
 #include "net.h"
+
+int sb_mnt_open_etc_parent(const char *source, const char **leaf, struct sb_error *err)
+{
+	/* No link anywhere on the way, /etc itself included: an entry shows
+	 * what lies in /etc and nothing a link there names. */
+	struct open_how how = {
+	    .flags = O_PATH | O_DIRECTORY | O_CLOEXEC,
+	    .resolve = RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS,
+	};
+	const char *slash = strrchr(source, '/');
+	char parent[PATH_MAX];
+	int fd;
+
+	snprintf(parent, sizeof(parent), "%.*s", (int)(slash - source), source);
+	*leaf = slash + 1;
+	fd = (int)syscall(SYS_openat2, AT_FDCWD, parent, &how, sizeof(how));
+	if (fd >= 0)
+		return fd;
+	sb_error_errno(err, "mount", "open `%s` for the etc entry `%s`", parent, source);
+	if (errno == ELOOP)
+		sb_error_hint(err, "`etc` entries are never reached through a symbolic link: list "
+				   "the entry the link names, or bind it under `mounts`");
+	return sb_error_code(err);
+}
 
 /* Creates `name` in dirfd with `text`, unless the policy binds its own. */
 static int write_new(int dirfd, const char *name, const char *text, struct sb_error *err)
@@ -35,8 +63,8 @@ static int write_new(int dirfd, const char *name, const char *text, struct sb_er
 	return 0;
 }
 
-int sb_mnt_populate_etc(int rootfd, const struct sb_policy *policy, const char *workspace, uid_t uid,
-			gid_t gid, struct sb_error *err)
+int sb_mnt_populate_etc(int rootfd, const struct sb_policy *policy, const char *workspace,
+			uid_t uid, gid_t gid, struct sb_error *err)
 {
 	/* Resolved inside the new root: an /etc that a policy made a
 	 * symlink cannot send these writes to the host. */
@@ -58,6 +86,15 @@ int sb_mnt_populate_etc(int rootfd, const struct sb_policy *policy, const char *
 		return r;
 	snprintf(text, sizeof(text), "%s\n", policy->hostname);
 	if ((r = write_new(etc, "hostname", text, err)) < 0)
+		return r;
+	/* localhost resolves without DNS (there is none without the network),
+	 * and the host's own names stay unknown. */
+	snprintf(text, sizeof(text),
+		 "127.0.0.1\tlocalhost\n"
+		 "::1\tlocalhost ip6-localhost ip6-loopback\n"
+		 "127.0.1.1\t%s\n",
+		 policy->hostname);
+	if ((r = write_new(etc, "hosts", text, err)) < 0)
 		return r;
 	if (policy->net_mode != SB_NET_USER)
 		return 0;

@@ -18,6 +18,9 @@
 
 #define SB_MNT_DEV_NODES 5
 
+/* Pseudo-terminals one sandbox may hold at once (devpts `max=`). */
+#define SB_MNT_PTS_MAX "64"
+
 /* Opens `path` below the new root, resolved as if the new root were "/". */
 int sb_mnt_open_in_root(int rootfd, const char *path, int flags, struct sb_error *err);
 
@@ -36,6 +39,10 @@ int sb_mnt_capture_dev_nodes(int *trees, struct sb_error *err);
 int sb_mnt_setup_dev(int rootfd, const struct sb_mount_plan *plan, const int *node_trees,
 		     struct sb_error *err);
 int sb_mnt_setup_proc(int rootfd, const struct sb_mount_plan *plan, struct sb_error *err);
+/* For the "etc" entry `source` (/etc/A/NAME): an O_PATH fd of its
+ * directory (/etc/A), reached without following any symbolic link, and in
+ * *leaf its last component.  -ENOENT or -ENOTDIR when it is missing. */
+int sb_mnt_open_etc_parent(const char *source, const char **leaf, struct sb_error *err);
 int sb_mnt_populate_etc(int rootfd, const struct sb_policy *policy, const char *workspace,
 			uid_t uid, gid_t gid, struct sb_error *err);
 

@@ -23,7 +23,7 @@
 #define POLICY_MAX_BYTES (4 * MiB)
 
 #define DEFAULT_HOSTNAME "sandbox"
-#define ID_MAX           INT64_C(4294967294) /* (uid_t)-1 means "no id" */
+#define ID_MAX		 INT64_C(4294967294) /* (uid_t)-1 means "no id" */
 
 static int read_hostname(struct sb_reader *r, const json_t *root, struct sb_policy *p)
 {
@@ -133,13 +133,13 @@ static int read_rlimits(struct sb_reader *r, const json_t *root, struct sb_polic
 {
 	struct sb_rlimits *rl = &p->rlimits;
 	const struct limit_key lk[] = {
-		{"as_bytes", &rl->as_bytes, 0, INT64_MAX},
-		{"cpu_seconds", &rl->cpu_seconds, 0, INT64_MAX},
-		{"fsize_bytes", &rl->fsize_bytes, 0, INT64_MAX},
-		{"nofile", &rl->nofile, 0, INT64_MAX},
-		{"nproc", &rl->nproc, 0, INT64_MAX},
-		{"core_bytes", &rl->core_bytes, 0, INT64_MAX},
-		{"stack_bytes", &rl->stack_bytes, 0, INT64_MAX},
+	    {"as_bytes", &rl->as_bytes, 0, INT64_MAX},
+	    {"cpu_seconds", &rl->cpu_seconds, 0, INT64_MAX},
+	    {"fsize_bytes", &rl->fsize_bytes, 0, INT64_MAX},
+	    {"nofile", &rl->nofile, 0, INT64_MAX},
+	    {"nproc", &rl->nproc, 0, INT64_MAX},
+	    {"core_bytes", &rl->core_bytes, 0, INT64_MAX},
+	    {"stack_bytes", &rl->stack_bytes, 0, INT64_MAX},
 	};
 
 	return read_limit_section(r, root, "rlimits", lk, sizeof(lk) / sizeof(lk[0]));
@@ -149,11 +149,11 @@ static int read_cgroup(struct sb_reader *r, const json_t *root, struct sb_policy
 {
 	struct sb_cgroup_limits *cg = &p->cgroup;
 	const struct limit_key lk[] = {
-		{"memory_max_bytes", &cg->memory_max_bytes, 1, INT64_MAX},
-		{"swap_max_bytes", &cg->swap_max_bytes, 0, INT64_MAX},
-		{"pids_max", &cg->pids_max, 1, INT64_MAX},
-		/* 100 per CPU; the cap keeps quota arithmetic far from overflow. */
-		{"cpu_max_percent", &cg->cpu_max_percent, 1, 1000000},
+	    {"memory_max_bytes", &cg->memory_max_bytes, 1, INT64_MAX},
+	    {"swap_max_bytes", &cg->swap_max_bytes, 0, INT64_MAX},
+	    {"pids_max", &cg->pids_max, 1, INT64_MAX},
+	    /* 100 per CPU; the cap keeps quota arithmetic far from overflow. */
+	    {"cpu_max_percent", &cg->cpu_max_percent, 1, 1000000},
 	};
 
 	return read_limit_section(r, root, "cgroup", lk, sizeof(lk) / sizeof(lk[0]));
@@ -251,10 +251,9 @@ static int read_version(struct sb_reader *r, const json_t *root)
 static int read_policy(struct sb_reader *r, const json_t *root, struct sb_policy *p)
 {
 	static const char *const keys[] = {
-		"version",	  "description",    "network", "hostname", "user",
-		"workspace",	  "mounts",	    "tmp_size_bytes",	   "shm_size_bytes",
-		"proc",		  "rlimits",	    "cgroup",  "limits",   "environment",
-		"optional_layers", "seccomp",	    NULL,
+	    "version", "description", "network",	"hostname",	   "user",    "workspace",
+	    "mounts",  "etc",	      "tmp_size_bytes", "shm_size_bytes",  "proc",    "rlimits",
+	    "cgroup",  "limits",      "environment",	"optional_layers", "seccomp", NULL,
 	};
 	const char *description;
 
@@ -271,6 +270,7 @@ static int read_policy(struct sb_reader *r, const json_t *root, struct sb_policy
 	SB_TRY(read_user(r, root, p));
 	SB_TRY(sb_policy_read_workspace(r, root, p));
 	SB_TRY(sb_policy_read_mounts(r, root, p));
+	SB_TRY(sb_policy_read_etc(r, root, p));
 	/* After the mounts: a user-mode network refuses some of them. */
 	SB_TRY(sb_policy_read_network(r, root, p));
 	SB_TRY(sb_rd_int(r, root, "tmp_size_bytes", 1, INT64_MAX, 64 * MiB, false,

@@ -23,17 +23,18 @@ struct sb_scmp_profile;
 #define SB_UNSET (-1)
 
 enum sb_mount_type {
-	SB_MOUNT_BIND,  /* host `source` bound at `target` */
+	SB_MOUNT_BIND,	/* host `source` bound at `target` */
 	SB_MOUNT_TMPFS, /* empty tmpfs of `size_bytes` at `target` */
 };
 
 struct sb_mount {
 	enum sb_mount_type type;
-	char *source;        /* absolute host path; NULL for tmpfs */
-	char *target;        /* absolute path inside the sandbox */
-	bool readonly;       /* default true for binds, false for tmpfs */
-	bool optional;       /* a missing bind source is skipped instead of failing */
-	int64_t size_bytes;  /* tmpfs only; required for tmpfs */
+	char *source;	    /* absolute host path; NULL for tmpfs */
+	char *target;	    /* absolute path inside the sandbox */
+	bool readonly;	    /* default true for binds, false for tmpfs */
+	bool optional;	    /* a missing bind source is skipped instead of failing */
+	bool etc_entry;	    /* from "etc": resolved below /etc without following links */
+	int64_t size_bytes; /* tmpfs only; required for tmpfs */
 };
 
 /* Layers a policy may mark optional ("optional_layers"); every other layer
@@ -54,19 +55,19 @@ enum sb_net_mode {
 };
 
 struct sb_rlimits {
-	int64_t as_bytes;     /* RLIMIT_AS */
-	int64_t cpu_seconds;  /* RLIMIT_CPU (soft = hard) */
-	int64_t fsize_bytes;  /* RLIMIT_FSIZE */
-	int64_t nofile;       /* RLIMIT_NOFILE */
-	int64_t nproc;        /* RLIMIT_NPROC */
-	int64_t core_bytes;   /* RLIMIT_CORE */
-	int64_t stack_bytes;  /* RLIMIT_STACK */
+	int64_t as_bytes;    /* RLIMIT_AS */
+	int64_t cpu_seconds; /* RLIMIT_CPU (soft = hard) */
+	int64_t fsize_bytes; /* RLIMIT_FSIZE */
+	int64_t nofile;	     /* RLIMIT_NOFILE */
+	int64_t nproc;	     /* RLIMIT_NPROC */
+	int64_t core_bytes;  /* RLIMIT_CORE */
+	int64_t stack_bytes; /* RLIMIT_STACK */
 };
 
 struct sb_cgroup_limits {
 	int64_t memory_max_bytes; /* memory.max / memory.limit_in_bytes */
-	int64_t swap_max_bytes;   /* memory.swap.max / memsw (v1: memory+swap) */
-	int64_t pids_max;         /* pids.max */
+	int64_t swap_max_bytes;	  /* memory.swap.max / memsw (v1: memory+swap) */
+	int64_t pids_max;	  /* pids.max */
 	int64_t cpu_max_percent;  /* cpu.max / cfs quota, percent of one CPU */
 };
 
@@ -76,43 +77,43 @@ struct sb_env_var {
 };
 
 struct sb_policy {
-	char *file;            /* path it was loaded from (for messages) */
-	char *description;     /* free text, may be NULL */
+	char *file;	   /* path it was loaded from (for messages) */
+	char *description; /* free text, may be NULL */
 
 	enum sb_net_mode net_mode;
-	char *net_helper;      /* SB_NET_USER: absolute path of pasta */
-	char *hostname;        /* uts name inside */
+	char *net_helper; /* SB_NET_USER: absolute path of pasta */
+	char *hostname;	  /* uts name inside */
 
-	uid_t uid, gid;            /* ids of the script inside the sandbox */
-	uid_t host_uid;            /* host ids when the launcher runs as root */
-	gid_t host_gid;            /*   and the workspace is owned by root */
+	uid_t uid, gid; /* ids of the script inside the sandbox */
+	uid_t host_uid; /* host ids when the launcher runs as root */
+	gid_t host_gid; /*   and the workspace is owned by root */
 
-	char **workspace_roots;    /* absolute, canonical-looking paths */
+	char **workspace_roots; /* absolute, canonical-looking paths */
 	size_t n_workspace_roots;
-	char **protected_paths;    /* a workspace may not contain these */
+	char **protected_paths; /* a workspace may not contain these */
 	size_t n_protected_paths;
-	bool workspace_readonly;   /* bind the workspace read-only */
+	bool workspace_readonly;      /* bind the workspace read-only */
 	int64_t workspace_max_bytes;  /* growth of a workspace, or SB_UNSET */
 	int64_t workspace_max_inodes; /* files a job may add, or SB_UNSET */
 
-	struct sb_mount *mounts;   /* in file order */
+	struct sb_mount *mounts; /* "mounts" in file order, then the "etc" entries */
 	size_t n_mounts;
-	int64_t tmp_size_bytes;    /* /tmp tmpfs size */
-	int64_t shm_size_bytes;    /* /dev/shm tmpfs size */
-	bool proc_subset_pid;      /* mount /proc with subset=pid */
+	int64_t tmp_size_bytes; /* /tmp tmpfs size */
+	int64_t shm_size_bytes; /* /dev/shm tmpfs size */
+	bool proc_subset_pid;	/* mount /proc with subset=pid */
 
 	struct sb_rlimits rlimits;
 	struct sb_cgroup_limits cgroup;
 
-	double wall_seconds;       /* 0 = no wall-clock limit */
-	int64_t output_bytes;      /* 0 = no cap on stdout+stderr bytes */
+	double wall_seconds;  /* 0 = no wall-clock limit */
+	int64_t output_bytes; /* 0 = no cap on stdout+stderr bytes */
 
 	struct sb_env_var *env_set; /* "environment.set", in file order */
 	size_t n_env_set;
-	char **env_pass;            /* "environment.pass": copied from the launcher's env */
+	char **env_pass; /* "environment.pass": copied from the launcher's env */
 	size_t n_env_pass;
 
-	unsigned optional_layers;   /* enum sb_layer bits */
+	unsigned optional_layers; /* enum sb_layer bits */
 
 	json_t *seccomp;            /* the validated "seccomp" object (owned), or NULL:
 				       what the compiled-filter cache hashes */

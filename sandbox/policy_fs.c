@@ -24,8 +24,8 @@ int sb_policy_read_workspace(struct sb_reader *r, const json_t *root, struct sb_
 		return sb_error_hint(r->err, "list the directories under which a client may name a "
 					     "workspace, e.g. [\"/workspace\"]");
 	}
-	SB_TRY(sb_rd_path_list(r, ws, "protected", true, &p->protected_paths,
-			       &p->n_protected_paths));
+	SB_TRY(
+	    sb_rd_path_list(r, ws, "protected", true, &p->protected_paths, &p->n_protected_paths));
 	SB_TRY(sb_rd_bool(r, ws, "readonly", false, &p->workspace_readonly));
 	/* Growth a job may add to its workspace: a scratch workspace is a
 	 * tmpfs of this size; a client's directory is measured while the job
@@ -71,7 +71,7 @@ static int refuse_key(struct sb_reader *r, const json_t *m, const char *key, con
 
 static int read_mount(struct sb_reader *r, const json_t *m, struct sb_mount *out)
 {
-	static const char *const keys[] = {"type",     "source",   "target",     "readonly",
+	static const char *const keys[] = {"type",     "source",     "target", "readonly",
 					   "optional", "size_bytes", NULL};
 	json_t *v;
 
@@ -81,6 +81,7 @@ static int read_mount(struct sb_reader *r, const json_t *m, struct sb_mount *out
 		SB_TRY(sb_rd_require(r, m, "source", &v));
 		sb_json_path_push_key(&r->path, "source");
 		SB_TRY(sb_rd_path_value(r, v, false, &out->source));
+		SB_TRY(sb_rd_refuse_secret(r, out->source));
 		sb_json_path_pop(&r->path);
 		SB_TRY(refuse_key(r, m, "size_bytes", "only tmpfs mounts take `size_bytes`"));
 		out->size_bytes = 0;
@@ -120,11 +121,10 @@ int sb_policy_read_mounts(struct sb_reader *r, const json_t *root, struct sb_pol
 				char quoted[96];
 
 				sb_json_path_push_key(&r->path, "target");
-				return sb_rd_fail(r, SB_JSON_VALUE,
-						  "target `%s` is already mounted by $.mounts[%zu]",
-						  sb_rd_quote(p->mounts[i].target, quoted,
-							      sizeof(quoted)),
-						  j);
+				return sb_rd_fail(
+				    r, SB_JSON_VALUE,
+				    "target `%s` is already mounted by $.mounts[%zu]",
+				    sb_rd_quote(p->mounts[i].target, quoted, sizeof(quoted)), j);
 			}
 		}
 		sb_json_path_pop(&r->path);

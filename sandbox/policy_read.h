@@ -38,11 +38,10 @@ struct sb_reader {
  * -EINVAL.  `target` picks the line: the value's, or the key's for errors
  * about the key itself. */
 int sb_rd_fail(struct sb_reader *r, enum sb_json_target target, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4)));
 
 /* Out of memory while reading `r->file`. */
 int sb_rd_oom(struct sb_reader *r);
-
 
 /* Copies a user string for a message: at most about 80 bytes, control
  * characters and backquotes replaced, so a message stays one line. */
@@ -60,8 +59,7 @@ int sb_rd_object(struct sb_reader *r, const json_t *v, const char *const *allowe
 int sb_rd_require(struct sb_reader *r, const json_t *obj, const char *key, json_t **out);
 
 /* Values at the current path. */
-int sb_rd_int_value(struct sb_reader *r, const json_t *v, int64_t min, int64_t max,
-		    int64_t *out);
+int sb_rd_int_value(struct sb_reader *r, const json_t *v, int64_t min, int64_t max, int64_t *out);
 int sb_rd_string_value(struct sb_reader *r, const json_t *v, const char **out);
 /* An absolute path without `.`/`..` components, repeated or trailing
  * slashes; `allow_root` says whether "/" itself is acceptable. */
@@ -88,6 +86,11 @@ void sb_rd_free_strv(char **v, size_t n);
 struct sb_policy;
 int sb_policy_read_workspace(struct sb_reader *r, const json_t *root, struct sb_policy *p);
 int sb_policy_read_mounts(struct sb_reader *r, const json_t *root, struct sb_policy *p);
+/* "etc" (policy_etc.c), after "mounts": appended to p->mounts. */
+int sb_policy_read_etc(struct sb_reader *r, const json_t *root, struct sb_policy *p);
+/* Fails at the current path when the host path `path` is, lies in or
+ * holds a secret of /etc (policy_etc.c lists them). */
+int sb_rd_refuse_secret(struct sb_reader *r, const char *path);
 int sb_policy_read_environment(struct sb_reader *r, const json_t *root, struct sb_policy *p);
 /* After sb_policy_read_mounts: checks the mounts against the mode. */
 int sb_policy_read_network(struct sb_reader *r, const json_t *root, struct sb_policy *p);

@@ -14,6 +14,8 @@ DEB_PACKAGES=(
 	build-essential cmake pkg-config
 	libuv1-dev libjansson-dev libseccomp-dev libcap-dev nettle-dev libnftables-dev
 	python3 python3-venv python3-pip python3-jsonschema
+	python3-numpy python3-scipy python3-pandas python3-matplotlib python3-sklearn
+	libpython3.11-testsuite
 	clang libclang-rt-dev
 	procps iproute2
 	passt

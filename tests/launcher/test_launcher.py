@@ -42,6 +42,20 @@ class Env:
         self.policy = policy
         self.tmp = tempfile.mkdtemp(prefix="pymcp-launcher-test-", dir="/tmp")
 
+    def public_copies(self):
+        """The launcher and the policy where any user can read them.  The
+        tree may sit in a 0700 home (a clone in /root): an unprivileged
+        launcher could then neither be run nor read its policy there."""
+        pub = os.path.join(self.tmp, "pub")
+        if not os.path.isdir(pub):
+            os.makedirs(pub)
+            shutil.copy2(self.launcher, os.path.join(pub, "python-mcp-sandbox"))
+            shutil.copy2(self.policy, os.path.join(pub, "policy.json"))
+            for p in (self.tmp, pub):
+                os.chmod(p, 0o755)
+            os.chmod(os.path.join(pub, "policy.json"), 0o644)
+        return os.path.join(pub, "python-mcp-sandbox"), os.path.join(pub, "policy.json")
+
     def workspace(self, owner=None):
         ws = tempfile.mkdtemp(dir=self.tmp)
         if owner is not None:
@@ -60,11 +74,11 @@ class Env:
         out, err = p.communicate(timeout=60)
         return p.returncode, out.decode(), err.decode(), events
 
-    def prepared(self, policy=None, prefix=()):
+    def prepared(self, policy=None, prefix=(), launcher=None):
         """Starts a launcher with --spec-fd; returns (proc, spec_w, status file)."""
         spec_r, spec_w = os.pipe()
         stat_r, stat_w = os.pipe()
-        p = subprocess.Popen([*prefix, self.launcher, "--policy", policy or self.policy,
+        p = subprocess.Popen([*prefix, launcher or self.launcher, "--policy", policy or self.policy,
                               "--spec-fd", str(spec_r), "--status-fd", str(stat_w)],
                              pass_fds=(spec_r, stat_w), stdout=subprocess.PIPE,
                              stderr=subprocess.PIPE)
@@ -174,8 +188,8 @@ def spec_errors_name_the_key(env):
         check(expect in err.decode(), f"stderr lacks {expect!r}: {err!r}")
 
 
-def run_spec(env, job, prefix=()):
-    p, spec, status = env.prepared(prefix=prefix)
+def run_spec(env, job, prefix=(), launcher=None, policy=None):
+    p, spec, status = env.prepared(prefix=prefix, launcher=launcher, policy=policy)
     status.readline()
     os.write(spec, json.dumps(job).encode())
     os.close(spec)
@@ -225,9 +239,10 @@ def binds_are_read_only(env):
     os.chmod(env.tmp, 0o755)
     ws = env.workspace(owner=nobody)
     prefix = ["setpriv", f"--reuid={nobody}", f"--regid={nobody}", "--clear-groups"]
+    launcher, policy = env.public_copies()
     rc, out, err, _ = run_spec(env, {"workspace": ws, "argv": [PYTHON, "-c", code.replace(
         private, "/nonexistent")], "binds": [{"source": public, "target": "/opt/python-mcp/b"}]},
-        prefix=prefix)
+        prefix=prefix, launcher=launcher, policy=policy)
     check(rc == 0 and out == "public\n30\nFalse\n", f"unprivileged: {rc} {out!r} {err}")
 
 
@@ -351,10 +366,10 @@ def unprivileged_launcher(env):
         raise Skip("setpriv (util-linux) is missing")
     nobody = pwd.getpwnam("nobody").pw_uid
     ws = env.workspace(owner=nobody)
-    os.chmod(env.tmp, 0o755)
+    launcher, policy = env.public_copies()
     r, w = os.pipe()
     p = subprocess.run(["setpriv", f"--reuid={nobody}", f"--regid={nobody}", "--clear-groups",
-                        env.launcher, "--policy", env.policy, "--workspace", ws,
+                        launcher, "--policy", policy, "--workspace", ws,
                         "--status-fd", str(w), "--", "python3", "-c",
                         "open('made-by-nobody','w'); print('ok')"],
                        pass_fds=(w,), capture_output=True, timeout=60)

@@ -50,8 +50,9 @@ static void test_full(const char *dir)
 	      STREQ(p.protected_paths[1], "/etc"));
 	CHECK(p.workspace_readonly);
 
-	CHECK(p.n_mounts == 4);
-	if (p.n_mounts == 4) {
+	/* The "etc" entries follow the mounts, as read-only optional binds. */
+	CHECK(p.n_mounts == 6);
+	if (p.n_mounts == 6) {
 		CHECK(p.mounts[0].type == SB_MOUNT_BIND && STREQ(p.mounts[0].source, "/usr") &&
 		      STREQ(p.mounts[0].target, "/usr") && !p.mounts[0].readonly &&
 		      !p.mounts[0].optional);
@@ -62,7 +63,13 @@ static void test_full(const char *dir)
 		      STREQ(p.mounts[2].target, "/scratch") && !p.mounts[2].readonly &&
 		      p.mounts[2].size_bytes == 1048576);
 		CHECK(p.mounts[3].type == SB_MOUNT_TMPFS && p.mounts[3].readonly &&
-		      p.mounts[3].size_bytes == 4096);
+		      p.mounts[3].size_bytes == 4096 && !p.mounts[3].etc_entry);
+		CHECK(p.mounts[4].type == SB_MOUNT_BIND &&
+		      STREQ(p.mounts[4].source, "/etc/alternatives") &&
+		      STREQ(p.mounts[4].target, "/etc/alternatives") && p.mounts[4].readonly &&
+		      p.mounts[4].optional && p.mounts[4].etc_entry);
+		CHECK(STREQ(p.mounts[5].source, "/etc/ssl/certs") &&
+		      STREQ(p.mounts[5].target, "/etc/ssl/certs") && p.mounts[5].etc_entry);
 	}
 	CHECK(p.tmp_size_bytes == 1000 && p.shm_size_bytes == 2000);
 	CHECK(!p.proc_subset_pid);
@@ -125,7 +132,7 @@ static void test_defaults(const char *dir)
 static void test_contract(void)
 {
 	static const char bad[] =
-		"{\"version\": 1, \"workspace\": {\"roots\": [\"/w\"]}, \"x\": 1}";
+	    "{\"version\": 1, \"workspace\": {\"roots\": [\"/w\"]}, \"x\": 1}";
 	static const char good[] = "{\"version\": 1, \"workspace\": {\"roots\": [\"/w\"]}}";
 	struct sb_policy p;
 	struct sb_error err;
