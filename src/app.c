@@ -21,6 +21,7 @@
 #include "log.h"
 #include "envs.h"
 #include "interp_info.h"
+#include "pep723.h"
 #include "runner.h"
 #include "smart.h"
 #include "tools.h"
@@ -38,6 +39,7 @@ struct app {
 	struct sb_fence fence;      /* the roots and the protected paths */
 	struct jobs *jobs;
 	struct runner *runner;
+	struct pep723 *pep723;
 	struct envs *envs;
 	struct smart *smart;
 	struct tools *tools;
@@ -411,6 +413,10 @@ int app_start(uv_loop_t *loop, struct mcp_server *server, const struct app_confi
 				   .install_timeout = cfg->install_timeout};
 	if ((r = envs_new(a->runner, &envc, &a->envs, err)) < 0)
 		return r;
+	/* Headers are parsed by the system interpreter's tomllib, under the
+	 * run policy. */
+	if ((a->pep723 = pep723_new(a->runner, "/usr/bin/python3")) == NULL)
+		return sb_error_set(err, "app", ENOMEM, "PEP 723 headers");
 	a->smart = smart_new(loop, cfg->smart_timeout);
 	if (a->smart == NULL)
 		return sb_error_set(err, "app", ENOMEM, "smart async");
@@ -419,6 +425,8 @@ int app_start(uv_loop_t *loop, struct mcp_server *server, const struct app_confi
 			 .envs = a->envs, .fence = &a->fence, .cwd = a->cwd,
 			 .inline_output_bytes = cfg->inline_output_bytes},
 		.scripts_dir = a->scripts_dir,
+		.pep723 = a->pep723,
+		.max_scripts = cfg->max_scripts,
 		.inline_output_bytes = cfg->inline_output_bytes,
 		.cancel = cancel_with_runner,
 		.cancel_data = a->runner,
@@ -447,6 +455,7 @@ static void on_runner_stopped(void *data)
 	envs_free(a->envs);
 	interp_info_free_all();
 	runner_free(a->runner);
+	pep723_free(a->pep723); /* after the runner: its tasks were parses */
 	tools_free(a->tools);
 	jobs_close(a->jobs);
 	for (size_t i = 0; i < a->n_protected; i++)

@@ -30,6 +30,7 @@ struct app_config {
 	uint64_t max_state_bytes;   /* output of all jobs kept on disk */
 	unsigned max_pending;       /* jobs waiting for a slot */
 	size_t max_stored_jobs;     /* jobs kept; the oldest finished ones go first */
+	size_t max_scripts;         /* saved scripts kept; saving more is refused */
 };
 
 struct app;

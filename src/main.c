@@ -62,6 +62,8 @@ static const char usage[] =
     "                             jobs' output goes first (default 2147483648)\n"
     "  --max-stored-jobs N        jobs kept in jobs.json; the oldest finished ones are\n"
     "                             forgotten first (default 20000)\n"
+    "  --max-scripts N            saved scripts kept (of at most 4 MiB each); saving\n"
+    "                             one more is refused (default 1000)\n"
     "  --log-level LEVEL          debug, info, notice, warning, error, critical, alert,\n"
     "                             emergency (default info; MCP_DEBUG=true means debug)\n"
     "  --log-file PATH            also append log lines to PATH\n"
@@ -111,6 +113,7 @@ enum {
 	NUM_MAX_PENDING,
 	NUM_MAX_STATE,
 	NUM_MAX_STORED,
+	NUM_MAX_SCRIPTS,
 	NUM_COUNT
 };
 
@@ -133,9 +136,10 @@ static const struct numeric_option {
     [NUM_MAX_PENDING] = {"max-pending", 1, 100000, ""},
     [NUM_MAX_STATE] = {"max-state-bytes", 1 << 20, 1ULL << 50, " bytes"},
     [NUM_MAX_STORED] = {"max-stored-jobs", 16, 10000000, ""},
+    [NUM_MAX_SCRIPTS] = {"max-scripts", 1, 1000000, ""},
 };
 
-_Static_assert(NUM_COUNT == 11, "NUMERIC_LONGOPTS lists every numeric option");
+_Static_assert(NUM_COUNT == 12, "NUMERIC_LONGOPTS lists every numeric option");
 #define NUMERIC_LONGOPT(i)                                                                         \
 	{                                                                                          \
 		numeric[i].name, required_argument, NULL, OPT_NUMERIC + (i)                        \
@@ -143,7 +147,7 @@ _Static_assert(NUM_COUNT == 11, "NUMERIC_LONGOPTS lists every numeric option");
 #define NUMERIC_LONGOPTS                                                                           \
 	NUMERIC_LONGOPT(0), NUMERIC_LONGOPT(1), NUMERIC_LONGOPT(2), NUMERIC_LONGOPT(3),            \
 	    NUMERIC_LONGOPT(4), NUMERIC_LONGOPT(5), NUMERIC_LONGOPT(6), NUMERIC_LONGOPT(7),        \
-	    NUMERIC_LONGOPT(8), NUMERIC_LONGOPT(9), NUMERIC_LONGOPT(10)
+	    NUMERIC_LONGOPT(8), NUMERIC_LONGOPT(9), NUMERIC_LONGOPT(10), NUMERIC_LONGOPT(11)
 
 static void store_numeric(struct options *o, int which, unsigned long long n)
 {
@@ -180,6 +184,9 @@ static void store_numeric(struct options *o, int which, unsigned long long n)
 		break;
 	case NUM_MAX_STORED:
 		o->app.max_stored_jobs = (size_t)n;
+		break;
+	case NUM_MAX_SCRIPTS:
+		o->app.max_scripts = (size_t)n;
 		break;
 	}
 }
@@ -226,6 +233,7 @@ static int parse_options(int argc, char **argv, struct options *o)
 	o->app.max_pending = 64;
 	o->app.max_state_bytes = 2ULL << 30;
 	o->app.max_stored_jobs = 20000;
+	o->app.max_scripts = 1000;
 	o->app.install_timeout = 900;
 	o->app.inline_output_bytes = 256 * 1024;
 	o->app.disk_output_bytes = 256 * 1024 * 1024;

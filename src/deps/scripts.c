@@ -1,6 +1,7 @@
 #include "scripts.h"
 
 #include <errno.h>
+#include <dirent.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -86,140 +87,6 @@ bool scripts_has_header(const char *source)
 	return strncmp(source, "# /// script", 12) == 0 || strstr(source, "\n# /// script") != NULL;
 }
 
-void scripts_header_free(struct script_header *h)
-{
-	json_decref(h->dependencies);
-	free(h->requires_python);
-	h->dependencies = NULL;
-	h->requires_python = NULL;
-}
-
-/* Reads a TOML basic string at *p ("..."); advances past it. */
-static char *toml_string(const char **p)
-{
-	const char *s = *p;
-	char *out, *o;
-
-	if (*s != '"')
-		return NULL;
-	out = o = malloc(strlen(s));
-	if (out == NULL)
-		return NULL;
-	for (s++; *s && *s != '"' && *s != '\n'; s++) {
-		if (*s == '\\' && s[1])
-			s++;
-		*o++ = *s;
-	}
-	if (*s != '"') {
-		free(out);
-		return NULL;
-	}
-	*o = '\0';
-	*p = s + 1;
-	return out;
-}
-
-static const char *skip_ws(const char *p)
-{
-	while (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r')
-		p++;
-	return p;
-}
-
-/* The TOML subset PEP 723 headers use: `dependencies = [strings]` and
- * `requires-python = "string"`; other keys are kept out of our way. */
-static int parse_toml(const char *toml, struct script_header *h, struct sb_error *err)
-{
-	const char *p = skip_ws(toml);
-
-	while (*p) {
-		const char *key = p;
-		while (*p && *p != '=' && *p != '\n' && *p != ' ')
-			p++;
-		size_t klen = (size_t)(p - key);
-		p = skip_ws(p);
-		if (*p != '=')
-			return sb_error_set(err, "header", 0, "PEP 723 header: expected "
-					    "`key = value` near `%.20s`", key);
-		p = skip_ws(p + 1);
-		if (klen == 12 && strncmp(key, "dependencies", 12) == 0) {
-			if (*p++ != '[')
-				return sb_error_set(err, "header", 0, "PEP 723 header: "
-						    "dependencies must be a list of strings");
-			for (p = skip_ws(p); *p != ']'; p = skip_ws(p)) {
-				char *s = toml_string(&p);
-				if (s == NULL)
-					return sb_error_set(err, "header", 0, "PEP 723 header: "
-							    "dependencies must be a list of strings");
-				json_array_append_new(h->dependencies, json_string(s));
-				free(s);
-				p = skip_ws(p);
-				if (*p == ',')
-					p++;
-			}
-			p++;
-		} else if (klen == 15 && strncmp(key, "requires-python", 15) == 0) {
-			free(h->requires_python);
-			if ((h->requires_python = toml_string(&p)) == NULL)
-				return sb_error_set(err, "header", 0, "PEP 723 header: "
-						    "requires-python must be a string");
-		} else {
-			/* Another key (tool tables, say): skip its line. */
-			while (*p && *p != '\n')
-				p++;
-		}
-		p = skip_ws(p);
-	}
-	return 0;
-}
-
-int scripts_parse_header(const char *source, struct script_header *h, struct sb_error *err)
-{
-	const char *start = strncmp(source, "# /// script", 12) == 0 ? source
-					: strstr(source, "\n# /// script");
-	_cleanup_free_ char *toml = NULL;
-	size_t len = 0;
-	int r;
-
-	h->dependencies = json_array();
-	h->requires_python = NULL;
-	if (start == NULL)
-		return 0;
-	start = strchr(start + 1, '\n');
-	toml = malloc(strlen(source) + 1);
-	if (toml == NULL || start == NULL) {
-		r = sb_error_set(err, "header", 0, "PEP 723 header: `# /// script` without "
-				 "content or closing `# ///`");
-		goto fail;
-	}
-	/* Each line of the block is "#" or "# " followed by TOML. */
-	for (const char *line = start + 1; *line;) {
-		const char *eol = strchr(line, '\n');
-		size_t n = eol ? (size_t)(eol - line) : strlen(line);
-		if (n >= 5 && strncmp(line, "# ///", 5) == 0 && (n == 5 || line[5] == '\r')) {
-			toml[len] = '\0';
-			if ((r = parse_toml(toml, h, err)) < 0)
-				goto fail;
-			return 0;
-		}
-		if (line[0] != '#' || (n > 1 && line[1] != ' ')) {
-			r = sb_error_set(err, "header", 0, "PEP 723 header: line `%.*s` does not "
-					 "start with `# `", (int)(n > 40 ? 40 : n), line);
-			goto fail;
-		}
-		size_t skip = n > 1 ? 2 : 1;
-		memcpy(toml + len, line + skip, n - skip);
-		len += n - skip;
-		toml[len++] = '\n';
-		line = eol ? eol + 1 : line + n;
-	}
-	r = sb_error_set(err, "header", 0, "PEP 723 header: no closing `# ///`");
-fail:
-	scripts_header_free(h);
-	h->dependencies = json_array();
-	return r;
-}
-
 char *scripts_docstring(const char *source, size_t max)
 {
 	const char *p = source;
@@ -303,6 +170,31 @@ int scripts_write(const char *dir, const char *name, const char *source, bool ov
 		return sb_error_errno(err, "scripts", "save `%s`", path);
 	}
 	return 1;
+}
+
+bool scripts_is_script_name(const char *name)
+{
+	size_t len = strlen(name);
+
+	return name[0] != '.' && len >= 4 && strcmp(name + len - 3, ".py") == 0;
+}
+
+bool scripts_exists(const char *dir, const char *name)
+{
+	_cleanup_close_ int dfd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+
+	return dfd >= 0 && faccessat(dfd, name, F_OK, AT_SYMLINK_NOFOLLOW) == 0;
+}
+
+size_t scripts_count(const char *dir)
+{
+	_cleanup_(closedir_p) DIR *d = opendir(dir);
+	struct dirent *e;
+	size_t n = 0;
+
+	while (d && (e = readdir(d)) != NULL)
+		n += scripts_is_script_name(e->d_name);
+	return n;
 }
 
 int scripts_read(const char *path, char **out, struct sb_error *err)

@@ -23,16 +23,6 @@ int scripts_check_requires_python(const char *spec, struct sb_error *err);
 /* Whether `source` already starts with (or contains) a PEP 723 block. */
 bool scripts_has_header(const char *source);
 
-struct script_header {
-	json_t *dependencies;   /* array of strings (owned), empty when absent */
-	char *requires_python;  /* owned, or NULL */
-};
-
-/* Parses the PEP 723 block of `source`.  Returns 0 (with h filled, empty
- * when there is no block), or -EINVAL with err saying what is malformed. */
-int scripts_parse_header(const char *source, struct script_header *h, struct sb_error *err);
-void scripts_header_free(struct script_header *h);
-
 /* The module docstring, at most `max` characters, or "" (malloc'd). */
 char *scripts_docstring(const char *source, size_t max);
 
@@ -41,6 +31,15 @@ char *scripts_docstring(const char *source, size_t max);
  * 0 when it existed and was kept. */
 int scripts_write(const char *dir, const char *name, const char *source, bool overwrite,
 		  struct sb_error *err);
+
+/* Whether a folder entry is a saved script: "*.py", not hidden. */
+bool scripts_is_script_name(const char *name);
+
+/* Whether `dir`/`name` exists (as anything). */
+bool scripts_exists(const char *dir, const char *name);
+
+/* The number of saved scripts (.py files) in `dir`; 0 when it is missing. */
+size_t scripts_count(const char *dir);
 
 /* Reads a script of at most 4 MiB (malloc'd, NUL-terminated). */
 int scripts_read(const char *path, char **out, struct sb_error *err);

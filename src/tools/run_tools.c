@@ -12,6 +12,7 @@
 
 #include "cleanup.h"
 #include "envs.h"
+#include "pep723.h"
 #include "scripts.h"
 #include "smart.h"
 
@@ -267,47 +268,101 @@ static void benchmark(struct tool_call *call, const struct tool_args *a, void *c
 	start(ctx, call, &req);
 }
 
-static void run_saved(struct tool_call *call, const struct tool_args *a, void *ctx)
-{
-	struct tools *t = ctx;
-	struct exec_request req = {.kind = EXEC_RUN, .use_uv = true};
-	_cleanup_free_ char *name = NULL, *path = NULL, *source = NULL;
-	struct sb_error err = {0};
-	struct script_header h;
+/* py_run_saved_script between reading the script and its header's
+ * parse (which runs in the sandbox, so it answers later). */
+struct saved_run {
+	struct tools *t;
+	struct tool_call *call; /* NULL once the client gave up */
+	struct tool_args *args; /* kept */
+	char *name, *source;
+};
 
-	common(a, &req, call);
-	if (scripts_file_name(tool_str(a, "script_name"), &name, &err) < 0) {
-		tool_fail_error(call, &err);
+static void saved_run_free(struct saved_run *s)
+{
+	tool_args_release(s->args);
+	free(s->name);
+	free(s->source);
+	free(s);
+}
+
+static void on_saved_gone(struct tool_call *call, void *data)
+{
+	struct saved_run *s = data;
+
+	(void)call;
+	s->call = NULL; /* the parse still ends in on_header, which frees */
+}
+
+static void on_header(void *data, const struct pep723_result *res, size_t n)
+{
+	struct saved_run *s = data;
+	struct exec_request req = {.kind = EXEC_RUN, .use_uv = true};
+	struct sb_error err = res ? res->err : (struct sb_error){0};
+
+	if (s->call == NULL) {
+		saved_run_free(s);
 		return;
 	}
-	if (asprintf(&path, "%s/%s", t->cfg.scripts_dir, name) < 0) {
-		path = NULL;
-		tool_fail(call, "out of memory");
-		return;
-	}
-	if (scripts_read(path, &source, &err) < 0) {
-		if (err.errnum == ENOENT)
-			sb_error_hint(&err, "save it first with py_save_script, or see "
-					    "py_list_scripts for the saved ones");
-		tool_fail_error(call, &err);
-		return;
-	}
-	if (scripts_parse_header(source, &h, &err) < 0) {
-		scripts_header_free(&h);
-		sb_error_wrap(&err, "script `%s`'s PEP 723 header", name);
-		tool_fail_error(call, &err);
+	tool_on_cancel(s->call, NULL, NULL);
+	if (n != 1 || !res->ok) {
+		if (n != 1)
+			sb_error_set(&err, "header", ENOMEM, "PEP 723 header");
+		sb_error_wrap(&err, "script `%s`", s->name);
+		tool_fail_error(s->call, &err);
+		saved_run_free(s);
 		return;
 	}
 	/* The script runs from the sandbox's /tmp, in a scratch workspace: the
 	 * scripts folder lives in the state directory, which no sandbox sees.
 	 * Its header says what it needs; without one, its imports do. */
-	req.script_content = source;
-	req.content_name = name;
-	req.dependencies = h.dependencies;
-	req.requires_python = h.requires_python;
-	req.detect_imports = tool_bool(a, "auto_install_deps") && !scripts_has_header(source);
-	start(t, call, &req);
-	scripts_header_free(&h);
+	common(s->args, &req, s->call);
+	req.script_content = s->source;
+	req.content_name = s->name;
+	req.dependencies = res->header.dependencies;
+	req.requires_python = res->header.requires_python;
+	req.detect_imports = tool_bool(s->args, "auto_install_deps") && !scripts_has_header(s->source);
+	start(s->t, s->call, &req);
+	saved_run_free(s);
+}
+
+static void run_saved(struct tool_call *call, const struct tool_args *a, void *ctx)
+{
+	struct tools *t = ctx;
+	_cleanup_free_ char *path = NULL;
+	struct pep723_block block = {0};
+	struct sb_error err = {0};
+	struct saved_run *s = calloc(1, sizeof(*s));
+
+	if (s == NULL || (s->args = tool_args_keep(a)) == NULL) {
+		free(s);
+		tool_fail(call, "out of memory");
+		return;
+	}
+	s->t = t;
+	s->call = call;
+	if (scripts_file_name(tool_str(a, "script_name"), &s->name, &err) < 0)
+		goto fail;
+	if (asprintf(&path, "%s/%s", t->cfg.scripts_dir, s->name) < 0) {
+		path = NULL;
+		sb_error_set(&err, "scripts", ENOMEM, "script path");
+		goto fail;
+	}
+	if (scripts_read(path, &s->source, &err) < 0) {
+		if (err.errnum == ENOENT)
+			sb_error_hint(&err, "save it first with py_save_script, or see "
+					    "py_list_scripts for the saved ones");
+		goto fail;
+	}
+	if (pep723_find(s->source, &block, &err) < 0)
+		goto fail;
+	tool_on_cancel(call, on_saved_gone, s);
+	pep723_parse(t->cfg.pep723, &block, 1, on_header, s);
+	return;
+fail:
+	if (s->name)
+		sb_error_wrap(&err, "script `%s`", s->name);
+	tool_fail_error(call, &err);
+	saved_run_free(s);
 }
 
 /* ---- the declarations ---- */

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "cleanup.h"
+#include "pep723.h"
 #include "scripts.h"
 
 static void save_script(struct tool_call *call, const struct tool_args *a, void *ctx)
@@ -22,6 +23,20 @@ static void save_script(struct tool_call *call, const struct tool_args *a, void 
 	if (scripts_check_requires_python(requires_python, &err) < 0 ||
 	    scripts_file_name(tool_str(a, "script_name"), &name, &err) < 0) {
 		tool_fail_error(call, &err);
+		return;
+	}
+	if (strlen(source) > SCRIPTS_MAX_BYTES) {
+		tool_fail(call, "source is %zu bytes; a saved script is at most %d (4 MiB)",
+			  strlen(source), SCRIPTS_MAX_BYTES);
+		return;
+	}
+	/* Replacing one keeps the count; a new one must fit. */
+	if (t->cfg.max_scripts > 0 && scripts_count(t->cfg.scripts_dir) >= t->cfg.max_scripts &&
+	    !scripts_exists(t->cfg.scripts_dir, name)) {
+		tool_fail(call, "%zu scripts are saved, the most this server keeps "
+				"(--max-scripts). Hint: replace one (overwrite=true), or ask the "
+				"admin to remove old ones from `%s` or raise --max-scripts",
+			  t->cfg.max_scripts, t->cfg.scripts_dir);
 		return;
 	}
 	if (!scripts_has_header(source))
@@ -41,12 +56,6 @@ static void save_script(struct tool_call *call, const struct tool_args *a, void 
 				 "message",
 				 r ? "Script saved" : "File exists; set overwrite=True to replace"),
 		       false);
-}
-
-static int compare_names(const void *a, const void *b)
-{
-	return strcmp(json_string_value(json_object_get(*(json_t *const *)a, "name")),
-		      json_string_value(json_object_get(*(json_t *const *)b, "name")));
 }
 
 /* "requires-python=>=3.11; dependencies=a, b", or "" without a header. */
@@ -70,13 +79,59 @@ static char *header_text(const struct script_header *h)
 	return text;
 }
 
-static json_t *describe(const char *name, const char *path)
+/* py_list_scripts while the headers are parsed (in the sandbox). */
+struct listing {
+	struct tool_call *call; /* NULL once the client gave up */
+	json_t *list;           /* {name, path, docstring[, error]} per script */
+};
+
+static void on_list_gone(struct tool_call *call, void *data)
 {
-	_cleanup_free_ char *source = NULL, *doc = NULL, *deps_text = NULL;
+	(void)call;
+	((struct listing *)data)->call = NULL;
+}
+
+static void on_headers(void *data, const struct pep723_result *res, size_t n)
+{
+	struct listing *l = data;
+	json_t *o;
+	size_t i;
+
+	if (l->call != NULL) {
+		tool_on_cancel(l->call, NULL, NULL);
+		json_array_foreach (l->list, i, o) {
+			_cleanup_free_ char *text = NULL;
+
+			if (json_object_get(o, "header"))
+				continue; /* its block was malformed, or it was unreadable */
+			if (i < n && res[i].ok) {
+				text = header_text(&res[i].header);
+			} else {
+				json_object_set_new(o, "parse_error", json_true());
+				json_object_set_new(o, "parse_error_message",
+						    json_string(i < n ? res[i].err.message
+								      : "out of memory"));
+			}
+			json_object_set_new(o, "header", json_string(text ? text : ""));
+		}
+		/* The original server returned a bare list, which its framework
+		 * wrapped as {"result": [...]}; clients read that shape. */
+		tool_reply_new(l->call, json_pack("{s:O}", "result", l->list), false);
+	}
+	json_decref(l->list);
+	free(l);
+}
+
+/* {name, path, docstring} of one saved script, and its block; "header"
+ * and the error already set when the script or its block is unusable. */
+static json_t *describe(const char *name, const char *path, struct pep723_block *block)
+{
+	_cleanup_free_ char *source = NULL, *doc = NULL;
 	struct sb_error err = {0};
-	struct script_header h;
 	json_t *o = json_pack("{s:s, s:s}", "name", name, "path", path);
 
+	if (o == NULL)
+		return NULL;
 	if (scripts_read(path, &source, &err) < 0) {
 		json_object_set_new(o, "docstring", json_string(""));
 		json_object_set_new(o, "header", json_string(""));
@@ -85,50 +140,78 @@ static json_t *describe(const char *name, const char *path)
 	}
 	doc = scripts_docstring(source, 300);
 	json_object_set_new(o, "docstring", json_string(doc ? doc : ""));
-	if (scripts_parse_header(source, &h, &err) < 0) {
+	if (pep723_find(source, block, &err) < 0) {
 		json_object_set_new(o, "header", json_string(""));
 		json_object_set_new(o, "parse_error", json_true());
 		json_object_set_new(o, "parse_error_message", json_string(err.message));
-		scripts_header_free(&h);
-		return o;
 	}
-	deps_text = header_text(&h);
-	json_object_set_new(o, "header", json_string(deps_text ? deps_text : ""));
-	scripts_header_free(&h);
 	return o;
+}
+
+static int compare_strings(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* The .py file names of the folder, sorted (stable for people and tests). */
+static char **script_names(const char *dir, size_t *n)
+{
+	_cleanup_(closedir_p) DIR *d = opendir(dir);
+	char **names = NULL;
+	size_t cap = 0;
+	struct dirent *e;
+
+	*n = 0;
+	while (d && (e = readdir(d)) != NULL) {
+		if (!scripts_is_script_name(e->d_name))
+			continue;
+		if (*n == cap) {
+			char **grown = realloc(names, (cap = cap ? 2 * cap : 16) * sizeof(*names));
+			if (grown == NULL)
+				break;
+			names = grown;
+		}
+		if ((names[*n] = strdup(e->d_name)) != NULL)
+			(*n)++;
+	}
+	if (*n > 0)
+		qsort(names, *n, sizeof(*names), compare_strings);
+	return names;
 }
 
 static void list_scripts(struct tool_call *call, const struct tool_args *a, void *ctx)
 {
 	struct tools *t = ctx;
-	json_t *list = json_array();
-	_cleanup_(closedir_p) DIR *d = opendir(t->cfg.scripts_dir);
-	struct dirent *e;
+	size_t n = 0;
+	char **names = script_names(t->cfg.scripts_dir, &n);
+	struct pep723_block *blocks = calloc(n ? n : 1, sizeof(*blocks));
+	struct listing *l = calloc(1, sizeof(*l));
+	bool ok = blocks && l && (l->list = json_array()) != NULL;
 
 	(void)a;
-	while (d && (e = readdir(d)) != NULL) {
-		size_t n = strlen(e->d_name);
+	for (size_t i = 0; i < n; i++) {
 		char path[4096];
-		if (e->d_name[0] == '.' || n < 4 || strcmp(e->d_name + n - 3, ".py") != 0)
-			continue;
-		snprintf(path, sizeof(path), "%s/%s", t->cfg.scripts_dir, e->d_name);
-		json_array_append_new(list, describe(e->d_name, path));
+
+		snprintf(path, sizeof(path), "%s/%s", t->cfg.scripts_dir, names[i]);
+		if (ok && json_array_append_new(l->list, describe(names[i], path, &blocks[i])) < 0)
+			ok = false;
+		free(names[i]);
 	}
-	/* Stable order for people and tests. */
-	size_t count = json_array_size(list);
-	json_t **items = calloc(count ? count : 1, sizeof(*items));
-	for (size_t i = 0; items && i < count; i++)
-		items[i] = json_incref(json_array_get(list, i));
-	if (items) {
-		qsort(items, count, sizeof(*items), compare_names);
-		json_array_clear(list);
-		for (size_t i = 0; i < count; i++)
-			json_array_append_new(list, items[i]);
-		free(items);
+	free(names);
+	if (!ok) {
+		for (size_t i = 0; blocks && i < n; i++)
+			free(blocks[i].toml);
+		free(blocks);
+		if (l)
+			json_decref(l->list);
+		free(l);
+		tool_fail(call, "out of memory while listing the saved scripts");
+		return;
 	}
-	/* The original server returned a bare list, which its framework
-	 * wrapped as {"result": [...]}; clients read that shape. */
-	tool_reply_new(call, json_pack("{s:o}", "result", list), false);
+	l->call = call;
+	tool_on_cancel(call, on_list_gone, l);
+	pep723_parse(t->cfg.pep723, blocks, n, on_headers, l);
+	free(blocks);
 }
 
 static const struct tool_param save_params[] = {

@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <regex.h>
 #include <stdarg.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -25,6 +26,7 @@ struct tool_value {
 
 struct tool_args {
 	const struct tool_decl *d;
+	json_t *json; /* the arguments object every value points into */
 	struct tool_value v[TOOL_PARAMS_MAX];
 };
 
@@ -250,7 +252,7 @@ static int check_one(const struct tool_param *p, json_t *args, struct tool_value
 void tool_invoke(const struct tool_decl *d, void *ctx, struct tool_call *call, json_t *args)
 {
 	const char *names[TOOL_PARAMS_MAX + 1];
-	struct tool_args a = {.d = d};
+	struct tool_args a = {.d = d, .json = args};
 	struct sb_error err = {0};
 	size_t n = 0;
 
@@ -274,6 +276,26 @@ void tool_invoke(const struct tool_decl *d, void *ctx, struct tool_call *call, j
 		}
 	}
 	d->handler(call, &a, ctx);
+}
+
+struct tool_args *tool_args_keep(const struct tool_args *a)
+{
+	struct tool_args *kept = malloc(sizeof(*kept));
+
+	if (kept == NULL)
+		return NULL;
+	*kept = *a;
+	/* Strings and arrays are borrowed from the object: it stays. */
+	json_incref(kept->json);
+	return kept;
+}
+
+void tool_args_release(struct tool_args *a)
+{
+	if (a == NULL)
+		return;
+	json_decref(a->json);
+	free(a);
 }
 
 static const struct tool_value *value(const struct tool_args *a, const char *name,

@@ -115,6 +115,11 @@ void tool_invoke(const struct tool_decl *d, void *ctx, struct tool_call *call, j
 
 /* Checked values, by parameter name.  Absent optional parameters give
  * NULL, false, -1 (enum) or their declared default. */
+/* A copy of a call's checked arguments that outlives the handler, for a
+ * handler that answers later (NULL without memory). */
+struct tool_args *tool_args_keep(const struct tool_args *a);
+void tool_args_release(struct tool_args *a);
+
 bool tool_given(const struct tool_args *a, const char *name);
 const char *tool_str(const struct tool_args *a, const char *name);
 bool tool_bool(const struct tool_args *a, const char *name);

@@ -34,6 +34,8 @@ struct tools_config {
 	/* What runs need; exec.jobs is the job table every tool reads. */
 	struct exec_env exec;
 	const char *scripts_dir; /* py_save_script's folder; NULL: no scripts */
+	struct pep723 *pep723;   /* reads saved scripts' headers (pep723.h) */
+	size_t max_scripts;      /* saved scripts kept (0: no limit) */
 	/* Cap on partial_* and new_* output returned inline by py_job_status
 	 * (0: TOOLS_INLINE_DEFAULT); the rest is named by a marker. */
 	size_t inline_output_bytes;

@@ -607,6 +607,38 @@ def case_scripts(env):
     check(by["plain.py"]["header"] == "" and not by["plain.py"].get("parse_error"),
           "no header", by["plain.py"])
     check(by["broken.py"].get("parse_error") is True, "malformed header: parse_error", by["broken.py"])
+    contains(by["broken.py"]["parse_error_message"], "line 2 of the script",
+             "the TOML error names the script's line")
+    # Headers are TOML as PEP 723 says (tomllib reads them, in the
+    # sandbox): literal strings, comments, multi-line arrays, and a
+    # [tool.*] table whose keys are not the script's.
+    s.call("py_save_script", {"script_name": "real_toml", "source":
+                              "# /// script\n"
+                              "# requires-python = '>=3.8'  # a literal string\n"
+                              "# dependencies = [\n"
+                              "#   'alpha>=1',  # why alpha\n"
+                              "#   \"beta[extra] ; python_version >= '3.8'\",\n"
+                              "# ]\n"
+                              "#\n"
+                              "# [tool.uv]\n"
+                              "# dependencies = ['not-this-one']\n"
+                              "# ///\n"
+                              "print('ok')\n"})
+    s.call("py_save_script", {"script_name": "wrong_type", "source":
+                              "# /// script\n# dependencies = 'alpha'\n# ///\n"})
+    s.call("py_save_script", {"script_name": "unclosed", "source":
+                              "# /// script\n# dependencies = []\nprint(1)\n"})
+    for _ in range(2):  # the second listing comes from the cache
+        by = {x["name"]: x for x in s.call("py_list_scripts", {})["result"]}
+        check(by["real_toml.py"]["header"] == "requires-python=>=3.8; dependencies=alpha>=1, "
+              "beta[extra] ; python_version >= '3.8'" and not by["real_toml.py"].get("parse_error"),
+              "real TOML header", by["real_toml.py"])
+        contains(by["wrong_type.py"].get("parse_error_message", ""), "array of strings",
+                 "dependencies of the wrong type")
+        contains(by["unclosed.py"].get("parse_error_message", ""), "line 3",
+                 "a block broken by a line that is no comment")
+    err = s.call_error("py_run_saved_script", {"script_name": "wrong_type"})
+    contains(err, "array of strings", "running a script whose header is wrong says why")
     # overwrite
     r = s.call("py_save_script", {"script_name": "plain", "source": "import sys\n"
                                   "print('v2', sys.argv[1:])\n", "overwrite": True})
@@ -626,6 +658,16 @@ def case_scripts(env):
     contains(err, "requests<3", "saved script with dependencies")
     err = s.call_error("py_save_script", {"script_name": "x"})
     contains(err, "source", "missing source")
+    s.stop()
+    # --max-scripts: one more is refused with the way out, replacing one
+    # still works.
+    saved = len([n for n in os.listdir(os.path.join(env.state, "scripts")) if n.endswith(".py")])
+    s = env.server(args=["--max-scripts", str(saved)])
+    err = s.call_error("py_save_script", {"script_name": "one_more", "source": "print(1)\n"})
+    contains(err, "--max-scripts", "a script past the cap is refused")
+    check(not os.path.exists(os.path.join(env.state, "scripts", "one_more.py")), "and not written")
+    r = s.call("py_save_script", {"script_name": "plain", "source": "print(3)\n", "overwrite": True})
+    check(r["written"] == "true", "replacing a saved script stays possible at the cap", r)
     s.stop()
 
 

@@ -1,9 +1,12 @@
-/* Saved scripts: names, PEP 723 headers both ways, docstrings, writes. */
+/* Saved scripts: names, PEP 723 headers written and found, docstrings,
+ * writes. */
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "check.h"
+#include "pep723.h"
 #include "scripts.h"
 
 int main(void)
@@ -26,32 +29,45 @@ int main(void)
 	CHECK_MSG(h && strcmp(h, want) == 0, "header:\n%s", h);
 	CHECK_MSG(scripts_header(NULL, NULL) == NULL, "no header without content");
 
-	/* The header we write parses back to the same values. */
+	/* The header we write is found as one block, whose TOML starts on
+	 * the script's second line.  (Parsing it is tomllib's, in the
+	 * sandbox: tests/server's saved-script tests.) */
 	char *source = NULL;
+	struct pep723_block block = {0};
 	CHECK_MSG(asprintf(&source, "%sprint('x')\n", h) > 0, "asprintf");
-	struct script_header ph;
-	CHECK_MSG(scripts_parse_header(source, &ph, &err) == 0, "%s", err.message);
-	CHECK_MSG(json_equal(ph.dependencies, deps), "dependencies round trip");
-	CHECK_MSG(ph.requires_python && strcmp(ph.requires_python, ">=3.11") == 0, "requires-python");
+	CHECK_MSG(pep723_find(source, &block, &err) == 0 && block.toml && block.first_line == 2,
+		  "%s", err.message);
+	CHECK_MSG(strcmp(block.toml, "dependencies = [\n  \"requests<3\",\n  \"we\\\"ird\",\n]\n"
+				     "requires-python = \">=3.11\"\n") == 0,
+		  "toml:\n%s", block.toml);
 	CHECK_MSG(scripts_has_header(source), "has header");
-	scripts_header_free(&ph);
+	free(block.toml);
 	free(source);
 	free(h);
 	json_decref(deps);
 
-	CHECK_MSG(scripts_parse_header("print(1)\n", &ph, &err) == 0 &&
-	      json_array_size(ph.dependencies) == 0 && ph.requires_python == NULL, "no header");
-	scripts_header_free(&ph);
-	const char *broken[] = {
-		"# /// script\n# dependencies = \"notalist\"\n# ///\n",
-		"# /// script\n# dependencies = [\"a\"\n",
-		"# /// script\nnot a comment\n# ///\n",
+	CHECK_MSG(pep723_find("print(1)\n", &block, &err) == 0 && block.toml == NULL, "no header");
+	/* "#" alone is an empty TOML line; CRLF line ends are accepted; the
+	 * block may follow other lines. */
+	CHECK_MSG(pep723_find("import os\r\n# /// script\r\n#\r\n# a = 1\r\n# ///\r\n", &block,
+			      &err) == 0 &&
+			  block.toml && strcmp(block.toml, "\r\na = 1\r\n") == 0 && block.first_line == 3,
+		  "crlf block `%s`", block.toml);
+	free(block.toml);
+	const struct {
+		const char *source, *says;
+	} broken[] = {
+		{"# /// script\n# dependencies = [\"a\"\n", "line 1 is never closed"},
+		{"x = 1\n# /// script\nnot a comment\n# ///\n", "line 3: `not a comment`"},
+		{"# /// script\n#a = 1\n# ///\n", "line 2: `#a = 1`"},
+		{"# /// script\n# ///\n# /// script\n# ///\n", "second `# /// script` block at line 3"},
 	};
-	for (size_t i = 0; i < 3; i++) {
+	for (size_t i = 0; i < sizeof(broken) / sizeof(broken[0]); i++) {
 		memset(&err, 0, sizeof(err));
-		CHECK_MSG(scripts_parse_header(broken[i], &ph, &err) < 0 && strstr(err.message, "PEP 723"),
-		      "broken header %zu accepted (%s)", i, err.message);
-		scripts_header_free(&ph);
+		block = (struct pep723_block){0};
+		CHECK_MSG(pep723_find(broken[i].source, &block, &err) == -EINVAL &&
+				  strstr(err.message, broken[i].says) && err.hint[0] && block.toml == NULL,
+			  "broken header %zu: %s", i, err.message);
 	}
 
 	char *doc = scripts_docstring("#!/usr/bin/env python3\n# c\n\"\"\"  Summary line.\n\nMore.\n"
