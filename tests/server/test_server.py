@@ -624,6 +624,15 @@ def case_scripts(env):
                               "# dependencies = ['not-this-one']\n"
                               "# ///\n"
                               "print('ok')\n"})
+    # The PEP's own examples.
+    s.call("py_save_script", {"script_name": "pep_example1", "source":
+                              "# /// script\n# requires-python = \">=3.11\"\n# dependencies = [\n"
+                              "#   \"requests<3\",\n#   \"rich\",\n# ]\n# ///\n\n"
+                              "import requests\nfrom rich.pretty import pprint\n"})
+    s.call("py_save_script", {"script_name": "pep_example2", "source":
+                              "# /// script\n# dependencies = [\n#   \"requests<3\",\n"
+                              "#   \"rich\",\n# ]\n#\n# [tool.my-runner]\n"
+                              "# mode = \"isolated\"\n# ///\n"})
     s.call("py_save_script", {"script_name": "wrong_type", "source":
                               "# /// script\n# dependencies = 'alpha'\n# ///\n"})
     s.call("py_save_script", {"script_name": "unclosed", "source":
@@ -633,6 +642,10 @@ def case_scripts(env):
         check(by["real_toml.py"]["header"] == "requires-python=>=3.8; dependencies=alpha>=1, "
               "beta[extra] ; python_version >= '3.8'" and not by["real_toml.py"].get("parse_error"),
               "real TOML header", by["real_toml.py"])
+        check(by["pep_example1.py"]["header"] == "requires-python=>=3.11; dependencies="
+              "requests<3, rich", "PEP 723's first example", by["pep_example1.py"])
+        check(by["pep_example2.py"]["header"] == "dependencies=requests<3, rich",
+              "PEP 723's example with a tool table", by["pep_example2.py"])
         contains(by["wrong_type.py"].get("parse_error_message", ""), "array of strings",
                  "dependencies of the wrong type")
         contains(by["unclosed.py"].get("parse_error_message", ""), "line 3",
