@@ -1,8 +1,8 @@
 /* Scope-bound cleanup, after systemd and crun.  A variable declared with one
  * of these attributes is released when it leaves scope, unless ownership was
  * handed on with TAKE_PTR()/TAKE_FD(). */
-#ifndef SB_CLEANUP_H
-#define SB_CLEANUP_H
+#ifndef PM_CLEANUP_H
+#define PM_CLEANUP_H
 
 #include <dirent.h>
 #include <errno.h>
@@ -13,12 +13,12 @@
 
 #define _cleanup_(f) __attribute__((cleanup(f)))
 
-static inline void sb_freep(void *p)
+static inline void pm_freep(void *p)
 {
 	free(*(void **)p);
 }
 
-static inline void sb_closep(int *fd)
+static inline void pm_closep(int *fd)
 {
 	if (*fd >= 0) {
 		int saved = errno;
@@ -27,7 +27,7 @@ static inline void sb_closep(int *fd)
 	}
 }
 
-static inline void sb_json_decrefp(json_t **j)
+static inline void pm_json_decrefp(json_t **j)
 {
 	json_decref(*j);
 }
@@ -38,16 +38,16 @@ static inline void closedir_p(DIR **d)
 		closedir(*d);
 }
 
-static inline void sb_fclosep(FILE **f)
+static inline void pm_fclosep(FILE **f)
 {
 	if (*f)
 		fclose(*f);
 }
 
-#define _cleanup_free_  _cleanup_(sb_freep)
-#define _cleanup_fclose_ _cleanup_(sb_fclosep)
-#define _cleanup_close_ _cleanup_(sb_closep)
-#define _cleanup_json_  _cleanup_(sb_json_decrefp)
+#define _cleanup_free_  _cleanup_(pm_freep)
+#define _cleanup_fclose_ _cleanup_(pm_fclosep)
+#define _cleanup_close_ _cleanup_(pm_closep)
+#define _cleanup_json_  _cleanup_(pm_json_decrefp)
 
 #define TAKE_PTR(p)                                                                                \
 	({                                                                                         \

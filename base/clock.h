@@ -1,11 +1,11 @@
 /* Monotonic time in seconds: timeouts and wall times never follow
  * wall-clock jumps (THREATS.md T3). */
-#ifndef SB_CLOCK_H
-#define SB_CLOCK_H
+#ifndef PM_CLOCK_H
+#define PM_CLOCK_H
 
 #include <time.h>
 
-static inline double sb_monotonic_seconds(void)
+static inline double pm_monotonic_seconds(void)
 {
 	struct timespec ts;
 

@@ -5,12 +5,12 @@
 #include <stdio.h>
 #include <string.h>
 
-int sb_error_code(const struct sb_error *err)
+int pm_error_code(const struct pm_error *err)
 {
 	return err->errnum > 0 ? -err->errnum : -EINVAL;
 }
 
-int sb_error_set(struct sb_error *err, const char *stage, int errnum, const char *fmt, ...)
+int pm_error_set(struct pm_error *err, const char *stage, int errnum, const char *fmt, ...)
 {
 	va_list ap;
 	int n;
@@ -23,23 +23,23 @@ int sb_error_set(struct sb_error *err, const char *stage, int errnum, const char
 	va_end(ap);
 	if (errnum != 0 && n >= 0 && (size_t)n < sizeof(err->message))
 		snprintf(err->message + n, sizeof(err->message) - n, ": %s", strerror(errnum));
-	return sb_error_code(err);
+	return pm_error_code(err);
 }
 
-int sb_error_hint(struct sb_error *err, const char *fmt, ...)
+int pm_error_hint(struct pm_error *err, const char *fmt, ...)
 {
 	va_list ap;
 
 	va_start(ap, fmt);
 	vsnprintf(err->hint, sizeof(err->hint), fmt, ap);
 	va_end(ap);
-	return sb_error_code(err);
+	return pm_error_code(err);
 }
 
-int sb_error_wrap(struct sb_error *err, const char *fmt, ...)
+int pm_error_wrap(struct pm_error *err, const char *fmt, ...)
 {
-	char prefix[SB_ERROR_MESSAGE_MAX];
-	char old[SB_ERROR_MESSAGE_MAX];
+	char prefix[PM_ERROR_MESSAGE_MAX];
+	char old[PM_ERROR_MESSAGE_MAX];
 	va_list ap;
 
 	va_start(ap, fmt);
@@ -47,10 +47,10 @@ int sb_error_wrap(struct sb_error *err, const char *fmt, ...)
 	va_end(ap);
 	memcpy(old, err->message, sizeof(old));
 	snprintf(err->message, sizeof(err->message), "%s: %s", prefix, old);
-	return sb_error_code(err);
+	return pm_error_code(err);
 }
 
-void sb_error_format(const struct sb_error *err, char *buf, size_t size)
+void pm_error_format(const struct pm_error *err, char *buf, size_t size)
 {
 	if (err->hint[0] != '\0')
 		snprintf(buf, size, "%s. Hint: %s", err->message, err->hint);

@@ -26,12 +26,12 @@ static int openat2_fd(int dirfd, const char *path, int flags, uint64_t resolve)
 	return (int)syscall(SYS_openat2, dirfd, path, &how, sizeof(how));
 }
 
-static bool same(const struct sb_ino *a, const struct sb_ino *b)
+static bool same(const struct pm_ino *a, const struct pm_ino *b)
 {
 	return a->dev == b->dev && a->ino == b->ino;
 }
 
-static bool in_chain(const struct sb_ino *x, const struct sb_ino *chain, size_t n)
+static bool in_chain(const struct pm_ino *x, const struct pm_ino *chain, size_t n)
 {
 	for (size_t i = 0; i < n; i++)
 		if (same(x, &chain[i]))
@@ -41,38 +41,38 @@ static bool in_chain(const struct sb_ino *x, const struct sb_ino *chain, size_t 
 
 /* fd's inode, then each parent's through `..` up to the root of the
  * mount namespace (whose `..` is itself). */
-static int build_chain(int fd, struct sb_ino **out, size_t *n, struct sb_error *err)
+static int build_chain(int fd, struct pm_ino **out, size_t *n, struct pm_error *err)
 {
 	_cleanup_close_ int cur = fcntl(fd, F_DUPFD_CLOEXEC, 3);
-	struct sb_ino *chain = NULL;
+	struct pm_ino *chain = NULL;
 	size_t len = 0, cap = 0;
 	struct stat st;
 
 	*out = NULL;
 	*n = 0;
 	if (cur < 0)
-		return sb_error_errno(err, "fence", "duplicate a descriptor");
+		return pm_error_errno(err, "fence", "duplicate a descriptor");
 	for (;;) {
 		if (fstat(cur, &st) < 0) {
 			free(chain);
-			return sb_error_errno(err, "fence", "stat a parent directory");
+			return pm_error_errno(err, "fence", "stat a parent directory");
 		}
-		struct sb_ino here = {st.st_dev, st.st_ino};
+		struct pm_ino here = {st.st_dev, st.st_ino};
 		if (len > 0 && same(&here, &chain[len - 1]))
 			break;
 		if (len == CHAIN_MAX) {
 			free(chain);
-			return sb_error_set(err, "fence", ELOOP,
+			return pm_error_set(err, "fence", ELOOP,
 					    "a directory nested more than %d "
 					    "levels deep",
 					    CHAIN_MAX);
 		}
 		if (len == cap) {
-			struct sb_ino *grown =
+			struct pm_ino *grown =
 			    realloc(chain, (cap = cap ? 2 * cap : 16) * sizeof(*chain));
 			if (grown == NULL) {
 				free(chain);
-				return sb_error_set(err, "fence", ENOMEM, "parents of a directory");
+				return pm_error_set(err, "fence", ENOMEM, "parents of a directory");
 			}
 			chain = grown;
 		}
@@ -81,10 +81,10 @@ static int build_chain(int fd, struct sb_ino **out, size_t *n, struct sb_error *
 		int up =
 		    S_ISDIR(st.st_mode) ? openat(cur, "..", O_PATH | O_DIRECTORY | O_CLOEXEC) : -1;
 		if (!S_ISDIR(st.st_mode)) {
-			char *p = sb_fd_path(cur, err), *slash;
+			char *p = pm_fd_path(cur, err), *slash;
 			if (p == NULL) {
 				free(chain);
-				return sb_error_code(err);
+				return pm_error_code(err);
 			}
 			slash = strrchr(p, '/');
 			if (slash == p)
@@ -96,7 +96,7 @@ static int build_chain(int fd, struct sb_ino **out, size_t *n, struct sb_error *
 		}
 		if (up < 0) {
 			free(chain);
-			return sb_error_errno(err, "fence", "open a parent directory");
+			return pm_error_errno(err, "fence", "open a parent directory");
 		}
 		close(cur);
 		cur = up;
@@ -106,7 +106,7 @@ static int build_chain(int fd, struct sb_ino **out, size_t *n, struct sb_error *
 	return 0;
 }
 
-char *sb_fd_path(int fd, struct sb_error *err)
+char *pm_fd_path(int fd, struct pm_error *err)
 {
 	char link[64], buf[PATH_MAX];
 	ssize_t n;
@@ -114,49 +114,49 @@ char *sb_fd_path(int fd, struct sb_error *err)
 	snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
 	n = readlink(link, buf, sizeof(buf) - 1);
 	if (n < 0) {
-		sb_error_errno(err, "fence", "read `%s`", link);
-		sb_error_hint(err, "/proc must be mounted");
+		pm_error_errno(err, "fence", "read `%s`", link);
+		pm_error_hint(err, "/proc must be mounted");
 		return NULL;
 	}
 	buf[n] = '\0';
 	/* A removed directory, or one outside this mount namespace's root,
 	 * has no path that means it. */
 	if (buf[0] != '/' || (n > 10 && strcmp(buf + n - 10, " (deleted)") == 0)) {
-		sb_error_set(err, "fence", ENOENT, "`%s` was removed while it was being opened",
+		pm_error_set(err, "fence", ENOENT, "`%s` was removed while it was being opened",
 			     buf);
 		return NULL;
 	}
 	char *copy = strdup(buf);
 	if (copy == NULL)
-		sb_error_set(err, "fence", ENOMEM, "path of a descriptor");
+		pm_error_set(err, "fence", ENOMEM, "path of a descriptor");
 	return copy;
 }
 
-static int add_mark(struct sb_mark **marks, size_t *n, const char *path, bool root,
-		    struct sb_error *err)
+static int add_mark(struct pm_mark **marks, size_t *n, const char *path, bool root,
+		    struct pm_error *err)
 {
-	struct sb_mark *grown = realloc(*marks, (*n + 1) * sizeof(**marks));
+	struct pm_mark *grown = realloc(*marks, (*n + 1) * sizeof(**marks));
 	_cleanup_close_ int fd = -1;
 
 	if (grown == NULL)
-		return sb_error_set(err, "fence", ENOMEM, "`%s`", path);
+		return pm_error_set(err, "fence", ENOMEM, "`%s`", path);
 	*marks = grown;
-	struct sb_mark *m = &grown[*n];
-	*m = (struct sb_mark){.fd = -1, .path = strdup(path)};
+	struct pm_mark *m = &grown[*n];
+	*m = (struct pm_mark){.fd = -1, .path = strdup(path)};
 	if (m->path == NULL)
-		return sb_error_set(err, "fence", ENOMEM, "`%s`", path);
+		return pm_error_set(err, "fence", ENOMEM, "`%s`", path);
 	(*n)++;
 	fd = open(path, O_PATH | O_CLOEXEC | (root ? O_DIRECTORY : 0));
 	if (fd < 0 && !root && (errno == ENOENT || errno == ENOTDIR || errno == EACCES))
 		return 0; /* compared by path */
 	if (fd < 0) {
-		sb_error_errno(err, "fence", "%s `%s`", root ? "workspace root" : "protected path",
+		pm_error_errno(err, "fence", "%s `%s`", root ? "workspace root" : "protected path",
 			       path);
-		return root ? sb_error_hint(err, "a workspace root must be an existing directory")
-			    : sb_error_code(err);
+		return root ? pm_error_hint(err, "a workspace root must be an existing directory")
+			    : pm_error_code(err);
 	}
-	if ((m->real = sb_fd_path(fd, err)) == NULL)
-		return sb_error_code(err);
+	if ((m->real = pm_fd_path(fd, err)) == NULL)
+		return pm_error_code(err);
 	int r = build_chain(fd, &m->chain, &m->chain_len, err);
 	if (r < 0)
 		return r;
@@ -165,24 +165,24 @@ static int add_mark(struct sb_mark **marks, size_t *n, const char *path, bool ro
 	return 0;
 }
 
-int sb_fence_add_root(struct sb_fence *f, const char *path, struct sb_error *err)
+int pm_fence_add_root(struct pm_fence *f, const char *path, struct pm_error *err)
 {
 	int r = add_mark(&f->roots, &f->n_roots, path, true, err);
 
 	if (r == 0 && strcmp(f->roots[f->n_roots - 1].real, "/") == 0)
-		return sb_error_set(err, "fence", EINVAL,
+		return pm_error_set(err, "fence", EINVAL,
 				    "workspace root `%s` is `/`, which would "
 				    "expose the whole host; name narrower directories",
 				    path);
 	return r;
 }
 
-int sb_fence_add_guarded(struct sb_fence *f, const char *path, struct sb_error *err)
+int pm_fence_add_guarded(struct pm_fence *f, const char *path, struct pm_error *err)
 {
 	return add_mark(&f->guarded, &f->n_guarded, path, false, err);
 }
 
-static void free_marks(struct sb_mark *m, size_t n)
+static void free_marks(struct pm_mark *m, size_t n)
 {
 	for (size_t i = 0; i < n; i++) {
 		free(m[i].path);
@@ -194,7 +194,7 @@ static void free_marks(struct sb_mark *m, size_t n)
 	free(m);
 }
 
-void sb_fence_free(struct sb_fence *f)
+void pm_fence_free(struct pm_fence *f)
 {
 	free_marks(f->roots, f->n_roots);
 	free_marks(f->guarded, f->n_guarded);
@@ -202,58 +202,58 @@ void sb_fence_free(struct sb_fence *f)
 	f->n_roots = f->n_guarded = 0;
 }
 
-static int outside_roots(const struct sb_fence *f, const char *what, const char *path,
-			 struct sb_error *err)
+static int outside_roots(const struct pm_fence *f, const char *what, const char *path,
+			 struct pm_error *err)
 {
 	char roots[768] = "";
 
-	sb_error_set(err, what, EACCES, "%s `%s` is outside the workspace roots", what, path);
+	pm_error_set(err, what, EACCES, "%s `%s` is outside the workspace roots", what, path);
 	for (size_t i = 0; i < f->n_roots; i++) {
 		size_t len = strlen(roots);
 		snprintf(roots + len, sizeof(roots) - len, "%s`%s`", i ? ", " : "",
 			 f->roots[i].path);
 	}
-	return sb_error_hint(err, "use a directory under %s%s%s", roots[0] ? roots : "(none)",
+	return pm_error_hint(err, "use a directory under %s%s%s", roots[0] ? roots : "(none)",
 			     f->roots_flag ? ", or add a root with " : "",
 			     f->roots_flag ? f->roots_flag : "");
 }
 
-static int guarded_overlap(const struct sb_mark *g, const char *what, const char *real,
-			   bool contains, struct sb_error *err)
+static int guarded_overlap(const struct pm_mark *g, const char *what, const char *real,
+			   bool contains, struct pm_error *err)
 {
-	sb_error_set(err, what, EACCES, "%s `%s` %s `%s`, which no job may reach", what, real,
+	pm_error_set(err, what, EACCES, "%s `%s` %s `%s`, which no job may reach", what, real,
 		     contains ? "contains" : "lies inside", g->real ? g->real : g->path);
-	return sb_error_hint(err, "the sandbox launcher, the server, their policies, the "
+	return pm_error_hint(err, "the sandbox launcher, the server, their policies, the "
 				  "interpreters, the state directory and keys are off limits: use "
 				  "a directory that neither holds nor lies inside them");
 }
 
-int sb_fence_check_dir(const struct sb_fence *f, int fd, bool root_itself_ok, const char *what,
-		       char **real_out, struct sb_error *err)
+int pm_fence_check_dir(const struct pm_fence *f, int fd, bool root_itself_ok, const char *what,
+		       char **real_out, struct pm_error *err)
 {
-	_cleanup_free_ struct sb_ino *chain = NULL;
+	_cleanup_free_ struct pm_ino *chain = NULL;
 	_cleanup_free_ char *real = NULL;
 	struct stat st;
 	size_t n;
 	int r;
 
 	if (fstat(fd, &st) < 0)
-		return sb_error_errno(err, what, "stat the %s", what);
+		return pm_error_errno(err, what, "stat the %s", what);
 	if (!S_ISDIR(st.st_mode))
-		return sb_error_set(err, what, ENOTDIR, "the %s", what);
-	if ((real = sb_fd_path(fd, err)) == NULL)
-		return sb_error_wrap(err, "%s", what);
+		return pm_error_set(err, what, ENOTDIR, "the %s", what);
+	if ((real = pm_fd_path(fd, err)) == NULL)
+		return pm_error_wrap(err, "%s", what);
 	if ((r = build_chain(fd, &chain, &n, err)) < 0)
-		return sb_error_wrap(err, "%s `%s`", what, real);
+		return pm_error_wrap(err, "%s `%s`", what, real);
 	bool beneath = false;
 	for (size_t i = 0; i < f->n_roots && !beneath; i++) {
-		const struct sb_mark *root = &f->roots[i];
+		const struct pm_mark *root = &f->roots[i];
 		if (root->chain_len == 0)
 			continue;
 		if (same(&root->chain[0], &chain[0]) && !root_itself_ok) {
-			sb_error_set(err, what, EACCES, "%s `%s` is a workspace root itself", what,
+			pm_error_set(err, what, EACCES, "%s `%s` is a workspace root itself", what,
 				     real);
-			return sb_error_hint(err, "use a directory below it: the root holds every "
+			return pm_error_hint(err, "use a directory below it: the root holds every "
 						  "other job's workspace too");
 		}
 		beneath = in_chain(&root->chain[0], chain, n);
@@ -261,15 +261,15 @@ int sb_fence_check_dir(const struct sb_fence *f, int fd, bool root_itself_ok, co
 	if (!beneath)
 		return outside_roots(f, what, real, err);
 	for (size_t i = 0; i < f->n_guarded; i++) {
-		const struct sb_mark *g = &f->guarded[i];
+		const struct pm_mark *g = &f->guarded[i];
 		bool inside = g->chain_len > 0 && in_chain(&g->chain[0], chain, n);
 		bool contains = g->chain_len > 0 && in_chain(&chain[0], g->chain, g->chain_len);
 		/* And by path: a guarded path made after the fence, or made
 		 * anew, has no inode here. */
-		inside = inside || sb_path_within(real, g->path) ||
-			 (g->real && sb_path_within(real, g->real));
-		contains = contains || sb_path_within(g->path, real) ||
-			   (g->real && sb_path_within(g->real, real));
+		inside = inside || pm_path_within(real, g->path) ||
+			 (g->real && pm_path_within(real, g->real));
+		contains = contains || pm_path_within(g->path, real) ||
+			   (g->real && pm_path_within(g->real, real));
 		if (inside || contains)
 			return guarded_overlap(g, what, real, contains && !inside, err);
 	}
@@ -279,51 +279,51 @@ int sb_fence_check_dir(const struct sb_fence *f, int fd, bool root_itself_ok, co
 }
 
 static int open_error(const char *what, const char *given, const char *root, int e,
-		      struct sb_error *err)
+		      struct pm_error *err)
 {
 	errno = e;
-	sb_error_errno(err, what, "%s `%s`", what, given);
+	pm_error_errno(err, what, "%s `%s`", what, given);
 	switch (e) {
 	case EXDEV:
-		return sb_error_hint(err,
+		return pm_error_hint(err,
 				     "the path leaves the workspace root `%s` through `..` or a "
 				     "symlink; name the real directory below the root",
 				     root);
 	case ELOOP:
-		return sb_error_hint(err, "too many symlinks; name the real directory");
+		return pm_error_hint(err, "too many symlinks; name the real directory");
 	case EAGAIN:
-		return sb_error_hint(err, "something was renamed while the path was being opened; "
+		return pm_error_hint(err, "something was renamed while the path was being opened; "
 					  "try again");
 	case ENOSYS:
-		return sb_error_hint(err, "openat2() needs Linux 5.6 or newer");
+		return pm_error_hint(err, "openat2() needs Linux 5.6 or newer");
 	case ENOENT:
-		return sb_error_hint(err, "check the path");
+		return pm_error_hint(err, "check the path");
 	default:
-		return sb_error_code(err);
+		return pm_error_code(err);
 	}
 }
 
-int sb_fence_open_dir(const struct sb_fence *f, const char *given, bool root_itself_ok,
-		      const char *what, int *fd_out, char **real, struct sb_error *err)
+int pm_fence_open_dir(const struct pm_fence *f, const char *given, bool root_itself_ok,
+		      const char *what, int *fd_out, char **real, struct pm_error *err)
 {
 	_cleanup_free_ char *norm = NULL;
 	_cleanup_close_ int fd = -1;
-	const struct sb_mark *best = NULL;
+	const struct pm_mark *best = NULL;
 	size_t best_len = 0;
 	int r;
 
 	if (given[0] != '/')
-		return sb_error_set(err, what, EINVAL, "%s `%s` must be an absolute path", what,
+		return pm_error_set(err, what, EINVAL, "%s `%s` must be an absolute path", what,
 				    given);
-	if ((norm = sb_path_lexical(given)) == NULL)
-		return sb_error_set(err, what, ENOMEM, "%s", what);
+	if ((norm = pm_path_lexical(given)) == NULL)
+		return pm_error_set(err, what, ENOMEM, "%s", what);
 	for (size_t i = 0; i < f->n_roots; i++) {
 		const char *forms[] = {f->roots[i].path, f->roots[i].real};
 		for (size_t k = 0; k < 2; k++) {
-			_cleanup_free_ char *form = forms[k] ? sb_path_lexical(forms[k]) : NULL;
+			_cleanup_free_ char *form = forms[k] ? pm_path_lexical(forms[k]) : NULL;
 			size_t len = form ? strlen(form) : 0;
 			if (form && len > best_len && f->roots[i].fd >= 0 &&
-			    sb_path_within(norm, form)) {
+			    pm_path_within(norm, form)) {
 				best = &f->roots[i];
 				best_len = len;
 			}
@@ -338,7 +338,7 @@ int sb_fence_open_dir(const struct sb_fence *f, const char *given, bool root_its
 			RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS);
 	if (fd < 0)
 		return open_error(what, given, best->path, errno, err);
-	if ((r = sb_fence_check_dir(f, fd, root_itself_ok, what, real, err)) < 0)
+	if ((r = pm_fence_check_dir(f, fd, root_itself_ok, what, real, err)) < 0)
 		return r;
 	*fd_out = TAKE_FD(fd);
 	return 0;
@@ -354,8 +354,8 @@ static const char *kind_of(mode_t m)
 			     : "not a regular file";
 }
 
-int sb_read_file_beneath(int dirfd, const char *rel, size_t max, const char *what,
-			 const char *shown, char **out, size_t *len, struct sb_error *err)
+int pm_read_file_beneath(int dirfd, const char *rel, size_t max, const char *what,
+			 const char *shown, char **out, size_t *len, struct pm_error *err)
 {
 	_cleanup_close_ int path_fd = -1, fd = -1;
 	_cleanup_free_ char *buf = NULL;
@@ -375,43 +375,43 @@ int sb_read_file_beneath(int dirfd, const char *rel, size_t max, const char *wha
 		int e = errno;
 		open_error(what, shown, "the workspace", e, err);
 		if (e == EXDEV)
-			sb_error_hint(err,
+			pm_error_hint(err,
 				      "`%s` leads out of its directory (an absolute symlink, or "
 				      "`..`); only files inside it can be used",
 				      shown);
-		return sb_error_code(err);
+		return pm_error_code(err);
 	}
 	if (fstat(path_fd, &st) < 0)
-		return sb_error_errno(err, what, "stat %s `%s`", what, shown);
+		return pm_error_errno(err, what, "stat %s `%s`", what, shown);
 	if (!S_ISREG(st.st_mode)) {
-		sb_error_set(err, what, EINVAL, "%s `%s` is %s", what, shown, kind_of(st.st_mode));
-		return sb_error_hint(err, "name a regular file");
+		pm_error_set(err, what, EINVAL, "%s `%s` is %s", what, shown, kind_of(st.st_mode));
+		return pm_error_hint(err, "name a regular file");
 	}
 	if (out == NULL)
 		return 0;
 	if ((uint64_t)st.st_size > max)
-		return sb_error_set(err, what, EFBIG, "%s `%s` is larger than %zu bytes", what,
+		return pm_error_set(err, what, EFBIG, "%s `%s` is larger than %zu bytes", what,
 				    shown, max);
 	snprintf(link, sizeof(link), "/proc/self/fd/%d", path_fd);
 	fd = open(link, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
 	if (fd < 0)
-		return sb_error_errno(err, what, "open %s `%s`", what, shown);
+		return pm_error_errno(err, what, "open %s `%s`", what, shown);
 	if (fstat(fd, &st2) < 0 || st2.st_ino != st.st_ino || st2.st_dev != st.st_dev)
-		return sb_error_set(err, what, ESTALE, "%s `%s` changed while it was opened", what,
+		return pm_error_set(err, what, ESTALE, "%s `%s` changed while it was opened", what,
 				    shown);
 	if ((buf = malloc(max + 1)) == NULL)
-		return sb_error_set(err, what, ENOMEM, "%s `%s`", what, shown);
+		return pm_error_set(err, what, ENOMEM, "%s `%s`", what, shown);
 	for (;;) {
 		ssize_t n = read(fd, buf + got, max + 1 - got);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0)
-			return sb_error_errno(err, what, "read %s `%s`", what, shown);
+			return pm_error_errno(err, what, "read %s `%s`", what, shown);
 		if (n == 0)
 			break;
 		got += (size_t)n;
 		if (got > max)
-			return sb_error_set(err, what, EFBIG, "%s `%s` is larger than %zu bytes",
+			return pm_error_set(err, what, EFBIG, "%s `%s` is larger than %zu bytes",
 					    what, shown, max);
 	}
 	buf[got] = '\0';
@@ -426,8 +426,8 @@ static bool may_write(const struct stat *st, uid_t uid, gid_t gid)
 	       (st->st_mode & S_IWOTH);
 }
 
-int sb_path_writable_by(const char *path, uid_t uid, gid_t gid, bool *writable, char **culprit,
-			struct sb_error *err)
+int pm_path_writable_by(const char *path, uid_t uid, gid_t gid, bool *writable, char **culprit,
+			struct pm_error *err)
 {
 	_cleanup_free_ char *real = realpath(path, NULL);
 	struct stat st, child;
@@ -437,9 +437,9 @@ int sb_path_writable_by(const char *path, uid_t uid, gid_t gid, bool *writable, 
 	if (culprit)
 		*culprit = NULL;
 	if (real == NULL)
-		return sb_error_errno(err, "install", "`%s`", path);
+		return pm_error_errno(err, "install", "`%s`", path);
 	if (lstat(real, &st) < 0)
-		return sb_error_errno(err, "install", "stat `%s`", real);
+		return pm_error_errno(err, "install", "stat `%s`", real);
 	/* The path itself, then each directory above it: a writable parent
 	 * can rename the child away and put another in its place, unless
 	 * the sticky bit keeps others' entries. */
@@ -453,7 +453,7 @@ int sb_path_writable_by(const char *path, uid_t uid, gid_t gid, bool *writable, 
 		char saved = real[plen];
 		real[plen] = '\0';
 		if (lstat(real, &st) < 0)
-			return sb_error_errno(err, "install", "stat `%s`", real);
+			return pm_error_errno(err, "install", "stat `%s`", real);
 		found = may_write(&st, uid, gid) &&
 			!((st.st_mode & S_ISVTX) && st.st_uid != uid && child.st_uid != uid);
 		if (!found)

@@ -7,7 +7,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-int sb_write_all(int fd, const void *buf, size_t len)
+int pm_write_all(int fd, const void *buf, size_t len)
 {
 	const char *p = buf;
 
@@ -25,38 +25,38 @@ int sb_write_all(int fd, const void *buf, size_t len)
 	return 0;
 }
 
-int sb_write_file(const char *path, const char *text)
+int pm_write_file(const char *path, const char *text)
 {
 	int fd = open(path, O_WRONLY | O_CLOEXEC), r;
 
 	if (fd < 0)
 		return -errno;
-	r = sb_write_all(fd, text, strlen(text));
+	r = pm_write_all(fd, text, strlen(text));
 	close(fd);
 	return r;
 }
 
-int sb_mkdir(const char *path, mode_t mode, const char *stage, struct sb_error *err)
+int pm_mkdir(const char *path, mode_t mode, const char *stage, struct pm_error *err)
 {
 	if (mkdir(path, mode) < 0 && errno != EEXIST)
-		return sb_error_errno(err, stage, "create `%s`", path);
+		return pm_error_errno(err, stage, "create `%s`", path);
 	return 0;
 }
 
-int sb_mkdirs(const char *path, mode_t mode, const char *stage, struct sb_error *err)
+int pm_mkdirs(const char *path, mode_t mode, const char *stage, struct pm_error *err)
 {
 	char *p = strdup(path);
 	int r = 0;
 
 	if (p == NULL)
-		return sb_error_set(err, stage, ENOMEM, "`%s`", path);
+		return pm_error_set(err, stage, ENOMEM, "`%s`", path);
 	for (char *s = strchr(p + 1, '/'); s != NULL && r == 0; s = strchr(s + 1, '/')) {
 		*s = '\0';
-		r = sb_mkdir(p, mode, stage, err);
+		r = pm_mkdir(p, mode, stage, err);
 		*s = '/';
 	}
 	if (r == 0)
-		r = sb_mkdir(p, mode, stage, err);
+		r = pm_mkdir(p, mode, stage, err);
 	free(p);
 	return r;
 }

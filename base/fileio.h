@@ -2,8 +2,8 @@
  * written once (a short write is an error, EIO when the kernel gave no
  * errno, never a silent success), and directories are made with the
  * error convention. */
-#ifndef SB_FILEIO_H
-#define SB_FILEIO_H
+#ifndef PM_FILEIO_H
+#define PM_FILEIO_H
 
 #include <stddef.h>
 #include <sys/types.h>
@@ -11,17 +11,17 @@
 #include "error.h"
 
 /* Writes all of buf, retrying on EINTR; 0 or a negative errno. */
-int sb_write_all(int fd, const void *buf, size_t len);
+int pm_write_all(int fd, const void *buf, size_t len);
 
 /* Opens path (O_WRONLY, no O_CREAT) and writes text; 0 or a negative
  * errno.  For /proc and cgroup files, where one write is one setting. */
-int sb_write_file(const char *path, const char *text);
+int pm_write_file(const char *path, const char *text);
 
 /* mkdir(path, mode); one that exists already is fine.  `stage` names
  * the step in the error ("state", "jobs", ...). */
-int sb_mkdir(const char *path, mode_t mode, const char *stage, struct sb_error *err);
+int pm_mkdir(const char *path, mode_t mode, const char *stage, struct pm_error *err);
 
 /* mkdir -p: every missing directory of path, each with mode. */
-int sb_mkdirs(const char *path, mode_t mode, const char *stage, struct sb_error *err);
+int pm_mkdirs(const char *path, mode_t mode, const char *stage, struct pm_error *err);
 
 #endif

@@ -3,25 +3,25 @@
 #include <nettle/sha2.h>
 #include <stdio.h>
 
-_Static_assert(sizeof(struct sha256_ctx) <= sizeof(((struct sb_sha256 *)0)->state),
-	       "struct sb_sha256 holds a nettle sha256_ctx");
+_Static_assert(sizeof(struct sha256_ctx) <= sizeof(((struct pm_sha256 *)0)->state),
+	       "struct pm_sha256 holds a nettle sha256_ctx");
 
-static struct sha256_ctx *ctx(struct sb_sha256 *h)
+static struct sha256_ctx *ctx(struct pm_sha256 *h)
 {
 	return (struct sha256_ctx *)(void *)h->state;
 }
 
-void sb_sha256_init(struct sb_sha256 *h)
+void pm_sha256_init(struct pm_sha256 *h)
 {
 	sha256_init(ctx(h));
 }
 
-void sb_sha256_update(struct sb_sha256 *h, const void *data, size_t len)
+void pm_sha256_update(struct pm_sha256 *h, const void *data, size_t len)
 {
 	sha256_update(ctx(h), len, data);
 }
 
-void sb_sha256_hex(struct sb_sha256 *h, char out[SB_SHA256_HEX])
+void pm_sha256_hex(struct pm_sha256 *h, char out[PM_SHA256_HEX])
 {
 	unsigned char d[SHA256_DIGEST_SIZE];
 
@@ -31,11 +31,11 @@ void sb_sha256_hex(struct sb_sha256 *h, char out[SB_SHA256_HEX])
 	out[2 * sizeof(d)] = '\0';
 }
 
-void sb_sha256_of(const void *data, size_t len, char out[SB_SHA256_HEX])
+void pm_sha256_of(const void *data, size_t len, char out[PM_SHA256_HEX])
 {
-	struct sb_sha256 h;
+	struct pm_sha256 h;
 
-	sb_sha256_init(&h);
-	sb_sha256_update(&h, data, len);
-	sb_sha256_hex(&h, out);
+	pm_sha256_init(&h);
+	pm_sha256_update(&h, data, len);
+	pm_sha256_hex(&h, out);
 }

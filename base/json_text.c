@@ -5,7 +5,7 @@
 
 #include "cleanup.h"
 
-const char *sb_json_type_name(const json_t *v)
+const char *pm_json_type_name(const json_t *v)
 {
 	switch (json_typeof(v)) {
 	case JSON_OBJECT:
@@ -41,7 +41,7 @@ static size_t utf8_seq(const unsigned char *p)
 	return n;
 }
 
-json_t *sb_json_string_lossy(const char *s)
+json_t *pm_json_string_lossy(const char *s)
 {
 	size_t len = strlen(s);
 	_cleanup_free_ char *copy = NULL;

@@ -46,14 +46,14 @@ enum log_level log_get_level(void)
 	return current_level;
 }
 
-int log_set_file(const char *path, struct sb_error *err)
+int log_set_file(const char *path, struct pm_error *err)
 {
 	int fd = -1;
 
 	if (path != NULL) {
 		fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOCTTY, 0600);
 		if (fd < 0)
-			return sb_error_errno(err, "log", "open log file `%s`", path);
+			return pm_error_errno(err, "log", "open log file `%s`", path);
 	}
 	if (log_fd >= 0)
 		close(log_fd);

@@ -32,7 +32,7 @@ enum log_level log_get_level(void);
 
 /* Also appends every line to `path` (created 0600 if missing); NULL stops
  * that.  Fails with the file's error, leaving the previous file in place. */
-int log_set_file(const char *path, struct sb_error *err);
+int log_set_file(const char *path, struct pm_error *err);
 
 void log_msg(enum log_level level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 

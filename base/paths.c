@@ -3,7 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-bool sb_path_within(const char *path, const char *dir)
+bool pm_path_within(const char *path, const char *dir)
 {
 	size_t n = strlen(dir);
 
@@ -14,12 +14,12 @@ bool sb_path_within(const char *path, const char *dir)
 	return strncmp(path, dir, n) == 0 && (path[n] == '\0' || path[n] == '/');
 }
 
-bool sb_path_overlaps(const char *a, const char *b)
+bool pm_path_overlaps(const char *a, const char *b)
 {
-	return sb_path_within(a, b) || sb_path_within(b, a);
+	return pm_path_within(a, b) || pm_path_within(b, a);
 }
 
-bool sb_path_is_clean_absolute(const char *path)
+bool pm_path_is_clean_absolute(const char *path)
 {
 	if (path[0] != '/' || path[1] == '\0')
 		return false;
@@ -35,7 +35,7 @@ bool sb_path_is_clean_absolute(const char *path)
 	return true;
 }
 
-char *sb_path_lexical(const char *path)
+char *pm_path_lexical(const char *path)
 {
 	char *out = malloc(strlen(path) + 2), *o = out;
 

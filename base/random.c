@@ -6,7 +6,7 @@
 #include <time.h>
 #include <unistd.h>
 
-int sb_random_bytes(void *buf, size_t len)
+int pm_random_bytes(void *buf, size_t len)
 {
 	unsigned char *p = buf;
 	size_t got = 0;
@@ -22,14 +22,14 @@ int sb_random_bytes(void *buf, size_t len)
 	return 0;
 }
 
-int sb_random_hex(char *out, size_t bytes)
+int pm_random_hex(char *out, size_t bytes)
 {
 	unsigned char b[32];
 	int r;
 
 	if (bytes > sizeof(b))
 		return -EINVAL;
-	if ((r = sb_random_bytes(b, bytes)) < 0)
+	if ((r = pm_random_bytes(b, bytes)) < 0)
 		return r;
 	for (size_t i = 0; i < bytes; i++)
 		sprintf(out + 2 * i, "%02x", b[i]);
@@ -37,7 +37,7 @@ int sb_random_hex(char *out, size_t bytes)
 	return 0;
 }
 
-uint32_t sb_random_u32(void)
+uint32_t pm_random_u32(void)
 {
 	uint32_t r;
 

@@ -4,13 +4,13 @@
 #include <errno.h>
 #include <stdio.h>
 
-int uuid_v4(char out[UUID_TEXT_LEN + 1], struct sb_error *err)
+int uuid_v4(char out[UUID_TEXT_LEN + 1], struct pm_error *err)
 {
 	unsigned char b[16];
-	int r = sb_random_bytes(b, sizeof(b));
+	int r = pm_random_bytes(b, sizeof(b));
 
 	if (r < 0)
-		return sb_error_set(err, "jobs", -r, "getrandom");
+		return pm_error_set(err, "jobs", -r, "getrandom");
 	b[6] = (unsigned char)((b[6] & 0x0F) | 0x40); /* version 4 */
 	b[8] = (unsigned char)((b[8] & 0x3F) | 0x80); /* RFC 4122 variant */
 	snprintf(out, UUID_TEXT_LEN + 1,

@@ -8,6 +8,6 @@
 
 /* A random (version 4) UUID in its lowercase 8-4-4-4-12 text form, from
  * getrandom(): 122 random bits, so ids cannot be guessed or enumerated. */
-int uuid_v4(char out[UUID_TEXT_LEN + 1], struct sb_error *err);
+int uuid_v4(char out[UUID_TEXT_LEN + 1], struct pm_error *err);
 
 #endif

@@ -10,8 +10,8 @@
  * "event": ready, started, degraded, error, exit.  The launcher writes
  * them (sandbox/status.c, launch.c, init.c); the server reads them
  * through the line framer (src/run/runner.c). */
-#ifndef SB_WIRE_H
-#define SB_WIRE_H
+#ifndef PM_WIRE_H
+#define PM_WIRE_H
 
 #include <jansson.h>
 #include <stdbool.h>

@@ -6,7 +6,7 @@
 
 #include "error.h"
 
-int sb_caps_drop_all(struct sb_error *err);
-int sb_no_new_privs(struct sb_error *err);
+int sb_caps_drop_all(struct pm_error *err);
+int sb_no_new_privs(struct pm_error *err);
 
 #endif

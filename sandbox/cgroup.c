@@ -30,7 +30,7 @@ static int write_text(const char *dir, const char *file, const char *text)
 	char path[PATH_MAX];
 
 	snprintf(path, sizeof(path), "%s/%s", dir, file);
-	return sb_write_file(path, text);
+	return pm_write_file(path, text);
 }
 
 static int read_text(const char *dir, const char *file, char *buf, size_t size)
@@ -291,7 +291,7 @@ static char *create_for(enum sb_cg_controller c, const struct sb_cgroup_limits *
 }
 
 int sb_cgroup_create(const struct sb_cgroup_limits *limits, struct sb_cgroup *cg,
-		     struct sb_error *err)
+		     struct pm_error *err)
 {
 	bool missing = false;
 
@@ -300,7 +300,7 @@ int sb_cgroup_create(const struct sb_cgroup_limits *limits, struct sb_cgroup *cg
 	 * gone; the random part keeps a reused pid from joining a cgroup
 	 * left behind (EEXIST then only means "another controller of this
 	 * run, on v2"). */
-	snprintf(cg->name, sizeof(cg->name), RUN_PREFIX "%d.%08x", (int)getpid(), sb_random_u32());
+	snprintf(cg->name, sizeof(cg->name), RUN_PREFIX "%d.%08x", (int)getpid(), pm_random_u32());
 	for (int c = 0; c < SB_CG_COUNT; c++) {
 		if (wanted(c, limits) == SB_UNSET)
 			continue;
@@ -310,14 +310,14 @@ int sb_cgroup_create(const struct sb_cgroup_limits *limits, struct sb_cgroup *cg
 	}
 	if (!missing)
 		return 0;
-	sb_error_set(err, "cgroup", 0, "cgroup limits not applied (%s)", cg->reason);
+	pm_error_set(err, "cgroup", 0, "cgroup limits not applied (%s)", cg->reason);
 	if (cg->busy)
-		sb_error_hint(err, "start the launcher (or the server) from a leaf cgroup of its "
+		pm_error_hint(err, "start the launcher (or the server) from a leaf cgroup of its "
 				   "own, e.g. `systemd-run --scope -p Delegate=yes`, so that its "
 				   "parent can delegate; list \"cgroup\" in \"optional_layers\" to run "
 				   "without them");
 	else
-		sb_error_hint(err, "run the launcher as root or in a cgroup delegated to its user "
+		pm_error_hint(err, "run the launcher as root or in a cgroup delegated to its user "
 				   "(systemd: Delegate=yes); list \"cgroup\" in \"optional_layers\" to "
 				   "run without them");
 	err->errnum = ENOTSUP;
@@ -332,7 +332,7 @@ bool sb_cgroup_any(const struct sb_cgroup *cg)
 	return false;
 }
 
-int sb_cgroup_add(const struct sb_cgroup *cg, pid_t pid, struct sb_error *err)
+int sb_cgroup_add(const struct sb_cgroup *cg, pid_t pid, struct pm_error *err)
 {
 	char buf[32];
 
@@ -345,7 +345,7 @@ int sb_cgroup_add(const struct sb_cgroup *cg, pid_t pid, struct sb_error *err)
 		if (c > 0 && cg->dir[c - 1] && strcmp(cg->dir[c - 1], cg->dir[c]) == 0)
 			continue;
 		if ((r = write_text(cg->dir[c], "cgroup.procs", buf)) < 0)
-			return sb_error_set(err, "cgroup", -r, "move the sandbox into `%s`",
+			return pm_error_set(err, "cgroup", -r, "move the sandbox into `%s`",
 					    cg->dir[c]);
 	}
 	return 0;

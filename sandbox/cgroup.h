@@ -36,9 +36,9 @@ struct sb_cgroup_stats {
  * be applied (the caller decides whether the layer is optional; cg then
  * holds what did apply); other negative errnos for hard failures. */
 int sb_cgroup_create(const struct sb_cgroup_limits *limits, struct sb_cgroup *cg,
-		     struct sb_error *err);
+		     struct pm_error *err);
 
-int sb_cgroup_add(const struct sb_cgroup *cg, pid_t pid, struct sb_error *err);
+int sb_cgroup_add(const struct sb_cgroup *cg, pid_t pid, struct pm_error *err);
 
 void sb_cgroup_stats(const struct sb_cgroup *cg, struct sb_cgroup_stats *st);
 

@@ -112,7 +112,7 @@ static void *watch(void *arg)
 		struct pollfd p = {.fd = w->stop_fd, .events = POLLIN};
 		if (poll(&p, 1, (int)(interval * 1000)) != 0)
 			return NULL; /* stop (or a poll error: stop as well) */
-		double t0 = sb_monotonic_seconds();
+		double t0 = pm_monotonic_seconds();
 		uint64_t bytes, inodes;
 		int r = sb_disk_usage(w->ws_fd, MAX_DEPTH, &bytes, &inodes);
 		if (r == -ELOOP)
@@ -133,7 +133,7 @@ static void *watch(void *arg)
 			(void)!write(w->limit_fd, &one, sizeof(one));
 			return NULL;
 		}
-		double took = sb_monotonic_seconds() - t0;
+		double took = pm_monotonic_seconds() - t0;
 		interval = took * 10;
 		if (interval < MIN_INTERVAL_SECONDS)
 			interval = MIN_INTERVAL_SECONDS;
@@ -143,7 +143,7 @@ static void *watch(void *arg)
 }
 
 int sb_disk_watch_start(int ws_fd, int64_t max_bytes, int64_t max_inodes,
-			struct sb_disk_watch **out, struct sb_error *err)
+			struct sb_disk_watch **out, struct pm_error *err)
 {
 	struct sb_disk_watch *w;
 	int r;
@@ -152,25 +152,25 @@ int sb_disk_watch_start(int ws_fd, int64_t max_bytes, int64_t max_inodes,
 	if (max_bytes == SB_UNSET && max_inodes == SB_UNSET)
 		return 0;
 	if ((w = calloc(1, sizeof(*w))) == NULL)
-		return sb_error_set(err, "disk", ENOMEM, "workspace watch");
+		return pm_error_set(err, "disk", ENOMEM, "workspace watch");
 	*w = (struct sb_disk_watch){.max_bytes = max_bytes, .max_inodes = max_inodes,
 				    .ws_fd = fcntl(ws_fd, F_DUPFD_CLOEXEC, 3),
 				    .limit_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK),
 				    .stop_fd = eventfd(0, EFD_CLOEXEC)};
 	if (w->ws_fd < 0 || w->limit_fd < 0 || w->stop_fd < 0) {
-		r = sb_error_errno(err, "disk", "set up the workspace watch");
+		r = pm_error_errno(err, "disk", "set up the workspace watch");
 		goto fail;
 	}
 	r = sb_disk_usage(w->ws_fd, MAX_DEPTH, &w->base_bytes, &w->base_inodes);
 	if (r == -ELOOP) {
-		sb_error_set(err, "disk", ELOOP, "the workspace nests deeper than %d directories",
+		pm_error_set(err, "disk", ELOOP, "the workspace nests deeper than %d directories",
 			     MAX_DEPTH);
-		sb_error_hint(err, "the policy limits workspaces (workspace.max_bytes/max_inodes), "
+		pm_error_hint(err, "the policy limits workspaces (workspace.max_bytes/max_inodes), "
 				   "and the launcher cannot measure this one; use a flatter directory");
 		goto fail;
 	}
 	if (r < 0) {
-		r = sb_error_set(err, "disk", -r, "measure the workspace");
+		r = pm_error_set(err, "disk", -r, "measure the workspace");
 		goto fail;
 	}
 	/* Signals are the supervisor's (a signalfd in the main thread): the
@@ -182,7 +182,7 @@ int sb_disk_watch_start(int ws_fd, int64_t max_bytes, int64_t max_inodes,
 	r = pthread_create(&w->thread, NULL, watch, w);
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	if (r != 0) {
-		r = sb_error_set(err, "disk", r, "start the workspace watch");
+		r = pm_error_set(err, "disk", r, "start the workspace watch");
 		goto fail;
 	}
 	w->started = true;

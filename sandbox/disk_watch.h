@@ -22,7 +22,7 @@ struct sb_disk_watch;
  * filesystems, never following links) and starts watching it; limits
  * are SB_UNSET when not set.  *out stays NULL when neither is set. */
 int sb_disk_watch_start(int ws_fd, int64_t max_bytes, int64_t max_inodes,
-			struct sb_disk_watch **out, struct sb_error *err);
+			struct sb_disk_watch **out, struct pm_error *err);
 
 /* Readable once a limit was passed (or the tree could not be measured). */
 int sb_disk_watch_fd(const struct sb_disk_watch *w);

@@ -72,15 +72,15 @@ static char *expand(const char *name, const char *value, const char *workspace)
 	return s;
 }
 
-int sb_env_check_assignment(const char *kv, struct sb_error *err)
+int sb_env_check_assignment(const char *kv, struct pm_error *err)
 {
 	size_t n = name_length(kv);
 
 	if (kv[n] != '=' || n == 0)
-		return sb_error_set(err, "environment", EINVAL,
+		return pm_error_set(err, "environment", EINVAL,
 				    "--env `%s` is not of the form NAME=VALUE", kv);
-	if (!sb_env_name_ok(kv, n))
-		return sb_error_set(err, "environment", EINVAL,
+	if (!pm_env_name_ok(kv, n))
+		return pm_error_set(err, "environment", EINVAL,
 				    "--env `%s`: the name may hold only letters, digits and `_`, "
 				    "and may not start with a digit",
 				    kv);
@@ -88,7 +88,7 @@ int sb_env_check_assignment(const char *kv, struct sb_error *err)
 }
 
 int sb_env_build(const struct sb_policy *policy, const char *workspace, char *const *extra,
-		 size_t n_extra, char ***out, struct sb_error *err)
+		 size_t n_extra, char ***out, struct pm_error *err)
 {
 	struct env_list l = {0};
 	int r = 0;
@@ -121,7 +121,7 @@ int sb_env_build(const struct sb_policy *policy, const char *workspace, char *co
 	if (r < 0) {
 		sb_env_free(l.items);
 		if (r == -ENOMEM)
-			return sb_error_set(err, "environment", ENOMEM, "build the environment");
+			return pm_error_set(err, "environment", ENOMEM, "build the environment");
 		return r;
 	}
 	*out = l.items;

@@ -13,11 +13,11 @@
  * ${WORKSPACE} replaced), then its "pass" names present in the launcher's
  * environment, then `extra` ("K=V" from --env); later entries win. */
 int sb_env_build(const struct sb_policy *policy, const char *workspace, char *const *extra,
-		 size_t n_extra, char ***out, struct sb_error *err);
+		 size_t n_extra, char ***out, struct pm_error *err);
 
 void sb_env_free(char **env);
 
 /* Validates a "K=V" argument of --env. */
-int sb_env_check_assignment(const char *kv, struct sb_error *err);
+int sb_env_check_assignment(const char *kv, struct pm_error *err);
 
 #endif

@@ -8,13 +8,13 @@
 #include "error.h"
 
 /* Closes every fd >= 3 except those in keep[] (which must be sorted). */
-int sb_fds_close_except(const int *keep, size_t n, struct sb_error *err);
+int sb_fds_close_except(const int *keep, size_t n, struct pm_error *err);
 
 /* Marks every fd >= 3 close-on-exec, so exec itself closes them; used last,
  * when the status pipe must stay open until the exec succeeds. */
-int sb_fds_cloexec_all(struct sb_error *err);
+int sb_fds_cloexec_all(struct pm_error *err);
 
 /* Moves fd to `target` (dup2, closing the old one unless equal). */
-int sb_fds_move(int fd, int target, struct sb_error *err);
+int sb_fds_move(int fd, int target, struct pm_error *err);
 
 #endif

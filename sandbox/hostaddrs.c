@@ -6,7 +6,7 @@
 #include <string.h>
 #include <sys/socket.h>
 
-static int add(struct sb_hostaddrs *out, const struct sockaddr *sa, struct sb_error *err)
+static int add(struct sb_hostaddrs *out, const struct sockaddr *sa, struct pm_error *err)
 {
 	struct sockaddr_in in;
 	struct in_addr a;
@@ -20,7 +20,7 @@ static int add(struct sb_hostaddrs *out, const struct sockaddr *sa, struct sb_er
 		if (out->addr[i].s_addr == a.s_addr)
 			return 0;
 	if (out->n == SB_HOSTADDRS_MAX)
-		return sb_error_set(err, "user_network", E2BIG,
+		return pm_error_set(err, "user_network", E2BIG,
 				    "the host has more than %d IPv4 "
 				    "addresses; the sandbox could not be kept from all of them",
 				    SB_HOSTADDRS_MAX);
@@ -28,14 +28,14 @@ static int add(struct sb_hostaddrs *out, const struct sockaddr *sa, struct sb_er
 	return 0;
 }
 
-int sb_hostaddrs_read(struct sb_hostaddrs *out, struct sb_error *err)
+int sb_hostaddrs_read(struct sb_hostaddrs *out, struct pm_error *err)
 {
 	struct ifaddrs *list, *ifa;
 	int r = 0;
 
 	memset(out, 0, sizeof(*out));
 	if (getifaddrs(&list) < 0)
-		return sb_error_errno(err, "user_network",
+		return pm_error_errno(err, "user_network",
 				      "list the host's addresses (getifaddrs)");
 	/* Interfaces that are down count too: they may come up while the
 	 * sandbox runs. */

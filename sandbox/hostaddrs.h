@@ -19,6 +19,6 @@ struct sb_hostaddrs {
 };
 
 /* Fails (closed) when the host has more addresses than fit. */
-int sb_hostaddrs_read(struct sb_hostaddrs *out, struct sb_error *err);
+int sb_hostaddrs_read(struct sb_hostaddrs *out, struct pm_error *err);
 
 #endif

@@ -22,7 +22,7 @@
 #include "status.h"
 #include "wire.h"
 
-static void send_msg(int fd, int type, int wait_status, const struct sb_error *err)
+static void send_msg(int fd, int type, int wait_status, const struct pm_error *err)
 {
 	struct sb_msg m = {.type = type, .wait_status = wait_status};
 
@@ -52,11 +52,11 @@ int sb_msg_read(int fd, struct sb_msg *m)
 void sb_msg_emit_degraded(int status_fd, const struct sb_msg *m)
 {
 	sb_status_emit_new(status_fd, json_pack("{s:s, s:o, s:o}", WIRE_EVENT, WIRE_EVENT_DEGRADED, "layer",
-						sb_json_string_lossy(m->err.stage), "message",
-						sb_json_string_lossy(m->err.message)));
+						pm_json_string_lossy(m->err.stage), "message",
+						pm_json_string_lossy(m->err.message)));
 }
 
-static _Noreturn void fail(const struct sb_init_config *cfg, const struct sb_error *err, int code)
+static _Noreturn void fail(const struct sb_init_config *cfg, const struct pm_error *err, int code)
 {
 	send_msg(cfg->report_fd, SB_MSG_ERROR, 0, err);
 	_exit(code);
@@ -66,9 +66,9 @@ static _Noreturn void fail(const struct sb_init_config *cfg, const struct sb_err
 static _Noreturn void fail_errno(const struct sb_init_config *cfg, const char *stage,
 				 const char *what)
 {
-	struct sb_error err = {0};
+	struct pm_error err = {0};
 
-	sb_error_errno(&err, stage, "%s", what);
+	pm_error_errno(&err, stage, "%s", what);
 	fail(cfg, &err, 125);
 }
 
@@ -99,7 +99,7 @@ static void init_signals(sigset_t *set)
 /* The script's side: the last steps, in the order the design fixes. */
 static _Noreturn void exec_script(const struct sb_init_config *cfg, const struct sb_packed_job *job)
 {
-	struct sb_error err = {0};
+	struct pm_error err = {0};
 
 	/* Nothing of the launcher's signal state carries over. */
 	sb_signals_reset();
@@ -111,8 +111,8 @@ static _Noreturn void exec_script(const struct sb_init_config *cfg, const struct
 	    (cfg->stderr_fd >= 0 && sb_fds_move(cfg->stderr_fd, STDERR_FILENO, &err) < 0))
 		fail(cfg, &err, 125);
 	if (chdir(job->cwd) < 0) {
-		sb_error_errno(&err, "cwd", "working directory `%s`", job->cwd);
-		sb_error_hint(&err, "--cwd must name a directory inside the workspace");
+		pm_error_errno(&err, "cwd", "working directory `%s`", job->cwd);
+		pm_error_hint(&err, "--cwd must name a directory inside the workspace");
 		fail(cfg, &err, 125);
 	}
 	if (sb_rlimits_apply(&cfg->policy->rlimits, &err) < 0 || sb_fds_cloexec_all(&err) < 0 ||
@@ -120,7 +120,7 @@ static _Noreturn void exec_script(const struct sb_init_config *cfg, const struct
 		fail(cfg, &err, 125);
 	/* Fail closed: a policy with a filter never execs without it. */
 	if (cfg->policy->seccomp != NULL && job->bpf_len == 0) {
-		sb_error_set(&err, "seccomp", EINVAL, "the policy's seccomp filter did not arrive");
+		pm_error_set(&err, "seccomp", EINVAL, "the policy's seccomp filter did not arrive");
 		fail(cfg, &err, 125);
 	}
 	if (job->bpf_len && sb_bpf_load(job->bpf, job->bpf_len, job->bpf_flags, &err) < 0)
@@ -129,9 +129,9 @@ static _Noreturn void exec_script(const struct sb_init_config *cfg, const struct
 	 * launcher's (a caller's PATH could name a planted interpreter). */
 	environ = job->envp;
 	execvp(job->argv[0], job->argv);
-	sb_error_errno(&err, "exec", "execute `%s`", job->argv[0]);
+	pm_error_errno(&err, "exec", "execute `%s`", job->argv[0]);
 	if (errno == ENOENT)
-		sb_error_hint(&err, "the command is looked up in the sandbox's PATH; only the "
+		pm_error_hint(&err, "the command is looked up in the sandbox's PATH; only the "
 				    "directories the policy binds exist there");
 	fail(cfg, &err, errno == ENOENT ? 127 : 126);
 }
@@ -183,7 +183,7 @@ static void expect_byte(int fd, char want)
 /* Steps that do not depend on the job; returns the new root's fd. */
 static int prepare(const struct sb_init_config *cfg)
 {
-	struct sb_error err = {0};
+	struct pm_error err = {0};
 	bool nested_degraded = false;
 	struct sb_mount_plan plan = cfg->mounts;
 	int rootfd;
@@ -202,9 +202,9 @@ static int prepare(const struct sb_init_config *cfg)
 	if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0 || launcher_gone(cfg->sync_fd))
 		_exit(125);
 	if (sethostname(cfg->policy->hostname, strlen(cfg->policy->hostname)) < 0) {
-		sb_error_errno(&err, "uts", "sethostname");
+		pm_error_errno(&err, "uts", "sethostname");
 		if (errno == EPERM)
-			sb_error_hint(&err, "a seccomp filter around the launcher refuses it (the "
+			pm_error_hint(&err, "a seccomp filter around the launcher refuses it (the "
 					    "default profiles of Docker and Podman do): run the "
 					    "container with `--security-opt seccomp=unconfined` (and "
 					    "`--security-opt systempaths=unconfined`, which a fresh "
@@ -223,7 +223,7 @@ static int prepare(const struct sb_init_config *cfg)
 	if (rootfd < 0)
 		fail(cfg, &err, 125);
 	if (nested_degraded) {
-		sb_error_set(&err, "nested_userns_block", 0,
+		pm_error_set(&err, "nested_userns_block", 0,
 			     "nested user namespaces are not blocked outside seccomp");
 		send_msg(cfg->report_fd, SB_MSG_DEGRADED, 0, &err);
 	}
@@ -234,7 +234,7 @@ static int prepare(const struct sb_init_config *cfg)
 	expect_byte(cfg->sync_fd, 'c');
 	close(cfg->sync_fd);
 	if (unshare(CLONE_NEWCGROUP) < 0) {
-		sb_error_errno(&err, "cgroup_namespace", "unshare(CLONE_NEWCGROUP)");
+		pm_error_errno(&err, "cgroup_namespace", "unshare(CLONE_NEWCGROUP)");
 		if (!(cfg->policy->optional_layers & SB_LAYER_CGROUP_NS))
 			fail(cfg, &err, 125);
 		send_msg(cfg->report_fd, SB_MSG_DEGRADED, 0, &err);
@@ -245,7 +245,7 @@ static int prepare(const struct sb_init_config *cfg)
 static void receive_job(const struct sb_init_config *cfg, struct sb_packed_job *job, int *trees,
 			size_t *n_trees)
 {
-	struct sb_error err = {0};
+	struct pm_error err = {0};
 	size_t len;
 	char *buf;
 	int r = sb_job_recv(cfg->job_fd, &buf, &len, trees, n_trees);
@@ -259,7 +259,7 @@ static void receive_job(const struct sb_init_config *cfg, struct sb_packed_job *
 					 (job->bind_trees_sent ? job->n_binds : 0))
 		r = -EBADMSG;
 	if (r < 0)
-		sb_error_set(&err, "init", -r, "receive the job"), fail(cfg, &err, 125);
+		pm_error_set(&err, "init", -r, "receive the job"), fail(cfg, &err, 125);
 	close(cfg->job_fd);
 }
 
@@ -275,7 +275,7 @@ static void sort_fds(int *fds, size_t n)
 
 _Noreturn void sb_init_main(const struct sb_init_config *cfg)
 {
-	struct sb_error err = {0};
+	struct pm_error err = {0};
 	struct sb_packed_job job;
 	sigset_t set;
 	int rootfd, trees[SB_JOB_FDS_MAX];

@@ -30,7 +30,7 @@ enum sb_msg_type {
 struct sb_msg {
 	int type;
 	int wait_status;
-	struct sb_error err;
+	struct pm_error err;
 };
 
 /* Reads one message from the report pipe: 1 when one arrived (its

@@ -10,14 +10,14 @@
 #include "cleanup.h"
 #include "fence.h"
 
-char *sb_self_exe(struct sb_error *err)
+char *sb_self_exe(struct pm_error *err)
 {
 	char buf[PATH_MAX];
 	ssize_t n = readlink("/proc/self/exe", buf, sizeof(buf) - 1);
 	char *p;
 
 	if (n <= 0) {
-		sb_error_errno(err, "install", "find the launcher's own binary (/proc/self/exe)");
+		pm_error_errno(err, "install", "find the launcher's own binary (/proc/self/exe)");
 		return NULL;
 	}
 	buf[n] = '\0';
@@ -26,16 +26,16 @@ char *sb_self_exe(struct sb_error *err)
 	if (n > 10 && strcmp(buf + n - 10, " (deleted)") == 0)
 		buf[n - 10] = '\0';
 	if ((p = strdup(buf)) == NULL)
-		sb_error_set(err, "install", ENOMEM, "the launcher's own path");
+		pm_error_set(err, "install", ENOMEM, "the launcher's own path");
 	return p;
 }
 
 static int check_one(const struct sb_policy *p, const char *path, const char *what,
-		     struct sb_error *err)
+		     struct pm_error *err)
 {
 	_cleanup_free_ char *culprit = NULL;
 	bool writable;
-	int r = sb_path_writable_by(path, p->host_uid, p->host_gid, &writable, &culprit, err);
+	int r = pm_path_writable_by(path, p->host_uid, p->host_gid, &writable, &culprit, err);
 
 	if (r == -ENOENT)
 		return 0; /* nothing there to replace (an optional path) */
@@ -43,17 +43,17 @@ static int check_one(const struct sb_policy *p, const char *path, const char *wh
 		return r;
 	if (!writable)
 		return 0;
-	sb_error_set(err, "install", EPERM,
+	pm_error_set(err, "install", EPERM,
 		     "%s `%s` can be changed by the scripts' host ids "
 		     "%u:%u (policy `%s`, user.host_uid/host_gid): `%s` is writable for them",
 		     what, path, (unsigned)p->host_uid, (unsigned)p->host_gid, p->file, culprit);
-	return sb_error_hint(err, "make it and every directory above it owned by root and not "
+	return pm_error_hint(err, "make it and every directory above it owned by root and not "
 				  "writable by others, or choose host ids that own nothing on the "
 				  "host");
 }
 
 int sb_integrity_check(const struct sb_policy *p, char *const *extra, size_t n_extra,
-		       struct sb_error *err)
+		       struct pm_error *err)
 {
 	_cleanup_free_ char *self = NULL;
 	int r;
@@ -61,7 +61,7 @@ int sb_integrity_check(const struct sb_policy *p, char *const *extra, size_t n_e
 	if (geteuid() != 0)
 		return 0;
 	if ((self = sb_self_exe(err)) == NULL)
-		return sb_error_code(err);
+		return pm_error_code(err);
 	if ((r = check_one(p, self, "the sandbox launcher", err)) < 0 ||
 	    (r = check_one(p, p->file, "the policy", err)) < 0)
 		return r;

@@ -18,9 +18,9 @@
  * own by definition: there the workspace checks are the whole guard, and
  * this returns 0. */
 int sb_integrity_check(const struct sb_policy *p, char *const *extra, size_t n_extra,
-		       struct sb_error *err);
+		       struct pm_error *err);
 
 /* The launcher's own binary (canonical, malloc'd), or NULL with err set. */
-char *sb_self_exe(struct sb_error *err);
+char *sb_self_exe(struct pm_error *err);
 
 #endif

@@ -70,10 +70,10 @@ void sb_job_free(struct sb_job *job)
 	job->workspace_fd = -1;
 }
 
-static int spec_error(struct sb_error *err, const char *key, const char *what)
+static int spec_error(struct pm_error *err, const char *key, const char *what)
 {
-	sb_error_set(err, "spec", 0, "job spec: `%s` %s", key, what);
-	return sb_error_hint(err,
+	pm_error_set(err, "spec", 0, "job spec: `%s` %s", key, what);
+	return pm_error_hint(err,
 			     "send {\"workspace\": DIR, \"argv\": [CMD, ...], \"cwd\": DIR, "
 			     "\"env\": {\"K\": \"V\"}, \"timeout\": SECONDS, \"protect\": [DIR], "
 			     "\"files\": {PATH: TEXT}, \"workspace_target\": DIR, \"binds\": "
@@ -81,7 +81,7 @@ static int spec_error(struct sb_error *err, const char *key, const char *what)
 			     "[PORT], \"workspace_fd\": true, \"scratch\": true}");
 }
 
-static int string_array(json_t *a, const char *key, char ***out, struct sb_error *err)
+static int string_array(json_t *a, const char *key, char ***out, struct pm_error *err)
 {
 	size_t i;
 	json_t *v;
@@ -90,18 +90,18 @@ static int string_array(json_t *a, const char *key, char ***out, struct sb_error
 		return spec_error(err, key, "must be an array of strings");
 	*out = calloc(json_array_size(a) + 1, sizeof(**out));
 	if (*out == NULL)
-		return sb_error_set(err, "spec", ENOMEM, "job spec");
+		return pm_error_set(err, "spec", ENOMEM, "job spec");
 	json_array_foreach(a, i, v) {
 		if (!json_is_string(v))
 			return spec_error(err, key, "must be an array of strings");
 		(*out)[i] = strdup(json_string_value(v));
 		if ((*out)[i] == NULL)
-			return sb_error_set(err, "spec", ENOMEM, "job spec");
+			return pm_error_set(err, "spec", ENOMEM, "job spec");
 	}
 	return 0;
 }
 
-static int env_object(json_t *o, char ***out, struct sb_error *err)
+static int env_object(json_t *o, char ***out, struct pm_error *err)
 {
 	const char *k;
 	json_t *v;
@@ -112,13 +112,13 @@ static int env_object(json_t *o, char ***out, struct sb_error *err)
 		return spec_error(err, "env", "must be an object of strings");
 	*out = calloc(json_object_size(o) + 1, sizeof(**out));
 	if (*out == NULL)
-		return sb_error_set(err, "spec", ENOMEM, "job spec");
+		return pm_error_set(err, "spec", ENOMEM, "job spec");
 	json_object_foreach(o, k, v) {
 		if (!json_is_string(v))
 			return spec_error(err, "env", "must be an object of strings");
 		if (asprintf(&(*out)[i], "%s=%s", k, json_string_value(v)) < 0) {
 			(*out)[i] = NULL;
-			return sb_error_set(err, "spec", ENOMEM, "job spec");
+			return pm_error_set(err, "spec", ENOMEM, "job spec");
 		}
 		if ((r = sb_env_check_assignment((*out)[i++], err)) < 0)
 			return r;
@@ -126,7 +126,7 @@ static int env_object(json_t *o, char ***out, struct sb_error *err)
 	return 0;
 }
 
-static int files_object(json_t *o, struct sb_job *job, struct sb_error *err)
+static int files_object(json_t *o, struct sb_job *job, struct pm_error *err)
 {
 	const char *k;
 	json_t *v;
@@ -135,7 +135,7 @@ static int files_object(json_t *o, struct sb_job *job, struct sb_error *err)
 		return spec_error(err, "files", "must be an object of path: content");
 	job->files = calloc(json_object_size(o) + 1, sizeof(*job->files));
 	if (job->files == NULL)
-		return sb_error_set(err, "spec", ENOMEM, "job spec");
+		return pm_error_set(err, "spec", ENOMEM, "job spec");
 	json_object_foreach(o, k, v) {
 		struct sb_job_file *f = &job->files[job->n_files];
 		if (!json_is_string(v))
@@ -148,14 +148,14 @@ static int files_object(json_t *o, struct sb_job *job, struct sb_error *err)
 		f->path = strdup(k);
 		f->data = malloc(f->len ? f->len : 1);
 		if (f->path == NULL || f->data == NULL)
-			return sb_error_set(err, "spec", ENOMEM, "job spec");
+			return pm_error_set(err, "spec", ENOMEM, "job spec");
 		memcpy(f->data, json_string_value(v), f->len);
 		job->n_files++;
 	}
 	return 0;
 }
 
-static int binds_array(json_t *a, struct sb_job *job, struct sb_error *err)
+static int binds_array(json_t *a, struct sb_job *job, struct pm_error *err)
 {
 	size_t i;
 	json_t *v;
@@ -165,28 +165,28 @@ static int binds_array(json_t *a, struct sb_job *job, struct sb_error *err)
 						"{\"source\": DIR, \"target\": DIR}");
 	job->binds = calloc(json_array_size(a) + 1, sizeof(*job->binds));
 	if (job->binds == NULL)
-		return sb_error_set(err, "spec", ENOMEM, "job spec");
+		return pm_error_set(err, "spec", ENOMEM, "job spec");
 	json_array_foreach(a, i, v) {
 		const char *src = NULL, *dst = NULL;
 		if (json_unpack(v, "{s:s, s:s !}", "source", &src, "target", &dst) < 0)
 			return spec_error(err, "binds", "entries must be {\"source\": DIR, "
 							"\"target\": DIR} and nothing else");
-		if (src[0] != '/' || !sb_path_is_clean_absolute(dst))
+		if (src[0] != '/' || !pm_path_is_clean_absolute(dst))
 			return spec_error(err, "binds", "needs absolute paths; a target may "
 							"not be `/` nor hold `.`, `..` or `//`");
 		struct sb_job_bind *b = &job->binds[job->n_binds++];
 		b->source = strdup(src);
 		b->target = strdup(dst);
 		if (b->source == NULL || b->target == NULL)
-			return sb_error_set(err, "spec", ENOMEM, "job spec");
+			return pm_error_set(err, "spec", ENOMEM, "job spec");
 	}
 	return 0;
 }
 
-int sb_job_add_loopback_port(struct sb_job *job, long long port, struct sb_error *err)
+int sb_job_add_loopback_port(struct sb_job *job, long long port, struct pm_error *err)
 {
 	if (port < 1 || port > 65535)
-		return sb_error_set(err, "spec", EINVAL,
+		return pm_error_set(err, "spec", EINVAL,
 				    "loopback port %lld is not a port number "
 				    "(1 to 65535)",
 				    port);
@@ -194,13 +194,13 @@ int sb_job_add_loopback_port(struct sb_job *job, long long port, struct sb_error
 		if (job->loopback_ports[i] == port)
 			return 0;
 	if (job->n_loopback_ports == SB_LOOPBACK_PORTS_MAX)
-		return sb_error_set(err, "spec", E2BIG, "more than %d loopback ports",
+		return pm_error_set(err, "spec", E2BIG, "more than %d loopback ports",
 				    SB_LOOPBACK_PORTS_MAX);
 	job->loopback_ports[job->n_loopback_ports++] = (int)port;
 	return 0;
 }
 
-static int ports_array(json_t *a, struct sb_job *job, struct sb_error *err)
+static int ports_array(json_t *a, struct sb_job *job, struct pm_error *err)
 {
 	size_t i;
 	json_t *v;
@@ -218,7 +218,7 @@ static int ports_array(json_t *a, struct sb_job *job, struct sb_error *err)
 	return 0;
 }
 
-static int parse_spec(json_t *o, struct sb_job *job, int fd, struct sb_error *err)
+static int parse_spec(json_t *o, struct sb_job *job, int fd, struct pm_error *err)
 {
 	bool wants_fd = false;
 	const char *k;
@@ -234,7 +234,7 @@ static int parse_spec(json_t *o, struct sb_job *job, int fd, struct sb_error *er
 			char **dst = k[0] == 'w' ? &job->workspace : &job->cwd;
 			*dst = strdup(json_string_value(v));
 			if (*dst == NULL)
-				return sb_error_set(err, "spec", ENOMEM, "job spec");
+				return pm_error_set(err, "spec", ENOMEM, "job spec");
 		} else if (strcmp(k, WIRE_SPEC_ARGV) == 0) {
 			r = string_array(v, k, &job->argv, err);
 		} else if (strcmp(k, WIRE_SPEC_PROTECT) == 0) {
@@ -248,11 +248,11 @@ static int parse_spec(json_t *o, struct sb_job *job, int fd, struct sb_error *er
 		} else if (strcmp(k, WIRE_SPEC_LOOPBACK_PORTS) == 0) {
 			r = ports_array(v, job, err);
 		} else if (strcmp(k, WIRE_SPEC_WORKSPACE_TARGET) == 0) {
-			if (!json_is_string(v) || !sb_path_is_clean_absolute(json_string_value(v)))
+			if (!json_is_string(v) || !pm_path_is_clean_absolute(json_string_value(v)))
 				return spec_error(err, k, "must be an absolute path other than `/`, "
 							  "without `.`, `..` or `//`");
 			if ((job->workspace_target = strdup(json_string_value(v))) == NULL)
-				return sb_error_set(err, "spec", ENOMEM, "job spec");
+				return pm_error_set(err, "spec", ENOMEM, "job spec");
 		} else if (strcmp(k, WIRE_SPEC_WORKSPACE_FD) == 0 || strcmp(k, WIRE_SPEC_SCRATCH) == 0) {
 			if (!json_is_true(v))
 				return spec_error(err, k, "must be true when given");
@@ -330,7 +330,7 @@ static ssize_t read_with_fds(int sock, char *buf, size_t size, int *fds, size_t 
 	return n;
 }
 
-int sb_job_read_spec(int fd, struct sb_job *job, struct sb_error *err)
+int sb_job_read_spec(int fd, struct sb_job *job, struct pm_error *err)
 {
 	_cleanup_free_ char *buf = malloc(SPEC_MAX);
 	_cleanup_json_ json_t *o = NULL;
@@ -342,26 +342,26 @@ int sb_job_read_spec(int fd, struct sb_job *job, struct sb_error *err)
 	memset(job, 0, sizeof(*job));
 	job->workspace_fd = -1;
 	if (buf == NULL)
-		return sb_error_set(err, "spec", ENOMEM, "job spec");
+		return pm_error_set(err, "spec", ENOMEM, "job spec");
 	for (;;) {
 		ssize_t n = read_with_fds(fd, buf + len, SPEC_MAX - len, &ws_fd, 1, &n_fds);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0 && errno == EBADMSG)
-			return sb_error_set(err, "spec", EBADMSG, "more than one descriptor came with "
+			return pm_error_set(err, "spec", EBADMSG, "more than one descriptor came with "
 					    "the job spec");
 		if (n < 0)
-			return sb_error_errno(err, "spec", "read the job spec");
+			return pm_error_errno(err, "spec", "read the job spec");
 		if (n == 0)
 			break;
 		len += (size_t)n;
 		if (len == SPEC_MAX)
-			return sb_error_set(err, "spec", E2BIG, "job spec larger than %d bytes",
+			return pm_error_set(err, "spec", E2BIG, "job spec larger than %d bytes",
 					    SPEC_MAX);
 	}
 	o = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &jerr);
 	if (o == NULL)
-		return sb_error_set(err, "spec", 0, "job spec line %d: %s", jerr.line, jerr.text);
+		return pm_error_set(err, "spec", 0, "job spec line %d: %s", jerr.line, jerr.text);
 	r = parse_spec(o, job, ws_fd, err);
 	if (r < 0) {
 		sb_job_free(job);
@@ -375,7 +375,7 @@ int sb_job_read_spec(int fd, struct sb_job *job, struct sb_error *err)
  * "argc envc nfiles nbinds bpf_len bpf_flags ws_tree binds_trees scratch dev ino"\0
  * argv... envp..., per file: path\0 "len"\0 and len raw bytes, per bind:
  * source\0 target\0, then bpf_len raw bytes. */
-int sb_job_pack(const struct sb_job_layout *in, char **buf, size_t *len, struct sb_error *err)
+int sb_job_pack(const struct sb_job_layout *in, char **buf, size_t *len, struct pm_error *err)
 {
 	size_t argc = 0, envc = 0, size, bpf_len = in->bpf ? in->bpf->len : 0;
 	char counts[256], *p;
@@ -399,12 +399,12 @@ int sb_job_pack(const struct sb_job_layout *in, char **buf, size_t *len, struct 
 		size += strlen(in->binds[i].source) + strlen(in->binds[i].target) + 2;
 	size += bpf_len;
 	if (size > SB_JOB_PACKED_MAX)
-		return sb_error_set(err, "spec", E2BIG, "the job is %zu bytes packed; at most %d "
+		return pm_error_set(err, "spec", E2BIG, "the job is %zu bytes packed; at most %d "
 				    "fit (arguments, environment and files together)",
 				    size, SB_JOB_PACKED_MAX);
 	p = *buf = malloc(size);
 	if (p == NULL)
-		return sb_error_set(err, "launch", ENOMEM, "pack the job");
+		return pm_error_set(err, "launch", ENOMEM, "pack the job");
 	p = stpcpy(p, in->workspace) + 1;
 	p = stpcpy(p, in->workspace_target) + 1;
 	p = stpcpy(p, in->cwd) + 1;
@@ -521,7 +521,7 @@ void sb_packed_job_free(struct sb_packed_job *pj)
  * bytes; the mount trees, when there are any, ride on the first sendmsg
  * as SCM_RIGHTS. */
 int sb_job_send(int sock, const char *buf, size_t len, const int *fds, size_t n_fds,
-		struct sb_error *err)
+		struct pm_error *err)
 {
 	uint32_t n = (uint32_t)len;
 	union {
@@ -532,7 +532,7 @@ int sb_job_send(int sock, const char *buf, size_t len, const int *fds, size_t n_
 	struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1};
 
 	if (n_fds > SB_JOB_FDS_MAX)
-		return sb_error_set(err, "launch", E2BIG, "too many mount trees for one job");
+		return pm_error_set(err, "launch", E2BIG, "too many mount trees for one job");
 	if (n_fds > 0) {
 		struct cmsghdr *c;
 		msg.msg_control = cbuf.buf;
@@ -544,13 +544,13 @@ int sb_job_send(int sock, const char *buf, size_t len, const int *fds, size_t n_
 		memcpy(CMSG_DATA(c), fds, sizeof(int) * n_fds);
 	}
 	if (sendmsg(sock, &msg, MSG_NOSIGNAL) != (ssize_t)sizeof(n))
-		return sb_error_errno(err, "launch", "send the job to the sandbox");
+		return pm_error_errno(err, "launch", "send the job to the sandbox");
 	while (len > 0) {
 		ssize_t w = send(sock, buf, len, MSG_NOSIGNAL);
 		if (w < 0 && errno == EINTR)
 			continue;
 		if (w <= 0)
-			return sb_error_errno(err, "launch", "send the job to the sandbox");
+			return pm_error_errno(err, "launch", "send the job to the sandbox");
 		buf += w;
 		len -= (size_t)w;
 	}

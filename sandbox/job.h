@@ -62,7 +62,7 @@ struct sb_job {
 #define SB_SCRATCH_TARGET "/workspace"
 
 /* Adds a host loopback port (1 to 65535; duplicates count once). */
-int sb_job_add_loopback_port(struct sb_job *job, long long port, struct sb_error *err);
+int sb_job_add_loopback_port(struct sb_job *job, long long port, struct pm_error *err);
 
 /* Reads one JSON object from the socket fd until EOF:
  *   {"workspace": DIR, "argv": [..], "cwd": DIR?, "env": {"K": "V"}?,
@@ -74,7 +74,7 @@ int sb_job_add_loopback_port(struct sb_job *job, long long port, struct sb_error
  * checked, which the launcher checks again and never resolves by name.
  * With "scratch", there is no host workspace at all.  Unknown keys and
  * wrong types are errors that name the key. */
-int sb_job_read_spec(int fd, struct sb_job *job, struct sb_error *err);
+int sb_job_read_spec(int fd, struct sb_job *job, struct pm_error *err);
 
 /* Flattens what init needs into one buffer of NUL-terminated strings
  * and length-prefixed blobs (files, the seccomp program), and back.
@@ -104,7 +104,7 @@ struct sb_job_layout {
 	unsigned long long ws_dev, ws_ino;
 };
 
-int sb_job_pack(const struct sb_job_layout *in, char **buf, size_t *len, struct sb_error *err);
+int sb_job_pack(const struct sb_job_layout *in, char **buf, size_t *len, struct pm_error *err);
 
 struct sb_packed_job {
 	char *buf;         /* owns every string below */
@@ -136,7 +136,7 @@ void sb_job_free(struct sb_job *job);
  * SB_JOB_FDS_MAX fds) from the launcher to init over a stream
  * socket. */
 int sb_job_send(int sock, const char *buf, size_t len, const int *fds, size_t n_fds,
-		struct sb_error *err);
+		struct pm_error *err);
 int sb_job_recv(int sock, char **buf, size_t *len, int *fds, size_t *n_fds);
 
 /* Duplicates a NULL-terminated string array (n entries of src, or up to

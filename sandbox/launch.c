@@ -40,18 +40,18 @@ static void close_fd(int *fd)
 
 /* Fails unless the policy lets this layer be missing; then the started
  * event says so. */
-static int layer_missing(struct sb_sandbox *sb, enum sb_layer layer, struct sb_error *err)
+static int layer_missing(struct sb_sandbox *sb, enum sb_layer layer, struct pm_error *err)
 {
 	size_t len = strlen(sb->degraded);
 
 	if (!(sb->policy->optional_layers & layer))
-		return sb_error_code(err);
+		return pm_error_code(err);
 	snprintf(sb->degraded + len, sizeof(sb->degraded) - len, "%s%s: %s", len ? "; " : "",
 		 sb_layer_name(layer), err->message);
 	return 0;
 }
 
-static pid_t clone_init(const struct sb_policy *p, int *pidfd, struct sb_error *err)
+static pid_t clone_init(const struct sb_policy *p, int *pidfd, struct pm_error *err)
 {
 	struct clone_args args = {
 	    .flags = CLONE_NEWUSER | CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWIPC | CLONE_NEWUTS |
@@ -62,9 +62,9 @@ static pid_t clone_init(const struct sb_policy *p, int *pidfd, struct sb_error *
 	pid_t pid = (pid_t)syscall(SYS_clone3, &args, sizeof(args));
 
 	if (pid < 0) {
-		sb_error_errno(err, "namespaces", "create the sandbox's namespaces");
+		pm_error_errno(err, "namespaces", "create the sandbox's namespaces");
 		if (errno == EPERM || errno == ENOSPC)
-			sb_error_hint(err, "user namespaces are disabled or blocked here: check "
+			pm_error_hint(err, "user namespaces are disabled or blocked here: check "
 					   "sysctl user.max_user_namespaces (and "
 					   "kernel.unprivileged_userns_clone); inside Docker run with "
 					   "`--security-opt seccomp=unconfined`");
@@ -72,22 +72,22 @@ static pid_t clone_init(const struct sb_policy *p, int *pidfd, struct sb_error *
 	return pid;
 }
 
-static int open_channels(struct sb_sandbox *sb, struct sb_error *err)
+static int open_channels(struct sb_sandbox *sb, struct pm_error *err)
 {
 	if (pipe2(sb->sync, O_CLOEXEC) < 0 || pipe2(sb->report, O_CLOEXEC) < 0 ||
 	    socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sb->job) < 0)
-		return sb_error_errno(err, "launch", "create the channels to the sandbox");
+		return pm_error_errno(err, "launch", "create the channels to the sandbox");
 	if (sb->policy->output_bytes > 0 &&
 	    (pipe2(sb->out, O_CLOEXEC) < 0 || pipe2(sb->err, O_CLOEXEC) < 0))
-		return sb_error_errno(err, "launch", "create the output pipes");
+		return pm_error_errno(err, "launch", "create the output pipes");
 	return 0;
 }
 
-static int read_ready(struct sb_sandbox *sb, struct sb_error *err);
+static int read_ready(struct sb_sandbox *sb, struct pm_error *err);
 
 /* The policy's part of the fence, built while no job waits.  A root that
  * does not exist on this host holds no workspace and is left out. */
-static int build_fence(struct sb_sandbox *sb, struct sb_error *err)
+static int build_fence(struct sb_sandbox *sb, struct pm_error *err)
 {
 	const struct sb_policy *p = sb->policy;
 	_cleanup_free_ char *self = sb_self_exe(err);
@@ -95,40 +95,40 @@ static int build_fence(struct sb_sandbox *sb, struct sb_error *err)
 
 	sb->fence.roots_flag = "\"workspace\".\"roots\" in the policy";
 	if (self == NULL)
-		return sb_error_code(err);
+		return pm_error_code(err);
 	for (size_t i = 0; i < p->n_workspace_roots; i++) {
-		struct sb_error e = {0};
+		struct pm_error e = {0};
 		if (access(p->workspace_roots[i], F_OK) < 0)
 			continue;
-		if ((r = sb_fence_add_root(&sb->fence, p->workspace_roots[i], &e)) < 0) {
+		if ((r = pm_fence_add_root(&sb->fence, p->workspace_roots[i], &e)) < 0) {
 			*err = e;
-			return sb_error_wrap(err, "policy `%s`", p->file);
+			return pm_error_wrap(err, "policy `%s`", p->file);
 		}
 	}
 	for (size_t i = 0; i < p->n_protected_paths; i++)
-		if ((r = sb_fence_add_guarded(&sb->fence, p->protected_paths[i], err)) < 0)
+		if ((r = pm_fence_add_guarded(&sb->fence, p->protected_paths[i], err)) < 0)
 			return r;
-	if ((r = sb_fence_add_guarded(&sb->fence, self, err)) < 0 ||
-	    (r = sb_fence_add_guarded(&sb->fence, p->file, err)) < 0)
+	if ((r = pm_fence_add_guarded(&sb->fence, self, err)) < 0 ||
+	    (r = pm_fence_add_guarded(&sb->fence, p->file, err)) < 0)
 		return r;
 	return 0;
 }
 
 /* Releases init to its next step.  When init already died, its report
  * says why, which is what the caller wants to hear, not EPIPE. */
-static int release_init(struct sb_sandbox *sb, char step, struct sb_error *err)
+static int release_init(struct sb_sandbox *sb, char step, struct pm_error *err)
 {
 	if (write(sb->sync[1], &step, 1) == 1)
 		return 0;
 	if (read_ready(sb, err) < 0)
-		return sb_error_code(err);
-	return sb_error_errno(err, "launch", "release the sandbox");
+		return pm_error_code(err);
+	return pm_error_errno(err, "launch", "release the sandbox");
 }
 
 struct cgroup_work {
 	struct sb_sandbox *sb;
 	int r;
-	struct sb_error err;
+	struct pm_error err;
 };
 
 static void *cgroup_thread(void *arg)
@@ -144,11 +144,11 @@ static void *cgroup_thread(void *arg)
 	return NULL;
 }
 
-static int compile_filter(struct sb_sandbox *sb, const char *cache_dir, struct sb_error *err)
+static int compile_filter(struct sb_sandbox *sb, const char *cache_dir, struct pm_error *err)
 {
 	scmp_filter_ctx ctx = NULL;
-	struct sb_error cache_err = {0};
-	char key[SB_SHA256_HEX];
+	struct pm_error cache_err = {0};
+	char key[PM_SHA256_HEX];
 	int r;
 
 	if (sb->policy->seccomp == NULL)
@@ -178,56 +178,56 @@ static int compile_filter(struct sb_sandbox *sb, const char *cache_dir, struct s
 /* The namespaces the user-mode network helper joins.  Opened while init
  * is still dumpable and the launcher still its owner: a root launcher in a
  * container may lack the CAP_SYS_PTRACE it would need later. */
-static int open_namespaces(struct sb_sandbox *sb, struct sb_error *err)
+static int open_namespaces(struct sb_sandbox *sb, struct pm_error *err)
 {
 	char path[64];
 
 	snprintf(path, sizeof(path), "/proc/%d/ns/user", (int)sb->pid);
 	if ((sb->userns_fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
-		return sb_error_errno(err, "user_network", "open `%s`", path);
+		return pm_error_errno(err, "user_network", "open `%s`", path);
 	snprintf(path, sizeof(path), "/proc/%d/ns/net", (int)sb->pid);
 	if ((sb->netns_fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
-		return sb_error_errno(err, "user_network", "open `%s`", path);
+		return pm_error_errno(err, "user_network", "open `%s`", path);
 	return 0;
 }
 
-static int become_owner(struct sb_sandbox *sb, struct sb_error *err)
+static int become_owner(struct sb_sandbox *sb, struct pm_error *err)
 {
 	if (setgroups(0, NULL) < 0)
-		return sb_error_errno(err, "userns", "drop the launcher's supplementary groups");
+		return pm_error_errno(err, "userns", "drop the launcher's supplementary groups");
 	if (setresgid(-1, sb->map.host_gid, -1) < 0)
-		return sb_error_errno(err, "userns", "switch to host gid %u", sb->map.host_gid);
+		return pm_error_errno(err, "userns", "switch to host gid %u", sb->map.host_gid);
 	if (setresuid(-1, sb->map.host_uid, -1) < 0)
-		return sb_error_errno(err, "userns", "switch to host uid %u", sb->map.host_uid);
+		return pm_error_errno(err, "userns", "switch to host uid %u", sb->map.host_uid);
 	/* The uid change made us non-dumpable; the child must not be, or its
 	 * /proc files would belong to root and its owner could not write its
 	 * maps.  Init makes itself non-dumpable once the maps are written. */
 	if (prctl(PR_SET_DUMPABLE, 1, 0, 0, 0) < 0)
-		return sb_error_errno(err, "userns", "prctl(PR_SET_DUMPABLE)");
+		return pm_error_errno(err, "userns", "prctl(PR_SET_DUMPABLE)");
 	return 0;
 }
 
-static int back_to_root(pid_t parent, struct sb_error *err)
+static int back_to_root(pid_t parent, struct pm_error *err)
 {
 	/* Cannot fail for a process whose real and saved ids are 0. */
 	if (setresuid(-1, 0, -1) < 0 || setresgid(-1, 0, -1) < 0)
-		return sb_error_errno(err, "userns", "switch back to root");
+		return pm_error_errno(err, "userns", "switch back to root");
 	/* Every credential change clears the parent-death signal: arm it
 	 * again, then make sure the parent did not die meanwhile. */
 	if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0)
-		return sb_error_errno(err, "userns", "prctl(PR_SET_PDEATHSIG)");
+		return pm_error_errno(err, "userns", "prctl(PR_SET_PDEATHSIG)");
 	if (getppid() != parent)
-		return sb_error_set(err, "launch", ESRCH, "the process that started the launcher "
+		return pm_error_set(err, "launch", ESRCH, "the process that started the launcher "
 				    "is gone");
 	/* Dumpable again: the id-map helper this launcher clones later must
 	 * be openable without CAP_SYS_PTRACE (containers withhold it). */
 	if (prctl(PR_SET_DUMPABLE, 1, 0, 0, 0) < 0)
-		return sb_error_errno(err, "userns", "prctl(PR_SET_DUMPABLE)");
+		return pm_error_errno(err, "userns", "prctl(PR_SET_DUMPABLE)");
 	return 0;
 }
 
 int sb_sandbox_prepare(struct sb_sandbox *sb, const struct sb_policy *p, int status_fd,
-		       const char *cache_dir, struct sb_error *err)
+		       const char *cache_dir, struct pm_error *err)
 {
 	struct sb_init_config init = {0};
 	int r = 0, rr;
@@ -297,7 +297,7 @@ int sb_sandbox_prepare(struct sb_sandbox *sb, const struct sb_policy *p, int sta
 	if (sb->privileged && (rr = back_to_root(parent, err)) < 0)
 		return rr;
 	if (sb->pid < 0)
-		return sb_error_code(err);
+		return pm_error_code(err);
 	if (r < 0)
 		return r;
 
@@ -314,7 +314,7 @@ int sb_sandbox_prepare(struct sb_sandbox *sb, const struct sb_policy *p, int sta
 	struct cgroup_work cw = {.sb = sb};
 	pthread_t thread;
 	if ((r = pthread_create(&thread, NULL, cgroup_thread, &cw)) != 0)
-		return sb_error_set(err, "cgroup", r, "start the cgroup thread");
+		return pm_error_set(err, "cgroup", r, "start the cgroup thread");
 	r = compile_filter(sb, cache_dir, err);
 	pthread_join(thread, NULL);
 	if (r < 0)
@@ -327,26 +327,26 @@ int sb_sandbox_prepare(struct sb_sandbox *sb, const struct sb_policy *p, int sta
 }
 
 /* Reads one message from init without the supervisor (before the run). */
-static int read_ready(struct sb_sandbox *sb, struct sb_error *err)
+static int read_ready(struct sb_sandbox *sb, struct pm_error *err)
 {
 	struct sb_msg m;
 
 	for (;;) {
 		if (sb_msg_read(sb->report[0], &m) != 1)
-			return sb_error_set(err, "launch", EPIPE,
+			return pm_error_set(err, "launch", EPIPE,
 					    "the sandbox ended while it was being prepared");
 		if (m.type == SB_MSG_READY)
 			return 0;
 		if (m.type == SB_MSG_ERROR) {
 			*err = m.err;
-			return sb_error_code(err);
+			return pm_error_code(err);
 		}
 		if (m.type == SB_MSG_DEGRADED)
 			sb_msg_emit_degraded(sb->status_fd, &m);
 	}
 }
 
-int sb_sandbox_wait_ready(struct sb_sandbox *sb, struct sb_error *err)
+int sb_sandbox_wait_ready(struct sb_sandbox *sb, struct pm_error *err)
 {
 	int r = read_ready(sb, err);
 
@@ -371,7 +371,7 @@ static void emit_started(const struct sb_sandbox *sb, const char *workspace)
 	sb_status_emit_new(
 	    sb->status_fd,
 	    json_pack("{s:s, s:i, s:o, s:o, s:b, s:s, s:b, s:s?}", WIRE_EVENT, WIRE_EVENT_STARTED, "pid",
-		      (int)sb->pid, "workspace", sb_json_string_lossy(workspace), "cgroup", cg,
+		      (int)sb->pid, "workspace", pm_json_string_lossy(workspace), "cgroup", cg,
 		      "network", outbound, "network_mode", sb_net_mode_name(sb->policy->net_mode),
 		      "seccomp", sb->bpf.len > 0, "degraded",
 		      sb->degraded[0] ? sb->degraded : NULL));
@@ -385,9 +385,9 @@ static bool reserved(const char *target, bool workspace)
 	static const char *const kernel[] = {"/proc", "/sys", "/dev", "/etc"};
 
 	for (size_t i = 0; i < sizeof(kernel) / sizeof(*kernel); i++)
-		if (sb_path_within(target, kernel[i]))
+		if (pm_path_within(target, kernel[i]))
 			return true;
-	return workspace && sb_path_within(target, "/tmp");
+	return workspace && pm_path_within(target, "/tmp");
 }
 
 /* Mount points are made in the sandbox's own root: a target in the
@@ -395,37 +395,37 @@ static bool reserved(const char *target, bool workspace)
  * directories on the host.  A source may not hold what the policy keeps
  * from every sandbox. */
 static int check_binds(const struct sb_policy *p, const char *inside, const struct sb_job *job,
-		       struct sb_error *err)
+		       struct pm_error *err)
 {
 	if (job->workspace_target && reserved(inside, true))
-		return sb_error_set(err, "spec", EINVAL, "job spec: `workspace_target` `%s` lies in "
+		return pm_error_set(err, "spec", EINVAL, "job spec: `workspace_target` `%s` lies in "
 				    "/proc, /sys, /dev, /etc or /tmp, which the sandbox fills itself",
 				    inside);
 	for (size_t m = 0; job->workspace_target && m < p->n_mounts; m++)
-		if (sb_path_overlaps(inside, p->mounts[m].target))
-			return sb_error_set(err, "spec", EINVAL, "job spec: `workspace_target` `%s` "
+		if (pm_path_overlaps(inside, p->mounts[m].target))
+			return pm_error_set(err, "spec", EINVAL, "job spec: `workspace_target` `%s` "
 					    "overlaps the policy's mount `%s`", inside,
 					    p->mounts[m].target);
 	for (size_t i = 0; i < job->n_binds; i++) {
 		const struct sb_job_bind *b = &job->binds[i];
-		if (reserved(b->target, false) || sb_path_overlaps(b->target, inside))
-			return sb_error_set(err, "spec", EINVAL, "job spec: bind target `%s` overlaps "
+		if (reserved(b->target, false) || pm_path_overlaps(b->target, inside))
+			return pm_error_set(err, "spec", EINVAL, "job spec: bind target `%s` overlaps "
 					    "the workspace or lies in /proc, /sys, /dev or /etc",
 					    b->target);
 		for (size_t m = 0; m < p->n_mounts; m++)
-			if (sb_path_within(b->target, p->mounts[m].target))
-				return sb_error_set(err, "spec", EINVAL, "job spec: bind target `%s` lies "
+			if (pm_path_within(b->target, p->mounts[m].target))
+				return pm_error_set(err, "spec", EINVAL, "job spec: bind target `%s` lies "
 						    "in the policy's mount `%s`", b->target,
 						    p->mounts[m].target);
 		/* By its real path only: `/tmp/../root` must not pass for
 		 * something below /tmp. */
 		char real[PATH_MAX];
 		if (realpath(b->source, real) == NULL || strcmp(real, b->source) != 0)
-			return sb_error_set(err, "spec", EINVAL, "job spec: bind source `%s` is not "
+			return pm_error_set(err, "spec", EINVAL, "job spec: bind source `%s` is not "
 					    "the real path of an existing directory", b->source);
 		for (size_t k = 0; k < p->n_protected_paths; k++)
-			if (sb_path_within(p->protected_paths[k], b->source))
-				return sb_error_set(err, "spec", EINVAL, "job spec: bind source `%s` holds "
+			if (pm_path_within(p->protected_paths[k], b->source))
+				return pm_error_set(err, "spec", EINVAL, "job spec: bind source `%s` holds "
 						    "the protected path `%s`", b->source,
 						    p->protected_paths[k]);
 	}
@@ -437,7 +437,7 @@ static int check_binds(const struct sb_policy *p, const char *inside, const stru
  * directory below /root, say).  An unprivileged launcher leaves it to
  * init, which has the same access as the launcher. */
 static int bind_trees(const struct sb_sandbox *sb, const struct sb_job *job, int *trees,
-		      struct sb_error *err)
+		      struct pm_error *err)
 {
 	for (size_t i = 0; sb->privileged && i < job->n_binds; i++)
 		if ((trees[i] = sb_mounts_bind_tree(job->binds[i].source, err)) < 0)
@@ -450,7 +450,7 @@ static int bind_trees(const struct sb_sandbox *sb, const struct sb_job *job, int
  * checks it found this very inode) when it already belongs to them or
  * the launcher is unprivileged. */
 static int workspace_tree(const struct sb_sandbox *sb, int ws_fd, const char *path, int *tree,
-			  struct sb_error *err)
+			  struct pm_error *err)
 {
 	const struct sb_policy *p = sb->policy;
 	_cleanup_close_ int idmap = -1;
@@ -461,7 +461,7 @@ static int workspace_tree(const struct sb_sandbox *sb, int ws_fd, const char *pa
 		return 0;
 	/* The owner of what was opened, not of what was checked. */
 	if (fstat(ws_fd, &st) < 0)
-		return sb_error_errno(err, "workspace", "stat `%s`", path);
+		return pm_error_errno(err, "workspace", "stat `%s`", path);
 	/* Already the sandbox's own: init mounts it by path, as for an
 	 * unprivileged launcher (no mapping needed, and no CAP_SYS_ADMIN
 	 * here, which a root launcher in a container lacks). */
@@ -474,7 +474,7 @@ static int workspace_tree(const struct sb_sandbox *sb, int ws_fd, const char *pa
 	if (r >= 0)
 		*tree = r;
 	if (r == -EINVAL || r == -EPERM)
-		sb_error_hint(err, "%s; or chown the workspace to %u:%u (then it needs no "
+		pm_error_hint(err, "%s; or chown the workspace to %u:%u (then it needs no "
 				   "mapping), or run the launcher as a non-root user",
 			      r == -EINVAL ? "this filesystem cannot do id-mapped mounts "
 						"(overlayfs, say): put workspaces on ext4, xfs, "
@@ -490,31 +490,31 @@ static int workspace_tree(const struct sb_sandbox *sb, int ws_fd, const char *pa
  * Either way it is checked against the fence (with the job's own
  * protected paths) on the descriptor, never by resolving a name again. */
 static int open_workspace(struct sb_sandbox *sb, const struct sb_job *job, int *fd, char **real,
-			  struct sb_error *err)
+			  struct pm_error *err)
 {
 	_cleanup_free_ char *abs = NULL;
 	int r;
 
 	for (size_t i = 0; job->protect && job->protect[i]; i++)
-		if ((r = sb_fence_add_guarded(&sb->fence, job->protect[i], err)) < 0)
+		if ((r = pm_fence_add_guarded(&sb->fence, job->protect[i], err)) < 0)
 			return r;
 	if (job->workspace_fd >= 0) {
-		if ((r = sb_fence_check_dir(&sb->fence, job->workspace_fd, false, "workspace", real,
+		if ((r = pm_fence_check_dir(&sb->fence, job->workspace_fd, false, "workspace", real,
 					    err)) < 0)
 			return r;
 		*fd = fcntl(job->workspace_fd, F_DUPFD_CLOEXEC, 3);
-		return *fd < 0 ? sb_error_errno(err, "workspace", "duplicate its descriptor") : 0;
+		return *fd < 0 ? pm_error_errno(err, "workspace", "duplicate its descriptor") : 0;
 	}
 	if (job->workspace[0] != '/') {
 		char cwd[PATH_MAX];
 		if (getcwd(cwd, sizeof(cwd)) == NULL ||
 		    asprintf(&abs, "%s/%s", cwd, job->workspace) < 0)
-			return sb_error_errno(err, "workspace", "workspace `%s`", job->workspace);
+			return pm_error_errno(err, "workspace", "workspace `%s`", job->workspace);
 	}
-	r = sb_fence_open_dir(&sb->fence, abs ? abs : job->workspace, false, "workspace", fd, real,
+	r = pm_fence_open_dir(&sb->fence, abs ? abs : job->workspace, false, "workspace", fd, real,
 			      err);
 	if (r == -ENOENT)
-		sb_error_hint(err, "create the directory first");
+		pm_error_hint(err, "create the directory first");
 	return r;
 }
 
@@ -522,7 +522,7 @@ static int open_workspace(struct sb_sandbox *sb, const struct sb_job *job, int *
  * and before the script can run.  The job names the host loopback ports
  * it needs (an index, a proxy): a user-mode network forwards those and no
  * other; the host's network reaches them anyway, no network none. */
-static int start_network(struct sb_sandbox *sb, const struct sb_job *job, struct sb_error *err)
+static int start_network(struct sb_sandbox *sb, const struct sb_job *job, struct pm_error *err)
 {
 	const struct sb_policy *p = sb->policy;
 
@@ -542,7 +542,7 @@ static int start_network(struct sb_sandbox *sb, const struct sb_job *job, struct
 }
 
 /* Resolves the job against the policy and hands it to init. */
-static int deliver(struct sb_sandbox *sb, const struct sb_job *job, struct sb_error *err)
+static int deliver(struct sb_sandbox *sb, const struct sb_job *job, struct pm_error *err)
 {
 	const struct sb_policy *p = sb->policy;
 	char **envp = NULL, *cwd = NULL, *buf = NULL, *ws_path = NULL;
@@ -556,7 +556,7 @@ static int deliver(struct sb_sandbox *sb, const struct sb_job *job, struct sb_er
 	if (!job->scratch && (r = open_workspace(sb, job, &ws_fd, &ws_path, err)) < 0)
 		goto out;
 	if (ws_fd >= 0 && fstat(ws_fd, &st) < 0) {
-		r = sb_error_errno(err, "workspace", "stat `%s`", ws_path);
+		r = pm_error_errno(err, "workspace", "stat `%s`", ws_path);
 		goto out;
 	}
 	/* Where the script sees its workspace: its own path unless the job
@@ -577,7 +577,7 @@ static int deliver(struct sb_sandbox *sb, const struct sb_job *job, struct sb_er
 	else if (asprintf(&cwd, "%s/%s", inside, job->cwd) < 0)
 		cwd = NULL;
 	if (cwd == NULL) {
-		r = sb_error_set(err, "launch", ENOMEM, "working directory");
+		r = pm_error_set(err, "launch", ENOMEM, "working directory");
 		goto out;
 	}
 	int ws_tree = -1;
@@ -662,10 +662,10 @@ static void fill_result(const struct sb_supervised *sv, const struct sb_cgroup *
 }
 
 int sb_sandbox_run(struct sb_sandbox *sb, const struct sb_job *job, struct sb_result *res,
-		   struct sb_error *err)
+		   struct pm_error *err)
 {
 	const struct sb_policy *p = sb->policy;
-	double t0 = sb_monotonic_seconds(), timeout = p->wall_seconds;
+	double t0 = pm_monotonic_seconds(), timeout = p->wall_seconds;
 	struct sb_supervised sv;
 	int r;
 
@@ -687,7 +687,7 @@ int sb_sandbox_run(struct sb_sandbox *sb, const struct sb_job *job, struct sb_re
 	sb_usernet_stop(&sb->usernet);
 	if (r == 0 && sv.setup_failed) {
 		*err = sv.setup_err;
-		r = sb_error_code(err);
+		r = pm_error_code(err);
 	}
 	if (r < 0) {
 		sb_status_error(sb->status_fd, err);
@@ -696,7 +696,7 @@ int sb_sandbox_run(struct sb_sandbox *sb, const struct sb_job *job, struct sb_re
 	/* Kill leftovers before reading the figures: a run's end means none
 	 * of its processes is left. */
 	sb_cgroup_kill(&sb->cg);
-	fill_result(&sv, &sb->cg, p->rlimits.cpu_seconds, sb_monotonic_seconds() - t0, res);
+	fill_result(&sv, &sb->cg, p->rlimits.cpu_seconds, pm_monotonic_seconds() - t0, res);
 	if (res->limit && strcmp(res->limit, "disk") == 0)
 		snprintf(res->limit_detail, sizeof(res->limit_detail), "%s",
 			 sb_disk_watch_reason(sb->disk));
@@ -719,7 +719,7 @@ void sb_sandbox_release(struct sb_sandbox *sb)
 	}
 	sb_usernet_stop(&sb->usernet);
 	sb_bpf_free(&sb->bpf);
-	sb_fence_free(&sb->fence);
+	pm_fence_free(&sb->fence);
 	sb_disk_watch_stop(sb->disk);
 	sb->disk = NULL;
 	int *fds[] = {&sb->sync[0], &sb->sync[1],   &sb->report[0], &sb->report[1], &sb->job[0],

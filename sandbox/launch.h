@@ -42,7 +42,7 @@ struct sb_sandbox {
 	/* Where a workspace may be: the policy's roots, its protected
 	 * paths, the launcher itself and the policy file; the job's own
 	 * protected paths are added when it arrives. */
-	struct sb_fence fence;
+	struct pm_fence fence;
 	/* Measures a host workspace the policy limits (disk_watch.h). */
 	struct sb_disk_watch *disk;
 	/* A "user" network: what it must not reach, the namespaces the
@@ -55,16 +55,16 @@ struct sb_sandbox {
 
 /* cache_dir (may be NULL): where compiled seccomp programs are kept. */
 int sb_sandbox_prepare(struct sb_sandbox *sb, const struct sb_policy *policy, int status_fd,
-		       const char *cache_dir, struct sb_error *err);
+		       const char *cache_dir, struct pm_error *err);
 
 /* Waits until init reports ready (for --spec-fd: the caller then says so). */
-int sb_sandbox_wait_ready(struct sb_sandbox *sb, struct sb_error *err);
+int sb_sandbox_wait_ready(struct sb_sandbox *sb, struct pm_error *err);
 
 /* Runs the job.  Returns 0 when it ran (res says how it ended) and a
  * negative errno when it could not start (err says why).  Either way the
  * outcome has been sent on the status channel. */
 int sb_sandbox_run(struct sb_sandbox *sb, const struct sb_job *job, struct sb_result *res,
-		   struct sb_error *err);
+		   struct pm_error *err);
 
 /* Kills whatever is left and frees everything. */
 void sb_sandbox_release(struct sb_sandbox *sb);

@@ -71,18 +71,18 @@ static void usage(FILE *f)
 	      f);
 }
 
-static void report(const struct sb_error *err)
+static void report(const struct pm_error *err)
 {
-	char buf[SB_ERROR_MESSAGE_MAX + SB_ERROR_HINT_MAX + 16];
+	char buf[PM_ERROR_MESSAGE_MAX + PM_ERROR_HINT_MAX + 16];
 
-	sb_error_format(err, buf, sizeof(buf));
+	pm_error_format(err, buf, sizeof(buf));
 	fprintf(stderr, "python-mcp-sandbox: %s\n", buf);
 }
 
 static int check_policy(const char *file, char *const *protect, size_t n_protect)
 {
 	struct sb_policy policy;
-	struct sb_error err = {0};
+	struct pm_error err = {0};
 	scmp_filter_ctx filter = NULL;
 	int r = sb_policy_load(file, &policy, &err);
 
@@ -114,7 +114,7 @@ static int parse_fd(const char *s, int *out)
 	return 0;
 }
 
-static int exit_code(const struct sb_error *err)
+static int exit_code(const struct pm_error *err)
 {
 	if (strcmp(err->stage, "exec") == 0)
 		return err->errnum == ENOENT ? EXIT_NOTFOUND : EXIT_CANNOT;
@@ -128,7 +128,7 @@ static int run(const char *policy_file, int status_fd, int spec_fd, const char *
 {
 	struct sb_policy policy;
 	struct sb_sandbox sb;
-	struct sb_error err = {0};
+	struct pm_error err = {0};
 	struct sb_result res;
 	struct sb_job spec = {0};
 	struct sb_job *job = cli_job;
@@ -217,7 +217,7 @@ int main(int argc, char **argv)
 	const char *policy_file = NULL, *check = NULL;
 	const char *cache_dir = NULL;
 	int status_fd = -1, spec_fd = -1, c;
-	struct sb_error err = {0};
+	struct pm_error err = {0};
 
 	while ((c = getopt_long(argc, argv, "+", opts, NULL)) != -1) {
 		char *end;

@@ -27,16 +27,16 @@ struct prepared {
 	bool is_dir;
 };
 
-static int set_attr(int fd, unsigned flags, uint64_t attrs, struct sb_error *err, const char *what)
+static int set_attr(int fd, unsigned flags, uint64_t attrs, struct pm_error *err, const char *what)
 {
 	struct mount_attr attr = {.attr_set = attrs};
 
 	if (mount_setattr(fd, "", AT_EMPTY_PATH | flags, &attr, sizeof(attr)) < 0)
-		return sb_error_errno(err, "mount", "set flags of `%s`", what);
+		return pm_error_errno(err, "mount", "set flags of `%s`", what);
 	return 0;
 }
 
-int sb_mounts_workspace_tree(int fd, int userns_fd, bool readonly, struct sb_error *err)
+int sb_mounts_workspace_tree(int fd, int userns_fd, bool readonly, struct pm_error *err)
 {
 	_cleanup_close_ int tree = -1;
 	struct mount_attr attr = {.attr_set = MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV};
@@ -44,7 +44,7 @@ int sb_mounts_workspace_tree(int fd, int userns_fd, bool readonly, struct sb_err
 	/* Not recursive: mounts below the workspace are not part of it. */
 	tree = open_tree(fd, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH);
 	if (tree < 0)
-		return sb_error_errno(err, "mount", "clone the workspace mount");
+		return pm_error_errno(err, "mount", "clone the workspace mount");
 	if (readonly)
 		attr.attr_set |= MOUNT_ATTR_RDONLY;
 	if (userns_fd >= 0) {
@@ -52,15 +52,15 @@ int sb_mounts_workspace_tree(int fd, int userns_fd, bool readonly, struct sb_err
 		attr.userns_fd = (uint64_t)userns_fd;
 	}
 	if (mount_setattr(tree, "", AT_EMPTY_PATH, &attr, sizeof(attr)) < 0) {
-		sb_error_errno(err, "mount", "set up the workspace mount%s",
+		pm_error_errno(err, "mount", "set up the workspace mount%s",
 			       userns_fd >= 0 ? " id-mapped" : "");
 
-		return sb_error_code(err);
+		return pm_error_code(err);
 	}
 	return TAKE_FD(tree);
 }
 
-static int prepare_bind(const struct sb_mount *m, struct prepared *out, struct sb_error *err)
+static int prepare_bind(const struct sb_mount *m, struct prepared *out, struct pm_error *err)
 {
 	_cleanup_close_ int parent = -1;
 	const char *name = m->source;
@@ -83,31 +83,31 @@ static int prepare_bind(const struct sb_mount *m, struct prepared *out, struct s
 	if (fstatat(at, name, &st, AT_SYMLINK_NOFOLLOW) < 0) {
 		if (errno == ENOENT && m->optional)
 			return 0;
-		sb_error_errno(err, "mount", "bind source `%s`", m->source);
+		pm_error_errno(err, "mount", "bind source `%s`", m->source);
 		if (errno == ENOENT)
-			sb_error_hint(err,
+			pm_error_hint(err,
 				      "mark the mount \"optional\": true in the policy if this "
 				      "host may lack it");
-		return sb_error_code(err);
+		return pm_error_code(err);
 	}
 	/* A link is recreated as a link: it resolves inside the sandbox,
 	 * where only what the policy binds exists. */
 	if (S_ISLNK(st.st_mode)) {
 		n = readlinkat(at, name, target, sizeof(target) - 1);
 		if (n < 0)
-			return sb_error_errno(err, "mount", "readlink `%s`", m->source);
+			return pm_error_errno(err, "mount", "readlink `%s`", m->source);
 		target[n] = '\0';
 		out->link = strdup(target);
-		return out->link ? 0 : sb_error_set(err, "mount", ENOMEM, "readlink");
+		return out->link ? 0 : pm_error_set(err, "mount", ENOMEM, "readlink");
 	}
 	/* No symlink following: a source swapped for a link after the stat
 	 * fails instead of binding whatever the link names. */
 	out->tree_fd = open_tree(
 	    at, name, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE | AT_SYMLINK_NOFOLLOW);
 	if (out->tree_fd < 0)
-		return sb_error_errno(err, "mount", "clone mount of `%s`", m->source);
+		return pm_error_errno(err, "mount", "clone mount of `%s`", m->source);
 	if (fstat(out->tree_fd, &st) < 0)
-		return sb_error_errno(err, "mount", "stat `%s`", m->source);
+		return pm_error_errno(err, "mount", "stat `%s`", m->source);
 	out->is_dir = S_ISDIR(st.st_mode);
 	if (m->readonly)
 		attrs |= MOUNT_ATTR_RDONLY;
@@ -116,7 +116,7 @@ static int prepare_bind(const struct sb_mount *m, struct prepared *out, struct s
 
 /* Opens `path` below the new root, resolving it as if the new root were
  * "/" (absolute symlinks we recreated must not lead to the host). */
-int sb_mnt_open_in_root(int rootfd, const char *path, int flags, struct sb_error *err)
+int sb_mnt_open_in_root(int rootfd, const char *path, int flags, struct pm_error *err)
 {
 	struct open_how how = {
 	    .flags = (uint64_t)(flags | O_CLOEXEC),
@@ -128,19 +128,19 @@ int sb_mnt_open_in_root(int rootfd, const char *path, int flags, struct sb_error
 		path++;
 	fd = (int)syscall(SYS_openat2, rootfd, *path ? path : ".", &how, sizeof(how));
 	if (fd < 0)
-		return sb_error_errno(err, "mount", "open `/%s` in the new root", path);
+		return pm_error_errno(err, "mount", "open `/%s` in the new root", path);
 	return fd;
 }
 
 /* mkdir -p of `path` below the new root; the last component is a file when
  * `leaf_is_file`.  Returns an O_PATH fd of it. */
-int sb_mnt_make_target(int rootfd, const char *path, bool leaf_is_file, struct sb_error *err)
+int sb_mnt_make_target(int rootfd, const char *path, bool leaf_is_file, struct pm_error *err)
 {
 	char buf[PATH_MAX];
 	char *p;
 
 	if (snprintf(buf, sizeof(buf), "%s", path) >= (int)sizeof(buf))
-		return sb_error_set(err, "mount", ENAMETOOLONG, "mount target `%s`", path);
+		return pm_error_set(err, "mount", ENAMETOOLONG, "mount target `%s`", path);
 	for (p = buf + 1;; p++) {
 		bool last = (*p == '\0');
 		if (*p != '/' && !last)
@@ -157,7 +157,7 @@ int sb_mnt_make_target(int rootfd, const char *path, bool leaf_is_file, struct s
 			int fd = openat(dir, slash + 1, O_CREAT | O_WRONLY | O_CLOEXEC | O_NOFOLLOW,
 					0644);
 			if (fd < 0 && errno != EISDIR)
-				return sb_error_errno(err, "mount", "create mount point `%s`",
+				return pm_error_errno(err, "mount", "create mount point `%s`",
 						      path);
 			if (fd >= 0)
 				close(fd);
@@ -172,7 +172,7 @@ int sb_mnt_make_target(int rootfd, const char *path, bool leaf_is_file, struct s
 			if (dir < 0)
 				return dir;
 			if (mkdirat(dir, slash + 1, 0755) < 0 && errno != EEXIST)
-				return sb_error_errno(err, "mount", "create mount point `%s`", buf);
+				return pm_error_errno(err, "mount", "create mount point `%s`", buf);
 		}
 		if (last)
 			break;
@@ -181,18 +181,18 @@ int sb_mnt_make_target(int rootfd, const char *path, bool leaf_is_file, struct s
 	return sb_mnt_open_in_root(rootfd, path, O_PATH | O_NOFOLLOW, err);
 }
 
-int sb_mnt_attach(int rootfd, int tree_fd, const char *target, bool is_dir, struct sb_error *err)
+int sb_mnt_attach(int rootfd, int tree_fd, const char *target, bool is_dir, struct pm_error *err)
 {
 	_cleanup_close_ int fd = sb_mnt_make_target(rootfd, target, !is_dir, err);
 
 	if (fd < 0)
 		return fd;
 	if (move_mount(tree_fd, "", fd, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
-		return sb_error_errno(err, "mount", "attach `%s`", target);
+		return pm_error_errno(err, "mount", "attach `%s`", target);
 	return 0;
 }
 
-static int make_link(int rootfd, const char *target, const char *link, struct sb_error *err)
+static int make_link(int rootfd, const char *target, const char *link, struct pm_error *err)
 {
 	_cleanup_close_ int dir = -1;
 	char parent[PATH_MAX];
@@ -206,41 +206,41 @@ static int make_link(int rootfd, const char *target, const char *link, struct sb
 	if (dir < 0)
 		return dir;
 	if (symlinkat(link, dir, slash + 1) < 0 && errno != EEXIST)
-		return sb_error_errno(err, "mount", "symlink `%s` -> `%s`", target, link);
+		return pm_error_errno(err, "mount", "symlink `%s` -> `%s`", target, link);
 	return 0;
 }
 
 int sb_mnt_mount_fs(const char *type, const char *where, unsigned long flags, const char *data,
-		    struct sb_error *err)
+		    struct pm_error *err)
 {
 	if (mount(type, where, type, flags, data) == 0)
 		return 0;
-	sb_error_errno(err, "mount", "mount %s on `%s`", type,
+	pm_error_errno(err, "mount", "mount %s on `%s`", type,
 		       strcmp(where, NEWROOT) == 0 ? "/ (the new root)" : where + strlen(NEWROOT));
 	if (strcmp(type, "proc") == 0 && (errno == EPERM || errno == EACCES))
-		sb_error_hint(err,
+		pm_error_hint(err,
 			      "the host's /proc is partly masked (a container?); run the "
 			      "container with `--security-opt systempaths=unconfined` (Docker, "
 			      "Podman) or `--security-opt unmask=ALL` (Podman)");
-	return sb_error_code(err);
+	return pm_error_code(err);
 }
 
-static int pivot(int rootfd, struct sb_error *err)
+static int pivot(int rootfd, struct pm_error *err)
 {
 	struct mount_attr ro = {.attr_set = MOUNT_ATTR_RDONLY};
 
 	if (fchdir(rootfd) < 0)
-		return sb_error_errno(err, "pivot_root", "chdir to the new root");
+		return pm_error_errno(err, "pivot_root", "chdir to the new root");
 	/* pivot_root(".", ".") stacks the old root on top of the new one;
 	 * detaching "." then removes the old root from this namespace. */
 	if (syscall(SYS_pivot_root, ".", ".") < 0)
-		return sb_error_errno(err, "pivot_root", "pivot_root");
+		return pm_error_errno(err, "pivot_root", "pivot_root");
 	if (umount2(".", MNT_DETACH) < 0)
-		return sb_error_errno(err, "pivot_root", "detach the old root");
+		return pm_error_errno(err, "pivot_root", "detach the old root");
 	if (chdir("/") < 0)
-		return sb_error_errno(err, "pivot_root", "chdir /");
+		return pm_error_errno(err, "pivot_root", "chdir /");
 	if (mount_setattr(AT_FDCWD, "/", 0, &ro, sizeof(ro)) < 0)
-		return sb_error_errno(err, "pivot_root", "make the new root read-only");
+		return pm_error_errno(err, "pivot_root", "make the new root read-only");
 	return 0;
 }
 
@@ -254,13 +254,13 @@ static void release(struct prepared *prep, size_t n)
 	free(prep);
 }
 
-static int check_target(const char *target, struct sb_error *err)
+static int check_target(const char *target, struct pm_error *err)
 {
 	static const char *const reserved[] = {"/proc", "/dev", "/etc/passwd", "/etc/group"};
 
 	for (size_t i = 0; i < sizeof(reserved) / sizeof(*reserved); i++)
-		if (sb_path_within(target, reserved[i]))
-			return sb_error_set(err, "mount", EINVAL,
+		if (pm_path_within(target, reserved[i]))
+			return pm_error_set(err, "mount", EINVAL,
 					    "mount target `%s` lies in `%s`, which the launcher "
 					    "sets up itself",
 					    target, reserved[i]);
@@ -268,7 +268,7 @@ static int check_target(const char *target, struct sb_error *err)
 }
 
 static int mount_policy_entries(int rootfd, const struct sb_policy *p, struct prepared *prep,
-				struct sb_error *err)
+				struct pm_error *err)
 {
 	char opts[64];
 	int r = 0;
@@ -285,7 +285,7 @@ static int mount_policy_entries(int rootfd, const struct sb_policy *p, struct pr
 				 (long long)m->size_bytes);
 			if (mount("tmpfs", where, "tmpfs",
 				  MS_NOSUID | MS_NODEV | (m->readonly ? MS_RDONLY : 0), opts) < 0)
-				r = sb_error_errno(err, "mount", "mount tmpfs on `%s`", m->target);
+				r = pm_error_errno(err, "mount", "mount tmpfs on `%s`", m->target);
 		} else if (prep[i].link != NULL) {
 			r = make_link(rootfd, m->target, prep[i].link, err);
 		} else if (prep[i].tree_fd >= 0) {
@@ -295,7 +295,7 @@ static int mount_policy_entries(int rootfd, const struct sb_policy *p, struct pr
 	return r;
 }
 
-int sb_mounts_prepare(const struct sb_mount_plan *plan, struct sb_error *err)
+int sb_mounts_prepare(const struct sb_mount_plan *plan, struct pm_error *err)
 {
 	const struct sb_policy *p = plan->policy;
 	struct prepared *prep = calloc(p->n_mounts + 1, sizeof(*prep));
@@ -307,11 +307,11 @@ int sb_mounts_prepare(const struct sb_mount_plan *plan, struct sb_error *err)
 	for (size_t i = 0; i < SB_MNT_DEV_NODES; i++)
 		node_trees[i] = -1;
 	if (prep == NULL)
-		return sb_error_set(err, "mount", ENOMEM, "prepare mounts");
+		return pm_error_set(err, "mount", ENOMEM, "prepare mounts");
 	for (size_t i = 0; i <= p->n_mounts; i++)
 		prep[i].tree_fd = -1;
 	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0) {
-		r = sb_error_errno(err, "mount", "make `/` private");
+		r = pm_error_errno(err, "mount", "make `/` private");
 		goto out;
 	}
 	/* Every host path the root needs is captured as a detached mount
@@ -330,14 +330,14 @@ int sb_mounts_prepare(const struct sb_mount_plan *plan, struct sb_error *err)
 		goto out;
 	rootfd = open(NEWROOT, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (rootfd < 0) {
-		r = sb_error_errno(err, "mount", "open the new root");
+		r = pm_error_errno(err, "mount", "open the new root");
 		goto out;
 	}
 	if ((r = sb_mnt_setup_proc(rootfd, plan, err)) < 0 ||
 	    (r = sb_mnt_setup_dev(rootfd, plan, node_trees, err)) < 0)
 		goto out;
 	if (mkdirat(rootfd, "tmp", 01777) < 0) {
-		r = sb_error_errno(err, "mount", "create `/tmp`");
+		r = pm_error_errno(err, "mount", "create `/tmp`");
 		goto out;
 	}
 	snprintf(opts, sizeof(opts), "mode=1777,size=%lld", (long long)p->tmp_size_bytes);
@@ -355,7 +355,7 @@ out:
 /* Writes the job's files (inline code) below the sandbox's /tmp, which
  * is a private tmpfs: nothing reaches the host. */
 static int write_job_files(int rootfd, const struct sb_job_file *files, size_t n,
-			   struct sb_error *err)
+			   struct pm_error *err)
 {
 	for (size_t i = 0; i < n; i++) {
 		char parent[PATH_MAX];
@@ -372,23 +372,23 @@ static int write_job_files(int rootfd, const struct sb_job_file *files, size_t n
 			return dir;
 		fd = openat(dir, base, O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC | O_NOFOLLOW, 0644);
 		if (fd < 0)
-			return sb_error_errno(err, "files", "create `%s`", files[i].path);
-		int r = sb_write_all(fd, files[i].data, files[i].len);
+			return pm_error_errno(err, "files", "create `%s`", files[i].path);
+		int r = pm_write_all(fd, files[i].data, files[i].len);
 		if (r < 0)
-			return sb_error_set(err, "files", -r, "write `%s`", files[i].path);
+			return pm_error_set(err, "files", -r, "write `%s`", files[i].path);
 	}
 	return 0;
 }
 
-int sb_mounts_bind_tree(const char *source, struct sb_error *err)
+int sb_mounts_bind_tree(const char *source, struct pm_error *err)
 {
 	/* Canonical paths only, opened without following a link that a
 	 * process of the host might swap in. */
 	_cleanup_close_ int fd = sb_workspace_open(source, err);
 
 	if (fd < 0) {
-		sb_error_wrap(err, "bind source");
-		return sb_error_hint(err, "a bind's source must be an existing directory, named "
+		pm_error_wrap(err, "bind source");
+		return pm_error_hint(err, "a bind's source must be an existing directory, named "
 					  "by its real path");
 	}
 	return sb_mounts_workspace_tree(fd, -1, true, err);
@@ -399,7 +399,7 @@ int sb_mounts_bind_tree(const char *source, struct sb_error *err)
  * the kernel refuses what goes past them (ENOSPC), and its pages are
  * charged to the job's memory cgroup. */
 static int mount_scratch(int rootfd, const struct sb_policy *policy, const char *target,
-			 uid_t uid, gid_t gid, struct sb_error *err)
+			 uid_t uid, gid_t gid, struct pm_error *err)
 {
 	_cleanup_close_ int fd = sb_mnt_make_target(rootfd, target, false, err);
 	char where[64], opts[160];
@@ -416,14 +416,14 @@ static int mount_scratch(int rootfd, const struct sb_policy *policy, const char 
 		snprintf(opts + n, sizeof(opts) - (size_t)n, ",nr_inodes=%lld",
 			 (long long)policy->workspace_max_inodes);
 	if (mount("tmpfs", where, "tmpfs", MS_NOSUID | MS_NODEV, opts) < 0)
-		return sb_error_errno(err, "mount", "mount the scratch workspace on `%s`", target);
+		return pm_error_errno(err, "mount", "mount the scratch workspace on `%s`", target);
 	return 0;
 }
 
 /* trees: the workspace's tree first when the launcher sent it, then one
  * per bind when it sent those; what was not sent is cloned here. */
 int sb_mounts_finish(int rootfd, const struct sb_policy *policy, const struct sb_packed_job *job,
-		     const int *trees, uid_t uid, gid_t gid, struct sb_error *err)
+		     const int *trees, uid_t uid, gid_t gid, struct pm_error *err)
 {
 	_cleanup_close_ int own_tree = -1;
 	size_t next = 0;

@@ -22,7 +22,7 @@ struct sb_mount_plan {
  * the job is known: builds the new root (everything but the workspace) and
  * returns an O_PATH fd of it.  Host paths other than /dev stay reachable, so
  * that a workspace can still be opened by path afterwards. */
-int sb_mounts_prepare(const struct sb_mount_plan *plan, struct sb_error *err);
+int sb_mounts_prepare(const struct sb_mount_plan *plan, struct pm_error *err);
 
 /* Attaches the workspace at its target (its tree from the launcher, or
  * opened here by path without following symlinks) and the job's
@@ -31,16 +31,16 @@ int sb_mounts_prepare(const struct sb_mount_plan *plan, struct sb_error *err);
  * one.  On success the process's root is the new root and its cwd is "/". */
 struct sb_packed_job;
 int sb_mounts_finish(int rootfd, const struct sb_policy *policy, const struct sb_packed_job *job,
-		     const int *trees, uid_t uid, gid_t gid, struct sb_error *err);
+		     const int *trees, uid_t uid, gid_t gid, struct pm_error *err);
 
 /* Detached read-only clone of the directory `source` for a bind (not
  * recursive; nosuid, nodev).  Runs in the launcher (a root launcher may
  * reach what the sandbox's own uid may not) or in init. */
-int sb_mounts_bind_tree(const char *source, struct sb_error *err);
+int sb_mounts_bind_tree(const char *source, struct pm_error *err);
 
 /* Detached clone of `fd` (an O_PATH directory) for the workspace, id-mapped
  * through `userns_fd` when it is >= 0.  Runs in the launcher (the id mapping
  * needs root) or in init. */
-int sb_mounts_workspace_tree(int fd, int userns_fd, bool readonly, struct sb_error *err);
+int sb_mounts_workspace_tree(int fd, int userns_fd, bool readonly, struct pm_error *err);
 
 #endif

@@ -21,14 +21,14 @@ static const char *const dev_nodes[] = {"null", "zero", "full", "random", "urand
 _Static_assert(sizeof(dev_nodes) / sizeof(*dev_nodes) == SB_MNT_DEV_NODES,
 	       "SB_MNT_DEV_NODES counts dev_nodes");
 
-int sb_mnt_capture_dev_nodes(int *trees, struct sb_error *err)
+int sb_mnt_capture_dev_nodes(int *trees, struct pm_error *err)
 {
 	for (size_t i = 0; i < SB_MNT_DEV_NODES; i++) {
 		char host[32];
 		snprintf(host, sizeof(host), "/dev/%s", dev_nodes[i]);
 		trees[i] = open_tree(AT_FDCWD, host, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
 		if (trees[i] < 0)
-			return sb_error_errno(err, "mount", "clone mount of `%s`", host);
+			return pm_error_errno(err, "mount", "clone mount of `%s`", host);
 	}
 	return 0;
 }
@@ -39,23 +39,23 @@ int sb_mnt_capture_dev_nodes(int *trees, struct sb_error *err)
  * host's reserve) one sandbox can hold.  No gid=: the tty group is not
  * mapped in the user namespace.  TIOCSTI and TIOCLINUX stay refused by
  * the seccomp filter on these terminals too. */
-static int setup_pts(int rootfd, struct sb_error *err)
+static int setup_pts(int rootfd, struct pm_error *err)
 {
 	int r;
 
 	if (mkdirat(rootfd, "dev/pts", 0755) < 0)
-		return sb_error_errno(err, "mount", "create `/dev/pts`");
+		return pm_error_errno(err, "mount", "create `/dev/pts`");
 	r = sb_mnt_mount_fs("devpts", NEWROOT "/dev/pts", MS_NOSUID | MS_NOEXEC,
 			    "newinstance,ptmxmode=0666,mode=0620,max=" SB_MNT_PTS_MAX, err);
 	if (r < 0)
 		return r;
 	if (symlinkat("pts/ptmx", rootfd, "dev/ptmx") < 0)
-		return sb_error_errno(err, "mount", "symlink `/dev/ptmx`");
+		return pm_error_errno(err, "mount", "symlink `/dev/ptmx`");
 	return 0;
 }
 
 int sb_mnt_setup_dev(int rootfd, const struct sb_mount_plan *plan, const int *node_trees,
-		     struct sb_error *err)
+		     struct pm_error *err)
 {
 	static const char *const links[][2] = {{"fd", "/proc/self/fd"},
 					       {"stdin", "/proc/self/fd/0"},
@@ -65,7 +65,7 @@ int sb_mnt_setup_dev(int rootfd, const struct sb_mount_plan *plan, const int *no
 	int r;
 
 	if (mkdirat(rootfd, "dev", 0755) < 0)
-		return sb_error_errno(err, "mount", "create `/dev`");
+		return pm_error_errno(err, "mount", "create `/dev`");
 	/* nodev: the bound nodes below keep their own mount's flags. */
 	if ((r = sb_mnt_mount_fs("tmpfs", NEWROOT "/dev", MS_NOSUID | MS_NOEXEC | MS_NODEV,
 				 "mode=0755,size=64k,nr_inodes=64", err)) < 0)
@@ -78,12 +78,12 @@ int sb_mnt_setup_dev(int rootfd, const struct sb_mount_plan *plan, const int *no
 	for (size_t i = 0; i < sizeof(links) / sizeof(*links); i++) {
 		snprintf(where, sizeof(where), NEWROOT "/dev/%s", links[i][0]);
 		if (symlink(links[i][1], where) < 0)
-			return sb_error_errno(err, "mount", "symlink `/dev/%s`", links[i][0]);
+			return pm_error_errno(err, "mount", "symlink `/dev/%s`", links[i][0]);
 	}
 	if ((r = setup_pts(rootfd, err)) < 0)
 		return r;
 	if (mkdirat(rootfd, "dev/shm", 01777) < 0)
-		return sb_error_errno(err, "mount", "create `/dev/shm`");
+		return pm_error_errno(err, "mount", "create `/dev/shm`");
 	snprintf(opts, sizeof(opts), "mode=1777,size=%lld",
 		 (long long)plan->policy->shm_size_bytes);
 	if ((r = sb_mnt_mount_fs("tmpfs", NEWROOT "/dev/shm", MS_NOSUID | MS_NODEV | MS_NOEXEC,
@@ -92,6 +92,6 @@ int sb_mnt_setup_dev(int rootfd, const struct sb_mount_plan *plan, const int *no
 	/* Populated: nothing more may appear in /dev. */
 	struct mount_attr ro = {.attr_set = MOUNT_ATTR_RDONLY};
 	if (mount_setattr(AT_FDCWD, NEWROOT "/dev", 0, &ro, sizeof(ro)) < 0)
-		return sb_error_errno(err, "mount", "make `/dev` read-only");
+		return pm_error_errno(err, "mount", "make `/dev` read-only");
 	return 0;
 }

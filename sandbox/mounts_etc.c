@@ -21,7 +21,7 @@
 #include "mounts_internal.h"
 #include "net.h"
 
-int sb_mnt_open_etc_parent(const char *source, const char **leaf, struct sb_error *err)
+int sb_mnt_open_etc_parent(const char *source, const char **leaf, struct pm_error *err)
 {
 	/* No link anywhere on the way, /etc itself included: an entry shows
 	 * what lies in /etc and nothing a link there names. */
@@ -38,15 +38,15 @@ int sb_mnt_open_etc_parent(const char *source, const char **leaf, struct sb_erro
 	fd = (int)syscall(SYS_openat2, AT_FDCWD, parent, &how, sizeof(how));
 	if (fd >= 0)
 		return fd;
-	sb_error_errno(err, "mount", "open `%s` for the etc entry `%s`", parent, source);
+	pm_error_errno(err, "mount", "open `%s` for the etc entry `%s`", parent, source);
 	if (errno == ELOOP)
-		sb_error_hint(err, "`etc` entries are never reached through a symbolic link: list "
+		pm_error_hint(err, "`etc` entries are never reached through a symbolic link: list "
 				   "the entry the link names, or bind it under `mounts`");
-	return sb_error_code(err);
+	return pm_error_code(err);
 }
 
 /* Creates `name` in dirfd with `text`, unless the policy binds its own. */
-static int write_new(int dirfd, const char *name, const char *text, struct sb_error *err)
+static int write_new(int dirfd, const char *name, const char *text, struct pm_error *err)
 {
 	_cleanup_close_ int fd = -1;
 	size_t len = strlen(text);
@@ -55,16 +55,16 @@ static int write_new(int dirfd, const char *name, const char *text, struct sb_er
 	if (fd < 0) {
 		if (errno == EEXIST)
 			return 0;
-		return sb_error_errno(err, "mount", "create `/etc/%s`", name);
+		return pm_error_errno(err, "mount", "create `/etc/%s`", name);
 	}
-	int r = sb_write_all(fd, text, len);
+	int r = pm_write_all(fd, text, len);
 	if (r < 0)
-		return sb_error_set(err, "mount", -r, "write `/etc/%s`", name);
+		return pm_error_set(err, "mount", -r, "write `/etc/%s`", name);
 	return 0;
 }
 
 int sb_mnt_populate_etc(int rootfd, const struct sb_policy *policy, const char *workspace,
-			uid_t uid, gid_t gid, struct sb_error *err)
+			uid_t uid, gid_t gid, struct pm_error *err)
 {
 	/* Resolved inside the new root: an /etc that a policy made a
 	 * symlink cannot send these writes to the host. */
@@ -101,7 +101,7 @@ int sb_mnt_populate_etc(int rootfd, const struct sb_policy *policy, const char *
 	/* The policy loader refuses mounts over it: a file there now is not
 	 * ours, and a resolver elsewhere is unreachable. */
 	if (faccessat(etc, "resolv.conf", F_OK, AT_SYMLINK_NOFOLLOW) == 0)
-		return sb_error_set(err, "mount", EEXIST,
+		return pm_error_set(err, "mount", EEXIST,
 				    "`/etc/resolv.conf` exists before the "
 				    "launcher writes it for the user-mode network");
 	return write_new(etc, "resolv.conf", "nameserver " SB_USERNET_DNS "\n", err);

@@ -18,6 +18,6 @@
 #define SB_USERNET_GATEWAY "10.0.2.2"
 #define SB_USERNET_DNS	   "10.0.2.3"
 
-int sb_net_loopback_up(struct sb_error *err);
+int sb_net_loopback_up(struct pm_error *err);
 
 #endif

@@ -52,7 +52,7 @@ static void one_line(char *dst, size_t size, const char *src)
 	dst[n] = '\0';
 }
 
-int sb_netfilter_user_net(const struct sb_hostaddrs *host, struct sb_error *err)
+int sb_netfilter_user_net(const struct sb_hostaddrs *host, struct pm_error *err)
 {
 	_cleanup_free_ char *rules = ruleset(host);
 	struct nft_ctx *ctx;
@@ -60,10 +60,10 @@ int sb_netfilter_user_net(const struct sb_hostaddrs *host, struct sb_error *err)
 	int r;
 
 	if (rules == NULL)
-		return sb_error_set(err, "user_network", ENOMEM, "netfilter rules");
+		return pm_error_set(err, "user_network", ENOMEM, "netfilter rules");
 	ctx = nft_ctx_new(NFT_CTX_DEFAULT);
 	if (ctx == NULL)
-		return sb_error_set(err, "user_network", ENOMEM, "nftables context");
+		return pm_error_set(err, "user_network", ENOMEM, "nftables context");
 	nft_ctx_buffer_output(ctx);
 	nft_ctx_buffer_error(ctx);
 	r = nft_run_cmd_from_buffer(ctx, rules);
@@ -71,11 +71,11 @@ int sb_netfilter_user_net(const struct sb_hostaddrs *host, struct sb_error *err)
 	nft_ctx_free(ctx);
 	if (r == 0)
 		return 0;
-	sb_error_set(err, "user_network", 0,
+	pm_error_set(err, "user_network", 0,
 		     "install the netfilter rules that keep the sandbox "
 		     "from the host: %s",
 		     why[0] ? why : "nftables failed");
-	return sb_error_hint(err, "the kernel needs nf_tables (CONFIG_NF_TABLES, module "
+	return pm_error_hint(err, "the kernel needs nf_tables (CONFIG_NF_TABLES, module "
 				  "nf_tables); without it the sandbox could reach the host "
 				  "through the helper, so the run stops");
 }

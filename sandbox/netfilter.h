@@ -20,6 +20,6 @@
  * 0.0.0.0/8, 127.0.0.0/8, link-local 169.254.0.0/16 (cloud metadata
  * services hand out credentials there), multicast or broadcast (the
  * host's own socket would loop those back to its listeners). */
-int sb_netfilter_user_net(const struct sb_hostaddrs *host, struct sb_error *err);
+int sb_netfilter_user_net(const struct sb_hostaddrs *host, struct pm_error *err);
 
 #endif

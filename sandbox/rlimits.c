@@ -3,25 +3,25 @@
 #include <errno.h>
 #include <sys/resource.h>
 
-static int apply_one(int resource, const char *name, int64_t value, struct sb_error *err)
+static int apply_one(int resource, const char *name, int64_t value, struct pm_error *err)
 {
 	struct rlimit rl;
 
 	if (value == SB_UNSET)
 		return 0;
 	if (getrlimit(resource, &rl) < 0)
-		return sb_error_errno(err, "rlimits", "getrlimit(%s)", name);
+		return pm_error_errno(err, "rlimits", "getrlimit(%s)", name);
 	/* Only ever lower: a limit above the inherited hard one is clamped,
 	 * since raising it needs CAP_SYS_RESOURCE on the host. */
 	if (rl.rlim_max != RLIM_INFINITY && (rlim_t)value > rl.rlim_max)
 		value = (int64_t)rl.rlim_max;
 	rl.rlim_cur = rl.rlim_max = (rlim_t)value;
 	if (setrlimit(resource, &rl) < 0)
-		return sb_error_errno(err, "rlimits", "setrlimit(%s, %lld)", name, (long long)value);
+		return pm_error_errno(err, "rlimits", "setrlimit(%s, %lld)", name, (long long)value);
 	return 0;
 }
 
-int sb_rlimits_apply(const struct sb_rlimits *l, struct sb_error *err)
+int sb_rlimits_apply(const struct sb_rlimits *l, struct pm_error *err)
 {
 	int r;
 

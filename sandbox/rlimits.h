@@ -6,6 +6,6 @@
 #include "error.h"
 #include "policy.h"
 
-int sb_rlimits_apply(const struct sb_rlimits *limits, struct sb_error *err);
+int sb_rlimits_apply(const struct sb_rlimits *limits, struct pm_error *err);
 
 #endif

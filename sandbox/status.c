@@ -24,19 +24,19 @@ void sb_status_emit_new(int fd, json_t *obj)
 	len = strlen(line);
 	line[len++] = '\n'; /* replaces the terminator; the buffer is ours */
 	/* A reader that went away gets nothing; there is no one to tell. */
-	(void)sb_write_all(fd, line, len);
+	(void)pm_write_all(fd, line, len);
 }
 
-void sb_status_error(int fd, const struct sb_error *err)
+void sb_status_error(int fd, const struct pm_error *err)
 {
 	json_t *o = json_object();
 
 	json_object_set_new(o, WIRE_EVENT, json_string(WIRE_EVENT_ERROR));
-	json_object_set_new(o, "stage", sb_json_string_lossy(err->stage));
+	json_object_set_new(o, "stage", pm_json_string_lossy(err->stage));
 	json_object_set_new(o, "errno", json_integer(err->errnum));
 	json_object_set_new(o, "error", json_string(err->errnum ? strerror(err->errnum) : ""));
-	json_object_set_new(o, "message", sb_json_string_lossy(err->message));
-	json_object_set_new(o, "hint", err->hint[0] ? sb_json_string_lossy(err->hint) : json_null());
+	json_object_set_new(o, "message", pm_json_string_lossy(err->message));
+	json_object_set_new(o, "hint", err->hint[0] ? pm_json_string_lossy(err->hint) : json_null());
 	sb_status_emit_new(fd, o);
 }
 
@@ -59,7 +59,7 @@ void sb_status_exit(int fd, const struct sb_result *res)
 							      : json_integer(res->cgroup_memory_peak_bytes));
 	json_object_set_new(o, "limit", res->limit ? json_string(res->limit) : json_null());
 	if (res->limit_detail[0])
-		json_object_set_new(o, "limit_detail", sb_json_string_lossy(res->limit_detail));
+		json_object_set_new(o, "limit_detail", pm_json_string_lossy(res->limit_detail));
 	json_object_set_new(o, "output_bytes", json_integer(res->output_bytes));
 	sb_status_emit_new(fd, o);
 }

@@ -36,7 +36,7 @@ struct sb_result {
  * reference to obj ("_new" in jansson's sense). */
 void sb_status_emit_new(int fd, json_t *obj);
 
-void sb_status_error(int fd, const struct sb_error *err);
+void sb_status_error(int fd, const struct pm_error *err);
 
 void sb_status_exit(int fd, const struct sb_result *res);
 

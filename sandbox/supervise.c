@@ -35,7 +35,7 @@ static bool relay(int from, int to, const struct sb_supervise *s, struct sb_supe
 	if (n <= 0)
 		return false;
 	if (s->output_cap > 0 && out->output_bytes + n > s->output_cap) {
-		(void)sb_write_all(to, buf, (size_t)(s->output_cap - out->output_bytes));
+		(void)pm_write_all(to, buf, (size_t)(s->output_cap - out->output_bytes));
 		out->output_bytes = s->output_cap;
 		if (out->limit == NULL)
 			out->limit = "output";
@@ -43,7 +43,7 @@ static bool relay(int from, int to, const struct sb_supervise *s, struct sb_supe
 		return false;
 	}
 	/* A reader that went away loses the output; the run goes on. */
-	(void)sb_write_all(to, buf, (size_t)n);
+	(void)pm_write_all(to, buf, (size_t)n);
 	out->output_bytes += n;
 	return true;
 }
@@ -81,7 +81,7 @@ static bool read_report(int fd, const struct sb_supervise *s, struct sb_supervis
 	return r != 0;
 }
 
-static int signal_fd(sigset_t *set, struct sb_error *err)
+static int signal_fd(sigset_t *set, struct pm_error *err)
 {
 	int fd;
 
@@ -92,18 +92,18 @@ static int signal_fd(sigset_t *set, struct sb_error *err)
 	sigaddset(set, SIGQUIT);
 	sigaddset(set, SIGUSR1);
 	if (sigprocmask(SIG_BLOCK, set, NULL) < 0)
-		return sb_error_errno(err, "supervise", "block signals");
+		return pm_error_errno(err, "supervise", "block signals");
 	fd = signalfd(-1, set, SFD_CLOEXEC | SFD_NONBLOCK);
 	if (fd < 0)
-		return sb_error_errno(err, "supervise", "signalfd");
+		return pm_error_errno(err, "supervise", "signalfd");
 	return fd;
 }
 
-int sb_supervise(const struct sb_supervise *s, struct sb_supervised *out, struct sb_error *err)
+int sb_supervise(const struct sb_supervise *s, struct sb_supervised *out, struct pm_error *err)
 {
 	struct pollfd p[PFD_COUNT];
 	_cleanup_close_ int sigfd = -1;
-	double start = sb_monotonic_seconds(), kill_at = 0;
+	double start = pm_monotonic_seconds(), kill_at = 0;
 	bool exited = false;
 	sigset_t set;
 
@@ -121,7 +121,7 @@ int sb_supervise(const struct sb_supervise *s, struct sb_supervised *out, struct
 	/* After init exits, keep going until the pipes reach EOF: the kernel
 	 * has killed the rest of the namespace, so EOF comes promptly. */
 	while (!exited || p[PFD_REPORT].fd >= 0 || p[PFD_OUT].fd >= 0 || p[PFD_ERR].fd >= 0) {
-		double deadline = 0, t = sb_monotonic_seconds();
+		double deadline = 0, t = pm_monotonic_seconds();
 		int timeout_ms = -1;
 
 		/* The wall-clock deadline counts until it fired once. */
@@ -135,8 +135,8 @@ int sb_supervise(const struct sb_supervise *s, struct sb_supervised *out, struct
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0)
-			return sb_error_errno(err, "supervise", "poll");
-		t = sb_monotonic_seconds();
+			return pm_error_errno(err, "supervise", "poll");
+		t = pm_monotonic_seconds();
 		if (!exited && s->timeout > 0 && t >= start + s->timeout && out->limit == NULL) {
 			/* Init kills the tree and reaps the script itself, so
 			 * its CPU time and memory still count. */
@@ -182,7 +182,7 @@ int sb_supervise(const struct sb_supervise *s, struct sb_supervised *out, struct
 			p[PFD_REPORT].fd = -1;
 		if (!exited && (p[PFD_INIT].revents & POLLIN)) {
 			if (wait4(s->pid, &out->init_status, 0, &out->usage) < 0)
-				return sb_error_errno(err, "supervise", "wait for the sandbox");
+				return pm_error_errno(err, "supervise", "wait for the sandbox");
 			exited = true;
 			p[PFD_INIT].fd = -1;
 		}

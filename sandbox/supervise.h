@@ -27,13 +27,13 @@ struct sb_supervised {
 	bool script_ended;    /* init reported the script's end */
 	int script_status;    /* its wait status */
 	bool setup_failed;    /* init reported a setup error */
-	struct sb_error setup_err;
+	struct pm_error setup_err;
 	struct rusage usage;  /* of init and every process it reaped */
 	const char *limit;    /* "time", "output", "disk" or "cancel" when the launcher ended it */
 	int64_t output_bytes;
 };
 
 /* Returns when init has exited and every pipe is drained. */
-int sb_supervise(const struct sb_supervise *s, struct sb_supervised *out, struct sb_error *err);
+int sb_supervise(const struct sb_supervise *s, struct sb_supervised *out, struct pm_error *err);
 
 #endif

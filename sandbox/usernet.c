@@ -36,23 +36,23 @@ static const char *last_line(char *buf, size_t len)
 }
 
 static int failed(const struct sb_usernet_config *cfg, char *said, size_t len, const char *why,
-		  struct sb_error *err)
+		  struct pm_error *err)
 {
 	const char *line = len ? last_line(said, len) : why;
 
-	sb_error_set(err, "user_network", 0, "the user-mode network helper `%s` did not start: %s",
+	pm_error_set(err, "user_network", 0, "the user-mode network helper `%s` did not start: %s",
 		     cfg->helper, line);
 	if (strstr(line, "tun"))
-		return sb_error_hint(err,
+		return pm_error_hint(err,
 				     "it could not open /dev/net/tun: make it readable and "
 				     "writable by uid %u (Debian's udev rule makes it 0666), or "
 				     "in a container pass `--device /dev/net/tun`",
 				     cfg->host_uid);
 	if (strstr(line, "nterface"))
-		return sb_error_hint(err,
+		return pm_error_hint(err,
 				     "pasta needs a host interface with a default route; on a "
 				     "host without one, set the policy's \"network\" to \"none\"");
-	return sb_error_hint(err, "or list \"user_network\" in the policy's \"optional_layers\" "
+	return pm_error_hint(err, "or list \"user_network\" in the policy's \"optional_layers\" "
 				  "to run without outbound access when the helper cannot start");
 }
 
@@ -77,17 +77,17 @@ static void keep_tail(char *said, size_t size, size_t *len, const char *buf, siz
 /* Success once pasta writes its pid to the ready pipe.  EOF there means
  * it ended; its stderr says why. */
 static int wait_ready(const struct sb_usernet_config *cfg, int ready, int errfd,
-		      struct sb_error *err)
+		      struct pm_error *err)
 {
 	struct pollfd p[2] = {{.fd = ready, .events = POLLIN}, {.fd = errfd, .events = POLLIN}};
-	double deadline = sb_monotonic_seconds() + READY_SECONDS;
+	double deadline = pm_monotonic_seconds() + READY_SECONDS;
 	char said[1024];
 	size_t len = 0;
 	bool ended = false;
 
 	said[0] = '\0';
 	while (p[1].fd >= 0 || !ended) {
-		double left = deadline - sb_monotonic_seconds();
+		double left = deadline - pm_monotonic_seconds();
 		if (left <= 0)
 			return failed(cfg, said, len,
 				      ended ? "it ended without a word"
@@ -97,7 +97,7 @@ static int wait_ready(const struct sb_usernet_config *cfg, int ready, int errfd,
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0)
-			return sb_error_errno(err, "user_network", "poll the helper");
+			return pm_error_errno(err, "user_network", "poll the helper");
 		if (!ended && (p[0].revents & (POLLIN | POLLHUP))) {
 			char buf[32];
 			ssize_t r = read(ready, buf, sizeof(buf));
@@ -123,36 +123,36 @@ static int wait_ready(const struct sb_usernet_config *cfg, int ready, int errfd,
 }
 
 int sb_usernet_start(struct sb_usernet *un, const struct sb_usernet_config *cfg,
-		     struct sb_error *err)
+		     struct pm_error *err)
 {
 	int ready[2] = {-1, -1}, errp[2] = {-1, -1}, stop[2] = {-1, -1}, devnull = -1, r;
 	pid_t launcher = getpid();
 
 	*un = (struct sb_usernet){.keeper = 0, .stop_fd = -1};
 	if (access(cfg->helper, X_OK) < 0) {
-		sb_error_errno(err, "user_network", "the user-mode network helper `%s`",
+		pm_error_errno(err, "user_network", "the user-mode network helper `%s`",
 			       cfg->helper);
-		return sb_error_hint(err,
+		return pm_error_hint(err,
 				     "install pasta (Debian: `apt-get install passt`), or "
 				     "set the policy's \"network\" to \"none\" (no network), or "
 				     "list \"user_network\" in its \"optional_layers\"");
 	}
 	if (pipe2(ready, O_CLOEXEC) < 0 || pipe2(errp, O_CLOEXEC) < 0 ||
 	    pipe2(stop, O_CLOEXEC) < 0 || (devnull = open("/dev/null", O_RDWR | O_CLOEXEC)) < 0) {
-		r = sb_error_errno(err, "user_network", "create the helper's pipes");
+		r = pm_error_errno(err, "user_network", "create the helper's pipes");
 		goto out;
 	}
 	/* pasta reopens the ready pipe through /proc/self/fd by its path, as
 	 * a uid of the sandbox's namespace: the pipe must be that uid's, not
 	 * root's, which the namespace does not map. */
 	if (cfg->privileged && fchown(ready[1], cfg->host_uid, cfg->host_gid) < 0) {
-		r = sb_error_errno(err, "user_network", "hand the ready pipe to the helper's uid");
+		r = pm_error_errno(err, "user_network", "hand the ready pipe to the helper's uid");
 		goto out;
 	}
 	un->keeper = fork();
 	if (un->keeper < 0) {
 		un->keeper = 0;
-		r = sb_error_errno(err, "user_network", "fork the helper");
+		r = pm_error_errno(err, "user_network", "fork the helper");
 		goto out;
 	}
 	if (un->keeper == 0) {

@@ -62,7 +62,7 @@ struct sb_usernet {
  * configured.  On failure nothing of it is left and err carries what the
  * helper said, with a hint. */
 int sb_usernet_start(struct sb_usernet *un, const struct sb_usernet_config *cfg,
-		     struct sb_error *err);
+		     struct pm_error *err);
 
 /* Stops the helper and waits until it is gone; a no-op when not started. */
 void sb_usernet_stop(struct sb_usernet *un);

@@ -138,7 +138,7 @@ static _Noreturn void exec_pasta(const struct sb_usernet_config *cfg,
 {
 	static const int keep[] = {3, 4};
 	char ports[SB_LOOPBACK_PORTS_MAX * 7 + 8];
-	struct sb_error err = {0};
+	struct pm_error err = {0};
 	int ready = fcntl(pipes->ready_w, F_DUPFD_CLOEXEC, 10);
 	int netns = fcntl(cfg->netns_fd, F_DUPFD_CLOEXEC, 10);
 
@@ -225,7 +225,7 @@ static _Noreturn void reaper(const struct sb_usernet_config *cfg,
 _Noreturn void sb_usernet_keeper(const struct sb_usernet_config *cfg,
 				 const struct sb_usernet_pipes *pipes, pid_t launcher)
 {
-	struct sb_error err = {0};
+	struct pm_error err = {0};
 	int keep[] = {pipes->ready_w, pipes->stop_r, pipes->devnull, cfg->userns_fd, cfg->netns_fd};
 	int alive[2], status;
 	pid_t child;

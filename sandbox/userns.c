@@ -17,16 +17,16 @@
 #include "cleanup.h"
 #include "fileio.h"
 
-static int write_file(const char *path, const char *text, struct sb_error *err)
+static int write_file(const char *path, const char *text, struct pm_error *err)
 {
-	int r = sb_write_file(path, text);
+	int r = pm_write_file(path, text);
 
 	if (r < 0)
-		return sb_error_set(err, "userns", -r, "write `%s` to `%s`", text, path);
+		return pm_error_set(err, "userns", -r, "write `%s` to `%s`", text, path);
 	return 0;
 }
 
-static int write_proc(pid_t pid, const char *name, const char *text, struct sb_error *err)
+static int write_proc(pid_t pid, const char *name, const char *text, struct pm_error *err)
 {
 	char path[64];
 
@@ -35,7 +35,7 @@ static int write_proc(pid_t pid, const char *name, const char *text, struct sb_e
 }
 
 int sb_userns_write_maps(pid_t child, const struct sb_idmap *map, bool privileged,
-			 struct sb_error *err)
+			 struct pm_error *err)
 {
 	char line[64];
 	int r;
@@ -51,44 +51,44 @@ int sb_userns_write_maps(pid_t child, const struct sb_idmap *map, bool privilege
 	return 0;
 fail:
 	if (err->errnum == EPERM || err->errnum == EACCES)
-		sb_error_hint(err, "the host refuses id maps for user namespaces; on Ubuntu set "
+		pm_error_hint(err, "the host refuses id maps for user namespaces; on Ubuntu set "
 				   "kernel.apparmor_restrict_unprivileged_userns=0 or run the "
 				   "launcher as root");
 	else if (err->errnum == EINVAL && privileged)
-		sb_error_hint(err, "host id %u/%u is not mapped where the launcher runs (a user "
+		pm_error_hint(err, "host id %u/%u is not mapped where the launcher runs (a user "
 				   "namespace?); set \"user\".\"host_uid\"/\"host_gid\" to ids "
 				   "mapped there",
 			      map->host_uid, map->host_gid);
 	return r;
 }
 
-int sb_userns_become(const struct sb_idmap *map, bool drop_groups, struct sb_error *err)
+int sb_userns_become(const struct sb_idmap *map, bool drop_groups, struct pm_error *err)
 {
 	cap_t caps;
 	int r;
 
 	if (drop_groups && setgroups(0, NULL) < 0)
-		return sb_error_errno(err, "userns", "drop supplementary groups");
+		return pm_error_errno(err, "userns", "drop supplementary groups");
 	if (setresgid(map->inside_gid, map->inside_gid, map->inside_gid) < 0)
-		return sb_error_errno(err, "userns", "setresgid(%u)", map->inside_gid);
+		return pm_error_errno(err, "userns", "setresgid(%u)", map->inside_gid);
 	if (prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) < 0)
-		return sb_error_errno(err, "userns", "prctl(PR_SET_KEEPCAPS)");
+		return pm_error_errno(err, "userns", "prctl(PR_SET_KEEPCAPS)");
 	if (setresuid(map->inside_uid, map->inside_uid, map->inside_uid) < 0)
-		return sb_error_errno(err, "userns", "setresuid(%u)", map->inside_uid);
+		return pm_error_errno(err, "userns", "setresuid(%u)", map->inside_uid);
 	/* A uid change clears the effective set; the permitted set survives
 	 * thanks to KEEPCAPS and is raised again for the remaining setup. */
 	caps = cap_from_text("all=ep");
 	if (caps == NULL)
-		return sb_error_errno(err, "userns", "cap_from_text");
+		return pm_error_errno(err, "userns", "cap_from_text");
 	r = cap_set_proc(caps);
 	cap_free(caps);
 	if (r < 0)
-		return sb_error_errno(err, "userns", "raise capabilities inside the namespace");
+		return pm_error_errno(err, "userns", "raise capabilities inside the namespace");
 	return 0;
 }
 
 int sb_userns_idmap_fd(uid_t from_uid, gid_t from_gid, uid_t to_uid, gid_t to_gid,
-		       struct sb_error *err)
+		       struct pm_error *err)
 {
 	struct sb_idmap map = {from_uid, to_uid, from_gid, to_gid};
 	char path[64];
@@ -96,7 +96,7 @@ int sb_userns_idmap_fd(uid_t from_uid, gid_t from_gid, uid_t to_uid, gid_t to_gi
 	pid_t pid;
 
 	if (pipe2(pipefd, O_CLOEXEC) < 0)
-		return sb_error_errno(err, "userns", "pipe");
+		return pm_error_errno(err, "userns", "pipe");
 	/* A child holds the namespace alive while its maps are written and
 	 * its fd is taken; it only waits for the pipe to close. */
 	pid = (pid_t)syscall(SYS_clone, CLONE_NEWUSER | SIGCHLD, NULL, NULL, NULL, NULL);
@@ -109,14 +109,14 @@ int sb_userns_idmap_fd(uid_t from_uid, gid_t from_gid, uid_t to_uid, gid_t to_gi
 	close(pipefd[0]);
 	if (pid < 0) {
 		close(pipefd[1]);
-		return sb_error_errno(err, "userns", "create a user namespace for the id-mapped mount");
+		return pm_error_errno(err, "userns", "create a user namespace for the id-mapped mount");
 	}
 	r = sb_userns_write_maps(pid, &map, true, err);
 	if (r == 0) {
 		snprintf(path, sizeof(path), "/proc/%d/ns/user", (int)pid);
 		fd = open(path, O_RDONLY | O_CLOEXEC);
 		if (fd < 0)
-			r = sb_error_errno(err, "userns", "open `%s`", path);
+			r = pm_error_errno(err, "userns", "open `%s`", path);
 	}
 	close(pipefd[1]);
 	while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
@@ -124,7 +124,7 @@ int sb_userns_idmap_fd(uid_t from_uid, gid_t from_gid, uid_t to_uid, gid_t to_gi
 	return r < 0 ? r : fd;
 }
 
-int sb_userns_block_nested(const char *proc, struct sb_error *err)
+int sb_userns_block_nested(const char *proc, struct pm_error *err)
 {
 	char path[PATH_MAX];
 	int r;
@@ -132,7 +132,7 @@ int sb_userns_block_nested(const char *proc, struct sb_error *err)
 	snprintf(path, sizeof(path), "%s/sys/user/max_user_namespaces", proc);
 	r = write_file(path, "0", err);
 	if (r < 0)
-		sb_error_hint(err, "/proc/sys is read-only here (a container?); run it with "
+		pm_error_hint(err, "/proc/sys is read-only here (a container?); run it with "
 				   "`--security-opt systempaths=unconfined`, or list "
 				   "\"nested_userns_block\" in the policy's \"optional_layers\"");
 	return r;

@@ -9,7 +9,7 @@
 
 #include "cleanup.h"
 
-int sb_workspace_open(const char *canonical, struct sb_error *err)
+int sb_workspace_open(const char *canonical, struct pm_error *err)
 {
 	struct open_how how = {
 	    .flags = O_PATH | O_DIRECTORY | O_CLOEXEC,
@@ -19,16 +19,16 @@ int sb_workspace_open(const char *canonical, struct sb_error *err)
 
 	if (fd >= 0)
 		return fd;
-	sb_error_errno(err, "workspace", "open workspace `%s` without following symlinks",
+	pm_error_errno(err, "workspace", "open workspace `%s` without following symlinks",
 		       canonical);
 	if (errno == ELOOP)
-		sb_error_hint(err, "a component of the path was replaced by a symlink after it was "
+		pm_error_hint(err, "a component of the path was replaced by a symlink after it was "
 				   "checked; pass the real directory");
-	return sb_error_code(err);
+	return pm_error_code(err);
 }
 
 int sb_workspace_open_checked(const char *canonical, unsigned long long dev, unsigned long long ino,
-			      struct sb_error *err)
+			      struct pm_error *err)
 {
 	_cleanup_close_ int fd = sb_workspace_open(canonical, err);
 	struct stat st;
@@ -36,14 +36,14 @@ int sb_workspace_open_checked(const char *canonical, unsigned long long dev, uns
 	if (fd < 0)
 		return fd;
 	if (fstat(fd, &st) < 0)
-		return sb_error_errno(err, "workspace", "stat `%s`", canonical);
+		return pm_error_errno(err, "workspace", "stat `%s`", canonical);
 	if ((unsigned long long)st.st_dev != dev || (unsigned long long)st.st_ino != ino) {
-		sb_error_set(err, "workspace", ESTALE,
+		pm_error_set(err, "workspace", ESTALE,
 			     "workspace `%s` is no longer the directory "
 			     "that was checked (it was moved or replaced meanwhile); nothing was "
 			     "mounted",
 			     canonical);
-		return sb_error_hint(err, "something renamed the directory while the job was "
+		return pm_error_hint(err, "something renamed the directory while the job was "
 					  "starting; try again");
 	}
 	return TAKE_FD(fd);

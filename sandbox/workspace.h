@@ -9,11 +9,11 @@
 #include "error.h"
 
 /* O_PATH descriptor of the canonical path, refusing symlinks anywhere in it. */
-int sb_workspace_open(const char *canonical, struct sb_error *err);
+int sb_workspace_open(const char *canonical, struct pm_error *err);
 
 /* The same, and it must be the very inode dev:ino that was checked
  * before (by the launcher, on the descriptor the server sent). */
 int sb_workspace_open_checked(const char *canonical, unsigned long long dev, unsigned long long ino,
-			      struct sb_error *err);
+			      struct pm_error *err);
 
 #endif

@@ -36,7 +36,7 @@ struct app {
 	/* What no workspace may contain or lie in (each malloc'd). */
 	char **protected_paths;
 	size_t n_protected;
-	struct sb_fence fence;      /* the roots and the protected paths */
+	struct pm_fence fence;      /* the roots and the protected paths */
 	struct jobs *jobs;
 	struct runner *runner;
 	struct pep723 *pep723;
@@ -74,17 +74,17 @@ static char *first_existing(const char *const *candidates, size_t n, int mode)
 }
 
 static int find_file(const char *given, const char *installed, const char *in_build,
-		     int mode, const char *what, const char *flag, char **out, struct sb_error *err)
+		     int mode, const char *what, const char *flag, char **out, struct pm_error *err)
 {
 	char dir[PATH_MAX], a[PATH_MAX + 64] = "", b[PATH_MAX + 64] = "";
 
 	if (given) {
 		*out = realpath(given, NULL);
 		if (*out == NULL || access(*out, mode) < 0) {
-			sb_error_errno(err, "config", "%s `%s`", what, given);
+			pm_error_errno(err, "config", "%s `%s`", what, given);
 			free(*out);
 			*out = NULL;
-			return sb_error_code(err);
+			return pm_error_code(err);
 		}
 		return 0;
 	}
@@ -99,8 +99,8 @@ static int find_file(const char *given, const char *installed, const char *in_bu
 	*out = first_existing(c, 2, mode);
 	if (*out)
 		return 0;
-	sb_error_set(err, "config", ENOENT, "no %s found (looked for `%s` and `%s`)", what, a, b);
-	return sb_error_hint(err, "build the project, or pass %s PATH", flag);
+	pm_error_set(err, "config", ENOENT, "no %s found (looked for `%s` and `%s`)", what, a, b);
+	return pm_error_hint(err, "build the project, or pass %s PATH", flag);
 }
 
 static char *default_state_dir(void)
@@ -119,12 +119,12 @@ static char *default_state_dir(void)
 }
 
 /* The state directory and what it holds: private to the server. */
-static int make_state_dir(const char *path, struct sb_error *err)
+static int make_state_dir(const char *path, struct pm_error *err)
 {
-	return sb_mkdir(path, 0700, "state", err);
+	return pm_mkdir(path, 0700, "state", err);
 }
 
-static int setup_roots(struct app *a, const struct app_config *cfg, struct sb_error *err)
+static int setup_roots(struct app *a, const struct app_config *cfg, struct pm_error *err)
 {
 	const char *tmp = getenv("TMPDIR") && getenv("TMPDIR")[0] == '/' ? getenv("TMPDIR") : "/tmp";
 	const char *defaults[2] = {a->cwd, tmp};
@@ -134,21 +134,21 @@ static int setup_roots(struct app *a, const struct app_config *cfg, struct sb_er
 
 	a->fence.roots_flag = "--workspace-root";
 	for (size_t i = 0; i < n; i++) {
-		if ((r = sb_fence_add_root(&a->fence, given[i], err)) < 0)
-			return sb_error_hint(err, "pass existing directories other than `/` with "
+		if ((r = pm_fence_add_root(&a->fence, given[i], err)) < 0)
+			return pm_error_hint(err, "pass existing directories other than `/` with "
 						  "--workspace-root");
 	}
 	return 0;
 }
 
 static int cancel_with_runner(struct job *j, tools_cancel_done_fn done, void *call, void *data,
-			      struct sb_error *err)
+			      struct pm_error *err)
 {
 	return runner_cancel(data, j, done, call, err);
 }
 
 static int prune_envs(double max_age_seconds, unsigned *removed, void *data,
-		      struct sb_error *err)
+		      struct pm_error *err)
 {
 	return envs_prune(data, max_age_seconds, removed, err);
 }
@@ -179,20 +179,20 @@ static char *find_uv(void)
 	return NULL;
 }
 
-static int open_state(struct app *a, const struct app_config *cfg, struct sb_error *err)
+static int open_state(struct app *a, const struct app_config *cfg, struct pm_error *err)
 {
 	char logs[PATH_MAX];
 	int r;
 
 	a->state_dir = cfg->state_dir ? strdup(cfg->state_dir) : default_state_dir();
 	if (a->state_dir == NULL)
-		return sb_error_set(err, "state", ENOMEM, "state directory");
+		return pm_error_set(err, "state", ENOMEM, "state directory");
 	if ((r = make_state_dir(a->state_dir, err)) < 0)
 		return r;
 	/* Canonical, so that workspace checks compare like with like. */
 	char *real = realpath(a->state_dir, NULL);
 	if (real == NULL)
-		return sb_error_errno(err, "state", "state directory `%s`", a->state_dir);
+		return pm_error_errno(err, "state", "state directory `%s`", a->state_dir);
 	free(a->state_dir);
 	a->state_dir = real;
 	/* One server per state directory: a second one would mark the first
@@ -200,14 +200,14 @@ static int open_state(struct app *a, const struct app_config *cfg, struct sb_err
 	snprintf(logs, sizeof(logs), "%s/lock", a->state_dir);
 	a->lock_fd = open(logs, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
 	if (a->lock_fd < 0)
-		return sb_error_errno(err, "state", "open `%s`", logs);
+		return pm_error_errno(err, "state", "open `%s`", logs);
 	if (flock(a->lock_fd, LOCK_EX | LOCK_NB) < 0) {
-		sb_error_errno(err, "state", "lock `%s`", logs);
+		pm_error_errno(err, "state", "lock `%s`", logs);
 		if (errno != EWOULDBLOCK)
-			return sb_error_code(err);
-		sb_error_set(err, "state", EBUSY, "another python-mcp is serving the state directory "
+			return pm_error_code(err);
+		pm_error_set(err, "state", EBUSY, "another python-mcp is serving the state directory "
 			     "`%s`", a->state_dir);
-		return sb_error_hint(err, "give each server its own --state-dir");
+		return pm_error_hint(err, "give each server its own --state-dir");
 	}
 	snprintf(logs, sizeof(logs), "%s/logs", a->state_dir);
 	if ((r = make_state_dir(logs, err)) < 0)
@@ -219,34 +219,34 @@ static int open_state(struct app *a, const struct app_config *cfg, struct sb_err
 	}
 	/* Compiled seccomp programs, private to this user like the rest. */
 	if (asprintf(&a->cache_dir, "%s/cache", a->state_dir) < 0)
-		return sb_error_set(err, "state", ENOMEM, "cache folder");
+		return pm_error_set(err, "state", ENOMEM, "cache folder");
 	if ((r = make_state_dir(a->cache_dir, err)) < 0)
 		return r;
 	if (asprintf(&a->scripts_dir, "%s/scripts", a->state_dir) < 0)
-		return sb_error_set(err, "state", ENOMEM, "scripts folder");
+		return pm_error_set(err, "state", ENOMEM, "scripts folder");
 	if ((r = make_state_dir(a->scripts_dir, err)) < 0)
 		return r;
 	return 0;
 }
 
-static int protect(struct app *a, const char *path, struct sb_error *err)
+static int protect(struct app *a, const char *path, struct pm_error *err)
 {
 	char **grown = realloc(a->protected_paths, (a->n_protected + 1) * sizeof(*grown));
 
 	if (grown == NULL)
-		return sb_error_set(err, "config", ENOMEM, "protected paths");
+		return pm_error_set(err, "config", ENOMEM, "protected paths");
 	a->protected_paths = grown;
 	if ((grown[a->n_protected] = strdup(path)) == NULL)
-		return sb_error_set(err, "config", ENOMEM, "protected paths");
+		return pm_error_set(err, "config", ENOMEM, "protected paths");
 	a->n_protected++;
-	return sb_fence_add_guarded(&a->fence, path, err);
+	return pm_fence_add_guarded(&a->fence, path, err);
 }
 
 /* What no workspace may contain or lie in (THREATS.md S5, S8): what the
  * server reads as configuration or runs (its own binary, the launcher,
  * the policies, the install prefix, the interpreters), its state, and the
  * keys a home directory (which a working-directory root may hold) keeps. */
-static int protect_paths(struct app *a, struct sb_error *err)
+static int protect_paths(struct app *a, struct pm_error *err)
 {
 	static const char *const secrets[] = {".ssh", ".gnupg", ".aws", ".kube", ".docker"};
 	const char *home = getenv("HOME");
@@ -293,11 +293,11 @@ static int protect_paths(struct app *a, struct sb_error *err)
  * the ids its scripts run as: the launcher checks itself, the policy and
  * the server binary (`--check-policy` with `--protect`), once per policy
  * since each names its own host ids. */
-static int check_install(struct app *a, const char *policy, struct sb_error *err)
+static int check_install(struct app *a, const char *policy, struct pm_error *err)
 {
 	char *argv[] = {a->launcher, (char *)"--check-policy", (char *)policy, (char *)"--protect",
 			a->self, NULL};
-	char out[SB_ERROR_MESSAGE_MAX + SB_ERROR_HINT_MAX + 64];
+	char out[PM_ERROR_MESSAGE_MAX + PM_ERROR_HINT_MAX + 64];
 	posix_spawn_file_actions_t fa;
 	int pipefd[2], status = 0, r;
 	size_t got = 0;
@@ -306,7 +306,7 @@ static int check_install(struct app *a, const char *policy, struct sb_error *err
 	if (geteuid() != 0)
 		return 0;
 	if (pipe2(pipefd, O_CLOEXEC) < 0)
-		return sb_error_errno(err, "config", "pipe");
+		return pm_error_errno(err, "config", "pipe");
 	posix_spawn_file_actions_init(&fa);
 	posix_spawn_file_actions_adddup2(&fa, pipefd[1], 1);
 	posix_spawn_file_actions_adddup2(&fa, pipefd[1], 2);
@@ -315,7 +315,7 @@ static int check_install(struct app *a, const char *policy, struct sb_error *err
 	close(pipefd[1]);
 	if (r != 0) {
 		close(pipefd[0]);
-		return sb_error_set(err, "config", r, "run `%s --check-policy`", a->launcher);
+		return pm_error_set(err, "config", r, "run `%s --check-policy`", a->launcher);
 	}
 	for (ssize_t n; got < sizeof(out) - 1 &&
 			(n = read(pipefd[0], out + got, sizeof(out) - 1 - got)) != 0;)
@@ -330,10 +330,10 @@ static int check_install(struct app *a, const char *policy, struct sb_error *err
 	if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
 		return 0;
 	out[strcspn(out, "\n")] = '\0';
-	return sb_error_set(err, "config", EPERM, "%s", out[0] ? out : "the policy check failed");
+	return pm_error_set(err, "config", EPERM, "%s", out[0] ? out : "the policy check failed");
 }
 
-static void on_jobs_error(const struct sb_error *err, void *data)
+static void on_jobs_error(const struct pm_error *err, void *data)
 {
 	(void)data;
 	log_msg(LOG_LEVEL_ERROR, "saving jobs.json: %s%s%s", err->message,
@@ -341,17 +341,17 @@ static void on_jobs_error(const struct sb_error *err, void *data)
 }
 
 int app_start(uv_loop_t *loop, struct mcp_server *server, const struct app_config *cfg,
-	      struct app **out, struct sb_error *err)
+	      struct app **out, struct pm_error *err)
 {
 	struct app *a = calloc(1, sizeof(*a));
 	int r;
 
 	if (a == NULL)
-		return sb_error_set(err, "app", ENOMEM, "server state");
+		return pm_error_set(err, "app", ENOMEM, "server state");
 	a->lock_fd = -1;
 	*out = a;
 	if (getcwd(a->cwd, sizeof(a->cwd)) == NULL)
-		return sb_error_errno(err, "config", "the working directory");
+		return pm_error_errno(err, "config", "the working directory");
 	if ((r = open_state(a, cfg, err)) < 0 || (r = setup_roots(a, cfg, err)) < 0)
 		return r;
 	if ((r = find_file(cfg->launcher, "python-mcp-sandbox", "../sandbox/python-mcp-sandbox",
@@ -369,21 +369,21 @@ int app_start(uv_loop_t *loop, struct mcp_server *server, const struct app_confi
 			 "install.json");
 		a->install_policy = realpath(sibling, NULL);
 		if (a->install_policy == NULL) {
-			sb_error_errno(err, "config", "install policy `%s`", sibling);
-			return sb_error_hint(err, "pass one with --install-policy");
+			pm_error_errno(err, "config", "install policy `%s`", sibling);
+			return pm_error_hint(err, "pass one with --install-policy");
 		}
 	} else if ((a->install_policy = realpath(cfg->install_policy, NULL)) == NULL) {
-		sb_error_errno(err, "config", "install policy `%s`", cfg->install_policy);
-		return sb_error_hint(err, "pass an existing file with --install-policy");
+		pm_error_errno(err, "config", "install policy `%s`", cfg->install_policy);
+		return pm_error_hint(err, "pass an existing file with --install-policy");
 	}
 	if ((a->self = realpath("/proc/self/exe", NULL)) == NULL)
-		return sb_error_errno(err, "config", "the server's own binary (/proc/self/exe)");
+		return pm_error_errno(err, "config", "the server's own binary (/proc/self/exe)");
 	if ((r = protect_paths(a, err)) < 0 || (r = check_install(a, a->policy, err)) < 0 ||
 	    (r = check_install(a, a->install_policy, err)) < 0)
 		return r;
 	if (asprintf(&a->envs_dir, "%s/envs", a->state_dir) < 0) {
 		a->envs_dir = NULL;
-		return sb_error_set(err, "app", ENOMEM, "environments");
+		return pm_error_set(err, "app", ENOMEM, "environments");
 	}
 	a->uv = find_uv();
 	struct jobs_limits limits = {.disk_bytes_per_stream = cfg->disk_output_bytes,
@@ -416,10 +416,10 @@ int app_start(uv_loop_t *loop, struct mcp_server *server, const struct app_confi
 	/* Headers are parsed by the system interpreter's tomllib, under the
 	 * run policy. */
 	if ((a->pep723 = pep723_new(a->runner, "/usr/bin/python3")) == NULL)
-		return sb_error_set(err, "app", ENOMEM, "PEP 723 headers");
+		return pm_error_set(err, "app", ENOMEM, "PEP 723 headers");
 	a->smart = smart_new(loop, cfg->smart_timeout);
 	if (a->smart == NULL)
-		return sb_error_set(err, "app", ENOMEM, "smart async");
+		return pm_error_set(err, "app", ENOMEM, "smart async");
 	struct tools_config tc = {
 		.exec = {.loop = loop, .jobs = a->jobs, .runner = a->runner, .smart = a->smart,
 			 .envs = a->envs, .fence = &a->fence, .cwd = a->cwd,
@@ -434,7 +434,7 @@ int app_start(uv_loop_t *loop, struct mcp_server *server, const struct app_confi
 		.prune_envs_data = a->envs,
 	};
 	if ((a->tools = tools_new(&tc)) == NULL)
-		return sb_error_set(err, "app", ENOMEM, "tools");
+		return pm_error_set(err, "app", ENOMEM, "tools");
 	if ((r = mcp_serve_tools(server, a->tools, err)) < 0)
 		return r;
 	log_info("python-mcp: state `%s`, launcher `%s`, policy `%s`, install policy `%s`, "
@@ -447,7 +447,7 @@ int app_start(uv_loop_t *loop, struct mcp_server *server, const struct app_confi
 static void on_runner_stopped(void *data)
 {
 	struct app *a = data;
-	struct sb_error err = {0};
+	struct pm_error err = {0};
 
 	if (a->jobs && jobs_flush(a->jobs, &err) < 0)
 		log_msg(LOG_LEVEL_ERROR, "saving jobs: %s", err.message);
@@ -461,7 +461,7 @@ static void on_runner_stopped(void *data)
 	for (size_t i = 0; i < a->n_protected; i++)
 		free(a->protected_paths[i]);
 	free(a->protected_paths);
-	sb_fence_free(&a->fence);
+	pm_fence_free(&a->fence);
 	free(a->self);
 	free(a->state_dir);
 	free(a->scripts_dir);

@@ -36,7 +36,7 @@ struct app_config {
 struct app;
 
 int app_start(uv_loop_t *loop, struct mcp_server *server, const struct app_config *cfg,
-	      struct app **out, struct sb_error *err);
+	      struct app **out, struct pm_error *err);
 
 /* Ends every job's sandbox (those jobs are recorded failed), writes
  * jobs.json, then calls done; the loop ends once it has closed its

@@ -349,7 +349,7 @@ int main(int argc, char **argv)
 {
 	struct options opts = {0};
 	struct server srv = {0};
-	struct sb_error err;
+	struct pm_error err;
 	int rc;
 
 	rc = parse_options(argc, argv, &opts);
@@ -373,8 +373,8 @@ int main(int argc, char **argv)
 	opts.app.state_dir = opts.state_dir;
 	opts.app.log_file_given = opts.log_file != NULL;
 	if (app_start(&srv.loop, srv.server, &opts.app, &srv.app, &err) < 0) {
-		char msg[SB_ERROR_MESSAGE_MAX + SB_ERROR_HINT_MAX + 16];
-		sb_error_format(&err, msg, sizeof(msg));
+		char msg[PM_ERROR_MESSAGE_MAX + PM_ERROR_HINT_MAX + 16];
+		pm_error_format(&err, msg, sizeof(msg));
 		fprintf(stderr, "python-mcp: %s\n", msg);
 		log_error("%s", msg);
 		/* Whatever was set up goes as in a shutdown. */

@@ -16,32 +16,32 @@
 #include "paths.h"
 #include "wire.h"
 
-static int make_dir(const char *root, const char *sub, struct sb_error *err)
+static int make_dir(const char *root, const char *sub, struct pm_error *err)
 {
 	char path[PATH_MAX];
 
 	snprintf(path, sizeof(path), "%s/%s", root, sub);
-	return sb_mkdir(path, 0755, "environment", err);
+	return pm_mkdir(path, 0755, "environment", err);
 }
 
-static int make_link(const char *root, const char *name, const char *to, struct sb_error *err)
+static int make_link(const char *root, const char *name, const char *to, struct pm_error *err)
 {
 	char path[PATH_MAX];
 
 	snprintf(path, sizeof(path), "%s/%s", root, name);
 	if (symlink(to, path) < 0)
-		return sb_error_errno(err, "environment", "create `%s`", path);
+		return pm_error_errno(err, "environment", "create `%s`", path);
 	return 0;
 }
 
 int env_build_skeleton(const char *dir, const char *interpreter, const char *full_version,
-		       struct sb_error *err)
+		       struct pm_error *err)
 {
 	char lib[64], minor_name[64], home[PATH_MAX], cfg_path[PATH_MAX];
 	int major = 0, minor = 0, r;
 
 	if (sscanf(full_version, "%d.%d", &major, &minor) != 2)
-		return sb_error_set(err, "environment", EINVAL, "interpreter version `%s`",
+		return pm_error_set(err, "environment", EINVAL, "interpreter version `%s`",
 				    full_version);
 	snprintf(lib, sizeof(lib), "lib/python%d.%d", major, minor);
 	snprintf(minor_name, sizeof(minor_name), "bin/python%d.%d", major, minor);
@@ -60,13 +60,13 @@ int env_build_skeleton(const char *dir, const char *interpreter, const char *ful
 	snprintf(cfg_path, sizeof(cfg_path), "%s/pyvenv.cfg", dir);
 	_cleanup_fclose_ FILE *f = fopen(cfg_path, "wxe");
 	if (f == NULL)
-		return sb_error_errno(err, "environment", "create `%s`", cfg_path);
+		return pm_error_errno(err, "environment", "create `%s`", cfg_path);
 	fprintf(f,
 		"home = %s\ninclude-system-site-packages = true\nversion = %s\n"
 		"executable = %s\n",
 		home[0] ? home : "/", full_version, interpreter);
 	if (fflush(f) != 0 || ferror(f))
-		return sb_error_errno(err, "environment", "write `%s`", cfg_path);
+		return pm_error_errno(err, "environment", "write `%s`", cfg_path);
 	return 0;
 }
 
@@ -99,9 +99,9 @@ static void add_local_indexes(json_t *binds, char *const *protected, size_t n_pr
 			/* Below /usr it is in the install sandbox already; what the
 			 * server keeps from every job (its state, keys in $HOME) is
 			 * never shown to a networked install. */
-			bool seen = sb_path_within(real, "/usr") || strcmp(real, "/") == 0;
+			bool seen = pm_path_within(real, "/usr") || strcmp(real, "/") == 0;
 			for (size_t k = 0; k < n_protected; k++)
-				seen = seen || sb_path_overlaps(real, protected[k]);
+				seen = seen || pm_path_overlaps(real, protected[k]);
 			json_array_foreach (binds, i, b)
 				seen =
 				    seen || strcmp(json_string_value(json_object_get(b, "source")),

@@ -15,7 +15,7 @@
  * pyvenv.cfg that also sees the interpreter's own site-packages (what a
  * run without dependencies sees, so that adding one loses nothing). */
 int env_build_skeleton(const char *dir, const char *interpreter, const char *full_version,
-		       struct sb_error *err);
+		       struct pm_error *err);
 
 /* The install task: the environment directory mounted writable at
  * ENVS_TARGET, pip (or uv, when `uv` is its path) installing `set` into

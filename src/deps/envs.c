@@ -131,7 +131,7 @@ static void discard(const struct envs *e, const char *path)
 {
 	char trash[PATH_MAX];
 
-	snprintf(trash, sizeof(trash), "%s/.trash-%08x", e->dir, sb_random_u32());
+	snprintf(trash, sizeof(trash), "%s/.trash-%08x", e->dir, pm_random_u32());
 	if (rename(path, trash) == 0)
 		path = trash;
 	remove_tree_async(e->cfg.loop, path);
@@ -204,7 +204,7 @@ static int manifest_matches(const char *path, const char *interpreter, json_t *s
 	return 1;
 }
 
-static int write_manifest(const struct build *b, struct sb_error *err)
+static int write_manifest(const struct build *b, struct pm_error *err)
 {
 	char file[PATH_MAX];
 	_cleanup_json_ json_t *m =
@@ -216,13 +216,13 @@ static int write_manifest(const struct build *b, struct sb_error *err)
 	 * file that no link can redirect. */
 	snprintf(file, sizeof(file), "%s/" MANIFEST, b->tmp);
 	if (unlink(file) < 0 && errno != ENOENT && errno != EISDIR)
-		return sb_error_errno(err, "environment", "remove `%s`", file);
+		return pm_error_errno(err, "environment", "remove `%s`", file);
 	_cleanup_close_ int fd =
 	    open(file, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
 	if (fd < 0)
-		return sb_error_errno(err, "environment", "create `%s`", file);
+		return pm_error_errno(err, "environment", "create `%s`", file);
 	if (m == NULL || json_dumpfd(m, fd, JSON_INDENT(2) | JSON_SORT_KEYS) < 0 || fsync(fd) < 0)
-		return sb_error_errno(err, "environment", "write `%s`", file);
+		return pm_error_errno(err, "environment", "write `%s`", file);
 	return 0;
 }
 
@@ -340,14 +340,14 @@ static void on_install_output(void *data, enum job_stream s, const char *buf, si
 /* Puts the finished environment in place.  Nothing else can have put one
  * there: this server holds the state directory (app.c) and builds one set
  * at a time. */
-static int commit(struct build *b, struct sb_error *err)
+static int commit(struct build *b, struct pm_error *err)
 {
 	int r;
 
 	if ((r = write_manifest(b, err)) < 0)
 		return r;
 	if (rename(b->tmp, b->final) < 0)
-		return sb_error_errno(err, "environment", "move `%s` into place", b->tmp);
+		return pm_error_errno(err, "environment", "move `%s` into place", b->tmp);
 	return 0;
 }
 
@@ -355,7 +355,7 @@ static void on_install_done(const struct run_outcome *o, void *data)
 {
 	struct build *b = data;
 	struct envs *e = b->e;
-	struct sb_error err = {0};
+	struct pm_error err = {0};
 	char msg[2048] = "";
 	bool ok = o->ran && !o->cancelled && o->signal == 0 && o->exit_code == 0 && !o->limit;
 
@@ -365,10 +365,10 @@ static void on_install_done(const struct run_outcome *o, void *data)
 	b->task = NULL;
 	if (ok && commit(b, &err) < 0) {
 		char names[512];
-		sb_error_format(&err, msg, sizeof(msg));
+		pm_error_format(&err, msg, sizeof(msg));
 		env_build_names(b->set, names, sizeof(names));
-		sb_error_set(&err, "environment", 0, "installing %s: %s", names, msg);
-		sb_error_format(&err, msg, sizeof(msg));
+		pm_error_set(&err, "environment", 0, "installing %s: %s", names, msg);
+		pm_error_format(&err, msg, sizeof(msg));
 		ok = false;
 	} else if (!ok && o->cancelled) {
 		char names[512];
@@ -406,7 +406,7 @@ static void on_install_done(const struct run_outcome *o, void *data)
 }
 
 static int start_build(struct envs *e, const struct env_request *req, const char *name,
-		       const char *final, struct build **out, struct sb_error *err)
+		       const char *final, struct build **out, struct pm_error *err)
 {
 	const struct interp_info *info;
 	struct build *b;
@@ -415,11 +415,11 @@ static int start_build(struct envs *e, const struct env_request *req, const char
 	if ((r = interp_info_get(req->interpreter, &info, err)) < 0)
 		return r;
 	if ((b = calloc(1, sizeof(*b))) == NULL)
-		return sb_error_set(err, "environment", ENOMEM, "environment");
+		return pm_error_set(err, "environment", ENOMEM, "environment");
 	b->e = e;
 	snprintf(b->name, sizeof(b->name), "%s", name);
 	snprintf(b->final, sizeof(b->final), "%s", final);
-	snprintf(b->tmp, sizeof(b->tmp), "%s/.build-%s-%08x", e->dir, name, sb_random_u32());
+	snprintf(b->tmp, sizeof(b->tmp), "%s/.build-%s-%08x", e->dir, name, pm_random_u32());
 	b->interpreter = strdup(req->interpreter);
 	b->set = json_deep_copy(req->set);
 	b->installer = req->use_uv && e->cfg.uv ? "uv" : "pip";
@@ -427,12 +427,12 @@ static int start_build(struct envs *e, const struct env_request *req, const char
 	e->builds = b;
 	if (b->interpreter == NULL || b->set == NULL) {
 		unlink_build(e, b);
-		return sb_error_set(err, "environment", ENOMEM, "environment");
+		return pm_error_set(err, "environment", ENOMEM, "environment");
 	}
 	if (mkdir(b->tmp, 0755) < 0) {
-		sb_error_errno(err, "environment", "create `%s`", b->tmp);
+		pm_error_errno(err, "environment", "create `%s`", b->tmp);
 		unlink_build(e, b);
-		return sb_error_code(err);
+		return pm_error_code(err);
 	}
 	if ((r = env_build_skeleton(b->tmp, b->interpreter, info->version, err)) < 0) {
 		discard(e, b->tmp);
@@ -444,9 +444,9 @@ static int start_build(struct envs *e, const struct env_request *req, const char
 }
 
 int envs_acquire(struct envs *e, const struct env_request *req, envs_done_fn done, void *data,
-		 struct envs_wait **wait, struct env_ref *ref, struct sb_error *err)
+		 struct envs_wait **wait, struct env_ref *ref, struct pm_error *err)
 {
-	char key[SB_SHA256_HEX];
+	char key[PM_SHA256_HEX];
 	const char *py = strrchr(req->interpreter, '/');
 	char installer[8];
 	int r;
@@ -455,7 +455,7 @@ int envs_acquire(struct envs *e, const struct env_request *req, envs_done_fn don
 	req_set_key(req->interpreter, req->set, key);
 	const struct failure *f = req->guess ? remembered(e, req) : NULL;
 	if (f != NULL)
-		return sb_error_set(err, "environment", EAGAIN,
+		return pm_error_set(err, "environment", EAGAIN,
 				    "%s (remembered from an install "
 				    "%.0f s ago; retried after %d s, or at once with explicit "
 				    "`dependencies`)",
@@ -491,7 +491,7 @@ int envs_acquire(struct envs *e, const struct env_request *req, envs_done_fn don
 		}
 		struct envs_wait *w = calloc(1, sizeof(*w));
 		if (w == NULL)
-			return sb_error_set(err, "environment", ENOMEM, "environment");
+			return pm_error_set(err, "environment", ENOMEM, "environment");
 		*w = (struct envs_wait){.b = b, .done = done, .data = data, .next = b->waiters};
 		b->waiters = w;
 		*wait = w;
@@ -513,14 +513,14 @@ int envs_acquire(struct envs *e, const struct env_request *req, envs_done_fn don
 				free(w);
 				discard(e, b->tmp);
 				unlink_build(e, b);
-				return sb_error_code(err);
+				return pm_error_code(err);
 			}
 		}
 		return 0;
 	}
-	sb_error_set(err, "environment", EEXIST,
+	pm_error_set(err, "environment", EEXIST,
 		     "every slot for this dependency set in `%s` holds another set", e->dir);
-	return sb_error_hint(err, "remove the `%s-%.32s*` folders there (or prune old "
+	return pm_error_hint(err, "remove the `%s-%.32s*` folders there (or prune old "
 				  "environments with py_prune_jobs)",
 			     py, key);
 }
@@ -544,7 +544,7 @@ void envs_cancel_wait(struct envs *e, struct envs_wait *w)
 	}
 }
 
-int envs_prune(struct envs *e, double max_age_seconds, unsigned *removed, struct sb_error *err)
+int envs_prune(struct envs *e, double max_age_seconds, unsigned *removed, struct pm_error *err)
 {
 	_cleanup_json_ json_t *names = json_array();
 	time_t now = time(NULL);
@@ -558,7 +558,7 @@ int envs_prune(struct envs *e, double max_age_seconds, unsigned *removed, struct
 	{
 		_cleanup_(closedir_p) DIR *d = opendir(e->dir);
 		if (d == NULL)
-			return sb_error_errno(err, "environment", "open `%s`", e->dir);
+			return pm_error_errno(err, "environment", "open `%s`", e->dir);
 		while ((de = readdir(d)) != NULL)
 			if (strcmp(de->d_name, ".") != 0 && strcmp(de->d_name, "..") != 0)
 				json_array_append_new(names, json_string(de->d_name));
@@ -594,19 +594,19 @@ int envs_prune(struct envs *e, double max_age_seconds, unsigned *removed, struct
 }
 
 int envs_new(struct runner *runner, const struct envs_config *cfg, struct envs **out,
-	     struct sb_error *err)
+	     struct pm_error *err)
 {
 	struct envs *e = calloc(1, sizeof(*e));
 
 	if (e == NULL || (e->dir = strdup(cfg->dir)) == NULL) {
 		free(e);
-		return sb_error_set(err, "environment", ENOMEM, "environments");
+		return pm_error_set(err, "environment", ENOMEM, "environments");
 	}
 	if (mkdir(e->dir, 0755) < 0 && errno != EEXIST) {
-		sb_error_errno(err, "environment", "create `%s`", e->dir);
+		pm_error_errno(err, "environment", "create `%s`", e->dir);
 		free(e->dir);
 		free(e);
-		return sb_error_code(err);
+		return pm_error_code(err);
 	}
 	e->runner = runner;
 	e->cfg = *cfg;

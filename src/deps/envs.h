@@ -59,13 +59,13 @@ struct envs_wait;
 typedef void (*envs_done_fn)(void *data, const struct env_ref *ref, const char *error);
 
 int envs_new(struct runner *runner, const struct envs_config *cfg, struct envs **out,
-	     struct sb_error *err);
+	     struct pm_error *err);
 void envs_free(struct envs *e);
 
 /* 1: ready now (ref filled and in use); 0: being built, `done` comes
  * later and *wait may be cancelled until then; < 0: err set. */
 int envs_acquire(struct envs *e, const struct env_request *req, envs_done_fn done, void *data,
-		 struct envs_wait **wait, struct env_ref *ref, struct sb_error *err);
+		 struct envs_wait **wait, struct env_ref *ref, struct pm_error *err);
 
 /* The waiter leaves (its job ended first); `done` will not be called.
  * A build nobody waits for any more is cancelled. */
@@ -76,6 +76,6 @@ void envs_release(struct envs *e, const char *name);
 /* Removes environments not used for max_age_seconds and not in use, and
  * leftovers of interrupted builds (the server holds the state directory,
  * see app.c); *removed counts the environments. */
-int envs_prune(struct envs *e, double max_age_seconds, unsigned *removed, struct sb_error *err);
+int envs_prune(struct envs *e, double max_age_seconds, unsigned *removed, struct pm_error *err);
 
 #endif

@@ -239,7 +239,7 @@ static bool local_module(int dirfd, const char *module)
 }
 
 int imports_requirements(const char *interpreter, const char *source, size_t len,
-			 int local_dirfd, json_t *set, struct sb_error *err)
+			 int local_dirfd, json_t *set, struct pm_error *err)
 {
 	const struct interp_info *info;
 	json_t *modules, *v;
@@ -249,7 +249,7 @@ int imports_requirements(const char *interpreter, const char *source, size_t len
 	if ((r = interp_info_get(interpreter, &info, err)) < 0)
 		return r;
 	if ((modules = json_array()) == NULL)
-		return sb_error_set(err, "imports", ENOMEM, "imports");
+		return pm_error_set(err, "imports", ENOMEM, "imports");
 	imports_scan(source, len, modules);
 	json_array_foreach (modules, i, v) {
 		const char *m = json_string_value(v);
@@ -262,7 +262,7 @@ int imports_requirements(const char *interpreter, const char *source, size_t len
 		 * past the cap the rest is. */
 		if (json_array_size(set) >= REQ_MAX_COUNT)
 			break;
-		struct sb_error ignored = {0};
+		struct pm_error ignored = {0};
 		req_set_add(set, imports_distribution(m), &ignored);
 	}
 	json_decref(modules);

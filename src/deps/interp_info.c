@@ -30,7 +30,7 @@ static const char query[] = "import sys, pkgutil, platform\n"
  * user site, no script directory on sys.path), on a fixed program; it
  * touches no client data, so it needs no sandbox.  It blocks the loop
  * once per interpreter, for about one interpreter start-up. */
-static int ask(const char *interpreter, struct interp_info *info, struct sb_error *err)
+static int ask(const char *interpreter, struct interp_info *info, struct pm_error *err)
 {
 	char *argv[] = {(char *)interpreter, (char *)"-I", (char *)"-c", (char *)query, NULL};
 	char *envp[] = {(char *)"LC_ALL=C.UTF-8", NULL};
@@ -41,9 +41,9 @@ static int ask(const char *interpreter, struct interp_info *info, struct sb_erro
 	_cleanup_free_ char *buf = malloc(cap);
 
 	if (buf == NULL)
-		return sb_error_set(err, "interpreter", ENOMEM, "interpreter query");
+		return pm_error_set(err, "interpreter", ENOMEM, "interpreter query");
 	if (pipe2(pipefd, O_CLOEXEC) < 0)
-		return sb_error_errno(err, "interpreter", "pipe");
+		return pm_error_errno(err, "interpreter", "pipe");
 	posix_spawn_file_actions_init(&fa);
 	posix_spawn_file_actions_adddup2(&fa, pipefd[1], 1);
 	posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
@@ -52,7 +52,7 @@ static int ask(const char *interpreter, struct interp_info *info, struct sb_erro
 	close(pipefd[1]);
 	if (r != 0) {
 		close(pipefd[0]);
-		return sb_error_set(err, "interpreter", r, "run `%s`", interpreter);
+		return pm_error_set(err, "interpreter", r, "run `%s`", interpreter);
 	}
 	for (;;) {
 		ssize_t n = read(pipefd[0], buf + len, cap - 1 - len);
@@ -65,7 +65,7 @@ static int ask(const char *interpreter, struct interp_info *info, struct sb_erro
 	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
 		;
 	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0 || len == 0)
-		return sb_error_set(err, "interpreter", EIO,
+		return pm_error_set(err, "interpreter", EIO,
 				    "`%s` could not describe itself "
 				    "(sys.stdlib_module_names needs Python 3.10 or later)",
 				    interpreter);
@@ -80,7 +80,7 @@ static int ask(const char *interpreter, struct interp_info *info, struct sb_erro
 	return 0;
 }
 
-int interp_info_get(const char *interpreter, const struct interp_info **out, struct sb_error *err)
+int interp_info_get(const char *interpreter, const struct interp_info **out, struct pm_error *err)
 {
 	struct entry *e;
 
@@ -95,7 +95,7 @@ int interp_info_get(const char *interpreter, const struct interp_info **out, str
 		    (fresh->interpreter = strdup(interpreter)) != NULL)
 			r = ask(interpreter, &fresh->info, err);
 		else
-			sb_error_set(err, "interpreter", ENOMEM, "interpreter query");
+			pm_error_set(err, "interpreter", ENOMEM, "interpreter query");
 		if (r < 0) {
 			if (fresh) {
 				json_decref(fresh->info.stdlib);

@@ -16,7 +16,7 @@ struct interp_info {
 	json_t *importable;
 };
 
-int interp_info_get(const char *interpreter, const struct interp_info **out, struct sb_error *err);
+int interp_info_get(const char *interpreter, const struct interp_info **out, struct pm_error *err);
 
 /* Forgets everything (at exit, for leak checkers). */
 void interp_info_free_all(void);

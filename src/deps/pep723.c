@@ -48,7 +48,7 @@ static const char parser[] =
 	"json.dump([header(t) for t in texts], sys.stdout, ensure_ascii=False)\n";
 
 struct entry {
-	char key[SB_SHA256_HEX];
+	char key[PM_SHA256_HEX];
 	json_t *result; /* the parser's object, checked: fields or {"error"} */
 };
 
@@ -66,7 +66,7 @@ struct batch {
 	struct pep723_result *results;
 	struct item {
 		struct pep723_block block; /* toml: still to parse, or NULL */
-		char key[SB_SHA256_HEX];
+		char key[PM_SHA256_HEX];
 	} *items;
 	size_t next;      /* items before it have been sent */
 	size_t *chunk;    /* indices of the items of the running task */
@@ -119,7 +119,7 @@ static bool is_line(const char *line, size_t n, const char *want)
 	return n == w && strncmp(line, want, w) == 0;
 }
 
-int pep723_find(const char *source, struct pep723_block *block, struct sb_error *err)
+int pep723_find(const char *source, struct pep723_block *block, struct pm_error *err)
 {
 	char **toml = &block->toml;
 	unsigned *first_line = &block->first_line;
@@ -137,13 +137,13 @@ int pep723_find(const char *source, struct pep723_block *block, struct sb_error 
 		line_no++;
 		if (!inside && is_line(line, n, "# /// script")) {
 			if (start != 0) {
-				sb_error_set(err, "header", EINVAL, "PEP 723 header: a second `# /// "
+				pm_error_set(err, "header", EINVAL, "PEP 723 header: a second `# /// "
 					     "script` block at line %u", line_no);
-				sb_error_hint(err, "a script has at most one such block");
+				pm_error_hint(err, "a script has at most one such block");
 				goto fail;
 			}
 			if ((out = malloc(strlen(source) + 1)) == NULL)
-				return sb_error_set(err, "header", ENOMEM, "PEP 723 header");
+				return pm_error_set(err, "header", ENOMEM, "PEP 723 header");
 			inside = true;
 			start = line_no;
 		} else if (inside && is_line(line, n, "# ///")) {
@@ -154,10 +154,10 @@ int pep723_find(const char *source, struct pep723_block *block, struct sb_error 
 		} else if (inside) {
 			/* Each line of the block is "#" or "# " and TOML. */
 			if (line[0] != '#' || (n > 1 && line[1] != ' ' && line[1] != '\r')) {
-				sb_error_set(err, "header", EINVAL, "PEP 723 header, line %u: `%.*s` "
+				pm_error_set(err, "header", EINVAL, "PEP 723 header, line %u: `%.*s` "
 					     "is not a comment line (`#` or `# ...`)",
 					     line_no, (int)(n > 40 ? 40 : n), line);
-				sb_error_hint(err, "close the block with `# ///`");
+				pm_error_hint(err, "close the block with `# ///`");
 				goto fail;
 			}
 			size_t skip = n > 1 && line[1] == ' ' ? 2 : 1;
@@ -169,14 +169,14 @@ int pep723_find(const char *source, struct pep723_block *block, struct sb_error 
 	}
 	if (!inside)
 		return 0;
-	sb_error_set(err, "header", EINVAL, "PEP 723 header: the block opened at line %u is "
+	pm_error_set(err, "header", EINVAL, "PEP 723 header: the block opened at line %u is "
 		     "never closed", start);
-	sb_error_hint(err, "end it with a line `# ///`");
+	pm_error_hint(err, "end it with a line `# ///`");
 fail:
 	free(*toml);
 	*toml = NULL;
 	*first_line = 0;
-	return sb_error_code(err);
+	return pm_error_code(err);
 }
 
 /* ---- parsing it ---- */
@@ -236,15 +236,15 @@ static void apply(struct batch *b, size_t i, const json_t *r)
 								 : NULL;
 		res->ok = !json_is_string(rp) || res->header.requires_python != NULL;
 		if (!res->ok)
-			sb_error_set(&res->err, "header", ENOMEM, "PEP 723 header");
+			pm_error_set(&res->err, "header", ENOMEM, "PEP 723 header");
 		return;
 	}
 	if (where && sscanf(where, "(at line %u", &at) == 1 && at > 0)
-		sb_error_set(&res->err, "header", EINVAL, "PEP 723 header: %s, that is line %u "
+		pm_error_set(&res->err, "header", EINVAL, "PEP 723 header: %s, that is line %u "
 			     "of the script", error, b->items[i].block.first_line + at - 1);
 	else
-		sb_error_set(&res->err, "header", EINVAL, "PEP 723 header: %s", error);
-	sb_error_hint(&res->err, "the block is TOML (https://toml.io) behind `# `, e.g. "
+		pm_error_set(&res->err, "header", EINVAL, "PEP 723 header: %s", error);
+	pm_error_hint(&res->err, "the block is TOML (https://toml.io) behind `# `, e.g. "
 				 "`# dependencies = [\"requests<3\"]`");
 }
 
@@ -256,7 +256,7 @@ static void finish(struct batch *b)
 	batch_free(b);
 }
 
-static void fail_chunk(struct batch *b, const struct sb_error *err)
+static void fail_chunk(struct batch *b, const struct pm_error *err)
 {
 	for (size_t k = 0; k < b->n_chunk; k++)
 		b->results[b->chunk[k]].err = *err;
@@ -302,9 +302,9 @@ static void on_done(const struct run_outcome *o, void *data)
 			apply(b, i, json_array_get(r, k));
 		}
 	} else {
-		struct sb_error err = {0};
+		struct pm_error err = {0};
 
-		sb_error_set(&err, "header", EIO, "PEP 723 header: the sandboxed parser %s",
+		pm_error_set(&err, "header", EIO, "PEP 723 header: the sandboxed parser %s",
 			     o->cancelled ? "was stopped (the server is shutting down)"
 			     : !o->ran   ? o->error
 			     : o->limit  ? "hit a limit of the policy"
@@ -323,7 +323,7 @@ static void on_done(const struct run_outcome *o, void *data)
  * least one), or finishes the batch when none is left. */
 static void run_next(struct batch *b)
 {
-	struct sb_error err = {0};
+	struct pm_error err = {0};
 	struct runner_task *task;
 	json_t *texts = json_array();
 	size_t bytes = 0;
@@ -340,7 +340,7 @@ static void run_next(struct batch *b)
 			break;
 		json_t *t = json_stringn(it->block.toml, len);
 		if (t == NULL) {
-			sb_error_set(&b->results[b->next].err, "header", EILSEQ,
+			pm_error_set(&b->results[b->next].err, "header", EILSEQ,
 				     "PEP 723 header: not UTF-8 text");
 			continue;
 		}
@@ -366,7 +366,7 @@ static void run_next(struct batch *b)
 	const struct runner_task_config cfg = {.output = on_output, .done = on_done, .data = b};
 	/* On failure the runner took the spec, and on_done does not run. */
 	if (spec == NULL)
-		sb_error_set(&err, "header", ENOMEM, "PEP 723 header");
+		pm_error_set(&err, "header", ENOMEM, "PEP 723 header");
 	if (spec == NULL || runner_start_task(b->p->runner, spec, &cfg, &task, &err) < 0) {
 		fail_chunk(b, &err);
 		run_next(b);
@@ -401,7 +401,7 @@ static int prepare(struct batch *b, size_t i, struct pep723_block *block)
 		res->ok = true; /* no header: nothing needed */
 		return 0;
 	}
-	sb_sha256_of(it->block.toml, strlen(it->block.toml), it->key);
+	pm_sha256_of(it->block.toml, strlen(it->block.toml), it->key);
 	if ((r = cached(b->p, it->key)) != NULL) {
 		apply(b, i, r);
 		free(it->block.toml);

@@ -32,7 +32,7 @@ struct pep723_block {
 /* Finds the block of `source`.  A malformed one (never closed, a line
  * that is not a comment, two script blocks) is -EINVAL with err naming
  * the line, and block->toml NULL. */
-int pep723_find(const char *source, struct pep723_block *block, struct sb_error *err);
+int pep723_find(const char *source, struct pep723_block *block, struct pm_error *err);
 
 struct pep723;
 
@@ -46,7 +46,7 @@ void pep723_free(struct pep723 *p);
 struct pep723_result {
 	bool ok;
 	struct script_header header;
-	struct sb_error err;
+	struct pm_error err;
 };
 
 /* results[i] is blocks[i]'s; they live only while done runs.  results

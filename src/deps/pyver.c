@@ -40,7 +40,7 @@ static int compare(const long a[PARTS], const long b[PARTS], int n)
 	return 0;
 }
 
-static int clause(const char *c, const long have[PARTS], bool *ok, struct sb_error *err)
+static int clause(const char *c, const long have[PARTS], bool *ok, struct pm_error *err)
 {
 	static const char *const ops[] = {"~=", "==", "!=", "<=", ">=", "<", ">"};
 	const char *op = NULL;
@@ -53,11 +53,11 @@ static int clause(const char *c, const long have[PARTS], bool *ok, struct sb_err
 			op = ops[i];
 	if (op == NULL || (n = parse(c + strlen(op), want, &wild)) < 0 ||
 	    (wild && strcmp(op, "==") && strcmp(op, "!=")) || (strcmp(op, "~=") == 0 && n < 2)) {
-		sb_error_set(err, "requires_python", EINVAL,
+		pm_error_set(err, "requires_python", EINVAL,
 			     "requires-python clause `%s` is not "
 			     "understood",
 			     c);
-		return sb_error_hint(err, "use PEP 440 clauses such as \">=3.10\", \"<3.13\", "
+		return pm_error_hint(err, "use PEP 440 clauses such as \">=3.10\", \"<3.13\", "
 					  "\"~=3.11\" or \"==3.11.*\"");
 	}
 	int cmp_n = compare(have, want, wild ? n : PARTS), cmp_prefix = compare(have, want, n - 1);
@@ -78,14 +78,14 @@ static int clause(const char *c, const long have[PARTS], bool *ok, struct sb_err
 	return 0;
 }
 
-int pyver_satisfies(const char *spec, const char *version, bool *out, struct sb_error *err)
+int pyver_satisfies(const char *spec, const char *version, bool *out, struct pm_error *err)
 {
 	char buf[256], *save = NULL;
 	long have[PARTS];
 	bool wild;
 
 	if (parse(version, have, &wild) < 0 || wild)
-		return sb_error_set(err, "requires_python", EINVAL, "interpreter version `%s`",
+		return pm_error_set(err, "requires_python", EINVAL, "interpreter version `%s`",
 				    version);
 	/* Spaces mean nothing in a specifier. */
 	size_t n = 0;

@@ -10,6 +10,6 @@
 
 /* Whether `version` ("3.11.2") satisfies every clause of `spec`;
  * a clause that is not understood is an error naming it. */
-int pyver_satisfies(const char *spec, const char *version, bool *out, struct sb_error *err);
+int pyver_satisfies(const char *spec, const char *version, bool *out, struct pm_error *err);
 
 #endif

@@ -35,7 +35,7 @@ static void append(char *out, size_t *len, const char *src, size_t n, bool keep_
 
 /* `name @ URL`: a URL on this machine's loopback reaches the host's own
  * services, unless it is one the admin configured (loopback.h). */
-static int check_url(const char *req, const char *url, const char *stop, struct sb_error *err)
+static int check_url(const char *req, const char *url, const char *stop, struct pm_error *err)
 {
 	char copy[REQ_MAX_LEN + 1], host[256];
 	int port = 0;
@@ -47,16 +47,16 @@ static int check_url(const char *req, const char *url, const char *stop, struct 
 	if (loopback_url(copy, host, sizeof(host), &port) != 1 ||
 	    (port > 0 && loopback_admin_port(port)))
 		return 0;
-	sb_error_set(err, "dependencies", EINVAL,
+	pm_error_set(err, "dependencies", EINVAL,
 		     "dependency `%s`: its URL's host `%s` is this machine's loopback; installs "
 		     "do not reach the host's own services",
 		     req, host);
-	return sb_error_hint(err,
+	return pm_error_hint(err,
 			     "serve the package from the index the server is configured "
 			     "with (PIP_INDEX_URL, PIP_FIND_LINKS), or from a wheel directory");
 }
 
-int req_normalize(const char *in, char *out, struct sb_error *err)
+int req_normalize(const char *in, char *out, struct pm_error *err)
 {
 	size_t n = strlen(in), len = 0, start = 0, end;
 
@@ -65,24 +65,24 @@ int req_normalize(const char *in, char *out, struct sb_error *err)
 	while (n > start && isspace((unsigned char)in[n - 1]))
 		n--;
 	if (n == start)
-		return sb_error_set(err, "dependencies", EINVAL, "a dependency is empty");
+		return pm_error_set(err, "dependencies", EINVAL, "a dependency is empty");
 	if (n - start > REQ_MAX_LEN)
-		return sb_error_set(err, "dependencies", EINVAL,
+		return pm_error_set(err, "dependencies", EINVAL,
 				    "dependency `%.40s...` is longer "
 				    "than %d bytes",
 				    in + start, REQ_MAX_LEN);
 	for (size_t i = start; i < n; i++)
 		if ((unsigned char)in[i] < 0x20 || (unsigned char)in[i] >= 0x7f)
-			return sb_error_set(err, "dependencies", EINVAL,
+			return pm_error_set(err, "dependencies", EINVAL,
 					    "dependency `%s` holds a "
 					    "control or non-ASCII character",
 					    in);
 	if (!isalnum((unsigned char)in[start])) {
-		sb_error_set(err, "dependencies", EINVAL,
+		pm_error_set(err, "dependencies", EINVAL,
 			     "dependency `%s` does not start with a "
 			     "package name",
 			     in + start);
-		return sb_error_hint(err, "give PEP 508 requirements such as `requests`, "
+		return pm_error_hint(err, "give PEP 508 requirements such as `requests`, "
 					  "`numpy>=1.26` or `pkg[extra]==1.0`; options, paths "
 					  "and files are not accepted");
 	}
@@ -97,7 +97,7 @@ int req_normalize(const char *in, char *out, struct sb_error *err)
 		out[len++] = (char)tolower((unsigned char)c);
 	}
 	if (out[len - 1] == '-')
-		return sb_error_set(err, "dependencies", EINVAL,
+		return pm_error_set(err, "dependencies", EINVAL,
 				    "dependency `%s`: a package name "
 				    "ends with a letter or digit",
 				    in + start);
@@ -109,10 +109,10 @@ int req_normalize(const char *in, char *out, struct sb_error *err)
 	while (rest < stop && isspace((unsigned char)*rest))
 		rest++;
 	if (rest < stop && strchr("[(<>=!~@;", *rest) == NULL) {
-		sb_error_set(err, "dependencies", EINVAL,
+		pm_error_set(err, "dependencies", EINVAL,
 			     "dependency `%s` is not a requirement: `%c` follows the name",
 			     in + start, *rest);
-		return sb_error_hint(err, "give PEP 508 requirements such as `requests`, "
+		return pm_error_hint(err, "give PEP 508 requirements such as `requests`, "
 					  "`numpy>=1.26`, `pkg[extra]==1.0` or `pkg @ URL`; "
 					  "paths and bare URLs are not accepted");
 	}
@@ -140,7 +140,7 @@ void req_name(const char *normalized, char *name, size_t size)
 	snprintf(name, size, "%.*s", (int)n, normalized);
 }
 
-int req_set_add(json_t *set, const char *requirement, struct sb_error *err)
+int req_set_add(json_t *set, const char *requirement, struct pm_error *err)
 {
 	char norm[REQ_NORM_SIZE];
 	size_t i, at;
@@ -160,25 +160,25 @@ int req_set_add(json_t *set, const char *requirement, struct sb_error *err)
 		}
 	}
 	if (json_array_size(set) >= REQ_MAX_COUNT)
-		return sb_error_set(err, "dependencies", E2BIG, "more than %d dependencies",
+		return pm_error_set(err, "dependencies", E2BIG, "more than %d dependencies",
 				    REQ_MAX_COUNT);
 	return json_array_insert_new(set, at, json_string(norm)) < 0
-		   ? sb_error_set(err, "dependencies", ENOMEM, "dependencies")
+		   ? pm_error_set(err, "dependencies", ENOMEM, "dependencies")
 		   : 0;
 }
 
-json_t *req_set_new(json_t *given, struct sb_error *err)
+json_t *req_set_new(json_t *given, struct pm_error *err)
 {
 	json_t *set = json_array(), *v;
 	size_t i;
 
 	if (set == NULL) {
-		sb_error_set(err, "dependencies", ENOMEM, "dependencies");
+		pm_error_set(err, "dependencies", ENOMEM, "dependencies");
 		return NULL;
 	}
 	json_array_foreach (given, i, v) {
 		if (!json_is_string(v)) {
-			sb_error_set(err, "dependencies", EINVAL,
+			pm_error_set(err, "dependencies", EINVAL,
 				     "dependencies[%zu] must be a string", i);
 			json_decref(set);
 			return NULL;
@@ -191,16 +191,16 @@ json_t *req_set_new(json_t *given, struct sb_error *err)
 	return set;
 }
 
-void req_set_key(const char *interpreter, json_t *set, char out[SB_SHA256_HEX])
+void req_set_key(const char *interpreter, json_t *set, char out[PM_SHA256_HEX])
 {
-	struct sb_sha256 h;
+	struct pm_sha256 h;
 	size_t i;
 	json_t *v;
 
 	/* NUL separators: "a" + "bc" and "ab" + "c" differ. */
-	sb_sha256_init(&h);
-	sb_sha256_update(&h, interpreter, strlen(interpreter) + 1);
+	pm_sha256_init(&h);
+	pm_sha256_update(&h, interpreter, strlen(interpreter) + 1);
 	json_array_foreach (set, i, v)
-		sb_sha256_update(&h, json_string_value(v), json_string_length(v) + 1);
-	sb_sha256_hex(&h, out);
+		pm_sha256_update(&h, json_string_value(v), json_string_length(v) + 1);
+	pm_sha256_hex(&h, out);
 }

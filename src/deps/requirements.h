@@ -24,7 +24,7 @@
  * dropped from extras and version specifiers, markers kept after "; ".
  * Refuses what pip would take for an option or a path (a leading `-`,
  * `.` or `/`), control characters and non-ASCII text. */
-int req_normalize(const char *in, char *out, struct sb_error *err);
+int req_normalize(const char *in, char *out, struct pm_error *err);
 
 /* The distribution name of a normalized requirement, into name. */
 void req_name(const char *normalized, char *name, size_t size);
@@ -32,13 +32,13 @@ void req_name(const char *normalized, char *name, size_t size);
 /* A new sorted array of the normalized, distinct requirements of
  * `given` (an array of strings; NULL = empty), or NULL with err set
  * (naming the bad entry). */
-json_t *req_set_new(json_t *given, struct sb_error *err);
+json_t *req_set_new(json_t *given, struct pm_error *err);
 
 /* Adds one requirement to a sorted set (no-op when present). */
-int req_set_add(json_t *set, const char *requirement, struct sb_error *err);
+int req_set_add(json_t *set, const char *requirement, struct pm_error *err);
 
 /* SHA-256 of the interpreter and the set, as hex: the environment's
  * directory name (the cache compares the manifest too). */
-void req_set_key(const char *interpreter, json_t *set, char out[SB_SHA256_HEX]);
+void req_set_key(const char *interpreter, json_t *set, char out[PM_SHA256_HEX]);
 
 #endif

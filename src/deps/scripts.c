@@ -16,7 +16,7 @@
 #include "fence.h"
 
 
-int scripts_file_name(const char *script_name, char **out, struct sb_error *err)
+int scripts_file_name(const char *script_name, char **out, struct pm_error *err)
 {
 	const char *base = strrchr(script_name, '/');
 	size_t len;
@@ -24,16 +24,16 @@ int scripts_file_name(const char *script_name, char **out, struct sb_error *err)
 	base = base ? base + 1 : script_name;
 	len = strlen(base);
 	if (len == 0 || base[0] == '.' || len > 200) {
-		sb_error_set(err, "script_name", EINVAL, "script_name `%s` gives no usable file name",
+		pm_error_set(err, "script_name", EINVAL, "script_name `%s` gives no usable file name",
 			     script_name);
-		return sb_error_hint(err, "use a plain name such as `report` or `report.py` (no "
+		return pm_error_hint(err, "use a plain name such as `report` or `report.py` (no "
 					  "leading dot, at most 200 characters)");
 	}
 	if (len > 3 && strcmp(base + len - 3, ".py") == 0)
 		*out = strdup(base);
 	else if (asprintf(out, "%s.py", base) < 0)
 		*out = NULL;
-	return *out ? 0 : sb_error_set(err, "script_name", ENOMEM, "script_name");
+	return *out ? 0 : pm_error_set(err, "script_name", ENOMEM, "script_name");
 }
 
 char *scripts_header(json_t *dependencies, const char *requires_python)
@@ -71,15 +71,15 @@ char *scripts_header(json_t *dependencies, const char *requires_python)
 	return buf;
 }
 
-int scripts_check_requires_python(const char *spec, struct sb_error *err)
+int scripts_check_requires_python(const char *spec, struct pm_error *err)
 {
 	/* A version specifier: digits, dots, operators, commas, spaces, "*".
 	 * Anything else (quotes, newlines) would break the header. */
 	if (spec == NULL || spec[strspn(spec, "0123456789.<>=!~,* ")] == '\0')
 		return 0;
-	sb_error_set(err, "requires_python", 0, "requires_python `%s` is not a version "
+	pm_error_set(err, "requires_python", 0, "requires_python `%s` is not a version "
 		     "specifier", spec);
-	return sb_error_hint(err, "write it as PEP 440 says, e.g. \">=3.11\" or \">=3.10,<3.13\"");
+	return pm_error_hint(err, "write it as PEP 440 says, e.g. \">=3.11\" or \">=3.10,<3.13\"");
 }
 
 bool scripts_has_header(const char *source)
@@ -132,28 +132,28 @@ char *scripts_docstring(const char *source, size_t max)
 }
 
 int scripts_write(const char *dir, const char *name, const char *source, bool overwrite,
-		  struct sb_error *err)
+		  struct pm_error *err)
 {
 	char path[4096], tmp[4200];
 	int fd, r;
 
-	if ((r = sb_mkdir(dir, 0700, "scripts", err)) < 0)
+	if ((r = pm_mkdir(dir, 0700, "scripts", err)) < 0)
 		return r;
 	snprintf(path, sizeof(path), "%s/%s", dir, name);
 	if (!overwrite && access(path, F_OK) == 0)
 		return 0;
-	snprintf(tmp, sizeof(tmp), "%s/.%s.%08x.tmp", dir, name, sb_random_u32());
+	snprintf(tmp, sizeof(tmp), "%s/.%s.%08x.tmp", dir, name, pm_random_u32());
 	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0644);
 	if (fd < 0)
-		return sb_error_errno(err, "scripts", "create `%s`", tmp);
-	if ((r = sb_write_all(fd, source, strlen(source))) < 0) {
+		return pm_error_errno(err, "scripts", "create `%s`", tmp);
+	if ((r = pm_write_all(fd, source, strlen(source))) < 0) {
 		close(fd);
 		unlink(tmp);
-		return sb_error_set(err, "scripts", -r, "write `%s`", tmp);
+		return pm_error_set(err, "scripts", -r, "write `%s`", tmp);
 	}
 	if (fsync(fd) < 0 || close(fd) < 0) {
 		unlink(tmp);
-		return sb_error_errno(err, "scripts", "write `%s`", tmp);
+		return pm_error_errno(err, "scripts", "write `%s`", tmp);
 	}
 	/* Without overwrite, link() refuses an existing target atomically. */
 	if (!overwrite) {
@@ -162,12 +162,12 @@ int scripts_write(const char *dir, const char *name, const char *source, bool ov
 		if (r < 0 && errno == EEXIST)
 			return 0;
 		if (r < 0)
-			return sb_error_errno(err, "scripts", "save `%s`", path);
+			return pm_error_errno(err, "scripts", "save `%s`", path);
 		return 1;
 	}
 	if (rename(tmp, path) < 0) {
 		unlink(tmp);
-		return sb_error_errno(err, "scripts", "save `%s`", path);
+		return pm_error_errno(err, "scripts", "save `%s`", path);
 	}
 	return 1;
 }
@@ -197,7 +197,7 @@ size_t scripts_count(const char *dir)
 	return n;
 }
 
-int scripts_read(const char *path, char **out, struct sb_error *err)
+int scripts_read(const char *path, char **out, struct pm_error *err)
 {
 	_cleanup_free_ char *dir = strdup(path);
 	_cleanup_close_ int dfd = -1;
@@ -205,13 +205,13 @@ int scripts_read(const char *path, char **out, struct sb_error *err)
 	size_t len;
 
 	if (slash == NULL || slash == dir)
-		return sb_error_set(err, "scripts", EINVAL, "script `%s`: not a path in a folder",
+		return pm_error_set(err, "scripts", EINVAL, "script `%s`: not a path in a folder",
 				    path);
 	*slash = '\0';
 	dfd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (dfd < 0)
-		return sb_error_errno(err, "scripts", "scripts folder `%s`", dir);
+		return pm_error_errno(err, "scripts", "scripts folder `%s`", dir);
 	/* Never blocks on a FIFO, never follows a link out of the folder. */
-	return sb_read_file_beneath(dfd, slash + 1, SCRIPTS_MAX_BYTES, "script", path, out, &len,
+	return pm_read_file_beneath(dfd, slash + 1, SCRIPTS_MAX_BYTES, "script", path, out, &len,
 				    err);
 }

@@ -17,7 +17,7 @@ static char *absolute(const char *cwd, const char *path)
 
 	if (path[0] != '/' && asprintf(&joined, "%s/%s", cwd, path) < 0)
 		return NULL;
-	return sb_path_lexical(joined ? joined : path);
+	return pm_path_lexical(joined ? joined : path);
 }
 
 /* The directory part of an absolute lexical path, in place. */
@@ -31,8 +31,8 @@ static void cut_to_dir(char *abs)
 		*slash = '\0';
 }
 
-int client_open_workspace(const struct sb_fence *fence, const char *cwd, const char *directory,
-			  const char *script_path, struct client_place *out, struct sb_error *err)
+int client_open_workspace(const struct pm_fence *fence, const char *cwd, const char *directory,
+			  const char *script_path, struct client_place *out, struct pm_error *err)
 {
 	const char *given = directory ? directory : script_path;
 	int r;
@@ -41,14 +41,14 @@ int client_open_workspace(const struct sb_fence *fence, const char *cwd, const c
 	if (given == NULL)
 		return 0;
 	if ((out->given = absolute(cwd, given)) == NULL)
-		return sb_error_set(err, "path", ENOMEM, "%s", given);
+		return pm_error_set(err, "path", ENOMEM, "%s", given);
 	/* A script given by path runs where it lives. */
 	if (directory == NULL) {
 		if ((out->script = strdup(strrchr(out->given, '/') + 1)) == NULL)
-			return sb_error_set(err, "path", ENOMEM, "%s", given);
+			return pm_error_set(err, "path", ENOMEM, "%s", given);
 		cut_to_dir(out->given);
 	}
-	r = sb_fence_open_dir(fence, out->given, true,
+	r = pm_fence_open_dir(fence, out->given, true,
 			      directory ? "directory" : "the directory of script_path", &out->fd,
 			      &out->real, err);
 	if (r < 0)
@@ -64,7 +64,7 @@ static char *relative_to(const struct client_place *ws, const char *abs)
 
 	for (size_t i = 0; ws->fd >= 0 && i < 2; i++) {
 		size_t n = strlen(forms[i]);
-		if (!sb_path_within(abs, forms[i]))
+		if (!pm_path_within(abs, forms[i]))
 			continue;
 		const char *rest = abs + (n == 1 ? 0 : n);
 		while (*rest == '/')
@@ -74,9 +74,9 @@ static char *relative_to(const struct client_place *ws, const char *abs)
 	return NULL;
 }
 
-int client_read_file(const struct sb_fence *fence, const struct client_place *ws, const char *given,
+int client_read_file(const struct pm_fence *fence, const struct client_place *ws, const char *given,
 		     const char *what, bool outside_ok, size_t max, char **text, size_t *len,
-		     char **inside, struct sb_error *err)
+		     char **inside, struct pm_error *err)
 {
 	_cleanup_free_ char *abs = NULL, *rel = NULL, *dir = NULL;
 	_cleanup_close_ int dfd = -1;
@@ -85,50 +85,50 @@ int client_read_file(const struct sb_fence *fence, const struct client_place *ws
 	if (inside)
 		*inside = NULL;
 	if (given[0] != '/' && ws->fd < 0) {
-		sb_error_set(err, what, EINVAL,
+		pm_error_set(err, what, EINVAL,
 			     "%s `%s` is relative, but the run has no directory "
 			     "to take it from",
 			     what, given);
-		return sb_error_hint(err, "give an absolute path, or `directory`");
+		return pm_error_hint(err, "give an absolute path, or `directory`");
 	}
 	if (given[0] != '/') {
 		_cleanup_free_ char *lex = NULL;
-		if (asprintf(&lex, "/%s", given) < 0 || (rel = sb_path_lexical(lex)) == NULL)
-			return sb_error_set(err, what, ENOMEM, "%s", what);
+		if (asprintf(&lex, "/%s", given) < 0 || (rel = pm_path_lexical(lex)) == NULL)
+			return pm_error_set(err, what, ENOMEM, "%s", what);
 		memmove(rel, rel + 1, strlen(rel));
 		if (rel[0] == '\0')
 			rel[0] = '.', rel[1] = '\0';
 	} else {
-		if ((abs = sb_path_lexical(given)) == NULL)
-			return sb_error_set(err, what, ENOMEM, "%s", what);
+		if ((abs = pm_path_lexical(given)) == NULL)
+			return pm_error_set(err, what, ENOMEM, "%s", what);
 		rel = relative_to(ws, abs);
 	}
 	if (rel != NULL) {
-		r = sb_read_file_beneath(ws->fd, rel, max, what, given, text, len, err);
+		r = pm_read_file_beneath(ws->fd, rel, max, what, given, text, len, err);
 		if (r == 0 && inside && asprintf(inside, "%s/%s", ws->real, rel) < 0) {
 			*inside = NULL;
 			if (text) {
 				free(*text);
 				*text = NULL;
 			}
-			return sb_error_set(err, what, ENOMEM, "%s", what);
+			return pm_error_set(err, what, ENOMEM, "%s", what);
 		}
 		return r;
 	}
 	if (!outside_ok) {
-		sb_error_set(err, what, EACCES, "%s `%s` is not inside directory `%s`", what, given,
+		pm_error_set(err, what, EACCES, "%s `%s` is not inside directory `%s`", what, given,
 			     ws->fd >= 0 ? ws->given : "(none)");
-		return sb_error_hint(err,
+		return pm_error_hint(err,
 				     "only `directory` is visible in the sandbox; move the file "
 				     "there or pass its text as script_content");
 	}
 	/* Elsewhere: its directory passes the fence as a workspace would. */
 	if ((dir = strdup(abs)) == NULL)
-		return sb_error_set(err, what, ENOMEM, "%s", what);
+		return pm_error_set(err, what, ENOMEM, "%s", what);
 	cut_to_dir(dir);
-	if ((r = sb_fence_open_dir(fence, dir, true, what, &dfd, NULL, err)) < 0)
+	if ((r = pm_fence_open_dir(fence, dir, true, what, &dfd, NULL, err)) < 0)
 		return r;
-	return sb_read_file_beneath(dfd, abs + strlen(dir) + (strcmp(dir, "/") != 0), max, what,
+	return pm_read_file_beneath(dfd, abs + strlen(dir) + (strcmp(dir, "/") != 0), max, what,
 				    given, text, len, err);
 }
 

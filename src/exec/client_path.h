@@ -30,8 +30,8 @@ struct client_place {
  * workspace: out->fd is -1).  Relative paths are taken from `cwd`, the
  * server's working directory.  The roots themselves are accepted (a
  * client may run in the server's working directory). */
-int client_open_workspace(const struct sb_fence *fence, const char *cwd, const char *directory,
-			  const char *script_path, struct client_place *out, struct sb_error *err);
+int client_open_workspace(const struct pm_fence *fence, const char *cwd, const char *directory,
+			  const char *script_path, struct client_place *out, struct pm_error *err);
 
 /* Reads the regular file `given` (at most max bytes): relative to the
  * workspace, or absolute inside it.  An absolute path elsewhere is an
@@ -40,9 +40,9 @@ int client_open_workspace(const struct sb_fence *fence, const char *cwd, const c
  * *inside (may be NULL; malloc'd) is the file's path as a script in the
  * sandbox sees it: set for files of the workspace, NULL otherwise.  With
  * text NULL the file is only checked (a regular file), not read. */
-int client_read_file(const struct sb_fence *fence, const struct client_place *ws, const char *given,
+int client_read_file(const struct pm_fence *fence, const struct client_place *ws, const char *given,
 		     const char *what, bool outside_ok, size_t max, char **text, size_t *len,
-		     char **inside, struct sb_error *err);
+		     char **inside, struct pm_error *err);
 
 void client_place_free(struct client_place *p);
 

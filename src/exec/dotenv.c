@@ -16,10 +16,10 @@ static const char *skip_blanks(const char *p, const char *end)
 	return p;
 }
 
-static int line_error(struct sb_error *err, const char *name, int line, const char *what)
+static int line_error(struct pm_error *err, const char *name, int line, const char *what)
 {
-	sb_error_set(err, "env_file", 0, "env_file `%s` line %d: %s", name, line, what);
-	return sb_error_hint(err, "write KEY=VALUE, `export KEY=VALUE`, KEY=\"with \\n escapes\" "
+	pm_error_set(err, "env_file", 0, "env_file `%s` line %d: %s", name, line, what);
+	return pm_error_hint(err, "write KEY=VALUE, `export KEY=VALUE`, KEY=\"with \\n escapes\" "
 				  "or KEY='literal'; lines starting with # are comments");
 }
 
@@ -68,7 +68,7 @@ static int parse_value(const char *p, const char *end, char *out, const char **e
 	return 0;
 }
 
-int dotenv_parse(const char *text, size_t len, const char *name, json_t *env, struct sb_error *err)
+int dotenv_parse(const char *text, size_t len, const char *name, json_t *env, struct pm_error *err)
 {
 	const char *p = text, *end = text + len;
 	int line = 0;
@@ -88,7 +88,7 @@ int dotenv_parse(const char *text, size_t len, const char *name, json_t *env, st
 		if (stop - p > 7 && strncmp(p, "export", 6) == 0 && (p[6] == ' ' || p[6] == '\t'))
 			p = skip_blanks(p + 6, stop);
 		key = p;
-		while (p < stop && sb_env_name_char(*p, p == key))
+		while (p < stop && pm_env_name_char(*p, p == key))
 			p++;
 		key_end = p;
 		p = skip_blanks(p, stop);
@@ -101,7 +101,7 @@ int dotenv_parse(const char *text, size_t len, const char *name, json_t *env, st
 		p = skip_blanks(p + 1, stop);
 		value = malloc((size_t)(stop - p) + 1);
 		if (value == NULL)
-			return sb_error_set(err, "env_file", ENOMEM, "env_file `%s`", name);
+			return pm_error_set(err, "env_file", ENOMEM, "env_file `%s`", name);
 		if (parse_value(p, stop, value, &why) < 0)
 			return line_error(err, name, line, why);
 		json_object_set_new(env, keybuf, json_string(value));

@@ -13,7 +13,7 @@
 
 /* Adds every variable of `text` to `env` (an object of strings); later
  * lines win.  `name` stands for the file in messages. */
-int dotenv_parse(const char *text, size_t len, const char *name, json_t *env, struct sb_error *err);
+int dotenv_parse(const char *text, size_t len, const char *name, json_t *env, struct pm_error *err);
 
 /* The largest env_file read. */
 #define DOTENV_MAX_BYTES (1 << 20)

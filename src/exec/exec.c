@@ -44,7 +44,7 @@ struct exec_job {
 
 
 static json_t *build_env(const struct exec_env *env, const struct exec_request *req,
-			 const struct client_place *ws, struct sb_error *err)
+			 const struct client_place *ws, struct pm_error *err)
 {
 	json_t *vars = json_object();
 	const char *k;
@@ -61,9 +61,9 @@ static json_t *build_env(const struct exec_env *env, const struct exec_request *
 		}
 	}
 	json_object_foreach(req->env_vars, k, v) {
-		bool name_ok = sb_env_name_ok(k, strlen(k));
+		bool name_ok = pm_env_name_ok(k, strlen(k));
 		if (!name_ok || !json_is_string(v)) {
-			sb_error_set(err, "env_vars", 0, "env_vars `%s`: %s", k,
+			pm_error_set(err, "env_vars", 0, "env_vars `%s`: %s", k,
 				     name_ok ? "the value must be a string"
 					     : "names hold letters, digits and _, and do not "
 					       "start with a digit");
@@ -112,14 +112,14 @@ static void cleanup(struct job *j, void *data)
 }
 
 static json_t *build_argv(const char *python, const char *script, json_t *args,
-			  struct sb_error *err)
+			  struct pm_error *err)
 {
 	json_t *argv = json_pack("[s, s]", python, script), *v;
 	size_t i;
 
 	json_array_foreach(args, i, v) {
 		if (!json_is_string(v)) {
-			sb_error_set(err, "args", EINVAL, "args[%zu] must be a string", i);
+			pm_error_set(err, "args", EINVAL, "args[%zu] must be a string", i);
 			json_decref(argv);
 			return NULL;
 		}
@@ -131,7 +131,7 @@ static json_t *build_argv(const char *python, const char *script, json_t *args,
 /* Everything up to the spec; errors leave nothing behind.  *ws_fd is
  * the workspace the launcher will get (or -1 for a scratch one). */
 static json_t *prepare(const struct exec_env *env, const struct exec_request *req,
-		       struct exec_job *x, int *ws_fd, struct sb_error *err)
+		       struct exec_job *x, int *ws_fd, struct pm_error *err)
 {
 	_cleanup_(client_place_free) struct client_place ws = {.fd = -1};
 	_cleanup_free_ char *script = NULL, *text = NULL;
@@ -147,9 +147,9 @@ static json_t *prepare(const struct exec_env *env, const struct exec_request *re
 				  err) < 0)
 		return NULL;
 	if (req->script_content) {
-		int r = sb_random_hex(hex, 8);
+		int r = pm_random_hex(hex, 8);
 		if (r < 0) {
-			sb_error_set(err, "exec", -r, "getrandom");
+			pm_error_set(err, "exec", -r, "getrandom");
 			return NULL;
 		}
 		if (req->content_name)
@@ -166,7 +166,7 @@ static json_t *prepare(const struct exec_env *env, const struct exec_request *re
 		source = text;
 	}
 	if (script == NULL) {
-		sb_error_set(err, "exec", ENOMEM, "script");
+		pm_error_set(err, "exec", ENOMEM, "script");
 		return NULL;
 	}
 	if (exec_deps_resolve(req, python, source, ws.fd, &x->explicit_set, &x->set, err) < 0)
@@ -255,9 +255,9 @@ static void acquire_env(struct exec_job *x)
 	 * the job at once. */
 	struct jobs *jobs = x->env->jobs;
 	struct job *j = x->job;
-	struct sb_error err = {0};
+	struct pm_error err = {0};
 	struct env_ref ref;
-	char names[512], msg[SB_ERROR_MESSAGE_MAX + SB_ERROR_HINT_MAX + 16];
+	char names[512], msg[PM_ERROR_MESSAGE_MAX + PM_ERROR_HINT_MAX + 16];
 
 	env_build_names(x->set, names, sizeof(names));
 	int r = envs_acquire(x->env->envs, &req, on_env, x, &x->wait, &ref, &err);
@@ -269,14 +269,14 @@ static void acquire_env(struct exec_job *x)
 		jobs_set_progress(jobs, j, 0, 1, msg);
 	} else if (r < 0) {
 		x->wait = NULL;
-		sb_error_wrap(&err, "preparing the environment for %s", names);
-		sb_error_format(&err, msg, sizeof(msg));
+		pm_error_wrap(&err, "preparing the environment for %s", names);
+		pm_error_format(&err, msg, sizeof(msg));
 		on_env(x, NULL, msg);
 	}
 }
 
 int exec_start(const struct exec_env *env, const struct exec_request *req, struct job **out,
-	       struct sb_error *err)
+	       struct pm_error *err)
 {
 	struct exec_job *x = calloc(1, sizeof(*x));
 	json_t *spec = NULL;
@@ -285,7 +285,7 @@ int exec_start(const struct exec_env *env, const struct exec_request *req, struc
 
 	*out = NULL;
 	if (x == NULL)
-		return sb_error_set(err, "exec", ENOMEM, "start a run");
+		return pm_error_set(err, "exec", ENOMEM, "start a run");
 	x->env = env;
 	x->kind = req->kind;
 	x->use_uv = req->use_uv;
@@ -299,7 +299,7 @@ int exec_start(const struct exec_env *env, const struct exec_request *req, struc
 		if (ws_fd >= 0)
 			close(ws_fd);
 		exec_job_free(x);
-		return r < 0 ? r : sb_error_code(err);
+		return r < 0 ? r : pm_error_code(err);
 	}
 	x->job = j;
 	x->spec = spec;

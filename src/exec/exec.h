@@ -28,7 +28,7 @@ struct exec_env {
 	struct runner *runner;
 	struct smart *smart;
 	struct envs *envs;          /* dependency environments */
-	const struct sb_fence *fence; /* the server's workspace roots and what no
+	const struct pm_fence *fence; /* the server's workspace roots and what no
 					 workspace may reach (fence.h) */
 	const char *cwd;            /* the server's working directory: relative
 				       paths of a client start there */
@@ -75,6 +75,6 @@ struct exec_request {
  * when this returns (an install that cannot start).  Errors (validation,
  * a full queue) create no job and fill err. */
 int exec_start(const struct exec_env *env, const struct exec_request *req, struct job **out,
-	       struct sb_error *err);
+	       struct pm_error *err);
 
 #endif

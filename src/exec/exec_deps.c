@@ -39,7 +39,7 @@ static size_t installed(char list[][16], size_t max)
 	return n;
 }
 
-static int not_installed(struct sb_error *err)
+static int not_installed(struct pm_error *err)
 {
 	char list[32][16], text[256] = "";
 	size_t n = installed(list, 32);
@@ -48,10 +48,10 @@ static int not_installed(struct sb_error *err)
 		size_t at = strlen(text);
 		snprintf(text + at, sizeof(text) - at, "%s%s", i ? ", " : "", list[i]);
 	}
-	return sb_error_hint(err, "installed: %s", n ? text : "none found in /usr/bin");
+	return pm_error_hint(err, "installed: %s", n ? text : "none found in /usr/bin");
 }
 
-static int satisfies(const char *path, const char *requires_python, bool *ok, struct sb_error *err)
+static int satisfies(const char *path, const char *requires_python, bool *ok, struct pm_error *err)
 {
 	const struct interp_info *info;
 	int r;
@@ -65,7 +65,7 @@ static int satisfies(const char *path, const char *requires_python, bool *ok, st
 }
 
 int exec_deps_interpreter(const char *version, const char *requires_python, char *cmd, size_t size,
-			  char *used, size_t used_size, struct sb_error *err)
+			  char *used, size_t used_size, struct pm_error *err)
 {
 	char target[PATH_MAX];
 	bool ok;
@@ -75,20 +75,20 @@ int exec_deps_interpreter(const char *version, const char *requires_python, char
 		if (strspn(version, "0123456789.") != strlen(version) ||
 		    strncmp(version, "3.", 2) != 0 || strlen(version) > 8 ||
 		    strchr(version + 2, '.'))
-			return sb_error_set(err, "python_version", EINVAL,
+			return pm_error_set(err, "python_version", EINVAL,
 					    "python_version `%s` is "
 					    "not of the form 3.X",
 					    version);
 		snprintf(cmd, size, "/usr/bin/python%s", version);
 		if (access(cmd, X_OK) < 0) {
-			sb_error_set(err, "python_version", ENOENT, "Python %s is not installed",
+			pm_error_set(err, "python_version", ENOENT, "Python %s is not installed",
 				     version);
 			return not_installed(err);
 		}
 		if ((r = satisfies(cmd, requires_python, &ok, err)) < 0)
 			return r;
 		if (!ok) {
-			sb_error_set(err, "python_version", EINVAL,
+			pm_error_set(err, "python_version", EINVAL,
 				     "python_version %s does not "
 				     "satisfy the script's requires-python `%s`",
 				     version, requires_python);
@@ -116,7 +116,7 @@ int exec_deps_interpreter(const char *version, const char *requires_python, char
 			return 0;
 		}
 	}
-	sb_error_set(err, "requires_python", ENOENT,
+	pm_error_set(err, "requires_python", ENOENT,
 		     "no installed Python satisfies "
 		     "requires-python `%s`",
 		     requires_python);
@@ -124,13 +124,13 @@ int exec_deps_interpreter(const char *version, const char *requires_python, char
 }
 
 int exec_deps_resolve(const struct exec_request *req, const char *python, const char *source,
-		      int dirfd, json_t **explicit_new, json_t **full_new, struct sb_error *err)
+		      int dirfd, json_t **explicit_new, json_t **full_new, struct pm_error *err)
 {
 	*full_new = NULL;
 	if ((*explicit_new = req_set_new(req->dependencies, err)) == NULL)
-		return sb_error_code(err);
+		return pm_error_code(err);
 	if ((*full_new = json_deep_copy(*explicit_new)) == NULL)
-		return sb_error_set(err, "dependencies", ENOMEM, "dependencies");
+		return pm_error_set(err, "dependencies", ENOMEM, "dependencies");
 	if (!req->detect_imports || source == NULL)
 		return 0;
 	return imports_requirements(python, source, strlen(source), dirfd, *full_new, err);

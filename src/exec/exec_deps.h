@@ -15,12 +15,12 @@
  * the default one, else for a requires-python the newest installed one
  * that satisfies it.  Errors list the installed versions. */
 int exec_deps_interpreter(const char *version, const char *requires_python, char *cmd, size_t size,
-			  char *used, size_t used_size, struct sb_error *err);
+			  char *used, size_t used_size, struct pm_error *err);
 
 /* *explicit_new: the normalized given dependencies; *full_new: those plus
  * the third-party imports of `source` when req->detect_imports (modules
  * found in the directory dirfd, -1 for none, are the script's own). */
 int exec_deps_resolve(const struct exec_request *req, const char *python, const char *source,
-		      int dirfd, json_t **explicit_new, json_t **full_new, struct sb_error *err);
+		      int dirfd, json_t **explicit_new, json_t **full_new, struct pm_error *err);
 
 #endif

@@ -175,23 +175,23 @@ json_t *job_to_record(const struct job *j)
 
 /* A member that must be a string (or null/absent when optional): *out is
  * a copy, or NULL. */
-static int get_string(json_t *rec, const char *key, bool required, char **out, struct sb_error *err)
+static int get_string(json_t *rec, const char *key, bool required, char **out, struct pm_error *err)
 {
 	json_t *v = json_object_get(rec, key);
 
 	*out = NULL;
 	if (v == NULL || json_is_null(v)) {
 		if (required)
-			return sb_error_set(err, "jobs", 0, "missing `%s`", key);
+			return pm_error_set(err, "jobs", 0, "missing `%s`", key);
 		return 0;
 	}
 	if (!json_is_string(v))
-		return sb_error_set(err, "jobs", 0, "`%s` must be a string", key);
+		return pm_error_set(err, "jobs", 0, "`%s` must be a string", key);
 	*out = strdup(json_string_value(v));
-	return *out ? 0 : sb_error_set(err, "jobs", ENOMEM, "`%s`", key);
+	return *out ? 0 : pm_error_set(err, "jobs", ENOMEM, "`%s`", key);
 }
 
-static int get_time(json_t *rec, const char *key, double *out, struct sb_error *err)
+static int get_time(json_t *rec, const char *key, double *out, struct pm_error *err)
 {
 	json_t *v = json_object_get(rec, key);
 
@@ -203,11 +203,11 @@ static int get_time(json_t *rec, const char *key, double *out, struct sb_error *
 		return 0;
 	}
 	if (!json_is_string(v) || iso_parse(json_string_value(v), out) < 0)
-		return sb_error_set(err, "jobs", 0, "`%s` must be an ISO 8601 time or null", key);
+		return pm_error_set(err, "jobs", 0, "`%s` must be an ISO 8601 time or null", key);
 	return 0;
 }
 
-static int get_object(json_t *rec, const char *key, json_t **out, struct sb_error *err)
+static int get_object(json_t *rec, const char *key, json_t **out, struct pm_error *err)
 {
 	json_t *v = json_object_get(rec, key);
 
@@ -215,13 +215,13 @@ static int get_object(json_t *rec, const char *key, json_t **out, struct sb_erro
 	if (v == NULL || json_is_null(v))
 		return 0;
 	if (!json_is_object(v))
-		return sb_error_set(err, "jobs", 0, "`%s` must be an object or null", key);
+		return pm_error_set(err, "jobs", 0, "`%s` must be an object or null", key);
 	*out = json_incref(v);
 	return 0;
 }
 
 static int get_count(json_t *stream, const char *name, const char *key, uint64_t *out,
-		     struct sb_error *err)
+		     struct pm_error *err)
 {
 	json_t *v = json_object_get(stream, key);
 
@@ -229,14 +229,14 @@ static int get_count(json_t *stream, const char *name, const char *key, uint64_t
 	if (v == NULL)
 		return 0;
 	if (!json_is_integer(v) || json_integer_value(v) < 0)
-		return sb_error_set(err, "jobs", 0, "`output.%s.%s` must be a count of bytes", name,
+		return pm_error_set(err, "jobs", 0, "`output.%s.%s` must be a count of bytes", name,
 				    key);
 	*out = (uint64_t)json_integer_value(v);
 	return 0;
 }
 
 /* Output counters are ours; files of the original server have none. */
-static int get_output(json_t *rec, struct job *j, struct sb_error *err)
+static int get_output(json_t *rec, struct job *j, struct pm_error *err)
 {
 	json_t *output = json_object_get(rec, "output");
 	int r;
@@ -244,14 +244,14 @@ static int get_output(json_t *rec, struct job *j, struct sb_error *err)
 	if (output == NULL || json_is_null(output))
 		return 0;
 	if (!json_is_object(output))
-		return sb_error_set(err, "jobs", 0, "`output` must be an object");
+		return pm_error_set(err, "jobs", 0, "`output` must be an object");
 	for (int s = JOB_STDOUT; s <= JOB_STDERR; s++) {
 		json_t *st = json_object_get(output, stream_names[s]);
 
 		if (st == NULL)
 			continue;
 		if (!json_is_object(st))
-			return sb_error_set(err, "jobs", 0, "`output.%s` must be an object",
+			return pm_error_set(err, "jobs", 0, "`output.%s` must be an object",
 					    stream_names[s]);
 		if ((r = get_count(st, stream_names[s], "produced", &j->produced[s], err)) < 0 ||
 		    (r = get_count(st, stream_names[s], "kept", &j->kept[s], err)) < 0 ||
@@ -266,21 +266,21 @@ static int get_output(json_t *rec, struct job *j, struct sb_error *err)
 	return 0;
 }
 
-int job_from_record(json_t *rec, struct job *j, struct sb_error *err)
+int job_from_record(json_t *rec, struct job *j, struct pm_error *err)
 {
 	json_t *v;
 	int r;
 
 	if (!json_is_object(rec))
-		return sb_error_set(err, "jobs", 0, "not an object");
+		return pm_error_set(err, "jobs", 0, "not an object");
 	v = json_object_get(rec, "id");
 	if (!json_is_string(v) || !job_id_valid(json_string_value(v)))
-		return sb_error_set(err, "jobs", 0,
+		return pm_error_set(err, "jobs", 0,
 				    "`id` must be a string of 1 to 36 letters, digits, - or _");
 	strcpy(j->id, json_string_value(v));
 	v = json_object_get(rec, "status");
 	if (!json_is_string(v) || job_status_parse(json_string_value(v), &j->status) < 0)
-		return sb_error_set(err, "jobs", 0,
+		return pm_error_set(err, "jobs", 0,
 				    "`status` must be one of pending, running, completed, "
 				    "failed, cancelled");
 	json_t *result = NULL;
@@ -301,7 +301,7 @@ int job_from_record(json_t *rec, struct job *j, struct sb_error *err)
 		j->result = json_dumps(result, JSON_COMPACT);
 		json_decref(result);
 		if (j->result == NULL)
-			return sb_error_set(err, "jobs", ENOMEM, "`result`");
+			return pm_error_set(err, "jobs", ENOMEM, "`result`");
 	}
 	return get_output(rec, j, err);
 }

@@ -25,14 +25,14 @@ void jobs_output_path(const struct jobs *t, const struct job *j, enum job_stream
 	snprintf(buf, size, "%s/%s/%s", t->jobs_dir, j->id, file_names[stream]);
 }
 
-int job_output_mkdir(struct jobs *t, const struct job *j, struct sb_error *err)
+int job_output_mkdir(struct jobs *t, const struct job *j, struct pm_error *err)
 {
 	_cleanup_free_ char *dir = NULL;
 
 	if (asprintf(&dir, "%s/%s", t->jobs_dir, j->id) < 0)
-		return sb_error_set(err, "jobs", ENOMEM, "job directory");
+		return pm_error_set(err, "jobs", ENOMEM, "job directory");
 	if (mkdir(dir, 0700) < 0 && errno != EEXIST)
-		return sb_error_errno(err, "jobs", "create `%s`", dir);
+		return pm_error_errno(err, "jobs", "create `%s`", dir);
 	return 0;
 }
 
@@ -115,7 +115,7 @@ static bool make_room(struct jobs *t, const struct job *self, uint64_t need)
 }
 
 int jobs_append_output(struct jobs *t, struct job *j, enum job_stream stream, const char *buf,
-		       size_t len, struct sb_error *err)
+		       size_t len, struct pm_error *err)
 {
 	uint64_t cap = t->limits.disk_bytes_per_stream;
 	size_t keep;
@@ -150,7 +150,7 @@ int jobs_append_output(struct jobs *t, struct job *j, enum job_stream stream, co
 		j->fd[stream] =
 			open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0600);
 		if (j->fd[stream] < 0)
-			return sb_error_errno(err, "jobs", "open `%s`", path);
+			return pm_error_errno(err, "jobs", "open `%s`", path);
 	}
 	while (keep > 0) {
 		ssize_t n = write(j->fd[stream], buf, keep);
@@ -170,7 +170,7 @@ int jobs_append_output(struct jobs *t, struct job *j, enum job_stream stream, co
 				jobs_touch(t, j);
 			}
 			jobs_output_path(t, j, stream, path, sizeof(path));
-			return sb_error_errno(err, "jobs", "write `%s`", path);
+			return pm_error_errno(err, "jobs", "write `%s`", path);
 		}
 		j->kept[stream] += (uint64_t)n;
 		t->stored_bytes += (uint64_t)n;
@@ -189,7 +189,7 @@ void job_read_release(struct job_read *r)
 /* Reads up to len bytes at off; fewer only at the end of the file.  A
  * missing file reads as empty (a job that never printed). */
 static int read_window(const char *path, uint64_t off, char *buf, size_t len, size_t *got,
-		       struct sb_error *err)
+		       struct pm_error *err)
 {
 	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
 
@@ -197,14 +197,14 @@ static int read_window(const char *path, uint64_t off, char *buf, size_t len, si
 	if (fd < 0 && errno == ENOENT)
 		return 0;
 	if (fd < 0)
-		return sb_error_errno(err, "jobs", "open `%s`", path);
+		return pm_error_errno(err, "jobs", "open `%s`", path);
 	while (*got < len) {
 		ssize_t n = pread(fd, buf + *got, len - *got, (off_t)(off + *got));
 
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0)
-			return sb_error_errno(err, "jobs", "read `%s`", path);
+			return pm_error_errno(err, "jobs", "read `%s`", path);
 		if (n == 0)
 			break;
 		*got += (size_t)n;
@@ -213,7 +213,7 @@ static int read_window(const char *path, uint64_t off, char *buf, size_t len, si
 }
 
 int jobs_read(struct jobs *t, const struct job *j, enum job_stream stream, uint64_t from,
-	      size_t max, struct job_read *out, struct sb_error *err)
+	      size_t max, struct job_read *out, struct pm_error *err)
 {
 	uint64_t kept = j->kept[stream];
 	_cleanup_free_ char *raw = NULL;
@@ -227,7 +227,7 @@ int jobs_read(struct jobs *t, const struct job *j, enum job_stream stream, uint6
 	if (want > 0) {
 		raw = malloc(want);
 		if (raw == NULL)
-			return sb_error_set(err, "jobs", ENOMEM, "read output of job `%s`", j->id);
+			return pm_error_set(err, "jobs", ENOMEM, "read output of job `%s`", j->id);
 		jobs_output_path(t, j, stream, path, sizeof(path));
 		r = read_window(path, from, raw, want, &got, err);
 		if (r < 0)
@@ -248,14 +248,14 @@ int jobs_read(struct jobs *t, const struct job *j, enum job_stream stream, uint6
 		r = utf8_sanitize(raw, got, true, &out->text, &out->len, &used);
 	}
 	if (r < 0)
-		return sb_error_set(err, "jobs", -r, "read output of job `%s`", j->id);
+		return pm_error_set(err, "jobs", -r, "read output of job `%s`", j->id);
 	out->consumed = used;
 	out->more = from + used < kept;
 	return 0;
 }
 
 int jobs_read_output(struct jobs *t, const struct job *j, enum job_stream stream, uint64_t from,
-		     size_t max, char **out_new, size_t *len, bool *more, struct sb_error *err)
+		     size_t max, char **out_new, size_t *len, bool *more, struct pm_error *err)
 {
 	struct job_read rd;
 	int r = jobs_read(t, j, stream, from, max, &rd, err);

@@ -37,7 +37,7 @@ void jobs_loss_note(const struct jobs *t, const struct job *j, enum job_stream s
 static json_t *inline_output(struct jobs *t, const struct job *j, enum job_stream s, bool timeout)
 {
 	struct job_read rd = {0};
-	struct sb_error err = {0};
+	struct pm_error err = {0};
 	char more[256] = "", loss[256];
 	char *text = NULL;
 	size_t len = 0;

@@ -35,17 +35,17 @@ struct job_store_write {
 	size_t len;
 	uint64_t gen;
 	int result;
-	struct sb_error err;
+	struct pm_error err;
 	job_store_done_fn done;
 	void *data;
 };
 
-int job_store_new(const char *meta_dir, struct job_store **out, struct sb_error *err)
+int job_store_new(const char *meta_dir, struct job_store **out, struct pm_error *err)
 {
 	struct job_store *s = calloc(1, sizeof(*s));
 
 	if (s == NULL)
-		return sb_error_set(err, "jobs", ENOMEM, "job store");
+		return pm_error_set(err, "jobs", ENOMEM, "job store");
 	s->refs = 1;
 	if (asprintf(&s->dir, "%s", meta_dir) < 0 ||
 	    asprintf(&s->path, "%s/jobs.json", meta_dir) < 0 ||
@@ -53,14 +53,14 @@ int job_store_new(const char *meta_dir, struct job_store **out, struct sb_error 
 		free(s->dir);
 		free(s->path);
 		free(s);
-		return sb_error_set(err, "jobs", ENOMEM, "job store");
+		return pm_error_set(err, "jobs", ENOMEM, "job store");
 	}
 	if (uv_mutex_init(&s->lock) != 0) {
 		free(s->dir);
 		free(s->path);
 		free(s->tmp);
 		free(s);
-		return sb_error_set(err, "jobs", ENOMEM, "job store lock");
+		return pm_error_set(err, "jobs", ENOMEM, "job store lock");
 	}
 	*out = s;
 	return 0;
@@ -82,7 +82,7 @@ const char *job_store_path(const struct job_store *s)
 	return s->path;
 }
 
-int job_store_move_aside(struct job_store *s, char **aside, struct sb_error *err)
+int job_store_move_aside(struct job_store *s, char **aside, struct pm_error *err)
 {
 	long now = (long)time(NULL);
 
@@ -92,20 +92,20 @@ int job_store_move_aside(struct job_store *s, char **aside, struct sb_error *err
 			       : asprintf(&name, "%s.corrupt-%ld.%d", s->path, now, n);
 
 		if (r < 0)
-			return sb_error_set(err, "jobs", ENOMEM, "jobs.json");
+			return pm_error_set(err, "jobs", ENOMEM, "jobs.json");
 		/* link() does not replace an existing file, rename() would. */
 		if (link(s->path, name) < 0) {
 			if (errno == EEXIST)
 				continue;
-			return sb_error_errno(err, "jobs", "move `%s` aside to `%s`", s->path,
+			return pm_error_errno(err, "jobs", "move `%s` aside to `%s`", s->path,
 					      name);
 		}
 		if (unlink(s->path) < 0)
-			return sb_error_errno(err, "jobs", "remove `%s`", s->path);
+			return pm_error_errno(err, "jobs", "remove `%s`", s->path);
 		*aside = TAKE_PTR(name);
 		return 0;
 	}
-	return sb_error_set(err, "jobs", EEXIST, "move `%s` aside", s->path);
+	return pm_error_set(err, "jobs", EEXIST, "move `%s` aside", s->path);
 }
 
 /* Temp files are what a crash in the middle of a save leaves; those of a
@@ -131,7 +131,7 @@ static void remove_stale_temps(struct job_store *s)
 	}
 }
 
-int job_store_load(struct job_store *s, json_t **array_out, struct sb_error *err)
+int job_store_load(struct job_store *s, json_t **array_out, struct pm_error *err)
 {
 	_cleanup_close_ int fd = -1;
 	_cleanup_free_ char *aside = NULL;
@@ -147,11 +147,11 @@ int job_store_load(struct job_store *s, json_t **array_out, struct sb_error *err
 		return 0;
 	}
 	if (fd < 0)
-		return sb_error_errno(err, "jobs", "open `%s`", s->path);
+		return pm_error_errno(err, "jobs", "open `%s`", s->path);
 	/* Through stdio: json_loadfd() reads one byte per system call. */
 	f = fdopen(fd, "r");
 	if (f == NULL)
-		return sb_error_errno(err, "jobs", "read `%s`", s->path);
+		return pm_error_errno(err, "jobs", "read `%s`", s->path);
 	fd = -1; /* f owns it now */
 	array = json_loadf(f, 0, &jerr);
 	fclose(f);
@@ -162,14 +162,14 @@ int job_store_load(struct job_store *s, json_t **array_out, struct sb_error *err
 	json_decref(array);
 	r = job_store_move_aside(s, &aside, err);
 	if (r < 0)
-		return sb_error_wrap(err, "`%s` is corrupt", s->path);
+		return pm_error_wrap(err, "`%s` is corrupt", s->path);
 	if (array == NULL)
-		sb_error_set(err, "jobs", 0,
+		pm_error_set(err, "jobs", 0,
 			     "`%s` is corrupt (%s, line %d); moved aside to `%s`, starting with "
 			     "no jobs",
 			     s->path, jerr.text, jerr.line, aside);
 	else
-		sb_error_set(err, "jobs", 0,
+		pm_error_set(err, "jobs", 0,
 			     "`%s` is not a JSON array; moved aside to `%s`, starting with no jobs",
 			     s->path, aside);
 	*array_out = json_array();
@@ -192,37 +192,37 @@ static int write_all(int fd, const char *buf, size_t len)
 }
 
 /* The steps of an atomic replacement; called with the lock held. */
-static int replace_file(struct job_store *s, const char *text, size_t len, struct sb_error *err)
+static int replace_file(struct job_store *s, const char *text, size_t len, struct pm_error *err)
 {
 	_cleanup_close_ int fd = -1, dfd = -1;
 	int r;
 
 	fd = open(s->tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
 	if (fd < 0)
-		return sb_error_errno(err, "jobs", "create `%s`", s->tmp);
+		return pm_error_errno(err, "jobs", "create `%s`", s->tmp);
 	if ((r = write_all(fd, text, len)) < 0)
-		return sb_error_set(err, "jobs", -r, "write `%s`", s->tmp);
+		return pm_error_set(err, "jobs", -r, "write `%s`", s->tmp);
 	/* Without this the rename could reach the disk before the data, and
 	 * a power cut would leave an empty jobs.json. */
 	if (fsync(fd) < 0)
-		return sb_error_errno(err, "jobs", "fsync `%s`", s->tmp);
+		return pm_error_errno(err, "jobs", "fsync `%s`", s->tmp);
 	r = close(TAKE_FD(fd));
 	if (r < 0)
-		return sb_error_errno(err, "jobs", "close `%s`", s->tmp);
+		return pm_error_errno(err, "jobs", "close `%s`", s->tmp);
 	if (rename(s->tmp, s->path) < 0)
-		return sb_error_errno(err, "jobs", "rename `%s` to `%s`", s->tmp, s->path);
+		return pm_error_errno(err, "jobs", "rename `%s` to `%s`", s->tmp, s->path);
 	/* Makes the rename itself durable. */
 	dfd = open(s->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (dfd < 0)
-		return sb_error_errno(err, "jobs", "open `%s`", s->dir);
+		return pm_error_errno(err, "jobs", "open `%s`", s->dir);
 	/* Some file systems cannot sync a directory; the rename is done. */
 	if (fsync(dfd) < 0 && errno != EINVAL && errno != ENOTSUP)
-		return sb_error_errno(err, "jobs", "fsync `%s`", s->dir);
+		return pm_error_errno(err, "jobs", "fsync `%s`", s->dir);
 	return 0;
 }
 
 int job_store_write(struct job_store *s, uint64_t gen, const char *text, size_t len,
-		    struct sb_error *err)
+		    struct pm_error *err)
 {
 	int r = 0;
 
@@ -248,7 +248,7 @@ static void write_after(uv_work_t *req, int status)
 	struct job_store_write *w = req->data;
 
 	if (status == UV_ECANCELED)
-		w->result = sb_error_set(&w->err, "jobs", ECANCELED, "save `%s`", w->store->path);
+		w->result = pm_error_set(&w->err, "jobs", ECANCELED, "save `%s`", w->store->path);
 	if (w->done)
 		w->done(w->data, w->result, &w->err);
 	job_store_unref(w->store);
@@ -258,20 +258,20 @@ static void write_after(uv_work_t *req, int status)
 
 int job_store_write_async(struct job_store *s, uv_loop_t *loop, uint64_t gen, char *text,
 			  size_t len, job_store_done_fn done, void *data,
-			  struct job_store_write **out, struct sb_error *err)
+			  struct job_store_write **out, struct pm_error *err)
 {
 	struct job_store_write *w = calloc(1, sizeof(*w));
 	int r;
 
 	if (w == NULL)
-		return sb_error_set(err, "jobs", ENOMEM, "save `%s`", s->path);
+		return pm_error_set(err, "jobs", ENOMEM, "save `%s`", s->path);
 	*w = (struct job_store_write){
 	    .store = s, .text = text, .len = len, .gen = gen, .done = done, .data = data};
 	w->req.data = w;
 	r = uv_queue_work(loop, &w->req, write_work, write_after);
 	if (r < 0) {
 		free(w);
-		return sb_error_set(err, "jobs", -r, "queue the save of `%s`", s->path);
+		return pm_error_set(err, "jobs", -r, "queue the save of `%s`", s->path);
 	}
 	s->refs++;
 	*out = w;

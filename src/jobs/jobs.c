@@ -174,11 +174,11 @@ void job_free(struct job *j)
 /* Loads jobs.json into the (empty) table.  Entries that do not make sense
  * are skipped, and the file is then set aside so that nothing is lost when
  * the next save rewrites it without them. */
-static int load(struct jobs *t, struct sb_error *err)
+static int load(struct jobs *t, struct pm_error *err)
 {
 	_cleanup_json_ json_t *array = NULL;
 	_cleanup_free_ char *aside = NULL;
-	struct sb_error first = {0};
+	struct pm_error first = {0};
 	size_t i, skipped = 0, first_index = 0;
 	double now = jobs_now();
 	json_t *rec;
@@ -189,14 +189,14 @@ static int load(struct jobs *t, struct sb_error *err)
 		return recovered;
 	json_array_foreach (array, i, rec) {
 		struct job *j = job_new();
-		struct sb_error e;
+		struct pm_error e;
 
 		if (j == NULL)
-			return sb_error_set(err, "jobs", ENOMEM, "load `%s`",
+			return pm_error_set(err, "jobs", ENOMEM, "load `%s`",
 					    job_store_path(t->store));
 		r = job_from_record(rec, j, &e);
 		if (r == 0 && jobs_get(t, j->id) != NULL)
-			r = sb_error_set(&e, "jobs", 0, "duplicate id `%s`", j->id);
+			r = pm_error_set(&e, "jobs", 0, "duplicate id `%s`", j->id);
 		if (r < 0) {
 			if (skipped++ == 0) {
 				first = e;
@@ -221,9 +221,9 @@ static int load(struct jobs *t, struct sb_error *err)
 		return recovered;
 	r = job_store_move_aside(t->store, &aside, err);
 	if (r < 0)
-		return sb_error_wrap(err, "`%s` has invalid entries", job_store_path(t->store));
+		return pm_error_wrap(err, "`%s` has invalid entries", job_store_path(t->store));
 	t->dirty = true;
-	sb_error_set(err, "jobs", 0,
+	pm_error_set(err, "jobs", 0,
 		     "`%s`: skipped %zu invalid entries (entry %zu: %s); the file was moved aside "
 		     "to `%s`",
 		     job_store_path(t->store), skipped, first_index, first.message, aside);
@@ -249,14 +249,14 @@ static void free_contents(struct jobs *t)
 }
 
 int jobs_open(uv_loop_t *loop, const char *state_dir, const struct jobs_limits *limits,
-	      struct jobs **out, struct sb_error *err)
+	      struct jobs **out, struct pm_error *err)
 {
 	_cleanup_free_ char *meta = NULL;
 	struct jobs *t = calloc(1, sizeof(*t));
 	int r;
 
 	if (t == NULL)
-		return sb_error_set(err, "jobs", ENOMEM, "job table");
+		return pm_error_set(err, "jobs", ENOMEM, "job table");
 	t->loop = loop;
 	t->limits = *limits;
 	t->nbuckets = INITIAL_BUCKETS;
@@ -265,12 +265,12 @@ int jobs_open(uv_loop_t *loop, const char *state_dir, const struct jobs_limits *
 	if (t->buckets == NULL || t->state_dir == NULL ||
 	    asprintf(&t->jobs_dir, "%s/jobs", state_dir) < 0 ||
 	    asprintf(&meta, "%s/meta", state_dir) < 0) {
-		r = sb_error_set(err, "jobs", ENOMEM, "job table");
+		r = pm_error_set(err, "jobs", ENOMEM, "job table");
 		goto fail;
 	}
-	if ((r = sb_mkdirs(state_dir, 0700, "jobs", err)) < 0 ||
-	    (r = sb_mkdir(meta, 0700, "jobs", err)) < 0 ||
-	    (r = sb_mkdir(t->jobs_dir, 0700, "jobs", err)) < 0 || (r = job_store_new(meta, &t->store, err)) < 0)
+	if ((r = pm_mkdirs(state_dir, 0700, "jobs", err)) < 0 ||
+	    (r = pm_mkdir(meta, 0700, "jobs", err)) < 0 ||
+	    (r = pm_mkdir(t->jobs_dir, 0700, "jobs", err)) < 0 || (r = job_store_new(meta, &t->store, err)) < 0)
 		goto fail;
 	r = load(t, err);
 	if (r < 0)
@@ -309,7 +309,7 @@ void jobs_close(struct jobs *t)
 	uv_close((uv_handle_t *)&t->save_timer, on_closed);
 }
 
-void jobs_set_error_handler(struct jobs *t, void (*fn)(const struct sb_error *err, void *data),
+void jobs_set_error_handler(struct jobs *t, void (*fn)(const struct pm_error *err, void *data),
 			    void *data)
 {
 	t->on_error = fn;
@@ -329,7 +329,7 @@ int jobs_at_close(struct jobs *t, void (*fn)(void *data), void *data)
 
 /* Past max_kept, the oldest finished job that nothing holds is
  * forgotten, as py_prune_jobs would: history is bounded like output. */
-static int make_room(struct jobs *t, struct sb_error *err)
+static int make_room(struct jobs *t, struct pm_error *err)
 {
 	if (t->limits.max_kept == 0 || t->count < t->limits.max_kept)
 		return 0;
@@ -339,12 +339,12 @@ static int make_room(struct jobs *t, struct sb_error *err)
 			return 0;
 		}
 	}
-	sb_error_set(err, "jobs", EAGAIN, "the server keeps %zu jobs and none of them has ended",
+	pm_error_set(err, "jobs", EAGAIN, "the server keeps %zu jobs and none of them has ended",
 		     t->count);
-	return sb_error_hint(err, "wait for jobs to end, or cancel some with py_cancel_job");
+	return pm_error_hint(err, "wait for jobs to end, or cancel some with py_cancel_job");
 }
 
-struct job *jobs_create(struct jobs *t, const char *tool, const char *label, struct sb_error *err)
+struct job *jobs_create(struct jobs *t, const char *tool, const char *label, struct pm_error *err)
 {
 	struct job *j;
 
@@ -354,7 +354,7 @@ struct job *jobs_create(struct jobs *t, const char *tool, const char *label, str
 
 	if (j == NULL || (j->tool = strdup(tool)) == NULL ||
 	    (j->label = strdup(label ? label : tool)) == NULL) {
-		sb_error_set(err, "jobs", ENOMEM, "new job");
+		pm_error_set(err, "jobs", ENOMEM, "new job");
 		job_free(j);
 		return NULL;
 	}

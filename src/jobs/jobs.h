@@ -74,7 +74,7 @@ struct jobs;
  * returns JOBS_OPEN_RECOVERED with err describing it, for the caller to
  * log.  A negative errno means the state directory itself is unusable. */
 int jobs_open(uv_loop_t *loop, const char *state_dir, const struct jobs_limits *limits,
-	      struct jobs **out, struct sb_error *err);
+	      struct jobs **out, struct pm_error *err);
 
 /* Runs the at-close hooks, flushes (synchronously) and frees every job.
  * The table's own memory goes in the close callback of its save timer
@@ -83,7 +83,7 @@ void jobs_close(struct jobs *t);
 
 /* Failures of background saves (the table retries them with a backoff)
  * are reported here; the library itself never logs. */
-void jobs_set_error_handler(struct jobs *t, void (*fn)(const struct sb_error *err, void *data),
+void jobs_set_error_handler(struct jobs *t, void (*fn)(const struct pm_error *err, void *data),
 			    void *data);
 
 /* fn(data) runs at the start of jobs_close(), newest registration first:
@@ -96,7 +96,7 @@ const char *jobs_state_dir(const struct jobs *t);
 double jobs_now(void);
 
 /* A new pending job, newest of all, with its output directory created. */
-struct job *jobs_create(struct jobs *t, const char *tool, const char *label, struct sb_error *err);
+struct job *jobs_create(struct jobs *t, const char *tool, const char *label, struct pm_error *err);
 
 struct job *jobs_get(struct jobs *t, const char *id);
 struct job *jobs_newest(struct jobs *t);
@@ -135,7 +135,7 @@ uint64_t jobs_stored_bytes(const struct jobs *t);
 void jobs_touch(struct jobs *t, struct job *j);
 
 /* Writes jobs.json now (shutdown, tests). */
-int jobs_flush(struct jobs *t, struct sb_error *err);
+int jobs_flush(struct jobs *t, struct pm_error *err);
 
 /* Replaces the progress object {"current","total","message"} (message may
  * be NULL) and schedules a save. */
@@ -165,7 +165,7 @@ size_t jobs_prune(struct jobs *t, bool keep_completed, bool keep_failed, double 
  * are saved with the next status change, and jobs_open() recounts the
  * files of jobs that were still running. */
 int jobs_append_output(struct jobs *t, struct job *j, enum job_stream stream, const char *buf,
-		       size_t len, struct sb_error *err);
+		       size_t len, struct pm_error *err);
 
 /* One bounded read of kept output, as valid UTF-8. */
 struct job_read {
@@ -180,7 +180,7 @@ struct job_read {
  * window, or by the end of output a running job is still writing, is left
  * for the next read (consumed stops before it) rather than mangled. */
 int jobs_read(struct jobs *t, const struct job *j, enum job_stream stream, uint64_t from,
-	      size_t max, struct job_read *out, struct sb_error *err);
+	      size_t max, struct job_read *out, struct pm_error *err);
 void job_read_release(struct job_read *r);
 
 /* Reads up to `max` bytes of kept output of `stream` from byte `from`.
@@ -190,7 +190,7 @@ void job_read_release(struct job_read *r);
  * jobs_read() to advance a cursor); *more says whether kept output goes on
  * past what was returned. */
 int jobs_read_output(struct jobs *t, const struct job *j, enum job_stream stream, uint64_t from,
-		     size_t max, char **out_new, size_t *len, bool *more, struct sb_error *err);
+		     size_t max, char **out_new, size_t *len, bool *more, struct pm_error *err);
 
 /* <state>/jobs/<id>/stdout or stderr, into buf. */
 void jobs_output_path(const struct jobs *t, const struct job *j, enum job_stream stream, char *buf,

@@ -40,7 +40,7 @@ struct jobs {
 	uint64_t saves;	      /* files written, for tests of the coalescing */
 	struct job_store *store;
 	struct job_store_write *inflight;
-	void (*on_error)(const struct sb_error *err, void *data);
+	void (*on_error)(const struct pm_error *err, void *data);
 	void *on_error_data;
 
 	struct jobs_hook *hooks;
@@ -57,16 +57,16 @@ void job_forget_saved(struct job *j);
 void jobs_schedule_save(struct jobs *t);
 /* Stops the timer, writes synchronously, detaches a write in flight. */
 void jobs_save_shutdown(struct jobs *t);
-void jobs_report(struct jobs *t, const struct sb_error *err);
+void jobs_report(struct jobs *t, const struct pm_error *err);
 
 /* job_json.c */
 bool job_id_valid(const char *id);
 /* Fills a zeroed job from a jobs.json entry; on failure err names the
  * field and the caller frees the job. */
-int job_from_record(json_t *rec, struct job *j, struct sb_error *err);
+int job_from_record(json_t *rec, struct job *j, struct pm_error *err);
 
 /* job_output.c */
-int job_output_mkdir(struct jobs *t, const struct job *j, struct sb_error *err);
+int job_output_mkdir(struct jobs *t, const struct job *j, struct pm_error *err);
 void job_output_close(struct job *j);
 /* Removes the job's output files (and its folder); stored_bytes follows. */
 void job_output_remove(struct jobs *t, struct job *j);

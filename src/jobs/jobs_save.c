@@ -42,7 +42,7 @@ static int saved_form(struct job *j)
 
 /* The text of jobs.json: an array with one job per line, newest first
  * (the order of the table, which a load restores as is). */
-static int snapshot(struct jobs *t, char **out, size_t *len, struct sb_error *err)
+static int snapshot(struct jobs *t, char **out, size_t *len, struct pm_error *err)
 {
 	char *buf = NULL;
 	size_t size = 0;
@@ -62,14 +62,14 @@ static int snapshot(struct jobs *t, char **out, size_t *len, struct sb_error *er
 	}
 	if (failed) {
 		free(buf);
-		return sb_error_set(err, "jobs", ENOMEM, "serialize %zu jobs", t->count);
+		return pm_error_set(err, "jobs", ENOMEM, "serialize %zu jobs", t->count);
 	}
 	*out = buf;
 	*len = size;
 	return 0;
 }
 
-void jobs_report(struct jobs *t, const struct sb_error *err)
+void jobs_report(struct jobs *t, const struct pm_error *err)
 {
 	if (t->on_error)
 		t->on_error(err, t->on_error_data);
@@ -93,7 +93,7 @@ void jobs_schedule_save(struct jobs *t)
 		arm(t);
 }
 
-static void after_write(struct jobs *t, int r, const struct sb_error *err)
+static void after_write(struct jobs *t, int r, const struct pm_error *err)
 {
 	if (r < 0) {
 		jobs_report(t, err);
@@ -111,7 +111,7 @@ static void after_write(struct jobs *t, int r, const struct sb_error *err)
 		jobs_schedule_save(t);
 }
 
-static void on_written(void *data, int r, const struct sb_error *err)
+static void on_written(void *data, int r, const struct pm_error *err)
 {
 	struct jobs *t = data;
 
@@ -122,7 +122,7 @@ static void on_written(void *data, int r, const struct sb_error *err)
 static void on_timer(uv_timer_t *h)
 {
 	struct jobs *t = h->data;
-	struct sb_error err;
+	struct pm_error err;
 	uint64_t gen;
 	size_t len;
 	char *text;
@@ -152,7 +152,7 @@ void jobs_save_init(struct jobs *t)
 	t->save_timer.data = t;
 }
 
-int jobs_flush(struct jobs *t, struct sb_error *err)
+int jobs_flush(struct jobs *t, struct pm_error *err)
 {
 	size_t len;
 	char *text;
@@ -178,7 +178,7 @@ int jobs_flush(struct jobs *t, struct sb_error *err)
 
 void jobs_save_shutdown(struct jobs *t)
 {
-	struct sb_error err;
+	struct pm_error err;
 
 	uv_timer_stop(&t->save_timer);
 	if (jobs_flush(t, &err) < 0)

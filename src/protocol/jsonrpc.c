@@ -83,7 +83,7 @@ json_t *jrpc_error_new(json_t *id, int code, json_t *data_new, const char *fmt, 
 		return NULL;
 	}
 	json_object_set_new(error, "code", json_integer(code));
-	json_object_set_new(error, "message", sb_json_string_lossy(message));
+	json_object_set_new(error, "message", pm_json_string_lossy(message));
 	if (data_new != NULL)
 		json_object_set_new(error, "data", data_new);
 	json_object_set_new(msg, "jsonrpc", json_string("2.0"));
@@ -222,7 +222,7 @@ void jrpc_parse(const char *text, size_t len, unsigned max_depth, struct jrpc_me
 		char why[96];
 
 		snprintf(why, sizeof(why), "Invalid request: a message must be a JSON object, not %s",
-			 sb_json_type_name(msg->root));
+			 pm_json_type_name(msg->root));
 		msg->kind = JRPC_INVALID;
 		msg->error_new = jrpc_error_new(NULL, JRPC_INVALID_REQUEST, NULL, "%s. %s", why,
 						HINT_ONE_PER_LINE);

@@ -202,7 +202,7 @@ static void dispatch_request(struct mcp_server *s, const char *method, json_t *i
 			mcp_reply_error(s, id, JRPC_INVALID_PARAMS, NULL,
 					"Invalid params: `params` must be an object, not %s. Hint: "
 					"send named parameters, or omit `params`",
-					sb_json_type_name(params));
+					pm_json_type_name(params));
 			return;
 		}
 		methods[i].handle(s, id, params);

@@ -29,7 +29,7 @@ struct mcp_limits {
 /* Reads a resource.  Fills *contents_new with the "contents" array of a
  * resources/read result; a negative errno with err filled means not found
  * (-ENOENT, answered -32002) or another failure (-32603). */
-typedef int (*mcp_resource_read_fn)(const char *uri, json_t **contents_new, struct sb_error *err,
+typedef int (*mcp_resource_read_fn)(const char *uri, json_t **contents_new, struct pm_error *err,
 				    void *ctx);
 
 struct mcp_resource_template {
@@ -62,7 +62,7 @@ const char *mcp_server_protocol_version(const struct mcp_server *s);
 int mcp_register_tool(struct mcp_server *s, const struct tool_decl *decl, void *ctx);
 
 /* Serves the whole catalog of the tools layer and job-stream://{job_id}. */
-int mcp_serve_tools(struct mcp_server *s, struct tools *t, struct sb_error *err);
+int mcp_serve_tools(struct mcp_server *s, struct tools *t, struct pm_error *err);
 int mcp_register_resource_template(struct mcp_server *s, const struct mcp_resource_template *t);
 
 /* The transport side (and tests and fuzz targets, which feed messages

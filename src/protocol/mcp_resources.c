@@ -126,9 +126,9 @@ void mcp_handle_resources_read(struct mcp_server *s, json_t *id, json_t *params)
 {
 	struct mcp_template_entry *t;
 	json_t *contents = NULL;
-	struct sb_error err = {0};
+	struct pm_error err = {0};
 	const char *uri;
-	char known[512], message[SB_ERROR_MESSAGE_MAX + SB_ERROR_HINT_MAX + 16];
+	char known[512], message[PM_ERROR_MESSAGE_MAX + PM_ERROR_HINT_MAX + 16];
 	int rc;
 
 	uri = mcp_require_string(s, id, params, "uri",
@@ -147,7 +147,7 @@ void mcp_handle_resources_read(struct mcp_server *s, json_t *id, json_t *params)
 	rc = t->read(uri, &contents, &err, t->ctx);
 	if (rc < 0) {
 		json_decref(contents);
-		sb_error_format(&err, message, sizeof(message));
+		pm_error_format(&err, message, sizeof(message));
 		if (rc == -ENOENT)
 			mcp_reply_error(s, id, MCP_RESOURCE_NOT_FOUND,
 					json_pack("{s:s}", "uri", uri), "Resource not found: %s",

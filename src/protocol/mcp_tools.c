@@ -68,7 +68,7 @@ int mcp_register_tool(struct mcp_server *s, const struct tool_decl *decl, void *
 	return 0;
 }
 
-int mcp_serve_tools(struct mcp_server *s, struct tools *t, struct sb_error *err)
+int mcp_serve_tools(struct mcp_server *s, struct tools *t, struct pm_error *err)
 {
 	struct mcp_resource_template stream = {
 	    .uri_template = TOOLS_JOB_STREAM_SCHEME "{job_id}",
@@ -86,9 +86,9 @@ int mcp_serve_tools(struct mcp_server *s, struct tools *t, struct sb_error *err)
 
 	for (const struct tool_decl *const *d = tools_catalog; *d; d++)
 		if ((r = mcp_register_tool(s, *d, t)) < 0)
-			return sb_error_set(err, "tools", -r, "register tool `%s`", (*d)->name);
+			return pm_error_set(err, "tools", -r, "register tool `%s`", (*d)->name);
 	if ((r = mcp_register_resource_template(s, &stream)) < 0)
-		return sb_error_set(err, "tools", -r, "register `%s{job_id}`",
+		return pm_error_set(err, "tools", -r, "register `%s{job_id}`",
 				    TOOLS_JOB_STREAM_SCHEME);
 	return 0;
 }
@@ -135,7 +135,7 @@ static json_t *tool_result_new(json_t *structured_new, bool is_error)
 
 	if (!json_is_object(structured)) {
 		log_error("bug: a tool answered %s instead of an object; wrapped in `result`",
-			  structured ? sb_json_type_name(structured) : "nothing");
+			  structured ? pm_json_type_name(structured) : "nothing");
 		structured = json_pack("{s:o}", "result", structured ? TAKE_PTR(structured)
 								     : json_null());
 		if (structured == NULL)
@@ -156,7 +156,7 @@ static json_t *error_structured_new(const char *fmt, va_list ap)
 	char message[4096];
 
 	vsnprintf(message, sizeof(message), fmt, ap);
-	return json_pack("{s:o}", "error", sb_json_string_lossy(message));
+	return json_pack("{s:o}", "error", pm_json_string_lossy(message));
 }
 
 static void reply_tool_result(struct mcp_server *s, json_t *id, json_t *structured_new,
@@ -283,7 +283,7 @@ void mcp_handle_tools_call(struct mcp_server *s, json_t *id, json_t *params)
 				 "Invalid arguments for tool `%s`: `arguments` must be an object, "
 				 "not %s. Hint: pass the parameters by name, e.g. {\"arguments\": "
 				 "{...}}",
-				 tool->decl->name, sb_json_type_name(args));
+				 tool->decl->name, pm_json_type_name(args));
 		return;
 	}
 	call = calloc(1, sizeof(*call));
@@ -361,7 +361,7 @@ static void call_progress(struct tool_call *tc, double progress, double total,
 		char buf[1024];
 
 		snprintf(buf, sizeof(buf), "%s", message);
-		json_object_set_new(params, "message", sb_json_string_lossy(buf));
+		json_object_set_new(params, "message", pm_json_string_lossy(buf));
 	}
 	mcp_send_notification_new(call->server,
 				  jrpc_notification_new("notifications/progress", params), call->id);

@@ -381,7 +381,7 @@ static void on_output(struct launcher *l, enum job_stream stream, ssize_t n, con
 	if (n > 0 && l->run && l->run->job == NULL) {
 		l->run->task.output(l->run->task.data, stream, buf->base, (size_t)n);
 	} else if (n > 0 && l->run) {
-		struct sb_error err = {0};
+		struct pm_error err = {0};
 		/* A full disk would fail every read after the first: it is
 		 * said once per job. */
 		if (jobs_append_output(l->r->jobs, l->run->job, stream, buf->base, (size_t)n, &err) < 0 &&
@@ -403,7 +403,7 @@ static void on_stderr(uv_stream_t *s, ssize_t n, const uv_buf_t *buf)
 	on_output(s->data, JOB_STDERR, n, buf);
 }
 
-static struct launcher *spawn_launcher(struct runner *r, const char *policy, struct sb_error *err)
+static struct launcher *spawn_launcher(struct runner *r, const char *policy, struct pm_error *err)
 {
 	struct launcher *l = calloc(1, sizeof(*l));
 	uv_pipe_t *pipes[] = {&l->out, &l->err, &l->spec, &l->status};
@@ -417,7 +417,7 @@ static struct launcher *spawn_launcher(struct runner *r, const char *policy, str
 	int rc;
 
 	if (l == NULL) {
-		sb_error_set(err, "runner", ENOMEM, "start a sandbox launcher");
+		pm_error_set(err, "runner", ENOMEM, "start a sandbox launcher");
 		return NULL;
 	}
 	l->r = r;
@@ -447,8 +447,8 @@ static struct launcher *spawn_launcher(struct runner *r, const char *policy, str
 	l->open_handles = H_COUNT;
 	r->n_alive++;
 	if (rc < 0) {
-		sb_error_set(err, "runner", -rc, "start the sandbox launcher `%s`", r->cfg.launcher);
-		sb_error_hint(err, "build it, or pass its path with --launcher");
+		pm_error_set(err, "runner", -rc, "start the sandbox launcher `%s`", r->cfg.launcher);
+		pm_error_hint(err, "build it, or pass its path with --launcher");
 		/* The process handle needs closing even when spawn failed. */
 		l->exited = l->out_eof = l->err_eof = l->status_eof = true;
 		for (size_t i = 0; i < 4; i++)
@@ -471,7 +471,7 @@ static void fill_pool(struct runner *r)
 	unsigned want = r->n_running > 0 && r->cfg.prepared > 1 ? 1 : r->cfg.prepared;
 
 	while (!r->shutting_down && r->n_idle < want) {
-		struct sb_error err = {0};
+		struct pm_error err = {0};
 		struct launcher *l = spawn_launcher(r, r->cfg.policy, &err);
 		if (l == NULL) {
 			log_msg(LOG_LEVEL_ERROR, "%s", err.message);
@@ -575,7 +575,7 @@ static void pump(struct runner *r)
 {
 	while (!r->shutting_down && r->n_running < r->cfg.max_running) {
 		struct run **pp = &r->queue, *run;
-		struct sb_error err = {0};
+		struct pm_error err = {0};
 		struct launcher *l;
 
 		while (*pp && (*pp)->held)
@@ -589,7 +589,7 @@ static void pump(struct runner *r)
 						     &err)) == NULL) {
 			/* Nothing can run: fail the job rather than wait forever. */
 			struct run_outcome o = {0};
-			sb_error_format(&err, o.error, sizeof(o.error));
+			pm_error_format(&err, o.error, sizeof(o.error));
 			end_run(r, run, &o, false);
 			continue;
 		}
@@ -603,12 +603,12 @@ static void pump(struct runner *r)
 }
 
 int runner_new(uv_loop_t *loop, const struct runner_config *cfg, struct jobs *jobs,
-	       struct runner **out, struct sb_error *err)
+	       struct runner **out, struct pm_error *err)
 {
 	struct runner *r = calloc(1, sizeof(*r));
 
 	if (r == NULL)
-		return sb_error_set(err, "runner", ENOMEM, "runner");
+		return pm_error_set(err, "runner", ENOMEM, "runner");
 	r->loop = loop;
 	r->cfg = *cfg;
 	r->jobs = jobs;
@@ -621,7 +621,7 @@ int runner_new(uv_loop_t *loop, const struct runner_config *cfg, struct jobs *jo
 }
 
 static struct run *enqueue(struct runner *r, struct job *j, json_t *spec_new, int ws_fd,
-			   bool held, struct sb_error *err)
+			   bool held, struct pm_error *err)
 {
 	struct run *run = calloc(1, j ? sizeof(struct run) : sizeof(struct runner_task));
 
@@ -629,7 +629,7 @@ static struct run *enqueue(struct runner *r, struct job *j, json_t *spec_new, in
 		json_decref(spec_new);
 		if (ws_fd >= 0)
 			close(ws_fd);
-		sb_error_set(err, "runner", ENOMEM, "queue the %s", j ? "job" : "install");
+		pm_error_set(err, "runner", ENOMEM, "queue the %s", j ? "job" : "install");
 		return NULL;
 	}
 	if (r->cfg.n_protect > 0 && json_object_get(spec_new, WIRE_SPEC_PROTECT) == NULL) {
@@ -647,26 +647,26 @@ static struct run *enqueue(struct runner *r, struct job *j, json_t *spec_new, in
 	return run;
 }
 
-int runner_admit(struct runner *r, struct sb_error *err)
+int runner_admit(struct runner *r, struct pm_error *err)
 {
 	if (r->cfg.max_pending == 0 || r->n_queued_jobs < r->cfg.max_pending)
 		return 0;
-	sb_error_set(err, "runner", EAGAIN, "%u jobs already wait for a free slot (the server's "
+	pm_error_set(err, "runner", EAGAIN, "%u jobs already wait for a free slot (the server's "
 		     "--max-pending)", r->n_queued_jobs);
-	return sb_error_hint(err, "wait for some to finish (py_list_jobs shows them), cancel some "
+	return pm_error_hint(err, "wait for some to finish (py_list_jobs shows them), cancel some "
 				  "with py_cancel_job, or start the server with a larger "
 				  "--max-pending");
 }
 
 static int submit(struct runner *r, struct job *j, json_t *spec_new, int ws_fd, bool held,
 		  runner_finish_fn finish, void (*cleanup)(struct job *j, void *data), void *data,
-		  struct sb_error *err)
+		  struct pm_error *err)
 {
 	struct run *run = enqueue(r, j, spec_new, ws_fd, held, err);
 
 	if (run == NULL) {
 		jobs_end(r->jobs, j, JOB_FAILED, NULL, false, err->message);
-		return sb_error_code(err);
+		return pm_error_code(err);
 	}
 	run->finish = finish;
 	run->cleanup = cleanup;
@@ -678,14 +678,14 @@ static int submit(struct runner *r, struct job *j, json_t *spec_new, int ws_fd, 
 
 int runner_submit(struct runner *r, struct job *j, json_t *spec_new, int ws_fd,
 		  runner_finish_fn finish, void (*cleanup)(struct job *j, void *data), void *data,
-		  struct sb_error *err)
+		  struct pm_error *err)
 {
 	return submit(r, j, spec_new, ws_fd, false, finish, cleanup, data, err);
 }
 
 int runner_submit_held(struct runner *r, struct job *j, json_t *spec_new, int ws_fd,
 		       runner_finish_fn finish, void (*cleanup)(struct job *j, void *data),
-		       void *data, struct sb_error *err)
+		       void *data, struct pm_error *err)
 {
 	return submit(r, j, spec_new, ws_fd, true, finish, cleanup, data, err);
 }
@@ -708,12 +708,12 @@ void runner_release(struct runner *r, struct job *j, const char *error)
 }
 
 int runner_start_task(struct runner *r, json_t *spec_new, const struct runner_task_config *cfg,
-		      struct runner_task **out, struct sb_error *err)
+		      struct runner_task **out, struct pm_error *err)
 {
 	struct run *run = enqueue(r, NULL, spec_new, -1, false, err);
 
 	if (run == NULL)
-		return sb_error_code(err);
+		return pm_error_code(err);
 	run->task = *cfg;
 	run->policy = cfg->policy;
 	*out = (struct runner_task *)run;
@@ -737,12 +737,12 @@ void runner_cancel_task(struct runner *r, struct runner_task *t)
 }
 
 int runner_cancel(struct runner *r, struct job *j, void (*done)(struct job *j, void *arg),
-		  void *arg, struct sb_error *err)
+		  void *arg, struct pm_error *err)
 {
 	struct run *run = j->run;
 
 	if (run == NULL)
-		return sb_error_set(err, "runner", ESRCH, "job %s is not running", j->id);
+		return pm_error_set(err, "runner", ESRCH, "job %s is not running", j->id);
 	if (run->l == NULL) {
 		/* Still queued: nothing was started, so it ends here. */
 		struct run **pp = queued(r, run);

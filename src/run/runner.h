@@ -52,11 +52,11 @@ typedef json_t *(*runner_finish_fn)(struct job *j, const struct run_outcome *o, 
 struct runner;
 
 int runner_new(uv_loop_t *loop, const struct runner_config *cfg, struct jobs *jobs,
-	       struct runner **out, struct sb_error *err);
+	       struct runner **out, struct pm_error *err);
 
 /* 0 when one more job may be queued, else -EAGAIN with err saying that
  * max_pending jobs already wait. */
-int runner_admit(struct runner *r, struct sb_error *err);
+int runner_admit(struct runner *r, struct pm_error *err);
 
 /* Queues job j (pending) with its launcher spec (stolen): {"workspace",
  * "argv", "cwd", "env", "timeout", "files", "binds", ...}, and ws_fd
@@ -68,7 +68,7 @@ int runner_admit(struct runner *r, struct sb_error *err);
  * queued, the job ends failed with err's message. */
 int runner_submit(struct runner *r, struct job *j, json_t *spec_new, int ws_fd,
 		  runner_finish_fn finish, void (*cleanup)(struct job *j, void *data), void *data,
-		  struct sb_error *err);
+		  struct pm_error *err);
 
 /* The same, but the job is held (pending, cancellable, never started)
  * until runner_release(): it waits for something else first, its
@@ -76,7 +76,7 @@ int runner_submit(struct runner *r, struct job *j, json_t *spec_new, int ws_fd,
  * failed with that message instead of starting it. */
 int runner_submit_held(struct runner *r, struct job *j, json_t *spec_new, int ws_fd,
 		       runner_finish_fn finish, void (*cleanup)(struct job *j, void *data),
-		       void *data, struct sb_error *err);
+		       void *data, struct pm_error *err);
 void runner_release(struct runner *r, struct job *j, const char *error);
 
 /* A run that belongs to no job (a dependency install): it runs under
@@ -91,7 +91,7 @@ struct runner_task_config {
 	void *data;
 };
 int runner_start_task(struct runner *r, json_t *spec_new, const struct runner_task_config *cfg,
-		      struct runner_task **out, struct sb_error *err);
+		      struct runner_task **out, struct pm_error *err);
 /* `done` still runs, once the task's processes are gone. */
 void runner_cancel_task(struct runner *r, struct runner_task *t);
 
@@ -99,7 +99,7 @@ void runner_cancel_task(struct runner *r, struct runner_task *t);
  * once every process of the job is gone and the job is marked cancelled.
  * A second cancel of the same job keeps the first done. */
 int runner_cancel(struct runner *r, struct job *j, void (*done)(struct job *j, void *arg),
-		  void *arg, struct sb_error *err);
+		  void *arg, struct pm_error *err);
 
 /* Kills every job and prepared launcher; `done` runs when all launchers
  * have exited (their jobs are then marked failed). */

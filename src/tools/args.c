@@ -27,26 +27,26 @@ static json_t *member(json_t *args, const char *name)
 	return json_is_null(v) ? NULL : v;
 }
 
-static int missing(const char *name, const char *expected, struct sb_error *err)
+static int missing(const char *name, const char *expected, struct pm_error *err)
 {
-	return sb_error_set(err, "arguments", 0, "missing required argument `%s` (%s)", name,
+	return pm_error_set(err, "arguments", 0, "missing required argument `%s` (%s)", name,
 			    expected);
 }
 
-static int wrong_type(const char *name, const char *expected, const json_t *v, struct sb_error *err)
+static int wrong_type(const char *name, const char *expected, const json_t *v, struct pm_error *err)
 {
-	return sb_error_set(err, "arguments", 0, "argument `%s` must be %s, got %s", name, expected,
-			    sb_json_type_name(v));
+	return pm_error_set(err, "arguments", 0, "argument `%s` must be %s, got %s", name, expected,
+			    pm_json_type_name(v));
 }
 
-int args_check_known(json_t *args, const char *const *names, struct sb_error *err)
+int args_check_known(json_t *args, const char *const *names, struct pm_error *err)
 {
 	const char *key;
 	json_t *v;
 
 	if (!json_is_object(args))
-		return sb_error_set(err, "arguments", 0, "arguments must be an object, got %s",
-				    sb_json_type_name(args));
+		return pm_error_set(err, "arguments", 0, "arguments must be an object, got %s",
+				    pm_json_type_name(args));
 	json_object_foreach (args, key, v) {
 		char known[512] = "";
 		bool found = false;
@@ -57,7 +57,7 @@ int args_check_known(json_t *args, const char *const *names, struct sb_error *er
 		if (found)
 			continue;
 		join(known, sizeof(known), names);
-		return sb_error_set(err, "arguments", 0,
+		return pm_error_set(err, "arguments", 0,
 				    "unknown argument `%s`; this tool accepts: %s", key,
 				    names[0] ? known : "no arguments");
 	}
@@ -65,7 +65,7 @@ int args_check_known(json_t *args, const char *const *names, struct sb_error *er
 }
 
 int args_string(json_t *args, const char *name, bool required, const char **out,
-		struct sb_error *err)
+		struct pm_error *err)
 {
 	json_t *v = member(args, name);
 
@@ -79,7 +79,7 @@ int args_string(json_t *args, const char *name, bool required, const char **out,
 }
 
 int args_enum(json_t *args, const char *name, const char *const *values, bool required, int *index,
-	      struct sb_error *err)
+	      struct pm_error *err)
 {
 	char expected[512] = "one of ";
 	const char *s;
@@ -101,11 +101,11 @@ int args_enum(json_t *args, const char *name, const char *const *values, bool re
 			return 0;
 		}
 	}
-	return sb_error_set(err, "arguments", 0, "argument `%s` must be %s, got `%s`", name,
+	return pm_error_set(err, "arguments", 0, "argument `%s` must be %s, got `%s`", name,
 			    expected, s);
 }
 
-int args_bool(json_t *args, const char *name, bool def, bool *out, struct sb_error *err)
+int args_bool(json_t *args, const char *name, bool def, bool *out, struct pm_error *err)
 {
 	json_t *v = member(args, name);
 
@@ -119,7 +119,7 @@ int args_bool(json_t *args, const char *name, bool def, bool *out, struct sb_err
 }
 
 int args_int(json_t *args, const char *name, int64_t min, int64_t max, int64_t def, int64_t *out,
-	     struct sb_error *err)
+	     struct pm_error *err)
 {
 	json_t *v = member(args, name);
 	char expected[96];
@@ -136,20 +136,20 @@ int args_int(json_t *args, const char *name, int64_t min, int64_t max, int64_t d
 		   json_real_value(v) == (double)(int64_t)json_real_value(v)) {
 		x = (int64_t)json_real_value(v);
 	} else if (json_is_real(v)) {
-		return sb_error_set(err, "arguments", 0, "argument `%s` must be %s, got %g", name,
+		return pm_error_set(err, "arguments", 0, "argument `%s` must be %s, got %g", name,
 				    expected, json_real_value(v));
 	} else {
 		return wrong_type(name, expected, v, err);
 	}
 	if (x < min || x > max)
-		return sb_error_set(err, "arguments", 0, "argument `%s` must be %s, got %lld", name,
+		return pm_error_set(err, "arguments", 0, "argument `%s` must be %s, got %lld", name,
 				    expected, (long long)x);
 	*out = x;
 	return 0;
 }
 
 int args_number(json_t *args, const char *name, double min, double max, double def, double *out,
-		struct sb_error *err)
+		struct pm_error *err)
 {
 	json_t *v = member(args, name);
 	char expected[96];
@@ -163,14 +163,14 @@ int args_number(json_t *args, const char *name, double min, double max, double d
 		return wrong_type(name, expected, v, err);
 	x = json_number_value(v);
 	if (!(x >= min && x <= max))
-		return sb_error_set(err, "arguments", 0, "argument `%s` must be %s, got %g", name,
+		return pm_error_set(err, "arguments", 0, "argument `%s` must be %s, got %g", name,
 				    expected, x);
 	*out = x;
 	return 0;
 }
 
 int args_string_array(json_t *args, const char *name, bool required, json_t **out,
-		      struct sb_error *err)
+		      struct pm_error *err)
 {
 	json_t *v = member(args, name), *item;
 	size_t i;
@@ -182,17 +182,17 @@ int args_string_array(json_t *args, const char *name, bool required, json_t **ou
 		return wrong_type(name, "an array of strings", v, err);
 	json_array_foreach (v, i, item) {
 		if (!json_is_string(item))
-			return sb_error_set(err, "arguments", 0,
+			return pm_error_set(err, "arguments", 0,
 					    "argument `%s` must be an array of strings, but item "
 					    "%zu is %s",
-					    name, i, sb_json_type_name(item));
+					    name, i, pm_json_type_name(item));
 	}
 	*out = v;
 	return 0;
 }
 
 int args_string_map(json_t *args, const char *name, bool required, json_t **out,
-		    struct sb_error *err)
+		    struct pm_error *err)
 {
 	json_t *v = member(args, name), *item;
 	const char *key;
@@ -204,10 +204,10 @@ int args_string_map(json_t *args, const char *name, bool required, json_t **out,
 		return wrong_type(name, "an object whose values are strings", v, err);
 	json_object_foreach (v, key, item) {
 		if (!json_is_string(item))
-			return sb_error_set(err, "arguments", 0,
+			return pm_error_set(err, "arguments", 0,
 					    "argument `%s` must be an object whose values are "
 					    "strings, but `%s` is %s",
-					    name, key, sb_json_type_name(item));
+					    name, key, pm_json_type_name(item));
 	}
 	*out = v;
 	return 0;

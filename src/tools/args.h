@@ -17,36 +17,36 @@
 #include "error.h"
 
 /* args must be an object whose keys are all among names (NULL-ended). */
-int args_check_known(json_t *args, const char *const *names, struct sb_error *err);
+int args_check_known(json_t *args, const char *const *names, struct pm_error *err);
 
 /* *out is NULL when an optional string is not given. */
 int args_string(json_t *args, const char *name, bool required, const char **out,
-		struct sb_error *err);
+		struct pm_error *err);
 
 /* A string that must be one of values (NULL-ended); *index is its
  * position, or -1 when an optional one is not given. */
 int args_enum(json_t *args, const char *name, const char *const *values, bool required, int *index,
-	      struct sb_error *err);
+	      struct pm_error *err);
 
-int args_bool(json_t *args, const char *name, bool def, bool *out, struct sb_error *err);
+int args_bool(json_t *args, const char *name, bool def, bool *out, struct pm_error *err);
 
 /* An integer in [min, max].  A JSON number with a fractional part is
  * refused; 5.0 is accepted as 5. */
 int args_int(json_t *args, const char *name, int64_t min, int64_t max, int64_t def, int64_t *out,
-	     struct sb_error *err);
+	     struct pm_error *err);
 
 /* Any finite number in [min, max]. */
 int args_number(json_t *args, const char *name, double min, double max, double def, double *out,
-		struct sb_error *err);
+		struct pm_error *err);
 
 /* An array of strings; *out is NULL when not given. */
 int args_string_array(json_t *args, const char *name, bool required, json_t **out,
-		      struct sb_error *err);
+		      struct pm_error *err);
 
 /* An object whose values are all strings (env_vars); *out is NULL when
  * not given. */
 int args_string_map(json_t *args, const char *name, bool required, json_t **out,
-		    struct sb_error *err);
+		    struct pm_error *err);
 
 
 #endif

@@ -102,7 +102,7 @@ static void cancel_job(struct tool_call *call, const struct tool_args *a, void *
 {
 	struct tools *t = ctx;
 	struct cancel_wait *w;
-	struct sb_error err;
+	struct pm_error err;
 	struct job *j;
 
 	if ((j = tools_find_job(t, call, tool_str(a, "job_id"))) == NULL)

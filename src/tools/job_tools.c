@@ -47,7 +47,7 @@ enum window { WHOLE, SINCE_CURSOR };
  * does not show everything, by a marker saying what is left out and where
  * it is.  *consumed (may be NULL) is what a cursor should advance by. */
 static int add_output(struct tools *t, struct job *j, enum job_stream s, enum window w,
-		      size_t cap, FILE *out, uint64_t *consumed, struct sb_error *err)
+		      size_t cap, FILE *out, uint64_t *consumed, struct pm_error *err)
 {
 	uint64_t from = w == WHOLE ? 0 : j->cursor[s];
 	struct job_read rd;
@@ -80,21 +80,21 @@ static int add_output(struct tools *t, struct job *j, enum job_stream s, enum wi
 
 /* The window as a JSON string, or NULL with err filled. */
 static json_t *output_json(struct tools *t, struct job *j, enum job_stream s, enum window w,
-			   uint64_t *consumed, struct sb_error *err)
+			   uint64_t *consumed, struct pm_error *err)
 {
 	struct text out;
 	json_t *v = NULL;
 	int r;
 
 	if (text_open(&out) < 0) {
-		sb_error_set(err, "jobs", ENOMEM, "output of job `%s`", j->id);
+		pm_error_set(err, "jobs", ENOMEM, "output of job `%s`", j->id);
 		return NULL;
 	}
 	r = add_output(t, j, s, w, t->cfg.inline_output_bytes, out.f, consumed, err);
 	if (text_close(&out) < 0 && r == 0)
-		r = sb_error_set(err, "jobs", ENOMEM, "output of job `%s`", j->id);
+		r = pm_error_set(err, "jobs", ENOMEM, "output of job `%s`", j->id);
 	if (r == 0 && (v = json_stringn(out.data, out.len)) == NULL)
-		sb_error_set(err, "jobs", EINVAL, "output of job `%s` is not UTF-8", j->id);
+		pm_error_set(err, "jobs", EINVAL, "output of job `%s` is not UTF-8", j->id);
 	free(out.data);
 	return v;
 }
@@ -151,7 +151,7 @@ static void job_status(struct tool_call *call, const struct tool_args *a, void *
 					       {"new_stdout", "new_stderr"}};
 	struct tools *t = ctx;
 	bool incremental = tool_bool(a, "incremental"), moved = false;
-	struct sb_error err;
+	struct pm_error err;
 	struct job *j;
 	json_t *job;
 
@@ -207,7 +207,7 @@ static void prune_jobs(struct tool_call *call, const struct tool_args *a, void *
 {
 	struct tools *t = ctx;
 	double hours = tool_num(a, "max_age_hours");
-	struct sb_error err;
+	struct pm_error err;
 	size_t removed;
 
 	removed = jobs_prune(t->cfg.exec.jobs, tool_bool(a, "keep_completed"),
@@ -223,7 +223,7 @@ static void prune_jobs(struct tool_call *call, const struct tool_args *a, void *
 	tool_reply_new(call, reply, false);
 }
 
-int tools_read_job_stream(const char *uri, json_t **contents_new, struct sb_error *err, void *ctx)
+int tools_read_job_stream(const char *uri, json_t **contents_new, struct pm_error *err, void *ctx)
 {
 	static const char prefix[] = TOOLS_JOB_STREAM_SCHEME;
 	struct tools *t = ctx;
@@ -238,10 +238,10 @@ int tools_read_job_stream(const char *uri, json_t **contents_new, struct sb_erro
 		char shown[80];
 
 		id_for_message(id, shown, sizeof(shown));
-		return sb_error_set(err, "jobs", ENOENT, "Job %s not found", shown);
+		return pm_error_set(err, "jobs", ENOENT, "Job %s not found", shown);
 	}
 	if ((r = text_open(&out)) < 0)
-		return sb_error_set(err, "jobs", ENOMEM, "output of job `%s`", j->id);
+		return pm_error_set(err, "jobs", ENOMEM, "output of job `%s`", j->id);
 	fputs("---STDOUT---\n", out.f);
 	r = add_output(t, j, JOB_STDOUT, WHOLE, t->cfg.resource_output_bytes, out.f, NULL, err);
 	if (r == 0) {
@@ -250,7 +250,7 @@ int tools_read_job_stream(const char *uri, json_t **contents_new, struct sb_erro
 			       err);
 	}
 	if (text_close(&out) < 0 && r == 0)
-		r = sb_error_set(err, "jobs", ENOMEM, "output of job `%s`", j->id);
+		r = pm_error_set(err, "jobs", ENOMEM, "output of job `%s`", j->id);
 	if (r < 0) {
 		free(out.data);
 		return r;
@@ -258,10 +258,10 @@ int tools_read_job_stream(const char *uri, json_t **contents_new, struct sb_erro
 	text = json_stringn(out.data, out.len);
 	free(out.data);
 	if (text == NULL)
-		return sb_error_set(err, "jobs", EINVAL, "output of job `%s`", j->id);
+		return pm_error_set(err, "jobs", EINVAL, "output of job `%s`", j->id);
 	*contents_new =
 	    json_pack("[{s:s,s:s,s:o}]", "uri", uri, "mimeType", "text/plain", "text", text);
-	return *contents_new ? 0 : sb_error_set(err, "jobs", ENOMEM, "resource `%s`", uri);
+	return *contents_new ? 0 : pm_error_set(err, "jobs", ENOMEM, "resource `%s`", uri);
 }
 
 #define JOB_ID_PARAM                                                                               	TOOL_P_STRING("job_id", true,                                                              		      "Id of the job, as returned by an execution tool (\"job_id\") or listed by " 		      "py_list_jobs.")

@@ -160,7 +160,7 @@ static void on_smart(struct job *j, enum smart_event ev, void *data)
 static void on_call_gone(struct tool_call *call, void *data)
 {
 	struct waiting *w = data;
-	struct sb_error err = {0};
+	struct pm_error err = {0};
 	struct job *j = w->job;
 	struct tools *t = w->t;
 
@@ -173,7 +173,7 @@ static void on_call_gone(struct tool_call *call, void *data)
 
 static void start(struct tools *t, struct tool_call *call, const struct exec_request *req)
 {
-	struct sb_error err = {0};
+	struct pm_error err = {0};
 	struct waiting *w;
 	struct job *j;
 
@@ -297,7 +297,7 @@ static void on_header(void *data, const struct pep723_result *res, size_t n)
 {
 	struct saved_run *s = data;
 	struct exec_request req = {.kind = EXEC_RUN, .use_uv = true};
-	struct sb_error err = res ? res->err : (struct sb_error){0};
+	struct pm_error err = res ? res->err : (struct pm_error){0};
 
 	if (s->call == NULL) {
 		saved_run_free(s);
@@ -306,8 +306,8 @@ static void on_header(void *data, const struct pep723_result *res, size_t n)
 	tool_on_cancel(s->call, NULL, NULL);
 	if (n != 1 || !res->ok) {
 		if (n != 1)
-			sb_error_set(&err, "header", ENOMEM, "PEP 723 header");
-		sb_error_wrap(&err, "script `%s`", s->name);
+			pm_error_set(&err, "header", ENOMEM, "PEP 723 header");
+		pm_error_wrap(&err, "script `%s`", s->name);
 		tool_fail_error(s->call, &err);
 		saved_run_free(s);
 		return;
@@ -330,7 +330,7 @@ static void run_saved(struct tool_call *call, const struct tool_args *a, void *c
 	struct tools *t = ctx;
 	_cleanup_free_ char *path = NULL;
 	struct pep723_block block = {0};
-	struct sb_error err = {0};
+	struct pm_error err = {0};
 	struct saved_run *s = calloc(1, sizeof(*s));
 
 	if (s == NULL || (s->args = tool_args_keep(a)) == NULL) {
@@ -344,12 +344,12 @@ static void run_saved(struct tool_call *call, const struct tool_args *a, void *c
 		goto fail;
 	if (asprintf(&path, "%s/%s", t->cfg.scripts_dir, s->name) < 0) {
 		path = NULL;
-		sb_error_set(&err, "scripts", ENOMEM, "script path");
+		pm_error_set(&err, "scripts", ENOMEM, "script path");
 		goto fail;
 	}
 	if (scripts_read(path, &s->source, &err) < 0) {
 		if (err.errnum == ENOENT)
-			sb_error_hint(&err, "save it first with py_save_script, or see "
+			pm_error_hint(&err, "save it first with py_save_script, or see "
 					    "py_list_scripts for the saved ones");
 		goto fail;
 	}
@@ -360,7 +360,7 @@ static void run_saved(struct tool_call *call, const struct tool_args *a, void *c
 	return;
 fail:
 	if (s->name)
-		sb_error_wrap(&err, "script `%s`", s->name);
+		pm_error_wrap(&err, "script `%s`", s->name);
 	tool_fail_error(call, &err);
 	saved_run_free(s);
 }

@@ -14,7 +14,7 @@
 static void save_script(struct tool_call *call, const struct tool_args *a, void *ctx)
 {
 	struct tools *t = ctx;
-	struct sb_error err = {0};
+	struct pm_error err = {0};
 	_cleanup_free_ char *name = NULL, *header = NULL, *text = NULL, *path = NULL;
 	const char *source = tool_str(a, "source");
 	const char *requires_python = tool_str(a, "requires_python");
@@ -127,7 +127,7 @@ static void on_headers(void *data, const struct pep723_result *res, size_t n)
 static json_t *describe(const char *name, const char *path, struct pep723_block *block)
 {
 	_cleanup_free_ char *source = NULL, *doc = NULL;
-	struct sb_error err = {0};
+	struct pm_error err = {0};
 	json_t *o = json_pack("{s:s, s:s}", "name", name, "path", path);
 
 	if (o == NULL)

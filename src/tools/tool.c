@@ -42,7 +42,7 @@ static json_t *error_object(const char *fmt, va_list ap)
 	char message[4096];
 
 	vsnprintf(message, sizeof(message), fmt, ap);
-	return json_pack("{s:o}", "error", sb_json_string_lossy(message));
+	return json_pack("{s:o}", "error", pm_json_string_lossy(message));
 }
 
 void tool_fail(struct tool_call *call, const char *fmt, ...)
@@ -54,11 +54,11 @@ void tool_fail(struct tool_call *call, const char *fmt, ...)
 	va_end(ap);
 }
 
-void tool_fail_error(struct tool_call *call, const struct sb_error *err)
+void tool_fail_error(struct tool_call *call, const struct pm_error *err)
 {
-	char msg[SB_ERROR_MESSAGE_MAX + SB_ERROR_HINT_MAX + 16];
+	char msg[PM_ERROR_MESSAGE_MAX + PM_ERROR_HINT_MAX + 16];
 
-	sb_error_format(err, msg, sizeof(msg));
+	pm_error_format(err, msg, sizeof(msg));
 	tool_fail(call, "%s", msg);
 }
 
@@ -183,20 +183,20 @@ static size_t utf8_chars(const char *s)
 	return n;
 }
 
-static int check_string(const struct tool_param *p, const char *s, struct sb_error *err)
+static int check_string(const struct tool_param *p, const char *s, struct pm_error *err)
 {
 	if (p->max_length && utf8_chars(s) > p->max_length)
-		return sb_error_set(err, "arguments", 0, "argument `%s` is longer than %zu characters",
+		return pm_error_set(err, "arguments", 0, "argument `%s` is longer than %zu characters",
 				    p->name, p->max_length);
 	if (p->pattern) {
 		regex_t re;
 		int m;
 		if (regcomp(&re, p->pattern, REG_EXTENDED | REG_NOSUB) != 0)
-			return sb_error_set(err, "arguments", EINVAL, "bug: pattern of `%s`", p->name);
+			return pm_error_set(err, "arguments", EINVAL, "bug: pattern of `%s`", p->name);
 		m = regexec(&re, s, 0, NULL, 0);
 		regfree(&re);
 		if (m != 0)
-			return sb_error_set(err, "arguments", 0,
+			return pm_error_set(err, "arguments", 0,
 					    "argument `%s` must match %s, got `%.*s`", p->name,
 					    p->pattern, (int)(strlen(s) < 64 ? strlen(s) : 64), s);
 	}
@@ -204,7 +204,7 @@ static int check_string(const struct tool_param *p, const char *s, struct sb_err
 }
 
 static int check_one(const struct tool_param *p, json_t *args, struct tool_value *v,
-		     struct sb_error *err)
+		     struct pm_error *err)
 {
 	json_t *given = json_object_get(args, p->name);
 	int r = 0;
@@ -222,7 +222,7 @@ static int check_one(const struct tool_param *p, json_t *args, struct tool_value
 		r = args_int(args, p->name, (int64_t)p->min, (int64_t)p->max, (int64_t)p->def, &v->i,
 			     err);
 		if (r == 0 && p->required && !v->given)
-			r = sb_error_set(err, "arguments", 0, "missing required argument `%s` "
+			r = pm_error_set(err, "arguments", 0, "missing required argument `%s` "
 					 "(an integer)", p->name);
 		break;
 	case TOOL_NUMBER:
@@ -242,7 +242,7 @@ static int check_one(const struct tool_param *p, json_t *args, struct tool_value
 	case TOOL_JSON:
 		v->json = v->given ? given : NULL;
 		if (p->required && !v->given)
-			r = sb_error_set(err, "arguments", 0, "missing required argument `%s`",
+			r = pm_error_set(err, "arguments", 0, "missing required argument `%s`",
 					 p->name);
 		break;
 	}
@@ -253,7 +253,7 @@ void tool_invoke(const struct tool_decl *d, void *ctx, struct tool_call *call, j
 {
 	const char *names[TOOL_PARAMS_MAX + 1];
 	struct tool_args a = {.d = d, .json = args};
-	struct sb_error err = {0};
+	struct pm_error err = {0};
 	size_t n = 0;
 
 	for (const struct tool_param *p = d->params; p->name; p++) {

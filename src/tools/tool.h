@@ -42,7 +42,7 @@ void tool_reply_new(struct tool_call *call, json_t *structured_new, bool is_erro
 /* {"error": "<message>"} with isError. */
 void tool_fail(struct tool_call *call, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* The same with an error's message and hint. */
-void tool_fail_error(struct tool_call *call, const struct sb_error *err);
+void tool_fail_error(struct tool_call *call, const struct pm_error *err);
 void tool_on_cancel(struct tool_call *call, void (*cb)(struct tool_call *call, void *data),
 		    void *data);
 void tool_progress(struct tool_call *call, double progress, double total, const char *message);

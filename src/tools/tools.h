@@ -28,7 +28,7 @@ typedef void (*tools_cancel_done_fn)(struct job *j, void *arg);
  * at most once per job at a time: concurrent py_cancel_job calls for the
  * same job wait for the same done.  (The runner's runner_cancel().) */
 typedef int (*tools_cancel_fn)(struct job *j, tools_cancel_done_fn done, void *arg, void *data,
-			       struct sb_error *err);
+			       struct pm_error *err);
 
 struct tools_config {
 	/* What runs need; exec.jobs is the job table every tool reads. */
@@ -46,7 +46,7 @@ struct tools_config {
 	/* py_prune_jobs also prunes dependency environments not used for the
 	 * same age; NULL: none. */
 	int (*prune_envs)(double max_age_seconds, unsigned *removed, void *data,
-			  struct sb_error *err);
+			  struct pm_error *err);
 	void *prune_envs_data;
 };
 
@@ -66,7 +66,7 @@ extern const struct tool_decl *const tools_catalog[];
 /* job-stream://{job_id}: both streams so far, each cut at the resource
  * cap with a marker.  -ENOENT when there is no such job. */
 #define TOOLS_JOB_STREAM_SCHEME "job-stream://"
-int tools_read_job_stream(const char *uri, json_t **contents_new, struct sb_error *err,
+int tools_read_job_stream(const char *uri, json_t **contents_new, struct pm_error *err,
 			  void *ctx);
 
 #endif

@@ -60,13 +60,13 @@ static bool congested(void *ctx)
 
 int mcp_stdio_start(uv_loop_t *loop, struct mcp_server *s, size_t max_line,
 		    void (*eof)(void *data), void *data, struct mcp_stdio **out,
-		    struct sb_error *err)
+		    struct pm_error *err)
 {
 	struct mcp_stdio *io = calloc(1, sizeof(*io));
 	int r;
 
 	if (io == NULL)
-		return sb_error_set(err, "stdio", ENOMEM, "stdio transport");
+		return pm_error_set(err, "stdio", ENOMEM, "stdio transport");
 	*io = (struct mcp_stdio){.server = s, .on_eof = eof, .on_eof_data = data};
 	const struct stdio_callbacks cb = {.on_line = on_line, .on_overlong = on_overlong,
 					   .on_dropped = on_dropped, .on_eof = on_eof, .ctx = io};

@@ -18,7 +18,7 @@ struct mcp_stdio;
  * transport stops itself. */
 int mcp_stdio_start(uv_loop_t *loop, struct mcp_server *s, size_t max_line,
 		    void (*on_eof)(void *data), void *data, struct mcp_stdio **out,
-		    struct sb_error *err);
+		    struct pm_error *err);
 
 /* Stops reading, detaches the server (pending calls are dropped),
  * flushes what is queued and closes the handles; the memory goes with

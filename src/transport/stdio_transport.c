@@ -391,7 +391,7 @@ void stdio_transport_close(struct stdio_transport *t)
 }
 
 static int open_end(struct stdio_transport *t, struct end *e, int fd, bool readable,
-		    struct sb_error *err)
+		    struct pm_error *err)
 {
 	const char *name = readable ? "stdin" : "stdout";
 	uv_handle_type type = uv_guess_handle(fd);
@@ -402,14 +402,14 @@ static int open_end(struct stdio_transport *t, struct end *e, int fd, bool reada
 	case UV_TTY:
 		rc = uv_tty_init(t->loop, &e->h.tty, fd, readable);
 		if (rc < 0)
-			return sb_error_set(err, "stdio", -rc, "open %s (fd %d)", name, fd);
+			return pm_error_set(err, "stdio", -rc, "open %s (fd %d)", name, fd);
 		break;
 	case UV_NAMED_PIPE:
 	case UV_TCP:
 	case UV_UDP:
 		rc = uv_pipe_init(t->loop, &e->h.pipe, 0);
 		if (rc < 0)
-			return sb_error_set(err, "stdio", -rc, "open %s (fd %d)", name, fd);
+			return pm_error_set(err, "stdio", -rc, "open %s (fd %d)", name, fd);
 		break;
 	case UV_FILE:
 		return 0;
@@ -428,7 +428,7 @@ static int open_end(struct stdio_transport *t, struct end *e, int fd, bool reada
 	case UV_SIGNAL:
 	case UV_HANDLE_TYPE_MAX:
 	default:
-		return sb_error_set(err, "stdio", EBADF, "%s (fd %d) is not open or not a pipe, "
+		return pm_error_set(err, "stdio", EBADF, "%s (fd %d) is not open or not a pipe, "
 				    "socket, terminal or file", name, fd);
 	}
 	/* Initialized: from here on close_handles() releases it. */
@@ -439,21 +439,21 @@ static int open_end(struct stdio_transport *t, struct end *e, int fd, bool reada
 		/* uv_pipe_open() takes any stream fd, sockets included. */
 		rc = uv_pipe_open(&e->h.pipe, fd);
 		if (rc < 0)
-			return sb_error_set(err, "stdio", -rc, "open %s (fd %d)", name, fd);
+			return pm_error_set(err, "stdio", -rc, "open %s (fd %d)", name, fd);
 	}
 	return 0;
 }
 
 int stdio_transport_open(uv_loop_t *loop, int in_fd, int out_fd, size_t max_line,
 			 const struct stdio_callbacks *cb, struct stdio_transport **out,
-			 struct sb_error *err)
+			 struct pm_error *err)
 {
 	struct stdio_transport *t = calloc(1, sizeof(*t));
 	int rc;
 
 	if (t == NULL || (t->inbuf = malloc(CHUNK)) == NULL) {
 		free(t);
-		return sb_error_set(err, "stdio", ENOMEM, "allocate the stdio transport");
+		return pm_error_set(err, "stdio", ENOMEM, "allocate the stdio transport");
 	}
 	t->loop = loop;
 	t->cb = *cb;

@@ -43,7 +43,7 @@ struct stdio_transport;
 
 int stdio_transport_open(uv_loop_t *loop, int in_fd, int out_fd, size_t max_line,
 			 const struct stdio_callbacks *cb, struct stdio_transport **out,
-			 struct sb_error *err);
+			 struct pm_error *err);
 
 /* Queues msg (len bytes, no newline) followed by "\n". */
 void stdio_transport_send(struct stdio_transport *t, const char *msg, size_t len);

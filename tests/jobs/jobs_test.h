@@ -45,12 +45,12 @@ static inline char *make_state_dir(void)
 }
 
 static inline struct jobs *open_table(uv_loop_t *loop, const char *dir, uint64_t disk_cap,
-				      double delay, int *rc, struct sb_error *err)
+				      double delay, int *rc, struct pm_error *err)
 {
 	struct jobs_limits limits = {.disk_bytes_per_stream = disk_cap,
 				     .save_delay_seconds = delay};
 	struct jobs *t = NULL;
-	struct sb_error local;
+	struct pm_error local;
 
 	*rc = jobs_open(loop, dir, &limits, &t, err ? err : &local);
 	if (*rc < 0)

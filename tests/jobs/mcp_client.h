@@ -198,7 +198,7 @@ static inline void client_open(struct client *c, uv_loop_t *loop)
  * part gets the table; no runner: nothing here runs a script). */
 static inline void serve_tools(struct client *c, struct jobs *t, struct tools_config cfg)
 {
-	struct sb_error err = {0};
+	struct pm_error err = {0};
 
 	cfg.exec.jobs = t;
 	c->tools = tools_new(&cfg);
@@ -216,7 +216,7 @@ static inline void client_close(struct client *c)
 /* A runner stand-in whose cancellation finishes when the test says. */
 static inline void append(struct jobs *t, struct job *j, enum job_stream s, const char *text)
 {
-	struct sb_error err;
+	struct pm_error err;
 
 	CHECK(jobs_append_output(t, j, s, text, strlen(text), &err) == 0);
 }

@@ -39,7 +39,7 @@ int main(void)
 	static const char *const few[] = {"job_id", "incremental", NULL};
 	static const char *const none[] = {NULL};
 	static const char *const statuses[] = {"pending", "running", "completed", NULL};
-	struct sb_error err = {0};
+	struct pm_error err = {0};
 	const char *s;
 	bool b;
 	int64_t i;

@@ -14,7 +14,7 @@
 /* Never returns: saves until killed. */
 static void child(const char *dir, int ready_fd, bool async)
 {
-	struct sb_error err;
+	struct pm_error err;
 	uv_loop_t loop;
 	struct jobs *t;
 	struct job *all[JOBS];
@@ -89,7 +89,7 @@ static void round_trip(const char *dir, bool async, unsigned delay_us)
 	json_decref(file);
 
 	uv_loop_t loop;
-	struct sb_error err = {0};
+	struct pm_error err = {0};
 	int rc;
 	uv_loop_init(&loop);
 	struct jobs *t = open_table(&loop, dir, 1000, 0, &rc, &err);

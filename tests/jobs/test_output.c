@@ -70,7 +70,7 @@ static char *file_text(const char *dir, const struct job *j, const char *stream,
 
 static void append(struct jobs *t, struct job *j, enum job_stream s, const char *text, size_t n)
 {
-	struct sb_error err;
+	struct pm_error err;
 
 	if (jobs_append_output(t, j, s, text, n, &err) < 0) {
 		fprintf(stderr, "append: %s\n", err.message);
@@ -84,7 +84,7 @@ static struct job_read rd(struct jobs *t, struct job *j, enum job_stream s, uint
 			  size_t max)
 {
 	struct job_read r = {0};
-	struct sb_error err;
+	struct pm_error err;
 
 	if (jobs_read(t, j, s, from, max, &r, &err) < 0) {
 		fprintf(stderr, "read: %s\n", err.message);
@@ -95,7 +95,7 @@ static struct job_read rd(struct jobs *t, struct job *j, enum job_stream s, uint
 
 static void test_files(uv_loop_t *loop, const char *dir)
 {
-	struct sb_error err;
+	struct pm_error err;
 	struct job_read r;
 	struct jobs *t;
 	struct job *j;
@@ -202,7 +202,7 @@ static void test_files(uv_loop_t *loop, const char *dir)
  * change) is found again by the recount of jobs that were running. */
 static void test_recount(uv_loop_t *loop, const char *dir)
 {
-	struct sb_error err;
+	struct pm_error err;
 	struct jobs *t;
 	struct job *j;
 	char id[37], path[1024];

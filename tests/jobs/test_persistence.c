@@ -40,7 +40,7 @@ static double seconds(void)
 
 static void test_round_trip(uv_loop_t *loop, const char *dir)
 {
-	struct sb_error err;
+	struct pm_error err;
 	struct jobs *t;
 	struct job *a, *b, *c;
 	json_t *before = json_array(), *after = json_array();
@@ -110,7 +110,7 @@ static void test_round_trip(uv_loop_t *loop, const char *dir)
 
 static void test_restart(uv_loop_t *loop, const char *dir)
 {
-	struct sb_error err;
+	struct pm_error err;
 	struct jobs *t;
 	char pending[37], running[37], done[37];
 	int rc;
@@ -182,7 +182,7 @@ static struct jobs *open_on(uv_loop_t *loop, const char *dir, const char *conten
 			    size_t expected_jobs, const char *what)
 {
 	char *path = meta_path(dir, "jobs.json");
-	struct sb_error err = {0};
+	struct pm_error err = {0};
 	struct jobs *t;
 	size_t aside = count_aside(dir);
 	int rc;
@@ -298,7 +298,7 @@ static void test_corrupt(uv_loop_t *loop, const char *dir)
 	/* No file at all: empty, nothing to report. */
 	unlink(path);
 	{
-		struct sb_error err;
+		struct pm_error err;
 		int rc;
 		t = open_table(loop, dir, 1000, 0.05, &rc, &err);
 		CHECK(t != NULL && rc == 0 && jobs_count(t) == 0);
@@ -310,7 +310,7 @@ static void test_corrupt(uv_loop_t *loop, const char *dir)
 
 static void test_unusable_dir(uv_loop_t *loop, const char *dir)
 {
-	struct sb_error err = {0};
+	struct pm_error err = {0};
 	char *file;
 	int rc;
 
@@ -324,7 +324,7 @@ static void test_unusable_dir(uv_loop_t *loop, const char *dir)
 	free(file);
 }
 
-static void on_error(const struct sb_error *err, void *data)
+static void on_error(const struct pm_error *err, void *data)
 {
 	(void)err;
 	(*(int *)data)++;
@@ -333,7 +333,7 @@ static void on_error(const struct sb_error *err, void *data)
 /* Many changes within one window cost one write. */
 static void test_coalescing(uv_loop_t *loop, const char *dir)
 {
-	struct sb_error err;
+	struct pm_error err;
 	struct jobs *t;
 	int rc, errors = 0;
 
@@ -369,7 +369,7 @@ static void test_coalescing(uv_loop_t *loop, const char *dir)
 /* 10,000 jobs: one save and one load, every job back (times printed, not judged). */
 static void test_scale(uv_loop_t *loop, const char *dir)
 {
-	struct sb_error err;
+	struct pm_error err;
 	struct jobs *t;
 	double t0, save, load;
 	int rc;

@@ -22,7 +22,7 @@ static bool is_uuid_v4(const char *s)
 static void test_uuid(void)
 {
 	char a[37], b[37];
-	struct sb_error err;
+	struct pm_error err;
 
 	CHECK(uuid_v4(a, &err) == 0);
 	CHECK(uuid_v4(b, &err) == 0);
@@ -35,7 +35,7 @@ static void test_create_get_order_remove(uv_loop_t *loop, const char *dir)
 {
 	enum { N = 1000 };
 	static struct job *made[N];
-	struct sb_error err;
+	struct pm_error err;
 	struct job *j;
 	struct jobs *t;
 	size_t n;
@@ -110,7 +110,7 @@ static void test_create_get_order_remove(uv_loop_t *loop, const char *dir)
 
 static void test_status_and_progress(uv_loop_t *loop, const char *dir)
 {
-	struct sb_error err;
+	struct pm_error err;
 	struct jobs *t;
 	struct job *j;
 	json_t *o;
@@ -179,7 +179,7 @@ static void test_status_and_progress(uv_loop_t *loop, const char *dir)
 /* Builds a job in a given state, finished `age` seconds before `now`. */
 static struct job *aged(struct jobs *t, enum job_status s, double now, double age)
 {
-	struct sb_error err;
+	struct pm_error err;
 	struct job *j = jobs_create(t, "tool", NULL, &err);
 
 	jobs_set_status(t, j, s, NULL, NULL);
@@ -192,7 +192,7 @@ static struct job *aged(struct jobs *t, enum job_status s, double now, double ag
 static void test_prune(uv_loop_t *loop, const char *dir)
 {
 	double now = jobs_now(), day = 86400;
-	struct sb_error err;
+	struct pm_error err;
 	struct jobs *t;
 	int rc;
 

@@ -39,7 +39,7 @@ static void test_listing(struct client *c)
 
 static void test_status(struct client *c, struct jobs *t)
 {
-	struct sb_error err;
+	struct pm_error err;
 	struct job *j = jobs_create(t, "py_run_script_in_dir", "demo", &err);
 	bool e;
 	json_t *r;
@@ -125,7 +125,7 @@ static void test_status(struct client *c, struct jobs *t)
 
 static void test_truncation(struct client *c, struct jobs *t)
 {
-	struct sb_error err;
+	struct pm_error err;
 	struct job *j = jobs_create(t, "tool", NULL, &err);
 	char path[700], expect[1200];
 	bool e;
@@ -165,7 +165,7 @@ static void test_truncation(struct client *c, struct jobs *t)
 
 static void test_list(struct client *c, struct jobs *t)
 {
-	struct sb_error err;
+	struct pm_error err;
 	struct job *a = jobs_create(t, "tool", "a", &err);
 	struct job *b = jobs_create(t, "tool", "b", &err);
 	struct job *d = jobs_create(t, "tool", "d", &err);
@@ -203,7 +203,7 @@ static void test_list(struct client *c, struct jobs *t)
 
 static void test_prune(struct client *c, struct jobs *t)
 {
-	struct sb_error err;
+	struct pm_error err;
 	double now = jobs_now();
 	struct job *old = jobs_create(t, "tool", NULL, &err);
 	struct job *cancelled = jobs_create(t, "tool", NULL, &err);
@@ -236,7 +236,7 @@ static void test_many_jobs(struct client *c, struct jobs *t)
 {
 	enum { N = 10000, CALLS = 2000 };
 	static char ids[N][37];
-	struct sb_error err;
+	struct pm_error err;
 
 	for (int i = 0; i < N; i++) {
 		struct job *j = jobs_create(t, "py_run_script_in_dir", NULL, &err);
@@ -270,7 +270,7 @@ int main(int argc, char **argv)
 	char *dir = make_state_dir();
 	char sub[3][600];
 	struct client plain = {0}, small = {0};
-	struct sb_error err;
+	struct pm_error err;
 	struct jobs *t1, *t2, *t3;
 	int rc;
 

@@ -14,13 +14,13 @@ struct fake_runner {
 };
 
 static int fake_cancel(struct job *j, tools_cancel_done_fn done, void *call_data, void *data,
-		       struct sb_error *err)
+		       struct pm_error *err)
 {
 	struct fake_runner *f = data;
 
 	f->calls++;
 	if (f->mode == 2)
-		return sb_error_set(err, "runner", EPERM, "the launcher said no");
+		return pm_error_set(err, "runner", EPERM, "the launcher said no");
 	if (f->mode == 1) {
 		jobs_set_status(f->t, j, JOB_CANCELLED, NULL, "Job cancelled");
 		done(j, call_data);
@@ -34,7 +34,7 @@ static int fake_cancel(struct job *j, tools_cancel_done_fn done, void *call_data
 
 static void test_cancel_direct(struct client *c, struct jobs *t)
 {
-	struct sb_error err;
+	struct pm_error err;
 	struct job *p = jobs_create(t, "tool", NULL, &err);
 	struct job *done = jobs_create(t, "tool", NULL, &err);
 	bool e;
@@ -59,7 +59,7 @@ static void test_cancel_direct(struct client *c, struct jobs *t)
 
 static void test_cancel_runner(struct client *c, struct jobs *t, struct fake_runner *f)
 {
-	struct sb_error err;
+	struct pm_error err;
 	struct job *j = jobs_create(t, "tool", NULL, &err);
 	json_t *r;
 	int id1, id2, id3;
@@ -130,7 +130,7 @@ static void test_cancel_runner(struct client *c, struct jobs *t, struct fake_run
  * frees. */
 static void test_cancel_at_close(struct client *c, struct jobs *t, struct fake_runner *f)
 {
-	struct sb_error err;
+	struct pm_error err;
 	struct job *j = jobs_create(t, "tool", NULL, &err);
 	char args[100];
 	json_t *resp, *r;
@@ -162,7 +162,7 @@ int main(int argc, char **argv)
 	char sub[2][600];
 	struct client plain = {0}, hooked = {0};
 	struct fake_runner runner = {0}, at_once = {.mode = 1};
-	struct sb_error err;
+	struct pm_error err;
 	struct jobs *t1, *t2;
 	int rc;
 

@@ -14,7 +14,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct sb_policy p;
-	struct sb_error err;
+	struct pm_error err;
 	scmp_filter_ctx ctx;
 
 	if (sb_policy_load_buffer((const char *)data, size, "fuzz.json", &p, &err) < 0)

@@ -63,7 +63,7 @@ static char *splice(const char *policy, const char *profile)
 	return text;
 }
 
-static int check(const char *policy, const char *profile, struct sb_error *err)
+static int check(const char *policy, const char *profile, struct pm_error *err)
 {
 	struct sb_policy p;
 	scmp_filter_ctx ctx = NULL;
@@ -91,8 +91,8 @@ int main(int argc, char **argv)
 {
 	const char *profile = NULL, *expect_file = NULL, *policy = NULL;
 	_cleanup_free_ char *expected = NULL;
-	struct sb_error err = {0};
-	char got[SB_ERROR_MESSAGE_MAX + SB_ERROR_HINT_MAX + 16];
+	struct pm_error err = {0};
+	char got[PM_ERROR_MESSAGE_MAX + PM_ERROR_HINT_MAX + 16];
 	int rc;
 
 	for (int i = 1; i < argc; i++) {
@@ -110,7 +110,7 @@ int main(int argc, char **argv)
 	}
 	rc = check(policy, profile, &err);
 	if (rc < 0)
-		sb_error_format(&err, got, sizeof(got));
+		pm_error_format(&err, got, sizeof(got));
 	if (expect_file == NULL) {
 		if (rc < 0) {
 			fprintf(stderr, "FAIL: %s should load, got:\n  %s\n", policy, got);
@@ -124,7 +124,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "FAIL: %s loaded, expected:\n  %s\n", policy, expected);
 		return 1;
 	}
-	if (rc != sb_error_code(&err) || err.stage[0] == '\0') {
+	if (rc != pm_error_code(&err) || err.stage[0] == '\0') {
 		fprintf(stderr, "FAIL: return value %d does not match the error (stage `%s`)\n", rc,
 			err.stage);
 		return 1;

@@ -18,14 +18,14 @@
 static int load(const char *dir, const char *name, struct sb_policy *p)
 {
 	char path[4096];
-	struct sb_error err;
+	struct pm_error err;
 	char msg[2048];
 	int rc;
 
 	snprintf(path, sizeof(path), "%s/%s", dir, name);
 	rc = sb_policy_load(path, p, &err);
 	if (rc < 0) {
-		sb_error_format(&err, msg, sizeof(msg));
+		pm_error_format(&err, msg, sizeof(msg));
 		fprintf(stderr, "cannot load %s: %s\n", path, msg);
 		failures++;
 	}
@@ -135,7 +135,7 @@ static void test_contract(void)
 	    "{\"version\": 1, \"workspace\": {\"roots\": [\"/w\"]}, \"x\": 1}";
 	static const char good[] = "{\"version\": 1, \"workspace\": {\"roots\": [\"/w\"]}}";
 	struct sb_policy p;
-	struct sb_error err;
+	struct pm_error err;
 	char zero[sizeof(p)];
 
 	memset(zero, 0, sizeof(zero));
@@ -180,7 +180,7 @@ static void test_network(const char *dir)
 	    {"{\"mode\": \"user\", \"helper\": \"/opt/p/pasta\"}", SB_NET_USER, "/opt/p/pasta"},
 	};
 	struct sb_policy p;
-	struct sb_error err;
+	struct pm_error err;
 
 	for (size_t i = 0; i < sizeof(cases) / sizeof(*cases); i++) {
 		char text[256];

@@ -335,7 +335,7 @@ static int filtered_child(scmp_filter_ctx ctx, int argc, char **argv)
 int main(int argc, char **argv)
 {
 	struct sb_policy p;
-	struct sb_error err;
+	struct pm_error err;
 	scmp_filter_ctx ctx;
 	char msg[2048];
 	int rc, status;
@@ -347,12 +347,12 @@ int main(int argc, char **argv)
 	}
 	rc = sb_policy_load(argv[1], &p, &err);
 	if (rc >= 0 && p.seccomp == NULL)
-		rc = sb_error_set(&err, "policy", 0, "%s has no seccomp section", argv[1]);
+		rc = pm_error_set(&err, "policy", 0, "%s has no seccomp section", argv[1]);
 	if (rc >= 0)
 		rc = sb_seccomp_build(p.seccomp_profile, p.file, &ctx, &err);
 	sb_policy_free(&p);
 	if (rc < 0) {
-		sb_error_format(&err, msg, sizeof(msg));
+		pm_error_format(&err, msg, sizeof(msg));
 		fprintf(stderr, "%s\n", msg);
 		return 1;
 	}

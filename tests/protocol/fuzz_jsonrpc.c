@@ -109,13 +109,13 @@ static void tool_scalar(struct tool_call *call, const struct tool_args *a, void 
 	tool_reply_new(call, json_incref(tool_json(a, "v")), false);
 }
 
-static int read_fuzz(const char *uri, json_t **contents_new, struct sb_error *err, void *ctx)
+static int read_fuzz(const char *uri, json_t **contents_new, struct pm_error *err, void *ctx)
 {
 	(void)ctx;
 	if (strstr(uri, "missing"))
-		return sb_error_set(err, "resource", ENOENT, "no `%s`", uri);
+		return pm_error_set(err, "resource", ENOENT, "no `%s`", uri);
 	if (strstr(uri, "broken"))
-		return sb_error_set(err, "resource", EIO, "read `%s`", uri);
+		return pm_error_set(err, "resource", EIO, "read `%s`", uri);
 	if (strstr(uri, "bad"))
 		return 0; /* a buggy reader: no contents */
 	*contents_new = json_pack("[{s:s, s:s}]", "uri", uri, "text", "data");

@@ -130,13 +130,13 @@ static const struct tool_decl test_tools_decl[] = {
 	 .params = no_params, .handler = tool_nocb},
 };
 
-static int read_test(const char *uri, json_t **contents_new, struct sb_error *err, void *ctx)
+static int read_test(const char *uri, json_t **contents_new, struct pm_error *err, void *ctx)
 {
 	(void)ctx;
 	if (strcmp(uri, "test://missing") == 0)
-		return sb_error_set(err, "resource", ENOENT, "no job `missing`");
+		return pm_error_set(err, "resource", ENOENT, "no job `missing`");
 	if (strcmp(uri, "test://broken") == 0)
-		return sb_error_set(err, "resource", EIO, "read `broken`");
+		return pm_error_set(err, "resource", EIO, "read `broken`");
 	*contents_new = json_pack("[{s:s, s:s}]", "uri", uri, "text", "hello");
 	return 0;
 }

@@ -13,7 +13,7 @@
 static void normalized(const char *in, const char *want)
 {
 	char out[REQ_NORM_SIZE];
-	struct sb_error err = {0};
+	struct pm_error err = {0};
 
 	CHECK_MSG(req_normalize(in, out, &err) == 0, "`%s`: %s", in, err.message);
 	CHECK_STR(out, want);
@@ -22,7 +22,7 @@ static void normalized(const char *in, const char *want)
 static void refused(const char *in, const char *needle)
 {
 	char out[REQ_NORM_SIZE];
-	struct sb_error err = {0};
+	struct pm_error err = {0};
 
 	CHECK_MSG(req_normalize(in, out, &err) < 0, "`%s` accepted as `%s`", in, out);
 	CHECK_MSG(strstr(err.message, needle) != NULL, "`%s`: message `%s` lacks `%s`", in,
@@ -31,7 +31,7 @@ static void refused(const char *in, const char *needle)
 
 static void test_requirements(void)
 {
-	struct sb_error err = {0};
+	struct pm_error err = {0};
 
 	normalized("Requests", "requests");
 	normalized("  python_dateutil >= 2.8 , < 3 ", "python-dateutil>=2.8,<3");
@@ -62,7 +62,7 @@ static void test_requirements(void)
 	 * interpreter or set does not. */
 	json_t *given2 = json_pack("[s, s]", "ALPHA", "zeta");
 	json_t *set2 = req_set_new(given2, &err);
-	char k1[SB_SHA256_HEX], k2[SB_SHA256_HEX], k3[SB_SHA256_HEX];
+	char k1[PM_SHA256_HEX], k2[PM_SHA256_HEX], k3[PM_SHA256_HEX];
 	req_set_key("/usr/bin/python3", set, k1);
 	req_set_key("/usr/bin/python3", set2, k2);
 	req_set_key("/usr/bin/python3.11", set, k3);
@@ -138,7 +138,7 @@ static void test_loopback(void)
 	    "http://notlocalhost/x",
 	};
 	char req[512], out[REQ_NORM_SIZE], host[256];
-	struct sb_error err = {0};
+	struct pm_error err = {0};
 	int port, ports[8];
 
 	unsetenv("PIP_INDEX_URL");
@@ -211,7 +211,7 @@ static void test_imports(void)
 	CHECK_STR(imports_distribution("numpy"), "numpy");
 
 	/* The standard library comes from the interpreter itself. */
-	struct sb_error err = {0};
+	struct pm_error err = {0};
 	json_t *set = json_array();
 	/* telegram: a mapped name that no package this suite installs
 	 * provides (a host with python3-pil has PIL installed, which is then
@@ -228,7 +228,7 @@ static void test_imports(void)
 
 static void matches(const char *spec, const char *version, bool want)
 {
-	struct sb_error err = {0};
+	struct pm_error err = {0};
 	bool ok = !want;
 
 	CHECK_MSG(pyver_satisfies(spec, version, &ok, &err) == 0, "%s: %s", spec, err.message);
@@ -237,7 +237,7 @@ static void matches(const char *spec, const char *version, bool want)
 
 static void test_pyver(void)
 {
-	struct sb_error err = {0};
+	struct pm_error err = {0};
 	bool ok;
 
 	matches(">=3.11", "3.11.2", true);

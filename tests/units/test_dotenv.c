@@ -24,7 +24,7 @@ int main(void)
 			   "EMPTY=\n"
 			   "CRLF=x\r\n"
 			   "PLAIN=overridden\n";
-	struct sb_error err = {0};
+	struct pm_error err = {0};
 	json_t *env = json_object();
 
 	CHECK_MSG(dotenv_parse(text, strlen(text), "t.env", env, &err) == 0, "%s", err.message);

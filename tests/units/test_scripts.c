@@ -11,7 +11,7 @@
 
 int main(void)
 {
-	struct sb_error err = {0};
+	struct pm_error err = {0};
 	char *name = NULL;
 
 	CHECK_MSG(scripts_file_name("../../etc/report", &name, &err) == 0 && strcmp(name, "report.py") == 0,

@@ -14,15 +14,15 @@
 #include "seccomp_bpf.h"
 
 /* 32 hex characters naming the entry for this profile on this machine. */
-int sb_bpf_cache_key(const json_t *profile, char key[SB_SHA256_HEX]);
+int sb_bpf_cache_key(const json_t *profile, char key[PM_SHA256_HEX]);
 
 /* 0 and *out filled on a hit; -ENOENT on a miss; another negative errno
  * (err filled) when the directory or entry is not trustworthy. */
-int sb_bpf_cache_load(const char *dir, const char *key, struct sb_bpf *out, struct sb_error *err);
+int sb_bpf_cache_load(const char *dir, const char *key, struct sb_bpf *out, struct pm_error *err);
 
 /* Stores an entry atomically (temp file, rename); failures only cost the
  * next run a compile, so they are reported, not fatal. */
 int sb_bpf_cache_store(const char *dir, const char *key, const struct sb_bpf *bpf,
-		       struct sb_error *err);
+		       struct pm_error *err);
 
 #endif

@@ -121,11 +121,11 @@ struct sb_policy {
 };
 
 /* Loads and validates `file`.  On failure *out is left zeroed. */
-int sb_policy_load(const char *file, struct sb_policy *out, struct sb_error *err);
+int sb_policy_load(const char *file, struct sb_policy *out, struct pm_error *err);
 
 /* Same, from memory; `name` stands for the file in messages.  (Fuzz entry.) */
 int sb_policy_load_buffer(const char *text, size_t len, const char *name, struct sb_policy *out,
-			  struct sb_error *err);
+			  struct pm_error *err);
 
 void sb_policy_free(struct sb_policy *p);
 

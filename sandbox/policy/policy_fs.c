@@ -21,7 +21,7 @@ int sb_policy_read_workspace(struct sb_reader *r, const json_t *root, struct sb_
 	if (p->n_workspace_roots == 0) {
 		sb_json_path_push_key(&r->path, "roots");
 		sb_rd_fail(r, SB_JSON_VALUE, "at least one workspace root is required");
-		return sb_error_hint(r->err, "list the directories under which a client may name a "
+		return pm_error_hint(r->err, "list the directories under which a client may name a "
 					     "workspace, e.g. [\"/workspace\"]");
 	}
 	SB_TRY(

@@ -32,7 +32,7 @@ static unsigned load_flags(scmp_filter_ctx ctx)
 	return flags;
 }
 
-int sb_bpf_export(scmp_filter_ctx ctx, struct sb_bpf *out, struct sb_error *err)
+int sb_bpf_export(scmp_filter_ctx ctx, struct sb_bpf *out, struct pm_error *err)
 {
 	_cleanup_close_ int fd = -1;
 	struct stat st;
@@ -42,27 +42,27 @@ int sb_bpf_export(scmp_filter_ctx ctx, struct sb_bpf *out, struct sb_error *err)
 	/* A binary tree of syscall numbers instead of a linear list: every
 	 * syscall the script makes runs through this program. */
 	if ((r = seccomp_attr_set(ctx, SCMP_FLTATR_CTL_OPTIMIZE, 2)) < 0)
-		return sb_error_set(err, "seccomp", -r, "optimize the filter");
+		return pm_error_set(err, "seccomp", -r, "optimize the filter");
 	fd = memfd_create("seccomp-bpf", MFD_CLOEXEC);
 	if (fd < 0)
-		return sb_error_errno(err, "seccomp", "memfd_create");
+		return pm_error_errno(err, "seccomp", "memfd_create");
 	if ((r = seccomp_export_bpf(ctx, fd)) < 0)
-		return sb_error_set(err, "seccomp", -r, "generate the filter program");
+		return pm_error_set(err, "seccomp", -r, "generate the filter program");
 	if (fstat(fd, &st) < 0)
-		return sb_error_errno(err, "seccomp", "fstat");
+		return pm_error_errno(err, "seccomp", "fstat");
 	out->len = (size_t)st.st_size;
 	out->insns = malloc(out->len ? out->len : 1);
 	if (out->insns == NULL)
-		return sb_error_set(err, "seccomp", ENOMEM, "filter program");
+		return pm_error_set(err, "seccomp", ENOMEM, "filter program");
 	if (pread(fd, out->insns, out->len, 0) != (ssize_t)out->len) {
 		sb_bpf_free(out);
-		return sb_error_errno(err, "seccomp", "read the filter program");
+		return pm_error_errno(err, "seccomp", "read the filter program");
 	}
 	out->flags = load_flags(ctx);
 	return 0;
 }
 
-int sb_bpf_load(const void *insns, size_t len, unsigned flags, struct sb_error *err)
+int sb_bpf_load(const void *insns, size_t len, unsigned flags, struct pm_error *err)
 {
 	struct sock_fprog prog = {
 		.len = (unsigned short)(len / sizeof(struct sock_filter)),
@@ -70,9 +70,9 @@ int sb_bpf_load(const void *insns, size_t len, unsigned flags, struct sb_error *
 	};
 
 	if (len == 0 || len % sizeof(struct sock_filter) != 0 || len / sizeof(struct sock_filter) > BPF_MAXINSNS)
-		return sb_error_set(err, "seccomp", EINVAL, "filter program of %zu bytes", len);
+		return pm_error_set(err, "seccomp", EINVAL, "filter program of %zu bytes", len);
 	if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, flags, &prog) < 0)
-		return sb_error_errno(err, "seccomp", "load the seccomp filter");
+		return pm_error_errno(err, "seccomp", "load the seccomp filter");
 	return 0;
 }
 

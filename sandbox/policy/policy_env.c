@@ -18,7 +18,7 @@ static int check_env_name(struct sb_reader *r, const char *name, enum sb_json_ta
 		return 0;
 	sb_rd_fail(r, target, "`%s` is not a valid environment variable name",
 		   sb_rd_quote(name, quoted, sizeof(quoted)));
-	return sb_error_hint(r->err, "a name is non-empty and contains no `=`");
+	return pm_error_hint(r->err, "a name is non-empty and contains no `=`");
 }
 
 /* Only ${WORKSPACE} is replaced at launch; any other ${...} is most likely a
@@ -37,7 +37,7 @@ static int check_placeholders(struct sb_reader *r, const char *value)
 
 		snprintf(quoted, sizeof(quoted), "%.*s", shown, s);
 		sb_rd_fail(r, SB_JSON_VALUE, "unknown placeholder `%s`", quoted);
-		return sb_error_hint(r->err, "only `${WORKSPACE}` is replaced, by the workspace "
+		return pm_error_hint(r->err, "only `${WORKSPACE}` is replaced, by the workspace "
 					     "path inside the sandbox");
 	}
 	return 0;

@@ -55,9 +55,9 @@ int sb_rd_refuse_secret(struct sb_reader *r, const char *path)
 	sb_rd_quote(path, quoted, sizeof(quoted));
 	for (size_t i = 0; i < sizeof(secrets) / sizeof(*secrets); i++) {
 		snprintf(abs, sizeof(abs), "/etc/%s", secrets[i][0]);
-		if (!sb_path_overlaps(path, abs))
+		if (!pm_path_overlaps(path, abs))
 			continue;
-		if (sb_path_within(path, abs))
+		if (pm_path_within(path, abs))
 			return sb_rd_fail(r, SB_JSON_VALUE,
 					  "`%s` holds %s and is never shown to a "
 					  "sandbox",
@@ -66,7 +66,7 @@ int sb_rd_refuse_secret(struct sb_reader *r, const char *path)
 			   "`%s` holds `%s` (%s), which is never shown to a "
 			   "sandbox",
 			   quoted, abs, secrets[i][1]);
-		return sb_error_hint(r->err, "show only what programs need, entry by entry "
+		return pm_error_hint(r->err, "show only what programs need, entry by entry "
 					     "(`/etc/ssl/certs`, not `/etc/ssl`)");
 	}
 	return 0;
@@ -90,19 +90,19 @@ static int read_name(struct sb_reader *r, const json_t *v, char **out)
 		return sb_rd_fail(r, SB_JSON_VALUE, "an `etc` entry is at most 200 bytes long");
 	if (strncmp(s, "/etc/", 5) == 0) {
 		sb_rd_fail(r, SB_JSON_VALUE, "entries are relative to /etc, got `%s`", quoted);
-		return sb_error_hint(r->err, "write `%s`", quoted + 5);
+		return pm_error_hint(r->err, "write `%s`", quoted + 5);
 	}
 	if (len + 6 > 256 || (*out = malloc(len + 6)) == NULL)
 		return sb_rd_oom(r);
 	snprintf(*out, len + 6, "/etc/%s", s);
-	if (!sb_path_is_clean_absolute(*out) || s[0] == '/' || s[len - 1] == '/') {
+	if (!pm_path_is_clean_absolute(*out) || s[0] == '/' || s[len - 1] == '/') {
 		sb_rd_fail(r, SB_JSON_VALUE,
 			   "expected a path below /etc such as \"ssl/certs\" (no "
 			   "leading or trailing `/`, no empty, `.` or `..` component), got `%s`",
 			   quoted);
 		free(*out);
 		*out = NULL;
-		return sb_error_code(r->err);
+		return pm_error_code(r->err);
 	}
 	return 0;
 }
@@ -128,7 +128,7 @@ static int check_entry(struct sb_reader *r, const struct sb_policy *p, size_t fi
 					  "`%s` is already mounted by "
 					  "$.mounts[%zu]",
 					  quoted, j);
-		if (j >= first_etc && sb_path_overlaps(m->target, abs)) {
+		if (j >= first_etc && pm_path_overlaps(m->target, abs)) {
 			if (strcmp(m->target, abs) == 0)
 				return sb_rd_fail(r, SB_JSON_VALUE, "`%s` is listed twice",
 						  quoted + 5);

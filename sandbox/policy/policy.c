@@ -56,7 +56,7 @@ static int read_host_id(struct sb_reader *r, const json_t *user, const char *key
 	if (json_is_integer(v) && json_integer_value(v) == 0) {
 		sb_json_path_push_key(&r->path, key);
 		sb_rd_fail(r, SB_JSON_VALUE, "expected a non-root host id, got 0");
-		return sb_error_hint(r->err, "the script never runs as root of the host; "
+		return pm_error_hint(r->err, "the script never runs as root of the host; "
 					     "use an unprivileged id such as 65534");
 	}
 	return sb_rd_int(r, user, key, 1, ID_MAX, 65534, false, out);
@@ -208,7 +208,7 @@ static int read_optional_layers(struct sb_reader *r, const json_t *root, struct 
 		if (!known) {
 			sb_rd_fail(r, SB_JSON_VALUE, "unknown layer `%s`",
 				   sb_rd_quote(name, quoted, sizeof(quoted)));
-			return sb_error_hint(r->err, "optional layers are `cgroup`, `cgroup_"
+			return pm_error_hint(r->err, "optional layers are `cgroup`, `cgroup_"
 						     "namespace`, `nested_userns_block` and "
 						     "`user_network`");
 		}
@@ -241,7 +241,7 @@ static int read_version(struct sb_reader *r, const json_t *root)
 	if (json_is_integer(v) && json_integer_value(v) != 1) {
 		sb_rd_fail(r, SB_JSON_VALUE, "unsupported policy version %lld",
 			   (long long)json_integer_value(v));
-		return sb_error_hint(r->err, "this launcher reads version 1");
+		return pm_error_hint(r->err, "this launcher reads version 1");
 	}
 	SB_TRY(sb_rd_int_value(r, v, 1, 1, &version));
 	sb_json_path_pop(&r->path);
@@ -296,7 +296,7 @@ static void one_line(char *s)
 }
 
 int sb_policy_load_buffer(const char *text, size_t len, const char *name, struct sb_policy *out,
-			  struct sb_error *err)
+			  struct pm_error *err)
 {
 	struct sb_policy p = {0};
 	struct sb_reader r = {.text = text, .len = len, .file = name, .err = err};
@@ -309,9 +309,9 @@ int sb_policy_load_buffer(const char *text, size_t len, const char *name, struct
 	if (root == NULL) {
 		one_line(jerr.text);
 		if (jerr.line > 0)
-			return sb_error_set(err, "policy", 0, "policy `%s` line %d: %s", name,
+			return pm_error_set(err, "policy", 0, "policy `%s` line %d: %s", name,
 					    jerr.line, jerr.text);
-		return sb_error_set(err, "policy", 0, "policy `%s`: %s", name, jerr.text);
+		return pm_error_set(err, "policy", 0, "policy `%s`: %s", name, jerr.text);
 	}
 	sb_json_path_init(&r.path);
 	p.file = strdup(name);
@@ -326,7 +326,7 @@ int sb_policy_load_buffer(const char *text, size_t len, const char *name, struct
 	return 0;
 }
 
-static int read_all(int fd, const char *file, char **buf, size_t *len, struct sb_error *err)
+static int read_all(int fd, const char *file, char **buf, size_t *len, struct pm_error *err)
 {
 	_cleanup_free_ char *data = NULL;
 	size_t used = 0, cap = 0;
@@ -338,21 +338,21 @@ static int read_all(int fd, const char *file, char **buf, size_t *len, struct sb
 			char *grown;
 
 			if (cap >= POLICY_MAX_BYTES)
-				return sb_error_set(err, "policy", 0,
+				return pm_error_set(err, "policy", 0,
 						    "policy `%s`: larger than %lld MiB, not a "
 						    "policy",
 						    file, (long long)(POLICY_MAX_BYTES / MiB));
 			cap = cap == 0 ? 16384 : cap * 2;
 			grown = realloc(data, cap + 1);
 			if (grown == NULL)
-				return sb_error_set(err, "policy", ENOMEM, "policy `%s`", file);
+				return pm_error_set(err, "policy", ENOMEM, "policy `%s`", file);
 			data = grown;
 		}
 		n = read(fd, data + used, cap - used);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0)
-			return sb_error_errno(err, "policy", "policy `%s`: cannot read", file);
+			return pm_error_errno(err, "policy", "policy `%s`: cannot read", file);
 		if (n == 0)
 			break;
 		used += (size_t)n;
@@ -363,7 +363,7 @@ static int read_all(int fd, const char *file, char **buf, size_t *len, struct sb
 	return 0;
 }
 
-int sb_policy_load(const char *file, struct sb_policy *out, struct sb_error *err)
+int sb_policy_load(const char *file, struct sb_policy *out, struct pm_error *err)
 {
 	_cleanup_close_ int fd = -1;
 	_cleanup_free_ char *text = NULL;
@@ -375,20 +375,20 @@ int sb_policy_load(const char *file, struct sb_policy *out, struct sb_error *err
 	if (fd < 0) {
 		int saved = errno;
 
-		sb_error_set(err, "policy", saved, "policy `%s`: cannot open", file);
+		pm_error_set(err, "policy", saved, "policy `%s`: cannot open", file);
 		if (saved == ENOENT)
-			return sb_error_hint(err, "check the path; the project ships "
+			return pm_error_hint(err, "check the path; the project ships "
 						  "`default.json` and `install.json` in its "
 						  "policies/ directory");
 		if (saved == EACCES)
-			return sb_error_hint(err, "the user running the launcher must be able to "
+			return pm_error_hint(err, "the user running the launcher must be able to "
 						  "read the policy");
-		return sb_error_code(err);
+		return pm_error_code(err);
 	}
 	if (fstat(fd, &st) < 0)
-		return sb_error_errno(err, "policy", "policy `%s`: cannot stat", file);
+		return pm_error_errno(err, "policy", "policy `%s`: cannot stat", file);
 	if (S_ISDIR(st.st_mode))
-		return sb_error_set(err, "policy", EISDIR, "policy `%s`: cannot read", file);
+		return pm_error_set(err, "policy", EISDIR, "policy `%s`: cannot read", file);
 	SB_TRY(read_all(fd, file, &text, &len, err));
 	return sb_policy_load_buffer(text, len, file, out, err);
 }

@@ -35,7 +35,7 @@ struct seen {
 
 struct build {
 	const char *file;
-	struct sb_error *err;
+	struct pm_error *err;
 	char where[96]; /* the JSON path of what is being compiled */
 	scmp_filter_ctx ctx;
 	struct sb_scmp_host host;
@@ -50,13 +50,13 @@ static int fail(struct build *b, int errnum, const char *fmt, ...)
 
 static int fail(struct build *b, int errnum, const char *fmt, ...)
 {
-	char what[SB_ERROR_MESSAGE_MAX];
+	char what[PM_ERROR_MESSAGE_MAX];
 	va_list ap;
 
 	va_start(ap, fmt);
 	vsnprintf(what, sizeof(what), fmt, ap);
 	va_end(ap);
-	return sb_error_set(b->err, "seccomp", errnum, "policy `%s`, at $.seccomp%s: %s", b->file,
+	return pm_error_set(b->err, "seccomp", errnum, "policy `%s`, at $.seccomp%s: %s", b->file,
 			    b->where, what);
 }
 
@@ -183,7 +183,7 @@ static int conflict(struct build *b, const char *name, size_t other, bool both_u
 			   "another action (the other one at $.seccomp.syscalls[%zu]); libseccomp "
 			   "would silently keep only the unconditional one",
 		     name, other);
-	return sb_error_hint(b->err, "express exceptions as conditional rules only, e.g. several "
+	return pm_error_hint(b->err, "express exceptions as conditional rules only, e.g. several "
 				     "conditional SCMP_ACT_ALLOW rules (policies/README.md)");
 }
 
@@ -244,7 +244,7 @@ static int add_rule_checked(struct build *b, const char *name, size_t rule, uint
 	if (rc < 0) {
 		fail(b, -rc, "libseccomp cannot add the rule for `%s`", name);
 		if (rc == -EEXIST)
-			return sb_error_hint(b->err, "another rule gives `%s` a different "
+			return pm_error_hint(b->err, "another rule gives `%s` a different "
 						     "action for the same arguments",
 					     name);
 		return rc;
@@ -319,7 +319,7 @@ static int build(struct build *b, const struct sb_scmp_profile *p)
 }
 
 int sb_seccomp_build(const struct sb_scmp_profile *profile, const char *file, scmp_filter_ctx *out,
-		     struct sb_error *err)
+		     struct pm_error *err)
 {
 	struct build b = {.file = file, .err = err};
 	_cleanup_(release_ctx) scmp_filter_ctx ctx = NULL;

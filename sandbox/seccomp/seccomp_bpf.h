@@ -17,10 +17,10 @@ struct sb_bpf {
 };
 
 /* Exports ctx as a binary-tree-optimized BPF program. */
-int sb_bpf_export(scmp_filter_ctx ctx, struct sb_bpf *out, struct sb_error *err);
+int sb_bpf_export(scmp_filter_ctx ctx, struct sb_bpf *out, struct pm_error *err);
 
 /* Installs the program on the calling thread (no_new_privs must be set). */
-int sb_bpf_load(const void *insns, size_t len, unsigned flags, struct sb_error *err);
+int sb_bpf_load(const void *insns, size_t len, unsigned flags, struct pm_error *err);
 
 void sb_bpf_free(struct sb_bpf *bpf);
 

@@ -13,6 +13,6 @@
  * seccomp_release().  Errors name the JSON path of the offending rule
  * (syscalls[3].names[0], say) in `file`. */
 int sb_seccomp_build(const struct sb_scmp_profile *profile, const char *file,
-		     scmp_filter_ctx *out, struct sb_error *err);
+		     scmp_filter_ctx *out, struct pm_error *err);
 
 #endif

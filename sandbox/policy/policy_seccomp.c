@@ -56,7 +56,7 @@ static int check_name(struct sb_reader *r, const json_t *v, enum name_kind kind,
 			return 0;
 		sb_rd_fail(r, SB_JSON_VALUE, "unknown architecture `%s`",
 			   sb_rd_quote(s, quoted, sizeof(quoted)));
-		return sb_error_hint(r->err, "architectures are named like `SCMP_ARCH_X86_64`");
+		return pm_error_hint(r->err, "architectures are named like `SCMP_ARCH_X86_64`");
 	case FLAG_NAME:
 		if (sb_scmp_flag_lookup(s, &flag)) {
 			out->flag = flag;
@@ -65,7 +65,7 @@ static int check_name(struct sb_reader *r, const json_t *v, enum name_kind kind,
 		sb_rd_fail(r, SB_JSON_VALUE, "unknown flag `%s`",
 			   sb_rd_quote(s, quoted, sizeof(quoted)));
 		sb_scmp_list_flags(list, sizeof(list));
-		return sb_error_hint(r->err, "flags are %s", list);
+		return pm_error_hint(r->err, "flags are %s", list);
 	}
 	return 0;
 }
@@ -154,11 +154,11 @@ static int check_action(struct sb_reader *r, const json_t *obj, const char *key,
 		sb_rd_fail(r, SB_JSON_VALUE, "unknown action `%s`",
 			   sb_rd_quote(s, quoted, sizeof(quoted)));
 		sb_scmp_list_actions(list, sizeof(list));
-		return sb_error_hint(r->err, "actions are %s", list);
+		return pm_error_hint(r->err, "actions are %s", list);
 	}
 	if (!(*out)->supported) {
 		sb_rd_fail(r, SB_JSON_VALUE, "%s is not supported", s);
-		return sb_error_hint(r->err, "the launcher runs no seccomp listener, and a "
+		return pm_error_hint(r->err, "the launcher runs no seccomp listener, and a "
 					     "listener decides after a time-of-check/time-of-"
 					     "use race; use SCMP_ACT_ERRNO or "
 					     "SCMP_ACT_KILL_PROCESS");
@@ -208,7 +208,7 @@ static int check_arg(struct sb_reader *r, const json_t *arg, bool seen[6], struc
 			   "argument %lld is compared twice; libseccomp takes one comparison "
 			   "per argument and rule",
 			   (long long)index);
-		return sb_error_hint(r->err, "write one rule per comparison (rules are ORed)");
+		return pm_error_hint(r->err, "write one rule per comparison (rules are ORed)");
 	}
 	seen[index] = true;
 	sb_json_path_pop(&r->path);
@@ -231,7 +231,7 @@ static int check_arg(struct sb_reader *r, const json_t *arg, bool seen[6], struc
 		sb_rd_fail(r, SB_JSON_VALUE, "unknown operator `%s`",
 			   sb_rd_quote(s, quoted, sizeof(quoted)));
 		sb_scmp_list_ops(list, sizeof(list));
-		return sb_error_hint(r->err, "operators are %s", list);
+		return pm_error_hint(r->err, "operators are %s", list);
 	}
 	cmp->op = op;
 	sb_json_path_pop(&r->path);

@@ -14,13 +14,13 @@
 
 int sb_rd_oom(struct sb_reader *r)
 {
-	return sb_error_set(r->err, "policy", ENOMEM, "policy `%s`", r->file);
+	return pm_error_set(r->err, "policy", ENOMEM, "policy `%s`", r->file);
 }
 
 int sb_rd_fail(struct sb_reader *r, enum sb_json_target target, const char *fmt, ...)
 {
 	char where[256];
-	char what[SB_ERROR_MESSAGE_MAX];
+	char what[PM_ERROR_MESSAGE_MAX];
 	unsigned line;
 	va_list ap;
 
@@ -29,7 +29,7 @@ int sb_rd_fail(struct sb_reader *r, enum sb_json_target target, const char *fmt,
 	va_end(ap);
 	sb_json_path_format(&r->path, where, sizeof(where));
 	line = sb_json_locate(r->text, r->len, &r->path, target);
-	return sb_error_set(r->err, "policy", 0, "policy `%s` line %u, at %s: %s", r->file, line,
+	return pm_error_set(r->err, "policy", 0, "policy `%s` line %u, at %s: %s", r->file, line,
 			    where, what);
 }
 
@@ -59,7 +59,7 @@ const char *sb_rd_quote(const char *s, char *buf, size_t size)
 
 int sb_rd_type_error(struct sb_reader *r, const json_t *v, const char *what)
 {
-	return sb_rd_fail(r, SB_JSON_VALUE, "expected %s, got %s", what, sb_json_type_name(v));
+	return sb_rd_fail(r, SB_JSON_VALUE, "expected %s, got %s", what, pm_json_type_name(v));
 }
 
 /* Edit distance, for "did you mean" hints; keys are short, so the classic
@@ -88,7 +88,7 @@ static size_t edit_distance(const char *a, const char *b)
 
 static int unknown_key(struct sb_reader *r, const char *key, const char *const *allowed)
 {
-	char hint[SB_ERROR_HINT_MAX];
+	char hint[PM_ERROR_HINT_MAX];
 	char quoted[96];
 	const char *closest = NULL;
 	size_t best = 3; /* suggest only near misses */
@@ -114,7 +114,7 @@ static int unknown_key(struct sb_reader *r, const char *key, const char *const *
 	for (const char *const *a = allowed; *a != NULL && used < sizeof(hint); a++)
 		used += (size_t)snprintf(hint + used, sizeof(hint) - used, "%s`%s`",
 					 a == allowed ? "allowed keys here: " : ", ", *a);
-	sb_error_hint(r->err, "%s", hint);
+	pm_error_hint(r->err, "%s", hint);
 	return rc;
 }
 
@@ -225,20 +225,20 @@ int sb_rd_path_value(struct sb_reader *r, const json_t *v, bool allow_root, char
 	if (s[0] != '/') {
 		sb_rd_fail(r, SB_JSON_VALUE, "expected an absolute path, got `%s`",
 			   sb_rd_quote(s, quoted, sizeof(quoted)));
-		return sb_error_hint(r->err, "paths in policies start with `/`");
+		return pm_error_hint(r->err, "paths in policies start with `/`");
 	}
 	if (len >= PATH_MAX)
 		return sb_rd_fail(r, SB_JSON_VALUE, "path is longer than %d bytes", PATH_MAX - 1);
 	canon = malloc(len + 2);
 	if (canon == NULL)
-		return sb_error_set(r->err, "policy", ENOMEM, "policy `%s`", r->file);
+		return pm_error_set(r->err, "policy", ENOMEM, "policy `%s`", r->file);
 	if (!canonicalize(s, canon))
 		return sb_rd_fail(r, SB_JSON_VALUE, "path `%s` must not contain `..`",
 				  sb_rd_quote(s, quoted, sizeof(quoted)));
 	if (strcmp(canon, s) != 0) {
 		sb_rd_fail(r, SB_JSON_VALUE, "path `%s` is not canonical",
 			   sb_rd_quote(s, quoted, sizeof(quoted)));
-		return sb_error_hint(r->err, "write `%s`",
+		return pm_error_hint(r->err, "write `%s`",
 				     sb_rd_quote(canon, quoted, sizeof(quoted)));
 	}
 	if (!allow_root && strcmp(canon, "/") == 0)
@@ -377,7 +377,7 @@ int sb_rd_path_list(struct sb_reader *r, const json_t *obj, const char *key, boo
 	v = calloc(json_array_size(arr) + 1, sizeof(*v));
 	if (v == NULL) {
 		sb_json_path_pop(&r->path);
-		return sb_error_set(r->err, "policy", ENOMEM, "policy `%s`", r->file);
+		return pm_error_set(r->err, "policy", ENOMEM, "policy `%s`", r->file);
 	}
 	rc = path_list_items(r, arr, allow_root, v, n);
 	sb_json_path_pop(&r->path);

@@ -30,7 +30,7 @@ struct sb_reader {
 	const char *text; /* the raw policy text, for line numbers */
 	size_t len;
 	const char *file; /* as given by the caller, for messages */
-	struct sb_error *err;
+	struct pm_error *err;
 	struct sb_json_path path; /* path of the value being read */
 };
 

@@ -30,7 +30,7 @@ static int mode_value(struct sb_reader *r, const json_t *v, enum sb_net_mode *mo
 	}
 	sb_rd_fail(r, SB_JSON_VALUE, "unknown network mode `%s`",
 		   sb_rd_quote(s, quoted, sizeof(quoted)));
-	return sb_error_hint(r->err, "the modes are \"none\" (loopback only), \"host\" (the "
+	return pm_error_hint(r->err, "the modes are \"none\" (loopback only), \"host\" (the "
 				     "host's network) and \"user\" (outbound through a user-mode "
 				     "stack that cannot reach the host)");
 }
@@ -61,7 +61,7 @@ static int read_object(struct sb_reader *r, const json_t *net, struct sb_policy 
 static int check_mounts(struct sb_reader *r, const struct sb_policy *p)
 {
 	for (size_t i = 0; i < p->n_mounts; i++) {
-		if (!sb_path_within("/etc/resolv.conf", p->mounts[i].target))
+		if (!pm_path_within("/etc/resolv.conf", p->mounts[i].target))
 			continue;
 		sb_json_path_push_key(&r->path, "mounts");
 		sb_json_path_push_index(&r->path, i);
@@ -70,7 +70,7 @@ static int check_mounts(struct sb_reader *r, const struct sb_policy *p)
 			   "`%s` would hide the /etc/resolv.conf that a "
 			   "\"user\" network needs",
 			   p->mounts[i].target);
-		return sb_error_hint(r->err, "remove this mount: the launcher writes "
+		return pm_error_hint(r->err, "remove this mount: the launcher writes "
 					     "/etc/resolv.conf pointing at the helper's DNS "
 					     "forwarder");
 	}
