@@ -44,10 +44,10 @@ static inline void pm_fclosep(FILE **f)
 		fclose(*f);
 }
 
-#define _cleanup_free_  _cleanup_(pm_freep)
+#define _cleanup_free_	 _cleanup_(pm_freep)
 #define _cleanup_fclose_ _cleanup_(pm_fclosep)
-#define _cleanup_close_ _cleanup_(pm_closep)
-#define _cleanup_json_  _cleanup_(pm_json_decrefp)
+#define _cleanup_close_	 _cleanup_(pm_closep)
+#define _cleanup_json_	 _cleanup_(pm_json_decrefp)
 
 #define TAKE_PTR(p)                                                                                \
 	({                                                                                         \

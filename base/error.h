@@ -29,7 +29,7 @@ struct pm_error {
 /* Fills err and returns -errnum (or -EINVAL when errnum is 0).  When errnum
  * is non-zero, ": <strerror(errnum)>" is appended to the formatted message. */
 int pm_error_set(struct pm_error *err, const char *stage, int errnum, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
+    __attribute__((format(printf, 4, 5)));
 
 /* Same as pm_error_set() with errno as errnum. */
 #define pm_error_errno(err, stage, ...) pm_error_set((err), (stage), errno, __VA_ARGS__)

@@ -30,8 +30,11 @@ const char *pm_json_type_name(const json_t *v)
 /* Length of the valid UTF-8 sequence at p (1-4), or 0. */
 static size_t utf8_seq(const unsigned char *p)
 {
-	size_t n = p[0] < 0x80 ? 1 : (p[0] & 0xE0) == 0xC0 ? 2 : (p[0] & 0xF0) == 0xE0 ? 3
-		 : (p[0] & 0xF8) == 0xF0 ? 4 : 0;
+	size_t n = p[0] < 0x80		   ? 1
+		   : (p[0] & 0xE0) == 0xC0 ? 2
+		   : (p[0] & 0xF0) == 0xE0 ? 3
+		   : (p[0] & 0xF8) == 0xF0 ? 4
+					   : 0;
 
 	if (n == 2 && p[0] < 0xC2)
 		return 0; /* overlong */
@@ -65,4 +68,3 @@ json_t *pm_json_string_lossy(const char *s)
 	json_t *j = json_string(copy);
 	return j ? j : json_string("?");
 }
-

@@ -17,18 +17,18 @@
 
 enum framer_event {
 	FRAMER_NEED_MORE, /* every byte given was consumed, no event */
-	FRAMER_LINE,      /* a complete line: *line, *len */
+	FRAMER_LINE,	  /* a complete line: *line, *len */
 	FRAMER_OVERLONG,  /* a line exceeded max_line and was skipped */
-	FRAMER_DROPPED,   /* no memory to buffer a line; it is being skipped */
+	FRAMER_DROPPED,	  /* no memory to buffer a line; it is being skipped */
 };
 
 struct line_framer {
 	size_t max_line;
 	char *buf; /* the partial line, when it spans several feeds */
 	size_t len, cap;
-	bool discarding;  /* skipping the rest of a line up to its newline */
-	bool handed_out;  /* buf holds the line of the previous call */
-	bool quiet;       /* the line being skipped was reported already (DROPPED) */
+	bool discarding; /* skipping the rest of a line up to its newline */
+	bool handed_out; /* buf holds the line of the previous call */
+	bool quiet;	 /* the line being skipped was reported already (DROPPED) */
 	/* Every byte of an overlong line, first=true on its first piece;
 	 * may be NULL. */
 	void (*skipped)(void *ctx, const char *data, size_t n, bool first);

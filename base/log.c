@@ -12,7 +12,7 @@
 #include <unistd.h>
 
 static const char *const level_names[LOG_LEVEL_COUNT] = {
-	"debug", "info", "notice", "warning", "error", "critical", "alert", "emergency",
+    "debug", "info", "notice", "warning", "error", "critical", "alert", "emergency",
 };
 
 static enum log_level current_level = LOG_LEVEL_INFO;
@@ -105,8 +105,8 @@ void log_msg(enum log_level level, const char *fmt, ...)
 	gettimeofday(&tv, NULL);
 	gmtime_r(&tv.tv_sec, &tm);
 	len = strftime(line, sizeof(line), "%Y-%m-%dT%H:%M:%S", &tm);
-	n = snprintf(line + len, sizeof(line) - len, ".%03dZ python-mcp %s: ",
-		     (int)(tv.tv_usec / 1000), log_level_name(level));
+	n = snprintf(line + len, sizeof(line) - len,
+		     ".%03dZ python-mcp %s: ", (int)(tv.tv_usec / 1000), log_level_name(level));
 	len += n > 0 ? (size_t)n : 0;
 	va_start(ap, fmt);
 	n = vsnprintf(line + len, sizeof(line) - len, fmt, ap);

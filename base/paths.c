@@ -23,7 +23,7 @@ bool pm_path_is_clean_absolute(const char *path)
 {
 	if (path[0] != '/' || path[1] == '\0')
 		return false;
-	for (const char *c = path; *c; ) {
+	for (const char *c = path; *c;) {
 		/* c is at a '/': look at the component after it. */
 		const char *comp = c + 1, *end = strchrnul(comp, '/');
 		size_t len = (size_t)(end - comp);

@@ -9,7 +9,7 @@ enum wire_event wire_event_kind(const json_t *ev)
 		const char *name;
 		enum wire_event kind;
 	} kinds[] = {
-	    {WIRE_EVENT_READY, WIRE_READY}, {WIRE_EVENT_STARTED, WIRE_STARTED},
+	    {WIRE_EVENT_READY, WIRE_READY},	  {WIRE_EVENT_STARTED, WIRE_STARTED},
 	    {WIRE_EVENT_DEGRADED, WIRE_DEGRADED}, {WIRE_EVENT_ERROR, WIRE_ERROR},
 	    {WIRE_EVENT_EXIT, WIRE_EXIT},
 	};

@@ -17,26 +17,26 @@
 #include <stdbool.h>
 
 /* Job spec keys. */
-#define WIRE_SPEC_WORKSPACE        "workspace"        /* host path of the workspace */
-#define WIRE_SPEC_WORKSPACE_FD     "workspace_fd"     /* true: it came as a descriptor */
-#define WIRE_SPEC_SCRATCH          "scratch"          /* true: a tmpfs, no host workspace */
+#define WIRE_SPEC_WORKSPACE	   "workspace"	      /* host path of the workspace */
+#define WIRE_SPEC_WORKSPACE_FD	   "workspace_fd"     /* true: it came as a descriptor */
+#define WIRE_SPEC_SCRATCH	   "scratch"	      /* true: a tmpfs, no host workspace */
 #define WIRE_SPEC_WORKSPACE_TARGET "workspace_target" /* where it appears inside */
-#define WIRE_SPEC_ARGV             "argv"
-#define WIRE_SPEC_CWD              "cwd"
-#define WIRE_SPEC_ENV              "env"              /* {"NAME": "value"} */
-#define WIRE_SPEC_TIMEOUT          "timeout"          /* seconds, 0 = the policy's */
-#define WIRE_SPEC_PROTECT          "protect"          /* [path]: no workspace overlaps these */
-#define WIRE_SPEC_FILES            "files"            /* {"/tmp/x.py": "content"} */
-#define WIRE_SPEC_BINDS            "binds"            /* [{"source", "target"}], read-only */
-#define WIRE_SPEC_LOOPBACK_PORTS   "loopback_ports"   /* [port]: a user network forwards them */
+#define WIRE_SPEC_ARGV		   "argv"
+#define WIRE_SPEC_CWD		   "cwd"
+#define WIRE_SPEC_ENV		   "env"	    /* {"NAME": "value"} */
+#define WIRE_SPEC_TIMEOUT	   "timeout"	    /* seconds, 0 = the policy's */
+#define WIRE_SPEC_PROTECT	   "protect"	    /* [path]: no workspace overlaps these */
+#define WIRE_SPEC_FILES		   "files"	    /* {"/tmp/x.py": "content"} */
+#define WIRE_SPEC_BINDS		   "binds"	    /* [{"source", "target"}], read-only */
+#define WIRE_SPEC_LOOPBACK_PORTS   "loopback_ports" /* [port]: a user network forwards them */
 
 /* Status events and their members. */
-#define WIRE_EVENT             "event"
-#define WIRE_EVENT_READY       "ready"    /* prepared; waiting for the spec */
-#define WIRE_EVENT_STARTED     "started"  /* the job runs: pid, workspace, cgroup, network, ... */
-#define WIRE_EVENT_DEGRADED    "degraded" /* an optional layer is missing: layer, message */
-#define WIRE_EVENT_ERROR       "error"    /* set-up failed: stage, errno, error, message, hint */
-#define WIRE_EVENT_EXIT        "exit"     /* the job ended: see struct wire_exit */
+#define WIRE_EVENT	    "event"
+#define WIRE_EVENT_READY    "ready"    /* prepared; waiting for the spec */
+#define WIRE_EVENT_STARTED  "started"  /* the job runs: pid, workspace, cgroup, network, ... */
+#define WIRE_EVENT_DEGRADED "degraded" /* an optional layer is missing: layer, message */
+#define WIRE_EVENT_ERROR    "error"    /* set-up failed: stage, errno, error, message, hint */
+#define WIRE_EVENT_EXIT	    "exit"     /* the job ended: see struct wire_exit */
 
 enum wire_event {
 	WIRE_UNKNOWN,
@@ -52,10 +52,10 @@ enum wire_event wire_event_kind(const json_t *ev);
 
 /* The exit event as the server uses it; strings borrowed from the event. */
 struct wire_exit {
-	int exit_code;         /* -1 when a signal ended it */
-	int signal;            /* 0 when it exited */
-	const char *limit;     /* "time", "memory", "pids", "cpu", "output", "disk",
-				  "cancel", or NULL */
+	int exit_code;		  /* -1 when a signal ended it */
+	int signal;		  /* 0 when it exited */
+	const char *limit;	  /* "time", "memory", "pids", "cpu", "output", "disk",
+				     "cancel", or NULL */
 	const char *limit_detail; /* which limit and its value, or NULL */
 	double wall_seconds;
 	double cpu_user_seconds, cpu_system_seconds;

@@ -92,12 +92,14 @@ static int own_cgroup_dir(const char *controller, char *out, size_t size)
 		if (dash == NULL || sscanf(line, "%*s %*s %*s %4095s %4095s", r, m) != 2 ||
 		    sscanf(dash, " - %63s %*s %511s", type, opts) != 2)
 			continue;
-		if (controller == NULL ? strcmp(type, "cgroup2") == 0
-				       : (strcmp(type, "cgroup") == 0 && strstr(opts, controller))) {
+		if (controller == NULL
+			? strcmp(type, "cgroup2") == 0
+			: (strcmp(type, "cgroup") == 0 && strstr(opts, controller))) {
 			/* v1 options are comma-separated; match a whole word. */
 			if (controller != NULL) {
 				bool found = false;
-				for (char *sp, *t = strtok_r(opts, ",", &sp); t && !found; t = strtok_r(NULL, ",", &sp))
+				for (char *sp, *t = strtok_r(opts, ",", &sp); t && !found;
+				     t = strtok_r(NULL, ",", &sp))
 					found = strcmp(t, controller) == 0;
 				if (!found)
 					continue;
@@ -124,7 +126,8 @@ static int own_cgroup_dir(const char *controller, char *out, size_t size)
 		if (controller == NULL) {
 			match = c1[1] == '\0';
 		} else {
-			for (char *sp, *t = strtok_r(c1 + 1, ",", &sp); t && !match; t = strtok_r(NULL, ",", &sp))
+			for (char *sp, *t = strtok_r(c1 + 1, ",", &sp); t && !match;
+			     t = strtok_r(NULL, ",", &sp))
 				match = strcmp(t, controller) == 0;
 		}
 		if (match)
@@ -207,8 +210,9 @@ static int write_limit(enum sb_cg_controller c, int version, const char *dir,
 			if (version == 1)
 				swap += l->memory_max_bytes;
 			snprintf(buf, sizeof(buf), "%lld", swap);
-			int s = write_text(dir, version == 2 ? "memory.swap.max"
-							     : "memory.memsw.limit_in_bytes", buf);
+			int s = write_text(
+			    dir, version == 2 ? "memory.swap.max" : "memory.memsw.limit_in_bytes",
+			    buf);
 			if (s < 0 && s != -ENOENT) /* no swap accounting: nothing to cap */
 				r = s;
 		}
@@ -220,7 +224,8 @@ static int write_limit(enum sb_cg_controller c, int version, const char *dir,
 		return write_text(dir, "pids.max", buf);
 	case SB_CG_CPU:
 		if (version == 2) {
-			snprintf(buf, sizeof(buf), "%lld 100000", (long long)l->cpu_max_percent * 1000);
+			snprintf(buf, sizeof(buf), "%lld 100000",
+				 (long long)l->cpu_max_percent * 1000);
 			return write_text(dir, "cpu.max", buf);
 		}
 		if ((r = write_text(dir, "cpu.cfs_period_us", "100000")) < 0)
@@ -282,10 +287,10 @@ static char *create_for(enum sb_cg_controller c, const struct sb_cgroup_limits *
 			rmdir(dir);
 	}
 	size_t len = strlen(cg->reason);
-	snprintf(cg->reason + len, sizeof(cg->reason) - len, "%s%s: %s", len ? "; " : "",
-		 names[c],
+	snprintf(cg->reason + len, sizeof(cg->reason) - len, "%s%s: %s", len ? "; " : "", names[c],
 		 busy ? "our cgroup holds processes, so it cannot hand controllers to children"
-		 : r == -ENOENT ? "controller not available" : strerror(-r));
+		 : r == -ENOENT ? "controller not available"
+				: strerror(-r));
 	cg->busy |= busy;
 	return NULL;
 }
@@ -312,14 +317,16 @@ int sb_cgroup_create(const struct sb_cgroup_limits *limits, struct sb_cgroup *cg
 		return 0;
 	pm_error_set(err, "cgroup", 0, "cgroup limits not applied (%s)", cg->reason);
 	if (cg->busy)
-		pm_error_hint(err, "start the launcher (or the server) from a leaf cgroup of its "
-				   "own, e.g. `systemd-run --scope -p Delegate=yes`, so that its "
-				   "parent can delegate; list \"cgroup\" in \"optional_layers\" to run "
-				   "without them");
+		pm_error_hint(err,
+			      "start the launcher (or the server) from a leaf cgroup of its "
+			      "own, e.g. `systemd-run --scope -p Delegate=yes`, so that its "
+			      "parent can delegate; list \"cgroup\" in \"optional_layers\" to run "
+			      "without them");
 	else
-		pm_error_hint(err, "run the launcher as root or in a cgroup delegated to its user "
-				   "(systemd: Delegate=yes); list \"cgroup\" in \"optional_layers\" to "
-				   "run without them");
+		pm_error_hint(err,
+			      "run the launcher as root or in a cgroup delegated to its user "
+			      "(systemd: Delegate=yes); list \"cgroup\" in \"optional_layers\" to "
+			      "run without them");
 	err->errnum = ENOTSUP;
 	return -ENOTSUP;
 }

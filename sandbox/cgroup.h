@@ -20,9 +20,9 @@ struct sb_cgroup {
 	 * limit is not applied.  On v2 all point to the same directory. */
 	char *dir[SB_CG_COUNT];
 	int version[SB_CG_COUNT]; /* 1 or 2 where applied */
-	char reason[384];         /* why a wanted limit is missing, for the report */
-	bool busy;                /* v2 refused delegation: our cgroup holds processes */
-	char name[64];            /* the run's cgroup name, the same in every hierarchy */
+	char reason[384];	  /* why a wanted limit is missing, for the report */
+	bool busy;		  /* v2 refused delegation: our cgroup holds processes */
+	char name[64];		  /* the run's cgroup name, the same in every hierarchy */
 };
 
 struct sb_cgroup_stats {

@@ -26,9 +26,9 @@
 #define MAX_INTERVAL_SECONDS 5.0
 
 struct sb_disk_watch {
-	int ws_fd;          /* our own duplicate */
-	int limit_fd;       /* eventfd, readable once a limit is passed */
-	int stop_fd;        /* eventfd, readable when the thread must stop */
+	int ws_fd;    /* our own duplicate */
+	int limit_fd; /* eventfd, readable once a limit is passed */
+	int stop_fd;  /* eventfd, readable when the thread must stop */
 	pthread_t thread;
 	bool started;
 	int64_t max_bytes, max_inodes;
@@ -116,16 +116,21 @@ static void *watch(void *arg)
 		uint64_t bytes, inodes;
 		int r = sb_disk_usage(w->ws_fd, MAX_DEPTH, &bytes, &inodes);
 		if (r == -ELOOP)
-			snprintf(w->reason, sizeof(w->reason), "the workspace nests deeper than %d "
-				 "directories, which the launcher does not measure", MAX_DEPTH);
+			snprintf(w->reason, sizeof(w->reason),
+				 "the workspace nests deeper than %d "
+				 "directories, which the launcher does not measure",
+				 MAX_DEPTH);
 		else if (r == 0 && w->max_bytes != SB_UNSET && bytes > w->base_bytes &&
 			 bytes - w->base_bytes > (uint64_t)w->max_bytes)
-			snprintf(w->reason, sizeof(w->reason), "the job added %llu bytes to its "
+			snprintf(w->reason, sizeof(w->reason),
+				 "the job added %llu bytes to its "
 				 "workspace; the policy allows %lld (workspace.max_bytes)",
-				 (unsigned long long)(bytes - w->base_bytes), (long long)w->max_bytes);
+				 (unsigned long long)(bytes - w->base_bytes),
+				 (long long)w->max_bytes);
 		else if (r == 0 && w->max_inodes != SB_UNSET && inodes > w->base_inodes &&
 			 inodes - w->base_inodes > (uint64_t)w->max_inodes)
-			snprintf(w->reason, sizeof(w->reason), "the job added %llu files to its "
+			snprintf(w->reason, sizeof(w->reason),
+				 "the job added %llu files to its "
 				 "workspace; the policy allows %lld (workspace.max_inodes)",
 				 (unsigned long long)(inodes - w->base_inodes),
 				 (long long)w->max_inodes);
@@ -153,7 +158,8 @@ int sb_disk_watch_start(int ws_fd, int64_t max_bytes, int64_t max_inodes,
 		return 0;
 	if ((w = calloc(1, sizeof(*w))) == NULL)
 		return pm_error_set(err, "disk", ENOMEM, "workspace watch");
-	*w = (struct sb_disk_watch){.max_bytes = max_bytes, .max_inodes = max_inodes,
+	*w = (struct sb_disk_watch){.max_bytes = max_bytes,
+				    .max_inodes = max_inodes,
 				    .ws_fd = fcntl(ws_fd, F_DUPFD_CLOEXEC, 3),
 				    .limit_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK),
 				    .stop_fd = eventfd(0, EFD_CLOEXEC)};
@@ -165,8 +171,9 @@ int sb_disk_watch_start(int ws_fd, int64_t max_bytes, int64_t max_inodes,
 	if (r == -ELOOP) {
 		pm_error_set(err, "disk", ELOOP, "the workspace nests deeper than %d directories",
 			     MAX_DEPTH);
-		pm_error_hint(err, "the policy limits workspaces (workspace.max_bytes/max_inodes), "
-				   "and the launcher cannot measure this one; use a flatter directory");
+		pm_error_hint(err,
+			      "the policy limits workspaces (workspace.max_bytes/max_inodes), "
+			      "and the launcher cannot measure this one; use a flatter directory");
 		goto fail;
 	}
 	if (r < 0) {

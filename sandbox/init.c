@@ -51,9 +51,9 @@ int sb_msg_read(int fd, struct sb_msg *m)
 
 void sb_msg_emit_degraded(int status_fd, const struct sb_msg *m)
 {
-	sb_status_emit_new(status_fd, json_pack("{s:s, s:o, s:o}", WIRE_EVENT, WIRE_EVENT_DEGRADED, "layer",
-						pm_json_string_lossy(m->err.stage), "message",
-						pm_json_string_lossy(m->err.message)));
+	sb_status_emit_new(status_fd, json_pack("{s:s, s:o, s:o}", WIRE_EVENT, WIRE_EVENT_DEGRADED,
+						"layer", pm_json_string_lossy(m->err.stage),
+						"message", pm_json_string_lossy(m->err.message)));
 }
 
 static _Noreturn void fail(const struct sb_init_config *cfg, const struct pm_error *err, int code)
@@ -204,11 +204,12 @@ static int prepare(const struct sb_init_config *cfg)
 	if (sethostname(cfg->policy->hostname, strlen(cfg->policy->hostname)) < 0) {
 		pm_error_errno(&err, "uts", "sethostname");
 		if (errno == EPERM)
-			pm_error_hint(&err, "a seccomp filter around the launcher refuses it (the "
-					    "default profiles of Docker and Podman do): run the "
-					    "container with `--security-opt seccomp=unconfined` (and "
-					    "`--security-opt systempaths=unconfined`, which a fresh "
-					    "/proc needs)");
+			pm_error_hint(&err,
+				      "a seccomp filter around the launcher refuses it (the "
+				      "default profiles of Docker and Podman do): run the "
+				      "container with `--security-opt seccomp=unconfined` (and "
+				      "`--security-opt systempaths=unconfined`, which a fresh "
+				      "/proc needs)");
 		fail(cfg, &err, 125);
 	}
 	/* Before anything can send: the rules hold from the helper's first
@@ -255,8 +256,8 @@ static void receive_job(const struct sb_init_config *cfg, struct sb_packed_job *
 	if (r == 0 && (r = sb_job_unpack(buf, len, job)) < 0)
 		sb_packed_job_free(job);
 	/* Exactly the trees the job says were sent. */
-	if (r == 0 && *n_trees != (size_t)job->ws_tree_sent +
-					 (job->bind_trees_sent ? job->n_binds : 0))
+	if (r == 0 &&
+	    *n_trees != (size_t)job->ws_tree_sent + (job->bind_trees_sent ? job->n_binds : 0))
 		r = -EBADMSG;
 	if (r < 0)
 		pm_error_set(&err, "init", -r, "receive the job"), fail(cfg, &err, 125);

@@ -23,8 +23,8 @@
 enum sb_msg_type {
 	SB_MSG_ERROR = 1, /* setup failed; err says where */
 	SB_MSG_DEGRADED,  /* an optional layer is missing; err says which */
-	SB_MSG_EXIT,      /* the script ended with wait_status */
-	SB_MSG_READY,     /* prepared: waiting for the job */
+	SB_MSG_EXIT,	  /* the script ended with wait_status */
+	SB_MSG_READY,	  /* prepared: waiting for the job */
 };
 
 struct sb_msg {
@@ -48,13 +48,13 @@ void sb_msg_emit_degraded(int status_fd, const struct sb_msg *m);
 struct sb_init_config {
 	const struct sb_policy *policy;
 	struct sb_idmap map;
-	bool drop_groups;          /* the launcher is root: drop inherited groups */
+	bool drop_groups; /* the launcher is root: drop inherited groups */
 	struct sb_mount_plan mounts;
-	int sync_fd;               /* read end: 'g' once the id maps are written,
-				      'c' once the cgroups hold us */
-	int report_fd;             /* write end of the report pipe */
-	int job_fd;                /* socket the packed job arrives on */
-	int stdout_fd, stderr_fd;  /* relay pipes, or -1 to keep the launcher's */
+	int sync_fd;			       /* read end: 'g' once the id maps are written,
+						  'c' once the cgroups hold us */
+	int report_fd;			       /* write end of the report pipe */
+	int job_fd;			       /* socket the packed job arrives on */
+	int stdout_fd, stderr_fd;	       /* relay pipes, or -1 to keep the launcher's */
 	const struct sb_hostaddrs *host_addrs; /* a "user" network never reaches these */
 };
 

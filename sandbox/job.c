@@ -91,7 +91,7 @@ static int string_array(json_t *a, const char *key, char ***out, struct pm_error
 	*out = calloc(json_array_size(a) + 1, sizeof(**out));
 	if (*out == NULL)
 		return pm_error_set(err, "spec", ENOMEM, "job spec");
-	json_array_foreach(a, i, v) {
+	json_array_foreach (a, i, v) {
 		if (!json_is_string(v))
 			return spec_error(err, key, "must be an array of strings");
 		(*out)[i] = strdup(json_string_value(v));
@@ -113,7 +113,7 @@ static int env_object(json_t *o, char ***out, struct pm_error *err)
 	*out = calloc(json_object_size(o) + 1, sizeof(**out));
 	if (*out == NULL)
 		return pm_error_set(err, "spec", ENOMEM, "job spec");
-	json_object_foreach(o, k, v) {
+	json_object_foreach (o, k, v) {
 		if (!json_is_string(v))
 			return spec_error(err, "env", "must be an object of strings");
 		if (asprintf(&(*out)[i], "%s=%s", k, json_string_value(v)) < 0) {
@@ -136,14 +136,15 @@ static int files_object(json_t *o, struct sb_job *job, struct pm_error *err)
 	job->files = calloc(json_object_size(o) + 1, sizeof(*job->files));
 	if (job->files == NULL)
 		return pm_error_set(err, "spec", ENOMEM, "job spec");
-	json_object_foreach(o, k, v) {
+	json_object_foreach (o, k, v) {
 		struct sb_job_file *f = &job->files[job->n_files];
 		if (!json_is_string(v))
 			return spec_error(err, "files", "must be an object of path: content");
 		if (strncmp(k, "/tmp/", 5) != 0 || strstr(k, "/../") || strstr(k, "/./") ||
 		    k[strlen(k) - 1] == '/')
-			return spec_error(err, "files", "paths must be files below /tmp, "
-							"without `.` or `..` components");
+			return spec_error(err, "files",
+					  "paths must be files below /tmp, "
+					  "without `.` or `..` components");
 		f->len = json_string_length(v);
 		f->path = strdup(k);
 		f->data = malloc(f->len ? f->len : 1);
@@ -161,19 +162,22 @@ static int binds_array(json_t *a, struct sb_job *job, struct pm_error *err)
 	json_t *v;
 
 	if (!json_is_array(a) || json_array_size(a) > SB_JOB_BINDS_MAX)
-		return spec_error(err, "binds", "must be an array of at most 8 "
-						"{\"source\": DIR, \"target\": DIR}");
+		return spec_error(err, "binds",
+				  "must be an array of at most 8 "
+				  "{\"source\": DIR, \"target\": DIR}");
 	job->binds = calloc(json_array_size(a) + 1, sizeof(*job->binds));
 	if (job->binds == NULL)
 		return pm_error_set(err, "spec", ENOMEM, "job spec");
-	json_array_foreach(a, i, v) {
+	json_array_foreach (a, i, v) {
 		const char *src = NULL, *dst = NULL;
 		if (json_unpack(v, "{s:s, s:s !}", "source", &src, "target", &dst) < 0)
-			return spec_error(err, "binds", "entries must be {\"source\": DIR, "
-							"\"target\": DIR} and nothing else");
+			return spec_error(err, "binds",
+					  "entries must be {\"source\": DIR, "
+					  "\"target\": DIR} and nothing else");
 		if (src[0] != '/' || !pm_path_is_clean_absolute(dst))
-			return spec_error(err, "binds", "needs absolute paths; a target may "
-							"not be `/` nor hold `.`, `..` or `//`");
+			return spec_error(err, "binds",
+					  "needs absolute paths; a target may "
+					  "not be `/` nor hold `.`, `..` or `//`");
 		struct sb_job_bind *b = &job->binds[job->n_binds++];
 		b->source = strdup(src);
 		b->target = strdup(dst);
@@ -227,7 +231,7 @@ static int parse_spec(json_t *o, struct sb_job *job, int fd, struct pm_error *er
 
 	if (!json_is_object(o))
 		return spec_error(err, "(top level)", "must be an object");
-	json_object_foreach(o, k, v) {
+	json_object_foreach (o, k, v) {
 		if (strcmp(k, WIRE_SPEC_WORKSPACE) == 0 || strcmp(k, WIRE_SPEC_CWD) == 0) {
 			if (!json_is_string(v))
 				return spec_error(err, k, "must be a string");
@@ -249,11 +253,13 @@ static int parse_spec(json_t *o, struct sb_job *job, int fd, struct pm_error *er
 			r = ports_array(v, job, err);
 		} else if (strcmp(k, WIRE_SPEC_WORKSPACE_TARGET) == 0) {
 			if (!json_is_string(v) || !pm_path_is_clean_absolute(json_string_value(v)))
-				return spec_error(err, k, "must be an absolute path other than `/`, "
-							  "without `.`, `..` or `//`");
+				return spec_error(err, k,
+						  "must be an absolute path other than `/`, "
+						  "without `.`, `..` or `//`");
 			if ((job->workspace_target = strdup(json_string_value(v))) == NULL)
 				return pm_error_set(err, "spec", ENOMEM, "job spec");
-		} else if (strcmp(k, WIRE_SPEC_WORKSPACE_FD) == 0 || strcmp(k, WIRE_SPEC_SCRATCH) == 0) {
+		} else if (strcmp(k, WIRE_SPEC_WORKSPACE_FD) == 0 ||
+			   strcmp(k, WIRE_SPEC_SCRATCH) == 0) {
 			if (!json_is_true(v))
 				return spec_error(err, k, "must be true when given");
 			if (k[0] == 's')
@@ -263,8 +269,9 @@ static int parse_spec(json_t *o, struct sb_job *job, int fd, struct pm_error *er
 		} else if (strcmp(k, WIRE_SPEC_TIMEOUT) == 0) {
 			if (!json_is_number(v) || !(json_number_value(v) >= 0) ||
 			    json_number_value(v) > SB_TIMEOUT_MAX)
-				return spec_error(err, k, "must be a number of seconds from 0 to "
-							  "10000000");
+				return spec_error(err, k,
+						  "must be a number of seconds from 0 to "
+						  "10000000");
 			job->timeout = json_number_value(v);
 		} else {
 			return spec_error(err, k, "is not a known key");
@@ -276,7 +283,8 @@ static int parse_spec(json_t *o, struct sb_job *job, int fd, struct pm_error *er
 		return spec_error(err, "argv", "must hold the command");
 	if (job->scratch) {
 		if (job->workspace != NULL || wants_fd)
-			return spec_error(err, "scratch", "excludes `workspace` and `workspace_fd`");
+			return spec_error(err, "scratch",
+					  "excludes `workspace` and `workspace_fd`");
 		return 0;
 	}
 	if (job->workspace == NULL)
@@ -284,10 +292,11 @@ static int parse_spec(json_t *o, struct sb_job *job, int fd, struct pm_error *er
 	/* Exactly one descriptor, and only when the spec says it is the
 	 * workspace: anything else would be used by name, or leak. */
 	if (wants_fd != (fd >= 0))
-		return spec_error(err, "workspace_fd", wants_fd ? "was set but no descriptor came "
-							   "with the spec"
-							 : "is missing, but a descriptor came "
-							   "with the spec");
+		return spec_error(err, "workspace_fd",
+				  wants_fd ? "was set but no descriptor came "
+					     "with the spec"
+					   : "is missing, but a descriptor came "
+					     "with the spec");
 	return 0;
 }
 
@@ -301,7 +310,9 @@ static ssize_t read_with_fds(int sock, char *buf, size_t size, int *fds, size_t 
 		struct cmsghdr align;
 	} cbuf;
 	struct iovec iov = {.iov_base = buf, .iov_len = size};
-	struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf.buf,
+	struct msghdr msg = {.msg_iov = &iov,
+			     .msg_iovlen = 1,
+			     .msg_control = cbuf.buf,
 			     .msg_controllen = sizeof(cbuf.buf)};
 	ssize_t n = recvmsg(sock, &msg, MSG_CMSG_CLOEXEC);
 	bool too_many = (msg.msg_flags & MSG_CTRUNC) != 0;
@@ -348,7 +359,8 @@ int sb_job_read_spec(int fd, struct sb_job *job, struct pm_error *err)
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0 && errno == EBADMSG)
-			return pm_error_set(err, "spec", EBADMSG, "more than one descriptor came with "
+			return pm_error_set(err, "spec", EBADMSG,
+					    "more than one descriptor came with "
 					    "the job spec");
 		if (n < 0)
 			return pm_error_errno(err, "spec", "read the job spec");
@@ -399,7 +411,8 @@ int sb_job_pack(const struct sb_job_layout *in, char **buf, size_t *len, struct 
 		size += strlen(in->binds[i].source) + strlen(in->binds[i].target) + 2;
 	size += bpf_len;
 	if (size > SB_JOB_PACKED_MAX)
-		return pm_error_set(err, "spec", E2BIG, "the job is %zu bytes packed; at most %d "
+		return pm_error_set(err, "spec", E2BIG,
+				    "the job is %zu bytes packed; at most %d "
 				    "fit (arguments, environment and files together)",
 				    size, SB_JOB_PACKED_MAX);
 	p = *buf = malloc(size);
@@ -565,7 +578,9 @@ int sb_job_recv(int sock, char **buf, size_t *len, int *fds, size_t *n_fds)
 		struct cmsghdr align;
 	} cbuf;
 	struct iovec iov = {.iov_base = &n, .iov_len = sizeof(n)};
-	struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf.buf,
+	struct msghdr msg = {.msg_iov = &iov,
+			     .msg_iovlen = 1,
+			     .msg_control = cbuf.buf,
 			     .msg_controllen = sizeof(cbuf.buf)};
 	struct cmsghdr *c;
 	size_t got = 0;

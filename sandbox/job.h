@@ -13,8 +13,8 @@
 /* A file init writes into the sandbox's private /tmp before the script
  * starts (inline code): it never touches the host and goes with the job. */
 struct sb_job_file {
-	char *path;        /* absolute, below /tmp */
-	char *data;        /* may hold NULs */
+	char *path; /* absolute, below /tmp */
+	char *data; /* may hold NULs */
 	size_t len;
 };
 
@@ -22,8 +22,8 @@ struct sb_job_file {
  * dependency environment, a wheel directory): nosuid, nodev, not
  * recursive. */
 struct sb_job_bind {
-	char *source;      /* host path */
-	char *target;      /* absolute path inside, outside the workspace */
+	char *source; /* host path */
+	char *target; /* absolute path inside, outside the workspace */
 };
 
 /* Most read-only binds one job may ask for. */
@@ -40,16 +40,16 @@ struct sb_job_bind {
 #define SB_TIMEOUT_MAX 10000000
 
 struct sb_job {
-	char *workspace;   /* as given; canonical once resolved; NULL with scratch */
-	int workspace_fd;  /* the server's open workspace (spec "workspace_fd"), or -1 */
-	bool scratch;      /* a fresh tmpfs inside the sandbox instead of a host
-			      directory (the policy's workspace.max_bytes/inodes) */
+	char *workspace;	/* as given; canonical once resolved; NULL with scratch */
+	int workspace_fd;	/* the server's open workspace (spec "workspace_fd"), or -1 */
+	bool scratch;		/* a fresh tmpfs inside the sandbox instead of a host
+				   directory (the policy's workspace.max_bytes/inodes) */
 	char *workspace_target; /* where it appears inside; NULL = its own path */
-	char *cwd;         /* NULL = the workspace; relative = below it */
-	char **argv;       /* NULL-terminated */
-	char **env;        /* extra "K=V" (--env), NULL-terminated */
-	char **protect;    /* extra protected paths, NULL-terminated */
-	double timeout;    /* seconds, 0 = the policy's */
+	char *cwd;		/* NULL = the workspace; relative = below it */
+	char **argv;		/* NULL-terminated */
+	char **env;		/* extra "K=V" (--env), NULL-terminated */
+	char **protect;		/* extra protected paths, NULL-terminated */
+	double timeout;		/* seconds, 0 = the policy's */
 	struct sb_job_file *files;
 	size_t n_files;
 	struct sb_job_bind *binds;
@@ -82,7 +82,7 @@ int sb_job_read_spec(int fd, struct sb_job *job, struct pm_error *err);
 struct sb_bpf;
 
 struct sb_job_layout {
-	const char *workspace;        /* canonical host path */
+	const char *workspace;	      /* canonical host path */
 	const char *workspace_target; /* where it is mounted inside */
 	const char *cwd;
 	char *const *argv;
@@ -91,7 +91,7 @@ struct sb_job_layout {
 	size_t n_files;
 	const struct sb_job_bind *binds;
 	size_t n_binds;
-	const struct sb_bpf *bpf;     /* may be NULL */
+	const struct sb_bpf *bpf; /* may be NULL */
 	/* Which mount trees travel with the job (SCM_RIGHTS): the
 	 * workspace's first when sent, then one per bind when sent.  A tree
 	 * not sent is opened by init itself. */
@@ -107,7 +107,7 @@ struct sb_job_layout {
 int sb_job_pack(const struct sb_job_layout *in, char **buf, size_t *len, struct pm_error *err);
 
 struct sb_packed_job {
-	char *buf;         /* owns every string below */
+	char *buf; /* owns every string below */
 	const char *workspace;
 	const char *workspace_target;
 	const char *cwd;
@@ -119,7 +119,7 @@ struct sb_packed_job {
 	size_t n_binds;
 	bool ws_tree_sent, bind_trees_sent, scratch;
 	unsigned long long ws_dev, ws_ino;
-	void *bpf;         /* aligned copy of the seccomp program, or NULL */
+	void *bpf; /* aligned copy of the seccomp program, or NULL */
 	size_t bpf_len;
 	unsigned bpf_flags;
 };

@@ -64,10 +64,11 @@ static pid_t clone_init(const struct sb_policy *p, int *pidfd, struct pm_error *
 	if (pid < 0) {
 		pm_error_errno(err, "namespaces", "create the sandbox's namespaces");
 		if (errno == EPERM || errno == ENOSPC)
-			pm_error_hint(err, "user namespaces are disabled or blocked here: check "
-					   "sysctl user.max_user_namespaces (and "
-					   "kernel.unprivileged_userns_clone); inside Docker run with "
-					   "`--security-opt seccomp=unconfined`");
+			pm_error_hint(err,
+				      "user namespaces are disabled or blocked here: check "
+				      "sysctl user.max_user_namespaces (and "
+				      "kernel.unprivileged_userns_clone); inside Docker run with "
+				      "`--security-opt seccomp=unconfined`");
 	}
 	return pid;
 }
@@ -217,7 +218,8 @@ static int back_to_root(pid_t parent, struct pm_error *err)
 	if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0)
 		return pm_error_errno(err, "userns", "prctl(PR_SET_PDEATHSIG)");
 	if (getppid() != parent)
-		return pm_error_set(err, "launch", ESRCH, "the process that started the launcher "
+		return pm_error_set(err, "launch", ESRCH,
+				    "the process that started the launcher "
 				    "is gone");
 	/* Dumpable again: the id-map helper this launcher clones later must
 	 * be openable without CAP_SYS_PTRACE (containers withhold it). */
@@ -248,10 +250,10 @@ int sb_sandbox_prepare(struct sb_sandbox *sb, const struct sb_policy *p, int sta
 	 * id-mapped so that its owner's files stay writable. */
 	sb->privileged = geteuid() == 0;
 	sb->map = (struct sb_idmap){
-		.inside_uid = p->uid,
-		.inside_gid = p->gid,
-		.host_uid = sb->privileged ? p->host_uid : geteuid(),
-		.host_gid = sb->privileged ? p->host_gid : getegid(),
+	    .inside_uid = p->uid,
+	    .inside_gid = p->gid,
+	    .host_uid = sb->privileged ? p->host_uid : geteuid(),
+	    .host_gid = sb->privileged ? p->host_gid : getegid(),
 	};
 	if ((r = sb_integrity_check(p, NULL, 0, err)) < 0 || (r = build_fence(sb, err)) < 0 ||
 	    (r = open_channels(sb, err)) < 0)
@@ -370,11 +372,11 @@ static void emit_started(const struct sb_sandbox *sb, const char *workspace)
 				    sb->cg.dir[c] ? json_integer(sb->cg.version[c]) : json_null());
 	sb_status_emit_new(
 	    sb->status_fd,
-	    json_pack("{s:s, s:i, s:o, s:o, s:b, s:s, s:b, s:s?}", WIRE_EVENT, WIRE_EVENT_STARTED, "pid",
-		      (int)sb->pid, "workspace", pm_json_string_lossy(workspace), "cgroup", cg,
-		      "network", outbound, "network_mode", sb_net_mode_name(sb->policy->net_mode),
-		      "seccomp", sb->bpf.len > 0, "degraded",
-		      sb->degraded[0] ? sb->degraded : NULL));
+	    json_pack("{s:s, s:i, s:o, s:o, s:b, s:s, s:b, s:s?}", WIRE_EVENT, WIRE_EVENT_STARTED,
+		      "pid", (int)sb->pid, "workspace", pm_json_string_lossy(workspace), "cgroup",
+		      cg, "network", outbound, "network_mode",
+		      sb_net_mode_name(sb->policy->net_mode), "seccomp", sb->bpf.len > 0,
+		      "degraded", sb->degraded[0] ? sb->degraded : NULL));
 }
 
 /* Where nothing of the job may be mounted: the kernel's trees, and the
@@ -398,36 +400,44 @@ static int check_binds(const struct sb_policy *p, const char *inside, const stru
 		       struct pm_error *err)
 {
 	if (job->workspace_target && reserved(inside, true))
-		return pm_error_set(err, "spec", EINVAL, "job spec: `workspace_target` `%s` lies in "
-				    "/proc, /sys, /dev, /etc or /tmp, which the sandbox fills itself",
-				    inside);
+		return pm_error_set(
+		    err, "spec", EINVAL,
+		    "job spec: `workspace_target` `%s` lies in "
+		    "/proc, /sys, /dev, /etc or /tmp, which the sandbox fills itself",
+		    inside);
 	for (size_t m = 0; job->workspace_target && m < p->n_mounts; m++)
 		if (pm_path_overlaps(inside, p->mounts[m].target))
-			return pm_error_set(err, "spec", EINVAL, "job spec: `workspace_target` `%s` "
-					    "overlaps the policy's mount `%s`", inside,
-					    p->mounts[m].target);
+			return pm_error_set(err, "spec", EINVAL,
+					    "job spec: `workspace_target` `%s` "
+					    "overlaps the policy's mount `%s`",
+					    inside, p->mounts[m].target);
 	for (size_t i = 0; i < job->n_binds; i++) {
 		const struct sb_job_bind *b = &job->binds[i];
 		if (reserved(b->target, false) || pm_path_overlaps(b->target, inside))
-			return pm_error_set(err, "spec", EINVAL, "job spec: bind target `%s` overlaps "
+			return pm_error_set(err, "spec", EINVAL,
+					    "job spec: bind target `%s` overlaps "
 					    "the workspace or lies in /proc, /sys, /dev or /etc",
 					    b->target);
 		for (size_t m = 0; m < p->n_mounts; m++)
 			if (pm_path_within(b->target, p->mounts[m].target))
-				return pm_error_set(err, "spec", EINVAL, "job spec: bind target `%s` lies "
-						    "in the policy's mount `%s`", b->target,
-						    p->mounts[m].target);
+				return pm_error_set(err, "spec", EINVAL,
+						    "job spec: bind target `%s` lies "
+						    "in the policy's mount `%s`",
+						    b->target, p->mounts[m].target);
 		/* By its real path only: `/tmp/../root` must not pass for
 		 * something below /tmp. */
 		char real[PATH_MAX];
 		if (realpath(b->source, real) == NULL || strcmp(real, b->source) != 0)
-			return pm_error_set(err, "spec", EINVAL, "job spec: bind source `%s` is not "
-					    "the real path of an existing directory", b->source);
+			return pm_error_set(err, "spec", EINVAL,
+					    "job spec: bind source `%s` is not "
+					    "the real path of an existing directory",
+					    b->source);
 		for (size_t k = 0; k < p->n_protected_paths; k++)
 			if (pm_path_within(p->protected_paths[k], b->source))
-				return pm_error_set(err, "spec", EINVAL, "job spec: bind source `%s` holds "
-						    "the protected path `%s`", b->source,
-						    p->protected_paths[k]);
+				return pm_error_set(err, "spec", EINVAL,
+						    "job spec: bind source `%s` holds "
+						    "the protected path `%s`",
+						    b->source, p->protected_paths[k]);
 	}
 	return 0;
 }
@@ -474,13 +484,14 @@ static int workspace_tree(const struct sb_sandbox *sb, int ws_fd, const char *pa
 	if (r >= 0)
 		*tree = r;
 	if (r == -EINVAL || r == -EPERM)
-		pm_error_hint(err, "%s; or chown the workspace to %u:%u (then it needs no "
-				   "mapping), or run the launcher as a non-root user",
+		pm_error_hint(err,
+			      "%s; or chown the workspace to %u:%u (then it needs no "
+			      "mapping), or run the launcher as a non-root user",
 			      r == -EINVAL ? "this filesystem cannot do id-mapped mounts "
-						"(overlayfs, say): put workspaces on ext4, xfs, "
-						"btrfs or tmpfs"
-					      : "id-mapped mounts need CAP_SYS_ADMIN, which a "
-						"container withholds",
+					     "(overlayfs, say): put workspaces on ext4, xfs, "
+					     "btrfs or tmpfs"
+					   : "id-mapped mounts need CAP_SYS_ADMIN, which a "
+					     "container withholds",
 			      sb->map.host_uid, sb->map.host_gid);
 	return r < 0 ? r : 0;
 }
@@ -598,12 +609,21 @@ static int deliver(struct sb_sandbox *sb, const struct sb_job *job, struct pm_er
 		n_trees += job->n_binds;
 	if (r < 0)
 		goto out;
-	struct sb_job_layout layout = {
-		.workspace = ws_path ? ws_path : "", .workspace_target = inside, .cwd = cwd,
-		.argv = job->argv, .envp = envp, .files = job->files, .n_files = job->n_files,
-		.binds = job->binds, .n_binds = job->n_binds, .bpf = &sb->bpf,
-		.ws_tree_sent = ws_sent, .bind_trees_sent = sb->privileged, .scratch = job->scratch,
-		.ws_dev = (unsigned long long)st.st_dev, .ws_ino = (unsigned long long)st.st_ino};
+	struct sb_job_layout layout = {.workspace = ws_path ? ws_path : "",
+				       .workspace_target = inside,
+				       .cwd = cwd,
+				       .argv = job->argv,
+				       .envp = envp,
+				       .files = job->files,
+				       .n_files = job->n_files,
+				       .binds = job->binds,
+				       .n_binds = job->n_binds,
+				       .bpf = &sb->bpf,
+				       .ws_tree_sent = ws_sent,
+				       .bind_trees_sent = sb->privileged,
+				       .scratch = job->scratch,
+				       .ws_dev = (unsigned long long)st.st_dev,
+				       .ws_ino = (unsigned long long)st.st_ino};
 	if ((r = sb_job_pack(&layout, &buf, &len, err)) < 0)
 		goto out;
 	/* Init may have failed while preparing; its own error says more than
@@ -637,8 +657,10 @@ static void fill_result(const struct sb_supervised *sv, const struct sb_cgroup *
 	memset(res, 0, sizeof(*res));
 	res->exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 	res->signal = WIFSIGNALED(status) ? WTERMSIG(status) : 0;
-	res->cpu_user_seconds = (double)sv->usage.ru_utime.tv_sec + sv->usage.ru_utime.tv_usec / 1e6;
-	res->cpu_system_seconds = (double)sv->usage.ru_stime.tv_sec + sv->usage.ru_stime.tv_usec / 1e6;
+	res->cpu_user_seconds =
+	    (double)sv->usage.ru_utime.tv_sec + sv->usage.ru_utime.tv_usec / 1e6;
+	res->cpu_system_seconds =
+	    (double)sv->usage.ru_stime.tv_sec + sv->usage.ru_stime.tv_usec / 1e6;
 	res->wall_seconds = wall;
 	res->output_bytes = sv->output_bytes;
 	res->limit = sv->limit;
@@ -674,10 +696,15 @@ int sb_sandbox_run(struct sb_sandbox *sb, const struct sb_job *job, struct sb_re
 	r = deliver(sb, job, err);
 	if (r == 0) {
 		struct sb_supervise s = {
-			.pid = sb->pid, .pidfd = sb->pidfd, .report_fd = sb->report[0],
-			.out_fd = sb->out[0], .err_fd = sb->err[0], .output_cap = p->output_bytes,
-			.timeout = timeout, .status_fd = sb->status_fd,
-			.disk_fd = sb_disk_watch_fd(sb->disk),
+		    .pid = sb->pid,
+		    .pidfd = sb->pidfd,
+		    .report_fd = sb->report[0],
+		    .out_fd = sb->out[0],
+		    .err_fd = sb->err[0],
+		    .output_cap = p->output_bytes,
+		    .timeout = timeout,
+		    .status_fd = sb->status_fd,
+		    .disk_fd = sb_disk_watch_fd(sb->disk),
 		};
 		r = sb_supervise(&s, &sv, err);
 		if (r == 0)

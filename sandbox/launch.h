@@ -30,15 +30,15 @@
 struct sb_sandbox {
 	const struct sb_policy *policy;
 	int status_fd;
-	bool privileged;          /* the launcher runs as root */
+	bool privileged; /* the launcher runs as root */
 	struct sb_idmap map;
-	struct sb_bpf bpf;        /* the policy's seccomp filter, compiled */
+	struct sb_bpf bpf; /* the policy's seccomp filter, compiled */
 	struct sb_cgroup cg;
-	char degraded[512];       /* optional layers that are missing */
+	char degraded[512]; /* optional layers that are missing */
 	int sync[2], report[2], job[2], out[2], err[2];
 	int pidfd;
-	pid_t pid;                /* init, until reaped */
-	bool ready;               /* init reported ready */
+	pid_t pid;  /* init, until reaped */
+	bool ready; /* init reported ready */
 	/* Where a workspace may be: the policy's roots, its protected
 	 * paths, the launcher itself and the policy file; the job's own
 	 * protected paths are added when it arrives. */

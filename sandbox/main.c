@@ -27,48 +27,51 @@
 
 static void usage(FILE *f)
 {
-	fputs("Usage:\n"
-	      "  python-mcp-sandbox --policy FILE --workspace DIR [--cwd DIR] [--env KEY=VALUE]...\n"
-	      "                     [--status-fd N] [--timeout SECONDS] [--protect DIR]...\n"
-	      "                     [--loopback-port PORT]...\n"
-	      "                     -- COMMAND [ARG]...\n"
-	      "  python-mcp-sandbox --policy FILE --spec-fd N [--status-fd N]\n"
-	      "  python-mcp-sandbox --check-policy FILE [--protect PATH]...\n"
-	      "\n"
-	      "Runs COMMAND in new user, pid, mount, network, ipc, uts and cgroup namespaces\n"
-	      "with the limits, mounts, environment and seccomp filter of the policy.\n"
-	      "\n"
-	      "  --policy FILE        policy to apply (see policies/README.md)\n"
-	      "  --workspace DIR      the one writable directory; must lie under a workspace root\n"
-	      "  --cwd DIR            working directory inside (default: the workspace)\n"
-	      "  --env KEY=VALUE      set a variable (after the policy's own), repeatable\n"
-	      "  --status-fd N        write JSON status lines to descriptor N\n"
-	      "  --timeout SECONDS    wall-clock limit (can only lower the policy's)\n"
-	      "  --protect DIR        refuse a workspace that overlaps DIR, repeatable\n"
-	      "  --loopback-port PORT with a \"user\" network: the sandbox's 127.0.0.1:PORT\n"
-	      "                       reaches the host's (an index or proxy there), repeatable\n"
-	      "  --cache-dir DIR      keep compiled seccomp programs in DIR (private to the\n"
-	      "                       launcher's user) instead of compiling each time\n"
-	      "  --spec-fd N          prepare the sandbox, say {\"event\":\"ready\"} on the status\n"
-	      "                       descriptor, then read the job as JSON from N until EOF:\n"
-	      "                       {\"workspace\", \"argv\", \"cwd\", \"env\", \"timeout\", \"protect\",\n"
-	      "                       \"files\" (written below the sandbox's /tmp),\n"
-	      "                       \"workspace_target\" (where the workspace appears inside),\n"
-	      "                       \"binds\": [{\"source\", \"target\"}] (read-only host directories),\n"
-	      "                       \"loopback_ports\": [PORT] (host loopback ports, see above),\n"
-	      "                       \"workspace_fd\": true (the workspace comes as a descriptor\n"
-	      "                       with the spec), \"scratch\": true (a tmpfs workspace)}\n"
-	      "  --check-policy FILE  validate a policy and exit; as root, also refuse when the\n"
-	      "                       launcher, the policy or a --protect path can be changed\n"
-	      "                       by the policy's host ids\n"
-	      "  --help, --version\n"
-	      "\n"
-	      "SIGTERM, SIGINT, SIGHUP, SIGQUIT are forwarded to the command, which is killed\n"
-	      "2 s later (or at a second signal); SIGUSR1 kills it at once (cancel).\n"
-	      "\n"
-	      "Exit status: the command's, 128+N when signal N ended it, 125 when the sandbox\n"
-	      "could not be set up, 126/127 when the command could not be run or found.\n",
-	      f);
+	fputs(
+	    "Usage:\n"
+	    "  python-mcp-sandbox --policy FILE --workspace DIR [--cwd DIR] [--env KEY=VALUE]...\n"
+	    "                     [--status-fd N] [--timeout SECONDS] [--protect DIR]...\n"
+	    "                     [--loopback-port PORT]...\n"
+	    "                     -- COMMAND [ARG]...\n"
+	    "  python-mcp-sandbox --policy FILE --spec-fd N [--status-fd N]\n"
+	    "  python-mcp-sandbox --check-policy FILE [--protect PATH]...\n"
+	    "\n"
+	    "Runs COMMAND in new user, pid, mount, network, ipc, uts and cgroup namespaces\n"
+	    "with the limits, mounts, environment and seccomp filter of the policy.\n"
+	    "\n"
+	    "  --policy FILE        policy to apply (see policies/README.md)\n"
+	    "  --workspace DIR      the one writable directory; must lie under a workspace root\n"
+	    "  --cwd DIR            working directory inside (default: the workspace)\n"
+	    "  --env KEY=VALUE      set a variable (after the policy's own), repeatable\n"
+	    "  --status-fd N        write JSON status lines to descriptor N\n"
+	    "  --timeout SECONDS    wall-clock limit (can only lower the policy's)\n"
+	    "  --protect DIR        refuse a workspace that overlaps DIR, repeatable\n"
+	    "  --loopback-port PORT with a \"user\" network: the sandbox's 127.0.0.1:PORT\n"
+	    "                       reaches the host's (an index or proxy there), repeatable\n"
+	    "  --cache-dir DIR      keep compiled seccomp programs in DIR (private to the\n"
+	    "                       launcher's user) instead of compiling each time\n"
+	    "  --spec-fd N          prepare the sandbox, say {\"event\":\"ready\"} on the status\n"
+	    "                       descriptor, then read the job as JSON from N until EOF:\n"
+	    "                       {\"workspace\", \"argv\", \"cwd\", \"env\", \"timeout\", "
+	    "\"protect\",\n"
+	    "                       \"files\" (written below the sandbox's /tmp),\n"
+	    "                       \"workspace_target\" (where the workspace appears inside),\n"
+	    "                       \"binds\": [{\"source\", \"target\"}] (read-only host "
+	    "directories),\n"
+	    "                       \"loopback_ports\": [PORT] (host loopback ports, see above),\n"
+	    "                       \"workspace_fd\": true (the workspace comes as a descriptor\n"
+	    "                       with the spec), \"scratch\": true (a tmpfs workspace)}\n"
+	    "  --check-policy FILE  validate a policy and exit; as root, also refuse when the\n"
+	    "                       launcher, the policy or a --protect path can be changed\n"
+	    "                       by the policy's host ids\n"
+	    "  --help, --version\n"
+	    "\n"
+	    "SIGTERM, SIGINT, SIGHUP, SIGQUIT are forwarded to the command, which is killed\n"
+	    "2 s later (or at a second signal); SIGUSR1 kills it at once (cancel).\n"
+	    "\n"
+	    "Exit status: the command's, 128+N when signal N ended it, 125 when the sandbox\n"
+	    "could not be set up, 126/127 when the command could not be run or found.\n",
+	    f);
 }
 
 static void report(const struct pm_error *err)
@@ -196,20 +199,20 @@ static int die_with_parent(void)
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{"policy", required_argument, NULL, 'p'},
-		{"workspace", required_argument, NULL, 'w'},
-		{"cwd", required_argument, NULL, 'c'},
-		{"env", required_argument, NULL, 'e'},
-		{"status-fd", required_argument, NULL, 's'},
-		{"timeout", required_argument, NULL, 't'},
-		{"protect", required_argument, NULL, 'P'},
-		{"check-policy", required_argument, NULL, 'C'},
-		{"spec-fd", required_argument, NULL, 'S'},
-		{"cache-dir", required_argument, NULL, 'K'},
-		{"loopback-port", required_argument, NULL, 'L'},
-		{"help", no_argument, NULL, 'h'},
-		{"version", no_argument, NULL, 'V'},
-		{0},
+	    {"policy", required_argument, NULL, 'p'},
+	    {"workspace", required_argument, NULL, 'w'},
+	    {"cwd", required_argument, NULL, 'c'},
+	    {"env", required_argument, NULL, 'e'},
+	    {"status-fd", required_argument, NULL, 's'},
+	    {"timeout", required_argument, NULL, 't'},
+	    {"protect", required_argument, NULL, 'P'},
+	    {"check-policy", required_argument, NULL, 'C'},
+	    {"spec-fd", required_argument, NULL, 'S'},
+	    {"cache-dir", required_argument, NULL, 'K'},
+	    {"loopback-port", required_argument, NULL, 'L'},
+	    {"help", no_argument, NULL, 'h'},
+	    {"version", no_argument, NULL, 'V'},
+	    {0},
 	};
 	char *env_extra[MAX_REPEATED + 1] = {0}, *protect[MAX_REPEATED + 1] = {0};
 	struct sb_job job = {.env = env_extra, .protect = protect, .workspace_fd = -1};
@@ -248,8 +251,10 @@ int main(int argc, char **argv)
 		case 's':
 		case 'S':
 			if (parse_fd(optarg, c == 's' ? &status_fd : &spec_fd) < 0) {
-				fprintf(stderr, "python-mcp-sandbox: --%s `%s` is not an open "
-						"descriptor >= 3\n", c == 's' ? "status-fd" : "spec-fd", optarg);
+				fprintf(stderr,
+					"python-mcp-sandbox: --%s `%s` is not an open "
+					"descriptor >= 3\n",
+					c == 's' ? "status-fd" : "spec-fd", optarg);
 				return EXIT_SETUP;
 			}
 			break;
@@ -257,8 +262,10 @@ int main(int argc, char **argv)
 			job.timeout = strtod(optarg, &end);
 			if (*optarg == '\0' || *end != '\0' || !(job.timeout >= 0) ||
 			    job.timeout > SB_TIMEOUT_MAX) {
-				fprintf(stderr, "python-mcp-sandbox: --timeout `%s` is not a number of "
-						"seconds from 0 to %d\n", optarg, SB_TIMEOUT_MAX);
+				fprintf(stderr,
+					"python-mcp-sandbox: --timeout `%s` is not a number of "
+					"seconds from 0 to %d\n",
+					optarg, SB_TIMEOUT_MAX);
 				return EXIT_SETUP;
 			}
 			break;
@@ -291,8 +298,7 @@ int main(int argc, char **argv)
 	}
 	if (check != NULL)
 		return check_policy(check, protect, n_protect);
-	if (policy_file == NULL ||
-	    (spec_fd < 0 && (job.workspace == NULL || optind >= argc)) ||
+	if (policy_file == NULL || (spec_fd < 0 && (job.workspace == NULL || optind >= argc)) ||
 	    (spec_fd >= 0 && (job.workspace != NULL || optind < argc))) {
 		fprintf(stderr, "python-mcp-sandbox: give --policy, and either --workspace and a "
 				"command after `--`, or --spec-fd\n");

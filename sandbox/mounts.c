@@ -398,13 +398,13 @@ int sb_mounts_bind_tree(const char *source, struct pm_error *err)
  * host.  Its size and inode count are the policy's workspace limits, so
  * the kernel refuses what goes past them (ENOSPC), and its pages are
  * charged to the job's memory cgroup. */
-static int mount_scratch(int rootfd, const struct sb_policy *policy, const char *target,
-			 uid_t uid, gid_t gid, struct pm_error *err)
+static int mount_scratch(int rootfd, const struct sb_policy *policy, const char *target, uid_t uid,
+			 gid_t gid, struct pm_error *err)
 {
 	_cleanup_close_ int fd = sb_mnt_make_target(rootfd, target, false, err);
 	char where[64], opts[160];
 	int64_t bytes = policy->workspace_max_bytes != SB_UNSET ? policy->workspace_max_bytes
-								 : policy->tmp_size_bytes;
+								: policy->tmp_size_bytes;
 	int n;
 
 	if (fd < 0)
@@ -438,8 +438,8 @@ int sb_mounts_finish(int rootfd, const struct sb_policy *policy, const struct sb
 		/* By path, as the launcher's user: it must find the very
 		 * directory the launcher checked, or a rename meanwhile
 		 * would mount something else. */
-		_cleanup_close_ int ws = sb_workspace_open_checked(job->workspace, job->ws_dev,
-								   job->ws_ino, err);
+		_cleanup_close_ int ws =
+		    sb_workspace_open_checked(job->workspace, job->ws_dev, job->ws_ino, err);
 		if (ws < 0)
 			return ws;
 		own_tree = sb_mounts_workspace_tree(ws, -1, policy->workspace_readonly, err);

@@ -13,7 +13,7 @@
 
 struct sb_mount_plan {
 	const struct sb_policy *policy;
-	bool block_nested_userns;  /* write max_user_namespaces=0 while /proc is at hand */
+	bool block_nested_userns; /* write max_user_namespaces=0 while /proc is at hand */
 	bool nested_userns_optional;
 	bool *nested_userns_degraded; /* set when the optional write failed */
 };

@@ -25,7 +25,8 @@ int sb_mnt_setup_proc(int rootfd, const struct sb_mount_plan *plan, struct pm_er
 		return pm_error_errno(err, "mount", "create `/proc`");
 	/* A full procfs first: the nested-userns limit lives in /proc/sys,
 	 * which subset=pid hides.  The write applies to our own namespace. */
-	if ((r = sb_mnt_mount_fs("proc", NEWROOT "/proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL, err)) < 0)
+	if ((r = sb_mnt_mount_fs("proc", NEWROOT "/proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL,
+				 err)) < 0)
 		return r;
 	if (plan->block_nested_userns) {
 		struct pm_error sub = {0};
@@ -43,8 +44,7 @@ int sb_mnt_setup_proc(int rootfd, const struct sb_mount_plan *plan, struct pm_er
 	if (umount2(NEWROOT "/proc", MNT_DETACH) < 0)
 		return pm_error_errno(err, "mount", "unmount the temporary `/proc`");
 	return sb_mnt_mount_fs("proc", NEWROOT "/proc", MS_NOSUID | MS_NODEV | MS_NOEXEC,
-			plan->policy->proc_subset_pid ? "subset=pid,hidepid=invisible"
-						      : "hidepid=invisible",
-			err);
+			       plan->policy->proc_subset_pid ? "subset=pid,hidepid=invisible"
+							     : "hidepid=invisible",
+			       err);
 }
-

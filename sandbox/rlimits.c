@@ -17,7 +17,8 @@ static int apply_one(int resource, const char *name, int64_t value, struct pm_er
 		value = (int64_t)rl.rlim_max;
 	rl.rlim_cur = rl.rlim_max = (rlim_t)value;
 	if (setrlimit(resource, &rl) < 0)
-		return pm_error_errno(err, "rlimits", "setrlimit(%s, %lld)", name, (long long)value);
+		return pm_error_errno(err, "rlimits", "setrlimit(%s, %lld)", name,
+				      (long long)value);
 	return 0;
 }
 

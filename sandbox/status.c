@@ -36,7 +36,8 @@ void sb_status_error(int fd, const struct pm_error *err)
 	json_object_set_new(o, "errno", json_integer(err->errnum));
 	json_object_set_new(o, "error", json_string(err->errnum ? strerror(err->errnum) : ""));
 	json_object_set_new(o, "message", pm_json_string_lossy(err->message));
-	json_object_set_new(o, "hint", err->hint[0] ? pm_json_string_lossy(err->hint) : json_null());
+	json_object_set_new(o, "hint",
+			    err->hint[0] ? pm_json_string_lossy(err->hint) : json_null());
 	sb_status_emit_new(fd, o);
 }
 
@@ -55,8 +56,9 @@ void sb_status_exit(int fd, const struct sb_result *res)
 	json_object_set_new(o, "peak_rss_source", json_string(res->peak_rss_source));
 	json_object_set_new(o, "max_process_rss_bytes", json_integer(res->max_process_rss_bytes));
 	json_object_set_new(o, "cgroup_memory_peak_bytes",
-			    res->cgroup_memory_peak_bytes < 0 ? json_null()
-							      : json_integer(res->cgroup_memory_peak_bytes));
+			    res->cgroup_memory_peak_bytes < 0
+				? json_null()
+				: json_integer(res->cgroup_memory_peak_bytes));
 	json_object_set_new(o, "limit", res->limit ? json_string(res->limit) : json_null());
 	if (res->limit_detail[0])
 		json_object_set_new(o, "limit_detail", pm_json_string_lossy(res->limit_detail));

@@ -13,8 +13,8 @@
 #include "json_text.h"
 
 struct sb_result {
-	int exit_code;          /* exit status, or -1 when killed by a signal */
-	int signal;             /* terminating signal, 0 when it exited */
+	int exit_code; /* exit status, or -1 when killed by a signal */
+	int signal;    /* terminating signal, 0 when it exited */
 	double cpu_user_seconds;
 	double cpu_system_seconds;
 	double wall_seconds;
@@ -23,13 +23,13 @@ struct sb_result {
 	 * pages already cached elsewhere are not charged) and the largest
 	 * single process's peak RSS (shared pages included). */
 	int64_t peak_rss_bytes;
-	const char *peak_rss_source;     /* "cgroup" or "rusage": which was larger */
-	int64_t max_process_rss_bytes;   /* getrusage(RUSAGE_CHILDREN) */
+	const char *peak_rss_source;	  /* "cgroup" or "rusage": which was larger */
+	int64_t max_process_rss_bytes;	  /* getrusage(RUSAGE_CHILDREN) */
 	int64_t cgroup_memory_peak_bytes; /* -1 without a memory cgroup */
-	const char *limit;           /* "time", "memory", "pids", "output", "cpu", "disk",
-					"cancel" or NULL */
-	char limit_detail[256];      /* what the limit was and its value, or "" */
-	int64_t output_bytes;        /* bytes relayed, when output is capped */
+	const char *limit;		  /* "time", "memory", "pids", "output", "cpu", "disk",
+					     "cancel" or NULL */
+	char limit_detail[256];		  /* what the limit was and its value, or "" */
+	int64_t output_bytes;		  /* bytes relayed, when output is capped */
 };
 
 /* Writes one JSON object and a newline to fd; fd < 0 is a no-op.  Takes a

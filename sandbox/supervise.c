@@ -174,11 +174,14 @@ int sb_supervise(const struct sb_supervise *s, struct sb_supervised *out, struct
 				}
 			}
 		}
-		if ((p[PFD_OUT].revents & (POLLIN | POLLHUP)) && !relay(p[PFD_OUT].fd, STDOUT_FILENO, s, out))
+		if ((p[PFD_OUT].revents & (POLLIN | POLLHUP)) &&
+		    !relay(p[PFD_OUT].fd, STDOUT_FILENO, s, out))
 			p[PFD_OUT].fd = -1;
-		if ((p[PFD_ERR].revents & (POLLIN | POLLHUP)) && !relay(p[PFD_ERR].fd, STDERR_FILENO, s, out))
+		if ((p[PFD_ERR].revents & (POLLIN | POLLHUP)) &&
+		    !relay(p[PFD_ERR].fd, STDERR_FILENO, s, out))
 			p[PFD_ERR].fd = -1;
-		if ((p[PFD_REPORT].revents & (POLLIN | POLLHUP)) && !read_report(p[PFD_REPORT].fd, s, out))
+		if ((p[PFD_REPORT].revents & (POLLIN | POLLHUP)) &&
+		    !read_report(p[PFD_REPORT].fd, s, out))
 			p[PFD_REPORT].fd = -1;
 		if (!exited && (p[PFD_INIT].revents & POLLIN)) {
 			if (wait4(s->pid, &out->init_status, 0, &out->usage) < 0)

@@ -12,24 +12,24 @@
 #include "error.h"
 
 struct sb_supervise {
-	pid_t pid;            /* the sandbox's init */
+	pid_t pid; /* the sandbox's init */
 	int pidfd;
-	int report_fd;        /* read end of the report pipe */
-	int out_fd, err_fd;   /* relay pipes (read ends), or -1 */
-	int64_t output_cap;   /* bytes of stdout+stderr, 0 = none */
-	double timeout;       /* seconds of wall time, 0 = none */
-	int status_fd;        /* for "degraded" events, or -1 */
-	int disk_fd;          /* readable when the workspace grew past its limit, or -1 */
+	int report_fd;	    /* read end of the report pipe */
+	int out_fd, err_fd; /* relay pipes (read ends), or -1 */
+	int64_t output_cap; /* bytes of stdout+stderr, 0 = none */
+	double timeout;	    /* seconds of wall time, 0 = none */
+	int status_fd;	    /* for "degraded" events, or -1 */
+	int disk_fd;	    /* readable when the workspace grew past its limit, or -1 */
 };
 
 struct sb_supervised {
-	int init_status;      /* wait status of init */
-	bool script_ended;    /* init reported the script's end */
-	int script_status;    /* its wait status */
-	bool setup_failed;    /* init reported a setup error */
+	int init_status;   /* wait status of init */
+	bool script_ended; /* init reported the script's end */
+	int script_status; /* its wait status */
+	bool setup_failed; /* init reported a setup error */
 	struct pm_error setup_err;
-	struct rusage usage;  /* of init and every process it reaped */
-	const char *limit;    /* "time", "output", "disk" or "cancel" when the launcher ended it */
+	struct rusage usage; /* of init and every process it reaped */
+	const char *limit;   /* "time", "output", "disk" or "cancel" when the launcher ended it */
 	int64_t output_bytes;
 };
 

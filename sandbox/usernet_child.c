@@ -55,7 +55,6 @@ static void die_with_parent(pid_t parent)
 		_exit(125);
 }
 
-
 /* A /dev with only net/tun, mode 0666, in a mount namespace of the
  * helper's own.  Skipped where even root may not mount (a container):
  * the host's node must then be accessible to the helper's uid. */

@@ -55,9 +55,10 @@ fail:
 				   "kernel.apparmor_restrict_unprivileged_userns=0 or run the "
 				   "launcher as root");
 	else if (err->errnum == EINVAL && privileged)
-		pm_error_hint(err, "host id %u/%u is not mapped where the launcher runs (a user "
-				   "namespace?); set \"user\".\"host_uid\"/\"host_gid\" to ids "
-				   "mapped there",
+		pm_error_hint(err,
+			      "host id %u/%u is not mapped where the launcher runs (a user "
+			      "namespace?); set \"user\".\"host_uid\"/\"host_gid\" to ids "
+			      "mapped there",
 			      map->host_uid, map->host_gid);
 	return r;
 }
@@ -109,7 +110,8 @@ int sb_userns_idmap_fd(uid_t from_uid, gid_t from_gid, uid_t to_uid, gid_t to_gi
 	close(pipefd[0]);
 	if (pid < 0) {
 		close(pipefd[1]);
-		return pm_error_errno(err, "userns", "create a user namespace for the id-mapped mount");
+		return pm_error_errno(err, "userns",
+				      "create a user namespace for the id-mapped mount");
 	}
 	r = sb_userns_write_maps(pid, &map, true, err);
 	if (r == 0) {

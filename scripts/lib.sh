@@ -16,7 +16,7 @@ DEB_PACKAGES=(
 	python3 python3-venv python3-pip python3-jsonschema
 	python3-numpy python3-scipy python3-pandas python3-matplotlib python3-sklearn
 	libpython3.11-testsuite
-	clang libclang-rt-dev
+	clang libclang-rt-dev clang-format
 	procps iproute2
 	passt
 )

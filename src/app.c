@@ -31,12 +31,12 @@ extern char **environ;
 struct app {
 	char *state_dir, *scripts_dir, *cache_dir, *policy, *launcher;
 	char *install_policy, *envs_dir, *uv, *self;
-	int lock_fd;                /* holds <state>/lock for the server's life */
-	char cwd[PATH_MAX];         /* relative client paths start here */
+	int lock_fd;	    /* holds <state>/lock for the server's life */
+	char cwd[PATH_MAX]; /* relative client paths start here */
 	/* What no workspace may contain or lie in (each malloc'd). */
 	char **protected_paths;
 	size_t n_protected;
-	struct pm_fence fence;      /* the roots and the protected paths */
+	struct pm_fence fence; /* the roots and the protected paths */
 	struct jobs *jobs;
 	struct runner *runner;
 	struct pep723 *pep723;
@@ -73,8 +73,8 @@ static char *first_existing(const char *const *candidates, size_t n, int mode)
 	return NULL;
 }
 
-static int find_file(const char *given, const char *installed, const char *in_build,
-		     int mode, const char *what, const char *flag, char **out, struct pm_error *err)
+static int find_file(const char *given, const char *installed, const char *in_build, int mode,
+		     const char *what, const char *flag, char **out, struct pm_error *err)
 {
 	char dir[PATH_MAX], a[PATH_MAX + 64] = "", b[PATH_MAX + 64] = "";
 
@@ -126,7 +126,8 @@ static int make_state_dir(const char *path, struct pm_error *err)
 
 static int setup_roots(struct app *a, const struct app_config *cfg, struct pm_error *err)
 {
-	const char *tmp = getenv("TMPDIR") && getenv("TMPDIR")[0] == '/' ? getenv("TMPDIR") : "/tmp";
+	const char *tmp =
+	    getenv("TMPDIR") && getenv("TMPDIR")[0] == '/' ? getenv("TMPDIR") : "/tmp";
 	const char *defaults[2] = {a->cwd, tmp};
 	const char *const *given = cfg->workspace_roots ? cfg->workspace_roots : defaults;
 	size_t n = cfg->workspace_roots ? cfg->n_workspace_roots : 2;
@@ -147,8 +148,7 @@ static int cancel_with_runner(struct job *j, tools_cancel_done_fn done, void *ca
 	return runner_cancel(data, j, done, call, err);
 }
 
-static int prune_envs(double max_age_seconds, unsigned *removed, void *data,
-		      struct pm_error *err)
+static int prune_envs(double max_age_seconds, unsigned *removed, void *data, struct pm_error *err)
 {
 	return envs_prune(data, max_age_seconds, removed, err);
 }
@@ -172,8 +172,10 @@ static char *find_uv(void)
 		if (slash && slash - real >= 4 && strncmp(slash - 4, "/bin", 4) == 0)
 			return real;
 		if (real)
-			log_msg(LOG_LEVEL_WARNING, "not using `%s`: uv is used from a `bin` "
-				"directory only; installs use pip", real);
+			log_msg(LOG_LEVEL_WARNING,
+				"not using `%s`: uv is used from a `bin` "
+				"directory only; installs use pip",
+				real);
 		free(real);
 	}
 	return NULL;
@@ -205,8 +207,10 @@ static int open_state(struct app *a, const struct app_config *cfg, struct pm_err
 		pm_error_errno(err, "state", "lock `%s`", logs);
 		if (errno != EWOULDBLOCK)
 			return pm_error_code(err);
-		pm_error_set(err, "state", EBUSY, "another python-mcp is serving the state directory "
-			     "`%s`", a->state_dir);
+		pm_error_set(err, "state", EBUSY,
+			     "another python-mcp is serving the state directory "
+			     "`%s`",
+			     a->state_dir);
 		return pm_error_hint(err, "give each server its own --state-dir");
 	}
 	snprintf(logs, sizeof(logs), "%s/logs", a->state_dir);
@@ -295,8 +299,9 @@ static int protect_paths(struct app *a, struct pm_error *err)
  * since each names its own host ids. */
 static int check_install(struct app *a, const char *policy, struct pm_error *err)
 {
-	char *argv[] = {a->launcher, (char *)"--check-policy", (char *)policy, (char *)"--protect",
-			a->self, NULL};
+	char *argv[] = {a->launcher,	(char *)"--check-policy",
+			(char *)policy, (char *)"--protect",
+			a->self,	NULL};
 	char out[PM_ERROR_MESSAGE_MAX + PM_ERROR_HINT_MAX + 64];
 	posix_spawn_file_actions_t fa;
 	int pipefd[2], status = 0, r;
@@ -317,8 +322,8 @@ static int check_install(struct app *a, const char *policy, struct pm_error *err
 		close(pipefd[0]);
 		return pm_error_set(err, "config", r, "run `%s --check-policy`", a->launcher);
 	}
-	for (ssize_t n; got < sizeof(out) - 1 &&
-			(n = read(pipefd[0], out + got, sizeof(out) - 1 - got)) != 0;)
+	for (ssize_t n;
+	     got < sizeof(out) - 1 && (n = read(pipefd[0], out + got, sizeof(out) - 1 - got)) != 0;)
 		if (n > 0)
 			got += (size_t)n;
 		else if (errno != EINTR)
@@ -357,15 +362,16 @@ int app_start(uv_loop_t *loop, struct mcp_server *server, const struct app_confi
 	if ((r = find_file(cfg->launcher, "python-mcp-sandbox", "../sandbox/python-mcp-sandbox",
 			   X_OK, "sandbox launcher", "--launcher", &a->launcher, err)) < 0 ||
 	    (r = find_file(cfg->policy, "../share/python-mcp/policies/default.json",
-			   PYMCP_SOURCE_DIR "/policies/default.json", R_OK, "sandbox policy", "--policy",
-			   &a->policy, err)) < 0)
+			   PYMCP_SOURCE_DIR "/policies/default.json", R_OK, "sandbox policy",
+			   "--policy", &a->policy, err)) < 0)
 		return r;
 	if (cfg->install_policy == NULL) {
 		/* Beside the run policy: the two are installed together. */
 		char sibling[PATH_MAX];
 		snprintf(sibling, sizeof(sibling), "%s", a->policy);
 		char *slash = strrchr(sibling, '/');
-		snprintf(slash ? slash + 1 : sibling, sizeof(sibling) - (size_t)(slash ? slash + 1 - sibling : 0),
+		snprintf(slash ? slash + 1 : sibling,
+			 sizeof(sibling) - (size_t)(slash ? slash + 1 - sibling : 0),
 			 "install.json");
 		a->install_policy = realpath(sibling, NULL);
 		if (a->install_policy == NULL) {
@@ -400,16 +406,23 @@ int app_start(uv_loop_t *loop, struct mcp_server *server, const struct app_confi
 	if (orphans > 0)
 		log_msg(LOG_LEVEL_INFO, "removed the output of %zu jobs no longer in jobs.json",
 			orphans);
-	struct runner_config rc = {.launcher = a->launcher, .policy = a->policy,
-				   .protect = a->protected_paths, .n_protect = a->n_protected,
-				   .cache_dir = a->cache_dir, .max_running = cfg->max_jobs,
-				   .prepared = cfg->prepared, .max_pending = cfg->max_pending};
+	struct runner_config rc = {.launcher = a->launcher,
+				   .policy = a->policy,
+				   .protect = a->protected_paths,
+				   .n_protect = a->n_protected,
+				   .cache_dir = a->cache_dir,
+				   .max_running = cfg->max_jobs,
+				   .prepared = cfg->prepared,
+				   .max_pending = cfg->max_pending};
 	if ((r = runner_new(loop, &rc, a->jobs, &a->runner, err)) < 0)
 		return r;
-	struct envs_config envc = {.loop = loop, .dir = a->envs_dir,
+	struct envs_config envc = {.loop = loop,
+				   .dir = a->envs_dir,
 				   .protected_paths = a->protected_paths,
-				   .n_protected = a->n_protected, .install_policy = a->install_policy,
-				   .uv = a->uv, .max_envs = cfg->max_envs,
+				   .n_protected = a->n_protected,
+				   .install_policy = a->install_policy,
+				   .uv = a->uv,
+				   .max_envs = cfg->max_envs,
 				   .install_timeout = cfg->install_timeout};
 	if ((r = envs_new(a->runner, &envc, &a->envs, err)) < 0)
 		return r;
@@ -421,17 +434,22 @@ int app_start(uv_loop_t *loop, struct mcp_server *server, const struct app_confi
 	if (a->smart == NULL)
 		return pm_error_set(err, "app", ENOMEM, "smart async");
 	struct tools_config tc = {
-		.exec = {.loop = loop, .jobs = a->jobs, .runner = a->runner, .smart = a->smart,
-			 .envs = a->envs, .fence = &a->fence, .cwd = a->cwd,
-			 .inline_output_bytes = cfg->inline_output_bytes},
-		.scripts_dir = a->scripts_dir,
-		.pep723 = a->pep723,
-		.max_scripts = cfg->max_scripts,
-		.inline_output_bytes = cfg->inline_output_bytes,
-		.cancel = cancel_with_runner,
-		.cancel_data = a->runner,
-		.prune_envs = prune_envs,
-		.prune_envs_data = a->envs,
+	    .exec = {.loop = loop,
+		     .jobs = a->jobs,
+		     .runner = a->runner,
+		     .smart = a->smart,
+		     .envs = a->envs,
+		     .fence = &a->fence,
+		     .cwd = a->cwd,
+		     .inline_output_bytes = cfg->inline_output_bytes},
+	    .scripts_dir = a->scripts_dir,
+	    .pep723 = a->pep723,
+	    .max_scripts = cfg->max_scripts,
+	    .inline_output_bytes = cfg->inline_output_bytes,
+	    .cancel = cancel_with_runner,
+	    .cancel_data = a->runner,
+	    .prune_envs = prune_envs,
+	    .prune_envs_data = a->envs,
 	};
 	if ((a->tools = tools_new(&tc)) == NULL)
 		return pm_error_set(err, "app", ENOMEM, "tools");

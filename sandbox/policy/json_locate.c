@@ -49,7 +49,7 @@ static size_t stored_depth(const struct sb_json_path *path)
 /* Appends to buf without ever overflowing it; *used may pass size, in which
  * case the output is simply truncated. */
 static void append(char *buf, size_t size, size_t *used, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
+    __attribute__((format(printf, 4, 5)));
 
 static void append(char *buf, size_t size, size_t *used, const char *fmt, ...)
 {

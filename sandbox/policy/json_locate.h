@@ -21,7 +21,7 @@ enum sb_json_step_kind {
 struct sb_json_step {
 	enum sb_json_step_kind kind;
 	const char *key; /* SB_JSON_STEP_KEY; borrowed, must outlive the path */
-	size_t index;    /* SB_JSON_STEP_INDEX */
+	size_t index;	 /* SB_JSON_STEP_INDEX */
 };
 
 struct sb_json_path {

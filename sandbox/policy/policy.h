@@ -115,8 +115,8 @@ struct sb_policy {
 
 	unsigned optional_layers; /* enum sb_layer bits */
 
-	json_t *seccomp;            /* the validated "seccomp" object (owned), or NULL:
-				       what the compiled-filter cache hashes */
+	json_t *seccomp;			 /* the validated "seccomp" object (owned), or NULL:
+						    what the compiled-filter cache hashes */
 	struct sb_scmp_profile *seccomp_profile; /* the same, parsed (owned), or NULL */
 };
 

@@ -9,8 +9,8 @@
 
 int sb_policy_read_workspace(struct sb_reader *r, const json_t *root, struct sb_policy *p)
 {
-	static const char *const keys[] = {"roots", "protected", "readonly", "max_bytes",
-					   "max_inodes", NULL};
+	static const char *const keys[] = {"roots",	"protected",  "readonly",
+					   "max_bytes", "max_inodes", NULL};
 	json_t *ws, *roots;
 
 	SB_TRY(sb_rd_require(r, root, "workspace", &ws));

@@ -33,7 +33,6 @@ int sb_rd_fail(struct sb_reader *r, enum sb_json_target target, const char *fmt,
 			    where, what);
 }
 
-
 const char *sb_rd_quote(const char *s, char *buf, size_t size)
 {
 	size_t out = 0;
@@ -299,8 +298,8 @@ int sb_rd_number(struct sb_reader *r, const json_t *obj, const char *key, double
 
 		if (!(d >= min && d <= max))
 			rc = sb_rd_fail(r, SB_JSON_VALUE,
-					"expected a number between %.10g and %.10g, got %.10g",
-					min, max, d);
+					"expected a number between %.10g and %.10g, got %.10g", min,
+					max, d);
 		else
 			*out = d;
 	}

@@ -72,8 +72,8 @@ static int check_name(struct sb_reader *r, const json_t *v, enum name_kind kind,
 
 /* The names at obj[key] into *out (an array of n union values,
  * malloc'd; NULL and 0 when absent). */
-static int check_names(struct sb_reader *r, const json_t *obj, const char *key,
-		       enum name_kind kind, bool nonempty, union name_value **out, size_t *n)
+static int check_names(struct sb_reader *r, const json_t *obj, const char *key, enum name_kind kind,
+		       bool nonempty, union name_value **out, size_t *n)
 {
 	json_t *arr = member(obj, key);
 	json_t *item;
@@ -180,8 +180,9 @@ static int check_errno_ret(struct sb_reader *r, const json_t *obj, const char *k
 		return 0;
 	sb_json_path_push_key(&r->path, key);
 	if (!action->with_data)
-		return sb_rd_fail(r, SB_JSON_KEY, "`%s` only applies to SCMP_ACT_ERRNO and "
-						  "SCMP_ACT_TRACE, not to %s",
+		return sb_rd_fail(r, SB_JSON_KEY,
+				  "`%s` only applies to SCMP_ACT_ERRNO and "
+				  "SCMP_ACT_TRACE, not to %s",
 				  key, action->name);
 	SB_TRY(sb_rd_int_value(r, v, 0, SB_SCMP_ERRNO_MAX, &n));
 	*given = true;
@@ -303,7 +304,7 @@ static int check_filter(struct sb_reader *r, const json_t *rule, const char *key
 					  "expected a kernel version like \"4.8\", got \"%s\"",
 					  sb_rd_quote(s, quoted, sizeof(quoted)));
 		out->has_min_kernel =
-			sscanf(s, "%u.%u", &out->kernel_major, &out->kernel_minor) == 2;
+		    sscanf(s, "%u.%u", &out->kernel_major, &out->kernel_minor) == 2;
 		sb_json_path_pop(&r->path);
 	}
 	sb_json_path_pop(&r->path);
@@ -312,8 +313,8 @@ static int check_filter(struct sb_reader *r, const json_t *rule, const char *key
 
 static int check_rule(struct sb_reader *r, const json_t *rule, struct sb_scmp_rule *out)
 {
-	static const char *const keys[] = {"names",    "name",	   "action",   "errnoRet",
-					   "args",     "includes", "excludes", "comment", NULL};
+	static const char *const keys[] = {"names",    "name",	   "action",  "errnoRet", "args",
+					   "includes", "excludes", "comment", NULL};
 	const char *s;
 	json_t *v;
 
@@ -340,8 +341,7 @@ static int check_rule(struct sb_reader *r, const json_t *rule, struct sb_scmp_ru
 		SB_TRY(read_strings(r, rule, "names", true, &out->names, &out->n_names));
 	}
 	SB_TRY(check_action(r, rule, "action", &out->action));
-	SB_TRY(check_errno_ret(r, rule, "errnoRet", out->action, &out->has_errno,
-			       &out->errno_ret));
+	SB_TRY(check_errno_ret(r, rule, "errnoRet", out->action, &out->has_errno, &out->errno_ret));
 	SB_TRY(check_args(r, rule, out));
 	SB_TRY(check_filter(r, rule, "includes", &out->includes));
 	SB_TRY(check_filter(r, rule, "excludes", &out->excludes));
@@ -350,8 +350,7 @@ static int check_rule(struct sb_reader *r, const json_t *rule, struct sb_scmp_ru
 	return 0;
 }
 
-static int check_arch_map(struct sb_reader *r, const json_t *profile,
-			  struct sb_scmp_profile *out)
+static int check_arch_map(struct sb_reader *r, const json_t *profile, struct sb_scmp_profile *out)
 {
 	static const char *const keys[] = {"architecture", "subArchitectures", NULL};
 	json_t *map = member(profile, "archMap");
@@ -413,9 +412,8 @@ static int check_rules(struct sb_reader *r, const json_t *profile, struct sb_scm
 static int read_profile(struct sb_reader *r, const json_t *profile, struct sb_scmp_profile *out)
 {
 	static const char *const keys[] = {
-		"defaultAction", "defaultErrnoRet", "architectures",	"archMap",
-		"flags",	 "listenerPath",    "listenerMetadata", "syscalls",
-		NULL,
+	    "defaultAction", "defaultErrnoRet",	 "architectures", "archMap", "flags",
+	    "listenerPath",  "listenerMetadata", "syscalls",	  NULL,
 	};
 	union name_value *flags = NULL;
 	const char *s;
@@ -428,7 +426,8 @@ static int read_profile(struct sb_reader *r, const json_t *profile, struct sb_sc
 	SB_TRY(read_arches(r, profile, "architectures", &out->arches, &out->n_arches));
 	SB_TRY(check_arch_map(r, profile, out));
 	rc = check_names(r, profile, "flags", FLAG_NAME, false, &flags, &out->n_flags);
-	if (rc == 0 && flags != NULL && (out->flags = calloc(out->n_flags + 1, sizeof(*out->flags))) == NULL)
+	if (rc == 0 && flags != NULL &&
+	    (out->flags = calloc(out->n_flags + 1, sizeof(*out->flags))) == NULL)
 		rc = sb_rd_oom(r);
 	for (size_t i = 0; rc == 0 && flags != NULL && i < out->n_flags; i++)
 		out->flags[i] = flags[i].flag;
@@ -443,8 +442,7 @@ static int read_profile(struct sb_reader *r, const json_t *profile, struct sb_sc
 	return check_rules(r, profile, out);
 }
 
-int sb_policy_read_seccomp(struct sb_reader *r, const json_t *profile,
-			   struct sb_scmp_profile **out)
+int sb_policy_read_seccomp(struct sb_reader *r, const json_t *profile, struct sb_scmp_profile **out)
 {
 	struct sb_scmp_profile *p = calloc(1, sizeof(*p));
 	int rc;

@@ -46,7 +46,7 @@ struct build {
 };
 
 static int fail(struct build *b, int errnum, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4)));
 
 static int fail(struct build *b, int errnum, const char *fmt, ...)
 {
@@ -175,13 +175,15 @@ static struct seen *seen_for(struct build *b, int nr)
 static int conflict(struct build *b, const char *name, size_t other, bool both_uncond)
 {
 	if (both_uncond)
-		fail(b, 0, "`%s` already has an unconditional rule with another action at "
-			   "$.seccomp.syscalls[%zu]",
+		fail(b, 0,
+		     "`%s` already has an unconditional rule with another action at "
+		     "$.seccomp.syscalls[%zu]",
 		     name, other);
 	else
-		fail(b, 0, "`%s` has both an unconditional rule and a conditional rule with "
-			   "another action (the other one at $.seccomp.syscalls[%zu]); libseccomp "
-			   "would silently keep only the unconditional one",
+		fail(b, 0,
+		     "`%s` has both an unconditional rule and a conditional rule with "
+		     "another action (the other one at $.seccomp.syscalls[%zu]); libseccomp "
+		     "would silently keep only the unconditional one",
 		     name, other);
 	return pm_error_hint(b->err, "express exceptions as conditional rules only, e.g. several "
 				     "conditional SCMP_ACT_ALLOW rules (policies/README.md)");
@@ -244,8 +246,9 @@ static int add_rule_checked(struct build *b, const char *name, size_t rule, uint
 	if (rc < 0) {
 		fail(b, -rc, "libseccomp cannot add the rule for `%s`", name);
 		if (rc == -EEXIST)
-			return pm_error_hint(b->err, "another rule gives `%s` a different "
-						     "action for the same arguments",
+			return pm_error_hint(b->err,
+					     "another rule gives `%s` a different "
+					     "action for the same arguments",
 					     name);
 		return rc;
 	}

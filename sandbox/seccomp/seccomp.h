@@ -12,7 +12,7 @@
 /* Builds the filter from the parsed profile; *out must be released with
  * seccomp_release().  Errors name the JSON path of the offending rule
  * (syscalls[3].names[0], say) in `file`. */
-int sb_seccomp_build(const struct sb_scmp_profile *profile, const char *file,
-		     scmp_filter_ctx *out, struct pm_error *err);
+int sb_seccomp_build(const struct sb_scmp_profile *profile, const char *file, scmp_filter_ctx *out,
+		     struct pm_error *err);
 
 #endif

@@ -18,9 +18,9 @@ static unsigned load_flags(scmp_filter_ctx ctx)
 		enum scmp_filter_attr attr;
 		unsigned flag;
 	} map[] = {
-		{SCMP_FLTATR_CTL_TSYNC, SECCOMP_FILTER_FLAG_TSYNC},
-		{SCMP_FLTATR_CTL_LOG, SECCOMP_FILTER_FLAG_LOG},
-		{SCMP_FLTATR_CTL_SSB, SECCOMP_FILTER_FLAG_SPEC_ALLOW},
+	    {SCMP_FLTATR_CTL_TSYNC, SECCOMP_FILTER_FLAG_TSYNC},
+	    {SCMP_FLTATR_CTL_LOG, SECCOMP_FILTER_FLAG_LOG},
+	    {SCMP_FLTATR_CTL_SSB, SECCOMP_FILTER_FLAG_SPEC_ALLOW},
 	};
 	unsigned flags = 0;
 
@@ -65,11 +65,12 @@ int sb_bpf_export(scmp_filter_ctx ctx, struct sb_bpf *out, struct pm_error *err)
 int sb_bpf_load(const void *insns, size_t len, unsigned flags, struct pm_error *err)
 {
 	struct sock_fprog prog = {
-		.len = (unsigned short)(len / sizeof(struct sock_filter)),
-		.filter = (struct sock_filter *)insns,
+	    .len = (unsigned short)(len / sizeof(struct sock_filter)),
+	    .filter = (struct sock_filter *)insns,
 	};
 
-	if (len == 0 || len % sizeof(struct sock_filter) != 0 || len / sizeof(struct sock_filter) > BPF_MAXINSNS)
+	if (len == 0 || len % sizeof(struct sock_filter) != 0 ||
+	    len / sizeof(struct sock_filter) > BPF_MAXINSNS)
 		return pm_error_set(err, "seccomp", EINVAL, "filter program of %zu bytes", len);
 	if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, flags, &prog) < 0)
 		return pm_error_errno(err, "seccomp", "load the seccomp filter");

@@ -11,9 +11,9 @@
 #include "error.h"
 
 struct sb_bpf {
-	void *insns;       /* struct sock_filter[], owned */
-	size_t len;        /* bytes */
-	unsigned flags;    /* SECCOMP_FILTER_FLAG_* the profile asked for */
+	void *insns;	/* struct sock_filter[], owned */
+	size_t len;	/* bytes */
+	unsigned flags; /* SECCOMP_FILTER_FLAG_* the profile asked for */
 };
 
 /* Exports ctx as a binary-tree-optimized BPF program. */

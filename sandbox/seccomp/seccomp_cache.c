@@ -55,8 +55,10 @@ static int trusted(int fd, const char *what, struct pm_error *err)
 	if (fstat(fd, &st) < 0)
 		return pm_error_errno(err, "seccomp_cache", "stat `%s`", what);
 	if (st.st_uid != geteuid() || (st.st_mode & 022) != 0) {
-		pm_error_set(err, "seccomp_cache", EPERM, "cache `%s` is not owned by uid %u with "
-			     "no write access for others", what, (unsigned)geteuid());
+		pm_error_set(err, "seccomp_cache", EPERM,
+			     "cache `%s` is not owned by uid %u with "
+			     "no write access for others",
+			     what, (unsigned)geteuid());
 		return pm_error_hint(err, "give the launcher a private directory "
 					  "(chmod 700, owned by its user)");
 	}
@@ -73,7 +75,8 @@ int sb_bpf_cache_load(const char *dir, const char *key, struct sb_bpf *out, stru
 
 	memset(out, 0, sizeof(*out));
 	if (dfd < 0)
-		return errno == ENOENT ? -ENOENT : pm_error_errno(err, "seccomp_cache", "`%s`", dir);
+		return errno == ENOENT ? -ENOENT
+				       : pm_error_errno(err, "seccomp_cache", "`%s`", dir);
 	if ((r = trusted(dfd, dir, err)) < 0)
 		return r;
 	snprintf(name, sizeof(name), "%s.bpf", key);
@@ -83,7 +86,8 @@ int sb_bpf_cache_load(const char *dir, const char *key, struct sb_bpf *out, stru
 	if ((r = trusted(fd, name, err)) < 0)
 		return r;
 	if (read(fd, &h, sizeof(h)) != (ssize_t)sizeof(h) || memcmp(h.magic, MAGIC, 8) != 0 ||
-	    memcmp(h.key, key, sizeof(h.key)) != 0 || h.len == 0 || h.len % 8 != 0 || h.len > (1 << 20))
+	    memcmp(h.key, key, sizeof(h.key)) != 0 || h.len == 0 || h.len % 8 != 0 ||
+	    h.len > (1 << 20))
 		return -ENOENT; /* not ours, or torn: compile afresh */
 	out->insns = malloc(h.len);
 	if (out->insns == NULL)

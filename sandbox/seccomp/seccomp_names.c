@@ -4,41 +4,41 @@
 #include <string.h>
 
 static const struct sb_scmp_action actions[] = {
-	{"SCMP_ACT_KILL", SCMP_ACT_KILL_THREAD, false, true},
-	{"SCMP_ACT_KILL_THREAD", SCMP_ACT_KILL_THREAD, false, true},
-	{"SCMP_ACT_KILL_PROCESS", SCMP_ACT_KILL_PROCESS, false, true},
-	{"SCMP_ACT_TRAP", SCMP_ACT_TRAP, false, true},
-	{"SCMP_ACT_ERRNO", SCMP_ACT_ERRNO(0), true, true},
-	{"SCMP_ACT_TRACE", SCMP_ACT_TRACE(0), true, true},
-	{"SCMP_ACT_LOG", SCMP_ACT_LOG, false, true},
-	{"SCMP_ACT_ALLOW", SCMP_ACT_ALLOW, false, true},
-	/* Known so that the error can say why it is refused: a user-space
-	 * listener decides after a time-of-check/time-of-use race (seccomp
-	 * _unotify(2)), and the launcher runs none (THREATS.md §3). */
-	{"SCMP_ACT_NOTIFY", SCMP_ACT_NOTIFY, false, false},
+    {"SCMP_ACT_KILL", SCMP_ACT_KILL_THREAD, false, true},
+    {"SCMP_ACT_KILL_THREAD", SCMP_ACT_KILL_THREAD, false, true},
+    {"SCMP_ACT_KILL_PROCESS", SCMP_ACT_KILL_PROCESS, false, true},
+    {"SCMP_ACT_TRAP", SCMP_ACT_TRAP, false, true},
+    {"SCMP_ACT_ERRNO", SCMP_ACT_ERRNO(0), true, true},
+    {"SCMP_ACT_TRACE", SCMP_ACT_TRACE(0), true, true},
+    {"SCMP_ACT_LOG", SCMP_ACT_LOG, false, true},
+    {"SCMP_ACT_ALLOW", SCMP_ACT_ALLOW, false, true},
+    /* Known so that the error can say why it is refused: a user-space
+     * listener decides after a time-of-check/time-of-use race (seccomp
+     * _unotify(2)), and the launcher runs none (THREATS.md §3). */
+    {"SCMP_ACT_NOTIFY", SCMP_ACT_NOTIFY, false, false},
 };
 
 static const struct {
 	const char *name;
 	enum scmp_compare op;
 } ops[] = {
-	{"SCMP_CMP_NE", SCMP_CMP_NE},
-	{"SCMP_CMP_LT", SCMP_CMP_LT},
-	{"SCMP_CMP_LE", SCMP_CMP_LE},
-	{"SCMP_CMP_EQ", SCMP_CMP_EQ},
-	{"SCMP_CMP_GE", SCMP_CMP_GE},
-	{"SCMP_CMP_GT", SCMP_CMP_GT},
-	{"SCMP_CMP_MASKED_EQ", SCMP_CMP_MASKED_EQ},
+    {"SCMP_CMP_NE", SCMP_CMP_NE},
+    {"SCMP_CMP_LT", SCMP_CMP_LT},
+    {"SCMP_CMP_LE", SCMP_CMP_LE},
+    {"SCMP_CMP_EQ", SCMP_CMP_EQ},
+    {"SCMP_CMP_GE", SCMP_CMP_GE},
+    {"SCMP_CMP_GT", SCMP_CMP_GT},
+    {"SCMP_CMP_MASKED_EQ", SCMP_CMP_MASKED_EQ},
 };
 
 static const struct {
 	const char *name;
 	enum sb_scmp_flag flag;
 } flags[] = {
-	{"SECCOMP_FILTER_FLAG_TSYNC", SB_SCMP_FLAG_TSYNC},
-	{"SECCOMP_FILTER_FLAG_LOG", SB_SCMP_FLAG_LOG},
-	{"SECCOMP_FILTER_FLAG_SPEC_ALLOW", SB_SCMP_FLAG_SPEC_ALLOW},
-	{"SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV", SB_SCMP_FLAG_WAIT_KILLABLE_RECV},
+    {"SECCOMP_FILTER_FLAG_TSYNC", SB_SCMP_FLAG_TSYNC},
+    {"SECCOMP_FILTER_FLAG_LOG", SB_SCMP_FLAG_LOG},
+    {"SECCOMP_FILTER_FLAG_SPEC_ALLOW", SB_SCMP_FLAG_SPEC_ALLOW},
+    {"SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV", SB_SCMP_FLAG_WAIT_KILLABLE_RECV},
 };
 
 /* Architectures newer than libseccomp 2.5 stay known by name (Docker's own
@@ -58,35 +58,45 @@ static const struct {
 #endif
 
 static const struct sb_scmp_arch arches[] = {
-	{"SCMP_ARCH_X86", SCMP_ARCH_X86, "x86", "x86", {NULL, NULL}},
-	{"SCMP_ARCH_X86_64", SCMP_ARCH_X86_64, "amd64", "x86_64",
-	 {"SCMP_ARCH_X86", "SCMP_ARCH_X32"}},
-	{"SCMP_ARCH_X32", SCMP_ARCH_X32, "x32", "x32", {NULL, NULL}},
-	{"SCMP_ARCH_ARM", SCMP_ARCH_ARM, "arm", "arm", {NULL, NULL}},
-	{"SCMP_ARCH_AARCH64", SCMP_ARCH_AARCH64, "arm64", "aarch64", {"SCMP_ARCH_ARM", NULL}},
-	{"SCMP_ARCH_MIPS", SCMP_ARCH_MIPS, "mips", "mips", {NULL, NULL}},
-	{"SCMP_ARCH_MIPS64", SCMP_ARCH_MIPS64, "mips64", "mips64",
-	 {"SCMP_ARCH_MIPS", "SCMP_ARCH_MIPS64N32"}},
-	{"SCMP_ARCH_MIPS64N32", SCMP_ARCH_MIPS64N32, "mips64n32", "mips64n32",
-	 {"SCMP_ARCH_MIPS", "SCMP_ARCH_MIPS64"}},
-	{"SCMP_ARCH_MIPSEL", SCMP_ARCH_MIPSEL, "mipsel", "mipsel", {NULL, NULL}},
-	{"SCMP_ARCH_MIPSEL64", SCMP_ARCH_MIPSEL64, "mipsel64", "mipsel64",
-	 {"SCMP_ARCH_MIPSEL", "SCMP_ARCH_MIPSEL64N32"}},
-	{"SCMP_ARCH_MIPSEL64N32", SCMP_ARCH_MIPSEL64N32, "mipsel64n32", "mipsel64n32",
-	 {"SCMP_ARCH_MIPSEL", "SCMP_ARCH_MIPSEL64"}},
-	{"SCMP_ARCH_PPC", SCMP_ARCH_PPC, "ppc", "ppc", {NULL, NULL}},
-	{"SCMP_ARCH_PPC64", SCMP_ARCH_PPC64, "ppc64", "ppc64", {"SCMP_ARCH_PPC", NULL}},
-	{"SCMP_ARCH_PPC64LE", SCMP_ARCH_PPC64LE, "ppc64le", "ppc64le", {NULL, NULL}},
-	{"SCMP_ARCH_S390", SCMP_ARCH_S390, "s390", "s390", {NULL, NULL}},
-	{"SCMP_ARCH_S390X", SCMP_ARCH_S390X, "s390x", "s390x", {"SCMP_ARCH_S390", NULL}},
-	{"SCMP_ARCH_PARISC", SCMP_ARCH_PARISC, "parisc", "parisc", {NULL, NULL}},
-	{"SCMP_ARCH_PARISC64", SCMP_ARCH_PARISC64, "parisc64", "parisc64",
-	 {"SCMP_ARCH_PARISC", NULL}},
-	{"SCMP_ARCH_RISCV64", SCMP_ARCH_RISCV64, "riscv64", "riscv64", {NULL, NULL}},
-	{"SCMP_ARCH_LOONGARCH64", SCMP_ARCH_LOONGARCH64, "loong64", "loongarch64", {NULL, NULL}},
-	{"SCMP_ARCH_M68K", SCMP_ARCH_M68K, "m68k", "m68k", {NULL, NULL}},
-	{"SCMP_ARCH_SH", SCMP_ARCH_SH, "sh", "sh", {NULL, NULL}},
-	{"SCMP_ARCH_SHEB", SCMP_ARCH_SHEB, "sheb", "sheb", {NULL, NULL}},
+    {"SCMP_ARCH_X86", SCMP_ARCH_X86, "x86", "x86", {NULL, NULL}},
+    {"SCMP_ARCH_X86_64", SCMP_ARCH_X86_64, "amd64", "x86_64", {"SCMP_ARCH_X86", "SCMP_ARCH_X32"}},
+    {"SCMP_ARCH_X32", SCMP_ARCH_X32, "x32", "x32", {NULL, NULL}},
+    {"SCMP_ARCH_ARM", SCMP_ARCH_ARM, "arm", "arm", {NULL, NULL}},
+    {"SCMP_ARCH_AARCH64", SCMP_ARCH_AARCH64, "arm64", "aarch64", {"SCMP_ARCH_ARM", NULL}},
+    {"SCMP_ARCH_MIPS", SCMP_ARCH_MIPS, "mips", "mips", {NULL, NULL}},
+    {"SCMP_ARCH_MIPS64",
+     SCMP_ARCH_MIPS64,
+     "mips64",
+     "mips64",
+     {"SCMP_ARCH_MIPS", "SCMP_ARCH_MIPS64N32"}},
+    {"SCMP_ARCH_MIPS64N32",
+     SCMP_ARCH_MIPS64N32,
+     "mips64n32",
+     "mips64n32",
+     {"SCMP_ARCH_MIPS", "SCMP_ARCH_MIPS64"}},
+    {"SCMP_ARCH_MIPSEL", SCMP_ARCH_MIPSEL, "mipsel", "mipsel", {NULL, NULL}},
+    {"SCMP_ARCH_MIPSEL64",
+     SCMP_ARCH_MIPSEL64,
+     "mipsel64",
+     "mipsel64",
+     {"SCMP_ARCH_MIPSEL", "SCMP_ARCH_MIPSEL64N32"}},
+    {"SCMP_ARCH_MIPSEL64N32",
+     SCMP_ARCH_MIPSEL64N32,
+     "mipsel64n32",
+     "mipsel64n32",
+     {"SCMP_ARCH_MIPSEL", "SCMP_ARCH_MIPSEL64"}},
+    {"SCMP_ARCH_PPC", SCMP_ARCH_PPC, "ppc", "ppc", {NULL, NULL}},
+    {"SCMP_ARCH_PPC64", SCMP_ARCH_PPC64, "ppc64", "ppc64", {"SCMP_ARCH_PPC", NULL}},
+    {"SCMP_ARCH_PPC64LE", SCMP_ARCH_PPC64LE, "ppc64le", "ppc64le", {NULL, NULL}},
+    {"SCMP_ARCH_S390", SCMP_ARCH_S390, "s390", "s390", {NULL, NULL}},
+    {"SCMP_ARCH_S390X", SCMP_ARCH_S390X, "s390x", "s390x", {"SCMP_ARCH_S390", NULL}},
+    {"SCMP_ARCH_PARISC", SCMP_ARCH_PARISC, "parisc", "parisc", {NULL, NULL}},
+    {"SCMP_ARCH_PARISC64", SCMP_ARCH_PARISC64, "parisc64", "parisc64", {"SCMP_ARCH_PARISC", NULL}},
+    {"SCMP_ARCH_RISCV64", SCMP_ARCH_RISCV64, "riscv64", "riscv64", {NULL, NULL}},
+    {"SCMP_ARCH_LOONGARCH64", SCMP_ARCH_LOONGARCH64, "loong64", "loongarch64", {NULL, NULL}},
+    {"SCMP_ARCH_M68K", SCMP_ARCH_M68K, "m68k", "m68k", {NULL, NULL}},
+    {"SCMP_ARCH_SH", SCMP_ARCH_SH, "sh", "sh", {NULL, NULL}},
+    {"SCMP_ARCH_SHEB", SCMP_ARCH_SHEB, "sheb", "sheb", {NULL, NULL}},
 };
 
 #define N_ELEMENTS(a) (sizeof(a) / sizeof((a)[0]))

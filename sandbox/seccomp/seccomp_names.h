@@ -17,15 +17,15 @@
 #define SB_SCMP_ERRNO_MAX 4095
 
 struct sb_scmp_action {
-	const char *name;   /* "SCMP_ACT_ERRNO" */
-	uint32_t action;    /* libseccomp value, without data */
-	bool with_data;     /* ERRNO and TRACE take errnoRet as their data */
-	bool supported;     /* false for SCMP_ACT_NOTIFY: there is no listener */
+	const char *name; /* "SCMP_ACT_ERRNO" */
+	uint32_t action;  /* libseccomp value, without data */
+	bool with_data;	  /* ERRNO and TRACE take errnoRet as their data */
+	bool supported;	  /* false for SCMP_ACT_NOTIFY: there is no listener */
 };
 
 struct sb_scmp_arch {
-	const char *name;            /* "SCMP_ARCH_X86_64" */
-	uint32_t token;              /* 0 when this libseccomp lacks the arch */
+	const char *name;	     /* "SCMP_ARCH_X86_64" */
+	uint32_t token;		     /* 0 when this libseccomp lacks the arch */
 	const char *docker_name;     /* "amd64", as in includes.arches */
 	const char *libseccomp_name; /* "x86_64" */
 	/* Architectures whose binaries a kernel of this one also runs

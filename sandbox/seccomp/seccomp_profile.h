@@ -16,20 +16,20 @@
 /* A rule's "includes" or "excludes" (Docker's extension). */
 struct sb_scmp_cond {
 	bool present;
-	char **arches;         /* Docker or libseccomp names ("amd64", "x86_64") */
+	char **arches; /* Docker or libseccomp names ("amd64", "x86_64") */
 	size_t n_arches;
-	size_t n_caps;         /* capabilities named (only whether any matters) */
+	size_t n_caps; /* capabilities named (only whether any matters) */
 	bool has_min_kernel;
 	unsigned kernel_major, kernel_minor;
 };
 
 struct sb_scmp_rule {
-	size_t index;          /* position in "syscalls", for messages */
-	bool legacy_name;      /* written with "name" instead of "names" */
+	size_t index;	  /* position in "syscalls", for messages */
+	bool legacy_name; /* written with "name" instead of "names" */
 	char **names;
 	size_t n_names;
 	const struct sb_scmp_action *action;
-	bool has_errno;        /* errnoRet given */
+	bool has_errno; /* errnoRet given */
 	uint32_t errno_ret;
 	struct scmp_arg_cmp args[6];
 	unsigned n_args;
@@ -46,9 +46,9 @@ struct sb_scmp_profile {
 	const struct sb_scmp_action *default_action;
 	bool has_default_errno;
 	uint32_t default_errno;
-	const struct sb_scmp_arch **arches;   /* "architectures" */
+	const struct sb_scmp_arch **arches; /* "architectures" */
 	size_t n_arches;
-	struct sb_scmp_arch_map *arch_map;    /* "archMap" */
+	struct sb_scmp_arch_map *arch_map; /* "archMap" */
 	size_t n_arch_map;
 	enum sb_scmp_flag *flags;
 	size_t n_flags;

@@ -10,7 +10,7 @@
 #include "seccomp_profile.h"
 
 struct sb_scmp_host {
-	const struct sb_scmp_arch *native; /* NULL when not in our table */
+	const struct sb_scmp_arch *native;   /* NULL when not in our table */
 	unsigned kernel_major, kernel_minor; /* 0.0 when uname is unreadable */
 };
 

@@ -167,9 +167,9 @@ json_t *env_build_spec(const char *dir, json_t *set, const struct env_build_conf
 	for (size_t k = 0; k < n_ports; k++)
 		json_array_append_new(loopback, json_integer(ports[k]));
 	return json_pack("{s:s, s:s, s:o, s:o, s:f, s:[], s:o, s:o}", WIRE_SPEC_WORKSPACE, dir,
-			 WIRE_SPEC_WORKSPACE_TARGET, ENVS_TARGET, WIRE_SPEC_ARGV, argv, WIRE_SPEC_ENV,
-			 env, WIRE_SPEC_TIMEOUT, timeout, WIRE_SPEC_PROTECT, WIRE_SPEC_BINDS, binds,
-			 WIRE_SPEC_LOOPBACK_PORTS, loopback);
+			 WIRE_SPEC_WORKSPACE_TARGET, ENVS_TARGET, WIRE_SPEC_ARGV, argv,
+			 WIRE_SPEC_ENV, env, WIRE_SPEC_TIMEOUT, timeout, WIRE_SPEC_PROTECT,
+			 WIRE_SPEC_BINDS, binds, WIRE_SPEC_LOOPBACK_PORTS, loopback);
 }
 
 void env_build_names(json_t *set, char *out, size_t size)

@@ -125,7 +125,6 @@ static const struct failure *remembered(struct envs *e, const struct env_request
 	return NULL;
 }
 
-
 /* Renamed aside first, so that no request finds it half-removed. */
 static void discard(const struct envs *e, const char *path)
 {
@@ -520,8 +519,9 @@ int envs_acquire(struct envs *e, const struct env_request *req, envs_done_fn don
 	}
 	pm_error_set(err, "environment", EEXIST,
 		     "every slot for this dependency set in `%s` holds another set", e->dir);
-	return pm_error_hint(err, "remove the `%s-%.32s*` folders there (or prune old "
-				  "environments with py_prune_jobs)",
+	return pm_error_hint(err,
+			     "remove the `%s-%.32s*` folders there (or prune old "
+			     "environments with py_prune_jobs)",
 			     py, key);
 }
 

@@ -238,8 +238,8 @@ static bool local_module(int dirfd, const char *module)
 	       (S_ISDIR(st.st_mode) || S_ISLNK(st.st_mode));
 }
 
-int imports_requirements(const char *interpreter, const char *source, size_t len,
-			 int local_dirfd, json_t *set, struct pm_error *err)
+int imports_requirements(const char *interpreter, const char *source, size_t len, int local_dirfd,
+			 json_t *set, struct pm_error *err)
 {
 	const struct interp_info *info;
 	json_t *modules, *v;

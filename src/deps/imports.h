@@ -26,7 +26,7 @@ const char *imports_distribution(const char *module);
  * sys.stdlib_module_names), what its site-packages already provide, and
  * the modules that exist in the directory local_dirfd (-1 = none).  Appended to `set`
  * (a sorted requirement set, see requirements.h). */
-int imports_requirements(const char *interpreter, const char *source, size_t len,
-			 int local_dirfd, json_t *set, struct pm_error *err);
+int imports_requirements(const char *interpreter, const char *source, size_t len, int local_dirfd,
+			 json_t *set, struct pm_error *err);
 
 #endif

@@ -24,28 +24,28 @@
  * texts and prints an array of the same length, for each text the two
  * fields PEP 723 defines or why it is not a valid header. */
 static const char parser[] =
-	"import json, sys\n"
-	"try:\n"
-	"    import tomllib\n"
-	"except ImportError:\n"
-	"    tomllib = None\n"
-	"def header(text):\n"
-	"    if tomllib is None:\n"
-	"        return {'error': 'this interpreter has no tomllib: PEP 723 headers need "
-	"Python 3.11 or newer to be read'}\n"
-	"    try:\n"
-	"        d = tomllib.loads(text)\n"
-	"    except Exception as e:\n"
-	"        return {'error': str(e) or type(e).__name__}\n"
-	"    deps, rp = d.get('dependencies', []), d.get('requires-python')\n"
-	"    if not isinstance(deps, list) or not all(isinstance(x, str) for x in deps):\n"
-	"        return {'error': '`dependencies` must be an array of strings'}\n"
-	"    if rp is not None and not isinstance(rp, str):\n"
-	"        return {'error': '`requires-python` must be a string'}\n"
-	"    return {'dependencies': deps, 'requires-python': rp}\n"
-	"with open('" INPUT_PATH "', encoding='utf-8') as f:\n"
-	"    texts = json.load(f)\n"
-	"json.dump([header(t) for t in texts], sys.stdout, ensure_ascii=False)\n";
+    "import json, sys\n"
+    "try:\n"
+    "    import tomllib\n"
+    "except ImportError:\n"
+    "    tomllib = None\n"
+    "def header(text):\n"
+    "    if tomllib is None:\n"
+    "        return {'error': 'this interpreter has no tomllib: PEP 723 headers need "
+    "Python 3.11 or newer to be read'}\n"
+    "    try:\n"
+    "        d = tomllib.loads(text)\n"
+    "    except Exception as e:\n"
+    "        return {'error': str(e) or type(e).__name__}\n"
+    "    deps, rp = d.get('dependencies', []), d.get('requires-python')\n"
+    "    if not isinstance(deps, list) or not all(isinstance(x, str) for x in deps):\n"
+    "        return {'error': '`dependencies` must be an array of strings'}\n"
+    "    if rp is not None and not isinstance(rp, str):\n"
+    "        return {'error': '`requires-python` must be a string'}\n"
+    "    return {'dependencies': deps, 'requires-python': rp}\n"
+    "with open('" INPUT_PATH "', encoding='utf-8') as f:\n"
+    "    texts = json.load(f)\n"
+    "json.dump([header(t) for t in texts], sys.stdout, ensure_ascii=False)\n";
 
 struct entry {
 	char key[PM_SHA256_HEX];
@@ -67,11 +67,11 @@ struct batch {
 	struct item {
 		struct pep723_block block; /* toml: still to parse, or NULL */
 		char key[PM_SHA256_HEX];
-	} *items;
-	size_t next;      /* items before it have been sent */
-	size_t *chunk;    /* indices of the items of the running task */
+	} * items;
+	size_t next;   /* items before it have been sent */
+	size_t *chunk; /* indices of the items of the running task */
 	size_t n_chunk;
-	char *out;        /* the running task's stdout */
+	char *out; /* the running task's stdout */
 	size_t len, out_max;
 	bool overflow;
 	pep723_done_fn done;
@@ -137,8 +137,10 @@ int pep723_find(const char *source, struct pep723_block *block, struct pm_error 
 		line_no++;
 		if (!inside && is_line(line, n, "# /// script")) {
 			if (start != 0) {
-				pm_error_set(err, "header", EINVAL, "PEP 723 header: a second `# /// "
-					     "script` block at line %u", line_no);
+				pm_error_set(err, "header", EINVAL,
+					     "PEP 723 header: a second `# /// "
+					     "script` block at line %u",
+					     line_no);
 				pm_error_hint(err, "a script has at most one such block");
 				goto fail;
 			}
@@ -154,7 +156,8 @@ int pep723_find(const char *source, struct pep723_block *block, struct pm_error 
 		} else if (inside) {
 			/* Each line of the block is "#" or "# " and TOML. */
 			if (line[0] != '#' || (n > 1 && line[1] != ' ' && line[1] != '\r')) {
-				pm_error_set(err, "header", EINVAL, "PEP 723 header, line %u: `%.*s` "
+				pm_error_set(err, "header", EINVAL,
+					     "PEP 723 header, line %u: `%.*s` "
 					     "is not a comment line (`#` or `# ...`)",
 					     line_no, (int)(n > 40 ? 40 : n), line);
 				pm_error_hint(err, "close the block with `# ///`");
@@ -169,8 +172,10 @@ int pep723_find(const char *source, struct pep723_block *block, struct pm_error 
 	}
 	if (!inside)
 		return 0;
-	pm_error_set(err, "header", EINVAL, "PEP 723 header: the block opened at line %u is "
-		     "never closed", start);
+	pm_error_set(err, "header", EINVAL,
+		     "PEP 723 header: the block opened at line %u is "
+		     "never closed",
+		     start);
 	pm_error_hint(err, "end it with a line `# ///`");
 fail:
 	free(*toml);
@@ -232,16 +237,18 @@ static void apply(struct batch *b, size_t i, const json_t *r)
 
 	if (error == NULL) {
 		json_array_extend(res->header.dependencies, json_object_get(r, "dependencies"));
-		res->header.requires_python = json_is_string(rp) ? strdup(json_string_value(rp))
-								 : NULL;
+		res->header.requires_python =
+		    json_is_string(rp) ? strdup(json_string_value(rp)) : NULL;
 		res->ok = !json_is_string(rp) || res->header.requires_python != NULL;
 		if (!res->ok)
 			pm_error_set(&res->err, "header", ENOMEM, "PEP 723 header");
 		return;
 	}
 	if (where && sscanf(where, "(at line %u", &at) == 1 && at > 0)
-		pm_error_set(&res->err, "header", EINVAL, "PEP 723 header: %s, that is line %u "
-			     "of the script", error, b->items[i].block.first_line + at - 1);
+		pm_error_set(&res->err, "header", EINVAL,
+			     "PEP 723 header: %s, that is line %u "
+			     "of the script",
+			     error, b->items[i].block.first_line + at - 1);
 	else
 		pm_error_set(&res->err, "header", EINVAL, "PEP 723 header: %s", error);
 	pm_error_hint(&res->err, "the block is TOML (https://toml.io) behind `# `, e.g. "
@@ -306,9 +313,9 @@ static void on_done(const struct run_outcome *o, void *data)
 
 		pm_error_set(&err, "header", EIO, "PEP 723 header: the sandboxed parser %s",
 			     o->cancelled ? "was stopped (the server is shutting down)"
-			     : !o->ran   ? o->error
-			     : o->limit  ? "hit a limit of the policy"
-					 : "gave no answer");
+			     : !o->ran	  ? o->error
+			     : o->limit	  ? "hit a limit of the policy"
+					  : "gave no answer");
 		fail_chunk(b, &err);
 	}
 	json_decref(r);
@@ -357,11 +364,11 @@ static void run_next(struct batch *b)
 	b->out_max = 6 * bytes + 64 * b->n_chunk + 4096;
 	input = json_dumps(texts, JSON_COMPACT);
 	json_decref(texts);
-	json_t *spec = input ? json_pack("{s:b, s:[s, s, s, s], s:f, s:{s:s}}", WIRE_SPEC_SCRATCH,
-					 1, WIRE_SPEC_ARGV, b->p->python, "-I", "-c", parser,
-					 WIRE_SPEC_TIMEOUT, (double)PARSE_TIMEOUT_SECONDS,
-					 WIRE_SPEC_FILES, INPUT_PATH, input)
-			     : NULL;
+	json_t *spec =
+	    input ? json_pack("{s:b, s:[s, s, s, s], s:f, s:{s:s}}", WIRE_SPEC_SCRATCH, 1,
+			      WIRE_SPEC_ARGV, b->p->python, "-I", "-c", parser, WIRE_SPEC_TIMEOUT,
+			      (double)PARSE_TIMEOUT_SECONDS, WIRE_SPEC_FILES, INPUT_PATH, input)
+		  : NULL;
 	free(input);
 	const struct runner_task_config cfg = {.output = on_output, .done = on_done, .data = b};
 	/* On failure the runner took the spec, and on_done does not run. */

@@ -17,15 +17,15 @@
 struct runner;
 
 struct script_header {
-	json_t *dependencies;   /* array of strings (owned), empty when absent */
-	char *requires_python;  /* owned, or NULL */
+	json_t *dependencies;  /* array of strings (owned), empty when absent */
+	char *requires_python; /* owned, or NULL */
 };
 
 void scripts_header_free(struct script_header *h);
 
 /* A script's block: its TOML with the "# " taken off each line. */
 struct pep723_block {
-	char *toml;          /* malloc'd, or NULL when the script has no block */
+	char *toml;	     /* malloc'd, or NULL when the script has no block */
 	unsigned first_line; /* the script's line number of the TOML's first */
 };
 

@@ -15,7 +15,6 @@
 #include "random.h"
 #include "fence.h"
 
-
 int scripts_file_name(const char *script_name, char **out, struct pm_error *err)
 {
 	const char *base = strrchr(script_name, '/');
@@ -24,8 +23,8 @@ int scripts_file_name(const char *script_name, char **out, struct pm_error *err)
 	base = base ? base + 1 : script_name;
 	len = strlen(base);
 	if (len == 0 || base[0] == '.' || len > 200) {
-		pm_error_set(err, "script_name", EINVAL, "script_name `%s` gives no usable file name",
-			     script_name);
+		pm_error_set(err, "script_name", EINVAL,
+			     "script_name `%s` gives no usable file name", script_name);
 		return pm_error_hint(err, "use a plain name such as `report` or `report.py` (no "
 					  "leading dot, at most 200 characters)");
 	}
@@ -52,7 +51,7 @@ char *scripts_header(json_t *dependencies, const char *requires_python)
 	fputs("# /// script\n", f);
 	if (n > 0) {
 		fputs("# dependencies = [\n", f);
-		json_array_foreach(dependencies, i, d) {
+		json_array_foreach (dependencies, i, d) {
 			/* TOML basic strings: escape what would end them. */
 			fputs("#   \"", f);
 			for (const char *p = json_string_value(d); p && *p; p++) {
@@ -77,8 +76,10 @@ int scripts_check_requires_python(const char *spec, struct pm_error *err)
 	 * Anything else (quotes, newlines) would break the header. */
 	if (spec == NULL || spec[strspn(spec, "0123456789.<>=!~,* ")] == '\0')
 		return 0;
-	pm_error_set(err, "requires_python", 0, "requires_python `%s` is not a version "
-		     "specifier", spec);
+	pm_error_set(err, "requires_python", 0,
+		     "requires_python `%s` is not a version "
+		     "specifier",
+		     spec);
 	return pm_error_hint(err, "write it as PEP 440 says, e.g. \">=3.11\" or \">=3.10,<3.13\"");
 }
 

@@ -19,9 +19,9 @@
 #include "fence.h"
 
 struct client_place {
-	int fd;	     /* the workspace (O_PATH), or -1: a scratch workspace */
-	char *real;  /* its canonical path, or NULL */
-	char *given; /* `directory` as the client wrote it (absolute, normalized), or NULL */
+	int fd;	      /* the workspace (O_PATH), or -1: a scratch workspace */
+	char *real;   /* its canonical path, or NULL */
+	char *given;  /* `directory` as the client wrote it (absolute, normalized), or NULL */
 	char *script; /* with script_path alone: its name in that directory */
 };
 

@@ -8,7 +8,6 @@
 #include "cleanup.h"
 #include "env_name.h"
 
-
 static const char *skip_blanks(const char *p, const char *end)
 {
 	while (p < end && (*p == ' ' || *p == '\t'))
@@ -57,7 +56,8 @@ static int parse_value(const char *p, const char *end, char *out, const char **e
 	} else {
 		const char *stop = p;
 		/* An unquoted value ends at " #" (a comment) or the line end. */
-		while (stop < end && !(*stop == '#' && (stop == p || stop[-1] == ' ' || stop[-1] == '\t')))
+		while (stop < end &&
+		       !(*stop == '#' && (stop == p || stop[-1] == ' ' || stop[-1] == '\t')))
 			stop++;
 		while (stop > p && (stop[-1] == ' ' || stop[-1] == '\t'))
 			stop--;
@@ -95,7 +95,8 @@ int dotenv_parse(const char *text, size_t len, const char *name, json_t *env, st
 		if (key_end == key || p >= stop || *p != '=')
 			return line_error(err, name, line, "expected KEY=VALUE");
 		if ((size_t)(key_end - key) >= sizeof(keybuf))
-			return line_error(err, name, line, "the name is longer than 255 characters");
+			return line_error(err, name, line,
+					  "the name is longer than 255 characters");
 		memcpy(keybuf, key, (size_t)(key_end - key));
 		keybuf[key_end - key] = '\0';
 		p = skip_blanks(p + 1, stop);

@@ -28,20 +28,19 @@ struct exec_job {
 	const struct exec_env *env;
 	enum exec_kind kind;
 	struct job *job;
-	char *python;           /* the interpreter's path */
-	char *python_version;   /* "3.11" */
+	char *python;	      /* the interpreter's path */
+	char *python_version; /* "3.11" */
 	bool use_uv;
-	json_t *explicit_set;   /* the given dependencies, normalized */
-	json_t *set;            /* what the environment holds: those and the
+	json_t *explicit_set;	/* the given dependencies, normalized */
+	json_t *set;		/* what the environment holds: those and the
 				   detected imports; empty = no environment */
-	json_t *spec;           /* the runner's, borrowed while the job is held */
+	json_t *spec;		/* the runner's, borrowed while the job is held */
 	struct envs_wait *wait; /* while its environment is being built */
 	struct env_ref env_ref;
-	bool has_env;           /* env_ref is in use */
-	json_t *warnings;       /* detected dependencies that could not be installed */
+	bool has_env;	  /* env_ref is in use */
+	json_t *warnings; /* detected dependencies that could not be installed */
 	exec_shape_fn shape;
 };
-
 
 static json_t *build_env(const struct exec_env *env, const struct exec_request *req,
 			 const struct client_place *ws, struct pm_error *err)
@@ -60,7 +59,7 @@ static json_t *build_env(const struct exec_env *env, const struct exec_request *
 			return NULL;
 		}
 	}
-	json_object_foreach(req->env_vars, k, v) {
+	json_object_foreach (req->env_vars, k, v) {
 		bool name_ok = pm_env_name_ok(k, strlen(k));
 		if (!name_ok || !json_is_string(v)) {
 			pm_error_set(err, "env_vars", 0, "env_vars `%s`: %s", k,
@@ -79,10 +78,12 @@ static json_t *build_env(const struct exec_env *env, const struct exec_request *
 static json_t *finish(struct job *j, const struct run_outcome *o, void *data)
 {
 	struct exec_job *x = data;
-	const struct exec_outcome eo = {
-	    .kind = x->kind, .run = o, .env = x->has_env ? &x->env_ref : NULL,
-	    .resolved = x->has_env ? x->set : NULL, .warnings = x->warnings,
-	    .python_version = x->python_version};
+	const struct exec_outcome eo = {.kind = x->kind,
+					.run = o,
+					.env = x->has_env ? &x->env_ref : NULL,
+					.resolved = x->has_env ? x->set : NULL,
+					.warnings = x->warnings,
+					.python_version = x->python_version};
 
 	(void)j;
 	return x->shape ? x->shape(&eo) : NULL;
@@ -117,7 +118,7 @@ static json_t *build_argv(const char *python, const char *script, json_t *args,
 	json_t *argv = json_pack("[s, s]", python, script), *v;
 	size_t i;
 
-	json_array_foreach(args, i, v) {
+	json_array_foreach (args, i, v) {
 		if (!json_is_string(v)) {
 			pm_error_set(err, "args", EINVAL, "args[%zu] must be a string", i);
 			json_decref(argv);
@@ -141,8 +142,8 @@ static json_t *prepare(const struct exec_env *env, const struct exec_request *re
 	size_t len;
 
 	*ws_fd = -1;
-	if (exec_deps_interpreter(req->python_version, req->requires_python, python,
-				  sizeof(python), used, sizeof(used), err) < 0 ||
+	if (exec_deps_interpreter(req->python_version, req->requires_python, python, sizeof(python),
+				  used, sizeof(used), err) < 0 ||
 	    client_open_workspace(env->fence, env->cwd, req->directory, req->script_path, &ws,
 				  err) < 0)
 		return NULL;
@@ -158,9 +159,8 @@ static json_t *prepare(const struct exec_env *env, const struct exec_request *re
 			snprintf(name, sizeof(name), "/tmp/inline_%s.py", hex);
 		script = strdup(name);
 	} else if (client_read_file(env->fence, &ws, ws.script ? ws.script : req->script_path,
-				    "script_path", false,
-				    SCRIPTS_MAX_BYTES, req->detect_imports ? &text : NULL, &len,
-				    &script, err) < 0) {
+				    "script_path", false, SCRIPTS_MAX_BYTES,
+				    req->detect_imports ? &text : NULL, &len, &script, err) < 0) {
 		return NULL;
 	} else {
 		source = text;
@@ -179,8 +179,8 @@ static json_t *prepare(const struct exec_env *env, const struct exec_request *re
 		json_decref(argv);
 		return NULL;
 	}
-	spec = json_pack("{s:o, s:o, s:f}", WIRE_SPEC_ARGV, argv, WIRE_SPEC_ENV, vars, WIRE_SPEC_TIMEOUT,
-			 req->timeout_seconds);
+	spec = json_pack("{s:o, s:o, s:f}", WIRE_SPEC_ARGV, argv, WIRE_SPEC_ENV, vars,
+			 WIRE_SPEC_TIMEOUT, req->timeout_seconds);
 	/* The directory the server opened and checked travels as a
 	 * descriptor; without one the job gets a fresh tmpfs. */
 	if (ws.fd >= 0) {
@@ -211,8 +211,9 @@ static void on_env(void *data, const struct env_ref *ref, const char *error)
 	if (ref != NULL) {
 		x->env_ref = *ref;
 		x->has_env = true;
-		json_object_set_new(x->spec, WIRE_SPEC_BINDS, json_pack("[{s:s, s:s}]", "source", ref->path,
-								"target", ENVS_TARGET));
+		json_object_set_new(
+		    x->spec, WIRE_SPEC_BINDS,
+		    json_pack("[{s:s, s:s}]", "source", ref->path, "target", ENVS_TARGET));
 		if (x->job->progress != NULL)
 			jobs_set_progress(x->env->jobs, x->job, 1, 1, "dependencies installed");
 		runner_release(runner, x->job, NULL);
@@ -225,7 +226,8 @@ static void on_env(void *data, const struct env_ref *ref, const char *error)
 		if (x->warnings == NULL)
 			x->warnings = json_array();
 		json_array_append_new(x->warnings, json_sprintf("detected imports were not "
-								"installed: %s", error));
+								"installed: %s",
+								error));
 		json_decref(x->set);
 		x->set = json_incref(x->explicit_set);
 		if (json_array_size(x->set) == 0) {
@@ -247,9 +249,11 @@ static void on_env(void *data, const struct env_ref *ref, const char *error)
 /* May end the job (and free x) before it returns. */
 static void acquire_env(struct exec_job *x)
 {
-	struct env_request req = {
-	    .interpreter = x->python, .set = x->set, .use_uv = x->use_uv,
-	    .guess = json_array_size(x->set) > json_array_size(x->explicit_set)};
+	struct env_request req = {.interpreter = x->python,
+				  .set = x->set,
+				  .use_uv = x->use_uv,
+				  .guess =
+				      json_array_size(x->set) > json_array_size(x->explicit_set)};
 	/* The job outlives x (the table owns it); x may be gone once
 	 * envs_acquire() returns 0: an install that cannot even start ends
 	 * the job at once. */

@@ -27,12 +27,12 @@ struct exec_env {
 	struct jobs *jobs;
 	struct runner *runner;
 	struct smart *smart;
-	struct envs *envs;          /* dependency environments */
+	struct envs *envs;	      /* dependency environments */
 	const struct pm_fence *fence; /* the server's workspace roots and what no
 					 workspace may reach (fence.h) */
-	const char *cwd;            /* the server's working directory: relative
-				       paths of a client start there */
-	size_t inline_output_bytes; /* per stream, in results */
+	const char *cwd;	      /* the server's working directory: relative
+					 paths of a client start there */
+	size_t inline_output_bytes;   /* per stream, in results */
 };
 
 /* What a run that ran reports to the shaper of its result. */
@@ -40,8 +40,8 @@ struct exec_outcome {
 	enum exec_kind kind;
 	const struct run_outcome *run;
 	const struct env_ref *env;  /* the dependency environment, or NULL */
-	json_t *resolved;           /* what that environment holds, or NULL */
-	json_t *warnings;           /* detected imports not installed, or NULL */
+	json_t *resolved;	    /* what that environment holds, or NULL */
+	json_t *warnings;	    /* detected imports not installed, or NULL */
 	const char *python_version; /* "3.11" */
 };
 
@@ -52,23 +52,23 @@ typedef json_t *(*exec_shape_fn)(const struct exec_outcome *o);
 struct exec_request {
 	enum exec_kind kind;
 	const char *tool;
-	const char *label;          /* NULL = the tool's name */
-	const char *directory;      /* NULL: a scratch directory for the job */
-	const char *script_path;    /* XOR script_content */
+	const char *label;	 /* NULL = the tool's name */
+	const char *directory;	 /* NULL: a scratch directory for the job */
+	const char *script_path; /* XOR script_content */
 	const char *script_content;
-	const char *content_name;   /* file name for script_content inside the
-				       sandbox's /tmp; NULL = inline_<random>.py */
-	json_t *args;               /* array of strings, borrowed, may be NULL */
-	json_t *env_vars;           /* object of strings, borrowed, may be NULL */
+	const char *content_name; /* file name for script_content inside the
+				     sandbox's /tmp; NULL = inline_<random>.py */
+	json_t *args;		  /* array of strings, borrowed, may be NULL */
+	json_t *env_vars;	  /* object of strings, borrowed, may be NULL */
 	const char *env_file;
-	const char *python_version; /* "3.11" or NULL */
+	const char *python_version;  /* "3.11" or NULL */
 	const char *requires_python; /* PEP 723 header's, or NULL */
-	bool use_uv;                /* install with uv when it is installed */
-	bool detect_imports;        /* add the script's third-party imports */
-	double timeout_seconds;     /* 0 = none */
+	bool use_uv;		     /* install with uv when it is installed */
+	bool detect_imports;	     /* add the script's third-party imports */
+	double timeout_seconds;	     /* 0 = none */
 	bool async_mode;
-	json_t *dependencies;       /* array of strings, borrowed, may be NULL */
-	exec_shape_fn shape;        /* the result of a run that ran */
+	json_t *dependencies; /* array of strings, borrowed, may be NULL */
+	exec_shape_fn shape;  /* the result of a run that ran */
 };
 
 /* Creates the job and queues it (*out); the job may have ended already

@@ -133,8 +133,8 @@ int jobs_append_output(struct jobs *t, struct job *j, enum job_stream stream, co
 		/* Only running jobs' output is left: this one stops here, and
 		 * says so wherever its output is read. */
 		uint64_t left = t->stored_bytes < t->limits.state_bytes
-					? t->limits.state_bytes - t->stored_bytes
-					: 0;
+				    ? t->limits.state_bytes - t->stored_bytes
+				    : 0;
 		keep = left < keep ? (size_t)left : keep;
 		j->cut[stream] = true;
 		jobs_touch(t, j);
@@ -148,7 +148,7 @@ int jobs_append_output(struct jobs *t, struct job *j, enum job_stream stream, co
 
 		jobs_output_path(t, j, stream, path, sizeof(path));
 		j->fd[stream] =
-			open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0600);
+		    open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0600);
 		if (j->fd[stream] < 0)
 			return pm_error_errno(err, "jobs", "open `%s`", path);
 	}

@@ -23,12 +23,14 @@ void jobs_loss_note(const struct jobs *t, const struct job *j, enum job_stream s
 			 t->limits.state_bytes);
 	else if (j->cut[s] && dropped > 0)
 		snprintf(buf, size,
-			 "\n[... %" PRIu64 " further bytes were not kept: the server's output store "
+			 "\n[... %" PRIu64
+			 " further bytes were not kept: the server's output store "
 			 "was full (--max-state-bytes, or its filesystem)]",
 			 dropped);
 	else if (dropped > 0)
 		snprintf(buf, size,
-			 "\n[... %" PRIu64 " further bytes exceeded the disk cap and were not kept]",
+			 "\n[... %" PRIu64
+			 " further bytes exceeded the disk cap and were not kept]",
 			 dropped);
 }
 
@@ -81,7 +83,7 @@ json_t *jobs_result(struct jobs *t, const struct job *j)
 	full = json_object();
 	json_object_set_new(full, "stdout", inline_output(t, j, JOB_STDOUT, false));
 	json_object_set_new(full, "stderr", inline_output(t, j, JOB_STDERR, timeout));
-	json_object_foreach(stored, k, v)
+	json_object_foreach (stored, k, v)
 		json_object_set(full, k, v);
 	json_decref(stored);
 	return full;

@@ -270,7 +270,8 @@ int jobs_open(uv_loop_t *loop, const char *state_dir, const struct jobs_limits *
 	}
 	if ((r = pm_mkdirs(state_dir, 0700, "jobs", err)) < 0 ||
 	    (r = pm_mkdir(meta, 0700, "jobs", err)) < 0 ||
-	    (r = pm_mkdir(t->jobs_dir, 0700, "jobs", err)) < 0 || (r = job_store_new(meta, &t->store, err)) < 0)
+	    (r = pm_mkdir(t->jobs_dir, 0700, "jobs", err)) < 0 ||
+	    (r = job_store_new(meta, &t->store, err)) < 0)
 		goto fail;
 	r = load(t, err);
 	if (r < 0)

@@ -24,41 +24,41 @@ enum job_status { JOB_PENDING, JOB_RUNNING, JOB_COMPLETED, JOB_FAILED, JOB_CANCE
 enum job_stream { JOB_STDOUT, JOB_STDERR };
 
 struct job {
-	char id[37];            /* UUID v4 text, from getrandom() */
+	char id[37]; /* UUID v4 text, from getrandom() */
 	char *label;
-	char *tool;             /* tool that created it */
+	char *tool; /* tool that created it */
 	enum job_status status;
-	double created_at;      /* Unix seconds; 0 = not yet */
+	double created_at; /* Unix seconds; 0 = not yet */
 	double started_at;
 	double completed_at;
-	char *result;           /* the tool's result object as compact JSON
-				   text, without stdout/stderr; or NULL */
-	bool result_output;     /* the result shows stdout and stderr (read
-				   from the output files when asked) */
-	bool evicted;           /* its output was removed for the state cap */
-	bool cut[2];            /* the state cap stopped keeping this stream */
-	char *error;            /* owned, or NULL */
-	json_t *progress;       /* owned {"current","total","message"}, or NULL */
-	uint64_t produced[2];   /* bytes the script wrote, per stream */
-	uint64_t kept[2];       /* bytes kept on disk (<= the disk cap) */
-	uint64_t cursor[2];     /* incremental read position, per stream */
+	char *result;	      /* the tool's result object as compact JSON
+				 text, without stdout/stderr; or NULL */
+	bool result_output;   /* the result shows stdout and stderr (read
+				 from the output files when asked) */
+	bool evicted;	      /* its output was removed for the state cap */
+	bool cut[2];	      /* the state cap stopped keeping this stream */
+	char *error;	      /* owned, or NULL */
+	json_t *progress;     /* owned {"current","total","message"}, or NULL */
+	uint64_t produced[2]; /* bytes the script wrote, per stream */
+	uint64_t kept[2];     /* bytes kept on disk (<= the disk cap) */
+	uint64_t cursor[2];   /* incremental read position, per stream */
 
 	/* Runtime only, never persisted. */
-	void *run;              /* the runner's handle while pending/running */
+	void *run; /* the runner's handle while pending/running */
 	struct job *newer, *older;
-	struct job *hash_next;  /* chain of the id index */
-	int fd[2];              /* output files open for appending, or -1 */
-	char *saved;            /* this job's line of jobs.json, until it changes */
+	struct job *hash_next; /* chain of the id index */
+	int fd[2];	       /* output files open for appending, or -1 */
+	char *saved;	       /* this job's line of jobs.json, until it changes */
 	size_t saved_len;
 };
 
 struct jobs_limits {
 	uint64_t disk_bytes_per_stream; /* output kept on disk; the rest is counted, not kept */
-	uint64_t state_bytes;           /* output of all jobs kept on disk (0 = no cap) */
-	size_t inline_bytes;            /* per stream, in a result's stdout/stderr */
-	size_t max_kept;                /* jobs kept; past it the oldest finished
+	uint64_t state_bytes;		/* output of all jobs kept on disk (0 = no cap) */
+	size_t inline_bytes;		/* per stream, in a result's stdout/stderr */
+	size_t max_kept;		/* jobs kept; past it the oldest finished
 					   ones are forgotten (0 = no cap) */
-	double save_delay_seconds;      /* coalescing window for jobs.json */
+	double save_delay_seconds;	/* coalescing window for jobs.json */
 };
 
 struct jobs;
@@ -169,10 +169,10 @@ int jobs_append_output(struct jobs *t, struct job *j, enum job_stream stream, co
 
 /* One bounded read of kept output, as valid UTF-8. */
 struct job_read {
-	char *text;        /* malloc'd, NUL-terminated; may hold NUL bytes, so use len */
-	size_t len;        /* bytes of text */
+	char *text;	   /* malloc'd, NUL-terminated; may hold NUL bytes, so use len */
+	size_t len;	   /* bytes of text */
 	uint64_t consumed; /* bytes of kept output it covers: advance a cursor by this */
-	bool more;         /* kept output goes on past from + consumed */
+	bool more;	   /* kept output goes on past from + consumed */
 };
 
 /* Reads up to `max` bytes of kept output of `stream` from byte `from`.

@@ -193,11 +193,12 @@ void jrpc_parse(const char *text, size_t len, unsigned max_depth, struct jrpc_me
 	if (jrpc_too_deep(text, len, max_depth)) {
 		_cleanup_json_ json_t *id = jrpc_salvage_id(text, len);
 		msg->kind = JRPC_INVALID;
-		msg->error_new = jrpc_error_new(id, JRPC_INVALID_REQUEST,
-						json_pack("{s:I}", "max_depth", (json_int_t)max_depth),
-						"Invalid request: JSON nesting is deeper than the limit "
-						"of %u levels. Hint: flatten the arguments",
-						max_depth);
+		msg->error_new =
+		    jrpc_error_new(id, JRPC_INVALID_REQUEST,
+				   json_pack("{s:I}", "max_depth", (json_int_t)max_depth),
+				   "Invalid request: JSON nesting is deeper than the limit "
+				   "of %u levels. Hint: flatten the arguments",
+				   max_depth);
 		return;
 	}
 	msg->root = json_loadb(text, len, JSON_DECODE_ANY, &jerr);
@@ -221,7 +222,8 @@ void jrpc_parse(const char *text, size_t len, unsigned max_depth, struct jrpc_me
 	if (!json_is_object(msg->root)) {
 		char why[96];
 
-		snprintf(why, sizeof(why), "Invalid request: a message must be a JSON object, not %s",
+		snprintf(why, sizeof(why),
+			 "Invalid request: a message must be a JSON object, not %s",
 			 pm_json_type_name(msg->root));
 		msg->kind = JRPC_INVALID;
 		msg->error_new = jrpc_error_new(NULL, JRPC_INVALID_REQUEST, NULL, "%s. %s", why,
@@ -265,7 +267,8 @@ static void scan_byte(struct jrpc_id_scan *s, char c)
 			s->escaped = false;
 		} else if (c == '\\') {
 			s->escaped = true;
-			s->key_len = s->in_key ? sizeof(s->key) + 1 : s->key_len; /* escaped: not "id" */
+			s->key_len =
+			    s->in_key ? sizeof(s->key) + 1 : s->key_len; /* escaped: not "id" */
 		} else if (c == '"') {
 			s->in_string = false;
 			if (s->capturing)

@@ -22,19 +22,19 @@
 #define JRPC_Q(s) (int)utf8_prefix_len((s), JRPC_QUOTE_MAX), (s)
 
 enum jrpc_kind {
-	JRPC_EMPTY,        /* only whitespace: ignored */
-	JRPC_REQUEST,      /* method and id */
+	JRPC_EMPTY,	   /* only whitespace: ignored */
+	JRPC_REQUEST,	   /* method and id */
 	JRPC_NOTIFICATION, /* method, no id: never answered */
-	JRPC_RESPONSE,     /* a client's answer to a request of ours: ignored */
-	JRPC_INVALID,      /* answer with error_new, unless it is NULL */
+	JRPC_RESPONSE,	   /* a client's answer to a request of ours: ignored */
+	JRPC_INVALID,	   /* answer with error_new, unless it is NULL */
 };
 
 struct jrpc_message {
 	enum jrpc_kind kind;
-	json_t *root;       /* owned: the whole message */
-	json_t *id;         /* borrowed from root: requests and responses */
+	json_t *root;	    /* owned: the whole message */
+	json_t *id;	    /* borrowed from root: requests and responses */
 	const char *method; /* borrowed from root: requests and notifications */
-	json_t *params;     /* borrowed from root, NULL when absent */
+	json_t *params;	    /* borrowed from root, NULL when absent */
 	json_t *error_new;  /* JRPC_INVALID: the error response, or NULL when
 			     * none is due (an invalid notification) */
 	const char *why;    /* JRPC_INVALID without error_new: for the log */
@@ -53,9 +53,9 @@ void jrpc_message_clear(struct jrpc_message *msg);
 struct jrpc_id_scan {
 	unsigned depth;
 	bool in_string, escaped, in_key, after_key, want_value, in_number, started, bad;
-	char key[4];          /* the current top-level key, when it may be "id" */
+	char key[4]; /* the current top-level key, when it may be "id" */
 	size_t key_len;
-	bool capturing;       /* the value of "id" is being read */
+	bool capturing; /* the value of "id" is being read */
 	char token[JRPC_ID_TOKEN_MAX + 1];
 	size_t token_len;
 	bool found;
@@ -76,14 +76,11 @@ bool jrpc_too_deep(const char *text, size_t len, unsigned max_depth);
  * stolen.  They return NULL only when out of memory. */
 json_t *jrpc_result_new(json_t *id, json_t *result_new);
 json_t *jrpc_error_new(json_t *id, int code, json_t *data_new, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
+    __attribute__((format(printf, 4, 5)));
 json_t *jrpc_notification_new(const char *method, json_t *params_new);
 
 /* The longest prefix of s, at most max bytes, that ends on a UTF-8
  * character boundary. */
 size_t utf8_prefix_len(const char *s, size_t max);
-
-
-
 
 #endif

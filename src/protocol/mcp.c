@@ -18,14 +18,14 @@ struct method {
 };
 
 static const struct method methods[] = {
-	{"initialize", mcp_handle_initialize, true},
-	{"ping", mcp_handle_ping, true},
-	{"logging/setLevel", mcp_handle_set_level, false},
-	{"tools/list", mcp_handle_tools_list, false},
-	{"tools/call", mcp_handle_tools_call, false},
-	{"resources/list", mcp_handle_resources_list, false},
-	{"resources/templates/list", mcp_handle_templates_list, false},
-	{"resources/read", mcp_handle_resources_read, false},
+    {"initialize", mcp_handle_initialize, true},
+    {"ping", mcp_handle_ping, true},
+    {"logging/setLevel", mcp_handle_set_level, false},
+    {"tools/list", mcp_handle_tools_list, false},
+    {"tools/call", mcp_handle_tools_call, false},
+    {"resources/list", mcp_handle_resources_list, false},
+    {"resources/templates/list", mcp_handle_templates_list, false},
+    {"resources/read", mcp_handle_resources_read, false},
 };
 
 #define METHOD_NAMES                                                                               \
@@ -38,8 +38,8 @@ struct notification {
 };
 
 static const struct notification notifications[] = {
-	{"notifications/initialized", mcp_handle_initialized},
-	{"notifications/cancelled", mcp_handle_cancelled},
+    {"notifications/initialized", mcp_handle_initialized},
+    {"notifications/cancelled", mcp_handle_cancelled},
 };
 
 struct mcp_server *mcp_server_new(uv_loop_t *loop, const struct mcp_limits *limits,
@@ -268,13 +268,13 @@ void mcp_server_reject_oversized(struct mcp_server *s, json_t *id_new)
 {
 	_cleanup_json_ json_t *id = id_new;
 
-	mcp_reply_error(s, id, JRPC_INVALID_REQUEST,
-			json_pack("{s:I}", "max_message_bytes",
-				  (json_int_t)s->limits.max_message_bytes),
-			"Invalid request: the message is longer than the limit of %zu bytes and "
-			"was skipped. Hint: send smaller messages, e.g. pass large scripts by "
-			"path instead of inline",
-			s->limits.max_message_bytes);
+	mcp_reply_error(
+	    s, id, JRPC_INVALID_REQUEST,
+	    json_pack("{s:I}", "max_message_bytes", (json_int_t)s->limits.max_message_bytes),
+	    "Invalid request: the message is longer than the limit of %zu bytes and "
+	    "was skipped. Hint: send smaller messages, e.g. pass large scripts by "
+	    "path instead of inline",
+	    s->limits.max_message_bytes);
 }
 
 void mcp_server_reject_dropped(struct mcp_server *s)

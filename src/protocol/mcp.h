@@ -34,7 +34,7 @@ typedef int (*mcp_resource_read_fn)(const char *uri, json_t **contents_new, stru
 
 struct mcp_resource_template {
 	const char *uri_template; /* e.g. "job-stream://{job_id}" */
-	const char *scheme;       /* "job-stream://": URIs with this prefix go to read */
+	const char *scheme;	  /* "job-stream://": URIs with this prefix go to read */
 	const char *name;
 	const char *title;
 	const char *description;

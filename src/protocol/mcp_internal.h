@@ -19,7 +19,7 @@ struct mcp_template_entry {
 };
 
 struct mcp_call {
-	struct tool_call tc;  /* what the tool answers through (first member) */
+	struct tool_call tc; /* what the tool answers through (first member) */
 	struct mcp_server *server;
 	struct mcp_call *prev, *next; /* server->calls: every live call */
 	json_t *id;
@@ -28,7 +28,7 @@ struct mcp_call {
 	void (*cancel_cb)(struct tool_call *call, void *data);
 	void *cancel_data;
 	bool cancelled; /* by the client or the transport: the answer is dropped */
-	bool gone;      /* the cancel callback ran: its owner forgot the call */
+	bool gone;	/* the cancel callback ran: its owner forgot the call */
 	bool answered;
 	int busy; /* inside the handler or the cancel callback: freeing waits */
 };
@@ -43,10 +43,10 @@ struct mcp_server {
 	struct mcp_template_entry *templates;
 	size_t n_templates;
 
-	bool initialized;             /* initialize was answered */
-	bool client_ready;            /* notifications/initialized arrived */
+	bool initialized;	      /* initialize was answered */
+	bool client_ready;	      /* notifications/initialized arrived */
 	const char *protocol_version; /* negotiated; static storage */
-	int client_log_level;         /* for notifications/message */
+	int client_log_level;	      /* for notifications/message */
 
 	struct mcp_sink sink;
 	bool attached;

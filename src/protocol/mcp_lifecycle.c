@@ -12,9 +12,9 @@ static const char *const supported_versions[] = {"2025-11-25", "2025-06-18"};
 
 #define DEFAULT_TITLE "Python MCP (sandboxed)"
 #define DEFAULT_INSTRUCTIONS                                                                       \
-	"Tools that run Python answer inline when the script finishes within the smart-async "   \
-	"timeout (20 s by default, SMART_ASYNC_TIMEOUT_SECONDS); otherwise they return a job_id " \
-	"at once while the script keeps running: poll it with py_job_status, or stop it with "   \
+	"Tools that run Python answer inline when the script finishes within the smart-async "     \
+	"timeout (20 s by default, SMART_ASYNC_TIMEOUT_SECONDS); otherwise they return a job_id "  \
+	"at once while the script keeps running: poll it with py_job_status, or stop it with "     \
 	"py_cancel_job."
 
 /* Sets a copy of value; NULL keeps the current one, or sets the default

@@ -88,8 +88,8 @@ void mcp_handle_templates_list(struct mcp_server *s, json_t *id, json_t *params)
 	list = json_array();
 	for (size_t i = 0; i < s->n_templates; i++) {
 		struct mcp_template_entry *e = &s->templates[i];
-		json_t *t = json_pack("{s:s, s:s}", "uriTemplate", e->uri_template, "name",
-				      e->name);
+		json_t *t =
+		    json_pack("{s:s, s:s}", "uriTemplate", e->uri_template, "name", e->name);
 
 		set_optional(t, "title", e->title);
 		set_optional(t, "description", e->description);

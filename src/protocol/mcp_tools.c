@@ -136,8 +136,8 @@ static json_t *tool_result_new(json_t *structured_new, bool is_error)
 	if (!json_is_object(structured)) {
 		log_error("bug: a tool answered %s instead of an object; wrapped in `result`",
 			  structured ? pm_json_type_name(structured) : "nothing");
-		structured = json_pack("{s:o}", "result", structured ? TAKE_PTR(structured)
-								     : json_null());
+		structured =
+		    json_pack("{s:o}", "result", structured ? TAKE_PTR(structured) : json_null());
 		if (structured == NULL)
 			return NULL;
 	}
@@ -149,7 +149,7 @@ static json_t *tool_result_new(json_t *structured_new, bool is_error)
 }
 
 static json_t *error_structured_new(const char *fmt, va_list ap)
-	__attribute__((format(printf, 1, 0)));
+    __attribute__((format(printf, 1, 0)));
 
 static json_t *error_structured_new(const char *fmt, va_list ap)
 {
@@ -173,7 +173,7 @@ static void reply_tool_result(struct mcp_server *s, json_t *id, json_t *structur
 }
 
 static void reply_tool_error(struct mcp_server *s, json_t *id, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4)));
 
 static void reply_tool_error(struct mcp_server *s, json_t *id, const char *fmt, ...)
 {
@@ -235,7 +235,8 @@ static void tool_names(struct mcp_server *s, char *buf, size_t size)
 
 	buf[0] = '\0';
 	for (size_t i = 0; i < s->n_tools && len < size; i++) {
-		int n = snprintf(buf + len, size - len, "%s%s", i ? ", " : "", s->tools[i].decl->name);
+		int n =
+		    snprintf(buf + len, size - len, "%s%s", i ? ", " : "", s->tools[i].decl->name);
 
 		if (n < 0)
 			break;
@@ -342,8 +343,7 @@ static void call_on_cancel(struct tool_call *tc, void (*cb)(struct tool_call *ca
 		mcp_call_cancel(call);
 }
 
-static void call_progress(struct tool_call *tc, double progress, double total,
-			  const char *message)
+static void call_progress(struct tool_call *tc, double progress, double total, const char *message)
 {
 	struct mcp_call *call = (struct mcp_call *)tc;
 	json_t *params;
@@ -353,8 +353,8 @@ static void call_progress(struct tool_call *tc, double progress, double total,
 	    !isfinite(progress) || progress <= call->last_progress)
 		return;
 	call->last_progress = progress;
-	params = json_pack("{s:O, s:f}", "progressToken", call->progress_token, "progress",
-			   progress);
+	params =
+	    json_pack("{s:O, s:f}", "progressToken", call->progress_token, "progress", progress);
 	if (params && isfinite(total) && total > 0)
 		json_object_set_new(params, "total", json_real(total));
 	if (params && message) {
@@ -363,8 +363,8 @@ static void call_progress(struct tool_call *tc, double progress, double total,
 		snprintf(buf, sizeof(buf), "%s", message);
 		json_object_set_new(params, "message", pm_json_string_lossy(buf));
 	}
-	mcp_send_notification_new(call->server,
-				  jrpc_notification_new("notifications/progress", params), call->id);
+	mcp_send_notification_new(
+	    call->server, jrpc_notification_new("notifications/progress", params), call->id);
 }
 
 static const struct tool_call_ops call_ops = {

@@ -31,32 +31,32 @@ struct launcher {
 	bool output_error_logged; /* one line per job, not one per read */
 	int64_t exit_status;
 	int term_signal;
-	json_t *exit_event;       /* owned */
-	char error[1536];         /* from an "error" event */
-	struct run *run;          /* NULL while idle */
-	struct launcher *next;    /* idle list */
+	json_t *exit_event;		      /* owned */
+	char error[1536];		      /* from an "error" event */
+	struct run *run;		      /* NULL while idle */
+	struct launcher *next;		      /* idle list */
 	struct launcher *all_prev, *all_next; /* every live launcher */
 };
 
 /* A job's stay in the runner, kept in job->run; or a task's (job NULL). */
 struct run {
 	struct runner *r;
-	struct job *job;          /* NULL for a task */
+	struct job *job; /* NULL for a task */
 	struct runner_task_config task;
-	const char *policy;       /* NULL: the run policy, from the pool */
-	bool held;                /* queued but not to be started yet */
+	const char *policy; /* NULL: the run policy, from the pool */
+	bool held;	    /* queued but not to be started yet */
 	json_t *spec;
-	int ws_fd;                /* the workspace sent with the spec, or -1 */
+	int ws_fd; /* the workspace sent with the spec, or -1 */
 	runner_finish_fn finish;
 	void (*cleanup)(struct job *j, void *data);
 	void *data;
-	struct launcher *l;       /* while running */
+	struct launcher *l; /* while running */
 	bool cancelled;
 	/* uv_hrtime() at each step, for the debug log. */
 	uint64_t t_queued, t_sent, t_started, t_exit_event;
 	void (*cancel_done)(struct job *j, void *arg);
 	void *cancel_arg;
-	struct run *next;         /* pending queue */
+	struct run *next; /* pending queue */
 };
 
 struct runner_task {
@@ -67,17 +67,17 @@ struct runner {
 	uv_loop_t *loop;
 	struct runner_config cfg;
 	struct jobs *jobs;
-	struct launcher *idle;    /* prepared launchers, not bound */
-	struct launcher *all;     /* every launcher not yet closed */
+	struct launcher *idle; /* prepared launchers, not bound */
+	struct launcher *all;  /* every launcher not yet closed */
 	unsigned n_idle, n_running, n_alive;
-	unsigned n_queued_jobs;   /* jobs (not installs) in the queue */
+	unsigned n_queued_jobs; /* jobs (not installs) in the queue */
 	struct run *queue, **queue_tail;
 	bool shutting_down;
-	uv_timer_t kill_timer;    /* shutdown deadline for launchers that hang */
+	uv_timer_t kill_timer; /* shutdown deadline for launchers that hang */
 	bool kill_timer_started;
 	void (*shutdown_done)(void *data);
 	void *shutdown_data;
-	char buf[65536];          /* read buffer shared by every pipe: reads are consumed at once */
+	char buf[65536]; /* read buffer shared by every pipe: reads are consumed at once */
 };
 
 static void pump(struct runner *r);
@@ -271,7 +271,8 @@ static void finalize(struct launcher *l)
 			(double)(run->t_sent - run->t_queued) / 1e6,
 			run->t_started ? (double)(run->t_started - run->t_sent) / 1e6 : -1.0,
 			run->t_exit_event && run->t_started
-				? (double)(run->t_exit_event - run->t_started) / 1e6 : -1.0,
+			    ? (double)(run->t_exit_event - run->t_started) / 1e6
+			    : -1.0,
 			run->t_exit_event ? (double)(now - run->t_exit_event) / 1e6 : -1.0);
 		end_run(r, run, &o, true);
 	}
@@ -374,7 +375,8 @@ static void on_output(struct launcher *l, enum job_stream stream, ssize_t n, con
 			l->out_eof = true;
 		else
 			l->err_eof = true;
-		uv_read_stop(stream == JOB_STDOUT ? (uv_stream_t *)&l->out : (uv_stream_t *)&l->err);
+		uv_read_stop(stream == JOB_STDOUT ? (uv_stream_t *)&l->out
+						  : (uv_stream_t *)&l->err);
 		finalize(l);
 		return;
 	}
@@ -384,11 +386,14 @@ static void on_output(struct launcher *l, enum job_stream stream, ssize_t n, con
 		struct pm_error err = {0};
 		/* A full disk would fail every read after the first: it is
 		 * said once per job. */
-		if (jobs_append_output(l->r->jobs, l->run->job, stream, buf->base, (size_t)n, &err) < 0 &&
+		if (jobs_append_output(l->r->jobs, l->run->job, stream, buf->base, (size_t)n,
+				       &err) < 0 &&
 		    !l->output_error_logged) {
 			l->output_error_logged = true;
-			log_msg(LOG_LEVEL_ERROR, "job %s: %s (further output errors of this job are "
-				"not logged)", l->run->job->id, err.message);
+			log_msg(LOG_LEVEL_ERROR,
+				"job %s: %s (further output errors of this job are "
+				"not logged)",
+				l->run->job->id, err.message);
 		}
 	}
 }
@@ -409,9 +414,15 @@ static struct launcher *spawn_launcher(struct runner *r, const char *policy, str
 	uv_pipe_t *pipes[] = {&l->out, &l->err, &l->spec, &l->status};
 	uv_stdio_container_t stdio[5];
 	/* uv_process_options_t wants char *; libuv copies them. */
-	char *args[] = {(char *)r->cfg.launcher, (char *)"--policy", (char *)policy,
-			(char *)"--spec-fd", (char *)"3", (char *)"--status-fd", (char *)"4",
-			r->cfg.cache_dir ? (char *)"--cache-dir" : NULL, (char *)r->cfg.cache_dir,
+	char *args[] = {(char *)r->cfg.launcher,
+			(char *)"--policy",
+			(char *)policy,
+			(char *)"--spec-fd",
+			(char *)"3",
+			(char *)"--status-fd",
+			(char *)"4",
+			r->cfg.cache_dir ? (char *)"--cache-dir" : NULL,
+			(char *)r->cfg.cache_dir,
 			NULL};
 	uv_process_options_t opts = {0};
 	int rc;
@@ -434,10 +445,14 @@ static struct launcher *spawn_launcher(struct runner *r, const char *policy, str
 	l->proc.data = l;
 	stdio[0].flags = UV_IGNORE;
 	/* Flags are from the launcher's side: it writes 1, 2 and 4, reads 3. */
-	stdio[1] = (uv_stdio_container_t){UV_CREATE_PIPE | UV_WRITABLE_PIPE, {(uv_stream_t *)&l->out}};
-	stdio[2] = (uv_stdio_container_t){UV_CREATE_PIPE | UV_WRITABLE_PIPE, {(uv_stream_t *)&l->err}};
-	stdio[3] = (uv_stdio_container_t){UV_CREATE_PIPE | UV_READABLE_PIPE, {(uv_stream_t *)&l->spec}};
-	stdio[4] = (uv_stdio_container_t){UV_CREATE_PIPE | UV_WRITABLE_PIPE, {(uv_stream_t *)&l->status}};
+	stdio[1] =
+	    (uv_stdio_container_t){UV_CREATE_PIPE | UV_WRITABLE_PIPE, {(uv_stream_t *)&l->out}};
+	stdio[2] =
+	    (uv_stdio_container_t){UV_CREATE_PIPE | UV_WRITABLE_PIPE, {(uv_stream_t *)&l->err}};
+	stdio[3] =
+	    (uv_stdio_container_t){UV_CREATE_PIPE | UV_READABLE_PIPE, {(uv_stream_t *)&l->spec}};
+	stdio[4] =
+	    (uv_stdio_container_t){UV_CREATE_PIPE | UV_WRITABLE_PIPE, {(uv_stream_t *)&l->status}};
 	opts.file = r->cfg.launcher;
 	opts.args = args;
 	opts.stdio = stdio;
@@ -447,7 +462,8 @@ static struct launcher *spawn_launcher(struct runner *r, const char *policy, str
 	l->open_handles = H_COUNT;
 	r->n_alive++;
 	if (rc < 0) {
-		pm_error_set(err, "runner", -rc, "start the sandbox launcher `%s`", r->cfg.launcher);
+		pm_error_set(err, "runner", -rc, "start the sandbox launcher `%s`",
+			     r->cfg.launcher);
 		pm_error_hint(err, "build it, or pass its path with --launcher");
 		/* The process handle needs closing even when spawn failed. */
 		l->exited = l->out_eof = l->err_eof = l->status_eof = true;
@@ -494,7 +510,8 @@ static void on_spec_written(uv_write_t *req, int status)
 	struct spec_write *w = (struct spec_write *)req;
 
 	if (status < 0)
-		log_msg(LOG_LEVEL_ERROR, "sending a job to the sandbox launcher: %s", uv_strerror(status));
+		log_msg(LOG_LEVEL_ERROR, "sending a job to the sandbox launcher: %s",
+			uv_strerror(status));
 	/* EOF on the spec descriptor is what tells the launcher to start. */
 	close_spec(w->l);
 	free(w->text);
@@ -513,7 +530,9 @@ static ssize_t send_with_fd(struct launcher *l, const char *text, size_t len, in
 		struct cmsghdr align;
 	} cbuf = {0};
 	struct iovec iov = {.iov_base = (void *)text, .iov_len = len < 512 ? len : 512};
-	struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf.buf,
+	struct msghdr msg = {.msg_iov = &iov,
+			     .msg_iovlen = 1,
+			     .msg_control = cbuf.buf,
 			     .msg_controllen = sizeof(cbuf.buf)};
 	struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
 	uv_os_fd_t sock;
@@ -620,8 +639,8 @@ int runner_new(uv_loop_t *loop, const struct runner_config *cfg, struct jobs *jo
 	return 0;
 }
 
-static struct run *enqueue(struct runner *r, struct job *j, json_t *spec_new, int ws_fd,
-			   bool held, struct pm_error *err)
+static struct run *enqueue(struct runner *r, struct job *j, json_t *spec_new, int ws_fd, bool held,
+			   struct pm_error *err)
 {
 	struct run *run = calloc(1, j ? sizeof(struct run) : sizeof(struct runner_task));
 
@@ -638,7 +657,11 @@ static struct run *enqueue(struct runner *r, struct job *j, json_t *spec_new, in
 			json_array_append_new(list, json_string(r->cfg.protect[i]));
 		json_object_set_new(spec_new, WIRE_SPEC_PROTECT, list);
 	}
-	*run = (struct run){.r = r, .job = j, .spec = spec_new, .ws_fd = ws_fd, .held = held,
+	*run = (struct run){.r = r,
+			    .job = j,
+			    .spec = spec_new,
+			    .ws_fd = ws_fd,
+			    .held = held,
 			    .t_queued = uv_hrtime()};
 	*r->queue_tail = run;
 	r->queue_tail = &run->next;
@@ -651,8 +674,10 @@ int runner_admit(struct runner *r, struct pm_error *err)
 {
 	if (r->cfg.max_pending == 0 || r->n_queued_jobs < r->cfg.max_pending)
 		return 0;
-	pm_error_set(err, "runner", EAGAIN, "%u jobs already wait for a free slot (the server's "
-		     "--max-pending)", r->n_queued_jobs);
+	pm_error_set(err, "runner", EAGAIN,
+		     "%u jobs already wait for a free slot (the server's "
+		     "--max-pending)",
+		     r->n_queued_jobs);
 	return pm_error_hint(err, "wait for some to finish (py_list_jobs shows them), cancel some "
 				  "with py_cancel_job, or start the server with a larger "
 				  "--max-pending");

@@ -18,9 +18,9 @@
 #include "jobs.h"
 
 struct runner_config {
-	const char *launcher;  /* path of python-mcp-sandbox */
-	const char *policy;    /* the run policy */
-	char *const *protect;  /* paths no workspace may overlap (the state dir, ...) */
+	const char *launcher; /* path of python-mcp-sandbox */
+	const char *policy;   /* the run policy */
+	char *const *protect; /* paths no workspace may overlap (the state dir, ...) */
 	size_t n_protect;
 	const char *cache_dir; /* compiled seccomp programs (--cache-dir), or NULL */
 	unsigned max_running;  /* concurrent jobs */
@@ -30,18 +30,18 @@ struct runner_config {
 
 /* How a run ended, from the launcher's status events. */
 struct run_outcome {
-	bool ran;              /* the script started; false: setup failed */
-	int exit_code;         /* valid when ran and signal == 0 */
-	int signal;            /* terminating signal, 0 if none */
-	const char *limit;     /* "time", "memory", "pids", "cpu", "output", "disk", "cancel"
-				  or NULL (wire.h) */
+	bool ran;		  /* the script started; false: setup failed */
+	int exit_code;		  /* valid when ran and signal == 0 */
+	int signal;		  /* terminating signal, 0 if none */
+	const char *limit;	  /* "time", "memory", "pids", "cpu", "output", "disk", "cancel"
+				     or NULL (wire.h) */
 	const char *limit_detail; /* which limit and its value, or NULL */
 	double wall_seconds;
 	double cpu_user_seconds, cpu_system_seconds;
 	long long peak_rss_bytes;
-	bool cancelled;        /* py_cancel_job or shutdown */
-	char error[1536];      /* setup error ("stage: message. Hint: ...") when !ran */
-	json_t *exit_event;    /* borrowed: the launcher's exit event, or NULL */
+	bool cancelled;	    /* py_cancel_job or shutdown */
+	char error[1536];   /* setup error ("stage: message. Hint: ...") when !ran */
+	json_t *exit_event; /* borrowed: the launcher's exit event, or NULL */
 };
 
 /* Shapes the result of a run that ran (a new reference, or NULL); the

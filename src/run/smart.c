@@ -7,7 +7,7 @@ struct smart_wait {
 	struct job *job;
 	smart_fn fn;
 	void *data;
-	uv_timer_t timer;         /* freed in its close callback */
+	uv_timer_t timer; /* freed in its close callback */
 	struct smart_wait *prev, *next;
 };
 

@@ -48,5 +48,4 @@ int args_string_array(json_t *args, const char *name, bool required, json_t **ou
 int args_string_map(json_t *args, const char *name, bool required, json_t **out,
 		    struct pm_error *err);
 
-
 #endif

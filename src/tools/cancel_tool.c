@@ -108,7 +108,8 @@ static void cancel_job(struct tool_call *call, const struct tool_args *a, void *
 	if ((j = tools_find_job(t, call, tool_str(a, "job_id"))) == NULL)
 		return;
 	if (job_status_is_final(j->status)) {
-		tool_fail(call, "Job %s is not running (status: %s)", j->id, job_status_name(j->status));
+		tool_fail(call, "Job %s is not running (status: %s)", j->id,
+			  job_status_name(j->status));
 		return;
 	}
 	w = find_wait(t, j);
@@ -158,9 +159,10 @@ void tools_cancel_orphan(struct tools *t)
 		 * done, to be freed). */
 		for (size_t i = 0; i < w->ncalls; i++) {
 			tool_on_cancel(w->calls[i], NULL, NULL);
-			tool_fail(w->calls[i],
-				  "The server is shutting down; cancelling job %s was not confirmed",
-				  w->job->id);
+			tool_fail(
+			    w->calls[i],
+			    "The server is shutting down; cancelling job %s was not confirmed",
+			    w->job->id);
 		}
 		w->ncalls = 0;
 		unlink_wait(w);

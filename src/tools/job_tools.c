@@ -46,8 +46,8 @@ enum window { WHOLE, SINCE_CURSOR };
 /* Appends to out a window of a stream's output followed, when the window
  * does not show everything, by a marker saying what is left out and where
  * it is.  *consumed (may be NULL) is what a cursor should advance by. */
-static int add_output(struct tools *t, struct job *j, enum job_stream s, enum window w,
-		      size_t cap, FILE *out, uint64_t *consumed, struct pm_error *err)
+static int add_output(struct tools *t, struct job *j, enum job_stream s, enum window w, size_t cap,
+		      FILE *out, uint64_t *consumed, struct pm_error *err)
 {
 	uint64_t from = w == WHOLE ? 0 : j->cursor[s];
 	struct job_read rd;
@@ -123,8 +123,10 @@ struct job *tools_find_job(struct tools *t, struct tool_call *call, const char *
 	if (j != NULL)
 		return j;
 	id_for_message(id, shown, sizeof(shown));
-	tool_fail(call, "Job %s not found. Hint: py_list_jobs lists the jobs this server keeps "
-			"(py_prune_jobs removes old ones)", shown);
+	tool_fail(call,
+		  "Job %s not found. Hint: py_list_jobs lists the jobs this server keeps "
+		  "(py_prune_jobs removes old ones)",
+		  shown);
 	return NULL;
 }
 
@@ -138,8 +140,9 @@ void tools_reply_final(struct tools *t, struct tool_call *call, const struct job
 	}
 	/* Failed or cancelled: the model needs to read why, and the id to
 	 * look at whatever output there was. */
-	json_t *o = json_pack("{s:s, s:s, s:s}", "job_id", j->id, "status", job_status_name(j->status),
-			      "error", j->error ? j->error : job_status_name(j->status));
+	json_t *o =
+	    json_pack("{s:s, s:s, s:s}", "job_id", j->id, "status", job_status_name(j->status),
+		      "error", j->error ? j->error : job_status_name(j->status));
 	if (result)
 		json_object_set_new(o, "result", result);
 	tool_reply_new(call, o, true);
@@ -161,7 +164,8 @@ static void job_status(struct tool_call *call, const struct tool_args *a, void *
 	for (int s = JOB_STDOUT; s <= JOB_STDERR; s++) {
 		uint64_t consumed = 0;
 		json_t *partial = output_json(t, j, s, WHOLE, NULL, &err);
-		json_t *fresh = partial ? output_json(t, j, s, SINCE_CURSOR, &consumed, &err) : NULL;
+		json_t *fresh =
+		    partial ? output_json(t, j, s, SINCE_CURSOR, &consumed, &err) : NULL;
 
 		if (fresh == NULL) {
 			json_decref(partial);
@@ -193,14 +197,14 @@ static void list_jobs(struct tool_call *call, const struct tool_args *a, void *c
 	size_t limit = (size_t)tool_int(a, "limit");
 	json_t *list = json_array();
 
-	for (struct job *j = jobs_newest(t->cfg.exec.jobs); j != NULL && json_array_size(list) < limit;
-	     j = j->older) {
+	for (struct job *j = jobs_newest(t->cfg.exec.jobs);
+	     j != NULL && json_array_size(list) < limit; j = j->older) {
 		if (filter < 0 || j->status == (enum job_status)filter)
 			json_array_append_new(list, job_to_json(t->cfg.exec.jobs, j));
 	}
-	tool_reply_new(call,
-		       json_pack("{s:I,s:o}", "total", (json_int_t)json_array_size(list), "jobs", list),
-		       false);
+	tool_reply_new(
+	    call, json_pack("{s:I,s:o}", "total", (json_int_t)json_array_size(list), "jobs", list),
+	    false);
 }
 
 static void prune_jobs(struct tool_call *call, const struct tool_args *a, void *ctx)
@@ -264,7 +268,10 @@ int tools_read_job_stream(const char *uri, json_t **contents_new, struct pm_erro
 	return *contents_new ? 0 : pm_error_set(err, "jobs", ENOMEM, "resource `%s`", uri);
 }
 
-#define JOB_ID_PARAM                                                                               	TOOL_P_STRING("job_id", true,                                                              		      "Id of the job, as returned by an execution tool (\"job_id\") or listed by " 		      "py_list_jobs.")
+#define JOB_ID_PARAM                                                                               \
+	TOOL_P_STRING("job_id", true,                                                              \
+		      "Id of the job, as returned by an execution tool (\"job_id\") or listed by " \
+		      "py_list_jobs.")
 
 /* The job tools' output schemas list no shapes and allow more members: a
  * failed call answers {"error": "..."} as structured content, and the
@@ -305,7 +312,9 @@ const struct tool_decl tool_job_status = {
 };
 
 static const struct tool_param list_params[] = {
-    {.name = "status_filter", .type = TOOL_ENUM, .values = status_values,
+    {.name = "status_filter",
+     .type = TOOL_ENUM,
+     .values = status_values,
      .description = "Only jobs with this status; all jobs when omitted."},
     TOOL_P_INT("limit", 1, 1000, 50, "At most this many jobs, newest first."),
     TOOL_P_END,

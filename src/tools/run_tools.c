@@ -18,7 +18,7 @@
 
 #define SMART_NOTE                                                                                 \
 	" Answers inline when the script ends within the smart timeout (20 s by default);"         \
-	" otherwise returns {job_id, status: \"running\"} and the job goes on: poll it with"        \
+	" otherwise returns {job_id, status: \"running\"} and the job goes on: poll it with"       \
 	" py_job_status. Every run is sandboxed: no network, a read-only system, the server's"     \
 	" environment hidden."
 
@@ -29,30 +29,37 @@ static const char *const python_version_pattern = "^3\\.[0-9]+$";
 	TOOL_P_STRINGS("args", "argv appended after the script"),                                  \
 	    TOOL_P_INT("timeout_seconds", 0, 10000000, 300,                                        \
 		       "Hard limit in seconds: the whole sandbox is killed and stderr ends with"   \
-		       " [TIMEOUT]. 0 = no limit."),                                                 \
-	    {.name = "env_vars", .type = TOOL_STRING_MAP,                                          \
+		       " [TIMEOUT]. 0 = no limit."),                                               \
+	    {.name = "env_vars",                                                                   \
+	     .type = TOOL_STRING_MAP,                                                              \
 	     .description = "Variables for the script; they win over env_file. The script never"   \
 			    " sees the server's own environment."},                                \
 	    TOOL_P_STRING("env_file", false,                                                       \
 			  "dotenv file (comments, export, quotes, \\n escapes in double quotes);"  \
-			  " relative to `directory`; must exist"),                                   \
-	    TOOL_P_BOOL("async_mode", false, "Start in the background at once and return the job id"), \
-	    {.name = "job_label", .type = TOOL_STRING, .max_length = 256,                          \
-	     .description = "Label shown in job listings (default: the tool name)"},              \
+			  " relative to `directory`; must exist"),                                 \
+	    TOOL_P_BOOL("async_mode", false,                                                       \
+			"Start in the background at once and return the job id"),                  \
+	    {.name = "job_label",                                                                  \
+	     .type = TOOL_STRING,                                                                  \
+	     .max_length = 256,                                                                    \
+	     .description = "Label shown in job listings (default: the tool name)"},               \
 	    TOOL_P_BOOL("enable_streaming", false,                                                 \
 			"Accepted for compatibility: output is always captured incrementally")
 
 #define SCRIPT_PARAMS                                                                              \
 	TOOL_P_STRING("script_path", false,                                                        \
 		      "Script to run (relative paths resolve against directory). Give this or"     \
-		      " script_content."),                                                          \
-	    TOOL_P_STRING("script_content", false,                                                 \
-			  "Python source to run. It is written inside the sandbox only, never into" \
-			  " your directory.")
+		      " script_content."),                                                         \
+	    TOOL_P_STRING(                                                                         \
+		"script_content", false,                                                           \
+		"Python source to run. It is written inside the sandbox only, never into"          \
+		" your directory.")
 
 #define PYTHON_VERSION_PARAM(doc)                                                                  \
-	{.name = "python_version", .type = TOOL_STRING, .pattern = python_version_pattern,         \
-	 .description = (doc)}
+	{                                                                                          \
+		.name = "python_version", .type = TOOL_STRING, .pattern = python_version_pattern,  \
+		.description = (doc)                                                               \
+	}
 
 #define DEPS_PARAMS                                                                                \
 	PYTHON_VERSION_PARAM("Interpreter minor version, e.g. 3.11 (default: the policy's"         \
@@ -100,8 +107,9 @@ static const char *const run_shapes[] = {
 static json_t *shape_result(const struct exec_outcome *eo)
 {
 	const struct run_outcome *o = eo->run;
-	const char *strategy = eo->env == NULL ? "system-python"
-			       : strcmp(eo->env->installer, "uv") == 0 ? "venv-uv" : "venv-pip";
+	const char *strategy = eo->env == NULL			       ? "system-python"
+			       : strcmp(eo->env->installer, "uv") == 0 ? "venv-uv"
+								       : "venv-pip";
 	json_t *r = json_pack("{s:i, s:s, s:f}", "exit_code", o->signal ? -o->signal : o->exit_code,
 			      "execution_strategy", strategy, "elapsed_seconds", o->wall_seconds);
 
@@ -121,7 +129,8 @@ static json_t *shape_result(const struct exec_outcome *eo)
 		json_object_set_new(r, "wall_time_seconds", json_real(o->wall_seconds));
 		json_object_set_new(r, "cpu_time_seconds",
 				    json_real(o->cpu_user_seconds + o->cpu_system_seconds));
-		json_object_set_new(r, "peak_rss_mb", json_real((double)o->peak_rss_bytes / 1048576.0));
+		json_object_set_new(r, "peak_rss_mb",
+				    json_real((double)o->peak_rss_bytes / 1048576.0));
 	}
 	return r;
 }
@@ -149,8 +158,9 @@ static void on_smart(struct job *j, enum smart_event ev, void *data)
 		 * (even if it still waits for a slot). */
 		snprintf(msg, sizeof(msg), "Task exceeded %.1fs time budget; running in background",
 			 smart_budget(w->t->cfg.exec.smart));
-		tool_reply_new(w->call, json_pack("{s:s, s:s, s:s}", "job_id", j->id, "status",
-						  "running", "message", msg),
+		tool_reply_new(w->call,
+			       json_pack("{s:s, s:s, s:s}", "job_id", j->id, "status", "running",
+					 "message", msg),
 			       false);
 	}
 	free(w);
@@ -182,13 +192,15 @@ static void start(struct tools *t, struct tool_call *call, const struct exec_req
 		return;
 	}
 	if (req->async_mode) {
-		tool_reply_new(call, json_pack("{s:s, s:s}", "job_id", j->id, "status",
-					       job_status_name(j->status)),
-			       false);
+		tool_reply_new(
+		    call,
+		    json_pack("{s:s, s:s}", "job_id", j->id, "status", job_status_name(j->status)),
+		    false);
 		return;
 	}
 	if ((w = calloc(1, sizeof(*w))) == NULL) {
-		tool_fail(call, "out of memory while waiting for job %s; poll it with py_job_status",
+		tool_fail(call,
+			  "out of memory while waiting for job %s; poll it with py_job_status",
 			  j->id);
 		return;
 	}
@@ -198,8 +210,10 @@ static void start(struct tools *t, struct tool_call *call, const struct exec_req
 		if (job_status_is_final(j->status))
 			tools_reply_final(t, call, j);
 		else
-			tool_fail(call, "out of memory while waiting for job %s; poll it with "
-					"py_job_status", j->id);
+			tool_fail(call,
+				  "out of memory while waiting for job %s; poll it with "
+				  "py_job_status",
+				  j->id);
 		return;
 	}
 	tool_on_cancel(call, on_call_gone, w);
@@ -320,7 +334,8 @@ static void on_header(void *data, const struct pep723_result *res, size_t n)
 	req.content_name = s->name;
 	req.dependencies = res->header.dependencies;
 	req.requires_python = res->header.requires_python;
-	req.detect_imports = tool_bool(s->args, "auto_install_deps") && !scripts_has_header(s->source);
+	req.detect_imports =
+	    tool_bool(s->args, "auto_install_deps") && !scripts_has_header(s->source);
 	start(s->t, s->call, &req);
 	saved_run_free(s);
 }
@@ -380,8 +395,8 @@ static const struct tool_param run_in_dir_params[] = {
 };
 
 static const struct tool_param with_deps_params[] = {
-    SCRIPT_PARAMS, DEPS_PARAMS, TOOL_P_BOOL("auto_parse_imports", true, NULL), COMMON_PARAMS,
-    TOOL_P_END,
+    SCRIPT_PARAMS, DEPS_PARAMS, TOOL_P_BOOL("auto_parse_imports", true, NULL),
+    COMMON_PARAMS, TOOL_P_END,
 };
 
 static const struct tool_param benchmark_params[] = {
@@ -403,9 +418,9 @@ static const struct tool_param run_saved_params[] = {
 const struct tool_decl tool_run_script_in_dir = {
     .name = "py_run_script_in_dir",
     .title = "Run a Python script in a directory",
-    .description = "Run a Python script (script_path, or script_content written only inside the"
-		   " sandbox) with `directory` as its working directory and only writable tree."
-		   SMART_NOTE,
+    .description =
+	"Run a Python script (script_path, or script_content written only inside the"
+	" sandbox) with `directory` as its working directory and only writable tree." SMART_NOTE,
     .params = run_in_dir_params,
     .result = run_result,
     .shapes = run_shapes,
@@ -427,9 +442,9 @@ const struct tool_decl tool_run_with_dependencies = {
 const struct tool_decl tool_benchmark_script = {
     .name = "py_benchmark_script",
     .title = "Benchmark a Python script",
-    .description = "Run a Python script and report wall time, CPU time (user+system of the whole"
-		   " process tree) and peak memory from kernel accounting, with its output."
-		   SMART_NOTE,
+    .description =
+	"Run a Python script and report wall time, CPU time (user+system of the whole"
+	" process tree) and peak memory from kernel accounting, with its output." SMART_NOTE,
     .params = benchmark_params,
     .result = run_result,
     .shapes = run_shapes,
@@ -439,8 +454,8 @@ const struct tool_decl tool_benchmark_script = {
 const struct tool_decl tool_run_saved_script = {
     .name = "py_run_saved_script",
     .title = "Run a saved script",
-    .description = "Run a script saved with py_save_script, honouring its PEP 723 header."
-		   SMART_NOTE,
+    .description =
+	"Run a script saved with py_save_script, honouring its PEP 723 header." SMART_NOTE,
     .params = run_saved_params,
     .result = run_result,
     .shapes = run_shapes,

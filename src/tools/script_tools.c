@@ -33,9 +33,10 @@ static void save_script(struct tool_call *call, const struct tool_args *a, void 
 	/* Replacing one keeps the count; a new one must fit. */
 	if (t->cfg.max_scripts > 0 && scripts_count(t->cfg.scripts_dir) >= t->cfg.max_scripts &&
 	    !scripts_exists(t->cfg.scripts_dir, name)) {
-		tool_fail(call, "%zu scripts are saved, the most this server keeps "
-				"(--max-scripts). Hint: replace one (overwrite=true), or ask the "
-				"admin to remove old ones from `%s` or raise --max-scripts",
+		tool_fail(call,
+			  "%zu scripts are saved, the most this server keeps "
+			  "(--max-scripts). Hint: replace one (overwrite=true), or ask the "
+			  "admin to remove old ones from `%s` or raise --max-scripts",
 			  t->cfg.max_scripts, t->cfg.scripts_dir);
 		return;
 	}
@@ -47,7 +48,8 @@ static void save_script(struct tool_call *call, const struct tool_args *a, void 
 		tool_fail(call, "out of memory");
 		return;
 	}
-	if ((r = scripts_write(t->cfg.scripts_dir, name, text, tool_bool(a, "overwrite"), &err)) < 0) {
+	if ((r = scripts_write(t->cfg.scripts_dir, name, text, tool_bool(a, "overwrite"), &err)) <
+	    0) {
 		tool_fail_error(call, &err);
 		return;
 	}
@@ -72,7 +74,7 @@ static char *header_text(const struct script_header *h)
 		fprintf(f, "requires-python=%s", h->requires_python);
 	if (json_array_size(h->dependencies)) {
 		fprintf(f, "%sdependencies=", h->requires_python ? "; " : "");
-		json_array_foreach(h->dependencies, i, d)
+		json_array_foreach (h->dependencies, i, d)
 			fprintf(f, "%s%s", i ? ", " : "", json_string_value(d));
 	}
 	fclose(f);
@@ -82,7 +84,7 @@ static char *header_text(const struct script_header *h)
 /* py_list_scripts while the headers are parsed (in the sandbox). */
 struct listing {
 	struct tool_call *call; /* NULL once the client gave up */
-	json_t *list;           /* {name, path, docstring[, error]} per script */
+	json_t *list;		/* {name, path, docstring[, error]} per script */
 };
 
 static void on_list_gone(struct tool_call *call, void *data)
@@ -108,9 +110,9 @@ static void on_headers(void *data, const struct pep723_result *res, size_t n)
 				text = header_text(&res[i].header);
 			} else {
 				json_object_set_new(o, "parse_error", json_true());
-				json_object_set_new(o, "parse_error_message",
-						    json_string(i < n ? res[i].err.message
-								      : "out of memory"));
+				json_object_set_new(
+				    o, "parse_error_message",
+				    json_string(i < n ? res[i].err.message : "out of memory"));
 			}
 			json_object_set_new(o, "header", json_string(text ? text : ""));
 		}

@@ -85,7 +85,8 @@ static json_t *param_schema(const struct tool_param *p)
 		if (p->pattern)
 			json_object_set_new(o, "pattern", json_string(p->pattern));
 		if (p->max_length)
-			json_object_set_new(o, "maxLength", json_integer((json_int_t)p->max_length));
+			json_object_set_new(o, "maxLength",
+					    json_integer((json_int_t)p->max_length));
 		break;
 	case TOOL_BOOL:
 		json_object_set_new(o, "type", json_string("boolean"));
@@ -93,15 +94,18 @@ static json_t *param_schema(const struct tool_param *p)
 		break;
 	case TOOL_INT:
 	case TOOL_NUMBER:
-		json_object_set_new(o, "type", json_string(p->type == TOOL_INT ? "integer" : "number"));
-		json_object_set_new(o, "minimum", p->type == TOOL_INT ? json_integer((json_int_t)p->min)
-									: json_real(p->min));
-		json_object_set_new(o, "maximum", p->type == TOOL_INT ? json_integer((json_int_t)p->max)
-									: json_real(p->max));
+		json_object_set_new(o, "type",
+				    json_string(p->type == TOOL_INT ? "integer" : "number"));
+		json_object_set_new(o, "minimum",
+				    p->type == TOOL_INT ? json_integer((json_int_t)p->min)
+							: json_real(p->min));
+		json_object_set_new(o, "maximum",
+				    p->type == TOOL_INT ? json_integer((json_int_t)p->max)
+							: json_real(p->max));
 		if (p->has_def)
-			json_object_set_new(o, "default", p->type == TOOL_INT
-								  ? json_integer((json_int_t)p->def)
-								  : json_real(p->def));
+			json_object_set_new(o, "default",
+					    p->type == TOOL_INT ? json_integer((json_int_t)p->def)
+								: json_real(p->def));
 		break;
 	case TOOL_ENUM: {
 		json_t *values = json_array();
@@ -117,7 +121,8 @@ static json_t *param_schema(const struct tool_param *p)
 		break;
 	case TOOL_STRING_MAP:
 		json_object_set_new(o, "type", json_string("object"));
-		json_object_set_new(o, "additionalProperties", json_pack("{s:s}", "type", "string"));
+		json_object_set_new(o, "additionalProperties",
+				    json_pack("{s:s}", "type", "string"));
 		break;
 	case TOOL_JSON:
 		break;
@@ -151,7 +156,8 @@ json_t *tool_output_schema(const struct tool_decl *d)
 		json_error_t jerr;
 		json_t *s = json_loads(f->schema, 0, &jerr);
 		if (s == NULL) {
-			log_error("bug: the schema of `%s` in tool %s: %s", f->name, d->name, jerr.text);
+			log_error("bug: the schema of `%s` in tool %s: %s", f->name, d->name,
+				  jerr.text);
 			s = json_object();
 		}
 		json_object_set_new(props, f->name, s);
@@ -186,13 +192,15 @@ static size_t utf8_chars(const char *s)
 static int check_string(const struct tool_param *p, const char *s, struct pm_error *err)
 {
 	if (p->max_length && utf8_chars(s) > p->max_length)
-		return pm_error_set(err, "arguments", 0, "argument `%s` is longer than %zu characters",
-				    p->name, p->max_length);
+		return pm_error_set(err, "arguments", 0,
+				    "argument `%s` is longer than %zu characters", p->name,
+				    p->max_length);
 	if (p->pattern) {
 		regex_t re;
 		int m;
 		if (regcomp(&re, p->pattern, REG_EXTENDED | REG_NOSUB) != 0)
-			return pm_error_set(err, "arguments", EINVAL, "bug: pattern of `%s`", p->name);
+			return pm_error_set(err, "arguments", EINVAL, "bug: pattern of `%s`",
+					    p->name);
 		m = regexec(&re, s, 0, NULL, 0);
 		regfree(&re);
 		if (m != 0)
@@ -219,11 +227,13 @@ static int check_one(const struct tool_param *p, json_t *args, struct tool_value
 		r = args_bool(args, p->name, p->def != 0, &v->b, err);
 		break;
 	case TOOL_INT:
-		r = args_int(args, p->name, (int64_t)p->min, (int64_t)p->max, (int64_t)p->def, &v->i,
-			     err);
+		r = args_int(args, p->name, (int64_t)p->min, (int64_t)p->max, (int64_t)p->def,
+			     &v->i, err);
 		if (r == 0 && p->required && !v->given)
-			r = pm_error_set(err, "arguments", 0, "missing required argument `%s` "
-					 "(an integer)", p->name);
+			r = pm_error_set(err, "arguments", 0,
+					 "missing required argument `%s` "
+					 "(an integer)",
+					 p->name);
 		break;
 	case TOOL_NUMBER:
 		r = args_number(args, p->name, p->min, p->max, p->def, &v->d, err);

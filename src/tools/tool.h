@@ -52,36 +52,52 @@ enum tool_type {
 	TOOL_BOOL,
 	TOOL_INT,
 	TOOL_NUMBER,
-	TOOL_ENUM,       /* a string among `values` */
-	TOOL_STRINGS,    /* an array of strings */
+	TOOL_ENUM,	 /* a string among `values` */
+	TOOL_STRINGS,	 /* an array of strings */
 	TOOL_STRING_MAP, /* an object whose values are strings */
-	TOOL_JSON,       /* any JSON value */
+	TOOL_JSON,	 /* any JSON value */
 };
 
 struct tool_param {
 	const char *name;
 	enum tool_type type;
 	bool required;
-	const char *description;  /* may be NULL */
-	double min, max;          /* TOOL_INT, TOOL_NUMBER: bounds */
-	double def;               /* TOOL_INT, TOOL_NUMBER, TOOL_BOOL: default */
-	bool has_def;             /* the default is stated (and shown in the schema) */
+	const char *description;   /* may be NULL */
+	double min, max;	   /* TOOL_INT, TOOL_NUMBER: bounds */
+	double def;		   /* TOOL_INT, TOOL_NUMBER, TOOL_BOOL: default */
+	bool has_def;		   /* the default is stated (and shown in the schema) */
 	const char *const *values; /* TOOL_ENUM */
-	const char *pattern;      /* TOOL_STRING: a POSIX extended regex it must match */
-	size_t max_length;        /* TOOL_STRING: bytes, 0 = any */
+	const char *pattern;	   /* TOOL_STRING: a POSIX extended regex it must match */
+	size_t max_length;	   /* TOOL_STRING: bytes, 0 = any */
 };
 
 /* Declarations read best with these. */
-#define TOOL_P_STRING(n, req, doc) {.name = (n), .type = TOOL_STRING, .required = (req), .description = (doc)}
-#define TOOL_P_BOOL(n, d, doc) {.name = (n), .type = TOOL_BOOL, .def = (d), .has_def = true, .description = (doc)}
+#define TOOL_P_STRING(n, req, doc)                                                                 \
+	{                                                                                          \
+		.name = (n), .type = TOOL_STRING, .required = (req), .description = (doc)          \
+	}
+#define TOOL_P_BOOL(n, d, doc)                                                                     \
+	{                                                                                          \
+		.name = (n), .type = TOOL_BOOL, .def = (d), .has_def = true, .description = (doc)  \
+	}
 #define TOOL_P_INT(n, lo, hi, d, doc)                                                              \
-	{.name = (n), .type = TOOL_INT, .min = (lo), .max = (hi), .def = (d), .has_def = true,    \
-	 .description = (doc)}
+	{                                                                                          \
+		.name = (n), .type = TOOL_INT, .min = (lo), .max = (hi), .def = (d),               \
+		.has_def = true, .description = (doc)                                              \
+	}
 #define TOOL_P_NUMBER(n, lo, hi, d, doc)                                                           \
-	{.name = (n), .type = TOOL_NUMBER, .min = (lo), .max = (hi), .def = (d), .has_def = true, \
-	 .description = (doc)}
-#define TOOL_P_STRINGS(n, doc) {.name = (n), .type = TOOL_STRINGS, .description = (doc)}
-#define TOOL_P_END {.name = NULL}
+	{                                                                                          \
+		.name = (n), .type = TOOL_NUMBER, .min = (lo), .max = (hi), .def = (d),            \
+		.has_def = true, .description = (doc)                                              \
+	}
+#define TOOL_P_STRINGS(n, doc)                                                                     \
+	{                                                                                          \
+		.name = (n), .type = TOOL_STRINGS, .description = (doc)                            \
+	}
+#define TOOL_P_END                                                                                 \
+	{                                                                                          \
+		.name = NULL                                                                       \
+	}
 
 /* A member of the result: its name and its JSON Schema as text. */
 struct tool_field {
@@ -96,7 +112,7 @@ struct tool_decl {
 	const char *title;
 	const char *description;
 	const struct tool_param *params; /* ended by TOOL_P_END */
-	const struct tool_field *result;  /* ended by {NULL}; NULL: no output schema */
+	const struct tool_field *result; /* ended by {NULL}; NULL: no output schema */
 	/* Space-separated member lists, ended by NULL: the result holds all
 	 * members of one of them (anyOf); NULL when there is no such rule. */
 	const char *const *shapes;

@@ -3,10 +3,17 @@
 #include <stdlib.h>
 
 const struct tool_decl *const tools_catalog[] = {
-    &tool_run_script_in_dir, &tool_run_with_dependencies, &tool_benchmark_script,
-    &tool_save_script,       &tool_run_saved_script,      &tool_list_scripts,
-    &tool_job_status,        &tool_list_jobs,             &tool_cancel_job,
-    &tool_prune_jobs,        NULL,
+    &tool_run_script_in_dir,
+    &tool_run_with_dependencies,
+    &tool_benchmark_script,
+    &tool_save_script,
+    &tool_run_saved_script,
+    &tool_list_scripts,
+    &tool_job_status,
+    &tool_list_jobs,
+    &tool_cancel_job,
+    &tool_prune_jobs,
+    NULL,
 };
 
 struct tools *tools_new(const struct tools_config *cfg)

@@ -34,8 +34,8 @@ struct tools_config {
 	/* What runs need; exec.jobs is the job table every tool reads. */
 	struct exec_env exec;
 	const char *scripts_dir; /* py_save_script's folder; NULL: no scripts */
-	struct pep723 *pep723;   /* reads saved scripts' headers (pep723.h) */
-	size_t max_scripts;      /* saved scripts kept (0: no limit) */
+	struct pep723 *pep723;	 /* reads saved scripts' headers (pep723.h) */
+	size_t max_scripts;	 /* saved scripts kept (0: no limit) */
 	/* Cap on partial_* and new_* output returned inline by py_job_status
 	 * (0: TOOLS_INLINE_DEFAULT); the rest is named by a marker. */
 	size_t inline_output_bytes;
@@ -66,7 +66,6 @@ extern const struct tool_decl *const tools_catalog[];
 /* job-stream://{job_id}: both streams so far, each cut at the resource
  * cap with a marker.  -ENOENT when there is no such job. */
 #define TOOLS_JOB_STREAM_SCHEME "job-stream://"
-int tools_read_job_stream(const char *uri, json_t **contents_new, struct pm_error *err,
-			  void *ctx);
+int tools_read_job_stream(const char *uri, json_t **contents_new, struct pm_error *err, void *ctx);
 
 #endif

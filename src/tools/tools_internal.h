@@ -14,7 +14,7 @@ struct tools {
 
 /* The declarations, one per file that handles them. */
 extern const struct tool_decl tool_run_script_in_dir, tool_run_with_dependencies,
-	tool_benchmark_script, tool_run_saved_script;
+    tool_benchmark_script, tool_run_saved_script;
 extern const struct tool_decl tool_save_script, tool_list_scripts;
 extern const struct tool_decl tool_job_status, tool_list_jobs, tool_prune_jobs;
 extern const struct tool_decl tool_cancel_job;
@@ -34,36 +34,38 @@ void tools_cancel_orphan(struct tools *t);
 /* The job object of TOOLS.md, as a JSON Schema (text).  JOB_SCHEMA_OUTPUT
  * adds the four output members of py_job_status. */
 #define JOB_TIME_DOC                                                                               \
-	"ISO 8601 time in UTC without a zone suffix, e.g. \\\"2025-12-17T14:30:00\\\"; null "     \
+	"ISO 8601 time in UTC without a zone suffix, e.g. \\\"2025-12-17T14:30:00\\\"; null "      \
 	"when not reached yet."
 #define JOB_STATUSES "[\"pending\", \"running\", \"completed\", \"failed\", \"cancelled\"]"
 #define JOB_PROPERTIES                                                                             \
 	"\"id\": {\"type\": \"string\", \"description\": \"Job id.\"},"                            \
-	"\"label\": {\"type\": [\"string\", \"null\"], \"description\": \"Label given with "        \
+	"\"label\": {\"type\": [\"string\", \"null\"], \"description\": \"Label given with "       \
 	"job_label, or the tool name.\"},"                                                         \
-	"\"status\": {\"type\": \"string\", \"enum\": " JOB_STATUSES ", \"description\": \"Job "    \
+	"\"status\": {\"type\": \"string\", \"enum\": " JOB_STATUSES ", \"description\": \"Job "   \
 	"state.\"},"                                                                               \
-	"\"created_at\": {\"type\": [\"string\", \"null\"], \"description\": \"" JOB_TIME_DOC "\"},"\
-	"\"started_at\": {\"type\": [\"string\", \"null\"], \"description\": \"" JOB_TIME_DOC "\"},"\
-	"\"completed_at\": {\"type\": [\"string\", \"null\"], \"description\": \"" JOB_TIME_DOC     \
+	"\"created_at\": {\"type\": [\"string\", \"null\"], \"description\": \"" JOB_TIME_DOC      \
 	"\"},"                                                                                     \
-	"\"result\": {\"type\": [\"object\", \"null\"], \"description\": \"The tool's own result "  \
-	"once completed (for example stdout, stderr, exit_code).\"},"                               \
-	"\"error\": {\"type\": [\"string\", \"null\"], \"description\": \"Why the job failed, or "  \
+	"\"started_at\": {\"type\": [\"string\", \"null\"], \"description\": \"" JOB_TIME_DOC      \
+	"\"},"                                                                                     \
+	"\"completed_at\": {\"type\": [\"string\", \"null\"], \"description\": \"" JOB_TIME_DOC    \
+	"\"},"                                                                                     \
+	"\"result\": {\"type\": [\"object\", \"null\"], \"description\": \"The tool's own result " \
+	"once completed (for example stdout, stderr, exit_code).\"},"                              \
+	"\"error\": {\"type\": [\"string\", \"null\"], \"description\": \"Why the job failed, or " \
 	"null.\"},"                                                                                \
-	"\"progress\": {\"type\": [\"object\", \"null\"], \"description\": \"{\\\"current\\\", "    \
+	"\"progress\": {\"type\": [\"object\", \"null\"], \"description\": \"{\\\"current\\\", "   \
 	"\\\"total\\\", \\\"message\\\"} when the job reports progress.\"}"
 #define JOB_REQUIRED                                                                               \
-	"\"id\", \"label\", \"status\", \"created_at\", \"started_at\", \"completed_at\", "          \
+	"\"id\", \"label\", \"status\", \"created_at\", \"started_at\", \"completed_at\", "        \
 	"\"result\", \"error\", \"progress\""
 #define JOB_SCHEMA                                                                                 \
-	"{\"type\": \"object\", \"properties\": {" JOB_PROPERTIES "}, \"required\": ["             \
-	JOB_REQUIRED "]}"
+	"{\"type\": \"object\", \"properties\": {" JOB_PROPERTIES                                  \
+	"}, \"required\": [" JOB_REQUIRED "]}"
 #define JOB_PARTIAL_DOC                                                                            \
 	"Output so far, cut at the inline limit with a marker naming the file holding all of it."
 #define JOB_NEW_DOC                                                                                \
-	"Output since the previous incremental py_job_status call for this job, cut at the "      \
-	"inline limit with a marker; the next incremental call continues where this one "        \
+	"Output since the previous incremental py_job_status call for this job, cut at the "       \
+	"inline limit with a marker; the next incremental call continues where this one "          \
 	"stopped."
 #define JOB_SCHEMA_OUTPUT                                                                          \
 	"{\"type\": \"object\", \"properties\": {" JOB_PROPERTIES ","                              \
@@ -71,10 +73,15 @@ void tools_cancel_orphan(struct tools *t);
 	"\"partial_stderr\": {\"type\": \"string\", \"description\": \"" JOB_PARTIAL_DOC "\"},"    \
 	"\"new_stdout\": {\"type\": \"string\", \"description\": \"" JOB_NEW_DOC "\"},"            \
 	"\"new_stderr\": {\"type\": \"string\", \"description\": \"" JOB_NEW_DOC "\"}},"           \
-	"\"required\": [" JOB_REQUIRED ", \"partial_stdout\", \"partial_stderr\", \"new_stdout\", " \
+	"\"required\": [" JOB_REQUIRED                                                             \
+	", \"partial_stdout\", \"partial_stderr\", \"new_stdout\", "                               \
 	"\"new_stderr\"]}"
 
 /* Every failed call answers {"error": "..."}; an output schema lists it. */
-#define TOOL_FIELD_ERROR {"error", "{\"type\": \"string\", \"description\": \"isError results: why the call failed\"}"}
+#define TOOL_FIELD_ERROR                                                                           \
+	{                                                                                          \
+		"error", "{\"type\": \"string\", \"description\": \"isError results: why the "     \
+			 "call failed\"}"                                                          \
+	}
 
 #endif

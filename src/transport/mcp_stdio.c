@@ -58,9 +58,8 @@ static bool congested(void *ctx)
 	return io->t && stdio_transport_congested(io->t);
 }
 
-int mcp_stdio_start(uv_loop_t *loop, struct mcp_server *s, size_t max_line,
-		    void (*eof)(void *data), void *data, struct mcp_stdio **out,
-		    struct pm_error *err)
+int mcp_stdio_start(uv_loop_t *loop, struct mcp_server *s, size_t max_line, void (*eof)(void *data),
+		    void *data, struct mcp_stdio **out, struct pm_error *err)
 {
 	struct mcp_stdio *io = calloc(1, sizeof(*io));
 	int r;
@@ -68,13 +67,17 @@ int mcp_stdio_start(uv_loop_t *loop, struct mcp_server *s, size_t max_line,
 	if (io == NULL)
 		return pm_error_set(err, "stdio", ENOMEM, "stdio transport");
 	*io = (struct mcp_stdio){.server = s, .on_eof = eof, .on_eof_data = data};
-	const struct stdio_callbacks cb = {.on_line = on_line, .on_overlong = on_overlong,
-					   .on_dropped = on_dropped, .on_eof = on_eof, .ctx = io};
+	const struct stdio_callbacks cb = {.on_line = on_line,
+					   .on_overlong = on_overlong,
+					   .on_dropped = on_dropped,
+					   .on_eof = on_eof,
+					   .ctx = io};
 	if ((r = stdio_transport_open(loop, 0, 1, max_line, &cb, &io->t, err)) < 0) {
 		free(io);
 		return r;
 	}
-	mcp_server_attach(s, &(struct mcp_sink){.send = send_line, .congested = congested, .ctx = io});
+	mcp_server_attach(s,
+			  &(struct mcp_sink){.send = send_line, .congested = congested, .ctx = io});
 	*out = io;
 	return 0;
 }

@@ -42,9 +42,9 @@ struct stdio_transport {
 	struct end in;
 	char *inbuf;
 	size_t in_off, in_len; /* inbuf[in_off..in_len) is not framed yet */
-	bool reading;          /* a stream read is started / a file read is in flight */
+	bool reading;	       /* a stream read is started / a file read is in flight */
 	uv_fs_t read_req;
-	bool eof;         /* no more input: end of file, read error or broken output */
+	bool eof; /* no more input: end of file, read error or broken output */
 	bool eof_reported;
 
 	struct end out;
@@ -155,8 +155,8 @@ static void end_of_input(struct stdio_transport *t)
 
 	t->eof = true;
 	update_reading(t);
-	enum framer_event ev = t->closing ? FRAMER_NEED_MORE
-					  : framer_finish(&t->framer, &line, &len);
+	enum framer_event ev =
+	    t->closing ? FRAMER_NEED_MORE : framer_finish(&t->framer, &line, &len);
 	if (ev == FRAMER_LINE)
 		t->cb.on_line(t->cb.ctx, line, len);
 	else if (ev == FRAMER_OVERLONG)
@@ -428,8 +428,10 @@ static int open_end(struct stdio_transport *t, struct end *e, int fd, bool reada
 	case UV_SIGNAL:
 	case UV_HANDLE_TYPE_MAX:
 	default:
-		return pm_error_set(err, "stdio", EBADF, "%s (fd %d) is not open or not a pipe, "
-				    "socket, terminal or file", name, fd);
+		return pm_error_set(err, "stdio", EBADF,
+				    "%s (fd %d) is not open or not a pipe, "
+				    "socket, terminal or file",
+				    name, fd);
 	}
 	/* Initialized: from here on close_handles() releases it. */
 	e->is_stream = true;

@@ -23,7 +23,7 @@
 #include "error.h"
 
 #define STDIO_HIGH_WATER (1024 * 1024)
-#define STDIO_LOW_WATER  (256 * 1024)
+#define STDIO_LOW_WATER	 (256 * 1024)
 
 struct stdio_callbacks {
 	/* One message, without its line terminator; never empty. */

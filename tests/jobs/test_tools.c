@@ -7,7 +7,6 @@
  * result are written to that file for check_schemas.py. */
 #include "mcp_client.h"
 
-
 static void test_listing(struct client *c)
 {
 	json_t *r = request(c, "tools/list", json_object());

@@ -179,8 +179,10 @@ int main(int argc, char **argv)
 	at_once.t = t1;
 	client_open(&plain, &loop);
 	client_open(&hooked, &loop);
-	serve_tools(&plain, t1, (struct tools_config){.cancel = fake_cancel, .cancel_data = &at_once});
-	serve_tools(&hooked, t2, (struct tools_config){.cancel = fake_cancel, .cancel_data = &runner});
+	serve_tools(&plain, t1,
+		    (struct tools_config){.cancel = fake_cancel, .cancel_data = &at_once});
+	serve_tools(&hooked, t2,
+		    (struct tools_config){.cancel = fake_cancel, .cancel_data = &runner});
 	if (argc > 1)
 		recorded = json_object();
 	test_cancel_direct(&plain, t1);

@@ -82,7 +82,7 @@ static int replay(const char *path)
 
 		if (entries[i]->d_name[0] != '.' &&
 		    (size_t)snprintf(child, sizeof(child), "%s/%s", path, entries[i]->d_name) <
-			    sizeof(child) &&
+			sizeof(child) &&
 		    replay(child) < 0)
 			rc = -1;
 		free(entries[i]);

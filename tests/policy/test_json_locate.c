@@ -31,23 +31,23 @@ static unsigned locate(const char *text, enum sb_json_target t, const char *cons
 
 #define PATH(...) ((const char *const[]){__VA_ARGS__, NULL})
 
-static const char doc[] = "{\n"                                   /* 1 */
-			  "  \"a\": 1,\n"                         /* 2 */
-			  "  \"str\": \"x}]\\\"{[\\n\",\n"        /* 3 */
-			  "  \"nested\": {\n"                     /* 4 */
-			  "    \"list\": [\n"                     /* 5 */
-			  "      {\"k\": 1},\n"                   /* 6 */
-			  "      [1, 2,\n"                        /* 7 */
-			  "       3],\n"                          /* 8 */
-			  "      \"third\"\n"                     /* 9 */
-			  "    ],\n"                              /* 10 */
-			  "    \"caf\\u00e9\": true,\n"           /* 11 */
-			  "    \"t\\tab\": null,\n"               /* 12 */
-			  "    \"\\ud83d\\ude00\": 0,\n"          /* 13 */
-			  "    \"late\":\n"                       /* 14 */
-			  "      [\"v\"]\n"                       /* 15 */
-			  "  },\n"                                /* 16 */
-			  "  \"b\": false\n"                      /* 17 */
+static const char doc[] = "{\n"				   /* 1 */
+			  "  \"a\": 1,\n"		   /* 2 */
+			  "  \"str\": \"x}]\\\"{[\\n\",\n" /* 3 */
+			  "  \"nested\": {\n"		   /* 4 */
+			  "    \"list\": [\n"		   /* 5 */
+			  "      {\"k\": 1},\n"		   /* 6 */
+			  "      [1, 2,\n"		   /* 7 */
+			  "       3],\n"		   /* 8 */
+			  "      \"third\"\n"		   /* 9 */
+			  "    ],\n"			   /* 10 */
+			  "    \"caf\\u00e9\": true,\n"	   /* 11 */
+			  "    \"t\\tab\": null,\n"	   /* 12 */
+			  "    \"\\ud83d\\ude00\": 0,\n"   /* 13 */
+			  "    \"late\":\n"		   /* 14 */
+			  "      [\"v\"]\n"		   /* 15 */
+			  "  },\n"			   /* 16 */
+			  "  \"b\": false\n"		   /* 17 */
 			  "}\n";
 
 static void test_lines(void)
@@ -92,9 +92,9 @@ static void test_fallbacks(void)
 static void test_malformed(void)
 {
 	static const char *const texts[] = {
-		"",	     "{",	"[",	       "{\"a\"",	"{\"a\":",
-		"{\"a\":[", "\"\\",	"{\"a\\u12",  "{\"a\\ud800\\u", "{\"x\":1 \"a\":2}",
-		"[1,,,",    "{\"a\":{{{{", "}}}}]]]", "{\"a\":\"\\",	"{:::",
+	    "",		"{",	       "[",	    "{\"a\"",	      "{\"a\":",
+	    "{\"a\":[", "\"\\",	       "{\"a\\u12", "{\"a\\ud800\\u", "{\"x\":1 \"a\":2}",
+	    "[1,,,",	"{\"a\":{{{{", "}}}}]]]",   "{\"a\":\"\\",    "{:::",
 	};
 
 	for (size_t i = 0; i < sizeof(texts) / sizeof(texts[0]); i++) {

@@ -127,21 +127,35 @@ static struct mcp_server *make_server(size_t max_line)
 	const struct mcp_limits limits = {.max_message_bytes = max_line, .max_json_depth = 16};
 	struct mcp_server *s = mcp_server_new(uv_default_loop(), &limits, "fuzz", "0");
 	const struct mcp_sink sink = {.send = check_output, .ctx = s};
-	static const struct tool_param any[] = {
-		{.name = "v", .type = TOOL_JSON}, TOOL_P_STRING("msg", false, NULL),
-		TOOL_P_INT("n", -100, 100, 0, NULL), TOOL_P_BOOL("b", false, NULL), TOOL_P_END};
+	static const struct tool_param any[] = {{.name = "v", .type = TOOL_JSON},
+						TOOL_P_STRING("msg", false, NULL),
+						TOOL_P_INT("n", -100, 100, 0, NULL),
+						TOOL_P_BOOL("b", false, NULL),
+						TOOL_P_END};
 	static const struct tool_decl tools[] = {
-		{.name = "echo", .title = "Echo", .description = "Echoes.", .params = any,
-		 .handler = tool_echo},
-		{.name = "later", .description = "Answers later.", .params = any,
-		 .handler = tool_later},
-		{.name = "chatty", .description = "Logs, progresses, answers twice.", .params = any,
-		 .handler = tool_chatty},
-		{.name = "scalar", .description = "Answers a non-object.", .params = any,
-		 .handler = tool_scalar},
+	    {.name = "echo",
+	     .title = "Echo",
+	     .description = "Echoes.",
+	     .params = any,
+	     .handler = tool_echo},
+	    {.name = "later",
+	     .description = "Answers later.",
+	     .params = any,
+	     .handler = tool_later},
+	    {.name = "chatty",
+	     .description = "Logs, progresses, answers twice.",
+	     .params = any,
+	     .handler = tool_chatty},
+	    {.name = "scalar",
+	     .description = "Answers a non-object.",
+	     .params = any,
+	     .handler = tool_scalar},
 	};
 	const struct mcp_resource_template tpl = {
-		.uri_template = "fuzz://{x}", .scheme = "fuzz://", .name = "fuzz", .read = read_fuzz,
+	    .uri_template = "fuzz://{x}",
+	    .scheme = "fuzz://",
+	    .name = "fuzz",
+	    .read = read_fuzz,
 	};
 
 	if (s == NULL)
@@ -204,8 +218,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 		while (chunk > 0) {
 			enum framer_event ev;
-			size_t used = framer_feed(&f, (const char *)data + off, chunk, &ev, &line,
-						  &len);
+			size_t used =
+			    framer_feed(&f, (const char *)data + off, chunk, &ev, &line, &len);
 
 			handle(s, &scan, ev, line, len);
 			off += used;

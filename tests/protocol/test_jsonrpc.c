@@ -53,7 +53,8 @@ static void finish(struct line_framer *f, struct collected *c)
 
 static void test_framer(void)
 {
-	static const char input[] = "abcd\nab\r\n\n\r\nabcd\r\nabcde\nabcd\rx\nxxxxxxxxxxxxxxxxxx\nz";
+	static const char input[] =
+	    "abcd\nab\r\n\n\r\nabcd\r\nabcde\nabcd\rx\nxxxxxxxxxxxxxxxxxx\nz";
 
 	/* Every chunk size gives the same result: the split never matters. */
 	for (size_t step = 1; step <= sizeof(input); step++) {
@@ -118,15 +119,15 @@ static void test_classify(void)
 		enum jrpc_kind kind;
 		bool answered;
 	} cases[] = {
-		{"  \t ", JRPC_EMPTY, false},
-		{"{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"ping\"}", JRPC_REQUEST, false},
-		{"{\"jsonrpc\":\"2.0\",\"method\":\"x\"}", JRPC_NOTIFICATION, false},
-		{"{\"jsonrpc\":\"2.0\",\"id\":1,\"result\":{}}", JRPC_RESPONSE, false},
-		{"{\"jsonrpc\":\"2.0\",\"id\":false,\"method\":\"ping\"}", JRPC_INVALID, true},
-		{"{\"method\":\"ping\"}", JRPC_INVALID, false},
-		{"{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":[]}", JRPC_INVALID, true},
-		{"[{}]", JRPC_INVALID, true},
-		{"{", JRPC_INVALID, true},
+	    {"  \t ", JRPC_EMPTY, false},
+	    {"{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"ping\"}", JRPC_REQUEST, false},
+	    {"{\"jsonrpc\":\"2.0\",\"method\":\"x\"}", JRPC_NOTIFICATION, false},
+	    {"{\"jsonrpc\":\"2.0\",\"id\":1,\"result\":{}}", JRPC_RESPONSE, false},
+	    {"{\"jsonrpc\":\"2.0\",\"id\":false,\"method\":\"ping\"}", JRPC_INVALID, true},
+	    {"{\"method\":\"ping\"}", JRPC_INVALID, false},
+	    {"{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":[]}", JRPC_INVALID, true},
+	    {"[{}]", JRPC_INVALID, true},
+	    {"{", JRPC_INVALID, true},
 	};
 
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {

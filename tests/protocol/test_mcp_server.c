@@ -120,14 +120,24 @@ static const struct tool_param echo_params[] = {{.name = "x", .type = TOOL_JSON}
 static const struct tool_field echo_result[] = {{"args", "{\"type\": \"object\"}"}, {NULL, NULL}};
 
 static const struct tool_decl test_tools_decl[] = {
-	{.name = "echo", .title = "Echo", .description = "Answers its arguments.",
-	 .params = echo_params, .result = echo_result, .handler = tool_echo},
-	{.name = "later", .description = "Answers when the test says so.", .params = no_params,
-	 .handler = tool_later},
-	{.name = "twice", .description = "Answers twice (a bug).", .params = no_params,
-	 .handler = tool_twice},
-	{.name = "nocb", .description = "Answers later, ignoring cancellation.",
-	 .params = no_params, .handler = tool_nocb},
+    {.name = "echo",
+     .title = "Echo",
+     .description = "Answers its arguments.",
+     .params = echo_params,
+     .result = echo_result,
+     .handler = tool_echo},
+    {.name = "later",
+     .description = "Answers when the test says so.",
+     .params = no_params,
+     .handler = tool_later},
+    {.name = "twice",
+     .description = "Answers twice (a bug).",
+     .params = no_params,
+     .handler = tool_twice},
+    {.name = "nocb",
+     .description = "Answers later, ignoring cancellation.",
+     .params = no_params,
+     .handler = tool_nocb},
 };
 
 static int read_test(const char *uri, json_t **contents_new, struct pm_error *err, void *ctx)
@@ -147,11 +157,11 @@ static struct mcp_server *new_server(void)
 	struct mcp_server *s = mcp_server_new(uv_default_loop(), &limits, "test", "1.0");
 	const struct mcp_sink sink = {.send = record, .congested = is_congested, .ctx = s};
 	const struct mcp_resource_template tpl = {
-		.uri_template = "test://{name}",
-		.scheme = "test://",
-		.name = "test",
-		.mime_type = "text/plain",
-		.read = read_test,
+	    .uri_template = "test://{name}",
+	    .scheme = "test://",
+	    .name = "test",
+	    .mime_type = "text/plain",
+	    .read = read_test,
 	};
 
 	for (size_t i = 0; i < sizeof(test_tools_decl) / sizeof(test_tools_decl[0]); i++)
@@ -168,12 +178,12 @@ static void initialize(struct mcp_server *s)
 	send_line(s, "{\"jsonrpc\":\"2.0\",\"id\":0,\"method\":\"initialize\",\"params\":"
 		     "{\"protocolVersion\":\"2025-06-18\"}}");
 	m = next_msg();
-	CHECK(m && strcmp(json_string_value(json_object_get(json_object_get(m, "result"),
-							    "protocolVersion")),
+	CHECK(m && strcmp(json_string_value(
+			      json_object_get(json_object_get(m, "result"), "protocolVersion")),
 			  "2025-06-18") == 0);
-	CHECK(strstr(json_string_value(json_object_get(json_object_get(m, "result"),
-						       "instructions")),
-		     "py_job_status") != NULL);
+	CHECK(
+	    strstr(json_string_value(json_object_get(json_object_get(m, "result"), "instructions")),
+		   "py_job_status") != NULL);
 	CHECK(strcmp(mcp_server_protocol_version(s), "2025-06-18") == 0);
 }
 
@@ -181,11 +191,11 @@ static void test_registration(void)
 {
 	struct mcp_server *s = new_server();
 	const struct tool_decl bad[] = {
-		{.name = "has space", .description = "d", .params = no_params, .handler = tool_echo},
-		{.name = "echo", .description = "duplicate", .params = no_params, .handler = tool_echo},
-		{.name = "nodesc", .params = no_params, .handler = tool_echo},
-		{.name = "noparams", .description = "d", .handler = tool_echo},
-		{.name = "nohandler", .description = "d", .params = no_params},
+	    {.name = "has space", .description = "d", .params = no_params, .handler = tool_echo},
+	    {.name = "echo", .description = "duplicate", .params = no_params, .handler = tool_echo},
+	    {.name = "nodesc", .params = no_params, .handler = tool_echo},
+	    {.name = "noparams", .description = "d", .handler = tool_echo},
+	    {.name = "nohandler", .description = "d", .params = no_params},
 	};
 
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
@@ -214,20 +224,19 @@ static void test_tools(void)
 	result = json_object_get(m, "result");
 	CHECK(json_is_false(json_object_get(result, "isError")));
 	CHECK(strcmp(json_string_value(json_object_get(
-			     json_array_get(json_object_get(result, "content"), 0), "text")),
+			 json_array_get(json_object_get(result, "content"), 0), "text")),
 		     "{\"args\":{\"x\":[1,2]}}") == 0);
 	CHECK(json_integer_value(json_array_get(
-		      json_object_get(json_object_get(json_object_get(result, "structuredContent"),
-						      "args"),
-				      "x"),
-		      1)) == 2);
+		  json_object_get(
+		      json_object_get(json_object_get(result, "structuredContent"), "args"), "x"),
+		  1)) == 2);
 
 	/* No arguments: the handler gets {}. */
 	send_line(s, "{\"jsonrpc\":\"2.0\",\"id\":3,\"method\":\"tools/call\",\"params\":"
 		     "{\"name\":\"echo\"}}");
 	m = next_msg();
 	CHECK(json_object_size(json_object_get(
-		      json_object_get(json_object_get(m, "result"), "structuredContent"), "args")) ==
+		  json_object_get(json_object_get(m, "result"), "structuredContent"), "args")) ==
 	      0);
 
 	/* Arguments of the wrong type are the model's to fix: isError. */
@@ -236,8 +245,8 @@ static void test_tools(void)
 	m = next_msg();
 	result = json_object_get(m, "result");
 	CHECK(json_is_true(json_object_get(result, "isError")));
-	CHECK(strstr(json_string_value(json_object_get(json_object_get(result, "structuredContent"),
-						       "error")),
+	CHECK(strstr(json_string_value(
+			 json_object_get(json_object_get(result, "structuredContent"), "error")),
 		     "must be an object, not an array") != NULL);
 
 	/* A second answer is ignored. */
@@ -246,8 +255,8 @@ static void test_tools(void)
 	m = next_msg();
 	result = json_object_get(m, "result");
 	CHECK(json_is_true(json_object_get(result, "isError")));
-	CHECK(strcmp(json_string_value(json_object_get(json_object_get(result, "structuredContent"),
-						       "error")),
+	CHECK(strcmp(json_string_value(
+			 json_object_get(json_object_get(result, "structuredContent"), "error")),
 		     "first: twice") == 0);
 	CHECK(next_msg() == NULL);
 	mcp_server_free(s);
@@ -405,18 +414,18 @@ static void test_resources(void)
 	send_line(s, "{\"jsonrpc\":\"2.0\",\"id\":2,\"method\":\"resources/read\",\"params\":"
 		     "{\"uri\":\"test://ok\"}}");
 	m = next_msg();
-	CHECK(strcmp(json_string_value(json_object_get(
-			     json_array_get(json_object_get(json_object_get(m, "result"), "contents"),
-					    0),
-			     "text")),
-		     "hello") == 0);
+	CHECK(
+	    strcmp(json_string_value(json_object_get(
+		       json_array_get(json_object_get(json_object_get(m, "result"), "contents"), 0),
+		       "text")),
+		   "hello") == 0);
 
 	send_line(s, "{\"jsonrpc\":\"2.0\",\"id\":3,\"method\":\"resources/read\",\"params\":"
 		     "{\"uri\":\"test://missing\"}}");
 	m = next_msg();
 	CHECK(error_code(m) == MCP_RESOURCE_NOT_FOUND);
 	CHECK(strcmp(json_string_value(json_object_get(
-			     json_object_get(json_object_get(m, "error"), "data"), "uri")),
+			 json_object_get(json_object_get(m, "error"), "data"), "uri")),
 		     "test://missing") == 0);
 
 	send_line(s, "{\"jsonrpc\":\"2.0\",\"id\":4,\"method\":\"resources/read\",\"params\":"

@@ -49,7 +49,7 @@
 #endif
 
 #define BAD_PTR ((void *)1)
-#define BAD_FD (-1)
+#define BAD_FD	(-1)
 #define X32_BIT 0x40000000L
 
 #ifndef CLONE_NEWTIME
@@ -124,6 +124,8 @@ static void *low_page(void)
 	return p == MAP_FAILED ? NULL : p;
 }
 
+/* One probe per line: the table reads as a list of system calls. */
+/* clang-format off */
 /* ---- filesystem and mounts (F10, F11, F12) ---- */
 static long p_mount(void) { return sys6(SYS_mount, P(BAD_PTR), P(BAD_PTR), P(BAD_PTR), 0, 0, 0); }
 static long p_umount2(void) { return sys6(SYS_umount2, P(BAD_PTR), 0, 0, 0, 0, 0); }
@@ -303,113 +305,114 @@ static long p_x32_socket_alg(void) { return syscall(X32_BIT | SYS_socket, AF_ALG
 static long p_read_badfd(void) { return sys6(SYS_read, BAD_FD, P(BAD_PTR), 1, 0, 0, 0); }
 static long p_open_badptr(void) { return sys6(SYS_openat, AT_FDCWD, P(BAD_PTR), O_RDONLY, 0, 0, 0); }
 static long p_getpid(void) { return sys6(SYS_getpid, 0, 0, 0, 0, 0, 0) > 0 ? 0 : -1; }
+/* clang-format on */
 
 static const struct probe probes[] = {
-	{"mount", p_mount},
-	{"umount2", p_umount2},
-	{"fsopen", p_fsopen},
-	{"fsconfig", p_fsconfig},
-	{"fsmount", p_fsmount},
-	{"fspick", p_fspick},
-	{"move_mount", p_move_mount},
-	{"open_tree", p_open_tree},
-	{"mount_setattr", p_mount_setattr},
-	{"pivot_root", p_pivot_root},
-	{"chroot", p_chroot},
-	{"quotactl", p_quotactl},
-	{"quotactl_fd", p_quotactl_fd},
-	{"name_to_handle_at", p_name_to_handle_at},
-	{"open_by_handle_at", p_open_by_handle_at},
-	{"mknod_mem", p_mknod_mem},
-	{"unshare_user", p_unshare_user},
-	{"unshare_ns", p_unshare_ns},
-	{"unshare_net", p_unshare_net},
-	{"unshare_time", p_unshare_time},
-	{"setns", p_setns},
-	{"clone_newuser", p_clone_newuser},
-	{"clone_newns", p_clone_newns},
-	{"clone_newpid", p_clone_newpid},
-	{"clone_newnet", p_clone_newnet},
-	{"clone_newipc", p_clone_newipc},
-	{"clone_newuts", p_clone_newuts},
-	{"clone_newcgroup", p_clone_newcgroup},
-	{"clone_plain", p_clone_plain},
-	{"clone3", p_clone3},
-	{"keyctl", p_keyctl},
-	{"add_key", p_add_key},
-	{"request_key", p_request_key},
-	{"bpf", p_bpf},
-	{"perf_event_open", p_perf_event_open},
-	{"userfaultfd", p_userfaultfd},
-	{"io_uring_setup", p_io_uring_setup},
-	{"io_uring_enter", p_io_uring_enter},
-	{"io_uring_register", p_io_uring_register},
-	{"ptrace", p_ptrace},
-	{"ptrace_attach_1", p_ptrace_attach_1, true},
-	{"process_vm_readv", p_process_vm_readv},
-	{"process_vm_writev", p_process_vm_writev},
-	{"kcmp", p_kcmp},
-	{"pidfd_getfd", p_pidfd_getfd},
-	{"process_madvise", p_process_madvise},
-	{"personality_query", p_personality_query},
-	{"personality_linux32", p_personality_linux32},
-	{"personality_norandom", p_personality_norandom},
-	{"personality_readexec", p_personality_readexec},
-	{"ioctl_tiocsti", p_tiocsti},
-	{"ioctl_tiocsti_highbits", p_tiocsti_highbits},
-	{"ioctl_tiocsti_stdin", p_tiocsti_stdin, true},
-	{"ioctl_tioclinux", p_tioclinux},
-	{"ioctl_tioclinux_highbits", p_tioclinux_highbits},
-	{"ioctl_tcgets", p_ioctl_tcgets},
-	{"clock_settime", p_clock_settime},
-	{"settimeofday", p_settimeofday},
-	{"adjtimex", p_adjtimex},
-	{"clock_adjtime", p_clock_adjtime},
-	{"reboot", p_reboot},
-	{"swapon", p_swapon},
-	{"swapoff", p_swapoff},
-	{"acct", p_acct},
-	{"syslog", p_syslog},
-	{"lookup_dcookie", p_lookup_dcookie},
-	{"init_module", p_init_module},
-	{"finit_module", p_finit_module},
-	{"delete_module", p_delete_module},
-	{"kexec_load", p_kexec_load},
-	{"kexec_file_load", p_kexec_file_load},
-	{"iopl", p_iopl},
-	{"ioperm", p_ioperm},
-	{"sethostname", p_sethostname},
-	{"setdomainname", p_setdomainname},
-	{"move_pages", p_move_pages},
-	{"migrate_pages", p_migrate_pages},
-	{"mbind", p_mbind},
-	{"set_mempolicy", p_set_mempolicy},
-	{"get_mempolicy", p_get_mempolicy},
-	{"uselib", p_uselib},
-	{"ustat", p_ustat},
-	{"sysfs", p_sysfs},
-	{"_sysctl", p_sysctl},
-	{"nfsservctl", p_nfsservctl},
-	{"prctl_set_tsc", p_prctl_set_tsc},
-	{"socket_alg", p_socket_alg},
-	{"socket_vsock", p_socket_vsock},
-	{"socket_packet", p_socket_packet},
-	{"socket_inet_raw", p_socket_inet_raw},
-	{"socket_netlink_route", p_socket_netlink_route},
-	{"socket_netlink_netfilter", p_socket_netlink_netfilter},
-	{"socket_netlink_audit", p_socket_netlink_audit},
-	{"socket_netlink_uevent", p_socket_netlink_uevent},
-	{"socket_inet", p_socket_inet},
-	{"socket_unix", p_socket_unix},
-	{"i386_getpid", p_i386_getpid},
-	{"i386_socketcall_alg", p_i386_socketcall_alg},
-	{"i386_vm86old", p_i386_vm86old},
-	{"i386_setns", p_i386_setns},
-	{"x32_getpid", p_x32_getpid},
-	{"x32_socket_alg", p_x32_socket_alg},
-	{"read_badfd", p_read_badfd},
-	{"openat_badptr", p_open_badptr},
-	{"getpid", p_getpid},
+    {"mount", p_mount},
+    {"umount2", p_umount2},
+    {"fsopen", p_fsopen},
+    {"fsconfig", p_fsconfig},
+    {"fsmount", p_fsmount},
+    {"fspick", p_fspick},
+    {"move_mount", p_move_mount},
+    {"open_tree", p_open_tree},
+    {"mount_setattr", p_mount_setattr},
+    {"pivot_root", p_pivot_root},
+    {"chroot", p_chroot},
+    {"quotactl", p_quotactl},
+    {"quotactl_fd", p_quotactl_fd},
+    {"name_to_handle_at", p_name_to_handle_at},
+    {"open_by_handle_at", p_open_by_handle_at},
+    {"mknod_mem", p_mknod_mem},
+    {"unshare_user", p_unshare_user},
+    {"unshare_ns", p_unshare_ns},
+    {"unshare_net", p_unshare_net},
+    {"unshare_time", p_unshare_time},
+    {"setns", p_setns},
+    {"clone_newuser", p_clone_newuser},
+    {"clone_newns", p_clone_newns},
+    {"clone_newpid", p_clone_newpid},
+    {"clone_newnet", p_clone_newnet},
+    {"clone_newipc", p_clone_newipc},
+    {"clone_newuts", p_clone_newuts},
+    {"clone_newcgroup", p_clone_newcgroup},
+    {"clone_plain", p_clone_plain},
+    {"clone3", p_clone3},
+    {"keyctl", p_keyctl},
+    {"add_key", p_add_key},
+    {"request_key", p_request_key},
+    {"bpf", p_bpf},
+    {"perf_event_open", p_perf_event_open},
+    {"userfaultfd", p_userfaultfd},
+    {"io_uring_setup", p_io_uring_setup},
+    {"io_uring_enter", p_io_uring_enter},
+    {"io_uring_register", p_io_uring_register},
+    {"ptrace", p_ptrace},
+    {"ptrace_attach_1", p_ptrace_attach_1, true},
+    {"process_vm_readv", p_process_vm_readv},
+    {"process_vm_writev", p_process_vm_writev},
+    {"kcmp", p_kcmp},
+    {"pidfd_getfd", p_pidfd_getfd},
+    {"process_madvise", p_process_madvise},
+    {"personality_query", p_personality_query},
+    {"personality_linux32", p_personality_linux32},
+    {"personality_norandom", p_personality_norandom},
+    {"personality_readexec", p_personality_readexec},
+    {"ioctl_tiocsti", p_tiocsti},
+    {"ioctl_tiocsti_highbits", p_tiocsti_highbits},
+    {"ioctl_tiocsti_stdin", p_tiocsti_stdin, true},
+    {"ioctl_tioclinux", p_tioclinux},
+    {"ioctl_tioclinux_highbits", p_tioclinux_highbits},
+    {"ioctl_tcgets", p_ioctl_tcgets},
+    {"clock_settime", p_clock_settime},
+    {"settimeofday", p_settimeofday},
+    {"adjtimex", p_adjtimex},
+    {"clock_adjtime", p_clock_adjtime},
+    {"reboot", p_reboot},
+    {"swapon", p_swapon},
+    {"swapoff", p_swapoff},
+    {"acct", p_acct},
+    {"syslog", p_syslog},
+    {"lookup_dcookie", p_lookup_dcookie},
+    {"init_module", p_init_module},
+    {"finit_module", p_finit_module},
+    {"delete_module", p_delete_module},
+    {"kexec_load", p_kexec_load},
+    {"kexec_file_load", p_kexec_file_load},
+    {"iopl", p_iopl},
+    {"ioperm", p_ioperm},
+    {"sethostname", p_sethostname},
+    {"setdomainname", p_setdomainname},
+    {"move_pages", p_move_pages},
+    {"migrate_pages", p_migrate_pages},
+    {"mbind", p_mbind},
+    {"set_mempolicy", p_set_mempolicy},
+    {"get_mempolicy", p_get_mempolicy},
+    {"uselib", p_uselib},
+    {"ustat", p_ustat},
+    {"sysfs", p_sysfs},
+    {"_sysctl", p_sysctl},
+    {"nfsservctl", p_nfsservctl},
+    {"prctl_set_tsc", p_prctl_set_tsc},
+    {"socket_alg", p_socket_alg},
+    {"socket_vsock", p_socket_vsock},
+    {"socket_packet", p_socket_packet},
+    {"socket_inet_raw", p_socket_inet_raw},
+    {"socket_netlink_route", p_socket_netlink_route},
+    {"socket_netlink_netfilter", p_socket_netlink_netfilter},
+    {"socket_netlink_audit", p_socket_netlink_audit},
+    {"socket_netlink_uevent", p_socket_netlink_uevent},
+    {"socket_inet", p_socket_inet},
+    {"socket_unix", p_socket_unix},
+    {"i386_getpid", p_i386_getpid},
+    {"i386_socketcall_alg", p_i386_socketcall_alg},
+    {"i386_vm86old", p_i386_vm86old},
+    {"i386_setns", p_i386_setns},
+    {"x32_getpid", p_x32_getpid},
+    {"x32_socket_alg", p_x32_socket_alg},
+    {"read_badfd", p_read_badfd},
+    {"openat_badptr", p_open_badptr},
+    {"getpid", p_getpid},
 };
 
 #define N_PROBES (sizeof(probes) / sizeof(*probes))
@@ -419,15 +422,62 @@ static const char *errno_name(int e)
 	static char buf[16];
 
 	switch (e) {
-#define E(x) case x: return #x
-	E(EPERM); E(ENOENT); E(ESRCH); E(EINTR); E(EIO); E(ENXIO); E(E2BIG); E(ENOEXEC);
-	E(EBADF); E(ECHILD); E(EAGAIN); E(ENOMEM); E(EACCES); E(EFAULT); E(EBUSY); E(EEXIST);
-	E(EXDEV); E(ENODEV); E(ENOTDIR); E(EISDIR); E(EINVAL); E(ENFILE); E(EMFILE); E(ENOTTY);
-	E(ETXTBSY); E(EFBIG); E(ENOSPC); E(ESPIPE); E(EROFS); E(EMLINK); E(EPIPE); E(ERANGE);
-	E(ENAMETOOLONG); E(ENOSYS); E(ENOTEMPTY); E(ELOOP); E(ENOKEY); E(EOPNOTSUPP);
-	E(EAFNOSUPPORT); E(EPROTONOSUPPORT); E(ESOCKTNOSUPPORT); E(ECONNREFUSED);
-	E(ENETUNREACH); E(EADDRNOTAVAIL); E(ENOTSOCK); E(EPROTOTYPE); E(ENOBUFS); E(EKEYREVOKED);
-	E(ENODATA); E(EOVERFLOW); E(EBADFD); E(ENOTBLK); E(ENOPROTOOPT);
+#define E(x)                                                                                       \
+	case x:                                                                                    \
+		return #x
+		E(EPERM);
+		E(ENOENT);
+		E(ESRCH);
+		E(EINTR);
+		E(EIO);
+		E(ENXIO);
+		E(E2BIG);
+		E(ENOEXEC);
+		E(EBADF);
+		E(ECHILD);
+		E(EAGAIN);
+		E(ENOMEM);
+		E(EACCES);
+		E(EFAULT);
+		E(EBUSY);
+		E(EEXIST);
+		E(EXDEV);
+		E(ENODEV);
+		E(ENOTDIR);
+		E(EISDIR);
+		E(EINVAL);
+		E(ENFILE);
+		E(EMFILE);
+		E(ENOTTY);
+		E(ETXTBSY);
+		E(EFBIG);
+		E(ENOSPC);
+		E(ESPIPE);
+		E(EROFS);
+		E(EMLINK);
+		E(EPIPE);
+		E(ERANGE);
+		E(ENAMETOOLONG);
+		E(ENOSYS);
+		E(ENOTEMPTY);
+		E(ELOOP);
+		E(ENOKEY);
+		E(EOPNOTSUPP);
+		E(EAFNOSUPPORT);
+		E(EPROTONOSUPPORT);
+		E(ESOCKTNOSUPPORT);
+		E(ECONNREFUSED);
+		E(ENETUNREACH);
+		E(EADDRNOTAVAIL);
+		E(ENOTSOCK);
+		E(EPROTOTYPE);
+		E(ENOBUFS);
+		E(EKEYREVOKED);
+		E(ENODATA);
+		E(EOVERFLOW);
+		E(EBADFD);
+		E(ENOTBLK);
+		E(ENOPROTOOPT);
 #undef E
 	}
 	snprintf(buf, sizeof(buf), "E#%d", e);
@@ -488,7 +538,8 @@ int main(int argc, char **argv)
 			if (strcmp(argv[i], "list") == 0) {
 				printf("%s\n", probes[j].name);
 				found = true;
-			} else if (strcmp(argv[i], "all") == 0 || strcmp(argv[i], probes[j].name) == 0 ||
+			} else if (strcmp(argv[i], "all") == 0 ||
+				   strcmp(argv[i], probes[j].name) == 0 ||
 				   (strcmp(argv[i], "host-safe") == 0 && !probes[j].sandbox_only)) {
 				run(&probes[j]);
 				found = true;

@@ -14,18 +14,21 @@ int main(void)
 	struct pm_error err = {0};
 	char *name = NULL;
 
-	CHECK_MSG(scripts_file_name("../../etc/report", &name, &err) == 0 && strcmp(name, "report.py") == 0,
-	      "path parts dropped, .py added: %s", name);
+	CHECK_MSG(scripts_file_name("../../etc/report", &name, &err) == 0 &&
+		      strcmp(name, "report.py") == 0,
+		  "path parts dropped, .py added: %s", name);
 	free(name);
 	CHECK_MSG(scripts_file_name("a.py", &name, &err) == 0 && strcmp(name, "a.py") == 0, "kept");
 	free(name);
 	CHECK_MSG(scripts_file_name("dir/", &name, &err) < 0, "empty name accepted");
-	CHECK_MSG(scripts_file_name(".hidden", &name, &err) < 0 && err.hint[0], "hidden name accepted");
+	CHECK_MSG(scripts_file_name(".hidden", &name, &err) < 0 && err.hint[0],
+		  "hidden name accepted");
 
 	json_t *deps = json_pack("[s, s]", "requests<3", "we\"ird");
 	char *h = scripts_header(deps, ">=3.11");
-	const char *want = "# /// script\n# dependencies = [\n#   \"requests<3\",\n#   \"we\\\"ird\",\n"
-			   "# ]\n# requires-python = \">=3.11\"\n# ///\n";
+	const char *want =
+	    "# /// script\n# dependencies = [\n#   \"requests<3\",\n#   \"we\\\"ird\",\n"
+	    "# ]\n# requires-python = \">=3.11\"\n# ///\n";
 	CHECK_MSG(h && strcmp(h, want) == 0, "header:\n%s", h);
 	CHECK_MSG(scripts_header(NULL, NULL) == NULL, "no header without content");
 
@@ -51,27 +54,31 @@ int main(void)
 	 * block may follow other lines. */
 	CHECK_MSG(pep723_find("import os\r\n# /// script\r\n#\r\n# a = 1\r\n# ///\r\n", &block,
 			      &err) == 0 &&
-			  block.toml && strcmp(block.toml, "\r\na = 1\r\n") == 0 && block.first_line == 3,
+		      block.toml && strcmp(block.toml, "\r\na = 1\r\n") == 0 &&
+		      block.first_line == 3,
 		  "crlf block `%s`", block.toml);
 	free(block.toml);
 	const struct {
 		const char *source, *says;
 	} broken[] = {
-		{"# /// script\n# dependencies = [\"a\"\n", "line 1 is never closed"},
-		{"x = 1\n# /// script\nnot a comment\n# ///\n", "line 3: `not a comment`"},
-		{"# /// script\n#a = 1\n# ///\n", "line 2: `#a = 1`"},
-		{"# /// script\n# ///\n# /// script\n# ///\n", "second `# /// script` block at line 3"},
+	    {"# /// script\n# dependencies = [\"a\"\n", "line 1 is never closed"},
+	    {"x = 1\n# /// script\nnot a comment\n# ///\n", "line 3: `not a comment`"},
+	    {"# /// script\n#a = 1\n# ///\n", "line 2: `#a = 1`"},
+	    {"# /// script\n# ///\n# /// script\n# ///\n", "second `# /// script` block at line 3"},
 	};
 	for (size_t i = 0; i < sizeof(broken) / sizeof(broken[0]); i++) {
 		memset(&err, 0, sizeof(err));
 		block = (struct pep723_block){0};
 		CHECK_MSG(pep723_find(broken[i].source, &block, &err) == -EINVAL &&
-				  strstr(err.message, broken[i].says) && err.hint[0] && block.toml == NULL,
+			      strstr(err.message, broken[i].says) && err.hint[0] &&
+			      block.toml == NULL,
 			  "broken header %zu: %s", i, err.message);
 	}
 
-	char *doc = scripts_docstring("#!/usr/bin/env python3\n# c\n\"\"\"  Summary line.\n\nMore.\n"
-				      "\"\"\"\nimport os\n", 300);
+	char *doc =
+	    scripts_docstring("#!/usr/bin/env python3\n# c\n\"\"\"  Summary line.\n\nMore.\n"
+			      "\"\"\"\nimport os\n",
+			      300);
 	CHECK_MSG(strcmp(doc, "Summary line.\n\nMore.") == 0, "docstring `%s`", doc);
 	free(doc);
 	doc = scripts_docstring("import os\n", 300);
@@ -87,10 +94,12 @@ int main(void)
 	CHECK_MSG(scripts_write(dir, "s.py", "v2\n", false, &err) == 0, "kept without overwrite");
 	char *text = NULL, path[256];
 	snprintf(path, sizeof(path), "%s/s.py", dir);
-	CHECK_MSG(scripts_read(path, &text, &err) == 0 && strcmp(text, "v1\n") == 0, "content kept");
+	CHECK_MSG(scripts_read(path, &text, &err) == 0 && strcmp(text, "v1\n") == 0,
+		  "content kept");
 	free(text);
 	CHECK_MSG(scripts_write(dir, "s.py", "v2\n", true, &err) == 1, "overwrite");
-	CHECK_MSG(scripts_read(path, &text, &err) == 0 && strcmp(text, "v2\n") == 0, "content replaced");
+	CHECK_MSG(scripts_read(path, &text, &err) == 0 && strcmp(text, "v2\n") == 0,
+		  "content replaced");
 	free(text);
 	unlink(path);
 	rmdir(dir);
