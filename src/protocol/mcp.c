@@ -49,6 +49,7 @@ struct mcp_server *mcp_server_new(uv_loop_t *loop, const struct mcp_limits *limi
 
 	if (s == NULL)
 		return NULL;
+	LIST_INIT(&s->calls);
 	s->loop = loop;
 	s->limits = *limits;
 	/* A limit of 0 would refuse everything; 1 is at least explicit. */

@@ -3,6 +3,8 @@
 #ifndef PYMCP_MCP_INTERNAL_H
 #define PYMCP_MCP_INTERNAL_H
 
+#include <sys/queue.h>
+
 #include "jsonrpc.h"
 #include "mcp.h"
 
@@ -21,7 +23,7 @@ struct mcp_template_entry {
 struct mcp_call {
 	struct tool_call tc; /* what the tool answers through (first member) */
 	struct mcp_server *server;
-	struct mcp_call *prev, *next; /* server->calls: every live call */
+	LIST_ENTRY(mcp_call) link; /* server->calls: every live call */
 	json_t *id;
 	json_t *progress_token; /* NULL when the request carried none */
 	double last_progress;
@@ -51,7 +53,7 @@ struct mcp_server {
 	struct mcp_sink sink;
 	bool attached;
 	json_t *sending_for; /* during sink.send: see mcp_server_sending_for() */
-	struct mcp_call *calls;
+	LIST_HEAD(, mcp_call) calls;
 };
 
 /* Sends a response (never dropped while a sink is attached). */

@@ -119,10 +119,11 @@ void mcp_handle_initialized(struct mcp_server *s, json_t *params)
 void mcp_handle_cancelled(struct mcp_server *s, json_t *params)
 {
 	json_t *request_id = json_object_get(params, "requestId");
+	struct mcp_call *call;
 
 	if (request_id == NULL)
 		return;
-	for (struct mcp_call *call = s->calls; call; call = call->next) {
+	LIST_FOREACH (call, &s->calls, link) {
 		if (!call->cancelled && !call->answered && json_equal(call->id, request_id)) {
 			log_debug("client cancelled a call of `%s`", call->tc.tool);
 			mcp_call_cancel(call);

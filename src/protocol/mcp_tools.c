@@ -186,14 +186,7 @@ static void reply_tool_error(struct mcp_server *s, json_t *id, const char *fmt, 
 
 static void call_free(struct mcp_call *call)
 {
-	struct mcp_server *s = call->server;
-
-	if (call->prev)
-		call->prev->next = call->next;
-	else if (s)
-		s->calls = call->next;
-	if (call->next)
-		call->next->prev = call->prev;
+	LIST_REMOVE(call, link);
 	json_decref(call->id);
 	json_decref(call->progress_token);
 	free(call);
@@ -222,7 +215,9 @@ void mcp_call_cancel(struct mcp_call *call)
 
 static bool id_in_use(struct mcp_server *s, json_t *id)
 {
-	for (struct mcp_call *c = s->calls; c; c = c->next)
+	struct mcp_call *c;
+
+	LIST_FOREACH (c, &s->calls, link)
 		if (!c->cancelled && !c->answered && json_equal(c->id, id))
 			return true;
 	return false;
@@ -301,10 +296,7 @@ void mcp_handle_tools_call(struct mcp_server *s, json_t *id, json_t *params)
 	if (json_is_string(token) || json_is_integer(token))
 		call->progress_token = json_incref(token);
 	call->last_progress = -HUGE_VAL;
-	call->next = s->calls;
-	if (s->calls)
-		s->calls->prev = call;
-	s->calls = call;
+	LIST_INSERT_HEAD(&s->calls, call, link);
 
 	call->busy++;
 	tool_invoke(tool->decl, tool->ctx, &call->tc, args);
@@ -375,10 +367,11 @@ static const struct tool_call_ops call_ops = {
 void mcp_calls_cancel_all(struct mcp_server *s)
 {
 	for (;;) {
-		struct mcp_call *call = s->calls;
+		struct mcp_call *call;
 
-		while (call && (call->cancelled || call->answered))
-			call = call->next;
+		LIST_FOREACH (call, &s->calls, link)
+			if (!call->cancelled && !call->answered)
+				break;
 		if (call == NULL)
 			return;
 		mcp_call_cancel(call);
@@ -388,6 +381,6 @@ void mcp_calls_cancel_all(struct mcp_server *s)
 void mcp_calls_free_all(struct mcp_server *s)
 {
 	mcp_calls_cancel_all(s);
-	while (s->calls)
-		call_free(s->calls);
+	while (!LIST_EMPTY(&s->calls))
+		call_free(LIST_FIRST(&s->calls));
 }

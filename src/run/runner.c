@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/queue.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -31,11 +32,12 @@ struct launcher {
 	bool output_error_logged; /* one line per job, not one per read */
 	int64_t exit_status;
 	int term_signal;
-	json_t *exit_event;		      /* owned */
-	char error[1536];		      /* from an "error" event */
-	struct run *run;		      /* NULL while idle */
-	struct launcher *next;		      /* idle list */
-	struct launcher *all_prev, *all_next; /* every live launcher */
+	json_t *exit_event; /* owned */
+	char error[1536];   /* from an "error" event */
+	struct run *run;    /* NULL while idle */
+	bool idle;	    /* in runner->idle */
+	LIST_ENTRY(launcher) idle_link;
+	LIST_ENTRY(launcher) all_link; /* runner->all */
 };
 
 /* A job's stay in the runner, kept in job->run; or a task's (job NULL). */
@@ -56,7 +58,8 @@ struct run {
 	uint64_t t_queued, t_sent, t_started, t_exit_event;
 	void (*cancel_done)(struct job *j, void *arg);
 	void *cancel_arg;
-	struct run *next; /* pending queue */
+	bool queued; /* in runner->queue */
+	TAILQ_ENTRY(run) link;
 };
 
 struct runner_task {
@@ -67,11 +70,11 @@ struct runner {
 	uv_loop_t *loop;
 	struct runner_config cfg;
 	struct jobs *jobs;
-	struct launcher *idle; /* prepared launchers, not bound */
-	struct launcher *all;  /* every launcher not yet closed */
+	LIST_HEAD(, launcher) idle; /* prepared launchers, not bound */
+	LIST_HEAD(, launcher) all;  /* every launcher not yet closed */
 	unsigned n_idle, n_running, n_alive;
-	unsigned n_queued_jobs; /* jobs (not installs) in the queue */
-	struct run *queue, **queue_tail;
+	unsigned n_queued_jobs;	 /* jobs (not installs) in the queue */
+	TAILQ_HEAD(, run) queue; /* in submission order */
 	bool shutting_down;
 	uv_timer_t kill_timer; /* shutdown deadline for launchers that hang */
 	bool kill_timer_started;
@@ -82,17 +85,23 @@ struct runner {
 
 static void pump(struct runner *r);
 
-/* Takes *pp (a run in the queue) out of it. */
-static void unqueue(struct runner *r, struct run **pp)
+/* Takes a run out of the queue; one not in it stays as it is. */
+static void unqueue(struct runner *r, struct run *run)
 {
-	struct run *run = *pp;
-
-	*pp = run->next;
-	if (run->next == NULL)
-		r->queue_tail = pp;
-	run->next = NULL;
+	if (!run->queued)
+		return;
+	TAILQ_REMOVE(&r->queue, run, link);
+	run->queued = false;
 	if (run->job != NULL)
 		r->n_queued_jobs--;
+}
+
+static struct launcher *take_idle(struct runner *r, struct launcher *l)
+{
+	LIST_REMOVE(l, idle_link);
+	l->idle = false;
+	r->n_idle--;
+	return l;
 }
 
 static void free_run(struct run *run)
@@ -101,14 +110,6 @@ static void free_run(struct run *run)
 	if (run->ws_fd >= 0)
 		close(run->ws_fd);
 	free(run);
-}
-
-static struct run **queued(struct runner *r, struct run *run)
-{
-	for (struct run **pp = &r->queue; *pp; pp = &(*pp)->next)
-		if (*pp == run)
-			return pp;
-	return NULL;
 }
 
 /* The one place a job's final status is decided: shut down, cancelled,
@@ -177,7 +178,9 @@ static void on_kill_deadline(uv_timer_t *t)
 {
 	struct runner *r = t->data;
 
-	for (struct launcher *l = r->all; l; l = l->all_next) {
+	struct launcher *l;
+
+	LIST_FOREACH (l, &r->all, all_link) {
 		if (l->exited)
 			continue;
 		log_msg(LOG_LEVEL_WARNING, "sandbox launcher %d did not stop in time; killing it",
@@ -193,12 +196,7 @@ static void on_handle_closed(uv_handle_t *h)
 	if (--l->open_handles > 0)
 		return;
 	struct runner *r = l->r;
-	if (l->all_prev)
-		l->all_prev->all_next = l->all_next;
-	else
-		r->all = l->all_next;
-	if (l->all_next)
-		l->all_next->all_prev = l->all_prev;
+	LIST_REMOVE(l, all_link);
 	json_decref(l->exit_event);
 	framer_free(&l->status_lines);
 	free(l);
@@ -299,14 +297,10 @@ static void on_launcher_exit(uv_process_t *p, int64_t status, int term_signal)
 	l->term_signal = term_signal;
 	/* An idle launcher that died (its policy failed, say) leaves the
 	 * pool; the next job starts a fresh one. */
-	for (struct launcher **pp = &r->idle; *pp; pp = &(*pp)->next) {
-		if (*pp == l) {
-			*pp = l->next;
-			r->n_idle--;
-			if (l->error[0])
-				log_msg(LOG_LEVEL_ERROR, "prepared sandbox failed: %s", l->error);
-			break;
-		}
+	if (l->idle) {
+		take_idle(r, l);
+		if (l->error[0])
+			log_msg(LOG_LEVEL_ERROR, "prepared sandbox failed: %s", l->error);
 	}
 	finalize(l);
 }
@@ -434,10 +428,7 @@ static struct launcher *spawn_launcher(struct runner *r, const char *policy, str
 	l->r = r;
 	framer_init(&l->status_lines, STATUS_LINE_MAX);
 	/* Linked at once: on_handle_closed() unlinks it whatever happens. */
-	l->all_next = r->all;
-	if (r->all)
-		r->all->all_prev = l;
-	r->all = l;
+	LIST_INSERT_HEAD(&r->all, l, all_link);
 	for (size_t i = 0; i < 4; i++) {
 		uv_pipe_init(r->loop, pipes[i], 0);
 		pipes[i]->data = l;
@@ -493,8 +484,8 @@ static void fill_pool(struct runner *r)
 			log_msg(LOG_LEVEL_ERROR, "%s", err.message);
 			return;
 		}
-		l->next = r->idle;
-		r->idle = l;
+		LIST_INSERT_HEAD(&r->idle, l, idle_link);
+		l->idle = true;
 		r->n_idle++;
 	}
 }
@@ -593,17 +584,18 @@ static void start_run(struct runner *r, struct run *run, struct launcher *l)
 static void pump(struct runner *r)
 {
 	while (!r->shutting_down && r->n_running < r->cfg.max_running) {
-		struct run **pp = &r->queue, *run;
 		struct pm_error err = {0};
 		struct launcher *l;
+		struct run *run;
 
-		while (*pp && (*pp)->held)
-			pp = &(*pp)->next;
-		if ((run = *pp) == NULL)
+		TAILQ_FOREACH (run, &r->queue, link)
+			if (!run->held)
+				break;
+		if (run == NULL)
 			break;
-		unqueue(r, pp);
+		unqueue(r, run);
 		/* Another policy (an install) needs a launcher of its own. */
-		l = run->policy ? NULL : r->idle;
+		l = run->policy ? NULL : LIST_FIRST(&r->idle);
 		if (l == NULL && (l = spawn_launcher(r, run->policy ? run->policy : r->cfg.policy,
 						     &err)) == NULL) {
 			/* Nothing can run: fail the job rather than wait forever. */
@@ -612,10 +604,8 @@ static void pump(struct runner *r)
 			end_run(r, run, &o, false);
 			continue;
 		}
-		if (l == r->idle) {
-			r->idle = l->next;
-			r->n_idle--;
-		}
+		if (l->idle)
+			take_idle(r, l);
 		start_run(r, run, l);
 	}
 	fill_pool(r);
@@ -631,7 +621,9 @@ int runner_new(uv_loop_t *loop, const struct runner_config *cfg, struct jobs *jo
 	r->loop = loop;
 	r->cfg = *cfg;
 	r->jobs = jobs;
-	r->queue_tail = &r->queue;
+	LIST_INIT(&r->idle);
+	LIST_INIT(&r->all);
+	TAILQ_INIT(&r->queue);
 	if (r->cfg.max_running == 0)
 		r->cfg.max_running = 1;
 	fill_pool(r);
@@ -663,8 +655,8 @@ static struct run *enqueue(struct runner *r, struct job *j, json_t *spec_new, in
 			    .ws_fd = ws_fd,
 			    .held = held,
 			    .t_queued = uv_hrtime()};
-	*r->queue_tail = run;
-	r->queue_tail = &run->next;
+	TAILQ_INSERT_TAIL(&r->queue, run, link);
+	run->queued = true;
 	if (j != NULL)
 		r->n_queued_jobs++;
 	return run;
@@ -718,15 +710,14 @@ int runner_submit_held(struct runner *r, struct job *j, json_t *spec_new, int ws
 void runner_release(struct runner *r, struct job *j, const char *error)
 {
 	struct run *run = j->run;
-	struct run **pp;
 
-	if (run == NULL || !run->held || (pp = queued(r, run)) == NULL)
+	if (run == NULL || !run->held || !run->queued)
 		return;
 	run->held = false;
 	if (error != NULL) {
 		struct run_outcome o = {0};
 		snprintf(o.error, sizeof(o.error), "%s", error);
-		unqueue(r, pp);
+		unqueue(r, run);
 		end_run(r, run, &o, false);
 	}
 	pump(r);
@@ -748,13 +739,13 @@ int runner_start_task(struct runner *r, json_t *spec_new, const struct runner_ta
 
 void runner_cancel_task(struct runner *r, struct runner_task *t)
 {
-	struct run *run = &t->run, **pp;
+	struct run *run = &t->run;
 
 	run->cancelled = true;
-	if ((pp = queued(r, run)) != NULL) {
+	if (run->queued) {
 		struct run_outcome o = {0};
 		snprintf(o.error, sizeof(o.error), "cancelled before it started");
-		unqueue(r, pp);
+		unqueue(r, run);
 		end_run(r, run, &o, false);
 	} else if (run->l && !run->l->exited) {
 		uv_process_kill(&run->l->proc, SIGUSR1);
@@ -770,10 +761,8 @@ int runner_cancel(struct runner *r, struct job *j, void (*done)(struct job *j, v
 		return pm_error_set(err, "runner", ESRCH, "job %s is not running", j->id);
 	if (run->l == NULL) {
 		/* Still queued: nothing was started, so it ends here. */
-		struct run **pp = queued(r, run);
 		struct run_outcome o = {0};
-		if (pp != NULL)
-			unqueue(r, pp);
+		unqueue(r, run);
 		run->cancelled = true;
 		run->cancel_done = done;
 		run->cancel_arg = arg;
@@ -806,20 +795,19 @@ void runner_shutdown(struct runner *r, void (*done)(void *data), void *data)
 	r->shutdown_data = data;
 	/* Ending a task may release held jobs, which leave the queue by
 	 * themselves: take from the head until it is empty. */
-	while (r->queue) {
-		struct run *run = r->queue;
+	while (!TAILQ_EMPTY(&r->queue)) {
+		struct run *run = TAILQ_FIRST(&r->queue);
 		struct run_outcome o = {0};
-		unqueue(r, &r->queue);
+		unqueue(r, run);
 		snprintf(o.error, sizeof(o.error), "Server shut down before the job started");
 		end_run(r, run, &o, false);
 	}
 	/* Idle launchers clean up and exit when their spec descriptor closes. */
-	for (struct launcher *l = r->idle; l; l = l->next)
-		close_spec(l);
-	r->idle = NULL;
-	r->n_idle = 0;
+	while (!LIST_EMPTY(&r->idle))
+		close_spec(take_idle(r, LIST_FIRST(&r->idle)));
 	/* Running ones are killed at once; finalize() records them failed. */
-	for (struct launcher *l = r->all; l; l = l->all_next)
+	struct launcher *l;
+	LIST_FOREACH (l, &r->all, all_link)
 		if (l->run && !l->exited)
 			uv_process_kill(&l->proc, SIGUSR1);
 	if (r->n_alive == 0) {

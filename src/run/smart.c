@@ -1,20 +1,20 @@
 #include "smart.h"
 
 #include <stdlib.h>
+#include <sys/queue.h>
 
 struct smart_wait {
-	struct smart *s;
 	struct job *job;
 	smart_fn fn;
 	void *data;
 	uv_timer_t timer; /* freed in its close callback */
-	struct smart_wait *prev, *next;
+	LIST_ENTRY(smart_wait) link;
 };
 
 struct smart {
 	uv_loop_t *loop;
 	double budget;
-	struct smart_wait *waits;
+	LIST_HEAD(, smart_wait) waits;
 };
 
 struct smart *smart_new(uv_loop_t *loop, double budget_seconds)
@@ -22,6 +22,7 @@ struct smart *smart_new(uv_loop_t *loop, double budget_seconds)
 	struct smart *s = calloc(1, sizeof(*s));
 
 	if (s) {
+		LIST_INIT(&s->waits);
 		s->loop = loop;
 		s->budget = budget_seconds;
 	}
@@ -45,15 +46,7 @@ static void on_timer_closed(uv_handle_t *h)
 
 static void drop(struct smart_wait *w)
 {
-	struct smart *s = w->s;
-
-	if (w->prev)
-		w->prev->next = w->next;
-	else if (s->waits == w)
-		s->waits = w->next;
-	if (w->next)
-		w->next->prev = w->prev;
-	w->prev = w->next = NULL;
+	LIST_REMOVE(w, link);
 	uv_timer_stop(&w->timer);
 	uv_close((uv_handle_t *)&w->timer, on_timer_closed);
 }
@@ -81,10 +74,8 @@ struct smart_wait *smart_wait(struct smart *s, struct job *j, smart_fn fn, void 
 
 	if (job_status_is_final(j->status) || (w = calloc(1, sizeof(*w))) == NULL)
 		return NULL;
-	*w = (struct smart_wait){.s = s, .job = j, .fn = fn, .data = data, .next = s->waits};
-	if (s->waits)
-		s->waits->prev = w;
-	s->waits = w;
+	*w = (struct smart_wait){.job = j, .fn = fn, .data = data};
+	LIST_INSERT_HEAD(&s->waits, w, link);
 	uv_timer_init(s->loop, &w->timer);
 	w->timer.data = w;
 	uv_timer_start(&w->timer, on_budget, (uint64_t)(s->budget * 1000), 0);
@@ -101,10 +92,11 @@ void smart_wait_cancel(struct smart_wait *w)
 void smart_job_ended(struct smart *s, struct job *j)
 {
 	for (;;) {
-		struct smart_wait *w = s->waits;
+		struct smart_wait *w;
 
-		while (w && w->job != j)
-			w = w->next;
+		LIST_FOREACH (w, &s->waits, link)
+			if (w->job == j)
+				break;
 		if (w == NULL)
 			return;
 		finish(w, SMART_ENDED);
@@ -113,6 +105,6 @@ void smart_job_ended(struct smart *s, struct job *j)
 
 void smart_stop(struct smart *s)
 {
-	while (s->waits)
-		drop(s->waits);
+	while (!LIST_EMPTY(&s->waits))
+		drop(LIST_FIRST(&s->waits));
 }

@@ -12,8 +12,8 @@
 #include <string.h>
 
 struct cancel_wait {
-	struct cancel_wait *next;
-	struct tools *t; /* NULL once the tools are gone: only free */
+	LIST_ENTRY(cancel_wait) link; /* tools->waits while t is set */
+	struct tools *t;	      /* NULL once the tools are gone: only free */
 	struct job *job;
 	struct tool_call **calls;
 	size_t ncalls;
@@ -49,12 +49,7 @@ static void unlink_wait(struct cancel_wait *w)
 {
 	if (w->t == NULL)
 		return;
-	for (struct cancel_wait **p = &w->t->waits; *p != NULL; p = &(*p)->next) {
-		if (*p == w) {
-			*p = w->next;
-			break;
-		}
-	}
+	LIST_REMOVE(w, link);
 	w->t = NULL;
 }
 
@@ -92,7 +87,9 @@ static void on_cancelled(struct job *j, void *data)
 
 static struct cancel_wait *find_wait(struct tools *t, const struct job *j)
 {
-	for (struct cancel_wait *w = t->waits; w != NULL; w = w->next)
+	struct cancel_wait *w;
+
+	LIST_FOREACH (w, &t->waits, link)
 		if (w->job == j)
 			return w;
 	return NULL;
@@ -132,8 +129,7 @@ static void cancel_job(struct tool_call *call, const struct tool_args *a, void *
 	}
 	w->t = t;
 	w->job = j;
-	w->next = t->waits;
-	t->waits = w;
+	LIST_INSERT_HEAD(&t->waits, w, link);
 	tool_on_cancel(call, on_call_gone, w);
 	/* done may run before the hook returns; w is not touched after a
 	 * successful call. */
@@ -151,8 +147,8 @@ static void cancel_job(struct tool_call *call, const struct tool_args *a, void *
 
 void tools_cancel_orphan(struct tools *t)
 {
-	while (t->waits != NULL) {
-		struct cancel_wait *w = t->waits;
+	while (!LIST_EMPTY(&t->waits)) {
+		struct cancel_wait *w = LIST_FIRST(&t->waits);
 
 		/* Answered now, while the calls are known to be alive: after
 		 * this nothing may look at them (the record only waits for

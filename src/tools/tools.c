@@ -22,6 +22,7 @@ struct tools *tools_new(const struct tools_config *cfg)
 
 	if (t == NULL)
 		return NULL;
+	LIST_INIT(&t->waits);
 	t->cfg = *cfg;
 	if (t->cfg.inline_output_bytes == 0)
 		t->cfg.inline_output_bytes = TOOLS_INLINE_DEFAULT;

@@ -3,13 +3,15 @@
 #ifndef PYMCP_TOOLS_INTERNAL_H
 #define PYMCP_TOOLS_INTERNAL_H
 
+#include <sys/queue.h>
+
 #include "tools.h"
 
 struct cancel_wait;
 
 struct tools {
 	struct tools_config cfg;
-	struct cancel_wait *waits; /* cancellations the runner is carrying out */
+	LIST_HEAD(, cancel_wait) waits; /* cancellations the runner is carrying out */
 };
 
 /* The declarations, one per file that handles them. */
