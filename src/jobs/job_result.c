@@ -6,6 +6,7 @@
 #include "jobs_internal.h"
 
 #include <inttypes.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,24 +35,45 @@ void jobs_loss_note(const struct jobs *t, const struct job *j, enum job_stream s
 			 dropped);
 }
 
+void jobs_more_note(const struct jobs *t, const struct job *j, enum job_stream s, enum jobs_view v,
+		    uint64_t from, const struct job_read *rd, char *buf, size_t size)
+{
+	uint64_t left = j->kept[s] - from - rd->consumed;
+	char path[PATH_MAX];
+
+	buf[0] = '\0';
+	if (!rd->more)
+		return;
+	jobs_output_path(t, j, s, path, sizeof(path));
+	if (v == JOBS_VIEW_RESULT)
+		snprintf(buf, size,
+			 "\n[... %" PRIu64 " more bytes not shown; read them with py_job_status or "
+			 "the resource job-stream://%s]",
+			 left, j->id);
+	else if (v == JOBS_VIEW_WHOLE)
+		snprintf(buf, size, "\n[... %" PRIu64 " bytes not shown; full output in %s]", left,
+			 path);
+	else
+		snprintf(buf, size,
+			 "\n[... %" PRIu64 " more bytes not shown yet; call py_job_status again to "
+			 "continue, or read %s]",
+			 left, path);
+}
+
 /* The first inline_bytes of a stream, a note of what is not shown, and
  * "[TIMEOUT]" after a time limit. */
 static json_t *inline_output(struct jobs *t, const struct job *j, enum job_stream s, bool timeout)
 {
 	struct job_read rd = {0};
 	struct pm_error err = {0};
-	char more[256] = "", loss[256];
+	char more[PATH_MAX + 256], loss[256];
 	char *text = NULL;
 	size_t len = 0;
 	json_t *out;
 
 	if (jobs_read(t, j, s, 0, t->limits.inline_bytes, &rd, &err) < 0)
 		return json_string(timeout ? "[TIMEOUT]" : "");
-	if (rd.more)
-		snprintf(more, sizeof(more),
-			 "\n[... %" PRIu64 " more bytes not shown; read them with py_job_status or "
-			 "the resource job-stream://%s]",
-			 j->kept[s] - rd.consumed, j->id);
+	jobs_more_note(t, j, s, JOBS_VIEW_RESULT, 0, &rd, more, sizeof(more));
 	jobs_loss_note(t, j, s, loss, sizeof(loss));
 	FILE *f = open_memstream(&text, &len);
 	if (f != NULL) {

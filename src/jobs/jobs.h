@@ -183,6 +183,17 @@ int jobs_read(struct jobs *t, const struct job *j, enum job_stream stream, uint6
 	      size_t max, struct job_read *out, struct pm_error *err);
 void job_read_release(struct job_read *r);
 
+/* Where a window of a stream was shown, for the note of what it leaves
+ * out: a job's result, the whole stream (py_job_status, the resource),
+ * or what is new since the reader's cursor. */
+enum jobs_view { JOBS_VIEW_RESULT, JOBS_VIEW_WHOLE, JOBS_VIEW_SINCE };
+
+/* The note after a window read from `from` that did not reach the end
+ * (rd->more), saying how many bytes are left and where to read them; ""
+ * when the window showed the rest. */
+void jobs_more_note(const struct jobs *t, const struct job *j, enum job_stream s, enum jobs_view v,
+		    uint64_t from, const struct job_read *rd, char *buf, size_t size);
+
 /* Reads up to `max` bytes of kept output of `stream` from byte `from`.
  * *out_new is a NUL-terminated malloc'd string (invalid UTF-8 replaced so
  * it is valid JSON text) of *len bytes (the text's length, which differs

@@ -51,7 +51,7 @@ static int add_output(struct tools *t, struct job *j, enum job_stream s, enum wi
 {
 	uint64_t from = w == WHOLE ? 0 : j->cursor[s];
 	struct job_read rd;
-	char path[PATH_MAX], loss[256];
+	char more[PATH_MAX + 256], loss[256];
 	int r;
 
 	r = jobs_read(t->cfg.exec.jobs, j, s, from, cap, &rd, err);
@@ -59,15 +59,9 @@ static int add_output(struct tools *t, struct job *j, enum job_stream s, enum wi
 		return r;
 	fwrite(rd.text, 1, rd.len, out);
 	job_read_release(&rd);
-	jobs_output_path(t->cfg.exec.jobs, j, s, path, sizeof(path));
-	if (rd.more && w == WHOLE)
-		fprintf(out, "\n[... %" PRIu64 " bytes not shown; full output in %s]",
-			j->kept[s] - rd.consumed, path);
-	else if (rd.more)
-		fprintf(out,
-			"\n[... %" PRIu64 " more bytes not shown yet; call py_job_status again to "
-			"continue, or read %s]",
-			j->kept[s] - from - rd.consumed, path);
+	jobs_more_note(t->cfg.exec.jobs, j, s, w == WHOLE ? JOBS_VIEW_WHOLE : JOBS_VIEW_SINCE, from,
+		       &rd, more, sizeof(more));
+	fputs(more, out);
 	/* Said always by the whole view, once by the incremental one: when
 	 * it reaches the end of what was kept (or at once when nothing is). */
 	jobs_loss_note(t->cfg.exec.jobs, j, s, loss, sizeof(loss));
