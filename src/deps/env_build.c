@@ -12,6 +12,7 @@
 #include "cleanup.h"
 #include "fileio.h"
 #include "envs.h"
+#include "index_env.h"
 #include "loopback.h"
 #include "paths.h"
 #include "wire.h"
@@ -70,48 +71,41 @@ int env_build_skeleton(const char *dir, const char *interpreter, const char *ful
 	return 0;
 }
 
-/* Directories named by the index variables (plain paths or file://
- * URLs), each shown read-only where it is on the host. */
-static void add_local_indexes(json_t *binds, char *const *protected, size_t n_protected)
-{
-	static const char *const vars[] = {
-	    "PIP_FIND_LINKS", "PIP_INDEX_URL",	 "PIP_EXTRA_INDEX_URL",
-	    "UV_FIND_LINKS",  "UV_INDEX_URL",	 "UV_EXTRA_INDEX_URL",
-	    "UV_INDEX",	      "UV_DEFAULT_INDEX"};
+struct local_indexes {
+	json_t *binds;
+	char *const *protected;
+	size_t n_protected;
+};
 
-	for (size_t v = 0; v < sizeof(vars) / sizeof(*vars); v++) {
-		const char *value = getenv(vars[v]);
-		_cleanup_free_ char *copy = value ? strdup(value) : NULL;
-		char *save = NULL;
-		for (char *tok = copy ? strtok_r(copy, " \t\n,", &save) : NULL; tok;
-		     tok = strtok_r(NULL, " \t\n,", &save)) {
-			char real[PATH_MAX];
-			struct stat st;
-			size_t i;
-			json_t *b;
-			if (strncmp(tok, "file://", 7) == 0)
-				tok += 7;
-			if (tok[0] != '/' || realpath(tok, real) == NULL || stat(real, &st) < 0)
-				continue;
-			/* A file (a single wheel) is shown through its directory. */
-			if (!S_ISDIR(st.st_mode) && strrchr(real, '/') != real)
-				*strrchr(real, '/') = '\0';
-			/* Below /usr it is in the install sandbox already; what the
-			 * server keeps from every job (its state, keys in $HOME) is
-			 * never shown to a networked install. */
-			bool seen = pm_path_within(real, "/usr") || strcmp(real, "/") == 0;
-			for (size_t k = 0; k < n_protected; k++)
-				seen = seen || pm_path_overlaps(real, protected[k]);
-			json_array_foreach (binds, i, b)
-				seen =
-				    seen || strcmp(json_string_value(json_object_get(b, "source")),
-						   real) == 0;
-			/* One bind is kept for uv. */
-			if (!seen && json_array_size(binds) < 7)
-				json_array_append_new(
-				    binds, json_pack("{s:s, s:s}", "source", real, "target", real));
-		}
-	}
+/* A directory named by an index variable (a plain path or a file://
+ * URL), shown read-only where it is on the host. */
+static void add_local_index(char *location, void *data)
+{
+	struct local_indexes *li = data;
+	char real[PATH_MAX];
+	struct stat st;
+	size_t i;
+	json_t *b;
+
+	if (strncmp(location, "file://", 7) == 0)
+		location += 7;
+	if (location[0] != '/' || realpath(location, real) == NULL || stat(real, &st) < 0)
+		return;
+	/* A file (a single wheel) is shown through its directory. */
+	if (!S_ISDIR(st.st_mode) && strrchr(real, '/') != real)
+		*strrchr(real, '/') = '\0';
+	/* Below /usr it is in the install sandbox already; what the server
+	 * keeps from every job (its state, keys in $HOME) is never shown to
+	 * a networked install. */
+	bool seen = pm_path_within(real, "/usr") || strcmp(real, "/") == 0;
+	for (size_t k = 0; k < li->n_protected; k++)
+		seen = seen || pm_path_overlaps(real, li->protected[k]);
+	json_array_foreach (li->binds, i, b)
+		seen = seen || strcmp(json_string_value(json_object_get(b, "source")), real) == 0;
+	/* One bind is kept for uv. */
+	if (!seen && json_array_size(li->binds) < 7)
+		json_array_append_new(li->binds,
+				      json_pack("{s:s, s:s}", "source", real, "target", real));
 }
 
 json_t *env_build_spec(const char *dir, json_t *set, const struct env_build_config *cfg)
@@ -121,7 +115,8 @@ json_t *env_build_spec(const char *dir, json_t *set, const struct env_build_conf
 	json_t *argv, *binds = json_array(), *env, *v;
 	size_t i;
 
-	add_local_indexes(binds, cfg->protected_paths, cfg->n_protected);
+	struct local_indexes li = {binds, cfg->protected_paths, cfg->n_protected};
+	index_env_foreach(INDEX_ENV_INDEXES, add_local_index, &li);
 	/* pip comes from the interpreter: the environment needs no pip of
 	 * its own. */
 	env = json_pack("{s:s}", "HOME", "/tmp");

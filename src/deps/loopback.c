@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "cleanup.h"
+#include "index_env.h"
 
 #define HOST_MAX 256
 
@@ -193,42 +194,34 @@ int loopback_url(const char *url, char *host, size_t host_size, int *port)
 	return 0;
 }
 
+struct ports {
+	int *ports;
+	size_t n, max;
+};
+
+static void add_port(char *location, void *data)
+{
+	struct ports *p = data;
+	char url[1024], host[HOST_MAX];
+	int port = 0;
+
+	/* A proxy may be given as host:port. */
+	snprintf(url, sizeof(url), "%s%s", strstr(location, "://") ? "" : "http://", location);
+	if (loopback_url(url, host, sizeof(host), &port) != 1 || port <= 0)
+		return;
+	for (size_t i = 0; i < p->n; i++)
+		if (p->ports[i] == port)
+			return;
+	if (p->n < p->max)
+		p->ports[p->n++] = port;
+}
+
 size_t loopback_admin_ports(int *ports, size_t max)
 {
-	static const char *const vars[] = {"PIP_INDEX_URL",	 "PIP_EXTRA_INDEX_URL",
-					   "PIP_FIND_LINKS",	 "UV_INDEX_URL",
-					   "UV_EXTRA_INDEX_URL", "UV_FIND_LINKS",
-					   "UV_INDEX",		 "UV_DEFAULT_INDEX",
-					   "HTTP_PROXY",	 "HTTPS_PROXY",
-					   "ALL_PROXY",		 "http_proxy",
-					   "https_proxy",	 "all_proxy"};
-	size_t n = 0;
+	struct ports p = {ports, 0, max};
 
-	for (size_t v = 0; v < sizeof(vars) / sizeof(*vars); v++) {
-		const char *value = getenv(vars[v]);
-		_cleanup_free_ char *copy = value ? strdup(value) : NULL;
-		char *save = NULL;
-		for (char *tok = copy ? strtok_r(copy, " \t\n,", &save) : NULL; tok;
-		     tok = strtok_r(NULL, " \t\n,", &save)) {
-			char url[1024], host[HOST_MAX];
-			char *eq = strchr(tok, '='), *sep = strstr(tok, "://");
-			int port = 0;
-			/* uv's named indexes: NAME=URL. */
-			if (eq && (sep == NULL || eq < sep))
-				tok = eq + 1;
-			/* A proxy may be given as host:port. */
-			snprintf(url, sizeof(url), "%s%s", strstr(tok, "://") ? "" : "http://",
-				 tok);
-			if (loopback_url(url, host, sizeof(host), &port) != 1 || port <= 0)
-				continue;
-			bool seen = false;
-			for (size_t i = 0; i < n; i++)
-				seen = seen || ports[i] == port;
-			if (!seen && n < max)
-				ports[n++] = port;
-		}
-	}
-	return n;
+	index_env_foreach(INDEX_ENV_INDEXES | INDEX_ENV_PROXIES, add_port, &p);
+	return p.n;
 }
 
 bool loopback_admin_port(int port)
