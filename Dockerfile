@@ -25,50 +25,20 @@ FROM debian:bookworm AS build
 RUN apt-get update \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
         build-essential cmake pkg-config \
-        libuv1-dev libjansson-dev libseccomp-dev libcap-dev libnftables-dev python3 \
+        libuv1-dev libjansson-dev libseccomp-dev libcap-dev libnftables-dev nettle-dev python3 \
  && rm -rf /var/lib/apt/lists/*
 
 WORKDIR /src
 COPY . .
 
 # Only the two programs are built: the image runs no tests, and the test
-# suite (with its own dependencies) is scripts/test's business.  The server
-# target exists only once src/main.c does; without it, or with
-# `--build-arg TARGETS=python-mcp-sandbox`, the image is launcher-only and
-# its `python-mcp` is a stub that says so (see below); the policies are
-# then copied as CMake's install rule would.  A server that exists but does
-# not compile fails the build.
-# `--strip` drops the debug info of RelWithDebInfo from the installed files.
-ARG TARGETS=""
+# suite (with its own dependencies) is scripts/test's business.  A program
+# that does not compile, or a shipped policy the launcher refuses, fails
+# the build.  `--strip` drops the debug info of RelWithDebInfo from the
+# installed files.
 RUN cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo \
- && targets="$TARGETS" \
- && if [ -z "$targets" ]; then \
-        targets=python-mcp-sandbox; \
-        if cmake --build build --target help | grep -qx '\.\.\. python-mcp'; then \
-            targets="$targets python-mcp"; \
-        fi; \
-    fi \
- && cmake --build build -j"$(nproc)" --target $targets \
- && case " $targets " in \
-        *" python-mcp "*) \
-            cmake --install build --prefix /opt/python-mcp --strip ;; \
-        *) \
-            cmake --install build/sandbox --prefix /opt/python-mcp --strip \
-         && install -d /opt/python-mcp/share/python-mcp/policies \
-         && install -m 644 policies/*.json policies/README.md \
-                /opt/python-mcp/share/python-mcp/policies/ ;; \
-    esac \
- && if [ ! -x /opt/python-mcp/bin/python-mcp ]; then \
-        printf '%s\n' \
-            '#!/bin/sh' \
-            'echo "python-mcp: this image was built from a tree without the MCP server (src/main.c)," >&2' \
-            'echo "so it holds only the sandbox launcher, python-mcp-sandbox:" >&2' \
-            'echo >&2' \
-            'python-mcp-sandbox --help >&2' \
-            'exit 2' \
-            > /opt/python-mcp/bin/python-mcp \
-     && chmod 755 /opt/python-mcp/bin/python-mcp; \
-    fi \
+ && cmake --build build -j"$(nproc)" --target python-mcp python-mcp-sandbox \
+ && cmake --install build --prefix /opt/python-mcp --strip \
  && /opt/python-mcp/bin/python-mcp-sandbox \
         --check-policy /opt/python-mcp/share/python-mcp/policies/default.json
 
@@ -90,7 +60,7 @@ LABEL org.opencontainers.image.title="python-mcp" \
 # (install.json: "network": "user"); it needs `--device /dev/net/tun`.
 RUN apt-get update \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
-        libuv1 libjansson4 libseccomp2 libcap2 libnftables1 python3 python3-pip passt \
+        libuv1 libjansson4 libseccomp2 libcap2 libnftables1 libnettle8 python3 python3-pip passt \
  && rm -rf /var/lib/apt/lists/* /var/cache/apt/*.bin
 
 COPY --from=build /opt/python-mcp /opt/python-mcp
