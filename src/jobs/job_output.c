@@ -94,7 +94,9 @@ void job_output_recount(struct jobs *t, struct job *j)
  * (only running jobs' output is left).  `self` keeps its own. */
 static bool evict_oldest(struct jobs *t, const struct job *self)
 {
-	for (struct job *o = t->oldest; o != NULL; o = o->newer) {
+	struct job *o;
+
+	TAILQ_FOREACH_REVERSE (o, &t->list, job_list, age) {
 		if (o == self || !job_status_is_final(o->status) ||
 		    o->kept[JOB_STDOUT] + o->kept[JOB_STDERR] == 0)
 			continue;

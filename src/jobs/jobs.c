@@ -54,7 +54,9 @@ static void index_grow(struct jobs *t)
 	free(t->buckets);
 	t->buckets = b;
 	t->nbuckets = n;
-	for (struct job *j = t->newest; j != NULL; j = j->older) {
+	struct job *j;
+
+	TAILQ_FOREACH (j, &t->list, age) {
 		struct job **head = bucket_of(t, j->id);
 
 		j->hash_next = *head;
@@ -97,45 +99,30 @@ struct job *jobs_get(struct jobs *t, const char *id)
 
 static void link_newest(struct jobs *t, struct job *j)
 {
-	j->newer = NULL;
-	j->older = t->newest;
-	if (t->newest)
-		t->newest->newer = j;
-	else
-		t->oldest = j;
-	t->newest = j;
+	TAILQ_INSERT_HEAD(&t->list, j, age);
 	t->count++;
 }
 
 static void link_oldest(struct jobs *t, struct job *j)
 {
-	j->older = NULL;
-	j->newer = t->oldest;
-	if (t->oldest)
-		t->oldest->older = j;
-	else
-		t->newest = j;
-	t->oldest = j;
+	TAILQ_INSERT_TAIL(&t->list, j, age);
 	t->count++;
 }
 
 static void unlink_job(struct jobs *t, struct job *j)
 {
-	if (j->newer)
-		j->newer->older = j->older;
-	else
-		t->newest = j->older;
-	if (j->older)
-		j->older->newer = j->newer;
-	else
-		t->oldest = j->newer;
-	j->newer = j->older = NULL;
+	TAILQ_REMOVE(&t->list, j, age);
 	t->count--;
 }
 
 struct job *jobs_newest(struct jobs *t)
 {
-	return t->newest;
+	return TAILQ_FIRST(&t->list);
+}
+
+struct job *jobs_older(const struct job *j)
+{
+	return TAILQ_NEXT(j, age);
 }
 
 size_t jobs_count(const struct jobs *t)
@@ -232,15 +219,12 @@ static int load(struct jobs *t, struct pm_error *err)
 
 static void free_contents(struct jobs *t)
 {
-	struct job *j = t->newest;
+	while (!TAILQ_EMPTY(&t->list)) {
+		struct job *j = TAILQ_FIRST(&t->list);
 
-	while (j != NULL) {
-		struct job *older = j->older;
-
+		TAILQ_REMOVE(&t->list, j, age);
 		job_free(j);
-		j = older;
 	}
-	t->newest = t->oldest = NULL;
 	t->count = 0;
 	free(t->buckets);
 	job_store_unref(t->store);
@@ -257,6 +241,7 @@ int jobs_open(uv_loop_t *loop, const char *state_dir, const struct jobs_limits *
 
 	if (t == NULL)
 		return pm_error_set(err, "jobs", ENOMEM, "job table");
+	TAILQ_INIT(&t->list);
 	t->loop = loop;
 	t->limits = *limits;
 	t->nbuckets = INITIAL_BUCKETS;
@@ -334,7 +319,9 @@ static int make_room(struct jobs *t, struct pm_error *err)
 {
 	if (t->limits.max_kept == 0 || t->count < t->limits.max_kept)
 		return 0;
-	for (struct job *j = t->oldest; j != NULL; j = j->newer) {
+	struct job *j;
+
+	TAILQ_FOREACH_REVERSE (j, &t->list, job_list, age) {
 		if (job_status_is_final(j->status) && j->run == NULL) {
 			jobs_remove(t, j);
 			return 0;
@@ -468,10 +455,10 @@ size_t jobs_prune(struct jobs *t, bool keep_completed, bool keep_failed, double 
 		  double now)
 {
 	size_t removed = 0;
-	struct job *j = t->oldest;
+	struct job *j = TAILQ_LAST(&t->list, job_list);
 
 	while (j != NULL) {
-		struct job *newer = j->newer;
+		struct job *newer = TAILQ_PREV(j, job_list, age);
 		double since = j->completed_at > 0 ? j->completed_at : j->created_at;
 		bool kept = !job_status_is_final(j->status) || j->run != NULL ||
 			    (j->status == JOB_COMPLETED && keep_completed) ||

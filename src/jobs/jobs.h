@@ -15,6 +15,7 @@
 #include <jansson.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/queue.h>
 #include <uv.h>
 
 #include "error.h"
@@ -44,8 +45,8 @@ struct job {
 	uint64_t cursor[2];   /* incremental read position, per stream */
 
 	/* Runtime only, never persisted. */
-	void *run; /* the runner's handle while pending/running */
-	struct job *newer, *older;
+	void *run;	       /* the runner's handle while pending/running */
+	TAILQ_ENTRY(job) age;  /* the table's list, newest first */
 	struct job *hash_next; /* chain of the id index */
 	int fd[2];	       /* output files open for appending, or -1 */
 	char *saved;	       /* this job's line of jobs.json, until it changes */
@@ -100,6 +101,8 @@ struct job *jobs_create(struct jobs *t, const char *tool, const char *label, str
 
 struct job *jobs_get(struct jobs *t, const char *id);
 struct job *jobs_newest(struct jobs *t);
+/* The job created before j, or NULL. */
+struct job *jobs_older(const struct job *j);
 size_t jobs_count(const struct jobs *t);
 
 /* Sets the status (and started_at/completed_at as it implies), then

@@ -26,7 +26,7 @@ struct jobs {
 	size_t nbuckets;
 	size_t count;
 	/* Every job, newest first (creation order). */
-	struct job *newest, *oldest;
+	TAILQ_HEAD(job_list, job) list;
 	/* Bytes of output every job keeps on disk: the sum of kept[]. */
 	uint64_t stored_bytes;
 

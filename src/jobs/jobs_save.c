@@ -51,10 +51,13 @@ static int snapshot(struct jobs *t, char **out, size_t *len, struct pm_error *er
 
 	if (f != NULL) {
 		fputs("[\n", f);
-		for (struct job *j = t->newest; j != NULL && !failed; j = j->older) {
-			failed = saved_form(j) < 0;
-			fwrite(j->saved, 1, failed ? 0 : j->saved_len, f);
-			fputs(j->older ? ",\n" : "\n", f);
+		struct job *j;
+
+		TAILQ_FOREACH (j, &t->list, age) {
+			if ((failed = saved_form(j) < 0))
+				break;
+			fwrite(j->saved, 1, j->saved_len, f);
+			fputs(TAILQ_NEXT(j, age) ? ",\n" : "\n", f);
 		}
 		fputs("]\n", f);
 		failed = ferror(f) || failed;

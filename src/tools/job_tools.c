@@ -192,7 +192,7 @@ static void list_jobs(struct tool_call *call, const struct tool_args *a, void *c
 	json_t *list = json_array();
 
 	for (struct job *j = jobs_newest(t->cfg.exec.jobs);
-	     j != NULL && json_array_size(list) < limit; j = j->older) {
+	     j != NULL && json_array_size(list) < limit; j = jobs_older(j)) {
 		if (filter < 0 || j->status == (enum job_status)filter)
 			json_array_append_new(list, job_to_json(t->cfg.exec.jobs, j));
 	}

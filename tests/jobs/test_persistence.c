@@ -66,7 +66,7 @@ static void test_round_trip(uv_loop_t *loop, const char *dir)
 	jobs_set_progress(t, b, 3, 10, "step 3");
 	jobs_set_status(t, b, JOB_FAILED, NULL, "exploded");
 	jobs_set_status(t, c, JOB_CANCELLED, NULL, NULL);
-	for (struct job *j = jobs_newest(t); j; j = j->older)
+	for (struct job *j = jobs_newest(t); j; j = jobs_older(j))
 		json_array_append_new(before, job_to_record(j));
 	CHECK(jobs_flush(t, &err) == 0);
 	close_table(loop, t);
@@ -78,7 +78,7 @@ static void test_round_trip(uv_loop_t *loop, const char *dir)
 	}
 	CHECK(rc == 0);
 	CHECK(jobs_count(t) == 3);
-	for (struct job *j = jobs_newest(t); j; j = j->older)
+	for (struct job *j = jobs_newest(t); j; j = jobs_older(j))
 		json_array_append_new(after, job_to_record(j));
 	CHECK(json_equal(before, after));
 	if (!json_equal(before, after)) {
