@@ -1,5 +1,5 @@
 /* The job table: an id index (chained hash) for constant-time lookups
- * whatever the number of jobs, and a doubly linked list, newest first,
+ * whatever the number of jobs, and a tail queue (sys/queue.h), newest first,
  * for listings.  Opening loads jobs.json; every change schedules a save
  * (jobs_save.c). */
 #include "jobs_internal.h"
