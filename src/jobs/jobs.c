@@ -242,6 +242,7 @@ int jobs_open(uv_loop_t *loop, const char *state_dir, const struct jobs_limits *
 	if (t == NULL)
 		return pm_error_set(err, "jobs", ENOMEM, "job table");
 	TAILQ_INIT(&t->list);
+	SLIST_INIT(&t->hooks);
 	t->loop = loop;
 	t->limits = *limits;
 	t->nbuckets = INITIAL_BUCKETS;
@@ -283,10 +284,10 @@ void jobs_close(struct jobs *t)
 {
 	if (t == NULL)
 		return;
-	while (t->hooks != NULL) {
-		struct jobs_hook *h = t->hooks;
+	while (!SLIST_EMPTY(&t->hooks)) {
+		struct jobs_hook *h = SLIST_FIRST(&t->hooks);
 
-		t->hooks = h->next;
+		SLIST_REMOVE_HEAD(&t->hooks, link);
 		h->fn(h->data);
 		free(h);
 	}
@@ -308,8 +309,8 @@ int jobs_at_close(struct jobs *t, void (*fn)(void *data), void *data)
 
 	if (h == NULL)
 		return -ENOMEM;
-	*h = (struct jobs_hook){.next = t->hooks, .fn = fn, .data = data};
-	t->hooks = h;
+	*h = (struct jobs_hook){.fn = fn, .data = data};
+	SLIST_INSERT_HEAD(&t->hooks, h, link);
 	return 0;
 }
 

@@ -9,7 +9,7 @@ struct job_store;
 struct job_store_write;
 
 struct jobs_hook {
-	struct jobs_hook *next;
+	SLIST_ENTRY(jobs_hook) link;
 	void (*fn)(void *data);
 	void *data;
 };
@@ -43,7 +43,7 @@ struct jobs {
 	void (*on_error)(const struct pm_error *err, void *data);
 	void *on_error_data;
 
-	struct jobs_hook *hooks;
+	SLIST_HEAD(, jobs_hook) hooks; /* newest registration first */
 };
 
 /* jobs.c */
