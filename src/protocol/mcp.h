@@ -18,6 +18,7 @@
 #include "tool.h"
 
 struct mcp_server;
+struct mcp_conn; /* one client: a stdio peer, an HTTP session or request */
 struct mcp_call; /* one tools/call awaiting its answer */
 struct tools;
 
@@ -28,7 +29,8 @@ struct mcp_limits {
 
 /* Reads a resource.  Fills *contents_new with the "contents" array of a
  * resources/read result; a negative errno with err filled means not found
- * (-ENOENT, answered -32002) or another failure (-32603). */
+ * (-ENOENT, answered -32002, or -32602 to a 2026-07-28 request) or another
+ * failure (-32603). */
 typedef int (*mcp_resource_read_fn)(const char *uri, json_t **contents_new, struct pm_error *err,
 				    void *ctx);
 
@@ -45,8 +47,9 @@ struct mcp_resource_template {
 
 struct mcp_server *mcp_server_new(uv_loop_t *loop, const struct mcp_limits *limits,
 				  const char *name, const char *version);
-/* Frees the server and every call still unanswered (their cancel callbacks
- * run first): nothing may answer a call after this.  Call it once the
+/* Frees the server, its stdio connection and every call still unanswered
+ * there (their cancel callbacks run first): nothing may answer a call
+ * after this.  Free the other connections first.  Call it once the
  * transport's handles are closed, that is after uv_run() returned. */
 void mcp_server_free(struct mcp_server *s);
 
@@ -54,7 +57,7 @@ void mcp_server_free(struct mcp_server *s);
  * NULL keeps the current one).  The defaults describe smart async. */
 void mcp_server_set_info(struct mcp_server *s, const char *title, const char *instructions);
 
-/* The protocol version initialize negotiated, or NULL before it. */
+/* The protocol version initialize negotiated on stdio, or NULL before. */
 const char *mcp_server_protocol_version(const struct mcp_server *s);
 
 /* Serves a declared tool: ctx goes to its handler.  Names are 1-64
@@ -76,28 +79,56 @@ struct mcp_sink {
 	void *ctx;
 };
 
+/* What Streamable HTTP knows of a message besides its body: the headers
+ * the 2026-07-28 revision checks against it (NULL: absent).  stdio passes
+ * no envelope at all. */
+struct mcp_envelope {
+	const char *protocol_version; /* MCP-Protocol-Version */
+	const char *method;	      /* Mcp-Method */
+	const char *name;	      /* Mcp-Name */
+};
+
+/* A connection: what one client sees of the server's state.  stdio has
+ * one (the server's own, behind the mcp_server_* calls below); HTTP makes
+ * one per legacy session and one per modern request. */
+struct mcp_conn *mcp_conn_new(struct mcp_server *s);
+/* Cancels its pending calls (their cancel callbacks run) and frees it. */
+void mcp_conn_free(struct mcp_conn *c);
+/* Routes output to `sink` (copied).  One sink at a time. */
+void mcp_conn_attach(struct mcp_conn *c, const struct mcp_sink *sink);
+/* Cancels every pending call and drops the sink: later output is
+ * discarded. */
+void mcp_conn_detach(struct mcp_conn *c);
+/* Handles one incoming message of len bytes; env: HTTP's headers. */
+void mcp_conn_receive(struct mcp_conn *c, const char *msg, size_t len,
+		      const struct mcp_envelope *env);
+/* The client gave up on request `id` (its HTTP stream closed): as a
+ * notifications/cancelled for it.  False when no call of that id waits. */
+bool mcp_conn_cancel_request(struct mcp_conn *c, json_t *id);
 /* While sink.send runs: the id of the request the message answers or
  * belongs to (a response, the progress of a call), or NULL (log
- * notifications, errors about unreadable messages).  What Streamable HTTP
- * needs to pick the stream of a message.  Borrowed. */
-json_t *mcp_server_sending_for(const struct mcp_server *s);
-
-/* Routes output to `sink` (copied).  One sink at a time. */
-void mcp_server_attach(struct mcp_server *s, const struct mcp_sink *sink);
-/* Cancels every pending call (see mcp_call_on_cancel) and drops the sink:
- * later output is discarded. */
-void mcp_server_detach(struct mcp_server *s);
-/* Handles one incoming message of len bytes (one line, no newline). */
-void mcp_server_receive(struct mcp_server *s, const char *msg, size_t len);
+ * notifications, errors about unreadable messages); borrowed.  And the
+ * HTTP status a response goes with (200 for notifications). */
+json_t *mcp_conn_sending_for(const struct mcp_conn *c);
+int mcp_conn_sending_status(const struct mcp_conn *c);
+/* The legacy version initialize negotiated, or NULL before it. */
+const char *mcp_conn_protocol_version(const struct mcp_conn *c);
 /* Answers a message that exceeded limits.max_message_bytes (-32600, with
  * id_new, stolen, when the transport could read it; else null), for
  * transports that refuse it before reading it whole. */
+void mcp_conn_reject_oversized(struct mcp_conn *c, json_t *id_new);
+
+/* The stdio connection (created with the server). */
+json_t *mcp_server_sending_for(const struct mcp_server *s);
+void mcp_server_attach(struct mcp_server *s, const struct mcp_sink *sink);
+void mcp_server_detach(struct mcp_server *s);
+void mcp_server_receive(struct mcp_server *s, const char *msg, size_t len);
 void mcp_server_reject_oversized(struct mcp_server *s, json_t *id_new);
 /* Answers a message the transport could not buffer (out of memory). */
 void mcp_server_reject_dropped(struct mcp_server *s);
 
-/* notifications/message to the client if `level` passes logging/setLevel
- * (levels as in RFC 5424: "debug" ... "emergency"). */
+/* notifications/message to the stdio client if `level` passes its legacy
+ * logging/setLevel (levels as in RFC 5424: "debug" ... "emergency"). */
 void mcp_notify_log(struct mcp_server *s, const char *level, const char *logger, json_t *data_new);
 
 #endif

@@ -1,5 +1,7 @@
-/* What the mcp_*.c files share: the server object and the helpers each
- * method handler uses.  Not for the rest of the server. */
+/* What the mcp_*.c files share: the server (what every client sees: its
+ * tools, resources and identity), a connection (one client's state: the
+ * legacy lifecycle, its sink, its live calls) and one request being
+ * handled.  Not for the rest of the server. */
 #ifndef PYMCP_MCP_INTERNAL_H
 #define PYMCP_MCP_INTERNAL_H
 
@@ -7,6 +9,18 @@
 
 #include "jsonrpc.h"
 #include "mcp.h"
+
+/* 2026-07-28 error codes (schema.ts). */
+#define MCP_HEADER_MISMATCH		       -32020
+#define MCP_MISSING_REQUIRED_CLIENT_CAPABILITY -32021
+#define MCP_UNSUPPORTED_PROTOCOL_VERSION       -32022
+
+/* The modern revision, and the _meta keys of its requests. */
+#define MCP_MODERN_VERSION   "2026-07-28"
+#define MCP_META_VERSION     "io.modelcontextprotocol/protocolVersion"
+#define MCP_META_CLIENT_CAPS "io.modelcontextprotocol/clientCapabilities"
+#define MCP_META_LOG_LEVEL   "io.modelcontextprotocol/logLevel"
+#define MCP_META_SERVER_INFO "io.modelcontextprotocol/serverInfo"
 
 struct mcp_tool_entry {
 	const struct tool_decl *decl;
@@ -20,11 +34,20 @@ struct mcp_template_entry {
 	void *ctx;
 };
 
+/* One request being handled: its id and what its era says of it. */
+struct mcp_req {
+	json_t *id;
+	bool modern;	  /* 2026-07-28: stateless, described by its own _meta */
+	int log_level;	  /* modern: _meta logLevel, or -1 (no log notifications) */
+	json_t *progress; /* _meta.progressToken (borrowed), or NULL */
+};
+
 struct mcp_call {
 	struct tool_call tc; /* what the tool answers through (first member) */
-	struct mcp_server *server;
-	LIST_ENTRY(mcp_call) link; /* server->calls: every live call */
+	struct mcp_conn *conn;
+	LIST_ENTRY(mcp_call) link; /* conn->calls: every live call */
 	json_t *id;
+	bool modern;
 	json_t *progress_token; /* NULL when the request carried none */
 	double last_progress;
 	void (*cancel_cb)(struct tool_call *call, void *data);
@@ -45,57 +68,86 @@ struct mcp_server {
 	struct mcp_template_entry *templates;
 	size_t n_templates;
 
-	bool initialized;	      /* initialize was answered */
-	bool client_ready;	      /* notifications/initialized arrived */
-	const char *protocol_version; /* negotiated; static storage */
-	int client_log_level;	      /* for notifications/message */
+	struct mcp_conn *stdio; /* the connection of the mcp_server_* calls */
+};
+
+struct mcp_conn {
+	struct mcp_server *server;
+	bool initialized;	      /* legacy: initialize was answered */
+	bool client_ready;	      /* legacy: notifications/initialized arrived */
+	const char *protocol_version; /* legacy: negotiated; static storage */
+	int client_log_level;	      /* legacy: for notifications/message */
 
 	struct mcp_sink sink;
 	bool attached;
-	json_t *sending_for; /* during sink.send: see mcp_server_sending_for() */
+	/* During sink.send: see mcp_conn_sending_for() and _status(). */
+	json_t *sending_for;
+	int sending_status;
 	LIST_HEAD(, mcp_call) calls;
 };
 
-/* Sends a response (never dropped while a sink is attached). */
-void mcp_send_new(struct mcp_server *s, json_t *msg_new);
+/* Sends a response (never dropped while a sink is attached); http_status
+ * is what Streamable HTTP answers it with. */
+void mcp_send_new(struct mcp_conn *c, json_t *msg_new, int http_status);
 /* Sends a notification unless the transport is congested: notifications
  * are advisory and must not grow memory when the client stops reading.
  * request_id: the request it belongs to, or NULL. */
-void mcp_send_notification_new(struct mcp_server *s, json_t *msg_new, json_t *request_id);
+void mcp_send_notification_new(struct mcp_conn *c, json_t *msg_new, json_t *request_id);
 
-void mcp_reply_new(struct mcp_server *s, json_t *id, json_t *result_new);
-void mcp_reply_error(struct mcp_server *s, json_t *id, int code, json_t *data_new, const char *fmt,
-		     ...) __attribute__((format(printf, 5, 6)));
+/* The result of a request; a modern one gains resultType "complete"
+ * (unless it has one) and the server's identity in _meta. */
+void mcp_reply_new(struct mcp_conn *c, const struct mcp_req *rq, json_t *result_new);
+/* A cacheable result (lists, reads, server/discover): modern ones also
+ * carry ttlMs and cacheScope ("public" or "private"). */
+void mcp_reply_cacheable(struct mcp_conn *c, const struct mcp_req *rq, json_t *result_new,
+			 long long ttl_ms, const char *scope);
+/* An error; the HTTP status follows from the code and the era. */
+void mcp_reply_error(struct mcp_conn *c, const struct mcp_req *rq, int code, json_t *data_new,
+		     const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+/* The same for a message whose request could not be handled at all (an
+ * id but no era yet), with an explicit HTTP status. */
+void mcp_reply_error_status(struct mcp_conn *c, json_t *id, int http_status, int code,
+			    json_t *data_new, const char *fmt, ...)
+    __attribute__((format(printf, 6, 7)));
 
 /* Answers -32602 and returns false unless params.cursor is absent or "":
  * every list of this server fits in one page. */
-bool mcp_check_cursor(struct mcp_server *s, json_t *id, json_t *params);
+bool mcp_check_cursor(struct mcp_conn *c, const struct mcp_req *rq, json_t *params);
 
 /* A required string member of params, or NULL after answering -32602. */
-const char *mcp_require_string(struct mcp_server *s, json_t *id, json_t *params, const char *key,
-			       const char *hint);
+const char *mcp_require_string(struct mcp_conn *c, const struct mcp_req *rq, json_t *params,
+			       const char *key, const char *hint);
 
 /* Method handlers; params may be NULL (absent), otherwise an object. */
-void mcp_handle_initialize(struct mcp_server *s, json_t *id, json_t *params);
-void mcp_handle_ping(struct mcp_server *s, json_t *id, json_t *params);
-void mcp_handle_set_level(struct mcp_server *s, json_t *id, json_t *params);
-void mcp_handle_tools_list(struct mcp_server *s, json_t *id, json_t *params);
-void mcp_handle_tools_call(struct mcp_server *s, json_t *id, json_t *params);
-void mcp_handle_resources_list(struct mcp_server *s, json_t *id, json_t *params);
-void mcp_handle_templates_list(struct mcp_server *s, json_t *id, json_t *params);
-void mcp_handle_resources_read(struct mcp_server *s, json_t *id, json_t *params);
+typedef void mcp_method_fn(struct mcp_conn *c, const struct mcp_req *rq, json_t *params);
+mcp_method_fn mcp_handle_initialize, mcp_handle_ping, mcp_handle_set_level, mcp_handle_discover,
+    mcp_handle_tools_list, mcp_handle_tools_call, mcp_handle_resources_list,
+    mcp_handle_templates_list, mcp_handle_resources_read, mcp_handle_prompts_list;
 
 /* Notification handlers. */
-void mcp_handle_initialized(struct mcp_server *s, json_t *params);
-void mcp_handle_cancelled(struct mcp_server *s, json_t *params);
+void mcp_handle_initialized(struct mcp_conn *c, json_t *params);
+void mcp_handle_cancelled(struct mcp_conn *c, json_t *params);
+
+/* mcp_modern.c: a request of the modern revision, checked in the order
+ * MCP-2026.md §3 gives (its _meta, the HTTP headers against the body,
+ * the version).  Fills rq and returns true, or answers the error and
+ * returns false. */
+bool mcp_modern_accept(struct mcp_conn *c, json_t *id, const char *method, json_t *params,
+		       const struct mcp_envelope *env, struct mcp_req *rq);
+/* Whether a message is of the modern revision (MCP-2026.md §1). */
+bool mcp_modern_message(json_t *params, const struct mcp_envelope *env);
+/* The versions this server speaks, newest first, modern included. */
+json_t *mcp_supported_versions(void);
+/* Whether `v` is a legacy version this server negotiates. */
+bool mcp_legacy_version(const char *v);
 
 /* Cancels one pending call: runs its cancel callback, after which the call
  * is released; without a callback, its eventual answer is dropped. */
 void mcp_call_cancel(struct mcp_call *call);
 /* Cancels every pending call (the transport is going away). */
-void mcp_calls_cancel_all(struct mcp_server *s);
-/* Frees every call, answered or not (the server is being freed). */
-void mcp_calls_free_all(struct mcp_server *s);
+void mcp_calls_cancel_all(struct mcp_conn *c);
+/* Frees every call, answered or not (the connection is being freed). */
+void mcp_calls_free_all(struct mcp_conn *c);
 
 void mcp_tools_free(struct mcp_server *s);
 void mcp_templates_free(struct mcp_server *s);

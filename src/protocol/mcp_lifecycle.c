@@ -8,7 +8,7 @@
 #include "mcp_internal.h"
 
 /* Newest first: the first is what a client asking for anything else gets. */
-static const char *const supported_versions[] = {"2025-11-25", "2025-06-18"};
+static const char *const legacy_versions[] = {"2025-11-25", "2025-06-18"};
 
 #define DEFAULT_TITLE "Python MCP (sandboxed)"
 #define DEFAULT_INSTRUCTIONS                                                                       \
@@ -40,59 +40,60 @@ void mcp_server_set_info(struct mcp_server *s, const char *title, const char *in
 
 static const char *negotiate(const char *requested)
 {
-	for (size_t i = 0; i < sizeof(supported_versions) / sizeof(supported_versions[0]); i++)
-		if (strcmp(requested, supported_versions[i]) == 0)
-			return supported_versions[i];
-	return supported_versions[0];
+	for (size_t i = 0; i < sizeof(legacy_versions) / sizeof(legacy_versions[0]); i++)
+		if (strcmp(requested, legacy_versions[i]) == 0)
+			return legacy_versions[i];
+	return legacy_versions[0];
 }
 
-void mcp_handle_initialize(struct mcp_server *s, json_t *id, json_t *params)
+void mcp_handle_initialize(struct mcp_conn *c, const struct mcp_req *rq, json_t *params)
 {
+	struct mcp_server *s = c->server;
 	const char *requested;
 	json_t *result;
 
-	if (s->initialized) {
-		mcp_reply_error(s, id, JRPC_INVALID_REQUEST, NULL,
+	if (c->initialized) {
+		mcp_reply_error(c, rq, JRPC_INVALID_REQUEST, NULL,
 				"Invalid request: the server is already initialized. Hint: send "
 				"initialize once per session; start a new server process for a "
 				"new session");
 		return;
 	}
-	requested = mcp_require_string(s, id, params, "protocolVersion",
+	requested = mcp_require_string(c, rq, params, "protocolVersion",
 				       "send the protocol version the client speaks, e.g. "
 				       "\"2025-11-25\"");
 	if (requested == NULL)
 		return;
-	s->protocol_version = negotiate(requested);
-	if (strcmp(s->protocol_version, requested) != 0)
+	c->protocol_version = negotiate(requested);
+	if (strcmp(c->protocol_version, requested) != 0)
 		log_info("client asked for protocol %.*s; offering %s", JRPC_Q(requested),
-			 s->protocol_version);
+			 c->protocol_version);
 	/* listChanged:false: the tool set is fixed at start-up.  No
 	 * subscriptions: clients poll job-stream resources. */
 	result = json_pack("{s:s, s:{s:{s:b}, s:{s:b, s:b}, s:{}}, s:{s:s, s:s, s:s}, s:s}",
-			   "protocolVersion", s->protocol_version, "capabilities", "tools",
+			   "protocolVersion", c->protocol_version, "capabilities", "tools",
 			   "listChanged", 0, "resources", "subscribe", 0, "listChanged", 0,
 			   "logging", "serverInfo", "name", s->name, "title", s->title, "version",
 			   s->version, "instructions", s->instructions);
 	if (result == NULL) {
-		s->protocol_version = NULL;
-		mcp_reply_error(s, id, JRPC_INTERNAL_ERROR, NULL,
+		c->protocol_version = NULL;
+		mcp_reply_error(c, rq, JRPC_INTERNAL_ERROR, NULL,
 				"Internal error: out of memory. Hint: retry initialize");
 		return;
 	}
-	s->initialized = true;
-	mcp_reply_new(s, id, result);
+	c->initialized = true;
+	mcp_reply_new(c, rq, result);
 }
 
-void mcp_handle_ping(struct mcp_server *s, json_t *id, json_t *params)
+void mcp_handle_ping(struct mcp_conn *c, const struct mcp_req *rq, json_t *params)
 {
 	(void)params;
-	mcp_reply_new(s, id, json_object());
+	mcp_reply_new(c, rq, json_object());
 }
 
-void mcp_handle_set_level(struct mcp_server *s, json_t *id, json_t *params)
+void mcp_handle_set_level(struct mcp_conn *c, const struct mcp_req *rq, json_t *params)
 {
-	const char *name = mcp_require_string(s, id, params, "level",
+	const char *name = mcp_require_string(c, rq, params, "level",
 					      "one of debug, info, notice, warning, error, "
 					      "critical, alert, emergency");
 	int level;
@@ -101,40 +102,47 @@ void mcp_handle_set_level(struct mcp_server *s, json_t *id, json_t *params)
 		return;
 	level = log_level_from_name(name);
 	if (level < 0) {
-		mcp_reply_error(s, id, JRPC_INVALID_PARAMS, NULL,
+		mcp_reply_error(c, rq, JRPC_INVALID_PARAMS, NULL,
 				"Invalid params: unknown log level `%.*s`. Hint: use one of %s",
 				JRPC_Q(name), log_level_names());
 		return;
 	}
-	s->client_log_level = level;
-	mcp_reply_new(s, id, json_object());
+	c->client_log_level = level;
+	mcp_reply_new(c, rq, json_object());
 }
 
-void mcp_handle_initialized(struct mcp_server *s, json_t *params)
+void mcp_handle_initialized(struct mcp_conn *c, json_t *params)
 {
 	(void)params;
-	s->client_ready = true;
+	c->client_ready = true;
 }
 
-void mcp_handle_cancelled(struct mcp_server *s, json_t *params)
+bool mcp_conn_cancel_request(struct mcp_conn *c, json_t *id)
 {
-	json_t *request_id = json_object_get(params, "requestId");
 	struct mcp_call *call;
 
-	if (request_id == NULL)
-		return;
-	LIST_FOREACH (call, &s->calls, link) {
-		if (!call->cancelled && !call->answered && json_equal(call->id, request_id)) {
+	LIST_FOREACH (call, &c->calls, link) {
+		if (!call->cancelled && !call->answered && json_equal(call->id, id)) {
 			log_debug("client cancelled a call of `%s`", call->tc.tool);
 			mcp_call_cancel(call);
-			return;
+			return true;
 		}
 	}
+	return false;
+}
+
+void mcp_handle_cancelled(struct mcp_conn *c, json_t *params)
+{
+	json_t *request_id = json_object_get(params, "requestId");
+
 	/* Unknown or already answered: a race the spec says to tolerate. */
+	if (request_id != NULL)
+		mcp_conn_cancel_request(c, request_id);
 }
 
 void mcp_notify_log(struct mcp_server *s, const char *level, const char *logger, json_t *data_new)
 {
+	struct mcp_conn *c = s->stdio;
 	int l = log_level_from_name(level);
 	json_t *params;
 
@@ -144,12 +152,12 @@ void mcp_notify_log(struct mcp_server *s, const char *level, const char *logger,
 		return;
 	}
 	/* Nothing but ping may precede the initialize response. */
-	if (data_new == NULL || !s->initialized || l < s->client_log_level) {
+	if (data_new == NULL || !c->initialized || l < c->client_log_level) {
 		json_decref(data_new);
 		return;
 	}
 	params = json_pack("{s:s, s:o}", "level", level, "data", data_new);
 	if (params != NULL && logger != NULL)
 		json_object_set_new(params, "logger", json_string(logger));
-	mcp_send_notification_new(s, jrpc_notification_new("notifications/message", params), NULL);
+	mcp_send_notification_new(c, jrpc_notification_new("notifications/message", params), NULL);
 }

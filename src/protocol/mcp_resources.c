@@ -66,11 +66,22 @@ void mcp_templates_free(struct mcp_server *s)
 	s->n_templates = 0;
 }
 
-void mcp_handle_resources_list(struct mcp_server *s, json_t *id, json_t *params)
+/* Lists change only with a new server binary. */
+#define LIST_TTL_MS 3600000LL
+
+void mcp_handle_resources_list(struct mcp_conn *c, const struct mcp_req *rq, json_t *params)
 {
-	if (!mcp_check_cursor(s, id, params))
+	if (!mcp_check_cursor(c, rq, params))
 		return;
-	mcp_reply_new(s, id, json_pack("{s:[]}", "resources"));
+	mcp_reply_cacheable(c, rq, json_pack("{s:[]}", "resources"), LIST_TTL_MS, "public");
+}
+
+/* No prompts: an empty list, for clients that probe it. */
+void mcp_handle_prompts_list(struct mcp_conn *c, const struct mcp_req *rq, json_t *params)
+{
+	if (!mcp_check_cursor(c, rq, params))
+		return;
+	mcp_reply_cacheable(c, rq, json_pack("{s:[]}", "prompts"), LIST_TTL_MS, "public");
 }
 
 static void set_optional(json_t *obj, const char *key, const char *value)
@@ -79,11 +90,12 @@ static void set_optional(json_t *obj, const char *key, const char *value)
 		json_object_set_new(obj, key, json_string(value));
 }
 
-void mcp_handle_templates_list(struct mcp_server *s, json_t *id, json_t *params)
+void mcp_handle_templates_list(struct mcp_conn *c, const struct mcp_req *rq, json_t *params)
 {
+	struct mcp_server *s = c->server;
 	json_t *list;
 
-	if (!mcp_check_cursor(s, id, params))
+	if (!mcp_check_cursor(c, rq, params))
 		return;
 	list = json_array();
 	for (size_t i = 0; i < s->n_templates; i++) {
@@ -96,7 +108,8 @@ void mcp_handle_templates_list(struct mcp_server *s, json_t *id, json_t *params)
 		set_optional(t, "mimeType", e->mime_type);
 		json_array_append_new(list, t);
 	}
-	mcp_reply_new(s, id, json_pack("{s:o}", "resourceTemplates", list));
+	mcp_reply_cacheable(c, rq, json_pack("{s:o}", "resourceTemplates", list), LIST_TTL_MS,
+			    "public");
 }
 
 static struct mcp_template_entry *find_scheme(struct mcp_server *s, const char *uri)
@@ -122,8 +135,15 @@ static void template_list(struct mcp_server *s, char *buf, size_t size)
 	}
 }
 
-void mcp_handle_resources_read(struct mcp_server *s, json_t *id, json_t *params)
+/* 2026-07-28 answers a missing resource -32602 (and never -32002). */
+static int not_found_code(const struct mcp_req *rq)
 {
+	return rq->modern ? JRPC_INVALID_PARAMS : MCP_RESOURCE_NOT_FOUND;
+}
+
+void mcp_handle_resources_read(struct mcp_conn *c, const struct mcp_req *rq, json_t *params)
+{
+	struct mcp_server *s = c->server;
 	struct mcp_template_entry *t;
 	json_t *contents = NULL;
 	struct pm_error err = {0};
@@ -131,14 +151,14 @@ void mcp_handle_resources_read(struct mcp_server *s, json_t *id, json_t *params)
 	char known[512], message[PM_ERROR_MESSAGE_MAX + PM_ERROR_HINT_MAX + 16];
 	int rc;
 
-	uri = mcp_require_string(s, id, params, "uri",
+	uri = mcp_require_string(c, rq, params, "uri",
 				 "name the resource to read, e.g. \"job-stream://<job_id>\"");
 	if (uri == NULL)
 		return;
 	t = find_scheme(s, uri);
 	if (t == NULL) {
 		template_list(s, known, sizeof(known));
-		mcp_reply_error(s, id, MCP_RESOURCE_NOT_FOUND, json_pack("{s:s}", "uri", uri),
+		mcp_reply_error(c, rq, not_found_code(rq), json_pack("{s:s}", "uri", uri),
 				"Resource not found: no resource has the URI `%.*s`. Hint: this "
 				"server serves the templates resources/templates/list returns (%s)",
 				JRPC_Q(uri), known);
@@ -149,21 +169,22 @@ void mcp_handle_resources_read(struct mcp_server *s, json_t *id, json_t *params)
 		json_decref(contents);
 		pm_error_format(&err, message, sizeof(message));
 		if (rc == -ENOENT)
-			mcp_reply_error(s, id, MCP_RESOURCE_NOT_FOUND,
-					json_pack("{s:s}", "uri", uri), "Resource not found: %s",
-					message);
+			mcp_reply_error(c, rq, not_found_code(rq), json_pack("{s:s}", "uri", uri),
+					"Resource not found: %s", message);
 		else
-			mcp_reply_error(s, id, JRPC_INTERNAL_ERROR, json_pack("{s:s}", "uri", uri),
+			mcp_reply_error(c, rq, JRPC_INTERNAL_ERROR, json_pack("{s:s}", "uri", uri),
 					"Internal error reading `%.*s`: %s", JRPC_Q(uri), message);
 		return;
 	}
 	if (!json_is_array(contents)) {
 		log_error("bug: the reader of `%s` returned no contents array", t->uri_template);
 		json_decref(contents);
-		mcp_reply_error(s, id, JRPC_INTERNAL_ERROR, NULL,
+		mcp_reply_error(c, rq, JRPC_INTERNAL_ERROR, NULL,
 				"Internal error reading `%.*s`. Hint: report this bug",
 				JRPC_Q(uri));
 		return;
 	}
-	mcp_reply_new(s, id, json_pack("{s:o}", "contents", contents));
+	/* A job's output grows while it runs: never cached, and only for
+	 * whoever may read the job. */
+	mcp_reply_cacheable(c, rq, json_pack("{s:o}", "contents", contents), 0, "private");
 }

@@ -104,11 +104,15 @@ void mcp_tools_free(struct mcp_server *s)
 	s->n_tools = 0;
 }
 
-void mcp_handle_tools_list(struct mcp_server *s, json_t *id, json_t *params)
+/* The tool list changes only with a new server binary. */
+#define TOOLS_LIST_TTL_MS 3600000LL
+
+void mcp_handle_tools_list(struct mcp_conn *c, const struct mcp_req *rq, json_t *params)
 {
+	struct mcp_server *s = c->server;
 	json_t *tools;
 
-	if (!mcp_check_cursor(s, id, params))
+	if (!mcp_check_cursor(c, rq, params))
 		return;
 	tools = json_array();
 	for (size_t i = 0; i < s->n_tools; i++) {
@@ -122,7 +126,7 @@ void mcp_handle_tools_list(struct mcp_server *s, json_t *id, json_t *params)
 			json_object_set(t, "outputSchema", e->output_schema);
 		json_array_append_new(tools, t);
 	}
-	mcp_reply_new(s, id, json_pack("{s:o}", "tools", tools));
+	mcp_reply_cacheable(c, rq, json_pack("{s:o}", "tools", tools), TOOLS_LIST_TTL_MS, "public");
 }
 
 /* {"content":[{"type":"text","text":<compact JSON>}],"structuredContent":
@@ -159,28 +163,28 @@ static json_t *error_structured_new(const char *fmt, va_list ap)
 	return json_pack("{s:o}", "error", pm_json_string_lossy(message));
 }
 
-static void reply_tool_result(struct mcp_server *s, json_t *id, json_t *structured_new,
+static void reply_tool_result(struct mcp_conn *c, const struct mcp_req *rq, json_t *structured_new,
 			      bool is_error)
 {
 	json_t *result = tool_result_new(structured_new, is_error);
 
 	if (result == NULL)
-		mcp_reply_error(s, id, JRPC_INTERNAL_ERROR, NULL,
+		mcp_reply_error(c, rq, JRPC_INTERNAL_ERROR, NULL,
 				"Internal error: cannot build the tool's result (out of memory). "
 				"Hint: retry the call");
 	else
-		mcp_reply_new(s, id, result);
+		mcp_reply_new(c, rq, result);
 }
 
-static void reply_tool_error(struct mcp_server *s, json_t *id, const char *fmt, ...)
+static void reply_tool_error(struct mcp_conn *c, const struct mcp_req *rq, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
-static void reply_tool_error(struct mcp_server *s, json_t *id, const char *fmt, ...)
+static void reply_tool_error(struct mcp_conn *c, const struct mcp_req *rq, const char *fmt, ...)
 {
 	va_list ap;
 
 	va_start(ap, fmt);
-	reply_tool_result(s, id, error_structured_new(fmt, ap), true);
+	reply_tool_result(c, rq, error_structured_new(fmt, ap), true);
 	va_end(ap);
 }
 
@@ -213,12 +217,12 @@ void mcp_call_cancel(struct mcp_call *call)
 	release_if_done(call);
 }
 
-static bool id_in_use(struct mcp_server *s, json_t *id)
+static bool id_in_use(struct mcp_conn *c, json_t *id)
 {
-	struct mcp_call *c;
+	struct mcp_call *call;
 
-	LIST_FOREACH (c, &s->calls, link)
-		if (!c->cancelled && !c->answered && json_equal(c->id, id))
+	LIST_FOREACH (call, &c->calls, link)
+		if (!call->cancelled && !call->answered && json_equal(call->id, id))
 			return true;
 	return false;
 }
@@ -241,30 +245,31 @@ static void tool_names(struct mcp_server *s, char *buf, size_t size)
 		snprintf(buf, size, "none");
 }
 
-void mcp_handle_tools_call(struct mcp_server *s, json_t *id, json_t *params)
+void mcp_handle_tools_call(struct mcp_conn *c, const struct mcp_req *rq, json_t *params)
 {
+	struct mcp_server *s = c->server;
 	struct mcp_tool_entry *tool;
 	_cleanup_json_ json_t *empty = NULL;
 	struct mcp_call *call;
-	json_t *args, *token;
+	json_t *args, *token = rq->progress;
 	const char *name;
 	char names[512];
 
-	name = mcp_require_string(s, id, params, "name",
+	name = mcp_require_string(c, rq, params, "name",
 				  "name the tool to call, as tools/list returns it");
 	if (name == NULL)
 		return;
 	tool = find_tool(s, name);
 	if (tool == NULL) {
 		tool_names(s, names, sizeof(names));
-		mcp_reply_error(s, id, JRPC_INVALID_PARAMS, NULL,
+		mcp_reply_error(c, rq, JRPC_INVALID_PARAMS, NULL,
 				"Unknown tool: `%.*s`. Hint: call one of the tools tools/list "
 				"returns (%s)",
 				JRPC_Q(name), names);
 		return;
 	}
-	if (id_in_use(s, id)) {
-		mcp_reply_error(s, id, JRPC_INVALID_REQUEST, NULL,
+	if (id_in_use(c, rq->id)) {
+		mcp_reply_error(c, rq, JRPC_INVALID_REQUEST, NULL,
 				"Invalid request: this id is already used by a call in progress. "
 				"Hint: give every request a new id");
 		return;
@@ -275,7 +280,7 @@ void mcp_handle_tools_call(struct mcp_server *s, json_t *id, json_t *params)
 	if (args == NULL) {
 		args = empty = json_object();
 	} else if (!json_is_object(args)) {
-		reply_tool_error(s, id,
+		reply_tool_error(c, rq,
 				 "Invalid arguments for tool `%s`: `arguments` must be an object, "
 				 "not %s. Hint: pass the parameters by name, e.g. {\"arguments\": "
 				 "{...}}",
@@ -285,18 +290,18 @@ void mcp_handle_tools_call(struct mcp_server *s, json_t *id, json_t *params)
 	call = calloc(1, sizeof(*call));
 	if (call == NULL || args == NULL) {
 		free(call);
-		mcp_reply_error(s, id, JRPC_INTERNAL_ERROR, NULL,
+		mcp_reply_error(c, rq, JRPC_INTERNAL_ERROR, NULL,
 				"Internal error: out of memory. Hint: retry the call");
 		return;
 	}
 	call->tc = (struct tool_call){.ops = &call_ops, .tool = tool->decl->name};
-	call->server = s;
-	call->id = json_incref(id);
-	token = json_object_get(json_object_get(params, "_meta"), "progressToken");
+	call->conn = c;
+	call->id = json_incref(rq->id);
+	call->modern = rq->modern;
 	if (json_is_string(token) || json_is_integer(token))
 		call->progress_token = json_incref(token);
 	call->last_progress = -HUGE_VAL;
-	LIST_INSERT_HEAD(&s->calls, call, link);
+	LIST_INSERT_HEAD(&c->calls, call, link);
 
 	call->busy++;
 	tool_invoke(tool->decl, tool->ctx, &call->tc, args);
@@ -319,7 +324,9 @@ static void call_reply(struct tool_call *tc, json_t *structured, bool is_error)
 	if (call->cancelled)
 		json_decref(structured); /* the client asked for no answer */
 	else
-		reply_tool_result(call->server, call->id, structured, is_error);
+		reply_tool_result(call->conn,
+				  &(struct mcp_req){.id = call->id, .modern = call->modern},
+				  structured, is_error);
 	release_if_done(call);
 }
 
@@ -356,7 +363,7 @@ static void call_progress(struct tool_call *tc, double progress, double total, c
 		json_object_set_new(params, "message", pm_json_string_lossy(buf));
 	}
 	mcp_send_notification_new(
-	    call->server, jrpc_notification_new("notifications/progress", params), call->id);
+	    call->conn, jrpc_notification_new("notifications/progress", params), call->id);
 }
 
 static const struct tool_call_ops call_ops = {
@@ -364,12 +371,12 @@ static const struct tool_call_ops call_ops = {
 
 /* Restarts from the head after each callback: a callback may answer (and
  * so free) any call, not only its own. */
-void mcp_calls_cancel_all(struct mcp_server *s)
+void mcp_calls_cancel_all(struct mcp_conn *c)
 {
 	for (;;) {
 		struct mcp_call *call;
 
-		LIST_FOREACH (call, &s->calls, link)
+		LIST_FOREACH (call, &c->calls, link)
 			if (!call->cancelled && !call->answered)
 				break;
 		if (call == NULL)
@@ -378,9 +385,9 @@ void mcp_calls_cancel_all(struct mcp_server *s)
 	}
 }
 
-void mcp_calls_free_all(struct mcp_server *s)
+void mcp_calls_free_all(struct mcp_conn *c)
 {
-	mcp_calls_cancel_all(s);
-	while (!LIST_EMPTY(&s->calls))
-		call_free(LIST_FIRST(&s->calls));
+	mcp_calls_cancel_all(c);
+	while (!LIST_EMPTY(&c->calls))
+		call_free(LIST_FIRST(&c->calls));
 }
