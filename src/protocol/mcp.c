@@ -158,6 +158,7 @@ static void send_msg(struct mcp_conn *c, json_t *msg_new, bool droppable, json_t
 	_cleanup_free_ char *text = NULL;
 	json_t *outer_for;
 	int outer_status;
+	bool outer_response;
 
 	if (!c->attached)
 		return;
@@ -176,11 +177,14 @@ static void send_msg(struct mcp_conn *c, json_t *msg_new, bool droppable, json_t
 	}
 	outer_for = c->sending_for;
 	outer_status = c->sending_status;
+	outer_response = c->sending_response;
 	c->sending_for = request_id;
 	c->sending_status = http_status;
+	c->sending_response = !droppable; /* only notifications may be dropped */
 	c->sink.send(c->sink.ctx, text, strlen(text));
 	c->sending_for = outer_for;
 	c->sending_status = outer_status;
+	c->sending_response = outer_response;
 }
 
 json_t *mcp_conn_sending_for(const struct mcp_conn *c)
@@ -191,6 +195,11 @@ json_t *mcp_conn_sending_for(const struct mcp_conn *c)
 int mcp_conn_sending_status(const struct mcp_conn *c)
 {
 	return c->sending_status;
+}
+
+bool mcp_conn_sending_response(const struct mcp_conn *c)
+{
+	return c->sending_response;
 }
 
 json_t *mcp_server_sending_for(const struct mcp_server *s)
@@ -426,6 +435,41 @@ void mcp_conn_receive(struct mcp_conn *c, const char *text, size_t len,
 			mcp_send_new(c, TAKE_PTR(msg.error_new), 400);
 		else
 			log_debug("ignoring an invalid notification: %s", msg.why);
+		break;
+	}
+	jrpc_message_clear(&msg);
+}
+
+char *mcp_error_text(int code, const char *message)
+{
+	_cleanup_json_ json_t *e = jrpc_error_new(NULL, code, NULL, "%s", message);
+
+	return e ? json_dumps(e, JSON_COMPACT) : NULL;
+}
+
+void mcp_peek_message(const struct mcp_server *s, const char *text, size_t len,
+		      const struct mcp_envelope *env, struct mcp_peek *out)
+{
+	struct jrpc_message msg;
+
+	jrpc_parse(text, len, s->limits.max_json_depth, &msg);
+	*out = (struct mcp_peek){.kind = MCP_PEEK_INVALID};
+	switch (msg.kind) {
+	case JRPC_REQUEST:
+		out->kind = MCP_PEEK_REQUEST;
+		out->id = json_incref(msg.id);
+		out->modern = mcp_modern_message(msg.params, env);
+		out->initialize = !out->modern && strcmp(msg.method, "initialize") == 0;
+		break;
+	case JRPC_NOTIFICATION:
+		out->modern = mcp_modern_message(msg.params, env);
+		out->kind = MCP_PEEK_OTHER;
+		break;
+	case JRPC_RESPONSE:
+		out->kind = MCP_PEEK_OTHER;
+		break;
+	case JRPC_EMPTY:
+	case JRPC_INVALID:
 		break;
 	}
 	jrpc_message_clear(&msg);

@@ -88,6 +88,24 @@ struct mcp_envelope {
 	const char *name;	      /* Mcp-Name */
 };
 
+/* The serialized JSON-RPC error (id null, malloc'd, NULL without memory)
+ * a transport answers with when a message never reaches a connection:
+ * HTTP's refusals (403, 413, 503, ...). */
+char *mcp_error_text(int code, const char *message);
+
+/* What a transport needs to know of a message before choosing the
+ * connection that handles it (Streamable HTTP: a session, or a connection
+ * of its own). */
+enum mcp_peek_kind { MCP_PEEK_REQUEST, MCP_PEEK_OTHER, MCP_PEEK_INVALID };
+struct mcp_peek {
+	enum mcp_peek_kind kind; /* OTHER: a notification or a response (no answer) */
+	bool modern;		 /* of the 2026-07-28 revision (MCP-2026.md §1) */
+	bool initialize;	 /* a legacy initialize request */
+	json_t *id;		 /* a request's id (new reference), else NULL */
+};
+void mcp_peek_message(const struct mcp_server *s, const char *msg, size_t len,
+		      const struct mcp_envelope *env, struct mcp_peek *out);
+
 /* A connection: what one client sees of the server's state.  stdio has
  * one (the server's own, behind the mcp_server_* calls below); HTTP makes
  * one per legacy session and one per modern request. */
@@ -111,6 +129,8 @@ bool mcp_conn_cancel_request(struct mcp_conn *c, json_t *id);
  * HTTP status a response goes with (200 for notifications). */
 json_t *mcp_conn_sending_for(const struct mcp_conn *c);
 int mcp_conn_sending_status(const struct mcp_conn *c);
+/* And whether it is a response (the last message of its request). */
+bool mcp_conn_sending_response(const struct mcp_conn *c);
 /* The legacy version initialize negotiated, or NULL before it. */
 const char *mcp_conn_protocol_version(const struct mcp_conn *c);
 /* Answers a message that exceeded limits.max_message_bytes (-32600, with

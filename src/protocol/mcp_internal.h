@@ -83,6 +83,7 @@ struct mcp_conn {
 	/* During sink.send: see mcp_conn_sending_for() and _status(). */
 	json_t *sending_for;
 	int sending_status;
+	bool sending_response;
 	LIST_HEAD(, mcp_call) calls;
 };
 

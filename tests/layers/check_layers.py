@@ -25,7 +25,7 @@ import tempfile
 SERVER = ["src", "src/transport", "src/protocol", "src/tools", "src/exec", "src/deps",
           "src/run", "src/jobs", "base"]
 LAUNCHER = ["sandbox", "sandbox/policy", "sandbox/seccomp", "base"]
-REPLY_BUILDERS = re.compile(r'\bjrpc_(result|error|notification)_new\s*\(|"jsonrpc"\s*[,:]')
+REPLY_BUILDERS = re.compile(r'\bjrpc_(result|error|notification)_new\s*\(|\\?"jsonrpc\\?"\s*[,:]')
 INCLUDE = re.compile(r'^\s*#\s*include\s+"([^"]+)"', re.M)
 
 
@@ -94,6 +94,7 @@ def self_test(root):
         ("src/tools/planted.c", '#include "../protocol/mcp.h"\n', "names a path"),
         ("src/tools/reply.c", 'json_t *r = jrpc_result_new(id, x);\n', "JSON-RPC"),
         ("src/exec/reply.c", 'json_pack("{s:s}", "jsonrpc", "2.0");\n', "JSON-RPC"),
+        ("src/transport/literal.c", 'const char *t = "{\\"jsonrpc\\":\\"2.0\\"}";\n', "JSON-RPC"),
         ("base/dup.c", "", None),
         ("src/deps/mcp.h", "", "unique"),
     ]
