@@ -356,7 +356,10 @@ static void refuse_connection(struct mcp_http *h, uv_tcp_t *tcp)
 {
 	uv_buf_t b = uv_buf_init(h->busy_reply, (unsigned)strlen(h->busy_reply));
 
-	uv_try_write((uv_stream_t *)tcp, &b, 1);
+	int n = uv_try_write((uv_stream_t *)tcp, &b, 1);
+
+	if (n < (int)b.len)
+		log_debug("the busy answer went out short (%d of %u bytes)", n, (unsigned)b.len);
 	uv_close((uv_handle_t *)tcp, on_refused_closed);
 }
 
@@ -391,6 +394,8 @@ static void on_accept(uv_stream_t *listener, int status)
 		return;
 	}
 	if (h->stopping || h->n_connections >= h->cfg.max_connections) {
+		log_debug("refusing an HTTP connection: %u open (--http-max-connections %u)",
+			  h->n_connections, h->cfg.max_connections);
 		refuse_connection(h, &hs->tcp);
 		return;
 	}
@@ -622,6 +627,5 @@ void mcp_http_stop(struct mcp_http *h, void (*done)(void *data), void *data)
 		if (uv_fileno((uv_handle_t *)&hs->tcp, &fd) == 0)
 			shutdown(fd, SHUT_RDWR);
 	}
-	h2o_context_request_shutdown(&h->ctx);
 	uv_timer_start(&h->probe, on_probe, 10, 10);
 }
