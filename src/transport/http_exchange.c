@@ -64,8 +64,7 @@ static void flush(struct http_exchange *x);
 
 static void on_proceed(h2o_generator_t *gen, h2o_req_t *req)
 {
-	struct http_exchange *x =
-	    (struct http_exchange *)((char *)gen - offsetof(struct http_exchange, gen));
+	struct http_exchange *x = (struct http_exchange *)gen; /* its first member */
 
 	(void)req;
 	free(x->out);
@@ -76,8 +75,7 @@ static void on_proceed(h2o_generator_t *gen, h2o_req_t *req)
 
 static void on_stop(h2o_generator_t *gen, h2o_req_t *req)
 {
-	struct http_exchange *x =
-	    (struct http_exchange *)((char *)gen - offsetof(struct http_exchange, gen));
+	struct http_exchange *x = (struct http_exchange *)gen; /* its first member */
 
 	(void)req;
 	x->gone = true;

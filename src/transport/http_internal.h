@@ -18,9 +18,9 @@ struct http_session;
  * (answered with JSON, or SSE once a notification precedes the
  * response), or a legacy session's GET stream. */
 struct http_exchange {
+	h2o_generator_t gen; /* first: h2o's callbacks get it */
 	struct mcp_http *h;
-	h2o_req_t *req; /* NULL once h2o disposed of it (the client went) */
-	h2o_generator_t gen;
+	h2o_req_t *req;			/* NULL once h2o disposed of it (the client went) */
 	LIST_ENTRY(http_exchange) link; /* h->exchanges */
 	LIST_ENTRY(http_exchange) session_link;
 	struct http_session *session; /* legacy: its session; NULL: modern */

@@ -149,6 +149,54 @@ static bool accepts(h2o_req_t *req, bool sse_only)
 		(memmem(v, len, "application/json", 16) || memmem(v, len, "application/*", 13)));
 }
 
+/* A readable message goes to its connection: its own (modern, or
+ * unreadable), a new session (initialize), or the session it names. */
+static void route_post(struct mcp_http *h, h2o_req_t *req, const struct mcp_peek *pk,
+		       const struct mcp_envelope *env)
+{
+	size_t sid_len = 0;
+	const char *sid = http_header(req, "mcp-session-id", &sid_len);
+	struct http_session *s;
+
+	if (pk->modern || pk->kind == MCP_PEEK_INVALID)
+		return post_alone(h, req, pk, env);
+	if (pk->initialize) {
+		if (h->n_sessions >= h->cfg.max_sessions)
+			return http_reply_error(
+			    req, 503, "Service Unavailable", -32000,
+			    "Server busy: the limit of sessions is reached "
+			    "(--http-max-sessions). Hint: end sessions with DELETE, "
+			    "or use protocol 2026-07-28, which needs none",
+			    "retry-after", "5");
+		if ((s = http_session_new(h)) == NULL)
+			return http_reply_error(
+			    req, 503, "Service Unavailable", -32603,
+			    "Internal error: cannot make a session (out of memory "
+			    "or no entropy). Hint: retry",
+			    NULL, NULL);
+		return post_session(h, req, s, pk, env, true);
+	}
+	if (sid == NULL)
+		return http_reply_error(req, 400, "Bad Request", -32000,
+					"Bad request: Mcp-Session-Id header is required. Hint: "
+					"send initialize first and echo the Mcp-Session-Id it "
+					"returns, or use protocol 2026-07-28 (per-request _meta)",
+					NULL, NULL);
+	if ((s = http_session_find(h, sid, sid_len)) == NULL)
+		return http_reply_error(req, 404, "Not Found", -32001,
+					"Session not found: it ended (DELETE, idle, or a restart). "
+					"Hint: send initialize for a new session",
+					NULL, NULL);
+	if (env->protocol_version != NULL &&
+	    strcmp(env->protocol_version, mcp_conn_protocol_version(s->conn)) != 0)
+		return http_reply_error(req, 400, "Bad Request", -32600,
+					"Bad request: MCP-Protocol-Version does not match the "
+					"version this session negotiated. Hint: send the "
+					"protocolVersion initialize returned",
+					NULL, NULL);
+	post_session(h, req, s, pk, env, false);
+}
+
 static void handle_post(struct mcp_http *h, h2o_req_t *req)
 {
 	const struct mcp_envelope env = {.protocol_version =
@@ -157,10 +205,7 @@ static void handle_post(struct mcp_http *h, h2o_req_t *req)
 					 .name = header_str(req, "mcp-name")};
 	size_t len;
 	const char *type = http_header(req, "content-type", &len);
-	const char *sid;
 	struct mcp_peek pk;
-	struct http_session *s = NULL;
-	size_t sid_len = 0;
 
 	if (type == NULL || !media_ok(type, len, "application/json"))
 		return http_reply_error(req, 415, "Unsupported Media Type", -32700,
@@ -184,45 +229,8 @@ static void handle_post(struct mcp_http *h, h2o_req_t *req)
 					"reached (--http-max-inflight). Hint: retry shortly",
 					"retry-after", "1");
 	mcp_peek_message(h->server, req->entity.base, req->entity.len, &env, &pk);
-	_cleanup_json_ json_t *id = pk.id;
-	if (pk.modern || pk.kind == MCP_PEEK_INVALID)
-		return post_alone(h, req, &pk, &env);
-	sid = http_header(req, "mcp-session-id", &sid_len);
-	if (pk.initialize) {
-		if (h->n_sessions >= h->cfg.max_sessions)
-			return http_reply_error(
-			    req, 503, "Service Unavailable", -32000,
-			    "Server busy: the limit of sessions is reached "
-			    "(--http-max-sessions). Hint: end sessions with DELETE, "
-			    "or use protocol 2026-07-28, which needs none",
-			    "retry-after", "5");
-		if ((s = http_session_new(h)) == NULL)
-			return http_reply_error(
-			    req, 503, "Service Unavailable", -32603,
-			    "Internal error: cannot make a session (out of memory "
-			    "or no entropy). Hint: retry",
-			    NULL, NULL);
-		return post_session(h, req, s, &pk, &env, true);
-	}
-	if (sid == NULL)
-		return http_reply_error(req, 400, "Bad Request", -32000,
-					"Bad request: Mcp-Session-Id header is required. Hint: "
-					"send initialize first and echo the Mcp-Session-Id it "
-					"returns, or use protocol 2026-07-28 (per-request _meta)",
-					NULL, NULL);
-	if ((s = http_session_find(h, sid, sid_len)) == NULL)
-		return http_reply_error(req, 404, "Not Found", -32001,
-					"Session not found: it ended (DELETE, idle, or a restart). "
-					"Hint: send initialize for a new session",
-					NULL, NULL);
-	if (env.protocol_version != NULL &&
-	    strcmp(env.protocol_version, mcp_conn_protocol_version(s->conn)) != 0)
-		return http_reply_error(req, 400, "Bad Request", -32600,
-					"Bad request: MCP-Protocol-Version does not match the "
-					"version this session negotiated. Hint: send the "
-					"protocolVersion initialize returned",
-					NULL, NULL);
-	post_session(h, req, s, &pk, &env, false);
+	route_post(h, req, &pk, &env);
+	json_decref(pk.id);
 }
 
 /* ---- GET and DELETE: legacy sessions only ---- */
