@@ -1,13 +1,15 @@
 #!/usr/bin/python3
-"""Runs sdk_client.mjs (the official TypeScript SDK client against python-mcp).
+"""Runs sdk_client.mjs (the official TypeScript SDK clients against
+python-mcp): the 1.x SDK or the v2 client, over stdio or HTTP.
 
-The SDK is installed with npm once per build directory, into SDK_DIR (under
+The SDKs are installed with npm once per build directory, into SDK_DIR (under
 the build tree, never the source tree), under a lock so that parallel ctest
 runs share one install.  When npm cannot reach its registry this says so
 loudly and exits 77, which ctest counts as a failure unless PYMCP_ALLOW_SKIP
 was set at configure time.
 
 Usage: sdk_test.py --server PATH --sdk-dir DIR --script sdk_client.mjs
+                   --sdk v1|v2 --transport stdio|http
 """
 import argparse
 import fcntl
@@ -16,7 +18,9 @@ import shutil
 import subprocess
 import sys
 
-SDK_SPEC = "@modelcontextprotocol/sdk@^1"
+# The 1.x SDK speaks up to 2025-11-25; the v2 client speaks 2026-07-28
+# when pinned to it.
+SDK_SPECS = ["@modelcontextprotocol/sdk@^1", "@modelcontextprotocol/client@2.3.1"]
 NETWORK_ERRORS = ("ENOTFOUND", "EAI_AGAIN", "ECONNREFUSED", "ECONNRESET", "ETIMEDOUT",
                   "ENETUNREACH", "EHOSTUNREACH", "network", "proxy", "E503", "E502")
 
@@ -31,20 +35,23 @@ def install(sdk_dir):
     stamp = os.path.join(sdk_dir, ".installed")
     with open(os.path.join(sdk_dir, ".lock"), "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
-        pkg = os.path.join(sdk_dir, "node_modules", "@modelcontextprotocol", "sdk", "package.json")
-        if os.path.exists(stamp) and os.path.exists(pkg):
+        pkgs = [os.path.join(sdk_dir, "node_modules", "@modelcontextprotocol", name, "package.json")
+                for name in ("sdk", "client")]
+        if (os.path.exists(stamp) and open(stamp).read().split() == SDK_SPECS
+                and all(os.path.exists(p) for p in pkgs)):
             return 0
         npm = shutil.which("npm")
         if npm is None:
-            loud("npm is not installed: cannot install @modelcontextprotocol/sdk")
+            loud("npm is not installed: cannot install the TypeScript SDKs")
             return 77
         if not os.path.exists(os.path.join(sdk_dir, "package.json")):
             with open(os.path.join(sdk_dir, "package.json"), "w") as f:
                 f.write('{"name": "python-mcp-sdk-test", "private": true, "type": "module"}\n')
-        print(f"npm install {SDK_SPEC} into {sdk_dir} (once per build directory)", flush=True)
+        print(f"npm install {' '.join(SDK_SPECS)} into {sdk_dir} (once per build directory)",
+              flush=True)
         try:
             p = subprocess.run([npm, "install", "--no-audit", "--no-fund", "--loglevel=error",
-                                SDK_SPEC], cwd=sdk_dir, capture_output=True, text=True,
+                                *SDK_SPECS], cwd=sdk_dir, capture_output=True, text=True,
                                timeout=600)
         except subprocess.TimeoutExpired:
             loud("npm install timed out: the npm registry looks unreachable; "
@@ -59,7 +66,7 @@ def install(sdk_dir):
             loud(f"npm install failed (exit {p.returncode})")
             return 1
         with open(stamp, "w") as f:
-            f.write(SDK_SPEC + "\n")
+            f.write(" ".join(SDK_SPECS) + "\n")
         return 0
 
 
@@ -68,6 +75,8 @@ def main():
     ap.add_argument("--server", required=True)
     ap.add_argument("--sdk-dir", required=True)
     ap.add_argument("--script", required=True)
+    ap.add_argument("--sdk", choices=("v1", "v2"), default="v1")
+    ap.add_argument("--transport", choices=("stdio", "http"), default="stdio")
     a = ap.parse_args()
     node = shutil.which("node")
     if node is None:
@@ -78,9 +87,10 @@ def main():
         return rc
     # ESM resolves packages from the script's own directory: run a copy
     # that sits next to node_modules.
-    script = os.path.join(a.sdk_dir, os.path.basename(a.script))
+    # One copy per run: the four runs may go in parallel.
+    script = os.path.join(a.sdk_dir, f"{a.sdk}-{a.transport}-{os.path.basename(a.script)}")
     shutil.copyfile(a.script, script)
-    p = subprocess.run([node, script, os.path.abspath(a.server)], timeout=600)
+    p = subprocess.run([node, script, os.path.abspath(a.server), a.sdk, a.transport], timeout=600)
     return 0 if p.returncode == 0 else 1
 
 
