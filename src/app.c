@@ -445,6 +445,7 @@ int app_start(uv_loop_t *loop, struct mcp_server *server, const struct app_confi
 	    .scripts_dir = a->scripts_dir,
 	    .pep723 = a->pep723,
 	    .max_scripts = cfg->max_scripts,
+	    .fixtures = cfg->conformance_fixtures,
 	    .inline_output_bytes = cfg->inline_output_bytes,
 	    .cancel = cancel_with_runner,
 	    .cancel_data = a->runner,

@@ -31,6 +31,7 @@ struct app_config {
 	unsigned max_pending;	    /* jobs waiting for a slot */
 	size_t max_stored_jobs;	    /* jobs kept; the oldest finished ones go first */
 	size_t max_scripts;	    /* saved scripts kept; saving more is refused */
+	bool conformance_fixtures;  /* also serve the conformance suite's test_* tools */
 };
 
 struct app;

@@ -62,6 +62,8 @@ static const char usage[] =
     "  --max-request-bytes N      longest message (stdio line, HTTP body) accepted\n"
     "                             (default 4194304)\n"
     "  --max-json-depth N         deepest JSON nesting accepted (default 64)\n"
+    "  --conformance-fixtures     also serve the MCP conformance suite's diagnostic\n"
+    "                             tools (test_*); for testing only\n"
     "  -h, --help                 show this help\n"
     "  -V, --version              show the version\n"
     "\n"
@@ -263,6 +265,7 @@ int options_parse(int argc, char **argv, struct options *o)
 		OPT_LISTEN,
 		OPT_ALLOW_HOST,
 		OPT_ALLOW_ORIGIN,
+		OPT_FIXTURES,
 	};
 	static const struct option fixed[] = {
 	    {"help", no_argument, NULL, 'h'},
@@ -278,6 +281,7 @@ int options_parse(int argc, char **argv, struct options *o)
 	    {"listen", required_argument, NULL, OPT_LISTEN},
 	    {"http-allow-host", required_argument, NULL, OPT_ALLOW_HOST},
 	    {"http-allow-origin", required_argument, NULL, OPT_ALLOW_ORIGIN},
+	    {"conformance-fixtures", no_argument, NULL, OPT_FIXTURES},
 	};
 	struct option longopts[sizeof(fixed) / sizeof(fixed[0]) + NUM_COUNT + 1];
 	size_t nopts = 0;
@@ -351,6 +355,9 @@ int options_parse(int argc, char **argv, struct options *o)
 			break;
 		case OPT_LISTEN:
 			o->http.listen = optarg;
+			break;
+		case OPT_FIXTURES:
+			o->app.conformance_fixtures = true;
 			break;
 		case OPT_ALLOW_HOST:
 			if ((r = append("http-allow-host", o->allow_hosts, &o->http.n_allow_hosts,

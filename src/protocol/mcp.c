@@ -114,6 +114,7 @@ void mcp_conn_free(struct mcp_conn *c)
 		return;
 	mcp_conn_detach(c);
 	mcp_calls_free_all(c);
+	json_decref(c->client_caps);
 	free(c);
 }
 
@@ -368,7 +369,8 @@ static void dispatch_legacy(struct mcp_conn *c, const char *method, json_t *id, 
 	const struct mcp_req rq = {
 	    .id = id,
 	    .log_level = -1,
-	    .progress = json_object_get(json_object_get(params, "_meta"), "progressToken")};
+	    .progress = json_object_get(json_object_get(params, "_meta"), "progressToken"),
+	    .client_caps = c->client_caps};
 	const struct method *m = find_method(method, LEGACY);
 
 	if (!c->initialized && (m == NULL || !m->before_initialize)) {

@@ -138,6 +138,11 @@ const char *mcp_conn_protocol_version(const struct mcp_conn *c);
  * transports that refuse it before reading it whole. */
 void mcp_conn_reject_oversized(struct mcp_conn *c, json_t *id_new);
 
+/* Whether an MCP-Protocol-Version header names a legacy revision this
+ * server accepts from a legacy session (2025-11-25 back to 2024-11-05;
+ * clients may send an older one than they negotiated). */
+bool mcp_legacy_header_version(const char *v);
+
 /* The stdio connection (created with the server). */
 json_t *mcp_server_sending_for(const struct mcp_server *s);
 void mcp_server_attach(struct mcp_server *s, const struct mcp_sink *sink);

@@ -37,9 +37,10 @@ struct mcp_template_entry {
 /* One request being handled: its id and what its era says of it. */
 struct mcp_req {
 	json_t *id;
-	bool modern;	  /* 2026-07-28: stateless, described by its own _meta */
-	int log_level;	  /* modern: _meta logLevel, or -1 (no log notifications) */
-	json_t *progress; /* _meta.progressToken (borrowed), or NULL */
+	bool modern;	     /* 2026-07-28: stateless, described by its own _meta */
+	int log_level;	     /* modern: _meta logLevel, or -1 (no log notifications) */
+	json_t *progress;    /* _meta.progressToken (borrowed), or NULL */
+	json_t *client_caps; /* what the client declared (borrowed), or NULL */
 };
 
 struct mcp_call {
@@ -48,6 +49,7 @@ struct mcp_call {
 	LIST_ENTRY(mcp_call) link; /* conn->calls: every live call */
 	json_t *id;
 	bool modern;
+	int log_level;		/* modern: the request's logLevel, or -1: none */
 	json_t *progress_token; /* NULL when the request carried none */
 	double last_progress;
 	void (*cancel_cb)(struct tool_call *call, void *data);
@@ -77,6 +79,7 @@ struct mcp_conn {
 	bool client_ready;	      /* legacy: notifications/initialized arrived */
 	const char *protocol_version; /* legacy: negotiated; static storage */
 	int client_log_level;	      /* legacy: for notifications/message */
+	json_t *client_caps;	      /* legacy: initialize's capabilities (owned) */
 
 	struct mcp_sink sink;
 	bool attached;

@@ -82,6 +82,8 @@ void mcp_handle_initialize(struct mcp_conn *c, const struct mcp_req *rq, json_t 
 		return;
 	}
 	c->initialized = true;
+	json_t *caps = json_object_get(params, "capabilities");
+	c->client_caps = json_is_object(caps) ? json_incref(caps) : json_object();
 	mcp_reply_new(c, rq, result);
 }
 

@@ -37,7 +37,7 @@ bool mcp_legacy_version(const char *v)
 	return false;
 }
 
-static bool legacy_header(const char *v)
+bool mcp_legacy_header_version(const char *v)
 {
 	for (size_t i = 0; i < N(legacy_header_versions); i++)
 		if (strcmp(v, legacy_header_versions[i]) == 0)
@@ -59,7 +59,7 @@ bool mcp_modern_message(json_t *params, const struct mcp_envelope *env)
 	if (json_object_get(meta_of(params), MCP_META_VERSION) != NULL)
 		return true;
 	return env != NULL && env->protocol_version != NULL &&
-	       !legacy_header(env->protocol_version);
+	       !mcp_legacy_header_version(env->protocol_version);
 }
 
 /* A header value as the client meant it: non-ASCII values arrive as
@@ -212,6 +212,7 @@ bool mcp_modern_accept(struct mcp_conn *c, json_t *id, const char *method, json_
 		}
 	}
 	rq->progress = json_object_get(meta, "progressToken");
+	rq->client_caps = json_object_get(meta, MCP_META_CLIENT_CAPS);
 	return true;
 }
 

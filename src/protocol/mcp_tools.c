@@ -87,6 +87,9 @@ int mcp_serve_tools(struct mcp_server *s, struct tools *t, struct pm_error *err)
 	for (const struct tool_decl *const *d = tools_catalog; *d; d++)
 		if ((r = mcp_register_tool(s, *d, t)) < 0)
 			return pm_error_set(err, "tools", -r, "register tool `%s`", (*d)->name);
+	for (const struct tool_decl *const *d = tools_fixtures; tools_serve_fixtures(t) && *d; d++)
+		if ((r = mcp_register_tool(s, *d, t)) < 0)
+			return pm_error_set(err, "tools", -r, "register tool `%s`", (*d)->name);
 	if ((r = mcp_register_resource_template(s, &stream)) < 0)
 		return pm_error_set(err, "tools", -r, "register `%s{job_id}`",
 				    TOOLS_JOB_STREAM_SCHEME);
@@ -268,6 +271,17 @@ void mcp_handle_tools_call(struct mcp_conn *c, const struct mcp_req *rq, json_t 
 				JRPC_Q(name), names);
 		return;
 	}
+	/* A tool that needs what the client did not declare cannot run. */
+	const char *cap = tool->decl->requires_client_capability;
+	if (cap != NULL && json_object_get(rq->client_caps, cap) == NULL) {
+		mcp_reply_error(c, rq, MCP_MISSING_REQUIRED_CLIENT_CAPABILITY,
+				json_pack("{s:{s:{}}}", "requiredCapabilities", cap),
+				"Missing required client capability: tool `%s` needs `%s`. Hint: "
+				"declare it in the request's clientCapabilities (or initialize's "
+				"capabilities) if the client supports it",
+				tool->decl->name, cap);
+		return;
+	}
 	if (id_in_use(c, rq->id)) {
 		mcp_reply_error(c, rq, JRPC_INVALID_REQUEST, NULL,
 				"Invalid request: this id is already used by a call in progress. "
@@ -298,6 +312,7 @@ void mcp_handle_tools_call(struct mcp_conn *c, const struct mcp_req *rq, json_t 
 	call->conn = c;
 	call->id = json_incref(rq->id);
 	call->modern = rq->modern;
+	call->log_level = rq->log_level;
 	if (json_is_string(token) || json_is_integer(token))
 		call->progress_token = json_incref(token);
 	call->last_progress = -HUGE_VAL;
@@ -366,8 +381,26 @@ static void call_progress(struct tool_call *tc, double progress, double total, c
 	    call->conn, jrpc_notification_new("notifications/progress", params), call->id);
 }
 
+/* 2026-07-28: only at or above the request's own logLevel, and none
+ * without one; legacy: the session's logging/setLevel.  On the request's
+ * stream either way. */
+static void call_log(struct tool_call *tc, const char *level, const char *message)
+{
+	struct mcp_call *call = (struct mcp_call *)tc;
+	int l = log_level_from_name(level);
+	int floor = call->modern ? call->log_level : call->conn->client_log_level;
+	json_t *params;
+
+	if (l < 0 || floor < 0 || l < floor || call->cancelled || call->answered)
+		return;
+	params = json_pack("{s:s, s:s, s:o}", "level", level, "logger", tc->tool, "data",
+			   pm_json_string_lossy(message));
+	mcp_send_notification_new(call->conn,
+				  jrpc_notification_new("notifications/message", params), call->id);
+}
+
 static const struct tool_call_ops call_ops = {
-    .reply = call_reply, .on_cancel = call_on_cancel, .progress = call_progress};
+    .reply = call_reply, .on_cancel = call_on_cancel, .progress = call_progress, .log = call_log};
 
 /* Restarts from the head after each callback: a callback may answer (and
  * so free) any call, not only its own. */

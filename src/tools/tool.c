@@ -73,6 +73,12 @@ void tool_progress(struct tool_call *call, double progress, double total, const 
 	call->ops->progress(call, progress, total, message);
 }
 
+void tool_log(struct tool_call *call, const char *level, const char *message)
+{
+	if (call->ops->log)
+		call->ops->log(call, level, message);
+}
+
 /* ---- schemas ---- */
 
 static json_t *param_schema(const struct tool_param *p)

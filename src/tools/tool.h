@@ -31,6 +31,9 @@ struct tool_call_ops {
 	/* Progress of a long call, when the client asked for it. */
 	void (*progress)(struct tool_call *call, double progress, double total,
 			 const char *message);
+	/* A log notification about the call (RFC 5424 level name), sent only
+	 * where the client asked for that level. */
+	void (*log)(struct tool_call *call, const char *level, const char *message);
 };
 
 struct tool_call {
@@ -46,6 +49,7 @@ void tool_fail_error(struct tool_call *call, const struct pm_error *err);
 void tool_on_cancel(struct tool_call *call, void (*cb)(struct tool_call *call, void *data),
 		    void *data);
 void tool_progress(struct tool_call *call, double progress, double total, const char *message);
+void tool_log(struct tool_call *call, const char *level, const char *message);
 
 enum tool_type {
 	TOOL_STRING,
@@ -116,6 +120,10 @@ struct tool_decl {
 	/* Space-separated member lists, ended by NULL: the result holds all
 	 * members of one of them (anyOf); NULL when there is no such rule. */
 	const char *const *shapes;
+	/* A client capability the tool cannot work without ("sampling",
+	 * "elicitation"), or NULL: a client that did not declare it gets
+	 * MissingRequiredClientCapability (-32021) before the handler runs. */
+	const char *requires_client_capability;
 	void (*handler)(struct tool_call *call, const struct tool_args *args, void *ctx);
 };
 

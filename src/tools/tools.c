@@ -16,6 +16,11 @@ const struct tool_decl *const tools_catalog[] = {
     NULL,
 };
 
+bool tools_serve_fixtures(const struct tools *t)
+{
+	return t->cfg.fixtures;
+}
+
 struct tools *tools_new(const struct tools_config *cfg)
 {
 	struct tools *t = calloc(1, sizeof(*t));

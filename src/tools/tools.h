@@ -48,6 +48,7 @@ struct tools_config {
 	int (*prune_envs)(double max_age_seconds, unsigned *removed, void *data,
 			  struct pm_error *err);
 	void *prune_envs_data;
+	bool fixtures; /* also serve tools_fixtures (--conformance-fixtures) */
 };
 
 struct tools;
@@ -62,6 +63,10 @@ void tools_free(struct tools *t);
 
 /* The catalog, in the order tools/list shows it; NULL-terminated. */
 extern const struct tool_decl *const tools_catalog[];
+/* The conformance suite's diagnostic tools (fixture_tools.c), served
+ * after the catalog when cfg.fixtures is set; NULL-terminated. */
+extern const struct tool_decl *const tools_fixtures[];
+bool tools_serve_fixtures(const struct tools *t);
 
 /* job-stream://{job_id}: both streams so far, each cut at the resource
  * cap with a marker.  -ENOENT when there is no such job. */

@@ -187,13 +187,12 @@ static void route_post(struct mcp_http *h, h2o_req_t *req, const struct mcp_peek
 					"Session not found: it ended (DELETE, idle, or a restart). "
 					"Hint: send initialize for a new session",
 					NULL, NULL);
-	if (env->protocol_version != NULL &&
-	    strcmp(env->protocol_version, mcp_conn_protocol_version(s->conn)) != 0)
-		return http_reply_error(req, 400, "Bad Request", -32600,
-					"Bad request: MCP-Protocol-Version does not match the "
-					"version this session negotiated. Hint: send the "
-					"protocolVersion initialize returned",
-					NULL, NULL);
+	if (env->protocol_version != NULL && !mcp_legacy_header_version(env->protocol_version))
+		return http_reply_error(
+		    req, 400, "Bad Request", -32600,
+		    "Bad request: unsupported MCP-Protocol-Version for a session. "
+		    "Hint: send the protocolVersion initialize returned",
+		    NULL, NULL);
 	post_session(h, req, s, pk, env, false);
 }
 

@@ -170,8 +170,11 @@ def legacy_sessions(binary):
                       headers={"Mcp-Session-Id": "0" * 64})
         check(r.status == 404 and r.json()["error"]["code"] == -32001, "unknown session: 404", r.body)
         r = s.request(body={"jsonrpc": "2.0", "id": 3, "method": "tools/list"},
-                      headers=dict(h, **{"MCP-Protocol-Version": "2025-06-18"}))
-        check(r.status == 400, "a version other than the session's: 400", r.body)
+                      headers=dict(h, **{"MCP-Protocol-Version": "1999-01-01"}))
+        check(r.status == 400, "an unknown MCP-Protocol-Version: 400", r.body)
+        r = s.request(body={"jsonrpc": "2.0", "id": 3, "method": "tools/list"},
+                      headers=dict(h, **{"MCP-Protocol-Version": "2025-03-26"}))
+        check(r.status == 200, "an older legacy version in a session: served", r.body)
         # The GET stream: open at once, one per session.
         g = s.connect()
         s.send(g, "GET", headers={"Mcp-Session-Id": sid, "Accept": "text/event-stream"})
