@@ -116,8 +116,8 @@ static bool make_room(struct jobs *t, const struct job *self, uint64_t need)
 	return true;
 }
 
-int jobs_append_output(struct jobs *t, struct job *j, enum job_stream stream, const char *buf,
-		       size_t len, struct pm_error *err)
+static int append_output(struct jobs *t, struct job *j, enum job_stream stream, const char *buf,
+			 size_t len, struct pm_error *err)
 {
 	uint64_t cap = t->limits.disk_bytes_per_stream;
 	size_t keep;
@@ -180,6 +180,16 @@ int jobs_append_output(struct jobs *t, struct job *j, enum job_stream stream, co
 		keep -= (size_t)n;
 	}
 	return 0;
+}
+
+int jobs_append_output(struct jobs *t, struct job *j, enum job_stream stream, const char *buf,
+		       size_t len, struct pm_error *err)
+{
+	int r = append_output(t, j, stream, buf, len, err);
+
+	/* Produced changed even when nothing more could be kept. */
+	jobs_emit(t, j, JOB_EVENT_OUTPUT);
+	return r;
 }
 
 void job_read_release(struct job_read *r)

@@ -148,6 +148,12 @@ void job_free(struct job *j)
 {
 	if (j == NULL)
 		return;
+	/* Watches still on it at shutdown go without being called. */
+	while (!LIST_EMPTY(&j->watches)) {
+		struct jobs_watch *w = LIST_FIRST(&j->watches);
+
+		jobs_watch_free(w);
+	}
 	job_output_close(j);
 	job_forget_saved(j);
 	free(j->label);
@@ -292,6 +298,7 @@ void jobs_close(struct jobs *t)
 		free(h);
 	}
 	jobs_save_shutdown(t);
+	jobs_unwatch_all(t);
 	free_contents(t);
 	uv_close((uv_handle_t *)&t->save_timer, on_closed);
 }
@@ -412,6 +419,7 @@ void jobs_set_status(struct jobs *t, struct job *j, enum job_status status, json
 	}
 	job_forget_saved(j);
 	jobs_schedule_save(t);
+	jobs_emit(t, j, JOB_EVENT_STATUS);
 }
 
 void jobs_touch(struct jobs *t, struct job *j)
@@ -441,10 +449,12 @@ void jobs_set_progress(struct jobs *t, struct job *j, double current, double tot
 	j->progress = p;
 	job_forget_saved(j);
 	jobs_schedule_save(t);
+	jobs_emit(t, j, JOB_EVENT_PROGRESS);
 }
 
 void jobs_remove(struct jobs *t, struct job *j)
 {
+	jobs_emit_removed(t, j);
 	index_del(t, j);
 	unlink_job(t, j);
 	job_output_remove(t, j);

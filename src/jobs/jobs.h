@@ -45,11 +45,12 @@ struct job {
 	uint64_t cursor[2];   /* incremental read position, per stream */
 
 	/* Runtime only, never persisted. */
-	void *run;	       /* the runner's handle while pending/running */
-	TAILQ_ENTRY(job) age;  /* the table's list, newest first */
-	struct job *hash_next; /* chain of the id index */
-	int fd[2];	       /* output files open for appending, or -1 */
-	char *saved;	       /* this job's line of jobs.json, until it changes */
+	void *run;			 /* the runner's handle while pending/running */
+	LIST_HEAD(, jobs_watch) watches; /* job_events.c: watches of this job */
+	TAILQ_ENTRY(job) age;		 /* the table's list, newest first */
+	struct job *hash_next;		 /* chain of the id index */
+	int fd[2];			 /* output files open for appending, or -1 */
+	char *saved;			 /* this job's line of jobs.json, until it changes */
 	size_t saved_len;
 };
 
@@ -144,6 +145,24 @@ int jobs_flush(struct jobs *t, struct pm_error *err);
  * be NULL) and schedules a save. */
 void jobs_set_progress(struct jobs *t, struct job *j, double current, double total,
 		       const char *message);
+
+/* What changed of a job, for those who watch jobs live. */
+enum job_event {
+	JOB_EVENT_STATUS,   /* its status (result, error) changed */
+	JOB_EVENT_OUTPUT,   /* bytes were added to stdout or stderr */
+	JOB_EVENT_PROGRESS, /* its progress changed */
+	JOB_EVENT_REMOVED,  /* it is about to be freed: forget the pointer */
+};
+struct jobs_watch;
+typedef void (*jobs_watch_fn)(struct job *j, enum job_event ev, void *data);
+
+/* fn(j, ev, data) after each change of job `only`, or of every job when
+ * only is NULL, until jobs_unwatch (or, for one job, its removal, after
+ * JOB_EVENT_REMOVED).  NULL without memory.  The callback may watch and
+ * unwatch, but not remove jobs. */
+struct jobs_watch *jobs_watch(struct jobs *t, struct job *only, jobs_watch_fn fn, void *data);
+/* Ends a watch (NULL is nothing); never after the job's REMOVED event. */
+void jobs_unwatch(struct jobs *t, struct jobs_watch *w);
 
 /* Removes a job and its output files.  Never call it for a job the runner
  * still holds (j->run != NULL). */

@@ -44,11 +44,24 @@ struct jobs {
 	void *on_error_data;
 
 	SLIST_HEAD(, jobs_hook) hooks; /* newest registration first */
+
+	/* job_events.c */
+	LIST_HEAD(, jobs_watch) watches; /* of every job */
+	unsigned delivering;		 /* nesting of event deliveries */
+	bool swept_pending;		 /* watches removed while delivering */
 };
 
 /* jobs.c */
 struct job *job_new(void);
 void job_free(struct job *j);
+
+/* job_events.c */
+void jobs_emit(struct jobs *t, struct job *j, enum job_event ev);
+/* Tells the watchers, then drops the job's own watches. */
+void jobs_emit_removed(struct jobs *t, struct job *j);
+void jobs_unwatch_all(struct jobs *t);
+/* Unlinks and frees one watch, without a word to it. */
+void jobs_watch_free(struct jobs_watch *w);
 
 /* jobs_save.c */
 void jobs_save_init(struct jobs *t);
