@@ -170,6 +170,10 @@ json_t *job_to_record(const struct job *j)
 					      (json_int_t)j->kept[s], "cursor",
 					      (json_int_t)j->cursor[s], "cut", j->cut[s]));
 	json_object_set_new(o, "output", output);
+	if (j->task_ttl_ms > 0)
+		json_object_set_new(o, "task",
+				    json_pack("{s:I, s:I}", "ttl_ms", (json_int_t)j->task_ttl_ms,
+					      "poll_interval_ms", (json_int_t)j->task_poll_ms));
 	return o;
 }
 
@@ -297,6 +301,14 @@ int job_from_record(json_t *rec, struct job *j, struct pm_error *err)
 	 * stay as they are (result_output false). */
 	j->result_output = json_is_true(json_object_get(rec, "result_output"));
 	j->evicted = json_is_true(json_object_get(rec, "evicted"));
+	/* A task's retention and polling (absent: no task). */
+	json_t *task = json_object_get(rec, "task");
+	json_int_t ttl = json_integer_value(json_object_get(task, "ttl_ms"));
+	json_int_t poll = json_integer_value(json_object_get(task, "poll_interval_ms"));
+	if (ttl > 0 && poll >= 0) {
+		j->task_ttl_ms = (int64_t)ttl;
+		j->task_poll_ms = (int64_t)poll;
+	}
 	if (result != NULL) {
 		j->result = json_dumps(result, JSON_COMPACT);
 		json_decref(result);

@@ -43,6 +43,9 @@ struct job {
 	uint64_t produced[2]; /* bytes the script wrote, per stream */
 	uint64_t kept[2];     /* bytes kept on disk (<= the disk cap) */
 	uint64_t cursor[2];   /* incremental read position, per stream */
+	/* As a task (MCP tasks, task id = job id): how long it is kept and
+	 * how often clients should poll, in ms; 0 when it is no task. */
+	int64_t task_ttl_ms, task_poll_ms;
 
 	/* Runtime only, never persisted. */
 	void *run;			 /* the runner's handle while pending/running */

@@ -37,14 +37,26 @@ static const struct method methods[] = {
     /* Modern only: the caching rules probe it; legacy clients were never
      * offered prompts. */
     {"prompts/list", mcp_handle_prompts_list, MODERN, false},
+    /* Tasks: the legacy ones check the session negotiated 2025-11-25. */
+    {"tasks/get", mcp_handle_tasks_get, BOTH, false},
+    {"tasks/cancel", mcp_handle_tasks_cancel, BOTH, false},
+    {"tasks/result", mcp_handle_tasks_result, LEGACY, false},
+    {"tasks/list", mcp_handle_tasks_list, LEGACY, false},
+    {"tasks/update", mcp_handle_tasks_update, MODERN, false},
+    {"resources/subscribe", mcp_handle_subscribe, LEGACY, false},
+    {"resources/unsubscribe", mcp_handle_unsubscribe, LEGACY, false},
+    {"subscriptions/listen", mcp_handle_listen, MODERN, false},
+    {"completion/complete", mcp_handle_complete, BOTH, false},
 };
 
 #define LEGACY_METHOD_NAMES                                                                        \
 	"initialize, ping, logging/setLevel, tools/list, tools/call, resources/list, "             \
-	"resources/templates/list, resources/read"
+	"resources/templates/list, resources/read, resources/subscribe, resources/unsubscribe, "   \
+	"completion/complete, tasks/* (2025-11-25)"
 #define MODERN_METHOD_NAMES                                                                        \
 	"server/discover, tools/list, tools/call, resources/list, resources/templates/list, "      \
-	"resources/read, prompts/list"
+	"resources/read, prompts/list, subscriptions/listen, completion/complete, tasks/get, "     \
+	"tasks/update, tasks/cancel"
 
 struct notification {
 	const char *name;
@@ -103,6 +115,8 @@ struct mcp_conn *mcp_conn_new(struct mcp_server *s)
 	if (c == NULL)
 		return NULL;
 	LIST_INIT(&c->calls);
+	LIST_INIT(&c->task_watches);
+	LIST_INIT(&c->subs);
 	c->server = s;
 	c->client_log_level = 1; /* info, until logging/setLevel */
 	return c;
@@ -114,6 +128,8 @@ void mcp_conn_free(struct mcp_conn *c)
 		return;
 	mcp_conn_detach(c);
 	mcp_calls_free_all(c);
+	mcp_tasks_conn_free(c);
+	mcp_subscriptions_conn_free(c);
 	json_decref(c->client_caps);
 	free(c);
 }

@@ -42,6 +42,15 @@ struct mcp_resource_template {
 	const char *description;
 	const char *mime_type;
 	mcp_resource_read_fn read;
+	/* Subscriptions (may be NULL: none): changed(data, gone) when the
+	 * resource changes, until unwatch; -ENOENT when it does not exist. */
+	int (*watch)(const char *uri, void (*changed)(void *data, bool gone), void *data,
+		     void **handle, struct pm_error *err, void *ctx);
+	void (*unwatch)(void *handle, void *ctx);
+	/* completion/complete of the template's argument `name` (may be
+	 * NULL): values starting with prefix, at most max (new array). */
+	json_t *(*complete)(const char *name, const char *prefix, size_t max, size_t *total,
+			    void *ctx);
 	void *ctx;
 };
 

@@ -31,6 +31,11 @@ struct mcp_tool_entry {
 struct mcp_template_entry {
 	char *uri_template, *scheme, *name, *title, *description, *mime_type;
 	mcp_resource_read_fn read;
+	int (*watch)(const char *uri, void (*changed)(void *data, bool gone), void *data,
+		     void **handle, struct pm_error *err, void *ctx);
+	void (*unwatch)(void *handle, void *ctx);
+	json_t *(*complete)(const char *name, const char *prefix, size_t max, size_t *total,
+			    void *ctx);
 	void *ctx;
 };
 
@@ -49,6 +54,7 @@ struct mcp_call {
 	LIST_ENTRY(mcp_call) link; /* conn->calls: every live call */
 	json_t *id;
 	bool modern;
+	int64_t task_ttl_ms;	/* a 2025-11-25 task's requested ttl, or 0 */
 	int log_level;		/* modern: the request's logLevel, or -1: none */
 	json_t *progress_token; /* NULL when the request carried none */
 	double last_progress;
@@ -70,7 +76,8 @@ struct mcp_server {
 	struct mcp_template_entry *templates;
 	size_t n_templates;
 
-	struct mcp_conn *stdio; /* the connection of the mcp_server_* calls */
+	struct mcp_conn *stdio;	   /* the connection of the mcp_server_* calls */
+	struct tools *task_source; /* jobs as tasks (mcp_serve_tools), or NULL */
 };
 
 struct mcp_conn {
@@ -88,6 +95,9 @@ struct mcp_conn {
 	int sending_status;
 	bool sending_response;
 	LIST_HEAD(, mcp_call) calls;
+	LIST_HEAD(, mcp_task_watch) task_watches; /* mcp_tasks.c */
+	LIST_HEAD(, mcp_sub) subs;		  /* mcp_subscriptions.c */
+	unsigned n_subs;
 };
 
 /* Sends a response (never dropped while a sink is attached); http_status
@@ -126,7 +136,35 @@ const char *mcp_require_string(struct mcp_conn *c, const struct mcp_req *rq, jso
 typedef void mcp_method_fn(struct mcp_conn *c, const struct mcp_req *rq, json_t *params);
 mcp_method_fn mcp_handle_initialize, mcp_handle_ping, mcp_handle_set_level, mcp_handle_discover,
     mcp_handle_tools_list, mcp_handle_tools_call, mcp_handle_resources_list,
-    mcp_handle_templates_list, mcp_handle_resources_read, mcp_handle_prompts_list;
+    mcp_handle_templates_list, mcp_handle_resources_read, mcp_handle_prompts_list,
+    mcp_handle_tasks_get, mcp_handle_tasks_result, mcp_handle_tasks_list, mcp_handle_tasks_cancel,
+    mcp_handle_tasks_update, mcp_handle_subscribe, mcp_handle_unsubscribe, mcp_handle_listen,
+    mcp_handle_complete;
+
+/* mcp_subscriptions.c */
+bool mcp_subscriptions_offered(const struct mcp_server *s);
+bool mcp_completions_offered(const struct mcp_server *s);
+/* A notifications/cancelled for a subscriptions/listen: it ends. */
+bool mcp_subscriptions_end_listen(struct mcp_conn *c, json_t *id);
+void mcp_subscriptions_conn_free(struct mcp_conn *c);
+
+/* {"content": [text], "structuredContent", "isError"} of a tool's
+ * structured answer (stolen); NULL without memory. */
+json_t *mcp_tool_result_new(json_t *structured_new, bool is_error);
+
+/* mcp_tasks.c */
+/* The request declared the 2026-07-28 tasks extension. */
+bool mcp_tasks_requested(const struct mcp_req *rq);
+/* The connection negotiated 2025-11-25 and the server serves tasks. */
+bool mcp_tasks_legacy(const struct mcp_conn *c);
+/* The ttl a 2025-11-25 `task` param asks for, bounded. */
+int64_t mcp_tasks_ttl_param(json_t *task_param);
+/* The answer to a tools/call that became the task of job_id, in the
+ * form of its revision; NULL without memory. */
+json_t *mcp_tasks_created(struct mcp_conn *c, bool modern, const char *job_id, int64_t ttl_ms);
+/* A notifications/cancelled for a waiting tasks/result. */
+bool mcp_tasks_cancel_wait(struct mcp_conn *c, json_t *id);
+void mcp_tasks_conn_free(struct mcp_conn *c);
 
 /* Notification handlers. */
 void mcp_handle_initialized(struct mcp_conn *c, json_t *params);

@@ -68,8 +68,7 @@ void mcp_handle_initialize(struct mcp_conn *c, const struct mcp_req *rq, json_t 
 	if (strcmp(c->protocol_version, requested) != 0)
 		log_info("client asked for protocol %.*s; offering %s", JRPC_Q(requested),
 			 c->protocol_version);
-	/* listChanged:false: the tool set is fixed at start-up.  No
-	 * subscriptions: clients poll job-stream resources. */
+	/* listChanged:false: the tool set is fixed at start-up. */
 	result = json_pack("{s:s, s:{s:{s:b}, s:{s:b, s:b}, s:{}}, s:{s:s, s:s, s:s}, s:s}",
 			   "protocolVersion", c->protocol_version, "capabilities", "tools",
 			   "listChanged", 0, "resources", "subscribe", 0, "listChanged", 0,
@@ -81,6 +80,17 @@ void mcp_handle_initialize(struct mcp_conn *c, const struct mcp_req *rq, json_t 
 				"Internal error: out of memory. Hint: retry initialize");
 		return;
 	}
+	/* Subscriptions and completion where a template offers them. */
+	json_t *rcaps = json_object_get(result, "capabilities");
+	if (mcp_subscriptions_offered(s))
+		json_object_set_new(json_object_get(rcaps, "resources"), "subscribe", json_true());
+	if (mcp_completions_offered(s))
+		json_object_set_new(rcaps, "completions", json_object());
+	/* 2025-11-25 core tasks: the runs of the execution tools. */
+	if (mcp_tasks_legacy(c))
+		json_object_set_new(json_object_get(result, "capabilities"), "tasks",
+				    json_pack("{s:{}, s:{}, s:{s:{s:{}}}}", "list", "cancel",
+					      "requests", "tools", "call"));
 	c->initialized = true;
 	json_t *caps = json_object_get(params, "capabilities");
 	c->client_caps = json_is_object(caps) ? json_incref(caps) : json_object();
@@ -138,8 +148,9 @@ void mcp_handle_cancelled(struct mcp_conn *c, json_t *params)
 	json_t *request_id = json_object_get(params, "requestId");
 
 	/* Unknown or already answered: a race the spec says to tolerate. */
-	if (request_id != NULL)
-		mcp_conn_cancel_request(c, request_id);
+	if (request_id != NULL && !mcp_conn_cancel_request(c, request_id) &&
+	    !mcp_tasks_cancel_wait(c, request_id))
+		mcp_subscriptions_end_listen(c, request_id);
 }
 
 void mcp_notify_log(struct mcp_server *s, const char *level, const char *logger, json_t *data_new)

@@ -219,15 +219,23 @@ bool mcp_modern_accept(struct mcp_conn *c, json_t *id, const char *method, json_
 void mcp_handle_discover(struct mcp_conn *c, const struct mcp_req *rq, json_t *params)
 {
 	struct mcp_server *s = c->server;
+	json_t *r, *caps;
 
 	(void)params;
 	/* The same capabilities legacy clients get, and prompts: an empty
 	 * list, so that clients probing prompts/list get an answer. */
-	mcp_reply_cacheable(c, rq,
-			    json_pack("{s:o, s:{s:{s:b}, s:{s:b, s:b}, s:{s:b}, s:{}}, s:s}",
-				      "supportedVersions", mcp_supported_versions(), "capabilities",
-				      "tools", "listChanged", 0, "resources", "subscribe", 0,
-				      "listChanged", 0, "prompts", "listChanged", 0, "logging",
-				      "instructions", s->instructions),
-			    DISCOVER_TTL_MS, "public");
+	r = json_pack("{s:o, s:{s:{s:b}, s:{s:b, s:b}, s:{s:b}, s:{}}, s:s}", "supportedVersions",
+		      mcp_supported_versions(), "capabilities", "tools", "listChanged", 0,
+		      "resources", "subscribe", 0, "listChanged", 0, "prompts", "listChanged", 0,
+		      "logging", "instructions", s->instructions);
+	caps = json_object_get(r, "capabilities");
+	if (caps && mcp_subscriptions_offered(s))
+		json_object_set_new(json_object_get(caps, "resources"), "subscribe", json_true());
+	if (caps && mcp_completions_offered(s))
+		json_object_set_new(caps, "completions", json_object());
+	/* The tasks extension: the execution tools' runs (mcp_tasks.c). */
+	if (caps && s->task_source)
+		json_object_set_new(caps, "extensions",
+				    json_pack("{s:{}}", "io.modelcontextprotocol/tasks"));
+	mcp_reply_cacheable(c, rq, r, DISCOVER_TTL_MS, "public");
 }

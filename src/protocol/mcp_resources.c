@@ -46,6 +46,9 @@ int mcp_register_resource_template(struct mcp_server *s, const struct mcp_resour
 	e.description = dup_or_null(t->description, &failed);
 	e.mime_type = dup_or_null(t->mime_type, &failed);
 	e.read = t->read;
+	e.watch = t->watch;
+	e.unwatch = t->unwatch;
+	e.complete = t->complete;
 	e.ctx = t->ctx;
 	grown = failed ? NULL : realloc(s->templates, (s->n_templates + 1) * sizeof(*grown));
 	if (grown == NULL) {

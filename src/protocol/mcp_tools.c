@@ -80,10 +80,14 @@ int mcp_serve_tools(struct mcp_server *s, struct tools *t, struct pm_error *err)
 			   "new_* output.",
 	    .mime_type = "text/plain",
 	    .read = tools_read_job_stream,
+	    .watch = tools_watch_job_stream,
+	    .unwatch = tools_unwatch_job_stream,
+	    .complete = tools_complete_job_id,
 	    .ctx = t,
 	};
 	int r;
 
+	s->task_source = t;
 	for (const struct tool_decl *const *d = tools_catalog; *d; d++)
 		if ((r = mcp_register_tool(s, *d, t)) < 0)
 			return pm_error_set(err, "tools", -r, "register tool `%s`", (*d)->name);
@@ -127,6 +131,11 @@ void mcp_handle_tools_list(struct mcp_conn *c, const struct mcp_req *rq, json_t 
 			json_object_set_new(t, "title", json_string(e->decl->title));
 		if (t && e->output_schema)
 			json_object_set(t, "outputSchema", e->output_schema);
+		/* 2025-11-25 core tasks; the 2026-07-28 extension has no
+		 * per-tool flag. */
+		if (t && e->decl->task_support && !rq->modern && mcp_tasks_legacy(c))
+			json_object_set_new(t, "execution",
+					    json_pack("{s:s}", "taskSupport", "optional"));
 		json_array_append_new(tools, t);
 	}
 	mcp_reply_cacheable(c, rq, json_pack("{s:o}", "tools", tools), TOOLS_LIST_TTL_MS, "public");
@@ -135,7 +144,7 @@ void mcp_handle_tools_list(struct mcp_conn *c, const struct mcp_req *rq, json_t 
 /* {"content":[{"type":"text","text":<compact JSON>}],"structuredContent":
  * ...,"isError":...}: structured content for clients that read it, and
  * the same as text for those that do not (the spec's SHOULD). */
-static json_t *tool_result_new(json_t *structured_new, bool is_error)
+json_t *mcp_tool_result_new(json_t *structured_new, bool is_error)
 {
 	_cleanup_json_ json_t *structured = structured_new;
 	_cleanup_free_ char *text = NULL;
@@ -169,7 +178,7 @@ static json_t *error_structured_new(const char *fmt, va_list ap)
 static void reply_tool_result(struct mcp_conn *c, const struct mcp_req *rq, json_t *structured_new,
 			      bool is_error)
 {
-	json_t *result = tool_result_new(structured_new, is_error);
+	json_t *result = mcp_tool_result_new(structured_new, is_error);
 
 	if (result == NULL)
 		mcp_reply_error(c, rq, JRPC_INTERNAL_ERROR, NULL,
@@ -271,6 +280,27 @@ void mcp_handle_tools_call(struct mcp_conn *c, const struct mcp_req *rq, json_t 
 				JRPC_Q(name), names);
 		return;
 	}
+	/* Task augmentation: 2025-11-25's `task` param on a session that
+	 * negotiated it (a tool that cannot be a task refuses it, -32601);
+	 * 2026-07-28's extension declared on the request (a modern `task`
+	 * param means nothing and is ignored). */
+	enum tool_task task = TOOL_TASK_NONE;
+	int64_t task_ttl = 0;
+	json_t *task_param = json_object_get(params, "task");
+	if (!rq->modern && json_is_object(task_param) && mcp_tasks_legacy(c)) {
+		if (!tool->decl->task_support) {
+			mcp_reply_error(c, rq, JRPC_METHOD_NOT_FOUND, NULL,
+					"Method not found: tool `%s` cannot run as a task "
+					"(execution.taskSupport is absent). Hint: call it without "
+					"`task`",
+					tool->decl->name);
+			return;
+		}
+		task = TOOL_TASK_NOW;
+		task_ttl = mcp_tasks_ttl_param(task_param);
+	} else if (mcp_tasks_requested(rq) && tool->decl->task_support) {
+		task = TOOL_TASK_LATER;
+	}
 	/* A tool that needs what the client did not declare cannot run. */
 	const char *cap = tool->decl->requires_client_capability;
 	if (cap != NULL && json_object_get(rq->client_caps, cap) == NULL) {
@@ -308,7 +338,12 @@ void mcp_handle_tools_call(struct mcp_conn *c, const struct mcp_req *rq, json_t 
 				"Internal error: out of memory. Hint: retry the call");
 		return;
 	}
-	call->tc = (struct tool_call){.ops = &call_ops, .tool = tool->decl->name};
+	call->tc =
+	    (struct tool_call){.ops = &call_ops,
+			       .tool = tool->decl->name,
+			       .wants_progress = json_is_string(token) || json_is_integer(token),
+			       .task = task};
+	call->task_ttl_ms = task_ttl;
 	call->conn = c;
 	call->id = json_incref(rq->id);
 	call->modern = rq->modern;
@@ -357,6 +392,12 @@ static void call_on_cancel(struct tool_call *tc, void (*cb)(struct tool_call *ca
 		mcp_call_cancel(call);
 }
 
+/* Whole numbers as integers (byte counts, steps), the rest as reals. */
+static json_t *number(double v)
+{
+	return v == floor(v) && fabs(v) < 9e15 ? json_integer((json_int_t)v) : json_real(v);
+}
+
 static void call_progress(struct tool_call *tc, double progress, double total, const char *message)
 {
 	struct mcp_call *call = (struct mcp_call *)tc;
@@ -367,10 +408,10 @@ static void call_progress(struct tool_call *tc, double progress, double total, c
 	    !isfinite(progress) || progress <= call->last_progress)
 		return;
 	call->last_progress = progress;
-	params =
-	    json_pack("{s:O, s:f}", "progressToken", call->progress_token, "progress", progress);
+	params = json_pack("{s:O, s:o}", "progressToken", call->progress_token, "progress",
+			   number(progress));
 	if (params && isfinite(total) && total > 0)
-		json_object_set_new(params, "total", json_real(total));
+		json_object_set_new(params, "total", number(total));
 	if (params && message) {
 		char buf[1024];
 
@@ -399,8 +440,36 @@ static void call_log(struct tool_call *tc, const char *level, const char *messag
 				  jrpc_notification_new("notifications/message", params), call->id);
 }
 
-static const struct tool_call_ops call_ops = {
-    .reply = call_reply, .on_cancel = call_on_cancel, .progress = call_progress, .log = call_log};
+/* The answer is a task: its form is the call's revision's. */
+static void call_reply_task(struct tool_call *tc, const char *job_id)
+{
+	struct mcp_call *call = (struct mcp_call *)tc;
+	json_t *r;
+
+	if (call->answered) {
+		log_error("bug: tool `%s` answered a call twice; the task is not sent", tc->tool);
+		return;
+	}
+	call->answered = true;
+	if (!call->cancelled) {
+		const struct mcp_req rq = {.id = call->id, .modern = call->modern};
+		r = mcp_tasks_created(call->conn, call->modern, job_id, call->task_ttl_ms);
+		if (r == NULL)
+			mcp_reply_error(call->conn, &rq, JRPC_INTERNAL_ERROR, NULL,
+					"Internal error: job %s runs, but its task cannot be "
+					"described. Hint: poll it with py_job_status",
+					job_id);
+		else
+			mcp_reply_new(call->conn, &rq, r);
+	}
+	release_if_done(call);
+}
+
+static const struct tool_call_ops call_ops = {.reply = call_reply,
+					      .on_cancel = call_on_cancel,
+					      .progress = call_progress,
+					      .log = call_log,
+					      .reply_task = call_reply_task};
 
 /* Restarts from the head after each callback: a callback may answer (and
  * so free) any call, not only its own. */

@@ -124,22 +124,31 @@ struct job *tools_find_job(struct tools *t, struct tool_call *call, const char *
 	return NULL;
 }
 
-void tools_reply_final(struct tools *t, struct tool_call *call, const struct job *j)
+json_t *tools_final_result(struct tools *t, const struct job *j, bool *is_error)
 {
 	json_t *result = jobs_result(t->cfg.exec.jobs, j);
 
-	if (j->status == JOB_COMPLETED && result) {
-		tool_reply_new(call, result, false);
-		return;
-	}
+	*is_error = !(j->status == JOB_COMPLETED && result);
+	if (!*is_error)
+		return result;
 	/* Failed or cancelled: the model needs to read why, and the id to
 	 * look at whatever output there was. */
 	json_t *o =
 	    json_pack("{s:s, s:s, s:s}", "job_id", j->id, "status", job_status_name(j->status),
 		      "error", j->error ? j->error : job_status_name(j->status));
-	if (result)
+	if (o && result)
 		json_object_set_new(o, "result", result);
-	tool_reply_new(call, o, true);
+	else
+		json_decref(result);
+	return o;
+}
+
+void tools_reply_final(struct tools *t, struct tool_call *call, const struct job *j)
+{
+	bool is_error;
+	json_t *r = tools_final_result(t, j, &is_error);
+
+	tool_reply_new(call, r, is_error);
 }
 
 static void job_status(struct tool_call *call, const struct tool_args *a, void *ctx)

@@ -12,6 +12,7 @@
 
 #include "cleanup.h"
 #include "envs.h"
+#include "live_feed.h"
 #include "pep723.h"
 #include "scripts.h"
 #include "smart.h"
@@ -143,7 +144,24 @@ struct waiting {
 	struct tool_call *call;
 	struct job *job;
 	struct smart_wait *wait;
+	struct live_feed *feed; /* progress and logs while it waits, or NULL */
 };
+
+/* The answer is the job's task: once the job is in jobs.json, so that the
+ * task can be asked for at once, and after a restart. */
+static void reply_task(struct tools *t, struct tool_call *call, struct job *j)
+{
+	struct pm_error err = {0};
+
+	if (jobs_flush(t->cfg.exec.jobs, &err) < 0) {
+		tool_fail(call,
+			  "job %s runs, but its task could not be saved (%s); poll it with "
+			  "py_job_status",
+			  j->id, err.message);
+		return;
+	}
+	call->ops->reply_task(call, j->id);
+}
 
 static void on_smart(struct job *j, enum smart_event ev, void *data)
 {
@@ -152,8 +170,15 @@ static void on_smart(struct job *j, enum smart_event ev, void *data)
 
 	tool_on_cancel(w->call, NULL, NULL);
 	if (ev == SMART_ENDED) {
+		live_feed_stop(w->feed);
 		tools_reply_final(w->t, w->call, j);
+	} else if (w->call->task == TOOL_TASK_LATER) {
+		live_feed_background(w->feed, smart_budget(w->t->cfg.exec.smart));
+		live_feed_stop(w->feed);
+		reply_task(w->t, w->call, j);
 	} else {
+		live_feed_background(w->feed, smart_budget(w->t->cfg.exec.smart));
+		live_feed_stop(w->feed);
 		/* TOOLS.md: the job goes on in the background, "running"
 		 * (even if it still waits for a slot). */
 		snprintf(msg, sizeof(msg), "Task exceeded %.1fs time budget; running in background",
@@ -176,6 +201,7 @@ static void on_call_gone(struct tool_call *call, void *data)
 
 	(void)call;
 	smart_wait_cancel(w->wait);
+	live_feed_stop(w->feed);
 	free(w);
 	if (!job_status_is_final(j->status) && t->cfg.cancel)
 		t->cfg.cancel(j, NULL, NULL, t->cfg.cancel_data, &err);
@@ -189,6 +215,10 @@ static void start(struct tools *t, struct tool_call *call, const struct exec_req
 
 	if (exec_start(&t->cfg.exec, req, &j, &err) < 0) {
 		tool_fail_error(call, &err);
+		return;
+	}
+	if (call->task == TOOL_TASK_NOW) {
+		reply_task(t, call, j);
 		return;
 	}
 	if (req->async_mode) {
@@ -205,7 +235,9 @@ static void start(struct tools *t, struct tool_call *call, const struct exec_req
 		return;
 	}
 	*w = (struct waiting){.t = t, .call = call, .job = j};
+	w->feed = live_feed_start(t, call, j);
 	if ((w->wait = smart_wait(t->cfg.exec.smart, j, on_smart, w)) == NULL) {
+		live_feed_stop(w->feed);
 		free(w);
 		if (job_status_is_final(j->status))
 			tools_reply_final(t, call, j);
@@ -424,6 +456,7 @@ const struct tool_decl tool_run_script_in_dir = {
     .params = run_in_dir_params,
     .result = run_result,
     .shapes = run_shapes,
+    .task_support = true,
     .handler = run_in_dir,
 };
 
@@ -436,6 +469,7 @@ const struct tool_decl tool_run_with_dependencies = {
     .params = with_deps_params,
     .result = run_result,
     .shapes = run_shapes,
+    .task_support = true,
     .handler = with_deps,
 };
 
@@ -448,6 +482,7 @@ const struct tool_decl tool_benchmark_script = {
     .params = benchmark_params,
     .result = run_result,
     .shapes = run_shapes,
+    .task_support = true,
     .handler = benchmark,
 };
 
@@ -459,5 +494,6 @@ const struct tool_decl tool_run_saved_script = {
     .params = run_saved_params,
     .result = run_result,
     .shapes = run_shapes,
+    .task_support = true,
     .handler = run_saved,
 };

@@ -34,11 +34,25 @@ struct tool_call_ops {
 	/* A log notification about the call (RFC 5424 level name), sent only
 	 * where the client asked for that level. */
 	void (*log)(struct tool_call *call, const char *level, const char *message);
+	/* The answer is the task of job `job_id` (call->task != NONE), which
+	 * is in jobs.json already: the protocol writes its task form. */
+	void (*reply_task)(struct tool_call *call, const char *job_id);
+};
+
+/* How the client asked for a call to become a task (set by the protocol
+ * before the handler runs; only tools with task_support see anything but
+ * NONE). */
+enum tool_task {
+	TOOL_TASK_NONE,
+	TOOL_TASK_NOW,	 /* 2025-11-25 `task`: answer with the task at once */
+	TOOL_TASK_LATER, /* 2026-07-28 tasks extension: a task if the budget runs out */
 };
 
 struct tool_call {
 	const struct tool_call_ops *ops;
-	const char *tool; /* the tool's name */
+	const char *tool;    /* the tool's name */
+	bool wants_progress; /* the request carried a progress token */
+	enum tool_task task;
 };
 
 void tool_reply_new(struct tool_call *call, json_t *structured_new, bool is_error);
@@ -124,6 +138,9 @@ struct tool_decl {
 	 * "elicitation"), or NULL: a client that did not declare it gets
 	 * MissingRequiredClientCapability (-32021) before the handler runs. */
 	const char *requires_client_capability;
+	/* Its runs may become tasks (2025-11-25 execution.taskSupport
+	 * "optional"; the 2026-07-28 extension). */
+	bool task_support;
 	void (*handler)(struct tool_call *call, const struct tool_args *args, void *ctx);
 };
 
