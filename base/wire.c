@@ -11,7 +11,7 @@ enum wire_event wire_event_kind(const json_t *ev)
 	} kinds[] = {
 	    {WIRE_EVENT_READY, WIRE_READY},	  {WIRE_EVENT_STARTED, WIRE_STARTED},
 	    {WIRE_EVENT_DEGRADED, WIRE_DEGRADED}, {WIRE_EVENT_ERROR, WIRE_ERROR},
-	    {WIRE_EVENT_EXIT, WIRE_EXIT},
+	    {WIRE_EVENT_EXIT, WIRE_EXIT},	  {WIRE_EVENT_PROGRESS, WIRE_PROGRESS},
 	};
 	const char *name = json_string_value(json_object_get(ev, WIRE_EVENT));
 
@@ -35,6 +35,17 @@ void wire_exit_read(const json_t *ev, struct wire_exit *out)
 	    .cpu_user_seconds = json_number_value(json_object_get(ev, "cpu_user_seconds")),
 	    .cpu_system_seconds = json_number_value(json_object_get(ev, "cpu_system_seconds")),
 	    .peak_rss_bytes = json_integer_value(json_object_get(ev, "peak_rss_bytes")),
+	};
+}
+
+void wire_progress_read(const json_t *ev, struct wire_progress *out)
+{
+	const json_t *total = json_object_get(ev, "total");
+
+	*out = (struct wire_progress){
+	    .current = json_number_value(json_object_get(ev, "current")),
+	    .total = json_is_number(total) ? json_number_value(total) : -1,
+	    .message = json_string_value(json_object_get(ev, "message")),
 	};
 }
 

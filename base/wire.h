@@ -7,7 +7,7 @@
  * it (sandbox/job.c); the server builds it (src/exec, src/deps, src/run).
  *
  * The status events: one JSON object a line on --status-fd, each with
- * "event": ready, started, degraded, error, exit.  The launcher writes
+ * "event": ready, started, degraded, error, progress, exit.  The launcher writes
  * them (sandbox/status.c, launch.c, init.c); the server reads them
  * through the line framer (src/run/runner.c). */
 #ifndef PM_WIRE_H
@@ -37,6 +37,7 @@
 #define WIRE_EVENT_DEGRADED "degraded" /* an optional layer is missing: layer, message */
 #define WIRE_EVENT_ERROR    "error"    /* set-up failed: stage, errno, error, message, hint */
 #define WIRE_EVENT_EXIT	    "exit"     /* the job ended: see struct wire_exit */
+#define WIRE_EVENT_PROGRESS "progress" /* the script reported: see struct wire_progress */
 
 enum wire_event {
 	WIRE_UNKNOWN,
@@ -45,6 +46,7 @@ enum wire_event {
 	WIRE_DEGRADED,
 	WIRE_ERROR,
 	WIRE_EXIT,
+	WIRE_PROGRESS,
 };
 
 /* The kind of a status event (WIRE_UNKNOWN for anything else). */
@@ -63,6 +65,16 @@ struct wire_exit {
 };
 
 void wire_exit_read(const json_t *ev, struct wire_exit *out);
+
+/* What the script reported on its progress descriptor (sandbox/progress.h);
+ * message borrowed from the event. */
+struct wire_progress {
+	double current;
+	double total;	     /* < 0: none given */
+	const char *message; /* or NULL */
+};
+
+void wire_progress_read(const json_t *ev, struct wire_progress *out);
 
 /* "message. Hint: hint" of an error event into buf. */
 void wire_error_text(const json_t *ev, char *buf, size_t size);

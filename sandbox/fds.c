@@ -1,6 +1,7 @@
 #include "fds.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <linux/close_range.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -30,6 +31,13 @@ int sb_fds_cloexec_all(struct pm_error *err)
 {
 	if (close_range_(3, ~0U, CLOSE_RANGE_CLOEXEC) < 0)
 		return pm_error_errno(err, "fds", "mark descriptors close-on-exec");
+	return 0;
+}
+
+int sb_fds_inherit(int fd, struct pm_error *err)
+{
+	if (fd >= 0 && fcntl(fd, F_SETFD, 0) < 0)
+		return pm_error_errno(err, "fds", "let descriptor %d be inherited", fd);
 	return 0;
 }
 

@@ -116,7 +116,8 @@ static _Noreturn void exec_script(const struct sb_init_config *cfg, const struct
 		fail(cfg, &err, 125);
 	}
 	if (sb_rlimits_apply(&cfg->policy->rlimits, &err) < 0 || sb_fds_cloexec_all(&err) < 0 ||
-	    sb_caps_drop_all(&err) < 0 || sb_no_new_privs(&err) < 0)
+	    sb_fds_inherit(cfg->progress_fd, &err) < 0 || sb_caps_drop_all(&err) < 0 ||
+	    sb_no_new_privs(&err) < 0)
 		fail(cfg, &err, 125);
 	/* Fail closed: a policy with a filter never execs without it. */
 	if (cfg->policy->seccomp != NULL && job->bpf_len == 0) {
@@ -292,7 +293,8 @@ _Noreturn void sb_init_main(const struct sb_init_config *cfg)
 	/* Init starts as a copy of the launcher: it drops every descriptor
 	 * but its channels at once, so that neither the script nor a
 	 * hang-up check ever sees the launcher's own ends. */
-	int keep[] = {cfg->sync_fd, cfg->report_fd, cfg->job_fd, cfg->stdout_fd, cfg->stderr_fd};
+	int keep[] = {cfg->sync_fd,   cfg->report_fd, cfg->job_fd,
+		      cfg->stdout_fd, cfg->stderr_fd, cfg->progress_fd};
 	sort_fds(keep, sizeof(keep) / sizeof(*keep));
 	if (sb_fds_close_except(keep, sizeof(keep) / sizeof(*keep), &err) < 0)
 		fail(cfg, &err, 125);

@@ -55,6 +55,7 @@ struct sb_init_config {
 	int report_fd;			       /* write end of the report pipe */
 	int job_fd;			       /* socket the packed job arrives on */
 	int stdout_fd, stderr_fd;	       /* relay pipes, or -1 to keep the launcher's */
+	int progress_fd;		       /* write end the script inherits (progress.h) */
 	const struct sb_hostaddrs *host_addrs; /* a "user" network never reaches these */
 };
 

@@ -28,6 +28,7 @@
 #include "mounts.h"
 #include "seccomp.h"
 #include "seccomp_cache.h"
+#include "progress.h"
 #include "supervise.h"
 #include "paths.h"
 #include "wire.h"
@@ -77,6 +78,7 @@ static pid_t clone_init(const struct sb_policy *p, int *pidfd, struct pm_error *
 static int open_channels(struct sb_sandbox *sb, struct pm_error *err)
 {
 	if (pipe2(sb->sync, O_CLOEXEC) < 0 || pipe2(sb->report, O_CLOEXEC) < 0 ||
+	    pipe2(sb->progress, O_CLOEXEC) < 0 ||
 	    socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sb->job) < 0)
 		return pm_error_errno(err, "launch", "create the channels to the sandbox");
 	if (sb->policy->output_bytes > 0 &&
@@ -242,6 +244,8 @@ int sb_sandbox_prepare(struct sb_sandbox *sb, const struct sb_policy *p, int sta
 				  .job = {-1, -1},
 				  .out = {-1, -1},
 				  .err = {-1, -1},
+				  .progress = {-1, -1},
+				  .progress_script_fd = -1,
 				  .pidfd = -1,
 				  .userns_fd = -1,
 				  .netns_fd = -1,
@@ -276,6 +280,7 @@ int sb_sandbox_prepare(struct sb_sandbox *sb, const struct sb_policy *p, int sta
 	    .job_fd = sb->job[1],
 	    .stdout_fd = sb->out[1],
 	    .stderr_fd = sb->err[1],
+	    .progress_fd = sb->progress[1],
 	    .host_addrs = &sb->host_addrs,
 	};
 	/* A root launcher creates the namespace as the unprivileged host user
@@ -309,6 +314,9 @@ int sb_sandbox_prepare(struct sb_sandbox *sb, const struct sb_policy *p, int sta
 	close_fd(&sb->job[1]);
 	close_fd(&sb->out[1]);
 	close_fd(&sb->err[1]);
+	/* The script has the write end under the same number. */
+	sb->progress_script_fd = sb->progress[1];
+	close_fd(&sb->progress[1]);
 	if ((r = release_init(sb, 'g', err)) < 0)
 		return r;
 	/* Three things now overlap: init builds its root, a thread moves init
@@ -403,6 +411,23 @@ static int start_network(struct sb_sandbox *sb, const struct sb_job *job, struct
 	return r < 0 ? layer_missing(sb, SB_LAYER_USER_NET, err) : 0;
 }
 
+/* The policy's environment, the job's, and last (so that no one else
+ * sets it) the number of the script's progress descriptor. */
+static int build_env(const struct sb_sandbox *sb, const char *inside, const struct sb_job *job,
+		     size_t n_env, char ***envp, struct pm_error *err)
+{
+	_cleanup_free_ char **extra = calloc(n_env + 2, sizeof(*extra));
+	char progress[64];
+
+	if (extra == NULL)
+		return pm_error_set(err, "environment", ENOMEM, "build the environment");
+	for (size_t i = 0; i < n_env; i++)
+		extra[i] = job->env[i];
+	snprintf(progress, sizeof(progress), SB_PROGRESS_ENV "=%d", sb->progress_script_fd);
+	extra[n_env] = progress;
+	return sb_env_build(sb->policy, inside, extra, n_env + 1, envp, err);
+}
+
 /* Resolves the job against the policy and hands it to init. */
 static int deliver(struct sb_sandbox *sb, const struct sb_job *job, struct pm_error *err)
 {
@@ -429,7 +454,7 @@ static int deliver(struct sb_sandbox *sb, const struct sb_job *job, struct pm_er
 				       : ws_path;
 	if ((r = sb_job_check_binds(p, inside, job, err)) < 0)
 		goto out;
-	if ((r = sb_env_build(p, inside, job->env, n_env, &envp, err)) < 0)
+	if ((r = build_env(sb, inside, job, n_env, &envp, err)) < 0)
 		goto out;
 	/* A relative working directory is taken relative to the workspace. */
 	if (job->cwd == NULL)
@@ -556,6 +581,7 @@ int sb_sandbox_run(struct sb_sandbox *sb, const struct sb_job *job, struct sb_re
 		    .timeout = timeout,
 		    .status_fd = sb->status_fd,
 		    .disk_fd = sb_disk_watch_fd(sb->disk),
+		    .progress_fd = sb->progress[0],
 		};
 		r = sb_supervise(&s, &sv, err);
 		if (r == 0)
@@ -600,9 +626,10 @@ void sb_sandbox_release(struct sb_sandbox *sb)
 	pm_fence_free(&sb->fence);
 	sb_disk_watch_stop(sb->disk);
 	sb->disk = NULL;
-	int *fds[] = {&sb->sync[0], &sb->sync[1],   &sb->report[0], &sb->report[1], &sb->job[0],
-		      &sb->job[1],  &sb->out[0],    &sb->out[1],    &sb->err[0],    &sb->err[1],
-		      &sb->pidfd,   &sb->userns_fd, &sb->netns_fd};
+	int *fds[] = {&sb->sync[0],  &sb->sync[1],     &sb->report[0],	&sb->report[1],
+		      &sb->job[0],   &sb->job[1],      &sb->out[0],	&sb->out[1],
+		      &sb->err[0],   &sb->err[1],      &sb->pidfd,	&sb->userns_fd,
+		      &sb->netns_fd, &sb->progress[0], &sb->progress[1]};
 	for (size_t i = 0; i < sizeof(fds) / sizeof(*fds); i++)
 		close_fd(fds[i]);
 }

@@ -36,6 +36,8 @@ struct sb_sandbox {
 	struct sb_cgroup cg;
 	char degraded[512]; /* optional layers that are missing */
 	int sync[2], report[2], job[2], out[2], err[2];
+	int progress[2];	/* the script's progress reports (progress.h) */
+	int progress_script_fd; /* the write end's number in the sandbox */
 	int pidfd;
 	pid_t pid;  /* init, until reaped */
 	bool ready; /* init reported ready */

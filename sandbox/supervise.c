@@ -14,6 +14,7 @@
 #include "clock.h"
 #include "fileio.h"
 #include "init.h"
+#include "progress.h"
 #include "status.h"
 
 /* How long a script may take to exit after a forwarded SIGTERM. */
@@ -22,7 +23,7 @@
  * itself (then the figures of the script are lost, nothing else). */
 #define KILL_ALL_SECONDS 1.0
 
-enum { PFD_INIT, PFD_REPORT, PFD_SIGNAL, PFD_OUT, PFD_ERR, PFD_DISK, PFD_COUNT };
+enum { PFD_INIT, PFD_REPORT, PFD_SIGNAL, PFD_OUT, PFD_ERR, PFD_DISK, PFD_PROGRESS, PFD_COUNT };
 
 /* Copies what is readable from a relay pipe; returns false at EOF. */
 static bool relay(int from, int to, const struct sb_supervise *s, struct sb_supervised *out)
@@ -102,6 +103,7 @@ static int signal_fd(sigset_t *set, struct pm_error *err)
 int sb_supervise(const struct sb_supervise *s, struct sb_supervised *out, struct pm_error *err)
 {
 	struct pollfd p[PFD_COUNT];
+	struct sb_progress progress;
 	_cleanup_close_ int sigfd = -1;
 	double start = pm_monotonic_seconds(), kill_at = 0;
 	bool exited = false;
@@ -117,15 +119,19 @@ int sb_supervise(const struct sb_supervise *s, struct sb_supervised *out, struct
 	p[PFD_OUT] = (struct pollfd){.fd = s->out_fd, .events = POLLIN};
 	p[PFD_ERR] = (struct pollfd){.fd = s->err_fd, .events = POLLIN};
 	p[PFD_DISK] = (struct pollfd){.fd = s->disk_fd, .events = POLLIN};
+	p[PFD_PROGRESS] = (struct pollfd){.fd = s->progress_fd, .events = POLLIN};
+	sb_progress_init(&progress, s->status_fd);
 
 	/* After init exits, keep going until the pipes reach EOF: the kernel
 	 * has killed the rest of the namespace, so EOF comes promptly. */
-	while (!exited || p[PFD_REPORT].fd >= 0 || p[PFD_OUT].fd >= 0 || p[PFD_ERR].fd >= 0) {
-		double deadline = 0, t = pm_monotonic_seconds();
+	while (!exited || p[PFD_REPORT].fd >= 0 || p[PFD_OUT].fd >= 0 || p[PFD_ERR].fd >= 0 ||
+	       p[PFD_PROGRESS].fd >= 0) {
+		double deadline = sb_progress_due(&progress), t = pm_monotonic_seconds();
 		int timeout_ms = -1;
 
 		/* The wall-clock deadline counts until it fired once. */
-		if (!exited && s->timeout > 0 && out->limit == NULL)
+		if (!exited && s->timeout > 0 && out->limit == NULL &&
+		    (deadline == 0 || start + s->timeout < deadline))
 			deadline = start + s->timeout;
 		if (!exited && kill_at > 0 && (deadline == 0 || kill_at < deadline))
 			deadline = kill_at;
@@ -180,6 +186,12 @@ int sb_supervise(const struct sb_supervise *s, struct sb_supervised *out, struct
 		if ((p[PFD_ERR].revents & (POLLIN | POLLHUP)) &&
 		    !relay(p[PFD_ERR].fd, STDERR_FILENO, s, out))
 			p[PFD_ERR].fd = -1;
+		if ((p[PFD_PROGRESS].revents & (POLLIN | POLLHUP)) &&
+		    !sb_progress_read(&progress, p[PFD_PROGRESS].fd, t)) {
+			sb_progress_end(&progress, t);
+			p[PFD_PROGRESS].fd = -1;
+		}
+		sb_progress_flush(&progress, t, false);
 		if ((p[PFD_REPORT].revents & (POLLIN | POLLHUP)) &&
 		    !read_report(p[PFD_REPORT].fd, s, out))
 			p[PFD_REPORT].fd = -1;

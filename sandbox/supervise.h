@@ -20,6 +20,7 @@ struct sb_supervise {
 	double timeout;	    /* seconds of wall time, 0 = none */
 	int status_fd;	    /* for "degraded" events, or -1 */
 	int disk_fd;	    /* readable when the workspace grew past its limit, or -1 */
+	int progress_fd;    /* read end of the script's progress pipe, or -1 */
 };
 
 struct sb_supervised {

@@ -443,7 +443,7 @@ void jobs_set_progress(struct jobs *t, struct job *j, double current, double tot
 	json_t *p = json_object();
 
 	json_object_set_new(p, "current", number(current));
-	json_object_set_new(p, "total", number(total));
+	json_object_set_new(p, "total", total < 0 ? json_null() : number(total));
 	json_object_set_new(p, "message", message ? json_string(message) : json_null());
 	json_decref(j->progress);
 	j->progress = p;

@@ -144,8 +144,8 @@ void jobs_touch(struct jobs *t, struct job *j);
 /* Writes jobs.json now (shutdown, tests). */
 int jobs_flush(struct jobs *t, struct pm_error *err);
 
-/* Replaces the progress object {"current","total","message"} (message may
- * be NULL) and schedules a save. */
+/* Replaces the progress object {"current","total","message"} (total < 0
+ * and message NULL: none) and schedules a save. */
 void jobs_set_progress(struct jobs *t, struct job *j, double current, double total,
 		       const char *message);
 

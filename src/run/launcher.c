@@ -99,6 +99,15 @@ static void handle_event(struct launcher *l, json_t *ev)
 	case WIRE_ERROR:
 		wire_error_text(ev, l->error, sizeof(l->error));
 		break;
+	case WIRE_PROGRESS:
+		/* The launcher already bounded its rate and size. */
+		if (l->run && l->run->job) {
+			struct wire_progress wp;
+			wire_progress_read(ev, &wp);
+			jobs_set_progress(l->r->jobs, l->run->job, wp.current, wp.total,
+					  wp.message);
+		}
+		break;
 	case WIRE_DEGRADED:
 		log_msg(LOG_LEVEL_WARNING, "sandbox layer missing: %s",
 			json_string_value(json_object_get(ev, "message")));

@@ -465,6 +465,67 @@ def exit_status_conventions(env):
     check(rc == 125 and one(ev, "error")["stage"] == "cwd", f"{rc} {ev}")
 
 
+PROGRESS_SCRIPT = r"""
+import os, subprocess, sys, time
+fd = int(os.environ["PYMCP_PROGRESS_FD"])
+w = lambda b: os.write(fd, b)
+w(b"progress 1/10 first\n")
+# Not reports: each is ignored whole.
+w(b"progress -1/10 negative\nprogress nan\nprogress 1/0 zero total\n"
+  b"progress 1e9 exponent\nprogres 2/10 typo\nprogress 2/10x glued\n")
+w(b"progress 3/10 " + b"x" * 5000 + b"\n")          # overlong line
+w(b"progress 4/10 \xff\xfe bad utf-8\n")
+time.sleep(0.3)
+w(b"progress 5/10 " + "\u00e9".encode() * 300 + b"\n")   # message cut at a character
+time.sleep(0.3)
+# A child given the descriptor may report too.
+subprocess.run([sys.executable, "-c",
+    "import os; os.write(int(os.environ['PYMCP_PROGRESS_FD']), b'progress 6/10 child\\n')"],
+    pass_fds=(fd,), check=True)
+time.sleep(0.3)
+# A flood for a second: the caller hears at most ten a second.
+end = time.monotonic() + 1.0
+i = 0
+while time.monotonic() < end:
+    i += 1
+    w(b"progress 6.5 flood %d\n" % i)
+w(b"progress 7 done")                               # no newline, then exit
+"""
+
+
+@case
+def progress_reports_reach_the_caller(env):
+    """PYMCP_PROGRESS_FD: lines become "progress" events, bounded in rate
+    and size, the last one before "exit"; whatever else is written there
+    is ignored; the job cannot choose the variable's value."""
+    ws = env.workspace()
+    with open(os.path.join(ws, "p.py"), "w") as f:
+        f.write(PROGRESS_SCRIPT)
+    rc, out, err, events = env.cold(ws, ["python3", "p.py"],
+                                    extra=("--env", "PYMCP_PROGRESS_FD=1"))
+    check(rc == 0, f"exit {rc}: {err}")
+    kinds = [e["event"] for e in events]
+    check(kinds[-1] == "exit", kinds)
+    prog = [e for e in events if e["event"] == "progress"]
+    check(prog and prog[0] == {"event": "progress", "current": 1, "total": 10,
+                               "message": "first"}, prog[:1])
+    check(prog[-1] == {"event": "progress", "current": 7, "total": None, "message": "done"},
+          f"last report: {prog[-1:]}")
+    msgs = [e["message"] for e in prog]
+    for bad in ("negative", "zero total", "exponent", "typo", "glued"):
+        check(not any(m and bad in m for m in msgs), f"{bad!r} taken: {msgs}")
+    check(not any(m and m.startswith("xxx") for m in msgs), "the overlong line was taken")
+    check("?? bad utf-8" in msgs, f"invalid UTF-8 not replaced: {msgs}")
+    cut = [m for m in msgs if m and m.startswith("\u00e9")]
+    check(cut == ["\u00e9" * 100], f"message not cut at 200 bytes on a character: {cut}")
+    check("child" in msgs, f"the child's report is missing: {msgs}")
+    flood = [e for e in prog if (e["message"] or "").startswith("flood")]
+    wall = one(events, "exit")["wall_seconds"]
+    check(len(prog) <= wall * 10 + 3,
+          f"{len(prog)} progress events in {wall:.2f} s: more than ten a second")
+    check(1 <= len(flood) <= 13, f"{len(flood)} events for a one-second flood")
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--launcher", required=True)
