@@ -51,6 +51,8 @@ static void shutdown_server(struct server *srv)
 	if (srv->http)
 		mcp_http_stop(srv->http, NULL, NULL);
 	srv->http = NULL;
+	/* Watches of jobs go before the jobs and tools do. */
+	mcp_server_stop_watching(srv->server);
 	if (srv->app)
 		app_stop(srv->app, on_stopped, srv);
 	else

@@ -94,6 +94,14 @@ struct mcp_server *mcp_server_new(uv_loop_t *loop, const struct mcp_limits *limi
 	return s;
 }
 
+void mcp_server_stop_watching(struct mcp_server *s)
+{
+	if (s == NULL || s->stdio == NULL)
+		return;
+	mcp_tasks_conn_free(s->stdio);
+	mcp_subscriptions_conn_free(s->stdio);
+}
+
 void mcp_server_free(struct mcp_server *s)
 {
 	if (s == NULL)

@@ -56,6 +56,11 @@ struct mcp_resource_template {
 
 struct mcp_server *mcp_server_new(uv_loop_t *loop, const struct mcp_limits *limits,
 				  const char *name, const char *version);
+/* Drops what the stdio connection watches (task status, subscribed job
+ * streams) while the jobs and tools it watches still exist: a shutdown
+ * calls it before the app goes away. */
+void mcp_server_stop_watching(struct mcp_server *s);
+
 /* Frees the server, its stdio connection and every call still unanswered
  * there (their cancel callbacks run first): nothing may answer a call
  * after this.  Free the other connections first.  Call it once the
