@@ -326,7 +326,12 @@ void mcp_handle_tasks_get(struct mcp_conn *c, const struct mcp_req *rq, json_t *
 	if (r && tk.job->status == JOB_COMPLETED) {
 		bool is_error;
 		json_t *s = tools_final_result(tools_of(c), tk.job, &is_error);
-		json_object_set_new(r, "result", mcp_tool_result_new(s, is_error));
+		json_t *result = mcp_tool_result_new(s, is_error);
+		/* Exactly what the call would have answered, and every
+		 * 2026-07-28 result says its type. */
+		if (result)
+			json_object_set_new(result, "resultType", json_string("complete"));
+		json_object_set_new(r, "result", result);
 	} else if (r && tk.job->status == JOB_FAILED) {
 		const char *why = tk.job->error ? tk.job->error : "the job failed";
 		json_object_set_new(r, "statusMessage", json_string(why));

@@ -14,7 +14,11 @@ The server runs with --conformance-fixtures: the suite's diagnostic tools
 mechanisms the real tools never need.  A scenario passes when the suite
 exits 0 and reports every check passed.
 
-Usage: run_scenario.py --server BIN --work DIR --suite VERSION [--spec-version V] SCENARIO
+An extension scenario (tasks-*) is not on the spec timeline: --extension
+runs it anyway (the suite's --force).
+
+Usage: run_scenario.py --server BIN --work DIR --suite VERSION [--spec-version V]
+                       [--extension] SCENARIO
 """
 import argparse
 import fcntl
@@ -109,6 +113,7 @@ def main():
     ap.add_argument("--work", required=True)
     ap.add_argument("--suite", required=True, help="conformance package version")
     ap.add_argument("--spec-version")
+    ap.add_argument("--extension", action="store_true")
     ap.add_argument("scenario")
     a = ap.parse_args()
     rc = install(a.work, a.suite)
@@ -124,6 +129,8 @@ def main():
         cmd = [node, cli, "server", "--url", url, "--scenario", a.scenario]
         if a.spec_version:
             cmd += ["--spec-version", a.spec_version]
+        if a.extension:
+            cmd += ["--force"]
         print("$ " + " ".join(cmd), flush=True)
         p = subprocess.run(cmd, capture_output=True, text=True, timeout=600,
                            env=dict(os.environ, NO_COLOR="1", FORCE_COLOR="0"))

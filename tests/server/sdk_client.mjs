@@ -9,101 +9,17 @@
 // all conform, or callTool throws.
 //
 // Usage: node sdk_client.mjs SERVER v1|v2 stdio|http
-import { spawn } from "node:child_process";
-import { mkdirSync, mkdtempSync, rmSync, readFileSync } from "node:fs";
 import { setTimeout as sleep } from "node:timers/promises";
+import { check, MODERN, parseArgs, runTest } from "./sdk_harness.mjs";
 
-const [server, sdk, transportKind] = process.argv.slice(2);
-if (!server || !["v1", "v2"].includes(sdk) || !["stdio", "http"].includes(transportKind)) {
-  console.error("usage: node sdk_client.mjs SERVER v1|v2 stdio|http");
-  process.exit(2);
-}
-const MODERN = "2026-07-28";
-const wantVersion = sdk === "v2" ? MODERN : "2025-11-25";
+const args = parseArgs("sdk_client.mjs");
+const wantVersion = args.sdk === "v2" ? MODERN : "2025-11-25";
 
-const base = mkdtempSync("/tmp/pymcp-sdk-");
-const state = `${base}/state`;
-const root = `${base}/roots`;
-const ws = `${root}/ws`;
-const outside = `${base}/outside`;
-mkdirSync(ws, { recursive: true });
-mkdirSync(outside);
-
-function check(cond, what, got) {
-  if (!cond) {
-    throw new Error(`${what}${got === undefined ? "" : `\n  got: ${JSON.stringify(got)}`}`);
-  }
-  console.log(`ok - ${what}`);
-}
-
-const pkg = sdk === "v1" ? "@modelcontextprotocol/sdk" : "@modelcontextprotocol/client";
-const sdkVersion = JSON.parse(
-  readFileSync(new URL(`./node_modules/${pkg}/package.json`, import.meta.url)),
-).version;
-console.log(`${pkg} ${sdkVersion} over ${transportKind}`);
-
-const lib =
-  sdk === "v1"
-    ? {
-        Client: (await import("@modelcontextprotocol/sdk/client/index.js")).Client,
-        Stdio: (await import("@modelcontextprotocol/sdk/client/stdio.js")).StdioClientTransport,
-        Http: (await import("@modelcontextprotocol/sdk/client/streamableHttp.js"))
-          .StreamableHTTPClientTransport,
-      }
-    : {
-        Client: (await import("@modelcontextprotocol/client")).Client,
-        Stdio: (await import("@modelcontextprotocol/client/stdio")).StdioClientTransport,
-        Http: (await import("@modelcontextprotocol/client")).StreamableHTTPClientTransport,
-      };
-
-const serverArgs = ["--state-dir", state, "--workspace-root", root];
-const serverEnv = { ...process.env, SMART_ASYNC_TIMEOUT_SECONDS: "1" };
-let serverStderr = "";
-let httpServer = null;
-
-// stdio: the SDK starts the server.  HTTP: we start it on a free port and
-// read the port from its log line.
-async function makeTransport() {
-  if (transportKind === "stdio") {
-    const t = new lib.Stdio({ command: server, args: serverArgs, env: serverEnv, stderr: "pipe" });
-    t.stderr?.on("data", (d) => {
-      serverStderr += d.toString();
-    });
-    return t;
-  }
-  httpServer = spawn(server, ["--transport", "http", "--listen", "127.0.0.1:0", ...serverArgs], {
-    env: serverEnv,
-    stdio: ["ignore", "ignore", "pipe"],
-  });
-  const port = await new Promise((resolve, reject) => {
-    httpServer.stderr.on("data", (d) => {
-      serverStderr += d.toString();
-      const m = /serving MCP over HTTP at http:\/\/127\.0\.0\.1:(\d+)\/mcp/.exec(serverStderr);
-      if (m) resolve(Number(m[1]));
-    });
-    httpServer.on("exit", (code) => reject(new Error(`the server exited (${code})`)));
-  });
-  return new lib.Http(new URL(`http://127.0.0.1:${port}/mcp`));
-}
-
-const clientOptions = sdk === "v2" ? { versionNegotiation: { mode: { pin: MODERN } } } : {};
-const client = new lib.Client({ name: "python-mcp-e2e-sdk", version: "1.0.0" }, clientOptions);
-const transport = await makeTransport();
-// The 1.x SDK keeps the negotiated version only by handing it to the
-// transport: record it there.
-let seenVersion;
-const setVersion = transport.setProtocolVersion?.bind(transport);
-transport.setProtocolVersion = (v) => {
-  seenVersion = v;
-  setVersion?.(v);
-};
-
-async function main() {
-  await client.connect(transport);
+async function main(h) {
+  const { client, ws, outside } = h;
   const info = client.getServerVersion();
   check(info && info.name === "python-mcp", "connect: serverInfo", info);
-  const negotiated = sdk === "v2" ? client.getNegotiatedProtocolVersion() : seenVersion;
-  check(negotiated === wantVersion, `protocol ${wantVersion}`, negotiated);
+  check(h.negotiated === wantVersion, `protocol ${wantVersion}`, h.negotiated);
   check(client.getServerCapabilities()?.tools !== undefined, "tools capability");
 
   const { tools } = await client.listTools();
@@ -219,20 +135,8 @@ async function main() {
   check(threw, "unknown job-stream: an error");
 }
 
-let ok = false;
-try {
-  await main();
-  ok = true;
-} catch (e) {
-  console.error(`FAIL: ${e.stack || e}`);
-  console.error(`--- server stderr ---\n${serverStderr.slice(-4000)}`);
-} finally {
-  await client.close().catch(() => {});
-  if (httpServer) {
-    httpServer.kill("SIGTERM");
-    await new Promise((res) => httpServer.once("exit", res));
-  }
-}
-if (ok) rmSync(base, { recursive: true, force: true });
-console.log(ok ? `PASS typescript_sdk ${sdk} ${transportKind}` : `FAIL typescript_sdk (kept ${base})`);
-process.exit(ok ? 0 : 1);
+await runTest("typescript_sdk", {
+  ...args,
+  clientName: "python-mcp-e2e-sdk",
+  env: { SMART_ASYNC_TIMEOUT_SECONDS: "1" },
+}, main);

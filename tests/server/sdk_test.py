@@ -1,6 +1,7 @@
 #!/usr/bin/python3
-"""Runs sdk_client.mjs (the official TypeScript SDK clients against
-python-mcp): the 1.x SDK or the v2 client, over stdio or HTTP.
+"""Runs a test script (sdk_client.mjs, sdk_live.mjs: the official
+TypeScript SDK clients against python-mcp) with the 1.x SDK or the v2
+client, over stdio or HTTP; sdk_harness.mjs goes with it.
 
 The SDKs are installed with npm once per build directory, into SDK_DIR (under
 the build tree, never the source tree), under a lock so that parallel ctest
@@ -20,7 +21,9 @@ import sys
 
 # The 1.x SDK speaks up to 2025-11-25; the v2 client speaks 2026-07-28
 # when pinned to it.
-SDK_SPECS = ["@modelcontextprotocol/sdk@^1", "@modelcontextprotocol/client@2.3.1"]
+# ext-tasks is the tasks-extension requester the live-jobs test drives.
+SDK_SPECS = ["@modelcontextprotocol/sdk@^1", "@modelcontextprotocol/client@2.3.1",
+             "@modelcontextprotocol/ext-tasks@0.2.2"]
 NETWORK_ERRORS = ("ENOTFOUND", "EAI_AGAIN", "ECONNREFUSED", "ECONNRESET", "ETIMEDOUT",
                   "ENETUNREACH", "EHOSTUNREACH", "network", "proxy", "E503", "E502")
 
@@ -36,7 +39,7 @@ def install(sdk_dir):
     with open(os.path.join(sdk_dir, ".lock"), "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         pkgs = [os.path.join(sdk_dir, "node_modules", "@modelcontextprotocol", name, "package.json")
-                for name in ("sdk", "client")]
+                for name in ("sdk", "client", "ext-tasks")]
         if (os.path.exists(stamp) and open(stamp).read().split() == SDK_SPECS
                 and all(os.path.exists(p) for p in pkgs)):
             return 0
@@ -87,9 +90,14 @@ def main():
         return rc
     # ESM resolves packages from the script's own directory: run a copy
     # that sits next to node_modules.
-    # One copy per run: the four runs may go in parallel.
+    # One copy per run: the runs may go in parallel.  The shared harness
+    # goes next to it, replaced atomically for the same reason.
     script = os.path.join(a.sdk_dir, f"{a.sdk}-{a.transport}-{os.path.basename(a.script)}")
     shutil.copyfile(a.script, script)
+    harness = os.path.join(os.path.dirname(os.path.abspath(a.script)), "sdk_harness.mjs")
+    tmp = os.path.join(a.sdk_dir, f".sdk_harness.{os.getpid()}")
+    shutil.copyfile(harness, tmp)
+    os.replace(tmp, os.path.join(a.sdk_dir, "sdk_harness.mjs"))
     p = subprocess.run([node, script, os.path.abspath(a.server), a.sdk, a.transport], timeout=600)
     return 0 if p.returncode == 0 else 1
 
