@@ -1,0 +1,130 @@
+#!/usr/bin/python3
+"""What live jobs cost the server: its CPU time for one job with progress
+notifications, log notifications and a resource subscription, against the
+same job without them, the same server, in one run.
+
+The job runs about 3 s and prints a line every 20 ms (what a chatty
+training loop does); with --script-progress it also reports its own
+progress every 5 ms on PYMCP_PROGRESS_FD, which the launcher thins out to
+ten a second.  The two kinds of call alternate, so machine noise hits both;
+the server's CPU is read from /proc/<pid>/schedstat around each call, after the job's end and its last notification.
+
+Not a test: it asserts nothing timing-related and prints ratios to the
+baseline measured in the same run (the issue's bar: at most 1.02x).
+
+Usage: bench/live.py [--build DIR] [--runs N] [--script-progress]
+"""
+import argparse
+import os
+import statistics
+import sys
+import tempfile
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(ROOT, "tests", "server"))
+from mcp_client import Server  # noqa: E402
+
+SCRIPT = """
+import os, sys, time
+fd = int(os.environ["PYMCP_PROGRESS_FD"]) if {progress} else -1
+end = time.monotonic() + 3.0
+i = 0
+next_line = 0.0
+while time.monotonic() < end:
+    now = time.monotonic()
+    if now >= next_line:
+        i += 1
+        print("step", i, "loss", 1.0 / i, flush=True)
+        next_line = now + 0.02
+    if fd >= 0:
+        os.write(fd, b"progress %d/150 training\\n" % i)
+    time.sleep(0.005)
+"""
+
+
+def server_cpu(pid):
+    """CPU seconds of the server so far, to the nanosecond (schedstat;
+    /proc/<pid>/stat counts in 10 ms ticks, coarser than one call)."""
+    with open(f"/proc/{pid}/schedstat") as f:
+        return int(f.read().split()[0]) / 1e9
+
+
+def started_job(s, seen):
+    """The id in the first "job <id> started" log line not seen before."""
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        with s._lock:
+            for n in s.notifications:
+                data = str(n.get("params", {}).get("data", ""))
+                if n["method"] == "notifications/message" and data.endswith(" started"):
+                    jid = data.split()[1]
+                    if jid not in seen:
+                        seen.add(jid)
+                        return jid
+        time.sleep(0.01)
+    raise RuntimeError("no log line of the job's start")
+
+
+def one_call(s, ws, script, live, seen):
+    """Server CPU seconds spent on one call (and its notifications).  A
+    live call carries a progress token and, once the job's start is logged,
+    subscribes to its output."""
+    before = server_cpu(s.pid)
+    params = {"name": "py_run_script_in_dir",
+              "arguments": {"directory": ws, "script_content": script}}
+    if live:
+        params["_meta"] = {"progressToken": f"p{time.monotonic_ns()}"}
+    rid = s.send_request("tools/call", params)
+    if live:
+        s.request("resources/subscribe", {"uri": f"job-stream://{started_job(s, seen)}"})
+    resp = s.wait_response(rid, timeout=120)
+    assert "result" in resp and not resp["result"].get("isError"), resp
+    # The end's notifications (resource updated, last log) go right
+    # after the answer: let them out before reading the clock.
+    time.sleep(0.3)
+    return server_cpu(s.pid) - before
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--build", default=os.path.join(ROOT, "build"))
+    ap.add_argument("--runs", type=int, default=8)
+    ap.add_argument("--script-progress", action="store_true")
+    a = ap.parse_args()
+    binary = os.path.join(a.build, "src", "python-mcp")
+    tmp = tempfile.mkdtemp(prefix="pymcp-bench-live-", dir="/tmp")
+    ws = os.path.join(tmp, "ws")
+    os.makedirs(ws)
+    script = SCRIPT.format(progress=a.script_progress)
+    s = Server(binary, os.path.join(tmp, "state"), roots=[tmp], smart=60, validate=False).start()
+    try:
+        # Log notifications at every level: the plain calls make them too
+        # (the level is the session's), so the ratio prices progress and
+        # subscriptions; the log lines are counted below.
+        s.request("logging/setLevel", {"level": "debug"})
+        seen = set()
+        one_call(s, ws, script, True, seen)  # warm-up
+        one_call(s, ws, script, False, seen)
+        plain, live = [], []
+        for _ in range(a.runs):
+            plain.append(one_call(s, ws, script, False, seen))
+            live.append(one_call(s, ws, script, True, seen))
+        notes = [n for n in s.notifications if n["method"] == "notifications/progress"]
+        logs = [n for n in s.notifications if n["method"] == "notifications/message"]
+        updates = [n for n in s.notifications if n["method"] == "notifications/resources/updated"]
+    finally:
+        s.stop()
+    p, l = sum(plain), sum(live)
+    print(f"live jobs, {a.runs} calls each, job ~3 s printing every 20 ms"
+          f"{', reporting progress every 5 ms' if a.script_progress else ''}")
+    print(f"  server CPU per call, plain: median {statistics.median(plain) * 1000:.1f} ms")
+    print(f"  server CPU per call, live:  median {statistics.median(live) * 1000:.1f} ms")
+    print(f"  notifications sent: {len(notes)} progress, {len(updates)} resource updates, "
+          f"{len(logs)} log ({len(notes) / (a.runs + 1):.1f} progress per live call)")
+    print(f"  ratio live/plain (total server CPU): {l / p:.3f}x" if p > 0 else
+          "  the plain calls used no measurable server CPU")
+
+
+if __name__ == "__main__":
+    main()
