@@ -25,7 +25,7 @@ FROM debian:bookworm AS build
 RUN apt-get update \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
         build-essential cmake pkg-config \
-        libuv1-dev libjansson-dev libseccomp-dev libcap-dev libnftables-dev nettle-dev libh2o-dev libssl-dev python3 \
+        libuv1-dev libjansson-dev libseccomp-dev libcap-dev libnftables-dev nettle-dev libh2o-dev libssl-dev libcjose-dev python3 \
  && rm -rf /var/lib/apt/lists/*
 
 WORKDIR /src
@@ -60,7 +60,7 @@ LABEL org.opencontainers.image.title="python-mcp" \
 # (install.json: "network": "user"); it needs `--device /dev/net/tun`.
 RUN apt-get update \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
-        libuv1 libjansson4 libseccomp2 libcap2 libnftables1 libnettle8 libh2o0.13 python3 python3-pip passt \
+        libuv1 libjansson4 libseccomp2 libcap2 libnftables1 libnettle8 libh2o0.13 libcjose0 python3 python3-pip passt \
  && rm -rf /var/lib/apt/lists/* /var/cache/apt/*.bin
 
 COPY --from=build /opt/python-mcp /opt/python-mcp

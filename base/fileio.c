@@ -60,3 +60,42 @@ int pm_mkdirs(const char *path, mode_t mode, const char *stage, struct pm_error 
 	free(p);
 	return r;
 }
+
+int pm_read_file(const char *path, size_t max, char **out, size_t *len, struct pm_error *err)
+{
+	struct stat st;
+	char *buf;
+	size_t got = 0;
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+
+	*out = NULL;
+	*len = 0;
+	if (fd < 0)
+		return pm_error_errno(err, "file", "open `%s`", path);
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || (size_t)st.st_size > max) {
+		int e = errno;
+		close(fd);
+		if (S_ISREG(st.st_mode) && (size_t)st.st_size > max)
+			return pm_error_set(err, "file", EFBIG, "`%s` is larger than %zu bytes",
+					    path, max);
+		return pm_error_set(err, "file", S_ISREG(st.st_mode) ? e : EINVAL,
+				    "`%s` is not a regular file", path);
+	}
+	if ((buf = malloc((size_t)st.st_size + 1)) == NULL) {
+		close(fd);
+		return pm_error_set(err, "file", ENOMEM, "read `%s`", path);
+	}
+	while (got < (size_t)st.st_size) {
+		ssize_t n = read(fd, buf + got, (size_t)st.st_size - got);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		got += (size_t)n;
+	}
+	close(fd);
+	buf[got] = '\0';
+	*out = buf;
+	*len = got;
+	return 0;
+}

@@ -21,11 +21,16 @@ void pm_sha256_update(struct pm_sha256 *h, const void *data, size_t len)
 	sha256_update(ctx(h), len, data);
 }
 
+void pm_sha256_digest(struct pm_sha256 *h, unsigned char out[32])
+{
+	sha256_digest(ctx(h), SHA256_DIGEST_SIZE, out);
+}
+
 void pm_sha256_hex(struct pm_sha256 *h, char out[PM_SHA256_HEX])
 {
 	unsigned char d[SHA256_DIGEST_SIZE];
 
-	sha256_digest(ctx(h), sizeof(d), d);
+	pm_sha256_digest(h, d);
 	for (size_t i = 0; i < sizeof(d); i++)
 		sprintf(out + 2 * i, "%02x", d[i]);
 	out[2 * sizeof(d)] = '\0';

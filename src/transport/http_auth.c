@@ -1,0 +1,400 @@
+#include "http_auth.h"
+
+#include <cjose/cjose.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include "cleanup.h"
+#include "fileio.h"
+#include "hash.h"
+#include "log.h"
+
+/* Clock skew tolerated on exp and nbf. */
+#define LEEWAY_SECONDS 60
+#define TOKENS_MAX     4096
+#define KEYS_MAX       64
+#define FILE_MAX       (1 << 20)
+
+struct static_token {
+	char tenant[AUTH_TENANT_MAX + 1];
+	uint8_t digest[32]; /* SHA-256 of the token: compared, never the token */
+};
+
+struct http_auth {
+	struct http_auth_config cfg;
+	struct static_token *tokens;
+	size_t n_tokens;
+	cjose_jwk_t *keys[KEYS_MAX];
+	size_t n_keys;
+};
+
+bool auth_tenant_valid(const char *name)
+{
+	size_t n = strlen(name);
+
+	return n > 0 && n <= AUTH_TENANT_MAX &&
+	       strspn(name, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._-") ==
+		   n &&
+	       strcmp(name, ".") != 0 && strcmp(name, "..") != 0;
+}
+
+static void digest(const char *s, size_t len, uint8_t out[32])
+{
+	struct pm_sha256 h;
+
+	pm_sha256_init(&h);
+	pm_sha256_update(&h, s, len);
+	pm_sha256_digest(&h, out);
+}
+
+/* ---- static tokens ---- */
+
+static int load_tokens(const char *file, struct static_token **out, size_t *n, struct pm_error *err)
+{
+	_cleanup_free_ char *text = NULL;
+	struct static_token *list = NULL;
+	size_t len, count = 0, line_no = 0;
+	char *line, *save = NULL;
+	int r;
+
+	*out = NULL;
+	*n = 0;
+	if ((r = pm_read_file(file, FILE_MAX, &text, &len, err)) < 0)
+		return r;
+	for (line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		char name[256], token[1024];
+		line_no++;
+		if (line[strspn(line, " \t\r")] == '#' || line[strspn(line, " \t\r")] == '\0')
+			continue;
+		if (sscanf(line, "%255s %1023s", name, token) != 2 || strlen(token) < 16 ||
+		    !auth_tenant_valid(name)) {
+			free(list);
+			pm_error_set(err, "auth", EINVAL,
+				     "token file `%s` line %zu is not `NAME TOKEN`", file, line_no);
+			return pm_error_hint(err,
+					     "NAME is the tenant ([A-Za-z0-9._-], at most 64); "
+					     "TOKEN at least 16 characters, e.g. from "
+					     "`openssl rand -hex 32`");
+		}
+		if (count == TOKENS_MAX) {
+			free(list);
+			return pm_error_set(err, "auth", E2BIG,
+					    "token file `%s` has more than %d tokens", file,
+					    TOKENS_MAX);
+		}
+		struct static_token *grown = realloc(list, (count + 1) * sizeof(*list));
+		if (grown == NULL) {
+			free(list);
+			return pm_error_set(err, "auth", ENOMEM, "token file `%s`", file);
+		}
+		list = grown;
+		snprintf(list[count].tenant, sizeof(list[count].tenant), "%s", name);
+		digest(token, strlen(token), list[count].digest);
+		count++;
+	}
+	*out = list;
+	*n = count;
+	return 0;
+}
+
+/* Every entry is compared, each in constant time: neither the match nor
+ * the position of a near miss shows in the time it takes. */
+static const struct static_token *match_token(const struct http_auth *a, const char *token,
+					      size_t len)
+{
+	const struct static_token *found = NULL;
+	uint8_t d[32];
+
+	digest(token, len, d);
+	for (size_t i = 0; i < a->n_tokens; i++) {
+		unsigned diff = 0;
+		for (size_t k = 0; k < 32; k++)
+			diff |= d[k] ^ a->tokens[i].digest[k];
+		if (diff == 0)
+			found = &a->tokens[i];
+	}
+	return found;
+}
+
+/* ---- JWKS ---- */
+
+static void release_keys(cjose_jwk_t **keys, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		cjose_jwk_release(keys[i]);
+}
+
+static int load_jwks(const char *file, cjose_jwk_t **keys, size_t *n, struct pm_error *err)
+{
+	_cleanup_free_ char *text = NULL;
+	json_t *set, *k;
+	size_t len, i;
+	int r;
+
+	*n = 0;
+	if ((r = pm_read_file(file, FILE_MAX, &text, &len, err)) < 0)
+		return r;
+	set = json_loadb(text, len, 0, NULL);
+	if (!json_is_array(json_object_get(set, "keys"))) {
+		json_decref(set);
+		pm_error_set(err, "auth", EINVAL, "JWKS `%s` is no {\"keys\": [...]} document",
+			     file);
+		return pm_error_hint(err, "save the issuer's jwks_uri document as it is");
+	}
+	json_array_foreach (json_object_get(set, "keys"), i, k) {
+		_cleanup_free_ char *one = json_dumps(k, JSON_COMPACT);
+		cjose_err cerr;
+		cjose_jwk_t *jwk;
+
+		if (*n == KEYS_MAX)
+			break;
+		jwk = one ? cjose_jwk_import(one, strlen(one), &cerr) : NULL;
+		if (jwk == NULL) {
+			log_msg(LOG_LEVEL_WARNING, "JWKS `%s`: key %zu skipped (%s)", file, i,
+				one ? cerr.message : "out of memory");
+			continue;
+		}
+		/* Signatures by the issuer's public keys only: a shared
+		 * secret in a public key set would let anyone sign. */
+		if (cjose_jwk_get_kty(jwk, &cerr) == CJOSE_JWK_KTY_OCT) {
+			log_msg(LOG_LEVEL_WARNING, "JWKS `%s`: symmetric key %zu skipped", file, i);
+			cjose_jwk_release(jwk);
+			continue;
+		}
+		keys[(*n)++] = jwk;
+	}
+	json_decref(set);
+	if (*n == 0)
+		return pm_error_set(err, "auth", EINVAL, "JWKS `%s` holds no usable public key",
+				    file);
+	return 0;
+}
+
+/* ---- JWTs ---- */
+
+static bool allowed_alg(const char *alg)
+{
+	static const char *const algs[] = {"RS256", "RS384", "RS512", "PS256", "PS384",
+					   "PS512", "ES256", "ES384", "ES512"};
+
+	for (size_t i = 0; alg && i < sizeof(algs) / sizeof(algs[0]); i++)
+		if (strcmp(alg, algs[i]) == 0)
+			return true;
+	return false;
+}
+
+static bool audience_ok(const json_t *aud, const char *want)
+{
+	const json_t *v;
+	size_t i;
+
+	if (json_is_string(aud))
+		return strcmp(json_string_value(aud), want) == 0;
+	json_array_foreach (aud, i, v)
+		if (json_is_string(v) && strcmp(json_string_value(v), want) == 0)
+			return true;
+	return false;
+}
+
+static bool has_scope(const json_t *claims, const char *scope)
+{
+	const char *s = json_string_value(json_object_get(claims, "scope"));
+	size_t n = strlen(scope);
+	const json_t *v;
+	size_t i;
+
+	for (const char *p = s; p && (p = strstr(p, scope)) != NULL; p += n)
+		if ((p == s || p[-1] == ' ') && (p[n] == ' ' || p[n] == '\0'))
+			return true;
+	json_array_foreach (json_object_get(claims, "scp"), i, v)
+		if (json_is_string(v) && strcmp(json_string_value(v), scope) == 0)
+			return true;
+	return false;
+}
+
+/* The tenant of a subject: itself when it is a safe name, else a digest
+ * of it (an `auth0|123` subject is a fine tenant, not a fine path). */
+static void tenant_of(const char *subject, char *out, size_t size)
+{
+	char hex[PM_SHA256_HEX];
+
+	if (auth_tenant_valid(subject)) {
+		snprintf(out, size, "%s", subject);
+		return;
+	}
+	pm_sha256_of(subject, strlen(subject), hex);
+	snprintf(out, size, "sub-%.32s", hex);
+}
+
+static enum auth_verdict check_jwt(struct http_auth *a, const char *token, size_t len,
+				   struct auth_principal *out, char *why, size_t size)
+{
+	cjose_err cerr;
+	cjose_jws_t *jws = cjose_jws_import(token, len, &cerr);
+	uint8_t *plain = NULL;
+	size_t plain_len = 0;
+	bool verified = false;
+	json_t *claims = NULL;
+	enum auth_verdict v = AUTH_INVALID;
+
+	if (jws == NULL) {
+		snprintf(why, size, "the token is not a JWS");
+		return AUTH_INVALID;
+	}
+	cjose_header_t *hdr = cjose_jws_get_protected(jws);
+	const char *alg = cjose_header_get(hdr, CJOSE_HDR_ALG, &cerr);
+	const char *kid = cjose_header_get(hdr, CJOSE_HDR_KID, &cerr);
+	if (!allowed_alg(alg)) {
+		snprintf(why, size, "signature algorithm `%.16s` is not accepted", alg ? alg : "");
+		goto out;
+	}
+	for (size_t i = 0; i < a->n_keys && !verified; i++) {
+		const char *k = cjose_jwk_get_kid(a->keys[i], &cerr);
+		if (kid && k && strcmp(kid, k) != 0)
+			continue;
+		verified = cjose_jws_verify(jws, a->keys[i], &cerr);
+	}
+	if (!verified) {
+		snprintf(why, size, "the signature does not verify with the JWKS");
+		goto out;
+	}
+	if (!cjose_jws_get_plaintext(jws, &plain, &plain_len, &cerr) ||
+	    (claims = json_loadb((const char *)plain, plain_len, 0, NULL)) == NULL) {
+		snprintf(why, size, "the claims are not JSON");
+		goto out;
+	}
+	double now = (double)time(NULL);
+	json_t *exp = json_object_get(claims, "exp"), *nbf = json_object_get(claims, "nbf");
+	const char *iss = json_string_value(json_object_get(claims, "iss"));
+	const char *claim = a->cfg.tenant_claim ? a->cfg.tenant_claim : "sub";
+	const char *subject = json_string_value(json_object_get(claims, claim));
+	if (!json_is_number(exp) || json_number_value(exp) + LEEWAY_SECONDS < now) {
+		snprintf(why, size, "the token has expired (or has no exp)");
+	} else if (json_is_number(nbf) && json_number_value(nbf) - LEEWAY_SECONDS > now) {
+		snprintf(why, size, "the token is not valid yet (nbf)");
+	} else if (a->cfg.issuer && (iss == NULL || strcmp(iss, a->cfg.issuer) != 0)) {
+		snprintf(why, size, "the token's issuer is not %.200s", a->cfg.issuer);
+	} else if (a->cfg.audience &&
+		   !audience_ok(json_object_get(claims, "aud"), a->cfg.audience)) {
+		snprintf(why, size, "the token is not for this resource (aud must be %.200s)",
+			 a->cfg.audience);
+	} else if (subject == NULL || subject[0] == '\0') {
+		snprintf(why, size, "the token has no `%.64s` claim naming the tenant", claim);
+	} else {
+		tenant_of(subject, out->tenant, sizeof(out->tenant));
+		out->run = has_scope(claims, AUTH_SCOPE_RUN);
+		out->jobs = has_scope(claims, AUTH_SCOPE_JOBS);
+		v = AUTH_OK;
+	}
+out:
+	json_decref(claims);
+	cjose_jws_release(jws);
+	return v;
+}
+
+/* ---- the checks ---- */
+
+enum auth_verdict http_auth_check(struct http_auth *a, const char *header, size_t len,
+				  struct auth_principal *out, char *why, size_t size)
+{
+	const struct static_token *st;
+	const char *token;
+
+	*out = (struct auth_principal){0};
+	why[0] = '\0';
+	if (header == NULL)
+		return AUTH_MISSING;
+	if (len < 7 || strncasecmp(header, "Bearer ", 7) != 0) {
+		snprintf(why, size, "the Authorization header is not `Bearer TOKEN`");
+		return AUTH_INVALID;
+	}
+	token = header + 7;
+	len -= 7;
+	while (len > 0 && *token == ' ')
+		token++, len--;
+	while (len > 0 && token[len - 1] == ' ')
+		len--;
+	if ((st = match_token(a, token, len)) != NULL) {
+		snprintf(out->tenant, sizeof(out->tenant), "%s", st->tenant);
+		out->run = out->jobs = true;
+		return AUTH_OK;
+	}
+	if (a->n_keys > 0 && memchr(token, '.', len) != NULL)
+		return check_jwt(a, token, len, out, why, size);
+	snprintf(why, size, "unknown token");
+	return AUTH_INVALID;
+}
+
+json_t *http_auth_metadata(const struct http_auth *a)
+{
+	json_t *servers = json_array();
+
+	for (size_t i = 0; i < a->cfg.n_auth_servers; i++)
+		json_array_append_new(servers, json_string(a->cfg.auth_servers[i]));
+	return json_pack("{s:s?, s:o, s:[s, s], s:[s]}", "resource", a->cfg.resource,
+			 "authorization_servers", servers, "scopes_supported", AUTH_SCOPE_RUN,
+			 AUTH_SCOPE_JOBS, "bearer_methods_supported", "header");
+}
+
+/* ---- loading ---- */
+
+int http_auth_reload(struct http_auth *a, struct pm_error *err)
+{
+	struct static_token *tokens = NULL;
+	cjose_jwk_t *keys[KEYS_MAX];
+	size_t n_tokens = 0, n_keys = 0;
+	int r;
+
+	if (a->cfg.tokens_file &&
+	    (r = load_tokens(a->cfg.tokens_file, &tokens, &n_tokens, err)) < 0)
+		return r;
+	if (a->cfg.jwks_file && (r = load_jwks(a->cfg.jwks_file, keys, &n_keys, err)) < 0) {
+		free(tokens);
+		return r;
+	}
+	free(a->tokens);
+	a->tokens = tokens;
+	a->n_tokens = n_tokens;
+	release_keys(a->keys, a->n_keys);
+	memcpy(a->keys, keys, n_keys * sizeof(*keys));
+	a->n_keys = n_keys;
+	return 0;
+}
+
+int http_auth_new(const struct http_auth_config *cfg, struct http_auth **out, struct pm_error *err)
+{
+	struct http_auth *a;
+	int r;
+
+	*out = NULL;
+	if (cfg->tokens_file == NULL && cfg->jwks_file == NULL)
+		return 0;
+	if (cfg->jwks_file && cfg->audience == NULL) {
+		pm_error_set(err, "auth", EINVAL, "--auth-jwks needs --auth-audience");
+		return pm_error_hint(err, "RFC 8707: give this server's own URL, e.g. "
+					  "https://mcp.example.org/mcp, so that a token minted "
+					  "for another resource is refused");
+	}
+	if ((a = calloc(1, sizeof(*a))) == NULL)
+		return pm_error_set(err, "auth", ENOMEM, "authorization");
+	a->cfg = *cfg;
+	if ((r = http_auth_reload(a, err)) < 0) {
+		free(a);
+		return r;
+	}
+	*out = a;
+	return 0;
+}
+
+void http_auth_free(struct http_auth *a)
+{
+	if (a == NULL)
+		return;
+	free(a->tokens);
+	release_keys(a->keys, a->n_keys);
+	free(a);
+}
