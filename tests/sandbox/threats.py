@@ -1141,14 +1141,21 @@ def t_f8(ctx):
         except OSError as e:
             fds[fd] = en(e.errno)
     R["fds"] = fds
+    R["progress fd"] = os.environ.get("PYMCP_PROGRESS_FD")
     attempt("list 1 fd", lambda: os.listdir("/proc/1/fd"))
     '''
     try:
         res = ctx.probe(ws, code, pass_fds=fds)
         r = res.result
-        extra = {fd: t for fd, t in r["fds"].items() if int(fd) > 2}
+        # The one descriptor a job gets on purpose: the write end of its
+        # progress pipe, named by PYMCP_PROGRESS_FD.
+        progress = r["progress fd"]
+        check(progress is not None and r["fds"].get(progress, "").startswith("pipe:"),
+              "inside: PYMCP_PROGRESS_FD names a pipe", r)
+        extra = {fd: t for fd, t in r["fds"].items() if int(fd) > 2 and fd != progress}
         check(all(t.startswith("/proc/") or t == "ENOENT" for t in extra.values()),
-              "inside: beyond 0-2 only the listing's own /proc descriptor is open", r["fds"])
+              "inside: beyond 0-2 and the progress pipe only the listing's own /proc "
+              "descriptor is open", r["fds"])
         check(all(t.startswith(("pipe:", "/dev/null")) for fd, t in r["fds"].items()
                   if int(fd) <= 2), "inside: fds 0-2 are pipes or /dev/null", r["fds"])
         check(r["list 1 fd"] in INIT_HIDDEN, f"inside: /proc/1/fd -> {r['list 1 fd']}")
@@ -2659,7 +2666,8 @@ def t_i1(ctx):
     res = ctx.probe(ws, ENV_CODE, args=["S3CR3T-"], extra=["--env", "JOB_ID=42"])
     r = res.result
     allowed = set(ctx.default["environment"]["set"]) | \
-        {k for k in ctx.default["environment"].get("pass", []) if k in ctx.launcher_env} | {"JOB_ID"}
+        {k for k in ctx.default["environment"].get("pass", []) if k in ctx.launcher_env} | \
+        {"JOB_ID", "PYMCP_PROGRESS_FD"}
     check(set(r["proc environ"]) == allowed,
           f"inside: /proc/self/environ holds exactly {sorted(allowed)}", r)
     check(set(r["environ"]) <= allowed | {"LC_CTYPE"}, f"inside: os.environ holds {r['environ']}")
