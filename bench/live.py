@@ -64,7 +64,7 @@ def started_job(s, since):
     raise RuntimeError("no log line of the job's start")
 
 
-def one_call(s, ws, script, live):
+def one_call(s, ws, script, live, subscribe=True):
     """Server CPU seconds spent on one call (and its notifications).  A
     live call carries a progress token and, once the job's start is logged,
     subscribes to its output."""
@@ -76,7 +76,7 @@ def one_call(s, ws, script, live):
     if live:
         params["_meta"] = {"progressToken": f"p{time.monotonic_ns()}"}
     rid = s.send_request("tools/call", params)
-    if live:
+    if live and subscribe:
         s.request("resources/subscribe", {"uri": f"job-stream://{started_job(s, since)}"})
     resp = s.wait_response(rid, timeout=120)
     assert "result" in resp and not resp["result"].get("isError"), resp
@@ -91,6 +91,8 @@ def main():
     ap.add_argument("--build", default=os.path.join(ROOT, "build"))
     ap.add_argument("--runs", type=int, default=8)
     ap.add_argument("--script-progress", action="store_true")
+    ap.add_argument("--no-subscribe", action="store_true",
+                    help="live calls carry a progress token only")
     a = ap.parse_args()
     binary = os.path.join(a.build, "src", "python-mcp")
     tmp = tempfile.mkdtemp(prefix="pymcp-bench-live-", dir="/tmp")
@@ -108,7 +110,7 @@ def main():
         plain, live = [], []
         for _ in range(a.runs):
             plain.append(one_call(s, ws, script, False))
-            live.append(one_call(s, ws, script, True))
+            live.append(one_call(s, ws, script, True, not a.no_subscribe))
         notes = [n for n in s.notifications if n["method"] == "notifications/progress"]
         logs = [n for n in s.notifications if n["method"] == "notifications/message"]
         updates = [n for n in s.notifications if n["method"] == "notifications/resources/updated"]

@@ -116,6 +116,43 @@ static bool make_room(struct jobs *t, const struct job *self, uint64_t need)
 	return true;
 }
 
+/* Keeps the newest JOB_TAIL_BYTES of what the script wrote, whatever the
+ * disk caps keep.  Without memory for it the tail stays empty. */
+static void keep_tail(struct job *j, enum job_stream stream, const char *buf, size_t len)
+{
+	size_t have = j->tail_len[stream];
+
+	if (j->tail[stream] == NULL && (j->tail[stream] = malloc(JOB_TAIL_BYTES)) == NULL)
+		return;
+	if (len >= JOB_TAIL_BYTES) {
+		memcpy(j->tail[stream], buf + len - JOB_TAIL_BYTES, JOB_TAIL_BYTES);
+		j->tail_len[stream] = JOB_TAIL_BYTES;
+		return;
+	}
+	if (have + len > JOB_TAIL_BYTES) {
+		size_t drop = have + len - JOB_TAIL_BYTES;
+		memmove(j->tail[stream], j->tail[stream] + drop, have - drop);
+		have -= drop;
+	}
+	memcpy(j->tail[stream] + have, buf, len);
+	j->tail_len[stream] = have + len;
+}
+
+const char *jobs_tail(const struct job *j, enum job_stream stream, size_t *len)
+{
+	*len = j->tail[stream] ? j->tail_len[stream] : 0;
+	return j->tail[stream] ? j->tail[stream] : "";
+}
+
+void job_output_tail_free(struct job *j)
+{
+	for (int s = 0; s < 2; s++) {
+		free(j->tail[s]);
+		j->tail[s] = NULL;
+		j->tail_len[s] = 0;
+	}
+}
+
 static int append_output(struct jobs *t, struct job *j, enum job_stream stream, const char *buf,
 			 size_t len, struct pm_error *err)
 {
@@ -126,6 +163,7 @@ static int append_output(struct jobs *t, struct job *j, enum job_stream stream, 
 	 * of their own. */
 	job_forget_saved(j);
 	j->produced[stream] += len;
+	keep_tail(j, stream, buf, len);
 	if (j->kept[stream] >= cap || j->cut[stream])
 		return 0;
 	keep = cap - j->kept[stream] < len ? (size_t)(cap - j->kept[stream]) : len;

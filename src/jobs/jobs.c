@@ -156,6 +156,7 @@ void job_free(struct job *j)
 	}
 	job_output_close(j);
 	job_forget_saved(j);
+	job_output_tail_free(j);
 	free(j->label);
 	free(j->tool);
 	free(j->error);
@@ -420,6 +421,9 @@ void jobs_set_status(struct jobs *t, struct job *j, enum job_status status, json
 	job_forget_saved(j);
 	jobs_schedule_save(t);
 	jobs_emit(t, j, JOB_EVENT_STATUS);
+	/* Those told of the end have read the newest output. */
+	if (job_status_is_final(status))
+		job_output_tail_free(j);
 }
 
 void jobs_touch(struct jobs *t, struct job *j)

@@ -53,7 +53,11 @@ struct job {
 	TAILQ_ENTRY(job) age;		 /* the table's list, newest first */
 	struct job *hash_next;		 /* chain of the id index */
 	int fd[2];			 /* output files open for appending, or -1 */
-	char *saved;			 /* this job's line of jobs.json, until it changes */
+	/* The newest JOB_TAIL_BYTES the script wrote, per stream, while it
+	 * runs (live progress messages read them, not the files). */
+	char *tail[2];
+	size_t tail_len[2];
+	char *saved; /* this job's line of jobs.json, until it changes */
 	size_t saved_len;
 };
 
@@ -140,6 +144,13 @@ uint64_t jobs_stored_bytes(const struct jobs *t);
  * job): schedules a save.  Required, not only for the save: the table
  * keeps each job's serialized form until it is told the job changed. */
 void jobs_touch(struct jobs *t, struct job *j);
+
+#define JOB_TAIL_BYTES 1024
+
+/* The newest bytes (at most JOB_TAIL_BYTES) the job wrote on a stream, as
+ * written (may start inside a UTF-8 sequence); kept while it runs and
+ * until its end is told, empty afterwards. */
+const char *jobs_tail(const struct job *j, enum job_stream stream, size_t *len);
 
 /* Writes jobs.json now (shutdown, tests). */
 int jobs_flush(struct jobs *t, struct pm_error *err);

@@ -81,6 +81,8 @@ int job_from_record(json_t *rec, struct job *j, struct pm_error *err);
 /* job_output.c */
 int job_output_mkdir(struct jobs *t, const struct job *j, struct pm_error *err);
 void job_output_close(struct job *j);
+/* Frees the newest-bytes buffers (jobs_tail) once the end was told. */
+void job_output_tail_free(struct job *j);
 /* Removes the job's output files (and its folder); stored_bytes follows. */
 void job_output_remove(struct jobs *t, struct job *j);
 /* Brings kept[]/produced[] in line with the files, for jobs whose last

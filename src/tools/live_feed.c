@@ -19,8 +19,7 @@
 #include "tools_internal.h"
 
 #define MIN_INTERVAL_MS 250
-/* Output looked at for the newest lines, and what the message keeps. */
-#define TAIL_BYTES    1024
+/* What the message keeps of the newest lines. */
 #define MESSAGE_BYTES 300
 
 struct live_feed {
@@ -48,33 +47,29 @@ static uint64_t produced(const struct job *j)
  * MESSAGE_BYTES, into buf. */
 static void newest_lines(struct live_feed *f, char *buf, size_t size)
 {
-	enum job_stream s = f->job->kept[JOB_STDOUT] > 0 ? JOB_STDOUT : JOB_STDERR;
-	uint64_t kept = f->job->kept[s], from = kept > TAIL_BYTES ? kept - TAIL_BYTES : 0;
-	struct job_read rd = {0};
-	struct pm_error err;
-	const char *start;
 	size_t len;
+	const char *text = jobs_tail(f->job, JOB_STDOUT, &len), *start;
 
-	buf[0] = '\0';
-	if (kept == 0 || jobs_read(f->t->cfg.exec.jobs, f->job, s, from, TAIL_BYTES, &rd, &err) < 0)
-		return;
-	len = rd.len;
-	while (len > 0 && (rd.text[len - 1] == '\n' || rd.text[len - 1] == '\r'))
+	/* From memory (jobs_tail), not the output files: this runs a few
+	 * times a second for every watched job. */
+	if (len == 0)
+		text = jobs_tail(f->job, JOB_STDERR, &len);
+	while (len > 0 && (text[len - 1] == '\n' || text[len - 1] == '\r'))
 		len--;
 	/* Back to the start of the third line from the end, within the cap. */
-	start = rd.text + len;
-	for (int lines = 0; start > rd.text && lines < 3;) {
+	start = text + len;
+	for (int lines = 0; start > text && lines < 3;) {
 		start--;
 		if (*start == '\n' && ++lines == 3)
 			start++;
 	}
-	if ((size_t)(rd.text + len - start) > size - 1)
-		start = rd.text + len - (size - 1);
-	/* Never start inside a UTF-8 sequence: the protocol wants text. */
-	while (start < rd.text + len && ((unsigned char)*start & 0xC0) == 0x80)
+	if ((size_t)(text + len - start) > size - 1)
+		start = text + len - (size - 1);
+	/* Never start inside a UTF-8 sequence; bytes that are no UTF-8 at all
+	 * are replaced where the notification is built. */
+	while (start < text + len && ((unsigned char)*start & 0xC0) == 0x80)
 		start++;
-	snprintf(buf, size, "%.*s", (int)(rd.text + len - start), start);
-	job_read_release(&rd);
+	snprintf(buf, size, "%.*s", (int)(text + len - start), start);
 }
 
 static void send_progress(struct live_feed *f)

@@ -1,14 +1,15 @@
 /* job-stream://{job_id} live: a subscription hears when the job's output
- * grows (at most four times a second: a job that prints all the time
- * must not turn into a flood of notifications) and at once when it ends
- * or is removed; completion offers job ids for the template's argument. */
+ * grows (at most once a second: "it changed, read it again" needs no more,
+ * and a job that prints all the time must not cost a flood of
+ * notifications) and at once when it ends or is removed; completion
+ * offers job ids for the template's argument. */
 #include "tools_internal.h"
 
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
-#define MIN_INTERVAL_MS 250
+#define MIN_INTERVAL_MS 1000
 
 struct stream_watch {
 	struct tools *t;
