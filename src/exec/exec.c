@@ -297,8 +297,8 @@ int exec_start(const struct exec_env *env, const struct exec_request *req, struc
 	/* A full queue refuses before anything is opened or created. */
 	if ((r = runner_admit(env->runner, err)) < 0 ||
 	    (spec = prepare(env, req, x, &ws_fd, err)) == NULL ||
-	    (j = jobs_create(env->jobs, req->tool, req->label ? req->label : req->tool, err)) ==
-		NULL) {
+	    (j = jobs_create(env->jobs, req->tool, req->label ? req->label : req->tool, req->tenant,
+			     err)) == NULL) {
 		json_decref(spec);
 		if (ws_fd >= 0)
 			close(ws_fd);

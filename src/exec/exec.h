@@ -53,6 +53,7 @@ struct exec_request {
 	enum exec_kind kind;
 	const char *tool;
 	const char *label;	 /* NULL = the tool's name */
+	const char *tenant;	 /* whose job it is; NULL: the one tenant */
 	const char *directory;	 /* NULL: a scratch directory for the job */
 	const char *script_path; /* XOR script_content */
 	const char *script_content;

@@ -161,6 +161,8 @@ json_t *job_to_record(const struct job *j)
 	json_t *output = json_object();
 
 	json_object_set_new(o, "tool", j->tool ? json_string(j->tool) : json_null());
+	if (j->tenant)
+		json_object_set_new(o, "tenant", json_string(j->tenant));
 	json_object_set_new(o, "result_output", json_boolean(j->result_output));
 	json_object_set_new(o, "evicted", json_boolean(j->evicted));
 	for (int s = JOB_STDOUT; s <= JOB_STDERR; s++)
@@ -290,6 +292,7 @@ int job_from_record(json_t *rec, struct job *j, struct pm_error *err)
 	json_t *result = NULL;
 	if ((r = get_string(rec, "label", false, &j->label, err)) < 0 ||
 	    (r = get_string(rec, "tool", false, &j->tool, err)) < 0 ||
+	    (r = get_string(rec, "tenant", false, &j->tenant, err)) < 0 ||
 	    (r = get_string(rec, "error", false, &j->error, err)) < 0 ||
 	    (r = get_time(rec, "created_at", &j->created_at, err)) < 0 ||
 	    (r = get_time(rec, "started_at", &j->started_at, err)) < 0 ||

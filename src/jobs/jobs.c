@@ -157,6 +157,7 @@ void job_free(struct job *j)
 	job_output_close(j);
 	job_forget_saved(j);
 	job_output_tail_free(j);
+	free(j->tenant);
 	free(j->label);
 	free(j->tool);
 	free(j->error);
@@ -341,7 +342,29 @@ static int make_room(struct jobs *t, struct pm_error *err)
 	return pm_error_hint(err, "wait for jobs to end, or cancel some with py_cancel_job");
 }
 
-struct job *jobs_create(struct jobs *t, const char *tool, const char *label, struct pm_error *err)
+bool jobs_visible(const struct job *j, const char *tenant)
+{
+	const char *mine = j->tenant ? j->tenant : "";
+
+	return strcmp(mine, tenant ? tenant : "") == 0;
+}
+
+void jobs_count_tenant(const struct jobs *t, const char *tenant, size_t *stored, size_t *live)
+{
+	const struct job *j;
+
+	*stored = *live = 0;
+	TAILQ_FOREACH (j, &t->list, age) {
+		if (!jobs_visible(j, tenant))
+			continue;
+		(*stored)++;
+		if (!job_status_is_final(j->status))
+			(*live)++;
+	}
+}
+
+struct job *jobs_create(struct jobs *t, const char *tool, const char *label, const char *tenant,
+			struct pm_error *err)
 {
 	struct job *j;
 
@@ -350,7 +373,8 @@ struct job *jobs_create(struct jobs *t, const char *tool, const char *label, str
 	j = job_new();
 
 	if (j == NULL || (j->tool = strdup(tool)) == NULL ||
-	    (j->label = strdup(label ? label : tool)) == NULL) {
+	    (j->label = strdup(label ? label : tool)) == NULL ||
+	    (tenant && tenant[0] && (j->tenant = strdup(tenant)) == NULL)) {
 		pm_error_set(err, "jobs", ENOMEM, "new job");
 		job_free(j);
 		return NULL;
@@ -466,8 +490,8 @@ void jobs_remove(struct jobs *t, struct job *j)
 	jobs_schedule_save(t);
 }
 
-size_t jobs_prune(struct jobs *t, bool keep_completed, bool keep_failed, double max_age_seconds,
-		  double now)
+size_t jobs_prune(struct jobs *t, const char *tenant, bool keep_completed, bool keep_failed,
+		  double max_age_seconds, double now)
 {
 	size_t removed = 0;
 	struct job *j = TAILQ_LAST(&t->list, job_list);
@@ -479,7 +503,7 @@ size_t jobs_prune(struct jobs *t, bool keep_completed, bool keep_failed, double 
 			    (j->status == JOB_COMPLETED && keep_completed) ||
 			    (j->status == JOB_FAILED && keep_failed);
 
-		if (!kept && now - since > max_age_seconds) {
+		if (!kept && jobs_visible(j, tenant) && now - since > max_age_seconds) {
 			jobs_remove(t, j);
 			removed++;
 		}

@@ -28,6 +28,10 @@ struct job {
 	char id[37]; /* UUID v4 text, from getrandom() */
 	char *label;
 	char *tool; /* tool that created it */
+	/* Whose job it is (over HTTP with authorization, the caller's
+	 * tenant); NULL: the server's one tenant (stdio, no authorization).
+	 * Nobody sees another tenant's job. */
+	char *tenant;
 	enum job_status status;
 	double created_at; /* Unix seconds; 0 = not yet */
 	double started_at;
@@ -104,8 +108,18 @@ const char *jobs_state_dir(const struct jobs *t);
 /* Wall-clock Unix seconds, the clock of created_at and friends. */
 double jobs_now(void);
 
-/* A new pending job, newest of all, with its output directory created. */
-struct job *jobs_create(struct jobs *t, const char *tool, const char *label, struct pm_error *err);
+/* A new pending job of `tenant` (NULL: the one tenant), newest of all,
+ * with its output directory created. */
+struct job *jobs_create(struct jobs *t, const char *tool, const char *label, const char *tenant,
+			struct pm_error *err);
+
+/* Whether `tenant` (NULL or "": the one tenant) may see j: its own jobs
+ * only, whatever the id. */
+bool jobs_visible(const struct job *j, const char *tenant);
+
+/* How many of `tenant`'s jobs the table holds, and how many of them are
+ * pending or running. */
+void jobs_count_tenant(const struct jobs *t, const char *tenant, size_t *stored, size_t *live);
 
 struct job *jobs_get(struct jobs *t, const char *id);
 struct job *jobs_newest(struct jobs *t);
@@ -191,9 +205,10 @@ size_t jobs_remove_orphan_output(struct jobs *t);
  * (age counted from completed_at, or created_at when that is unset), and
  * not kept: completed ones are kept when keep_completed, failed ones when
  * keep_failed; cancelled ones are never kept; pending and running ones are
- * never removed.  Returns how many were removed. */
-size_t jobs_prune(struct jobs *t, bool keep_completed, bool keep_failed, double max_age_seconds,
-		  double now);
+ * never removed; only `tenant`'s jobs are looked at.  Returns how many
+ * were removed. */
+size_t jobs_prune(struct jobs *t, const char *tenant, bool keep_completed, bool keep_failed,
+		  double max_age_seconds, double now);
 
 /* Appends output to the job's file for `stream`, up to the disk cap; bytes
  * past the cap are only counted in produced[].  It does not schedule a

@@ -20,6 +20,7 @@ struct method {
 	mcp_method_fn *handle;
 	enum era era;
 	bool before_initialize; /* legacy: allowed before initialize was answered */
+	unsigned scope;		/* MCP_SCOPE_* the caller needs (tools/call: per tool) */
 };
 
 /* 2026-07-28 removed initialize, ping and logging/setLevel: a modern
@@ -33,20 +34,20 @@ static const struct method methods[] = {
     {"tools/call", mcp_handle_tools_call, BOTH, false},
     {"resources/list", mcp_handle_resources_list, BOTH, false},
     {"resources/templates/list", mcp_handle_templates_list, BOTH, false},
-    {"resources/read", mcp_handle_resources_read, BOTH, false},
+    {"resources/read", mcp_handle_resources_read, BOTH, false, MCP_SCOPE_JOBS},
     /* Modern only: the caching rules probe it; legacy clients were never
      * offered prompts. */
     {"prompts/list", mcp_handle_prompts_list, MODERN, false},
     /* Tasks: the legacy ones check the session negotiated 2025-11-25. */
-    {"tasks/get", mcp_handle_tasks_get, BOTH, false},
-    {"tasks/cancel", mcp_handle_tasks_cancel, BOTH, false},
-    {"tasks/result", mcp_handle_tasks_result, LEGACY, false},
-    {"tasks/list", mcp_handle_tasks_list, LEGACY, false},
-    {"tasks/update", mcp_handle_tasks_update, MODERN, false},
-    {"resources/subscribe", mcp_handle_subscribe, LEGACY, false},
-    {"resources/unsubscribe", mcp_handle_unsubscribe, LEGACY, false},
-    {"subscriptions/listen", mcp_handle_listen, MODERN, false},
-    {"completion/complete", mcp_handle_complete, BOTH, false},
+    {"tasks/get", mcp_handle_tasks_get, BOTH, false, MCP_SCOPE_JOBS},
+    {"tasks/cancel", mcp_handle_tasks_cancel, BOTH, false, MCP_SCOPE_JOBS},
+    {"tasks/result", mcp_handle_tasks_result, LEGACY, false, MCP_SCOPE_JOBS},
+    {"tasks/list", mcp_handle_tasks_list, LEGACY, false, MCP_SCOPE_JOBS},
+    {"tasks/update", mcp_handle_tasks_update, MODERN, false, MCP_SCOPE_JOBS},
+    {"resources/subscribe", mcp_handle_subscribe, LEGACY, false, MCP_SCOPE_JOBS},
+    {"resources/unsubscribe", mcp_handle_unsubscribe, LEGACY, false, MCP_SCOPE_JOBS},
+    {"subscriptions/listen", mcp_handle_listen, MODERN, false, MCP_SCOPE_JOBS},
+    {"completion/complete", mcp_handle_complete, BOTH, false, MCP_SCOPE_JOBS},
 };
 
 #define LEGACY_METHOD_NAMES                                                                        \
@@ -127,6 +128,7 @@ struct mcp_conn *mcp_conn_new(struct mcp_server *s)
 	LIST_INIT(&c->subs);
 	c->server = s;
 	c->client_log_level = 1; /* info, until logging/setLevel */
+	c->scopes = MCP_SCOPE_ALL;
 	return c;
 }
 
@@ -140,6 +142,17 @@ void mcp_conn_free(struct mcp_conn *c)
 	mcp_subscriptions_conn_free(c);
 	json_decref(c->client_caps);
 	free(c);
+}
+
+void mcp_conn_set_principal(struct mcp_conn *c, const char *tenant, unsigned scopes)
+{
+	snprintf(c->tenant, sizeof(c->tenant), "%s", tenant ? tenant : "");
+	c->scopes = scopes;
+}
+
+const char *mcp_conn_tenant(const struct mcp_conn *c)
+{
+	return c->tenant[0] ? c->tenant : NULL;
 }
 
 const char *mcp_conn_protocol_version(const struct mcp_conn *c)
@@ -367,6 +380,20 @@ static bool params_ok(struct mcp_conn *c, const struct mcp_req *rq, json_t *para
 	return false;
 }
 
+bool mcp_scope_ok(struct mcp_conn *c, const struct mcp_req *rq, unsigned need, const char *what)
+{
+	const char *name = need & MCP_SCOPE_RUN ? MCP_SCOPE_RUN_NAME : MCP_SCOPE_JOBS_NAME;
+
+	if ((c->scopes & need) == need)
+		return true;
+	mcp_reply_error_status(
+	    c, rq->id, 403, JRPC_INVALID_REQUEST, json_pack("{s:s}", "requiredScope", name),
+	    "Forbidden: %s needs the scope `%s`, which this token does not hold. "
+	    "Hint: ask the authorization server for a token with scope `%s`",
+	    what, name, name);
+	return false;
+}
+
 static void dispatch_modern(struct mcp_conn *c, const char *method, json_t *id, json_t *params,
 			    const struct mcp_envelope *env)
 {
@@ -385,7 +412,8 @@ static void dispatch_modern(struct mcp_conn *c, const char *method, json_t *id, 
 				MCP_MODERN_VERSION);
 		return;
 	}
-	m->handle(c, &rq, params);
+	if (mcp_scope_ok(c, &rq, m->scope, method))
+		m->handle(c, &rq, params);
 }
 
 static void dispatch_legacy(struct mcp_conn *c, const char *method, json_t *id, json_t *params)
@@ -414,7 +442,7 @@ static void dispatch_legacy(struct mcp_conn *c, const char *method, json_t *id, 
 		    JRPC_Q(method));
 		return;
 	}
-	if (params_ok(c, &rq, params))
+	if (params_ok(c, &rq, params) && mcp_scope_ok(c, &rq, m->scope, method))
 		m->handle(c, &rq, params);
 }
 

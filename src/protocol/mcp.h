@@ -27,12 +27,13 @@ struct mcp_limits {
 	unsigned max_json_depth;  /* deeper nesting is refused (-32600) */
 };
 
-/* Reads a resource.  Fills *contents_new with the "contents" array of a
+/* Reads a resource for `tenant` (the caller's; NULL: the one tenant).
+ * Fills *contents_new with the "contents" array of a
  * resources/read result; a negative errno with err filled means not found
  * (-ENOENT, answered -32002, or -32602 to a 2026-07-28 request) or another
  * failure (-32603). */
-typedef int (*mcp_resource_read_fn)(const char *uri, json_t **contents_new, struct pm_error *err,
-				    void *ctx);
+typedef int (*mcp_resource_read_fn)(const char *uri, const char *tenant, json_t **contents_new,
+				    struct pm_error *err, void *ctx);
 
 struct mcp_resource_template {
 	const char *uri_template; /* e.g. "job-stream://{job_id}" */
@@ -44,15 +45,24 @@ struct mcp_resource_template {
 	mcp_resource_read_fn read;
 	/* Subscriptions (may be NULL: none): changed(data, gone) when the
 	 * resource changes, until unwatch; -ENOENT when it does not exist. */
-	int (*watch)(const char *uri, void (*changed)(void *data, bool gone), void *data,
-		     void **handle, struct pm_error *err, void *ctx);
+	int (*watch)(const char *uri, const char *tenant, void (*changed)(void *data, bool gone),
+		     void *data, void **handle, struct pm_error *err, void *ctx);
 	void (*unwatch)(void *handle, void *ctx);
 	/* completion/complete of the template's argument `name` (may be
 	 * NULL): values starting with prefix, at most max (new array). */
-	json_t *(*complete)(const char *name, const char *prefix, size_t max, size_t *total,
-			    void *ctx);
+	json_t *(*complete)(const char *name, const char *prefix, const char *tenant, size_t max,
+			    size_t *total, void *ctx);
 	void *ctx;
 };
+
+/* Scopes of an authorized caller (OAuth scope python-mcp:run and
+ * python-mcp:jobs); a connection starts with all of them. */
+#define MCP_SCOPE_RUN	    1u /* run code: the execution and script tools */
+#define MCP_SCOPE_JOBS	    2u /* read and manage jobs: job tools, tasks, job streams */
+#define MCP_SCOPE_ALL	    (MCP_SCOPE_RUN | MCP_SCOPE_JOBS)
+#define MCP_SCOPE_RUN_NAME  "python-mcp:run"
+#define MCP_SCOPE_JOBS_NAME "python-mcp:jobs"
+#define MCP_TENANT_MAX	    64
 
 struct mcp_server *mcp_server_new(uv_loop_t *loop, const struct mcp_limits *limits,
 				  const char *name, const char *version);
@@ -147,6 +157,14 @@ int mcp_conn_sending_status(const struct mcp_conn *c);
 bool mcp_conn_sending_response(const struct mcp_conn *c);
 /* The legacy version initialize negotiated, or NULL before it. */
 const char *mcp_conn_protocol_version(const struct mcp_conn *c);
+
+/* Who calls on c: tenant (NULL or "": the one tenant; at most
+ * MCP_TENANT_MAX characters, checked by the caller) and MCP_SCOPE_* bits.
+ * Jobs, tasks and job streams of other tenants do not exist for c; a
+ * request needing a scope c lacks is refused (HTTP 403). */
+void mcp_conn_set_principal(struct mcp_conn *c, const char *tenant, unsigned scopes);
+/* c's tenant, or NULL for the one tenant. */
+const char *mcp_conn_tenant(const struct mcp_conn *c);
 /* Answers a message that exceeded limits.max_message_bytes (-32600, with
  * id_new, stolen, when the transport could read it; else null), for
  * transports that refuse it before reading it whole. */

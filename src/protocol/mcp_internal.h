@@ -31,11 +31,11 @@ struct mcp_tool_entry {
 struct mcp_template_entry {
 	char *uri_template, *scheme, *name, *title, *description, *mime_type;
 	mcp_resource_read_fn read;
-	int (*watch)(const char *uri, void (*changed)(void *data, bool gone), void *data,
-		     void **handle, struct pm_error *err, void *ctx);
+	int (*watch)(const char *uri, const char *tenant, void (*changed)(void *data, bool gone),
+		     void *data, void **handle, struct pm_error *err, void *ctx);
 	void (*unwatch)(void *handle, void *ctx);
-	json_t *(*complete)(const char *name, const char *prefix, size_t max, size_t *total,
-			    void *ctx);
+	json_t *(*complete)(const char *name, const char *prefix, const char *tenant, size_t max,
+			    size_t *total, void *ctx);
 	void *ctx;
 };
 
@@ -87,6 +87,10 @@ struct mcp_conn {
 	const char *protocol_version; /* legacy: negotiated; static storage */
 	int client_log_level;	      /* legacy: for notifications/message */
 	json_t *client_caps;	      /* legacy: initialize's capabilities (owned) */
+	/* Who is calling (mcp_conn_set_principal): the tenant ("" = the one
+	 * tenant) and the scopes it holds (all, without authorization). */
+	char tenant[MCP_TENANT_MAX + 1];
+	unsigned scopes;
 
 	struct mcp_sink sink;
 	bool attached;
@@ -123,6 +127,10 @@ void mcp_reply_error(struct mcp_conn *c, const struct mcp_req *rq, int code, jso
 void mcp_reply_error_status(struct mcp_conn *c, json_t *id, int http_status, int code,
 			    json_t *data_new, const char *fmt, ...)
     __attribute__((format(printf, 6, 7)));
+
+/* True when c holds the MCP_SCOPE_* bits `need` (0: none needed); else
+ * answers 403 naming the scope and `what` needed it. */
+bool mcp_scope_ok(struct mcp_conn *c, const struct mcp_req *rq, unsigned need, const char *what);
 
 /* Answers -32602 and returns false unless params.cursor is absent or "":
  * every list of this server fits in one page. */

@@ -167,7 +167,7 @@ void mcp_handle_resources_read(struct mcp_conn *c, const struct mcp_req *rq, jso
 				JRPC_Q(uri), known);
 		return;
 	}
-	rc = t->read(uri, &contents, &err, t->ctx);
+	rc = t->read(uri, mcp_conn_tenant(c), &contents, &err, t->ctx);
 	if (rc < 0) {
 		json_decref(contents);
 		pm_error_format(&err, message, sizeof(message));

@@ -100,7 +100,8 @@ static int add(struct mcp_conn *c, const char *uri, json_t *listen, struct pm_er
 	sub->conn = c;
 	sub->t = t;
 	sub->listen = json_incref(listen);
-	if ((r = t->watch(uri, on_changed, sub, &sub->handle, err, t->ctx)) < 0) {
+	if ((r = t->watch(uri, mcp_conn_tenant(c), on_changed, sub, &sub->handle, err, t->ctx)) <
+	    0) {
 		json_decref(sub->listen);
 		free(sub->uri);
 		free(sub);
@@ -236,7 +237,7 @@ void mcp_handle_complete(struct mcp_conn *c, const struct mcp_req *rq, json_t *p
 				JRPC_Q(uri));
 		return;
 	}
-	values = t->complete(name, value, MAX_COMPLETIONS, &total, t->ctx);
+	values = t->complete(name, value, mcp_conn_tenant(c), MAX_COMPLETIONS, &total, t->ctx);
 	mcp_reply_new(c, rq,
 		      json_pack("{s:{s:o, s:I, s:b}}", "completion", "values",
 				values ? values : json_array(), "total", (json_int_t)total,

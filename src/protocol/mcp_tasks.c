@@ -105,7 +105,8 @@ static bool find_task(struct mcp_conn *c, const struct mcp_req *rq, json_t *para
 
 	if (id == NULL)
 		return false;
-	if (tools_of(c) && tools_task_get(tools_of(c), id, tk) == 0 && !tk->expired)
+	if (tools_of(c) && tools_task_get(tools_of(c), mcp_conn_tenant(c), id, tk) == 0 &&
+	    !tk->expired)
 		return true;
 	mcp_reply_error(c, rq, JRPC_INVALID_PARAMS, json_pack("{s:s}", "taskId", id),
 			"Invalid params: no task `%.*s` (unknown, or past its ttl). Hint: tasks "
@@ -182,7 +183,7 @@ static void on_cancelled(void *data)
 	struct tools_task tk;
 
 	if (w->conn != NULL) {
-		if (tools_task_get(tools_of(w->conn), w->id, &tk) == 0) {
+		if (tools_task_get(tools_of(w->conn), mcp_conn_tenant(w->conn), w->id, &tk) == 0) {
 			const struct mcp_req rq = {.id = w->waiting_id};
 			mcp_reply_new(w->conn, &rq, legacy_task(&tk));
 		}
@@ -225,7 +226,8 @@ static void on_task_event(struct job *j, enum job_event ev, void *data)
 		}
 		return;
 	}
-	if (ev != JOB_EVENT_STATUS || tools_task_get(tools_of(w->conn), j->id, &tk) < 0)
+	if (ev != JOB_EVENT_STATUS ||
+	    tools_task_get(tools_of(w->conn), mcp_conn_tenant(w->conn), j->id, &tk) < 0)
 		return;
 	if (w->waiting_id == NULL) {
 		mcp_send_notification_new(
@@ -248,7 +250,8 @@ static int add_watch(struct mcp_conn *c, const char *id, json_t *waiting_id)
 	w->conn = c;
 	snprintf(w->id, sizeof(w->id), "%s", id);
 	w->waiting_id = json_incref(waiting_id);
-	if ((w->watch = tools_task_watch(tools_of(c), id, on_task_event, w)) == NULL) {
+	if ((w->watch = tools_task_watch(tools_of(c), mcp_conn_tenant(c), id, on_task_event, w)) ==
+	    NULL) {
 		json_decref(w->waiting_id);
 		free(w);
 		return -ENOMEM;
@@ -293,7 +296,7 @@ json_t *mcp_tasks_created(struct mcp_conn *c, bool modern, const char *job_id, i
 
 	tools_task_mark(tools_of(c), job_id, ttl_ms > 0 ? ttl_ms : DEFAULT_TTL_MS,
 			POLL_INTERVAL_MS);
-	if (tools_task_get(tools_of(c), job_id, &tk) < 0)
+	if (tools_task_get(tools_of(c), mcp_conn_tenant(c), job_id, &tk) < 0)
 		return NULL;
 	if (modern) {
 		json_t *r = modern_task(&tk);
@@ -375,13 +378,14 @@ void mcp_handle_tasks_list(struct mcp_conn *c, const struct mcp_req *rq, json_t 
 	}
 	struct tools_task probe;
 
-	if (cursor != NULL && (after == NULL || tools_task_get(tools_of(c), after, &probe) < 0)) {
+	if (cursor != NULL &&
+	    (after == NULL || tools_task_get(tools_of(c), mcp_conn_tenant(c), after, &probe) < 0)) {
 		mcp_reply_error(c, rq, JRPC_INVALID_PARAMS, NULL,
 				"Invalid params: unknown `cursor`. Hint: pass the nextCursor of "
 				"the previous page, or omit it for the first");
 		return;
 	}
-	n = tools_task_list(tools_of(c), after, page, LIST_PAGE, &more);
+	n = tools_task_list(tools_of(c), mcp_conn_tenant(c), after, page, LIST_PAGE, &more);
 	list = json_array();
 	for (size_t i = 0; i < n; i++)
 		if (!page[i].expired)

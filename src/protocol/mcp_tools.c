@@ -301,6 +301,9 @@ void mcp_handle_tools_call(struct mcp_conn *c, const struct mcp_req *rq, json_t 
 	} else if (mcp_tasks_requested(rq) && tool->decl->task_support) {
 		task = TOOL_TASK_LATER;
 	}
+	if (!mcp_scope_ok(c, rq, tool->decl->manages_jobs ? MCP_SCOPE_JOBS : MCP_SCOPE_RUN,
+			  tool->decl->name))
+		return;
 	/* A tool that needs what the client did not declare cannot run. */
 	const char *cap = tool->decl->requires_client_capability;
 	if (cap != NULL && json_object_get(rq->client_caps, cap) == NULL) {
@@ -341,6 +344,7 @@ void mcp_handle_tools_call(struct mcp_conn *c, const struct mcp_req *rq, json_t 
 	call->tc =
 	    (struct tool_call){.ops = &call_ops,
 			       .tool = tool->decl->name,
+			       .tenant = mcp_conn_tenant(c),
 			       .wants_progress = json_is_string(token) || json_is_integer(token),
 			       .task = task};
 	call->task_ttl_ms = task_ttl;

@@ -181,6 +181,7 @@ static const struct tool_field cancel_result[] = {
 };
 
 const struct tool_decl tool_cancel_job = {
+    .manages_jobs = true,
     .name = "py_cancel_job",
     .title = "Cancel a job",
     .description = "Stops a pending or running job. Answers once every process of the job's "

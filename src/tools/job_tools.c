@@ -109,9 +109,18 @@ static void id_for_message(const char *id, char *buf, size_t size)
 	memcpy(buf + max, "...", 4);
 }
 
+struct job *tools_job_of(struct tools *t, const char *tenant, const char *id)
+{
+	struct job *j = id ? jobs_get(t->cfg.exec.jobs, id) : NULL;
+
+	/* Another tenant's job is no job at all for this one: the same
+	 * answer as an unknown id, so ids cannot be probed. */
+	return j && jobs_visible(j, tenant) ? j : NULL;
+}
+
 struct job *tools_find_job(struct tools *t, struct tool_call *call, const char *id)
 {
-	struct job *j = jobs_get(t->cfg.exec.jobs, id);
+	struct job *j = tools_job_of(t, call->tenant, id);
 	char shown[80];
 
 	if (j != NULL)
@@ -202,7 +211,8 @@ static void list_jobs(struct tool_call *call, const struct tool_args *a, void *c
 
 	for (struct job *j = jobs_newest(t->cfg.exec.jobs);
 	     j != NULL && json_array_size(list) < limit; j = jobs_older(j)) {
-		if (filter < 0 || j->status == (enum job_status)filter)
+		if (jobs_visible(j, call->tenant) &&
+		    (filter < 0 || j->status == (enum job_status)filter))
 			json_array_append_new(list, job_to_json(t->cfg.exec.jobs, j));
 	}
 	tool_reply_new(
@@ -217,10 +227,12 @@ static void prune_jobs(struct tool_call *call, const struct tool_args *a, void *
 	struct pm_error err;
 	size_t removed;
 
-	removed = jobs_prune(t->cfg.exec.jobs, tool_bool(a, "keep_completed"),
+	removed = jobs_prune(t->cfg.exec.jobs, call->tenant, tool_bool(a, "keep_completed"),
 			     tool_bool(a, "keep_failed"), hours * 3600.0, jobs_now());
+	size_t remaining, live;
+	jobs_count_tenant(t->cfg.exec.jobs, call->tenant, &remaining, &live);
 	json_t *reply = json_pack("{s:I,s:I}", "removed", (json_int_t)removed, "remaining",
-				  (json_int_t)jobs_count(t->cfg.exec.jobs));
+				  (json_int_t)remaining);
 	unsigned envs_removed = 0;
 	if (t->cfg.prune_envs &&
 	    t->cfg.prune_envs(hours * 3600.0, &envs_removed, t->cfg.prune_envs_data, &err) < 0)
@@ -230,7 +242,8 @@ static void prune_jobs(struct tool_call *call, const struct tool_args *a, void *
 	tool_reply_new(call, reply, false);
 }
 
-int tools_read_job_stream(const char *uri, json_t **contents_new, struct pm_error *err, void *ctx)
+int tools_read_job_stream(const char *uri, const char *tenant, json_t **contents_new,
+			  struct pm_error *err, void *ctx)
 {
 	static const char prefix[] = TOOLS_JOB_STREAM_SCHEME;
 	struct tools *t = ctx;
@@ -240,7 +253,7 @@ int tools_read_job_stream(const char *uri, json_t **contents_new, struct pm_erro
 	json_t *text;
 	int r;
 
-	j = strncmp(uri, prefix, strlen(prefix)) == 0 ? jobs_get(t->cfg.exec.jobs, id) : NULL;
+	j = strncmp(uri, prefix, strlen(prefix)) == 0 ? tools_job_of(t, tenant, id) : NULL;
 	if (j == NULL) {
 		char shown[80];
 
@@ -298,6 +311,7 @@ static const struct tool_field status_result[] = {
 };
 
 const struct tool_decl tool_job_status = {
+    .manages_jobs = true,
     .name = "py_job_status",
     .title = "Job status and output",
     .description =
@@ -332,6 +346,7 @@ static const struct tool_field list_result[] = {
 };
 
 const struct tool_decl tool_list_jobs = {
+    .manages_jobs = true,
     .name = "py_list_jobs",
     .title = "List jobs",
     .description = "Background jobs, newest first, optionally only those with one status. Each "
@@ -361,6 +376,7 @@ static const struct tool_field prune_result[] = {
 };
 
 const struct tool_decl tool_prune_jobs = {
+    .manages_jobs = true,
     .name = "py_prune_jobs",
     .title = "Delete old jobs",
     .description = "Deletes finished jobs older than max_age_hours (counted from when they "

@@ -256,6 +256,7 @@ static void start(struct tools *t, struct tool_call *call, const struct exec_req
 static int common(const struct tool_args *a, struct exec_request *req, struct tool_call *call)
 {
 	req->tool = call->tool;
+	req->tenant = call->tenant;
 	req->args = tool_json(a, "args");
 	req->timeout_seconds = (double)tool_int(a, "timeout_seconds");
 	req->env_vars = tool_json(a, "env_vars");

@@ -66,14 +66,15 @@ static void on_event(struct job *j, enum job_event ev, void *data)
 	}
 }
 
-int tools_watch_job_stream(const char *uri, void (*changed)(void *data, bool gone), void *data,
-			   void **handle, struct pm_error *err, void *ctx)
+int tools_watch_job_stream(const char *uri, const char *tenant,
+			   void (*changed)(void *data, bool gone), void *data, void **handle,
+			   struct pm_error *err, void *ctx)
 {
 	static const char prefix[] = TOOLS_JOB_STREAM_SCHEME;
 	struct tools *t = ctx;
 	struct stream_watch *w;
 	struct job *j = strncmp(uri, prefix, strlen(prefix)) == 0
-			    ? jobs_get(t->cfg.exec.jobs, uri + strlen(prefix))
+			    ? tools_job_of(t, tenant, uri + strlen(prefix))
 			    : NULL;
 
 	if (j == NULL)
@@ -108,8 +109,8 @@ void tools_unwatch_job_stream(void *handle, void *ctx)
 	uv_close((uv_handle_t *)&w->timer, on_closed);
 }
 
-json_t *tools_complete_job_id(const char *name, const char *prefix, size_t max, size_t *total,
-			      void *ctx)
+json_t *tools_complete_job_id(const char *name, const char *prefix, const char *tenant, size_t max,
+			      size_t *total, void *ctx)
 {
 	struct tools *t = ctx;
 	json_t *values = json_array();
@@ -120,7 +121,7 @@ json_t *tools_complete_job_id(const char *name, const char *prefix, size_t max, 
 		return values;
 	/* Newest first: the job a client is after is most often the last. */
 	for (struct job *j = jobs_newest(t->cfg.exec.jobs); j; j = jobs_older(j)) {
-		if (strncmp(j->id, prefix, n) != 0)
+		if (strncmp(j->id, prefix, n) != 0 || !jobs_visible(j, tenant))
 			continue;
 		if (json_array_size(values) < max)
 			json_array_append_new(values, json_string(j->id));

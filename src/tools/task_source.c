@@ -37,9 +37,9 @@ static void describe(const struct job *j, struct tools_task *out)
 	    j->task_ttl_ms > 0 && (jobs_now() - j->created_at) * 1000.0 > (double)j->task_ttl_ms;
 }
 
-int tools_task_get(struct tools *t, const char *id, struct tools_task *out)
+int tools_task_get(struct tools *t, const char *tenant, const char *id, struct tools_task *out)
 {
-	const struct job *j = id ? jobs_get(t->cfg.exec.jobs, id) : NULL;
+	const struct job *j = tools_job_of(t, tenant, id);
 
 	if (j == NULL)
 		return -ENOENT;
@@ -93,25 +93,29 @@ int tools_task_cancel(struct tools *t, const char *id, void (*done)(void *data),
 	return r;
 }
 
-size_t tools_task_list(struct tools *t, const char *after, struct tools_task *out, size_t n,
-		       bool *more)
+size_t tools_task_list(struct tools *t, const char *tenant, const char *after,
+		       struct tools_task *out, size_t n, bool *more)
 {
 	struct job *j = jobs_newest(t->cfg.exec.jobs);
 	size_t got = 0;
 
 	if (after != NULL) {
-		struct job *a = jobs_get(t->cfg.exec.jobs, after);
+		struct job *a = tools_job_of(t, tenant, after);
 		j = a ? jobs_older(a) : NULL;
 	}
 	for (; j != NULL && got < n; j = jobs_older(j))
-		describe(j, &out[got++]);
+		if (jobs_visible(j, tenant))
+			describe(j, &out[got++]);
+	while (j != NULL && !jobs_visible(j, tenant))
+		j = jobs_older(j);
 	*more = j != NULL;
 	return got;
 }
 
-struct jobs_watch *tools_task_watch(struct tools *t, const char *id, jobs_watch_fn fn, void *data)
+struct jobs_watch *tools_task_watch(struct tools *t, const char *tenant, const char *id,
+				    jobs_watch_fn fn, void *data)
 {
-	struct job *j = id ? jobs_get(t->cfg.exec.jobs, id) : NULL;
+	struct job *j = tools_job_of(t, tenant, id);
 
 	return j ? jobs_watch(t->cfg.exec.jobs, j, fn, data) : NULL;
 }

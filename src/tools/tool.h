@@ -51,6 +51,7 @@ enum tool_task {
 struct tool_call {
 	const struct tool_call_ops *ops;
 	const char *tool;    /* the tool's name */
+	const char *tenant;  /* whose call it is; NULL: the one tenant */
 	bool wants_progress; /* the request carried a progress token */
 	enum tool_task task;
 };
@@ -138,6 +139,9 @@ struct tool_decl {
 	 * "elicitation"), or NULL: a client that did not declare it gets
 	 * MissingRequiredClientCapability (-32021) before the handler runs. */
 	const char *requires_client_capability;
+	/* It reads or manages jobs (OAuth scope python-mcp:jobs); every
+	 * other tool runs or stores code (python-mcp:run). */
+	bool manages_jobs;
 	/* Its runs may become tasks (2025-11-25 execution.taskSupport
 	 * "optional"; the 2026-07-28 extension). */
 	bool task_support;

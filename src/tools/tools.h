@@ -77,8 +77,9 @@ struct tools_task {
 	bool expired;	       /* older than its ttl: no longer a task */
 };
 
-/* The job of task `id` (-ENOENT: none). */
-int tools_task_get(struct tools *t, const char *id, struct tools_task *out);
+/* The job of task `id` if it is `tenant`'s (-ENOENT: none; another
+ * tenant's task does not exist for this one). */
+int tools_task_get(struct tools *t, const char *tenant, const char *id, struct tools_task *out);
 /* What tools/call answers for an ended job: the tool's result, or the
  * isError object (is_error set). */
 json_t *tools_final_result(struct tools *t, const struct job *j, bool *is_error);
@@ -88,28 +89,31 @@ void tools_task_mark(struct tools *t, const char *id, int64_t ttl_ms, int64_t po
  * at once).  -ENOENT, or -EALREADY when it has ended. */
 int tools_task_cancel(struct tools *t, const char *id, void (*done)(void *data), void *data,
 		      struct pm_error *err);
-/* Jobs newest first, starting after job `after` (NULL: from the newest),
+/* `tenant`'s jobs newest first, starting after job `after` (NULL: from the newest),
  * at most n into out; *more when others follow. */
-size_t tools_task_list(struct tools *t, const char *after, struct tools_task *out, size_t n,
-		       bool *more);
+size_t tools_task_list(struct tools *t, const char *tenant, const char *after,
+		       struct tools_task *out, size_t n, bool *more);
 /* fn on every change of task `id` (jobs_watch of the job); NULL when
  * there is no such task or no memory. */
-struct jobs_watch *tools_task_watch(struct tools *t, const char *id, jobs_watch_fn fn, void *data);
+struct jobs_watch *tools_task_watch(struct tools *t, const char *tenant, const char *id,
+				    jobs_watch_fn fn, void *data);
 void tools_task_unwatch(struct tools *t, struct jobs_watch *w);
 
 /* job-stream://{job_id}: both streams so far, each cut at the resource
  * cap with a marker.  -ENOENT when there is no such job. */
 #define TOOLS_JOB_STREAM_SCHEME "job-stream://"
-int tools_read_job_stream(const char *uri, json_t **contents_new, struct pm_error *err, void *ctx);
+int tools_read_job_stream(const char *uri, const char *tenant, json_t **contents_new,
+			  struct pm_error *err, void *ctx);
 /* Subscriptions to it (stream_watch.c): changed(data, gone) when the
- * job's output grows (at most 4/s), when it ends, and (gone) when it is
+ * job's output grows (at most once a second), when it ends, and (gone) when it is
  * removed; -ENOENT when there is no such job. */
-int tools_watch_job_stream(const char *uri, void (*changed)(void *data, bool gone), void *data,
-			   void **handle, struct pm_error *err, void *ctx);
+int tools_watch_job_stream(const char *uri, const char *tenant,
+			   void (*changed)(void *data, bool gone), void *data, void **handle,
+			   struct pm_error *err, void *ctx);
 void tools_unwatch_job_stream(void *handle, void *ctx);
 /* Job ids that start with prefix, newest first, at most max (new array);
  * *total: how many match. */
-json_t *tools_complete_job_id(const char *name, const char *prefix, size_t max, size_t *total,
-			      void *ctx);
+json_t *tools_complete_job_id(const char *name, const char *prefix, const char *tenant, size_t max,
+			      size_t *total, void *ctx);
 
 #endif

@@ -24,6 +24,8 @@ extern const struct tool_decl tool_cancel_job;
 /* The job, or NULL once the call has failed with "Job <id> not found"
  * (the id cut to a sane length) and what to do. */
 struct job *tools_find_job(struct tools *t, struct tool_call *call, const char *id);
+/* Job `id` if `tenant` may see it (NULL: the one tenant), else NULL. */
+struct job *tools_job_of(struct tools *t, const char *tenant, const char *id);
 
 /* The answer for an ended job: its result, or isError with its error
  * (and its result, when it has one). */

@@ -25,7 +25,7 @@ static void child(const char *dir, int ready_fd, bool async)
 	if (t == NULL)
 		_exit(3);
 	for (int i = 0; i < JOBS; i++) {
-		all[i] = jobs_create(t, "py_run_script_in_dir", NULL, &err);
+		all[i] = jobs_create(t, "py_run_script_in_dir", NULL, NULL, &err);
 		if (all[i] == NULL)
 			_exit(4);
 		jobs_set_status(t, all[i], JOB_COMPLETED,

@@ -40,8 +40,8 @@ int main(void)
 	uv_loop_init(&loop);
 	struct jobs *t = open_table(&loop, dir, 1 << 20, 0.05, &rc, &err);
 	CHECK(t != NULL);
-	struct job *a = jobs_create(t, "py_run_script_in_dir", NULL, &err);
-	struct job *b = jobs_create(t, "py_run_script_in_dir", NULL, &err);
+	struct job *a = jobs_create(t, "py_run_script_in_dir", NULL, NULL, &err);
+	struct job *b = jobs_create(t, "py_run_script_in_dir", NULL, NULL, &err);
 	CHECK(a && b);
 
 	CHECK(jobs_watch(t, NULL, count, &all) != NULL);

@@ -109,7 +109,7 @@ static void test_files(uv_loop_t *loop, const char *dir)
 		CHECK(t != NULL);
 		return;
 	}
-	j = jobs_create(t, "tool", NULL, &err);
+	j = jobs_create(t, "tool", NULL, NULL, &err);
 	jobs_set_status(t, j, JOB_RUNNING, NULL, NULL);
 
 	/* Nothing printed yet: empty, not an error. */
@@ -168,7 +168,7 @@ static void test_files(uv_loop_t *loop, const char *dir)
 	job_read_release(&r);
 
 	/* A finished job's dangling bytes are an error, replaced. */
-	struct job *k = jobs_create(t, "tool", NULL, &err);
+	struct job *k = jobs_create(t, "tool", NULL, NULL, &err);
 	jobs_set_status(t, k, JOB_RUNNING, NULL, NULL);
 	APPEND(t, k, JOB_STDOUT, "ok\xC3");
 	r = rd(t, k, JOB_STDOUT, 0, 100);
@@ -181,7 +181,7 @@ static void test_files(uv_loop_t *loop, const char *dir)
 	job_read_release(&r);
 
 	/* Binary junk and NUL bytes. */
-	struct job *b = jobs_create(t, "tool", NULL, &err);
+	struct job *b = jobs_create(t, "tool", NULL, NULL, &err);
 	append(t, b, JOB_STDOUT, "\xFF\x00z", 3);
 	jobs_set_status(t, b, JOB_FAILED, NULL, "boom");
 	r = rd(t, b, JOB_STDOUT, 0, 100);
@@ -189,7 +189,7 @@ static void test_files(uv_loop_t *loop, const char *dir)
 	job_read_release(&r);
 
 	/* A window too small for one character still makes progress. */
-	struct job *s = jobs_create(t, "tool", NULL, &err);
+	struct job *s = jobs_create(t, "tool", NULL, NULL, &err);
 	jobs_set_status(t, s, JOB_RUNNING, NULL, NULL);
 	APPEND(t, s, JOB_STDOUT, "\xC3\xA9");
 	r = rd(t, s, JOB_STDOUT, 0, 1);
@@ -214,7 +214,7 @@ static void test_recount(uv_loop_t *loop, const char *dir)
 		CHECK(t != NULL);
 		return;
 	}
-	j = jobs_create(t, "tool", NULL, &err);
+	j = jobs_create(t, "tool", NULL, NULL, &err);
 	jobs_set_status(t, j, JOB_RUNNING, NULL, NULL);
 	APPEND(t, j, JOB_STDOUT, "0123456789");
 	j->cursor[JOB_STDOUT] = 4;

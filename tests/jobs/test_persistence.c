@@ -51,9 +51,9 @@ static void test_round_trip(uv_loop_t *loop, const char *dir)
 		CHECK(t != NULL);
 		return;
 	}
-	a = jobs_create(t, "py_run_script_in_dir", "first", &err);
-	b = jobs_create(t, "py_benchmark_script", NULL, &err);
-	c = jobs_create(t, "py_run_saved_script", "caf\xC3\xA9", &err);
+	a = jobs_create(t, "py_run_script_in_dir", "first", NULL, &err);
+	b = jobs_create(t, "py_benchmark_script", NULL, NULL, &err);
+	c = jobs_create(t, "py_run_saved_script", "caf\xC3\xA9", NULL, &err);
 	jobs_set_status(t, a, JOB_RUNNING, NULL, NULL);
 	jobs_append_output(t, a, JOB_STDOUT, "line\n", 5, &err);
 	jobs_set_status(t, a, JOB_COMPLETED,
@@ -120,11 +120,11 @@ static void test_restart(uv_loop_t *loop, const char *dir)
 		CHECK(t != NULL);
 		return;
 	}
-	strcpy(pending, jobs_create(t, "tool", NULL, &err)->id);
-	struct job *r = jobs_create(t, "tool", NULL, &err);
+	strcpy(pending, jobs_create(t, "tool", NULL, NULL, &err)->id);
+	struct job *r = jobs_create(t, "tool", NULL, NULL, &err);
 	jobs_set_status(t, r, JOB_RUNNING, NULL, NULL);
 	strcpy(running, r->id);
-	struct job *d = jobs_create(t, "tool", NULL, &err);
+	struct job *d = jobs_create(t, "tool", NULL, NULL, &err);
 	jobs_set_status(t, d, JOB_COMPLETED, json_object(), NULL);
 	strcpy(done, d->id);
 	close_table(loop, t); /* as if killed: nobody finished the jobs */
@@ -344,7 +344,7 @@ static void test_coalescing(uv_loop_t *loop, const char *dir)
 	}
 	jobs_set_error_handler(t, on_error, &errors);
 	for (int i = 0; i < 1000; i++) {
-		struct job *j = jobs_create(t, "tool", NULL, &err);
+		struct job *j = jobs_create(t, "tool", NULL, NULL, &err);
 		jobs_set_status(t, j, JOB_RUNNING, NULL, NULL);
 		jobs_set_progress(t, j, i, 1000, NULL);
 		jobs_set_status(t, j, JOB_COMPLETED, json_object(), NULL);
@@ -381,7 +381,7 @@ static void test_scale(uv_loop_t *loop, const char *dir)
 		return;
 	}
 	for (int i = 0; i < 10000; i++) {
-		struct job *j = jobs_create(t, "py_run_script_in_dir", NULL, &err);
+		struct job *j = jobs_create(t, "py_run_script_in_dir", NULL, NULL, &err);
 		if (j == NULL) {
 			CHECK(j != NULL);
 			break;

@@ -53,7 +53,7 @@ static void test_create_get_order_remove(uv_loop_t *loop, const char *dir)
 		char label[32];
 
 		snprintf(label, sizeof(label), "label-%d", i);
-		made[i] = jobs_create(t, "py_run_script_in_dir", i % 2 ? label : NULL, &err);
+		made[i] = jobs_create(t, "py_run_script_in_dir", i % 2 ? label : NULL, NULL, &err);
 		CHECK(made[i] != NULL);
 		if (made[i] == NULL)
 			return;
@@ -116,7 +116,7 @@ static void test_status_and_progress(uv_loop_t *loop, const char *dir)
 		CHECK(t != NULL);
 		return;
 	}
-	j = jobs_create(t, "py_run_saved_script", "mine", &err);
+	j = jobs_create(t, "py_run_saved_script", "mine", NULL, &err);
 	o = job_to_json(t, j);
 	CHECK_STR(json_string_value(json_object_get(o, "status")), "pending");
 	CHECK_STR(json_string_value(json_object_get(o, "label")), "mine");
@@ -175,7 +175,7 @@ static void test_status_and_progress(uv_loop_t *loop, const char *dir)
 static struct job *aged(struct jobs *t, enum job_status s, double now, double age)
 {
 	struct pm_error err;
-	struct job *j = jobs_create(t, "tool", NULL, &err);
+	struct job *j = jobs_create(t, "tool", NULL, NULL, &err);
 
 	jobs_set_status(t, j, s, NULL, NULL);
 	j->created_at = now - age - 10;
@@ -210,19 +210,19 @@ static void test_prune(uv_loop_t *loop, const char *dir)
 	strcpy(ids[4], old_pending->id);
 	strcpy(ids[5], new_cancelled->id);
 	/* Defaults: completed and failed kept, so only the old cancelled one. */
-	CHECK(jobs_prune(t, true, true, day, now) == 1);
+	CHECK(jobs_prune(t, NULL, true, true, day, now) == 1);
 	CHECK(jobs_get(t, ids[2]) == NULL);
 	CHECK(jobs_get(t, ids[5]) != NULL);
-	CHECK(jobs_prune(t, false, true, day, now) == 1);
+	CHECK(jobs_prune(t, NULL, false, true, day, now) == 1);
 	CHECK(jobs_get(t, ids[0]) == NULL);
 	CHECK(jobs_get(t, ids[1]) != NULL);
 	/* A running job the age of the universe is still never pruned, nor a
 	 * job the runner holds. */
 	old_failed->run = (void *)1;
-	CHECK(jobs_prune(t, false, false, 0, now) == 1); /* new_cancelled */
+	CHECK(jobs_prune(t, NULL, false, false, 0, now) == 1); /* new_cancelled */
 	CHECK(jobs_get(t, ids[1]) != NULL);
 	old_failed->run = NULL;
-	CHECK(jobs_prune(t, false, false, 0, now) == 1);
+	CHECK(jobs_prune(t, NULL, false, false, 0, now) == 1);
 	CHECK(jobs_get(t, ids[3]) != NULL && jobs_get(t, ids[4]) != NULL);
 	CHECK(jobs_count(t) == 2);
 	close_table(loop, t);

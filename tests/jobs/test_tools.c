@@ -39,7 +39,7 @@ static void test_listing(struct client *c)
 static void test_status(struct client *c, struct jobs *t)
 {
 	struct pm_error err;
-	struct job *j = jobs_create(t, "py_run_script_in_dir", "demo", &err);
+	struct job *j = jobs_create(t, "py_run_script_in_dir", "demo", NULL, &err);
 	bool e;
 	json_t *r;
 
@@ -125,7 +125,7 @@ static void test_status(struct client *c, struct jobs *t)
 static void test_truncation(struct client *c, struct jobs *t)
 {
 	struct pm_error err;
-	struct job *j = jobs_create(t, "tool", NULL, &err);
+	struct job *j = jobs_create(t, "tool", NULL, NULL, &err);
 	char path[700], expect[1200];
 	bool e;
 	json_t *r;
@@ -165,9 +165,9 @@ static void test_truncation(struct client *c, struct jobs *t)
 static void test_list(struct client *c, struct jobs *t)
 {
 	struct pm_error err;
-	struct job *a = jobs_create(t, "tool", "a", &err);
-	struct job *b = jobs_create(t, "tool", "b", &err);
-	struct job *d = jobs_create(t, "tool", "d", &err);
+	struct job *a = jobs_create(t, "tool", "a", NULL, &err);
+	struct job *b = jobs_create(t, "tool", "b", NULL, &err);
+	struct job *d = jobs_create(t, "tool", "d", NULL, &err);
 	json_t *r, *list;
 	size_t total = jobs_count(t);
 	bool e;
@@ -204,8 +204,8 @@ static void test_prune(struct client *c, struct jobs *t)
 {
 	struct pm_error err;
 	double now = jobs_now();
-	struct job *old = jobs_create(t, "tool", NULL, &err);
-	struct job *cancelled = jobs_create(t, "tool", NULL, &err);
+	struct job *old = jobs_create(t, "tool", NULL, NULL, &err);
+	struct job *cancelled = jobs_create(t, "tool", NULL, NULL, &err);
 	bool e;
 	json_t *r;
 
@@ -238,7 +238,7 @@ static void test_many_jobs(struct client *c, struct jobs *t)
 	struct pm_error err;
 
 	for (int i = 0; i < N; i++) {
-		struct job *j = jobs_create(t, "py_run_script_in_dir", NULL, &err);
+		struct job *j = jobs_create(t, "py_run_script_in_dir", NULL, NULL, &err);
 		if (j == NULL) {
 			CHECK(j != NULL);
 			return;

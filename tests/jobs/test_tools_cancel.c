@@ -35,8 +35,8 @@ static int fake_cancel(struct job *j, tools_cancel_done_fn done, void *call_data
 static void test_cancel_direct(struct client *c, struct jobs *t)
 {
 	struct pm_error err;
-	struct job *p = jobs_create(t, "tool", NULL, &err);
-	struct job *done = jobs_create(t, "tool", NULL, &err);
+	struct job *p = jobs_create(t, "tool", NULL, NULL, &err);
+	struct job *done = jobs_create(t, "tool", NULL, NULL, &err);
 	bool e;
 	json_t *r;
 
@@ -60,7 +60,7 @@ static void test_cancel_direct(struct client *c, struct jobs *t)
 static void test_cancel_runner(struct client *c, struct jobs *t, struct fake_runner *f)
 {
 	struct pm_error err;
-	struct job *j = jobs_create(t, "tool", NULL, &err);
+	struct job *j = jobs_create(t, "tool", NULL, NULL, &err);
 	json_t *r;
 	int id1, id2, id3;
 	bool e;
@@ -96,7 +96,7 @@ static void test_cancel_runner(struct client *c, struct jobs *t, struct fake_run
 
 	/* At once (a pending job the runner drops from its queue). */
 	f->mode = 1;
-	j = jobs_create(t, "tool", NULL, &err);
+	j = jobs_create(t, "tool", NULL, NULL, &err);
 	r = call(c, "py_cancel_job", &e, "{\"job_id\": \"%s\"}", j->id);
 	CHECK(!e);
 	CHECK_STR(str(r, "message"), "Job cancelled");
@@ -104,7 +104,7 @@ static void test_cancel_runner(struct client *c, struct jobs *t, struct fake_run
 
 	/* The runner cannot. */
 	f->mode = 2;
-	j = jobs_create(t, "tool", NULL, &err);
+	j = jobs_create(t, "tool", NULL, NULL, &err);
 	CHECK_FAILS(c, "py_cancel_job", "the launcher said no", "{\"job_id\": \"%s\"}", j->id);
 	CHECK(j->status == JOB_PENDING);
 
@@ -131,7 +131,7 @@ static void test_cancel_runner(struct client *c, struct jobs *t, struct fake_run
 static void test_cancel_at_close(struct client *c, struct jobs *t, struct fake_runner *f)
 {
 	struct pm_error err;
-	struct job *j = jobs_create(t, "tool", NULL, &err);
+	struct job *j = jobs_create(t, "tool", NULL, NULL, &err);
 	char args[100];
 	json_t *resp, *r;
 	bool e;

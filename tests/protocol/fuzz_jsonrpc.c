@@ -109,9 +109,11 @@ static void tool_scalar(struct tool_call *call, const struct tool_args *a, void 
 	tool_reply_new(call, json_incref(tool_json(a, "v")), false);
 }
 
-static int read_fuzz(const char *uri, json_t **contents_new, struct pm_error *err, void *ctx)
+static int read_fuzz(const char *uri, const char *tenant, json_t **contents_new,
+		     struct pm_error *err, void *ctx)
 {
 	(void)ctx;
+	(void)tenant;
 	if (strstr(uri, "missing"))
 		return pm_error_set(err, "resource", ENOENT, "no `%s`", uri);
 	if (strstr(uri, "broken"))

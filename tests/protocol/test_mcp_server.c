@@ -140,9 +140,11 @@ static const struct tool_decl test_tools_decl[] = {
      .handler = tool_nocb},
 };
 
-static int read_test(const char *uri, json_t **contents_new, struct pm_error *err, void *ctx)
+static int read_test(const char *uri, const char *tenant, json_t **contents_new,
+		     struct pm_error *err, void *ctx)
 {
 	(void)ctx;
+	(void)tenant;
 	if (strcmp(uri, "test://missing") == 0)
 		return pm_error_set(err, "resource", ENOENT, "no job `missing`");
 	if (strcmp(uri, "test://broken") == 0)
