@@ -23,7 +23,8 @@ struct server {
 	struct mcp_stdio *stdio;
 	struct mcp_http *http;
 	struct app *app;
-	uv_signal_t sigterm, sigint;
+	struct http_auth *auth; /* HTTP with a token source, else NULL */
+	uv_signal_t sigterm, sigint, sighup;
 	bool stopping;
 };
 
@@ -36,6 +37,23 @@ static void on_stopped(void *data)
 
 	uv_unref((uv_handle_t *)&srv->sigterm);
 	uv_unref((uv_handle_t *)&srv->sigint);
+	uv_unref((uv_handle_t *)&srv->sighup);
+}
+
+/* SIGHUP: the token file and the JWKS are read again; a file that fails
+ * to load leaves the old ones in force. */
+static void on_sighup(uv_signal_t *handle, int signum)
+{
+	struct server *srv = handle->data;
+	struct pm_error err = {0};
+
+	(void)signum;
+	if (srv->auth == NULL)
+		return;
+	if (http_auth_reload(srv->auth, &err) < 0)
+		log_error("SIGHUP: tokens not reloaded, the old ones stay: %s", err.message);
+	else
+		log_info("SIGHUP: tokens reloaded");
 }
 
 /* Stop reading requests, end every sandbox (recording those jobs as
@@ -82,7 +100,11 @@ static int start_transport(struct server *srv, const struct options *opts, struc
 			log_debug("serving MCP on stdio");
 		return r;
 	}
-	r = mcp_http_start(&srv->loop, srv->server, &opts->http, &srv->http, err);
+	struct mcp_http_config http = opts->http;
+	if ((r = http_auth_new(&opts->auth, &srv->auth, err)) < 0)
+		return r;
+	http.auth = srv->auth;
+	r = mcp_http_start(&srv->loop, srv->server, &http, &srv->http, err);
 	if (r == 0)
 		/* A line scripts read to learn the port (with --listen ...:0). */
 		log_info("serving MCP over HTTP at http://%s/mcp", mcp_http_address(srv->http));
@@ -140,22 +162,27 @@ int main(int argc, char **argv)
 		shutdown_server(&srv);
 		uv_run(&srv.loop, UV_RUN_DEFAULT);
 		mcp_server_free(srv.server);
+		http_auth_free(srv.auth);
 		uv_loop_close(&srv.loop);
 		return 1;
 	}
 	uv_signal_init(&srv.loop, &srv.sigterm);
 	uv_signal_init(&srv.loop, &srv.sigint);
-	srv.sigterm.data = srv.sigint.data = &srv;
+	uv_signal_init(&srv.loop, &srv.sighup);
+	srv.sigterm.data = srv.sigint.data = srv.sighup.data = &srv;
 	uv_signal_start(&srv.sigterm, on_signal, SIGTERM);
 	uv_signal_start(&srv.sigint, on_signal, SIGINT);
+	uv_signal_start(&srv.sighup, on_sighup, SIGHUP);
 
 	/* Runs until shutdown_server() has stopped everything and the last
 	 * handle is closed. */
 	uv_run(&srv.loop, UV_RUN_DEFAULT);
 	uv_close((uv_handle_t *)&srv.sigterm, NULL);
 	uv_close((uv_handle_t *)&srv.sigint, NULL);
+	uv_close((uv_handle_t *)&srv.sighup, NULL);
 	uv_run(&srv.loop, UV_RUN_DEFAULT);
 	mcp_server_free(srv.server);
+	http_auth_free(srv.auth);
 	uv_loop_close(&srv.loop);
 	log_set_file(NULL, &err);
 	return 0;

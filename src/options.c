@@ -33,6 +33,16 @@ static const char usage[] =
     "  --http-max-header-bytes N  request line and headers (default 8192, at most 8192)\n"
     "  --http-request-timeout S   seconds to receive a whole request (default 10)\n"
     "  --http-session-idle S      a legacy session unused this long ends (default 1800)\n"
+    "  --auth-tokens FILE         bearer tokens, `NAME TOKEN` a line; NAME is the tenant\n"
+    "                             (reloaded on SIGHUP)\n"
+    "  --auth-jwks FILE           JWKS of the authorization server: JWT access tokens\n"
+    "                             signed by its keys are accepted (reloaded on SIGHUP)\n"
+    "  --auth-issuer URL          the `iss` JWTs must carry\n"
+    "  --auth-audience URL        the `aud` JWTs must carry (RFC 8707: this server's URL)\n"
+    "  --auth-tenant-claim NAME   the JWT claim naming the tenant (default sub)\n"
+    "  --auth-resource URL        this server's URL in its protected resource metadata\n"
+    "  --auth-server URL          an authorization server for the metadata; repeatable\n"
+    "  --allow-unauthenticated    serve HTTP on a non-loopback address without tokens\n"
     "  --state-dir DIR            jobs and scripts live here (default ~/.python_mcp)\n"
     "  --policy FILE              sandbox policy (default: policies/default.json of the\n"
     "                             build tree, or share/python-mcp/policies of the install)\n"
@@ -266,6 +276,14 @@ int options_parse(int argc, char **argv, struct options *o)
 		OPT_ALLOW_HOST,
 		OPT_ALLOW_ORIGIN,
 		OPT_FIXTURES,
+		OPT_AUTH_TOKENS,
+		OPT_AUTH_JWKS,
+		OPT_AUTH_ISSUER,
+		OPT_AUTH_AUDIENCE,
+		OPT_AUTH_CLAIM,
+		OPT_AUTH_RESOURCE,
+		OPT_AUTH_SERVER,
+		OPT_ALLOW_UNAUTH,
 	};
 	static const struct option fixed[] = {
 	    {"help", no_argument, NULL, 'h'},
@@ -282,6 +300,14 @@ int options_parse(int argc, char **argv, struct options *o)
 	    {"http-allow-host", required_argument, NULL, OPT_ALLOW_HOST},
 	    {"http-allow-origin", required_argument, NULL, OPT_ALLOW_ORIGIN},
 	    {"conformance-fixtures", no_argument, NULL, OPT_FIXTURES},
+	    {"auth-tokens", required_argument, NULL, OPT_AUTH_TOKENS},
+	    {"auth-jwks", required_argument, NULL, OPT_AUTH_JWKS},
+	    {"auth-issuer", required_argument, NULL, OPT_AUTH_ISSUER},
+	    {"auth-audience", required_argument, NULL, OPT_AUTH_AUDIENCE},
+	    {"auth-tenant-claim", required_argument, NULL, OPT_AUTH_CLAIM},
+	    {"auth-resource", required_argument, NULL, OPT_AUTH_RESOURCE},
+	    {"auth-server", required_argument, NULL, OPT_AUTH_SERVER},
+	    {"allow-unauthenticated", no_argument, NULL, OPT_ALLOW_UNAUTH},
 	};
 	struct option longopts[sizeof(fixed) / sizeof(fixed[0]) + NUM_COUNT + 1];
 	size_t nopts = 0;
@@ -369,6 +395,33 @@ int options_parse(int argc, char **argv, struct options *o)
 					&o->http.n_allow_origins, optarg)) >= 0)
 				return r;
 			break;
+		case OPT_AUTH_TOKENS:
+			o->auth.tokens_file = optarg;
+			break;
+		case OPT_AUTH_JWKS:
+			o->auth.jwks_file = optarg;
+			break;
+		case OPT_AUTH_ISSUER:
+			o->auth.issuer = optarg;
+			break;
+		case OPT_AUTH_AUDIENCE:
+			o->auth.audience = optarg;
+			break;
+		case OPT_AUTH_CLAIM:
+			o->auth.tenant_claim = optarg;
+			break;
+		case OPT_AUTH_RESOURCE:
+			o->auth.resource = o->http.auth_resource = optarg;
+			break;
+		case OPT_AUTH_SERVER:
+			if ((r = append("auth-server", o->auth_servers, &o->auth.n_auth_servers,
+					optarg)) >= 0)
+				return r;
+			o->auth.auth_servers = o->auth_servers;
+			break;
+		case OPT_ALLOW_UNAUTH:
+			o->http.allow_unauthenticated = true;
+			break;
 		case ':':
 			return usage_error("option `%s` needs a value", argv[optind - 1]);
 		default:
@@ -386,6 +439,9 @@ int options_parse(int argc, char **argv, struct options *o)
 	}
 	if (optind < argc)
 		return usage_error("unexpected argument `%s`", argv[optind]);
+	if (o->transport != TRANSPORT_HTTP && (o->auth.tokens_file || o->auth.jwks_file))
+		return usage_error("--auth-tokens and --auth-jwks apply to --transport http; stdio "
+				   "has one client, the process that started the server");
 	o->http.max_body_bytes = o->limits.max_message_bytes;
 	return -1;
 }

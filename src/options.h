@@ -7,6 +7,7 @@
 
 #include "app.h"
 #include "mcp.h"
+#include "http_auth.h"
 #include "mcp_http.h"
 
 #define OPTIONS_MAX_LIST 64
@@ -24,6 +25,8 @@ struct options {
 	const char *roots[OPTIONS_MAX_LIST];
 	char *allow_hosts[OPTIONS_MAX_LIST];
 	char *allow_origins[OPTIONS_MAX_LIST];
+	struct http_auth_config auth; /* HTTP only; no token source: none */
+	char *auth_servers[OPTIONS_MAX_LIST];
 };
 
 /* Fills o from argv and the environment.  Returns -1 to go on, else the

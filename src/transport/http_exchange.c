@@ -156,6 +156,8 @@ static void send_json(struct http_exchange *x, const char *msg, size_t len, int 
 	req->res.content_length = len;
 	h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_CONTENT_TYPE, NULL,
 		       H2O_STRLIT("application/json"));
+	if (status == 403)
+		http_scope_challenge(x->h, req);
 	if (x->new_session_id)
 		h2o_add_header_by_str(&req->pool, &req->res.headers, H2O_STRLIT("mcp-session-id"),
 				      0, NULL, x->new_session_id, strlen(x->new_session_id));
@@ -306,9 +308,13 @@ void http_reply_error(h2o_req_t *req, int status, const char *reason, int code, 
 	req->res.content_length = len;
 	h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_CONTENT_TYPE, NULL,
 		       H2O_STRLIT("application/json"));
-	if (extra_name)
+	/* h2o keeps the value by reference until the response is written:
+	 * it goes into the request's pool. */
+	if (extra_name) {
+		h2o_iovec_t v = h2o_strdup(&req->pool, extra_value, strlen(extra_value));
 		h2o_add_header_by_str(&req->pool, &req->res.headers, extra_name, strlen(extra_name),
-				      0, NULL, extra_value, strlen(extra_value));
+				      0, NULL, v.base, v.len);
+	}
 	/* h2o_send_inline copies the body into the request's pool. */
 	h2o_send_inline(req, text ? text : "", len);
 }

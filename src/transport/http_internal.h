@@ -10,6 +10,7 @@
 #include <stdbool.h>
 #include <sys/queue.h>
 
+#include "http_auth.h"
 #include "mcp_http.h"
 
 struct http_session;
@@ -46,6 +47,7 @@ struct http_session {
 	LIST_HEAD(, http_exchange) exchanges; /* its POSTs and GET waiting */
 	struct http_exchange *stream;	      /* its GET stream, or NULL */
 	uint64_t last_used;		      /* uv_now() of its last request */
+	char tenant[AUTH_TENANT_MAX + 1];     /* whose it is ("" without authorization) */
 };
 
 struct mcp_http {
@@ -54,6 +56,9 @@ struct mcp_http {
 	struct mcp_http_config cfg;
 	char address[80];
 	bool loopback; /* listening on a loopback address only */
+	/* Who sent the request being routed (http_authorize; all scopes and
+	 * the one tenant without authorization). */
+	struct auth_principal principal;
 	bool stopping;
 
 	h2o_globalconf_t config;
@@ -76,6 +81,19 @@ struct mcp_http {
 	void (*stopped)(void *data);
 	void *stopped_data;
 };
+
+/* ---- http_authorize.c ---- */
+
+/* Checks req's bearer token when the server has a token source: true
+ * with *p filled, or false once 401 was answered. */
+bool http_authorize(struct mcp_http *h, h2o_req_t *req, struct auth_principal *p);
+/* Serves /.well-known/oauth-protected-resource[/...] (RFC 9728): true
+ * when req was that (answered). */
+bool http_serve_metadata(struct mcp_http *h, h2o_req_t *req);
+/* Adds the insufficient_scope challenge to a 403 the protocol answers. */
+void http_scope_challenge(struct mcp_http *h, h2o_req_t *req);
+/* The protocol's scope bits of a principal. */
+unsigned http_principal_scopes(const struct auth_principal *p);
 
 /* ---- http_exchange.c: writing one answer ---- */
 

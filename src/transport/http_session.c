@@ -4,6 +4,7 @@
  * when one is open.  A session unused for the idle limit ends. */
 #include "http_internal.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -54,6 +55,8 @@ struct http_session *http_session_new(struct mcp_http *h)
 		return NULL;
 	}
 	s->h = h;
+	/* A session is its maker's: nobody else's token reaches it. */
+	snprintf(s->tenant, sizeof(s->tenant), "%s", h->principal.tenant);
 	LIST_INIT(&s->exchanges);
 	s->last_used = uv_now(h->loop);
 	mcp_conn_attach(
@@ -70,9 +73,10 @@ struct http_session *http_session_find(struct mcp_http *h, const char *id, size_
 
 	if (len != 64)
 		return NULL;
+	/* Another tenant's session does not exist for this caller. */
 	LIST_FOREACH (s, &h->sessions, link)
 		if (memcmp(s->id, id, 64) == 0)
-			return s;
+			return strcmp(s->tenant, h->principal.tenant) == 0 ? s : NULL;
 	return NULL;
 }
 

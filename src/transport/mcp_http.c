@@ -79,6 +79,7 @@ static void post_alone(struct mcp_http *h, h2o_req_t *req, const struct mcp_peek
 				 "Internal error: out of memory. Hint: retry", NULL, NULL);
 		return;
 	}
+	mcp_conn_set_principal(conn, h->principal.tenant, http_principal_scopes(&h->principal));
 	if (pk->kind == MCP_PEEK_OTHER) {
 		/* Notifications get nothing back; there is nothing to cancel
 		 * across requests of a stateless client. */
@@ -95,6 +96,7 @@ static void post_alone(struct mcp_http *h, h2o_req_t *req, const struct mcp_peek
 	}
 	x->conn = conn;
 	x->id = json_incref(pk->id);
+	mcp_conn_set_principal(conn, h->principal.tenant, http_principal_scopes(&h->principal));
 	mcp_conn_attach(
 	    conn, &(struct mcp_sink){.send = modern_send, .congested = modern_congested, .ctx = x});
 	mcp_conn_receive(conn, req->entity.base, req->entity.len, env);
@@ -106,6 +108,8 @@ static void post_session(struct mcp_http *h, h2o_req_t *req, struct http_session
 	struct http_exchange *x;
 
 	s->last_used = uv_now(h->loop);
+	/* Its tenant is fixed (http_session_find); this token's scopes. */
+	mcp_conn_set_principal(s->conn, h->principal.tenant, http_principal_scopes(&h->principal));
 	if (pk->kind != MCP_PEEK_REQUEST) {
 		mcp_conn_receive(s->conn, req->entity.base, req->entity.len, env);
 		http_reply_accepted(req);
@@ -322,11 +326,15 @@ static int on_req(h2o_handler_t *self, h2o_req_t *req)
 	}
 	if (http_guard_origin(h, req) < 0)
 		return 0;
+	if (http_serve_metadata(h, req))
+		return 0;
 	if (!h2o_memis(req->path_normalized.base, req->path_normalized.len, H2O_STRLIT("/mcp"))) {
 		http_reply_error(req, 404, "Not Found", -32601,
 				 "Not found: the MCP endpoint is /mcp", NULL, NULL);
 		return 0;
 	}
+	if (!http_authorize(h, req, &h->principal))
+		return 0;
 	if (h2o_memis(m->base, m->len, H2O_STRLIT("POST")))
 		handle_post(h, req);
 	else if (h2o_memis(m->base, m->len, H2O_STRLIT("GET")))
@@ -564,8 +572,18 @@ int mcp_http_start(uv_loop_t *loop, struct mcp_server *s, const struct mcp_http_
 		*out = h;
 		return r;
 	}
+	if (!h->loopback && cfg->auth == NULL && !cfg->allow_unauthenticated) {
+		*out = h;
+		pm_error_set(err, "http", EACCES,
+			     "refusing to serve MCP on %s, which is not a loopback address, "
+			     "without authentication: anyone who reaches it could run code",
+			     h->address);
+		return pm_error_hint(err, "give --auth-tokens FILE or --auth-jwks FILE (see "
+					  "docs/http.md); or listen on 127.0.0.1 behind an "
+					  "authenticating proxy; or say --allow-unauthenticated");
+	}
 	uv_timer_start(&h->probe, on_probe, PROBE_MS, PROBE_MS);
-	if (!h->loopback)
+	if (!h->loopback && cfg->auth == NULL)
 		log_msg(LOG_LEVEL_WARNING,
 			"serving MCP on %s, which is not a loopback address, WITHOUT "
 			"AUTHENTICATION: anyone who can reach it can run code in the sandbox. "

@@ -17,6 +17,8 @@
 #include "error.h"
 #include "mcp.h"
 
+struct http_auth;
+
 struct mcp_http_config {
 	const char *listen; /* "127.0.0.1:8765", "[::1]:8765", "0.0.0.0:8765"; port 0 picks one */
 	size_t max_body_bytes;	     /* a longer body gets 413 */
@@ -30,6 +32,11 @@ struct mcp_http_config {
 	size_t n_allow_hosts;
 	char *const *allow_origins; /* Origin values accepted besides loopback ones */
 	size_t n_allow_origins;
+	/* Authorization (http_auth.h): NULL serves everyone, which a
+	 * non-loopback address allows only with allow_unauthenticated. */
+	struct http_auth *auth;
+	const char *auth_resource; /* this server's URL for the metadata, or NULL */
+	bool allow_unauthenticated;
 };
 
 #define MCP_HTTP_DEFAULT_MAX_HEADER_BYTES 8192

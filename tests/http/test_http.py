@@ -246,12 +246,19 @@ def dns_rebinding(binary):
     finally:
         s.stop()
         s.cleanup()
-    # Not on loopback and without authentication: said loudly at start.
+    # Not on loopback and without authentication: refused, unless
+    # --allow-unauthenticated says so, and then said loudly at start.
     import subprocess
     import tempfile
     with tempfile.TemporaryDirectory() as tmp:
-        p = subprocess.Popen([binary, "--transport", "http", "--listen", "0.0.0.0:0",
-                              "--state-dir", os.path.join(tmp, "state")],
+        argv = [binary, "--transport", "http", "--listen", "0.0.0.0:0",
+                "--state-dir", os.path.join(tmp, "state")]
+        p = subprocess.run(argv, stdin=subprocess.DEVNULL, capture_output=True, text=True,
+                           timeout=60)
+        check(p.returncode == 1 and "refusing to serve MCP on 0.0.0.0" in p.stderr
+              and "--allow-unauthenticated" in p.stderr,
+              "a non-loopback address without authentication is refused, saying how", p.stderr)
+        p = subprocess.Popen(argv + ["--allow-unauthenticated"],
                              stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                              stderr=subprocess.PIPE, text=True)
         log = ""
@@ -261,7 +268,7 @@ def dns_rebinding(binary):
         p.terminate()
         p.wait(20)
         check("WITHOUT AUTHENTICATION" in log and "any Host header is accepted" in log,
-              "listening beyond loopback warns", log)
+              "with --allow-unauthenticated, listening beyond loopback warns", log)
 
 
 @case

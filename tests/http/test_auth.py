@@ -1,0 +1,284 @@
+#!/usr/bin/python3
+"""Authorization and tenants over Streamable HTTP, end to end: the real
+server with a token file or a JWKS, raw HTTP requests, real jobs.
+
+  tokens   static bearer tokens: 401 with the metadata's address, the RFC
+           9728 metadata, tenant A's job invisible to tenant B through
+           every tool, resource, completion and task method (and a legacy
+           session of A unusable with B's token), SIGHUP reloads the file
+           and a broken file leaves the old tokens in force
+  jwt      JWTs signed with a key the test makes (python3-jwt): issuer,
+           audience, expiry, the tenant from `sub`, scopes enforced with
+           403 insufficient_scope, and the same isolation
+
+Usage: test_auth.py --server PATH CASE
+"""
+import argparse
+import json
+import os
+import shutil
+import signal
+import sys
+import tempfile
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from http_client import META, MODERN, Fail, Server, check  # noqa: E402
+
+CASES = {}
+RUN = "py_run_script_in_dir"
+TASKS = "io.modelcontextprotocol/tasks"
+
+
+def case(fn):
+    CASES[fn.__name__] = fn
+    return fn
+
+
+def header(resp, name):
+    return resp.headers.get(name.lower(), "")
+
+
+class Client:
+    """One tenant's view of the server: every request with its token."""
+
+    def __init__(self, server, token):
+        self.s = server
+        self.auth = {"Authorization": f"Bearer {token}"} if token else {}
+
+    def modern(self, method, params=None, name=None, caps=None):
+        p = dict(params or {})
+        meta = dict(META)
+        if caps:
+            meta["io.modelcontextprotocol/clientCapabilities"] = caps
+        p["_meta"] = meta
+        h = {"MCP-Protocol-Version": MODERN, "Mcp-Method": method, **self.auth}
+        if name is not None:
+            h["Mcp-Name"] = name
+        return self.s.request(body={"jsonrpc": "2.0", "id": 1, "method": method, "params": p},
+                              headers=h)
+
+    def call(self, tool, args):
+        r = self.modern("tools/call", {"name": tool, "arguments": args}, name=tool)
+        check(r.status == 200, f"{tool}: 200", (r.status, r.body))
+        return r.json()["result"]
+
+    def structured(self, tool, args):
+        res = self.call(tool, args)
+        check(not res.get("isError"), f"{tool} succeeds", res)
+        return res["structuredContent"]
+
+
+def start_job(alice, ws):
+    stub = alice.structured(RUN, {"directory": ws, "async_mode": True,
+                                  "script_content": "print('secret of alice')"})
+    jid = stub["job_id"]
+    deadline = time.time() + 60
+    while time.time() < deadline:
+        job = alice.structured("py_job_status", {"job_id": jid})["job"]
+        if job["status"] in ("completed", "failed", "cancelled"):
+            break
+        time.sleep(0.1)
+    check(job["status"] == "completed" and "secret of alice" in job["result"]["stdout"],
+          "tenant A's job ran", job)
+    return jid
+
+
+def isolation(alice, bob, ws):
+    """Tenant B neither sees, reads, cancels nor prunes tenant A's job."""
+    jid = start_job(alice, ws)
+    for tool, args in (("py_job_status", {"job_id": jid}), ("py_cancel_job", {"job_id": jid})):
+        res = bob.call(tool, args)
+        text = json.dumps(res)
+        check(res.get("isError") and "not found" in text and "secret" not in text,
+              f"B: {tool} of A's job answers 'not found'", res)
+    listed = bob.structured("py_list_jobs", {})
+    check(listed["jobs"] == [] and listed["total"] == 0, "B: py_list_jobs shows nothing", listed)
+    pruned = bob.structured("py_prune_jobs", {"keep_completed": False, "max_age_hours": 0})
+    check(pruned["removed"] == 0 and pruned["remaining"] == 0, "B: py_prune_jobs prunes nothing",
+          pruned)
+    uri = f"job-stream://{jid}"
+    r = bob.modern("resources/read", {"uri": uri}, name=uri)
+    check("error" in r.json() and "secret" not in r.body.decode(), "B: resources/read fails",
+          r.body)
+    r = bob.modern("completion/complete", {"ref": {"type": "ref/resource",
+                                                   "uri": "job-stream://{job_id}"},
+                                           "argument": {"name": "job_id", "value": jid[:3]}})
+    check(r.json()["result"]["completion"]["values"] == [], "B: completion offers nothing",
+          r.body)
+    for method in ("tasks/get", "tasks/cancel"):
+        r = bob.modern(method, {"taskId": jid}, name=jid, caps={"extensions": {TASKS: {}}})
+        check("error" in r.json(), f"B: {method} of A's job fails", r.body)
+    # And A still has it all.
+    check(alice.structured("py_job_status", {"job_id": jid})["job"]["status"] == "completed",
+          "A's job survived B's attempts")
+    check(len(alice.structured("py_list_jobs", {})["jobs"]) == 1, "A lists it")
+    r = alice.modern("tasks/get", {"taskId": jid}, name=jid, caps={"extensions": {TASKS: {}}})
+    check(r.json()["result"]["status"] == "completed", "A: tasks/get", r.body)
+    return jid
+
+
+def legacy_session(s, token):
+    h = {"Authorization": f"Bearer {token}"}
+    r = s.request(body={"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {
+        "protocolVersion": "2025-11-25", "capabilities": {},
+        "clientInfo": {"name": "t", "version": "1"}}}, headers=h)
+    check(r.status == 200, "legacy initialize with a token", (r.status, r.body))
+    return header(r, "mcp-session-id")
+
+
+@case
+def tokens(binary):
+    base_tokens = "alice tok-alice-0123456789abcdef\nbob tok-bob-0123456789abcdef\n"
+    secrets = tempfile.mkdtemp(prefix="pymcp-auth-", dir="/tmp")
+    tokfile = os.path.join(secrets, "tokens")
+    with open(tokfile, "w") as f:
+        f.write(base_tokens)
+    s = None
+    try:
+        s = Server(binary, ["--auth-tokens", tokfile])
+        body = {"jsonrpc": "2.0", "id": 1, "method": "server/discover", "params": {"_meta": META}}
+        h = {"MCP-Protocol-Version": MODERN, "Mcp-Method": "server/discover"}
+        r = s.request(body=body, headers=h)
+        meta_url = f"http://127.0.0.1:{s.port}/.well-known/oauth-protected-resource/mcp"
+        check(r.status == 401 and f'resource_metadata="{meta_url}"' in header(r, "www-authenticate"),
+              "no token: 401 naming the metadata", (r.status, r.headers))
+        r = s.request(body=body, headers=dict(h, Authorization="Bearer nope"))
+        check(r.status == 401 and 'error="invalid_token"' in header(r, "www-authenticate"),
+              "a wrong token: 401 invalid_token", (r.status, r.headers))
+        r = s.request(method="GET", path="/.well-known/oauth-protected-resource/mcp")
+        meta = r.json()
+        check(r.status == 200 and meta["scopes_supported"] == ["python-mcp:run", "python-mcp:jobs"]
+              and meta["resource"].endswith("/mcp"), "the protected resource metadata", r.body)
+        alice = Client(s, "tok-alice-0123456789abcdef")
+        bob = Client(s, "tok-bob-0123456789abcdef")
+        isolation(alice, bob, s.ws)
+        # A legacy session is its maker's.
+        sid = legacy_session(s, "tok-alice-0123456789abcdef")
+        ping = {"jsonrpc": "2.0", "id": 2, "method": "ping"}
+        r = s.request(body=ping, headers={"Mcp-Session-Id": sid, "MCP-Protocol-Version": "2025-11-25",
+                                          "Authorization": "Bearer tok-bob-0123456789abcdef"})
+        check(r.status == 404, "B cannot use A's legacy session", (r.status, r.body))
+        r = s.request(body=ping, headers={"Mcp-Session-Id": sid, "MCP-Protocol-Version": "2025-11-25",
+                                          "Authorization": "Bearer tok-alice-0123456789abcdef"})
+        check(r.status == 200, "A can", (r.status, r.body))
+        # SIGHUP reloads the file; a broken one leaves the old in force.
+        with open(tokfile, "w") as f:
+            f.write("carol tok-carol-0123456789abcdef\n")
+        s.proc.send_signal(signal.SIGHUP)
+        deadline = time.time() + 10
+        while "tokens reloaded" not in s.logs() and time.time() < deadline:
+            time.sleep(0.05)
+        check(Client(s, "tok-carol-0123456789abcdef").modern("server/discover").status == 200,
+              "after SIGHUP a new token works")
+        check(alice.modern("server/discover").status == 401, "and a removed one does not")
+        with open(tokfile, "w") as f:
+            f.write("broken-line-without-a-token\n")
+        s.proc.send_signal(signal.SIGHUP)
+        deadline = time.time() + 10
+        while "not reloaded" not in s.logs() and time.time() < deadline:
+            time.sleep(0.05)
+        check("not reloaded" in s.logs(), "a broken file is reported", s.logs())
+        check(Client(s, "tok-carol-0123456789abcdef").modern("server/discover").status == 200,
+              "and the old tokens stay")
+    finally:
+        if s:
+            s.stop()
+            s.cleanup()
+        shutil.rmtree(secrets, ignore_errors=True)
+
+
+def make_key(base):
+    import jwt
+    from cryptography.hazmat.primitives.asymmetric import rsa
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    jwk = json.loads(jwt.algorithms.RSAAlgorithm.to_jwk(key.public_key()))
+    jwk.update({"kid": "k1", "alg": "RS256", "use": "sig"})
+    path = os.path.join(base, "jwks.json")
+    with open(path, "w") as f:
+        json.dump({"keys": [jwk]}, f)
+    return key, path
+
+
+def token(key, sub, scope, aud="https://mcp.test/mcp", iss="https://issuer.test", exp=300):
+    import jwt
+    now = int(time.time())
+    return jwt.encode({"iss": iss, "aud": aud, "sub": sub, "scope": scope, "iat": now,
+                       "exp": now + exp}, key, algorithm="RS256", headers={"kid": "k1"})
+
+
+@case
+def jwt(binary):
+    try:
+        import jwt as _  # noqa: F401
+    except ImportError:
+        raise Fail("python3-jwt is missing (scripts/lib.sh installs it)")
+    base = tempfile.mkdtemp(prefix="pymcp-auth-", dir="/tmp")
+    key, jwks = make_key(base)
+    s = Server(binary, ["--auth-jwks", jwks, "--auth-issuer", "https://issuer.test",
+                        "--auth-audience", "https://mcp.test/mcp",
+                        "--auth-resource", "https://mcp.test/mcp",
+                        "--auth-server", "https://issuer.test"])
+    try:
+        both = "python-mcp:run python-mcp:jobs"
+        alice = Client(s, token(key, "alice", both))
+        bob = Client(s, token(key, "bob", both))
+        isolation(alice, bob, s.ws)
+        r = s.request(method="GET", path="/.well-known/oauth-protected-resource/mcp")
+        check(r.json()["authorization_servers"] == ["https://issuer.test"]
+              and r.json()["resource"] == "https://mcp.test/mcp", "metadata from the flags", r.body)
+        # Scopes: a jobs-only token cannot run code, a run-only one cannot
+        # read jobs; both get 403 insufficient_scope.
+        jobs_only = Client(s, token(key, "alice", "python-mcp:jobs"))
+        r = jobs_only.modern("tools/call", {"name": RUN, "arguments": {
+            "directory": s.ws, "script_content": "print(1)"}}, name=RUN)
+        check(r.status == 403 and 'error="insufficient_scope"' in header(r, "www-authenticate")
+              and "python-mcp:run" in r.body.decode(), "jobs-only token: 403 to run code",
+              (r.status, r.headers, r.body))
+        check(len(jobs_only.structured("py_list_jobs", {})["jobs"]) == 1,
+              "jobs-only token lists its tenant's jobs")
+        run_only = Client(s, token(key, "alice", "python-mcp:run"))
+        r = run_only.modern("tools/call", {"name": "py_list_jobs", "arguments": {}},
+                            name="py_list_jobs")
+        check(r.status == 403 and "python-mcp:jobs" in r.body.decode(),
+              "run-only token: 403 to list jobs", (r.status, r.body))
+        for what, tok in (("expired", token(key, "alice", both, exp=-600)),
+                          ("another audience", token(key, "alice", both, aud="https://other/mcp")),
+                          ("another issuer", token(key, "alice", both, iss="https://evil")),
+                          ("unsigned", jwt_none("alice"))):
+            r = Client(s, tok).modern("server/discover")
+            check(r.status == 401 and "invalid_token" in header(r, "www-authenticate"),
+                  f"{what} token: 401 invalid_token", (r.status, r.headers))
+    finally:
+        s.stop()
+        s.cleanup()
+        shutil.rmtree(base, ignore_errors=True)
+
+
+def jwt_none(sub):
+    import base64
+
+    def b64(o):
+        return base64.urlsafe_b64encode(json.dumps(o).encode()).rstrip(b"=").decode()
+    now = int(time.time())
+    return b64({"alg": "none", "typ": "JWT"}) + "." + b64({
+        "iss": "https://issuer.test", "aud": "https://mcp.test/mcp", "sub": sub,
+        "scope": "python-mcp:run python-mcp:jobs", "exp": now + 300}) + "."
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--server", required=True)
+    ap.add_argument("case", choices=sorted(CASES))
+    a = ap.parse_args()
+    try:
+        CASES[a.case](os.path.abspath(a.server))
+    except Fail as e:
+        print(f"FAIL {a.case}: {e}")
+        return 1
+    print(f"PASS {a.case}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
