@@ -396,6 +396,7 @@ int app_start(uv_loop_t *loop, struct mcp_server *server, const struct app_confi
 				     .state_bytes = cfg->max_state_bytes,
 				     .inline_bytes = cfg->inline_output_bytes,
 				     .max_kept = cfg->max_stored_jobs,
+				     .max_kept_per_tenant = cfg->tenant_max_stored_jobs,
 				     .save_delay_seconds = 0.2};
 	if ((r = jobs_open(loop, a->state_dir, &limits, &a->jobs, err)) < 0)
 		return r;
@@ -441,7 +442,8 @@ int app_start(uv_loop_t *loop, struct mcp_server *server, const struct app_confi
 		     .envs = a->envs,
 		     .fence = &a->fence,
 		     .cwd = a->cwd,
-		     .inline_output_bytes = cfg->inline_output_bytes},
+		     .inline_output_bytes = cfg->inline_output_bytes,
+		     .tenant_max_live = cfg->tenant_max_jobs},
 	    .scripts_dir = a->scripts_dir,
 	    .pep723 = a->pep723,
 	    .max_scripts = cfg->max_scripts,

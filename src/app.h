@@ -21,17 +21,19 @@ struct app_config {
 	const char *launcher;		    /* NULL: found next to the binary */
 	const char *const *workspace_roots; /* NULL: the working directory and $TMPDIR or /tmp */
 	size_t n_workspace_roots;
-	bool log_file_given;	    /* else <state>/logs/server.log */
-	unsigned max_jobs;	    /* concurrent jobs (others wait as pending) */
-	unsigned prepared;	    /* sandbox launchers kept ready */
-	double smart_timeout;	    /* seconds; SMART_ASYNC_TIMEOUT_SECONDS */
-	size_t inline_output_bytes; /* per stream, returned inline */
-	size_t disk_output_bytes;   /* per stream, kept on disk */
-	uint64_t max_state_bytes;   /* output of all jobs kept on disk */
-	unsigned max_pending;	    /* jobs waiting for a slot */
-	size_t max_stored_jobs;	    /* jobs kept; the oldest finished ones go first */
-	size_t max_scripts;	    /* saved scripts kept; saving more is refused */
-	bool conformance_fixtures;  /* also serve the conformance suite's test_* tools */
+	bool log_file_given;	       /* else <state>/logs/server.log */
+	unsigned max_jobs;	       /* concurrent jobs (others wait as pending) */
+	unsigned prepared;	       /* sandbox launchers kept ready */
+	double smart_timeout;	       /* seconds; SMART_ASYNC_TIMEOUT_SECONDS */
+	size_t inline_output_bytes;    /* per stream, returned inline */
+	size_t disk_output_bytes;      /* per stream, kept on disk */
+	uint64_t max_state_bytes;      /* output of all jobs kept on disk */
+	unsigned max_pending;	       /* jobs waiting for a slot */
+	size_t max_stored_jobs;	       /* jobs kept; the oldest finished ones go first */
+	size_t max_scripts;	       /* saved scripts kept; saving more is refused */
+	size_t tenant_max_jobs;	       /* pending and running jobs of one tenant */
+	size_t tenant_max_stored_jobs; /* jobs kept of one tenant */
+	bool conformance_fixtures;     /* also serve the conformance suite's test_* tools */
 };
 
 struct app;

@@ -65,7 +65,11 @@ static const char usage[] =
     "  --max-stored-jobs N        jobs kept in jobs.json; the oldest finished ones are\n"
     "                             forgotten first (default 20000)\n"
     "  --max-scripts N            saved scripts kept (of at most 4 MiB each); saving\n"
-    "                             one more is refused (default 1000)\n"
+    "                             one more is refused (default 1000; per tenant)\n"
+    "  --tenant-max-jobs N        pending and running jobs of one tenant (HTTP with\n"
+    "                             authorization); more are refused (default 16)\n"
+    "  --tenant-max-stored-jobs N jobs kept of one tenant; its oldest finished ones are\n"
+    "                             forgotten first (default 2000)\n"
     "  --log-level LEVEL          debug, info, notice, warning, error, critical, alert,\n"
     "                             emergency (default info; MCP_DEBUG=true means debug)\n"
     "  --log-file PATH            also append log lines to PATH\n"
@@ -125,6 +129,8 @@ enum {
 	NUM_HTTP_HEADER_BYTES,
 	NUM_HTTP_REQUEST_TIMEOUT,
 	NUM_HTTP_SESSION_IDLE,
+	NUM_TENANT_JOBS,
+	NUM_TENANT_STORED,
 	NUM_COUNT
 };
 
@@ -155,6 +161,8 @@ static const struct numeric_option {
     [NUM_HTTP_HEADER_BYTES] = {"http-max-header-bytes", 256, 8192, " bytes"},
     [NUM_HTTP_REQUEST_TIMEOUT] = {"http-request-timeout", 1, 3600, " seconds"},
     [NUM_HTTP_SESSION_IDLE] = {"http-session-idle", 1, 604800, " seconds"},
+    [NUM_TENANT_JOBS] = {"tenant-max-jobs", 1, 100000, ""},
+    [NUM_TENANT_STORED] = {"tenant-max-stored-jobs", 1, 10000000, ""},
 };
 
 static void store_numeric(struct options *o, int which, unsigned long long n)
@@ -195,6 +203,12 @@ static void store_numeric(struct options *o, int which, unsigned long long n)
 		break;
 	case NUM_MAX_SCRIPTS:
 		o->app.max_scripts = (size_t)n;
+		break;
+	case NUM_TENANT_JOBS:
+		o->app.tenant_max_jobs = (size_t)n;
+		break;
+	case NUM_TENANT_STORED:
+		o->app.tenant_max_stored_jobs = (size_t)n;
 		break;
 	case NUM_HTTP_CONNECTIONS:
 		o->http.max_connections = (unsigned)n;
@@ -243,6 +257,8 @@ static void defaults(struct options *o)
 	o->app.max_state_bytes = 2ULL << 30;
 	o->app.max_stored_jobs = 20000;
 	o->app.max_scripts = 1000;
+	o->app.tenant_max_jobs = 16;
+	o->app.tenant_max_stored_jobs = 2000;
 	o->app.install_timeout = 900;
 	o->app.inline_output_bytes = 256 * 1024;
 	o->app.disk_output_bytes = 256 * 1024 * 1024;

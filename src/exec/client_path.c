@@ -2,6 +2,8 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
+#include <sys/stat.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,8 +33,42 @@ static void cut_to_dir(char *abs)
 		*slash = '\0';
 }
 
+/* A tenant works in `<root>/<tenant>` of each workspace root, made on
+ * first use (the roots are the admin's; the name is checked safe). */
+static void make_tenant_dirs(const struct pm_fence *fence, const char *tenant)
+{
+	for (size_t i = 0; i < fence->n_roots; i++)
+		if (fence->roots[i].fd >= 0)
+			(void)mkdirat(fence->roots[i].fd, tenant, 0700);
+}
+
+/* The kernel's own path of what was opened (`real`) must lie in one of
+ * the tenant's folders: a link that led elsewhere beneath a root fails
+ * here, however it was spelled. */
+static int tenant_owns(const struct pm_fence *fence, const char *tenant, const char *real,
+		       const char *what, const char *given, struct pm_error *err)
+{
+	char mine[PATH_MAX];
+
+	if (tenant == NULL)
+		return 0;
+	for (size_t i = 0; i < fence->n_roots; i++) {
+		if (fence->roots[i].real == NULL)
+			continue;
+		snprintf(mine, sizeof(mine), "%s/%s", fence->roots[i].real, tenant);
+		if (pm_path_within(real, mine))
+			return 0;
+	}
+	pm_error_set(err, what, EACCES, "%s `%s` is not in your workspaces", what, given);
+	return pm_error_hint(err,
+			     "with authorization, your directories are below `%s/%s` (one "
+			     "per workspace root)",
+			     fence->n_roots ? fence->roots[0].path : "ROOT", tenant);
+}
+
 int client_open_workspace(const struct pm_fence *fence, const char *cwd, const char *directory,
-			  const char *script_path, struct client_place *out, struct pm_error *err)
+			  const char *script_path, const char *tenant, struct client_place *out,
+			  struct pm_error *err)
 {
 	const char *given = directory ? directory : script_path;
 	int r;
@@ -48,9 +84,15 @@ int client_open_workspace(const struct pm_fence *fence, const char *cwd, const c
 			return pm_error_set(err, "path", ENOMEM, "%s", given);
 		cut_to_dir(out->given);
 	}
+	if (tenant)
+		make_tenant_dirs(fence, tenant);
 	r = pm_fence_open_dir(fence, out->given, true,
 			      directory ? "directory" : "the directory of script_path", &out->fd,
 			      &out->real, err);
+	if (r == 0)
+		r = tenant_owns(fence, tenant, out->real,
+				directory ? "directory" : "the directory of script_path", given,
+				err);
 	if (r < 0)
 		client_place_free(out);
 	return r;
@@ -75,10 +117,10 @@ static char *relative_to(const struct client_place *ws, const char *abs)
 }
 
 int client_read_file(const struct pm_fence *fence, const struct client_place *ws, const char *given,
-		     const char *what, bool outside_ok, size_t max, char **text, size_t *len,
-		     char **inside, struct pm_error *err)
+		     const char *what, bool outside_ok, const char *tenant, size_t max, char **text,
+		     size_t *len, char **inside, struct pm_error *err)
 {
-	_cleanup_free_ char *abs = NULL, *rel = NULL, *dir = NULL;
+	_cleanup_free_ char *abs = NULL, *rel = NULL, *dir = NULL, *real = NULL;
 	_cleanup_close_ int dfd = -1;
 	int r;
 
@@ -126,7 +168,8 @@ int client_read_file(const struct pm_fence *fence, const struct client_place *ws
 	if ((dir = strdup(abs)) == NULL)
 		return pm_error_set(err, what, ENOMEM, "%s", what);
 	cut_to_dir(dir);
-	if ((r = pm_fence_open_dir(fence, dir, true, what, &dfd, NULL, err)) < 0)
+	if ((r = pm_fence_open_dir(fence, dir, true, what, &dfd, &real, err)) < 0 ||
+	    (r = tenant_owns(fence, tenant, real, what, given, err)) < 0)
 		return r;
 	return pm_read_file_beneath(dfd, abs + strlen(dir) + (strcmp(dir, "/") != 0), max, what,
 				    given, text, len, err);

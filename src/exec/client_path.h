@@ -29,9 +29,11 @@ struct client_place {
  * directory holding `script_path` (when given), else none (a scratch
  * workspace: out->fd is -1).  Relative paths are taken from `cwd`, the
  * server's working directory.  The roots themselves are accepted (a
- * client may run in the server's working directory). */
+ * client may run in the server's working directory).  A tenant (not NULL)
+ * works only below `<root>/<tenant>`, made on first use. */
 int client_open_workspace(const struct pm_fence *fence, const char *cwd, const char *directory,
-			  const char *script_path, struct client_place *out, struct pm_error *err);
+			  const char *script_path, const char *tenant, struct client_place *out,
+			  struct pm_error *err);
 
 /* Reads the regular file `given` (at most max bytes): relative to the
  * workspace, or absolute inside it.  An absolute path elsewhere is an
@@ -41,8 +43,8 @@ int client_open_workspace(const struct pm_fence *fence, const char *cwd, const c
  * sandbox sees it: set for files of the workspace, NULL otherwise.  With
  * text NULL the file is only checked (a regular file), not read. */
 int client_read_file(const struct pm_fence *fence, const struct client_place *ws, const char *given,
-		     const char *what, bool outside_ok, size_t max, char **text, size_t *len,
-		     char **inside, struct pm_error *err);
+		     const char *what, bool outside_ok, const char *tenant, size_t max, char **text,
+		     size_t *len, char **inside, struct pm_error *err);
 
 void client_place_free(struct client_place *p);
 

@@ -52,7 +52,7 @@ static json_t *build_env(const struct exec_env *env, const struct exec_request *
 	if (req->env_file) {
 		_cleanup_free_ char *text = NULL;
 		size_t len;
-		if (client_read_file(env->fence, ws, req->env_file, "env_file", true,
+		if (client_read_file(env->fence, ws, req->env_file, "env_file", true, req->tenant,
 				     DOTENV_MAX_BYTES, &text, &len, NULL, err) < 0 ||
 		    dotenv_parse(text, len, req->env_file, vars, err) < 0) {
 			json_decref(vars);
@@ -144,8 +144,8 @@ static json_t *prepare(const struct exec_env *env, const struct exec_request *re
 	*ws_fd = -1;
 	if (exec_deps_interpreter(req->python_version, req->requires_python, python, sizeof(python),
 				  used, sizeof(used), err) < 0 ||
-	    client_open_workspace(env->fence, env->cwd, req->directory, req->script_path, &ws,
-				  err) < 0)
+	    client_open_workspace(env->fence, env->cwd, req->directory, req->script_path,
+				  req->tenant, &ws, err) < 0)
 		return NULL;
 	if (req->script_content) {
 		int r = pm_random_hex(hex, 8);
@@ -159,7 +159,7 @@ static json_t *prepare(const struct exec_env *env, const struct exec_request *re
 			snprintf(name, sizeof(name), "/tmp/inline_%s.py", hex);
 		script = strdup(name);
 	} else if (client_read_file(env->fence, &ws, ws.script ? ws.script : req->script_path,
-				    "script_path", false, SCRIPTS_MAX_BYTES,
+				    "script_path", false, req->tenant, SCRIPTS_MAX_BYTES,
 				    req->detect_imports ? &text : NULL, &len, &script, err) < 0) {
 		return NULL;
 	} else {
@@ -279,6 +279,26 @@ static void acquire_env(struct exec_job *x)
 	}
 }
 
+/* One tenant cannot fill the queue: its pending and running jobs are
+ * capped (the one tenant of stdio is not). */
+static int tenant_admit(const struct exec_env *env, const struct exec_request *req,
+			struct pm_error *err)
+{
+	size_t stored, live;
+
+	if (req->tenant == NULL || env->tenant_max_live == 0)
+		return 0;
+	jobs_count_tenant(env->jobs, req->tenant, &stored, &live);
+	if (live < env->tenant_max_live)
+		return 0;
+	pm_error_set(err, "jobs", EAGAIN,
+		     "%zu of your jobs are pending or running, the most one tenant may have "
+		     "at once (--tenant-max-jobs)",
+		     live);
+	return pm_error_hint(err, "wait for one to end (py_job_status), or cancel one with "
+				  "py_cancel_job");
+}
+
 int exec_start(const struct exec_env *env, const struct exec_request *req, struct job **out,
 	       struct pm_error *err)
 {
@@ -295,7 +315,7 @@ int exec_start(const struct exec_env *env, const struct exec_request *req, struc
 	x->use_uv = req->use_uv;
 	x->shape = req->shape;
 	/* A full queue refuses before anything is opened or created. */
-	if ((r = runner_admit(env->runner, err)) < 0 ||
+	if ((r = tenant_admit(env, req, err)) < 0 || (r = runner_admit(env->runner, err)) < 0 ||
 	    (spec = prepare(env, req, x, &ws_fd, err)) == NULL ||
 	    (j = jobs_create(env->jobs, req->tool, req->label ? req->label : req->tool, req->tenant,
 			     err)) == NULL) {

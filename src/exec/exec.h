@@ -33,6 +33,7 @@ struct exec_env {
 	const char *cwd;	      /* the server's working directory: relative
 					 paths of a client start there */
 	size_t inline_output_bytes;   /* per stream, in results */
+	size_t tenant_max_live;	      /* pending and running jobs of one tenant (0: no cap) */
 };
 
 /* What a run that ran reports to the shaper of its result. */

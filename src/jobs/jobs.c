@@ -342,6 +342,35 @@ static int make_room(struct jobs *t, struct pm_error *err)
 	return pm_error_hint(err, "wait for jobs to end, or cancel some with py_cancel_job");
 }
 
+/* One tenant's history is bounded by its own cap, so that it never
+ * pushes out another's: its own oldest finished job goes. */
+static int make_room_tenant(struct jobs *t, const char *tenant, struct pm_error *err)
+{
+	size_t stored = 0, cap = t->limits.max_kept_per_tenant;
+	struct job *j, *oldest = NULL;
+
+	if (tenant == NULL || tenant[0] == '\0' || cap == 0)
+		return 0;
+	TAILQ_FOREACH (j, &t->list, age) {
+		if (!jobs_visible(j, tenant))
+			continue;
+		stored++;
+		if (job_status_is_final(j->status) && j->run == NULL)
+			oldest = j;
+	}
+	if (stored < cap)
+		return 0;
+	if (oldest != NULL) {
+		jobs_remove(t, oldest);
+		return 0;
+	}
+	pm_error_set(err, "jobs", EAGAIN,
+		     "tenant `%s` has %zu jobs kept, the most one tenant may "
+		     "(--tenant-max-stored-jobs), and none of them has ended",
+		     tenant, stored);
+	return pm_error_hint(err, "wait for jobs to end, or cancel some with py_cancel_job");
+}
+
 bool jobs_visible(const struct job *j, const char *tenant)
 {
 	const char *mine = j->tenant ? j->tenant : "";
@@ -368,7 +397,7 @@ struct job *jobs_create(struct jobs *t, const char *tool, const char *label, con
 {
 	struct job *j;
 
-	if (make_room(t, err) < 0)
+	if (make_room_tenant(t, tenant, err) < 0 || make_room(t, err) < 0)
 		return NULL;
 	j = job_new();
 

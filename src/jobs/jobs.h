@@ -69,6 +69,7 @@ struct jobs_limits {
 	uint64_t disk_bytes_per_stream; /* output kept on disk; the rest is counted, not kept */
 	uint64_t state_bytes;		/* output of all jobs kept on disk (0 = no cap) */
 	size_t inline_bytes;		/* per stream, in a result's stdout/stderr */
+	size_t max_kept_per_tenant;	/* the same for each tenant's own jobs (0: none) */
 	size_t max_kept;		/* jobs kept; past it the oldest finished
 					   ones are forgotten (0 = no cap) */
 	double save_delay_seconds;	/* coalescing window for jobs.json */

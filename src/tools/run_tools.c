@@ -6,6 +6,7 @@
 #include "tools_internal.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -390,7 +391,10 @@ static void run_saved(struct tool_call *call, const struct tool_args *a, void *c
 	s->call = call;
 	if (scripts_file_name(tool_str(a, "script_name"), &s->name, &err) < 0)
 		goto fail;
-	if (asprintf(&path, "%s/%s", t->cfg.scripts_dir, s->name) < 0) {
+	char dir[PATH_MAX];
+	if (tools_scripts_dir(t, call, dir, sizeof(dir), &err) < 0)
+		goto fail;
+	if (asprintf(&path, "%s/%s", dir, s->name) < 0) {
 		path = NULL;
 		pm_error_set(&err, "scripts", ENOMEM, "script path");
 		goto fail;

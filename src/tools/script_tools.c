@@ -3,13 +3,31 @@
 #include "tools_internal.h"
 
 #include <dirent.h>
+#include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cleanup.h"
+#include "fileio.h"
 #include "pep723.h"
 #include "scripts.h"
+
+int tools_scripts_dir(struct tools *t, const struct tool_call *call, char *buf, size_t size,
+		      struct pm_error *err)
+{
+	/* A tenant's scripts are its own: a folder of its own, and the
+	 * --max-scripts cap counts each folder. */
+	if (call->tenant == NULL) {
+		snprintf(buf, size, "%s", t->cfg.scripts_dir);
+		return 0;
+	}
+	if ((size_t)snprintf(buf, size, "%s/tenants/%s", t->cfg.scripts_dir, call->tenant) >= size)
+		return pm_error_set(err, "scripts", ENAMETOOLONG, "scripts folder of `%s`",
+				    call->tenant);
+	return pm_mkdirs(buf, 0700, "scripts", err);
+}
 
 static void save_script(struct tool_call *call, const struct tool_args *a, void *ctx)
 {
@@ -30,26 +48,30 @@ static void save_script(struct tool_call *call, const struct tool_args *a, void 
 			  strlen(source), SCRIPTS_MAX_BYTES);
 		return;
 	}
+	char dir[PATH_MAX];
+	if (tools_scripts_dir(t, call, dir, sizeof(dir), &err) < 0) {
+		tool_fail_error(call, &err);
+		return;
+	}
 	/* Replacing one keeps the count; a new one must fit. */
-	if (t->cfg.max_scripts > 0 && scripts_count(t->cfg.scripts_dir) >= t->cfg.max_scripts &&
-	    !scripts_exists(t->cfg.scripts_dir, name)) {
+	if (t->cfg.max_scripts > 0 && scripts_count(dir) >= t->cfg.max_scripts &&
+	    !scripts_exists(dir, name)) {
 		tool_fail(call,
 			  "%zu scripts are saved, the most this server keeps "
 			  "(--max-scripts). Hint: replace one (overwrite=true), or ask the "
 			  "admin to remove old ones from `%s` or raise --max-scripts",
-			  t->cfg.max_scripts, t->cfg.scripts_dir);
+			  t->cfg.max_scripts, dir);
 		return;
 	}
 	if (!scripts_has_header(source))
 		header = scripts_header(tool_json(a, "dependencies"), requires_python);
 	if (asprintf(&text, "%s%s", header ? header : "", source) < 0 ||
-	    asprintf(&path, "%s/%s", t->cfg.scripts_dir, name) < 0) {
+	    asprintf(&path, "%s/%s", dir, name) < 0) {
 		text = path = NULL;
 		tool_fail(call, "out of memory");
 		return;
 	}
-	if ((r = scripts_write(t->cfg.scripts_dir, name, text, tool_bool(a, "overwrite"), &err)) <
-	    0) {
+	if ((r = scripts_write(dir, name, text, tool_bool(a, "overwrite"), &err)) < 0) {
 		tool_fail_error(call, &err);
 		return;
 	}
@@ -185,7 +207,14 @@ static void list_scripts(struct tool_call *call, const struct tool_args *a, void
 {
 	struct tools *t = ctx;
 	size_t n = 0;
-	char **names = script_names(t->cfg.scripts_dir, &n);
+	char dir[PATH_MAX];
+	struct pm_error err = {0};
+
+	if (tools_scripts_dir(t, call, dir, sizeof(dir), &err) < 0) {
+		tool_fail_error(call, &err);
+		return;
+	}
+	char **names = script_names(dir, &n);
 	struct pep723_block *blocks = calloc(n ? n : 1, sizeof(*blocks));
 	struct listing *l = calloc(1, sizeof(*l));
 	bool ok = blocks && l && (l->list = json_array()) != NULL;
@@ -194,7 +223,7 @@ static void list_scripts(struct tool_call *call, const struct tool_args *a, void
 	for (size_t i = 0; i < n; i++) {
 		char path[4096];
 
-		snprintf(path, sizeof(path), "%s/%s", t->cfg.scripts_dir, names[i]);
+		snprintf(path, sizeof(path), "%s/%s", dir, names[i]);
 		if (ok && json_array_append_new(l->list, describe(names[i], path, &blocks[i])) < 0)
 			ok = false;
 		free(names[i]);

@@ -24,6 +24,10 @@ extern const struct tool_decl tool_cancel_job;
 /* The job, or NULL once the call has failed with "Job <id> not found"
  * (the id cut to a sane length) and what to do. */
 struct job *tools_find_job(struct tools *t, struct tool_call *call, const char *id);
+/* The caller's folder of saved scripts into buf: the server's, or its
+ * tenant's own below it (made on first use). */
+int tools_scripts_dir(struct tools *t, const struct tool_call *call, char *buf, size_t size,
+		      struct pm_error *err);
 /* Job `id` if `tenant` may see it (NULL: the one tenant), else NULL. */
 struct job *tools_job_of(struct tools *t, const char *tenant, const char *id);
 

@@ -70,7 +70,7 @@ class Client:
 
 
 def start_job(alice, ws):
-    stub = alice.structured(RUN, {"directory": ws, "async_mode": True,
+    stub = alice.structured(RUN, {"directory": os.path.join(ws, "alice"), "async_mode": True,
                                   "script_content": "print('secret of alice')"})
     jid = stub["job_id"]
     deadline = time.time() + 60
@@ -115,6 +115,28 @@ def isolation(alice, bob, ws):
     check(len(alice.structured("py_list_jobs", {})["jobs"]) == 1, "A lists it")
     r = alice.modern("tasks/get", {"taskId": jid}, name=jid, caps={"extensions": {TASKS: {}}})
     check(r.json()["result"]["status"] == "completed", "A: tasks/get", r.body)
+    # Workspaces: each tenant's own folder below the root (made on first
+    # use); another's, the root itself, or a link into another's fail.
+    mine = os.path.join(ws, "bob")
+    check(bob.structured(RUN, {"directory": mine, "script_content": "print(2)"})["stdout"] == "2\n",
+          "B runs in its own folder")
+    # Relative: it stays beneath the root, so only the tenant check stops it.
+    os.symlink("../bob", os.path.join(ws, "alice", "to-bob"))
+    for what, directory in (("A's folder", os.path.join(ws, "alice")), ("the root", ws)):
+        res = bob.call(RUN, {"directory": directory, "script_content": "print(1)"})
+        check(res.get("isError") and "not in your workspaces" in json.dumps(res),
+              f"B cannot run in {what}", res)
+    res = alice.call(RUN, {"directory": os.path.join(ws, "alice", "to-bob"),
+                           "script_content": "print(1)"})
+    check(res.get("isError") and "not in your workspaces" in json.dumps(res),
+          "a link from A's folder into B's is refused", res)
+    # Saved scripts are per tenant.
+    alice.structured("py_save_script", {"script_name": "mine", "source": "print('a')\n"})
+    check(bob.structured("py_list_scripts", {})["result"] == [], "B sees none of A's scripts")
+    res = bob.call("py_run_saved_script", {"script_name": "mine"})
+    check(res.get("isError"), "B cannot run A's script", res)
+    check(alice.structured("py_run_saved_script", {"script_name": "mine"})["stdout"] == "a\n",
+          "A runs its own script")
     return jid
 
 
@@ -136,7 +158,7 @@ def tokens(binary):
         f.write(base_tokens)
     s = None
     try:
-        s = Server(binary, ["--auth-tokens", tokfile])
+        s = Server(binary, ["--auth-tokens", tokfile, "--tenant-max-jobs", "2"])
         body = {"jsonrpc": "2.0", "id": 1, "method": "server/discover", "params": {"_meta": META}}
         h = {"MCP-Protocol-Version": MODERN, "Mcp-Method": "server/discover"}
         r = s.request(body=body, headers=h)
@@ -153,6 +175,18 @@ def tokens(binary):
         alice = Client(s, "tok-alice-0123456789abcdef")
         bob = Client(s, "tok-bob-0123456789abcdef")
         isolation(alice, bob, s.ws)
+        # One tenant's pending and running jobs are capped.
+        long = {"directory": os.path.join(s.ws, "alice"), "async_mode": True,
+                "script_content": "import time\ntime.sleep(60)"}
+        ids = [alice.structured(RUN, long)["job_id"] for _ in range(2)]
+        res = alice.call(RUN, long)
+        check(res.get("isError") and "--tenant-max-jobs" in json.dumps(res),
+              "a third job of one tenant is refused, naming the cap", res)
+        check(not bob.call(RUN, {"directory": os.path.join(s.ws, "bob"),
+                                 "script_content": "print(1)"}).get("isError"),
+              "another tenant still runs")
+        for jid in ids:
+            alice.structured("py_cancel_job", {"job_id": jid})
         # A legacy session is its maker's.
         sid = legacy_session(s, "tok-alice-0123456789abcdef")
         ping = {"jsonrpc": "2.0", "id": 2, "method": "ping"}
@@ -235,7 +269,7 @@ def jwt(binary):
         check(r.status == 403 and 'error="insufficient_scope"' in header(r, "www-authenticate")
               and "python-mcp:run" in r.body.decode(), "jobs-only token: 403 to run code",
               (r.status, r.headers, r.body))
-        check(len(jobs_only.structured("py_list_jobs", {})["jobs"]) == 1,
+        check(len(jobs_only.structured("py_list_jobs", {})["jobs"]) >= 1,
               "jobs-only token lists its tenant's jobs")
         run_only = Client(s, token(key, "alice", "python-mcp:run"))
         r = run_only.modern("tools/call", {"name": "py_list_jobs", "arguments": {}},
