@@ -19,6 +19,7 @@
 #include "fence.h"
 #include "jobs.h"
 #include "log.h"
+#include "metrics.h"
 #include "envs.h"
 #include "interp_info.h"
 #include "pep723.h"
@@ -32,6 +33,7 @@ struct app {
 	char *state_dir, *scripts_dir, *cache_dir, *policy, *launcher;
 	char *install_policy, *envs_dir, *uv, *self;
 	int lock_fd;	    /* holds <state>/lock for the server's life */
+	unsigned prepared;  /* sandboxes kept ready (0: readiness needs none up) */
 	char cwd[PATH_MAX]; /* relative client paths start here */
 	/* What no workspace may contain or lie in (each malloc'd). */
 	char **protected_paths;
@@ -354,6 +356,7 @@ int app_start(uv_loop_t *loop, struct mcp_server *server, const struct app_confi
 	if (a == NULL)
 		return pm_error_set(err, "app", ENOMEM, "server state");
 	a->lock_fd = -1;
+	a->prepared = cfg->prepared;
 	*out = a;
 	if (getcwd(a->cwd, sizeof(a->cwd)) == NULL)
 		return pm_error_errno(err, "config", "the working directory");
@@ -512,4 +515,52 @@ void app_stop(struct app *a, void (*done)(void *data), void *data)
 		return;
 	}
 	on_runner_stopped(a);
+}
+
+bool app_ready(void *data, char *why, size_t size)
+{
+	struct app *a = data;
+	struct runner_counts rc;
+	char probe[PATH_MAX];
+	int fd;
+
+	runner_counts(a->runner, &rc);
+	if (rc.alive == 0 && a->prepared > 0) {
+		snprintf(why, size,
+			 "no sandbox launcher is up (the launcher `%s` with policy `%s`)",
+			 a->launcher, a->policy);
+		return false;
+	}
+	/* Writable for real: a file made and removed, not access(). */
+	snprintf(probe, sizeof(probe), "%s/meta/.ready-probe", a->state_dir);
+	if ((fd = open(probe, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600)) < 0) {
+		snprintf(why, size, "the state directory `%s` is not writable: %s", a->state_dir,
+			 strerror(errno));
+		return false;
+	}
+	close(fd);
+	unlink(probe);
+	return true;
+}
+
+void app_gauges(void *data, FILE *out)
+{
+	struct app *a = data;
+	static const char *const names[] = {"pending", "running", "completed", "failed",
+					    "cancelled"};
+	size_t by_status[5] = {0};
+	struct runner_counts rc;
+
+	for (struct job *j = jobs_newest(a->jobs); j != NULL; j = jobs_older(j))
+		by_status[j->status]++;
+	for (int s = 0; s < 5; s++)
+		pm_metric_gauge(out, "python_mcp_jobs", s == 0 ? "Jobs kept, by status" : NULL,
+				"status", names[s], (double)by_status[s]);
+	runner_counts(a->runner, &rc);
+	pm_metric_gauge(out, "python_mcp_queue_length", "Jobs waiting for a sandbox", NULL, NULL,
+			rc.queued);
+	pm_metric_gauge(out, "python_mcp_runs_in_progress", "Runs going now", NULL, NULL,
+			rc.running);
+	pm_metric_gauge(out, "python_mcp_launchers_ready", "Sandboxes prepared ahead of jobs", NULL,
+			NULL, rc.idle);
 }

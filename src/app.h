@@ -5,6 +5,7 @@
 #define PYMCP_APP_H
 
 #include <stdbool.h>
+#include <stdio.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <uv.h>
@@ -45,5 +46,12 @@ int app_start(uv_loop_t *loop, struct mcp_server *server, const struct app_confi
  * jobs.json, then calls done; the loop ends once it has closed its
  * handles. */
 void app_stop(struct app *a, void (*done)(void *data), void *data);
+
+/* /readyz: the launcher pool has a sandbox up (or none is to be kept
+ * ready), the state directory is writable, the policy loaded; else false
+ * with why.  data is the app. */
+bool app_ready(void *data, char *why, size_t size);
+/* /metrics: jobs by status, the queue, the launchers (gauges). */
+void app_gauges(void *data, FILE *out);
 
 #endif

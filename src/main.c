@@ -104,6 +104,9 @@ static int start_transport(struct server *srv, const struct options *opts, struc
 	if ((r = http_auth_new(&opts->auth, &srv->auth, err)) < 0)
 		return r;
 	http.auth = srv->auth;
+	http.ready = app_ready;
+	http.gauges = app_gauges;
+	http.ops_data = srv->app;
 	r = mcp_http_start(&srv->loop, srv->server, &http, &srv->http, err);
 	if (r == 0)
 		/* A line scripts read to learn the port (with --listen ...:0). */

@@ -16,6 +16,7 @@
 #include "env_build.h"
 #include "interp_info.h"
 #include "log.h"
+#include "metrics.h"
 #include "remove_tree.h"
 #include "requirements.h"
 
@@ -376,6 +377,10 @@ static void on_install_done(const struct run_outcome *o, void *data)
 	} else if (!ok) {
 		env_build_error(b->tail, b->tail_len, b->set, b->installer, o, msg, sizeof(msg));
 	}
+	pm_metric_inc("python_mcp_env_builds_total", "result",
+		      ok	     ? "built"
+		      : o->cancelled ? "cancelled"
+				     : "failed");
 	if (!ok) {
 		log_msg(LOG_LEVEL_WARNING, "dependency environment %s: %s", b->name, msg);
 		discard(e, b->tmp);

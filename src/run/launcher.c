@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "metrics.h"
 #include "wire.h"
 
 /* A status line longer than this is a launcher bug; it is dropped. */
@@ -93,11 +94,23 @@ static void handle_event(struct launcher *l, json_t *ev)
 	case WIRE_EXIT:
 		if (l->run)
 			l->run->t_exit_event = uv_hrtime();
+		if (l->run && l->run->job) {
+			struct wire_exit ex;
+			wire_exit_read(ev, &ex);
+			pm_metric_inc2("python_mcp_runs_total", "outcome",
+				       ex.signal	   ? "killed"
+				       : ex.exit_code == 0 ? "success"
+							   : "error",
+				       "limit", ex.limit ? ex.limit : "none");
+			pm_metric_observe_run_seconds(ex.wall_seconds);
+		}
 		json_decref(l->exit_event);
 		l->exit_event = json_incref(ev);
 		break;
 	case WIRE_ERROR:
 		wire_error_text(ev, l->error, sizeof(l->error));
+		pm_metric_inc("python_mcp_sandbox_setup_failures_total", "stage",
+			      json_string_value(json_object_get(ev, "stage")));
 		break;
 	case WIRE_PROGRESS:
 		/* The launcher already bounded its rate and size. */

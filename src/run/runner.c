@@ -463,3 +463,11 @@ void runner_free(struct runner *r)
 {
 	free(r);
 }
+
+void runner_counts(const struct runner *r, struct runner_counts *out)
+{
+	*out = (struct runner_counts){.alive = r->n_alive,
+				      .idle = r->n_idle,
+				      .running = r->n_running,
+				      .queued = r->n_queued_jobs};
+}

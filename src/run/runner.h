@@ -107,4 +107,11 @@ void runner_shutdown(struct runner *r, void (*done)(void *data), void *data);
 
 void runner_free(struct runner *r);
 
+/* For readiness and metrics: launchers alive and prepared, runs going,
+ * jobs waiting in the queue. */
+struct runner_counts {
+	unsigned alive, idle, running, queued;
+};
+void runner_counts(const struct runner *r, struct runner_counts *out);
+
 #endif

@@ -122,8 +122,7 @@ bool http_serve_metadata(struct mcp_http *h, h2o_req_t *req)
 				 "Internal error: out of memory. Hint: retry", NULL, NULL);
 		return true;
 	}
-	req->res.status = 200;
-	req->res.reason = "OK";
+	http_set_status(req, 200, "OK");
 	h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_CONTENT_TYPE, NULL,
 		       H2O_STRLIT("application/json"));
 	h2o_send_inline(req, text, strlen(text));

@@ -14,6 +14,7 @@
 
 #include "cleanup.h"
 #include "log.h"
+#include "metrics.h"
 
 /* Queued SSE bytes past which notifications are dropped. */
 #define QUEUE_SOFT_MAX (1 << 20)
@@ -99,12 +100,21 @@ struct http_exchange *http_exchange_new(struct mcp_http *h, h2o_req_t *req)
 	return x;
 }
 
+void http_set_status(h2o_req_t *req, int status, const char *reason)
+{
+	char code[16];
+
+	req->res.status = status;
+	req->res.reason = reason;
+	snprintf(code, sizeof(code), "%d", status);
+	pm_metric_inc("python_mcp_http_requests_total", "status", code);
+}
+
 static void start_sse(struct http_exchange *x)
 {
 	h2o_req_t *req = x->req;
 
-	req->res.status = 200;
-	req->res.reason = "OK";
+	http_set_status(req, 200, "OK");
 	h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_CONTENT_TYPE, NULL,
 		       H2O_STRLIT("text/event-stream"));
 	h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_CACHE_CONTROL, NULL,
@@ -151,8 +161,7 @@ static void send_json(struct http_exchange *x, const char *msg, size_t len, int 
 	}
 	memcpy(x->out, msg, len);
 	body = h2o_iovec_init(x->out, len);
-	req->res.status = status;
-	req->res.reason = reason_of(status);
+	http_set_status(req, status, reason_of(status));
 	req->res.content_length = len;
 	h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_CONTENT_TYPE, NULL,
 		       H2O_STRLIT("application/json"));
@@ -255,8 +264,7 @@ void http_exchange_abort(struct http_exchange *x)
 	/* h2o learns that the peer is gone only by writing: give it the last
 	 * bytes, which fail and close the connection. */
 	if (!x->started) {
-		x->req->res.status = 499;
-		x->req->res.reason = "Client Closed Request";
+		http_set_status(x->req, 499, "Client Closed Request");
 		x->finished = true;
 		h2o_send_inline(x->req, H2O_STRLIT(""));
 		return;
@@ -303,8 +311,7 @@ void http_reply_error(h2o_req_t *req, int status, const char *reason, int code, 
 	_cleanup_free_ char *text = mcp_error_text(code, message);
 	size_t len = text ? strlen(text) : 0;
 
-	req->res.status = status;
-	req->res.reason = reason;
+	http_set_status(req, status, reason);
 	req->res.content_length = len;
 	h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_CONTENT_TYPE, NULL,
 		       H2O_STRLIT("application/json"));
@@ -321,8 +328,7 @@ void http_reply_error(h2o_req_t *req, int status, const char *reason, int code, 
 
 void http_reply_accepted(h2o_req_t *req)
 {
-	req->res.status = 202;
-	req->res.reason = "Accepted";
+	http_set_status(req, 202, "Accepted");
 	req->res.content_length = 0;
 	h2o_send_inline(req, H2O_STRLIT(""));
 }

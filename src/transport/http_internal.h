@@ -82,6 +82,14 @@ struct mcp_http {
 	void *stopped_data;
 };
 
+/* Sets req's status and reason, and counts it for /metrics. */
+void http_set_status(h2o_req_t *req, int status, const char *reason);
+
+/* ---- http_ops.c: /healthz, /readyz, /metrics ---- */
+
+/* Serves them: true when req was one of them (answered). */
+bool http_serve_ops(struct mcp_http *h, h2o_req_t *req);
+
 /* ---- http_authorize.c ---- */
 
 /* Checks req's bearer token when the server has a token source: true

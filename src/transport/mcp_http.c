@@ -302,8 +302,7 @@ static void handle_delete(struct mcp_http *h, h2o_req_t *req)
 	if (s == NULL)
 		return;
 	http_session_end(s);
-	req->res.status = 204;
-	req->res.reason = "No Content";
+	http_set_status(req, 204, "No Content");
 	h2o_send_inline(req, H2O_STRLIT(""));
 }
 
@@ -326,7 +325,7 @@ static int on_req(h2o_handler_t *self, h2o_req_t *req)
 	}
 	if (http_guard_origin(h, req) < 0)
 		return 0;
-	if (http_serve_metadata(h, req))
+	if (http_serve_metadata(h, req) || http_serve_ops(h, req))
 		return 0;
 	if (!h2o_memis(req->path_normalized.base, req->path_normalized.len, H2O_STRLIT("/mcp"))) {
 		http_reply_error(req, 404, "Not Found", -32601,

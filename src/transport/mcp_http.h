@@ -11,7 +11,9 @@
 #ifndef PYMCP_MCP_HTTP_H
 #define PYMCP_MCP_HTTP_H
 
+#include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <uv.h>
 
 #include "error.h"
@@ -37,6 +39,11 @@ struct mcp_http_config {
 	struct http_auth *auth;
 	const char *auth_resource; /* this server's URL for the metadata, or NULL */
 	bool allow_unauthenticated;
+	/* For /readyz and /metrics (may be NULL): whether the server can take
+	 * jobs (else why), and its gauges in the Prometheus text format. */
+	bool (*ready)(void *data, char *why, size_t size);
+	void (*gauges)(void *data, FILE *out);
+	void *ops_data;
 };
 
 #define MCP_HTTP_DEFAULT_MAX_HEADER_BYTES 8192

@@ -174,6 +174,10 @@ def tokens(binary):
               and meta["resource"].endswith("/mcp"), "the protected resource metadata", r.body)
         alice = Client(s, "tok-alice-0123456789abcdef")
         bob = Client(s, "tok-bob-0123456789abcdef")
+        check(s.request(method="GET", path="/healthz").status == 200, "/healthz needs no token")
+        check(s.request(method="GET", path="/metrics").status == 401, "/metrics needs one")
+        check(s.request(method="GET", path="/metrics", headers=alice.auth).status == 200,
+              "/metrics with a token")
         isolation(alice, bob, s.ws)
         # One tenant's pending and running jobs are capped.
         long = {"directory": os.path.join(s.ws, "alice"), "async_mode": True,

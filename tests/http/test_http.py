@@ -489,6 +489,54 @@ def shutdown_with_clients(binary):
         s.cleanup()
 
 
+@case
+def health_and_metrics(binary):
+    """/healthz, /readyz (503 with the reason when the state directory
+    cannot be written, 200 again once it can) and /metrics in the
+    Prometheus text format, counting a real run."""
+    s = Server(binary)
+    try:
+        r = s.request(method="GET", path="/healthz")
+        check(r.status == 200 and r.body == b"ok\n", "/healthz", (r.status, r.body))
+        deadline = time.time() + 30
+        while time.time() < deadline:
+            r = s.request(method="GET", path="/readyz")
+            if r.status == 200:
+                break
+            time.sleep(0.1)
+        check(r.status == 200 and r.body == b"ready\n", "/readyz once a sandbox is up",
+              (r.status, r.body))
+        # The probe file's name taken by a directory: no file can be made.
+        blocker = os.path.join(s.base, "state", "meta", ".ready-probe")
+        os.mkdir(blocker)
+        r = s.request(method="GET", path="/readyz")
+        check(r.status == 503 and b"state directory" in r.body, "/readyz: 503 naming the cause",
+              (r.status, r.body))
+        os.rmdir(blocker)
+        check(s.request(method="GET", path="/readyz").status == 200, "/readyz: ready again")
+        r = s.call(1, "py_run_script_in_dir", {"directory": s.ws, "script_content": "print(1)"})
+        check(r.status == 200, "a run", r.body)
+        r = s.request(method="GET", path="/metrics")
+        text = r.body.decode()
+        check(r.status == 200 and r.headers.get("content-type", "").startswith("text/plain; version=0.0.4"),
+              "/metrics: the Prometheus text format", (r.status, r.headers))
+        sample = re.compile(r'^[a-z_]+(\{[a-z_]+="[^"]*"(,[a-z_]+="[^"]*")*\})? [0-9.e+-]+$')
+        for line in text.splitlines():
+            check(line.startswith("# HELP ") or line.startswith("# TYPE ") or sample.match(line),
+                  "every line is a comment or a sample", line)
+        for want in ('python_mcp_runs_total{outcome="success",limit="none"} 1',
+                     "python_mcp_run_seconds_count 1", 'python_mcp_run_seconds_bucket{le="+Inf"} 1',
+                     'python_mcp_jobs{status="completed"} 1', "python_mcp_queue_length 0",
+                     'python_mcp_http_requests_total{status="200"}', "python_mcp_http_sessions 0",
+                     "python_mcp_launchers_ready"):
+            check(want in text, f"/metrics has {want}", text)
+        r = s.request(method="POST", path="/metrics", body=b"{}")
+        check(r.status == 405, "/metrics takes GET only", (r.status, r.body))
+    finally:
+        s.stop()
+        s.cleanup()
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--server", required=True)
