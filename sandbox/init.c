@@ -288,6 +288,16 @@ _Noreturn void sb_init_main(const struct sb_init_config *cfg)
 	 * whole pid namespace with it. */
 	if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0)
 		_exit(125);
+	/* When memory runs out where no cgroup of ours bounds the job (a
+	 * container without delegation, rlimits only), the kernel's OOM
+	 * killer must pick the job, never the server or a neighbour: every
+	 * process of the sandbox inherits the highest score.  Raising it
+	 * needs no privilege; should /proc refuse, the run goes on without. */
+	int oom = open("/proc/self/oom_score_adj", O_WRONLY | O_CLOEXEC);
+	if (oom >= 0) {
+		(void)!write(oom, "1000", 4);
+		close(oom);
+	}
 	init_signals(&set);
 	sigprocmask(SIG_BLOCK, &set, NULL);
 	/* Init starts as a copy of the launcher: it drops every descriptor

@@ -526,6 +526,21 @@ def progress_reports_reach_the_caller(env):
     check(1 <= len(flood) <= 13, f"{len(flood)} events for a one-second flood")
 
 
+@case
+def jobs_are_first_for_the_oom_killer(env):
+    """Every process of a job has oom_score_adj 1000: where no memory
+    cgroup bounds it, the kernel's OOM killer takes the job, not the
+    server or a neighbour; the launcher itself keeps its own score."""
+    ws = env.workspace()
+    code = ("import subprocess, sys\n"
+            "print(open('/proc/self/oom_score_adj').read().strip())\n"
+            "print(subprocess.run(['cat', '/proc/self/oom_score_adj'], capture_output=True,"
+            " text=True).stdout.strip())\n")
+    rc, out, err, _ = env.cold(ws, ["python3", "-c", code])
+    check(rc == 0 and out.split() == ["1000", "1000"], f"inside: {out!r} {err!r}")
+    check(open("/proc/self/oom_score_adj").read().strip() != "1000", "the caller keeps its own")
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--launcher", required=True)
