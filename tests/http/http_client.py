@@ -174,3 +174,27 @@ class Server:
             self.proc.kill()
             self.proc.wait()
         shutil.rmtree(self.base, ignore_errors=True)
+
+
+def run_case(cases):
+    """The command line of the HTTP suites: --server PATH CASE, one case a
+    run; a failed check or an unexpected exception fails it."""
+    import argparse
+    import traceback
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--server", required=True)
+    ap.add_argument("case", choices=sorted(cases))
+    a = ap.parse_args()
+    t0 = time.time()
+    try:
+        cases[a.case](os.path.abspath(a.server))
+    except Fail as e:
+        traceback.print_exc(limit=-2)
+        print(f"FAIL {a.case}: {e}")
+        return 1
+    except Exception:
+        traceback.print_exc()
+        print(f"FAIL {a.case}: unexpected exception")
+        return 1
+    print(f"PASS {a.case} in {time.time() - t0:.1f} s")
+    return 0

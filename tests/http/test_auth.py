@@ -13,7 +13,6 @@ server with a token file or a JWKS, raw HTTP requests, real jobs.
 
 Usage: test_auth.py --server PATH CASE
 """
-import argparse
 import json
 import os
 import shutil
@@ -23,7 +22,7 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from http_client import META, MODERN, Fail, Server, check  # noqa: E402
+from http_client import META, MODERN, Fail, Server, check, run_case  # noqa: E402
 
 CASES = {}
 RUN = "py_run_script_in_dir"
@@ -140,6 +139,14 @@ def isolation(alice, bob, ws):
     return jid
 
 
+def hangup(s, said):
+    """SIGHUP, then until the log says `said` (at most 10 s)."""
+    s.proc.send_signal(signal.SIGHUP)
+    deadline = time.time() + 10
+    while said not in s.logs() and time.time() < deadline:
+        time.sleep(0.05)
+
+
 def legacy_session(s, token):
     h = {"Authorization": f"Bearer {token}"}
     r = s.request(body={"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {
@@ -203,19 +210,13 @@ def tokens(binary):
         # SIGHUP reloads the file; a broken one leaves the old in force.
         with open(tokfile, "w") as f:
             f.write("carol tok-carol-0123456789abcdef\n")
-        s.proc.send_signal(signal.SIGHUP)
-        deadline = time.time() + 10
-        while "tokens reloaded" not in s.logs() and time.time() < deadline:
-            time.sleep(0.05)
+        hangup(s, "tokens reloaded")
         check(Client(s, "tok-carol-0123456789abcdef").modern("server/discover").status == 200,
               "after SIGHUP a new token works")
         check(alice.modern("server/discover").status == 401, "and a removed one does not")
         with open(tokfile, "w") as f:
             f.write("broken-line-without-a-token\n")
-        s.proc.send_signal(signal.SIGHUP)
-        deadline = time.time() + 10
-        while "not reloaded" not in s.logs() and time.time() < deadline:
-            time.sleep(0.05)
+        hangup(s, "not reloaded")
         check("not reloaded" in s.logs(), "a broken file is reported", s.logs())
         check(Client(s, "tok-carol-0123456789abcdef").modern("server/discover").status == 200,
               "and the old tokens stay")
@@ -304,19 +305,5 @@ def jwt_none(sub):
         "scope": "python-mcp:run python-mcp:jobs", "exp": now + 300}) + "."
 
 
-def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--server", required=True)
-    ap.add_argument("case", choices=sorted(CASES))
-    a = ap.parse_args()
-    try:
-        CASES[a.case](os.path.abspath(a.server))
-    except Fail as e:
-        print(f"FAIL {a.case}: {e}")
-        return 1
-    print(f"PASS {a.case}")
-    return 0
-
-
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(run_case(CASES))

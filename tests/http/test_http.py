@@ -6,7 +6,6 @@ real launcher behind it.  One case per run:
 
 Each case says what it checks; every check that could pass by accident has
 a control beside it (the same request done right)."""
-import argparse
 import json
 import os
 import re
@@ -14,10 +13,9 @@ import socket
 import sys
 import threading
 import time
-import traceback
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from http_client import META, MODERN, Fail, Server, check, read_response  # noqa: E402
+from http_client import META, MODERN, Fail, Server, check, read_response, run_case  # noqa: E402
 
 CASES = {}
 
@@ -537,25 +535,5 @@ def health_and_metrics(binary):
         s.cleanup()
 
 
-def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--server", required=True)
-    ap.add_argument("case", choices=sorted(CASES))
-    a = ap.parse_args()
-    t0 = time.time()
-    try:
-        CASES[a.case](a.server)
-    except Fail as e:
-        traceback.print_exc(limit=-2)
-        print(f"FAIL {a.case}: {e}")
-        return 1
-    except Exception:
-        traceback.print_exc()
-        print(f"FAIL {a.case}: unexpected exception")
-        return 1
-    print(f"PASS {a.case} in {time.time() - t0:.1f} s")
-    return 0
-
-
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(run_case(CASES))
