@@ -1,16 +1,26 @@
 # python-mcp: the MCP server and its sandbox launcher, on Debian 12.
 #
 #   podman build -t python-mcp .        (or docker build)
-#   podman run -i --rm --security-opt systempaths=unconfined \
-#       --security-opt seccomp=unconfined --device /dev/net/tun python-mcp
+#   podman run -d --name python-mcp -p 8765:8765 \
+#       --security-opt systempaths=unconfined \
+#       --security-opt seccomp=policies/container-seccomp.json \
+#       --device /dev/net/tun \
+#       -v python-mcp-state:/home/python-mcp/.python_mcp -v python-mcp-ws:/workspace \
+#       -v "$PWD/tokens:/run/secrets/python-mcp-tokens:ro" python-mcp
+#   (stdio instead: podman run -i --rm ... python-mcp python-mcp --workspace-root /workspace)
 #
-# The server speaks MCP on stdin/stdout; every script runs inside
+# The default command serves Streamable HTTP on 0.0.0.0:8765 with the
+# bearer tokens of /run/secrets/python-mcp-tokens (a secret or a
+# read-only bind; `NAME TOKEN` a line); every script runs inside
 # python-mcp-sandbox, which builds its own namespaces and seccomp filter.
 # It needs a fresh /proc, which container engines refuse while they mask
 # parts of the container's /proc (systempaths=unconfined), and the
-# engines' default seccomp profiles refuse sethostname and, in Docker,
-# namespaces to a process without CAP_SYS_ADMIN (seccomp=unconfined).
-# Without them every run fails and says why; nothing degrades silently.
+# engines' default seccomp profiles refuse the namespace and mount calls
+# it builds a sandbox with to a process without CAP_SYS_ADMIN: the
+# project's policies/container-seccomp.json is Docker's default profile
+# plus exactly those calls (scripts/container-seccomp), so the engine's
+# filter stays on for the server.  Without them every run fails and says
+# why; nothing degrades silently.
 # /dev/net/tun is for dependency installs, whose user-mode network (pasta)
 # needs it.
 # README.md, "In a container"; scripts/container-smoke checks all this.
@@ -82,4 +92,15 @@ RUN useradd --uid 1000 --user-group --create-home --shell /usr/sbin/nologin pyth
 USER 1000:1000
 WORKDIR /workspace
 
-ENTRYPOINT ["python-mcp", "--workspace-root", "/workspace"]
+# State (jobs, scripts, environments) and workspaces are volumes.
+VOLUME ["/home/python-mcp/.python_mcp", "/workspace"]
+EXPOSE 8765
+# Ready: a sandbox launcher up and the state writable (python3 is there
+# anyway; no curl in the image).
+HEALTHCHECK --interval=30s --timeout=5s --start-period=10s --retries=3 \
+    CMD ["python3", "-c", "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8765/readyz', timeout=4)"]
+# SIGTERM: the server stops accepting, ends every sandbox (their jobs are
+# recorded failed with the reason) and exits 0.
+STOPSIGNAL SIGTERM
+CMD ["python-mcp", "--workspace-root", "/workspace", "--transport", "http", \
+     "--listen", "0.0.0.0:8765", "--auth-tokens", "/run/secrets/python-mcp-tokens"]

@@ -205,12 +205,12 @@ static int prepare(const struct sb_init_config *cfg)
 	if (sethostname(cfg->policy->hostname, strlen(cfg->policy->hostname)) < 0) {
 		pm_error_errno(&err, "uts", "sethostname");
 		if (errno == EPERM)
-			pm_error_hint(&err,
-				      "a seccomp filter around the launcher refuses it (the "
-				      "default profiles of Docker and Podman do): run the "
-				      "container with `--security-opt seccomp=unconfined` (and "
-				      "`--security-opt systempaths=unconfined`, which a fresh "
-				      "/proc needs)");
+			pm_error_hint(&err, "a seccomp filter around the launcher refuses it (the "
+					    "default profiles of Docker and Podman do): run the "
+					    "container with the project's profile, `--security-opt "
+					    "seccomp=policies/container-seccomp.json` (or "
+					    "seccomp=unconfined), and `--security-opt "
+					    "systempaths=unconfined`, which a fresh /proc needs");
 		fail(cfg, &err, 125);
 	}
 	/* Before anything can send: the rules hold from the helper's first

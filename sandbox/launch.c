@@ -69,8 +69,10 @@ static pid_t clone_init(const struct sb_policy *p, int *pidfd, struct pm_error *
 			pm_error_hint(err,
 				      "user namespaces are disabled or blocked here: check "
 				      "sysctl user.max_user_namespaces (and "
-				      "kernel.unprivileged_userns_clone); inside Docker run with "
-				      "`--security-opt seccomp=unconfined`");
+				      "kernel.unprivileged_userns_clone); inside a container run "
+				      "with the project's profile, `--security-opt "
+				      "seccomp=policies/container-seccomp.json` (or "
+				      "seccomp=unconfined)");
 	}
 	return pid;
 }
