@@ -5,6 +5,7 @@
 #include <getopt.h>
 #include <signal.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,7 +26,10 @@ struct server {
 	struct app *app;
 	struct http_auth *auth; /* HTTP with a token source, else NULL */
 	uv_signal_t sigterm, sigint, sighup;
-	bool stopping;
+	uv_timer_t drain;	 /* SIGTERM over HTTP: waits for calls to end */
+	double drain_seconds;	 /* how long at most (0: no waiting) */
+	uint64_t drain_deadline; /* uv_now() when the wait ends */
+	bool draining, stopping;
 };
 
 /* Still caught while stdout flushes (a second SIGTERM must not kill us
@@ -38,6 +42,7 @@ static void on_stopped(void *data)
 	uv_unref((uv_handle_t *)&srv->sigterm);
 	uv_unref((uv_handle_t *)&srv->sigint);
 	uv_unref((uv_handle_t *)&srv->sighup);
+	uv_unref((uv_handle_t *)&srv->drain);
 }
 
 /* SIGHUP: the token file and the JWKS are read again; a file that fails
@@ -77,10 +82,41 @@ static void shutdown_server(struct server *srv)
 		on_stopped(srv);
 }
 
+static void on_drain_tick(uv_timer_t *t)
+{
+	struct server *srv = t->data;
+	unsigned waiting = srv->http ? mcp_http_calls_waiting(srv->http) : 0;
+
+	if (waiting > 0 && uv_now(&srv->loop) < srv->drain_deadline)
+		return;
+	uv_timer_stop(t);
+	if (waiting > 0)
+		log_info("drain: %u calls did not end within %.0f s; their jobs are recorded as "
+			 "failed",
+			 waiting, srv->drain_seconds);
+	shutdown_server(srv);
+}
+
+/* Over HTTP the first SIGTERM drains: no new connections or requests
+ * (503), the calls already made may end within --drain-seconds, then the
+ * shutdown ends the rest.  A second signal, or stdio, stops at once. */
 static void on_signal(uv_signal_t *handle, int signum)
 {
+	struct server *srv = handle->data;
+
+	if (srv->http && !srv->draining && !srv->stopping && srv->drain_seconds > 0) {
+		srv->draining = true;
+		log_info("%s received; draining: new requests get 503, the %u calls in progress "
+			 "may end within %.0f s",
+			 strsignal(signum), mcp_http_calls_waiting(srv->http), srv->drain_seconds);
+		mcp_http_drain(srv->http);
+		srv->drain_deadline = uv_now(&srv->loop) + (uint64_t)(srv->drain_seconds * 1000);
+		uv_timer_start(&srv->drain, on_drain_tick, 0, 100);
+		return;
+	}
 	log_info("%s received; shutting down", strsignal(signum));
-	shutdown_server(handle->data);
+	uv_timer_stop(&srv->drain);
+	shutdown_server(srv);
 }
 
 static void on_eof(void *data)
@@ -172,6 +208,9 @@ int main(int argc, char **argv)
 	uv_signal_init(&srv.loop, &srv.sigterm);
 	uv_signal_init(&srv.loop, &srv.sigint);
 	uv_signal_init(&srv.loop, &srv.sighup);
+	uv_timer_init(&srv.loop, &srv.drain);
+	srv.drain.data = &srv;
+	srv.drain_seconds = opts.drain_seconds;
 	srv.sigterm.data = srv.sigint.data = srv.sighup.data = &srv;
 	uv_signal_start(&srv.sigterm, on_signal, SIGTERM);
 	uv_signal_start(&srv.sigint, on_signal, SIGINT);
@@ -183,6 +222,7 @@ int main(int argc, char **argv)
 	uv_close((uv_handle_t *)&srv.sigterm, NULL);
 	uv_close((uv_handle_t *)&srv.sigint, NULL);
 	uv_close((uv_handle_t *)&srv.sighup, NULL);
+	uv_close((uv_handle_t *)&srv.drain, NULL);
 	uv_run(&srv.loop, UV_RUN_DEFAULT);
 	mcp_server_free(srv.server);
 	http_auth_free(srv.auth);

@@ -43,6 +43,8 @@ static const char usage[] =
     "  --auth-resource URL        this server's URL in its protected resource metadata\n"
     "  --auth-server URL          an authorization server for the metadata; repeatable\n"
     "  --allow-unauthenticated    serve HTTP on a non-loopback address without tokens\n"
+    "  --drain-seconds S          on SIGTERM over HTTP, how long calls in progress may\n"
+    "                             take to end before their jobs are ended (default 10)\n"
     "  --state-dir DIR            jobs and scripts live here (default ~/.python_mcp)\n"
     "  --policy FILE              sandbox policy (default: policies/default.json of the\n"
     "                             build tree, or share/python-mcp/policies of the install)\n"
@@ -131,6 +133,7 @@ enum {
 	NUM_HTTP_SESSION_IDLE,
 	NUM_TENANT_JOBS,
 	NUM_TENANT_STORED,
+	NUM_DRAIN,
 	NUM_COUNT
 };
 
@@ -163,6 +166,7 @@ static const struct numeric_option {
     [NUM_HTTP_SESSION_IDLE] = {"http-session-idle", 1, 604800, " seconds"},
     [NUM_TENANT_JOBS] = {"tenant-max-jobs", 1, 100000, ""},
     [NUM_TENANT_STORED] = {"tenant-max-stored-jobs", 1, 10000000, ""},
+    [NUM_DRAIN] = {"drain-seconds", 0, 3600, " seconds"},
 };
 
 static void store_numeric(struct options *o, int which, unsigned long long n)
@@ -209,6 +213,9 @@ static void store_numeric(struct options *o, int which, unsigned long long n)
 		break;
 	case NUM_TENANT_STORED:
 		o->app.tenant_max_stored_jobs = (size_t)n;
+		break;
+	case NUM_DRAIN:
+		o->drain_seconds = (double)n;
 		break;
 	case NUM_HTTP_CONNECTIONS:
 		o->http.max_connections = (unsigned)n;
@@ -259,6 +266,7 @@ static void defaults(struct options *o)
 	o->app.max_scripts = 1000;
 	o->app.tenant_max_jobs = 16;
 	o->app.tenant_max_stored_jobs = 2000;
+	o->drain_seconds = 10;
 	o->app.install_timeout = 900;
 	o->app.inline_output_bytes = 256 * 1024;
 	o->app.disk_output_bytes = 256 * 1024 * 1024;

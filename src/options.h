@@ -26,6 +26,7 @@ struct options {
 	char *allow_hosts[OPTIONS_MAX_LIST];
 	char *allow_origins[OPTIONS_MAX_LIST];
 	struct http_auth_config auth; /* HTTP only; no token source: none */
+	double drain_seconds;	      /* SIGTERM over HTTP: the grace of calls */
 	char *auth_servers[OPTIONS_MAX_LIST];
 };
 

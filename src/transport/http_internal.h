@@ -60,6 +60,7 @@ struct mcp_http {
 	 * the one tenant without authorization). */
 	struct auth_principal principal;
 	bool stopping;
+	bool draining; /* SIGTERM: no new connections or requests, calls may end */
 
 	h2o_globalconf_t config;
 	h2o_context_t ctx;

@@ -311,7 +311,7 @@ static int on_req(h2o_handler_t *self, h2o_req_t *req)
 	struct mcp_http *h = ((struct handler *)self)->h;
 	const h2o_iovec_t *m = &req->input.method;
 
-	if (h->stopping) {
+	if (h->stopping || h->draining) {
 		http_reply_error(req, 503, "Service Unavailable", -32000,
 				 "Server shutting down. Hint: retry later", NULL, NULL);
 		return 0;
@@ -624,6 +624,27 @@ static void maybe_stopped(struct mcp_http *h)
 		return;
 	uv_close((uv_handle_t *)&h->probe, on_handle_closed);
 	uv_close((uv_handle_t *)&h->reaper, on_handle_closed);
+}
+
+void mcp_http_drain(struct mcp_http *h)
+{
+	if (h->draining || h->stopping)
+		return;
+	h->draining = true;
+	if (!uv_is_closing((uv_handle_t *)&h->listener))
+		uv_close((uv_handle_t *)&h->listener, on_handle_closed);
+}
+
+unsigned mcp_http_calls_waiting(const struct mcp_http *h)
+{
+	const struct http_exchange *x;
+	unsigned n = 0;
+
+	/* GET streams wait for nothing: only POSTs owed an answer count. */
+	LIST_FOREACH (x, &h->exchanges, link)
+		if (!x->is_get && !x->finished && !x->gone)
+			n++;
+	return n;
 }
 
 void mcp_http_stop(struct mcp_http *h, void (*done)(void *data), void *data)

@@ -63,6 +63,12 @@ int mcp_http_start(uv_loop_t *loop, struct mcp_server *s, const struct mcp_http_
 /* The address it listens on ("127.0.0.1:41234"), with the port it got. */
 const char *mcp_http_address(const struct mcp_http *h);
 
+/* SIGTERM's first step: stops listening and answers new requests 503,
+ * while the calls already made may still end. */
+void mcp_http_drain(struct mcp_http *h);
+/* POST requests still owed an answer (GET streams do not count). */
+unsigned mcp_http_calls_waiting(const struct mcp_http *h);
+
 /* Stops listening, ends every exchange and session (pending calls are
  * cancelled as if their clients had gone) and closes the handles; done
  * runs once the last is closed. */

@@ -9,6 +9,7 @@ a control beside it (the same request done right)."""
 import json
 import os
 import re
+import signal
 import socket
 import sys
 import threading
@@ -463,8 +464,9 @@ def hostile_clients(binary):
 @case
 def shutdown_with_clients(binary):
     """SIGTERM while clients hold connections and requests: exits 0
-    promptly, the running job recorded as failed, not lost."""
-    s = Server(binary)
+    once the drain's grace (1 s here) is over, the running job recorded as
+    failed with the reason, not lost."""
+    s = Server(binary, ["--drain-seconds", "1"])
     try:
         idle = [s.connect() for _ in range(5)]
         c = s.connect()
@@ -479,10 +481,55 @@ def shutdown_with_clients(binary):
         check(rc == 0 and time.time() - t0 < 10, "SIGTERM: exit 0 within seconds",
               (rc, time.time() - t0))
         jobs = json.load(open(os.path.join(s.base, "state", "meta", "jobs.json")))
-        check(len(jobs) == 1 and jobs[0]["status"] in ("failed", "cancelled"),
-              "the running job is recorded", jobs)
+        check(len(jobs) == 1 and jobs[0]["status"] in ("failed", "cancelled")
+              and "Server shut down" in (jobs[0]["error"] or ""),
+              "the running job is recorded, saying why", jobs)
         for x in idle + [c]:
             x.close()
+    finally:
+        s.cleanup()
+
+
+@case
+def drain_on_sigterm(binary):
+    """The first SIGTERM drains: a call in progress gets its answer, a new
+    request gets 503 (or no connection), then the server exits 0."""
+    s = Server(binary, ["--drain-seconds", "60"])
+    try:
+        c = s.connect()
+        s.send(c, body={"jsonrpc": "2.0", "id": 1, "method": "tools/call", "params": {
+            "name": "py_run_script_in_dir", "_meta": META,
+            "arguments": {"directory": s.ws,
+                          "script_content": "import time; time.sleep(2); print('done')"}}},
+            headers={"MCP-Protocol-Version": MODERN, "Mcp-Method": "tools/call",
+                     "Mcp-Name": "py_run_script_in_dir"})
+        late = s.connect()
+        time.sleep(0.7)
+        s.proc.send_signal(signal.SIGTERM)
+        deadline = time.time() + 10
+        while "draining" not in s.logs() and time.time() < deadline:
+            time.sleep(0.05)
+        check("draining" in s.logs(), "SIGTERM starts a drain", s.logs())
+        try:
+            with s.connect() as fresh:
+                s.send(fresh, body={"jsonrpc": "2.0", "id": 2, "method": "server/discover",
+                                    "params": {"_meta": META}},
+                       headers={"MCP-Protocol-Version": MODERN, "Mcp-Method": "server/discover"})
+                refused = read_response(fresh).status == 503
+        except OSError:
+            refused = True
+        check(refused, "a new connection is refused")
+        s.send(late, body={"jsonrpc": "2.0", "id": 3, "method": "server/discover",
+                           "params": {"_meta": META}},
+               headers={"MCP-Protocol-Version": MODERN, "Mcp-Method": "server/discover"})
+        check(read_response(late).status == 503, "a new request on an open connection: 503")
+        r = read_response(c)
+        out = r.message()["result"]["structuredContent"]["stdout"]
+        check(r.status == 200 and out == "done\n", "the call in progress got its answer", r.body)
+        rc = s.proc.wait(30)
+        check(rc == 0, f"then the server exits 0 (got {rc})", s.logs())
+        c.close()
+        late.close()
     finally:
         s.cleanup()
 
