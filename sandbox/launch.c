@@ -561,9 +561,45 @@ static void fill_result(const struct sb_supervised *sv, const struct sb_cgroup *
 		res->limit = "cpu";
 }
 
+/* The kernel's count of OOM kills (/proc/vmstat oom_kill), -1 when it
+ * cannot be read. */
+static long long oom_kills(void)
+{
+	char buf[16384];
+	_cleanup_close_ int fd = open("/proc/vmstat", O_RDONLY | O_CLOEXEC);
+	ssize_t n = fd >= 0 ? read(fd, buf, sizeof(buf) - 1) : -1;
+	const char *p;
+
+	if (n <= 0)
+		return -1;
+	buf[n] = '\0';
+	p = strstr(buf, "\noom_kill ");
+	return p ? atoll(p + 10) : -1;
+}
+
+/* Without a memory cgroup of ours (a container without delegation), the
+ * job's memory is bounded only by what holds the launcher; when that
+ * runs out, the kernel's OOM killer takes the job first (init set
+ * oom_score_adj 1000).  A SIGKILL nobody here sent while the kernel
+ * counted an OOM kill is that, and says so. */
+static void oom_outside(const struct sb_sandbox *sb, long long before, struct sb_result *res)
+{
+	long long after;
+
+	if (res->limit != NULL || res->signal != SIGKILL || sb->cg.dir[SB_CG_MEMORY] != NULL ||
+	    before < 0 || (after = oom_kills()) <= before)
+		return;
+	res->limit = "memory";
+	snprintf(res->limit_detail, sizeof(res->limit_detail),
+		 "the kernel's OOM killer ended the job: the memory of what holds the sandbox "
+		 "(the container or the machine) ran out, and no memory cgroup of the sandbox's "
+		 "own bounded it (policy cgroup.memory_max_bytes needs cgroup delegation)");
+}
+
 int sb_sandbox_run(struct sb_sandbox *sb, const struct sb_job *job, struct sb_result *res,
 		   struct pm_error *err)
 {
+	long long oom_before = oom_kills();
 	const struct sb_policy *p = sb->policy;
 	double t0 = pm_monotonic_seconds(), timeout = p->wall_seconds;
 	struct sb_supervised sv;
@@ -603,6 +639,7 @@ int sb_sandbox_run(struct sb_sandbox *sb, const struct sb_job *job, struct sb_re
 	 * of its processes is left. */
 	sb_cgroup_kill(&sb->cg);
 	fill_result(&sv, &sb->cg, p->rlimits.cpu_seconds, pm_monotonic_seconds() - t0, res);
+	oom_outside(sb, oom_before, res);
 	if (res->limit && strcmp(res->limit, "disk") == 0)
 		snprintf(res->limit_detail, sizeof(res->limit_detail), "%s",
 			 sb_disk_watch_reason(sb->disk));

@@ -541,6 +541,60 @@ def jobs_are_first_for_the_oom_killer(env):
     check(open("/proc/self/oom_score_adj").read().strip() != "1000", "the caller keeps its own")
 
 
+@case
+def oom_outside_the_sandbox_is_memory(env):
+    """No memory cgroup of the sandbox's own (the policy sets none, as in a
+    container without delegation), and what holds the launcher runs out:
+    the kernel's OOM killer ends the job, and the run says limit memory."""
+    v1 = "/sys/fs/cgroup/memory"
+    if not (os.path.isdir(v1) and os.access(os.path.join(v1, "cgroup.procs"), os.W_OK)):
+        print("!" * 78 + "\n!!! no writable cgroup-v1 memory hierarchy here: this case did NOT run\n"
+              + "!" * 78)
+        raise SystemExit(77)
+    with open(env.policy) as f:
+        policy = json.load(f)
+    for key in ("memory_max_bytes", "swap_max_bytes"):
+        policy.get("cgroup", {}).pop(key, None)
+    nomem = os.path.join(env.tmp, "nomem.json")
+    with open(nomem, "w") as f:
+        json.dump(policy, f)
+    outer = os.path.join(v1, f"pymcp-test-{os.getpid()}")
+    os.mkdir(outer)
+    try:
+        for name in ("memory.limit_in_bytes", "memory.memsw.limit_in_bytes"):
+            try:
+                with open(os.path.join(outer, name), "w") as f:
+                    f.write(str(200 << 20))
+            except OSError:
+                pass  # no swap accounting
+        ws = env.workspace()
+        bomb = ("chunks = []\nwhile True:\n    b = bytearray(32 << 20)\n"
+                "    for i in range(0, len(b), 4096): b[i] = 1\n    chunks.append(b)\n")
+
+        def enter():
+            with open(os.path.join(outer, "cgroup.procs"), "w") as f:
+                f.write(str(os.getpid()))
+        r, w = os.pipe()
+        p = subprocess.Popen([env.launcher, "--policy", nomem, "--workspace", ws,
+                              "--status-fd", str(w), "--", "python3", "-c", bomb],
+                             pass_fds=(w,), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                             preexec_fn=enter)
+        os.close(w)
+        with os.fdopen(r) as f:
+            events = [json.loads(line) for line in f]
+        p.communicate(timeout=120)
+        ex = one(events, "exit")
+        check(ex["signal"] == 9 and ex["limit"] == "memory" and "OOM killer" in ex["limit_detail"],
+              f"the OOM kill is the memory limit: {ex}")
+    finally:
+        for _ in range(50):
+            try:
+                os.rmdir(outer)
+                break
+            except OSError:
+                time.sleep(0.1)
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--launcher", required=True)
