@@ -35,7 +35,7 @@ FROM debian:bookworm AS build
 RUN apt-get update \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
         build-essential cmake pkg-config \
-        libuv1-dev libjansson-dev libseccomp-dev libcap-dev libnftables-dev nettle-dev libh2o-dev libssl-dev libcjose-dev python3 \
+        libuv1-dev libjansson-dev libseccomp-dev libcap-dev libnftables-dev nettle-dev libh2o-dev libssl-dev libcjose-dev python3 python3-pip \
  && rm -rf /var/lib/apt/lists/*
 
 WORKDIR /src
@@ -46,6 +46,10 @@ COPY . .
 # that does not compile, or a shipped policy the launcher refuses, fails
 # the build.  `--strip` drops the debug info of RelWithDebInfo from the
 # installed files.
+# pip goes to the runtime stage without its byte code (about 7 MB): it
+# compiles what it imports when it runs, which only installs do.
+RUN find /usr/lib/python3/dist-packages/pip -name __pycache__ -prune -exec rm -rf {} +
+
 RUN cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo \
  && cmake --build build -j"$(nproc)" --target python-mcp python-mcp-sandbox \
  && cmake --install build --prefix /opt/python-mcp --strip \
@@ -57,22 +61,32 @@ FROM debian:bookworm-slim
 
 ARG VERSION=0.1.0
 LABEL org.opencontainers.image.title="python-mcp" \
-      org.opencontainers.image.description="MCP server that runs untrusted Python in a sandbox (namespaces, seccomp, rlimits, cgroups); run with --security-opt systempaths=unconfined --security-opt seccomp=unconfined" \
+      org.opencontainers.image.description="MCP server that runs untrusted Python in a sandbox (namespaces, seccomp, rlimits, cgroups); run with --security-opt systempaths=unconfined --security-opt seccomp=policies/container-seccomp.json" \
       org.opencontainers.image.version="${VERSION}" \
       org.opencontainers.image.base.name="debian:bookworm-slim"
 
 # python3 is Debian's /usr/bin/python3, which the policies bind with /usr.
-# python3-pip installs dependencies into cached environments (pip runs
-# from the interpreter; environments need no pip of their own).  Index
-# settings are pip's: pass -e PIP_INDEX_URL=... or, offline,
-# -e PIP_NO_INDEX=1 -e PIP_FIND_LINKS=/wheels -v DIR:/wheels:ro.
-# passt provides pasta, the user-mode network of dependency installs
-# (install.json: "network": "user"); it needs `--device /dev/net/tun`.
+# pip installs dependencies into cached environments (it runs from the
+# interpreter; environments need no pip of their own).  Only Debian's pip
+# module itself comes along, from the build stage: it vendors what it
+# needs to install wheels, while the python3-pip package would pull in
+# setuptools, wheel, distutils and lib2to3 (about 20 MB), which only
+# building source distributions needs.  Index settings are pip's: pass
+# -e PIP_INDEX_URL=... or, offline, -e PIP_NO_INDEX=1
+# -e PIP_FIND_LINKS=/wheels -v DIR:/wheels:ro.  The CA store (for pip's
+# HTTPS and ssl.create_default_context() in scripts) comes as files from
+# the build stage: the ca-certificates package would bring the openssl
+# program along.  passt provides pasta, the user-mode network of
+# dependency installs (install.json: "network": "user"); it needs
+# `--device /dev/net/tun`.
 RUN apt-get update \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
-        libuv1 libjansson4 libseccomp2 libcap2 libnftables1 libnettle8 libh2o0.13 libcjose0 python3 python3-pip passt \
+        libuv1 libjansson4 libseccomp2 libcap2 libnftables1 libnettle8 libh2o0.13 libcjose0 python3 passt \
  && rm -rf /var/lib/apt/lists/* /var/cache/apt/*.bin
 
+COPY --from=build /usr/lib/python3/dist-packages/pip /usr/lib/python3/dist-packages/pip
+COPY --from=build /etc/ssl/certs /etc/ssl/certs
+COPY --from=build /usr/share/ca-certificates /usr/share/ca-certificates
 COPY --from=build /opt/python-mcp /opt/python-mcp
 ENV PATH=/opt/python-mcp/bin:$PATH
 

@@ -77,6 +77,12 @@ ws = "/workspace/me"
 status, r = call("py_run_script_in_dir", {"directory": ws, "script_content": "print(6*7)"})
 check(status == 200 and r.get("result", {}).get("structuredContent", {}).get("stdout") == "42\n",
       "tools/call over HTTP with the token runs Python: 42", r)
+tls = ("import ssl\n"
+       "c = ssl.create_default_context(cafile='/etc/ssl/certs/ca-certificates.crt')\n"
+       "print(len(c.get_ca_certs()) > 100)")
+status, r = call("py_run_script_in_dir", {"directory": ws, "script_content": tls})
+check(status == 200 and r.get("result", {}).get("structuredContent", {}).get("stdout") == "True\n",
+      "scripts see the CA store (ssl loads over 100 certificates)", r)
 hostile = ("import os\n"
            "for p in ('/run/secrets/python-mcp-tokens', '/home/python-mcp/.python_mcp/meta/jobs.json',"
            " '/proc/1/environ'):\n"
