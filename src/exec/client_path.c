@@ -56,8 +56,22 @@ static int tenant_owns(const struct pm_fence *fence, const char *tenant, const c
 		if (fence->roots[i].real == NULL)
 			continue;
 		snprintf(mine, sizeof(mine), "%s/%s", fence->roots[i].real, tenant);
-		if (pm_path_within(real, mine))
+		if (!pm_path_within(real, mine))
+			continue;
+		/* The folder must be the server's own and closed to others: one
+		 * made first by someone else (a shared /tmp) is not the
+		 * tenant's. */
+		struct stat st;
+		if (fence->roots[i].fd >= 0 &&
+		    fstatat(fence->roots[i].fd, tenant, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+		    S_ISDIR(st.st_mode) && st.st_uid == geteuid() && (st.st_mode & 022) == 0)
 			return 0;
+		pm_error_set(err, what, EACCES,
+			     "your workspace folder `%s` is not this server's own (it must belong "
+			     "to the server's user and be writable by it alone)",
+			     mine);
+		return pm_error_hint(err, "ask the admin to remove or chown it; roots like /tmp "
+					  "that others can write are no place for tenants");
 	}
 	pm_error_set(err, what, EACCES, "%s `%s` is not in your workspaces", what, given);
 	return pm_error_hint(err,

@@ -234,10 +234,12 @@ static void prune_jobs(struct tool_call *call, const struct tool_args *a, void *
 	json_t *reply = json_pack("{s:I,s:I}", "removed", (json_int_t)removed, "remaining",
 				  (json_int_t)remaining);
 	unsigned envs_removed = 0;
-	if (t->cfg.prune_envs &&
+	/* Environments are the server's, shared by every tenant: only the
+	 * one tenant of an unauthenticated server prunes them. */
+	if (call->tenant == NULL && t->cfg.prune_envs &&
 	    t->cfg.prune_envs(hours * 3600.0, &envs_removed, t->cfg.prune_envs_data, &err) < 0)
 		log_msg(LOG_LEVEL_WARNING, "pruning environments: %s", err.message);
-	if (t->cfg.prune_envs)
+	if (call->tenant == NULL && t->cfg.prune_envs)
 		json_object_set_new(reply, "removed_environments", json_integer(envs_removed));
 	tool_reply_new(call, reply, false);
 }

@@ -71,14 +71,15 @@ static int load_tokens(const char *file, struct static_token **out, size_t *n, s
 		if (line[strspn(line, " \t\r")] == '#' || line[strspn(line, " \t\r")] == '\0')
 			continue;
 		if (sscanf(line, "%255s %1023s", name, token) != 2 || strlen(token) < 16 ||
-		    !auth_tenant_valid(name)) {
+		    strlen(token) >= sizeof(token) - 1 || !auth_tenant_valid(name) ||
+		    strncmp(name, AUTH_JWT_TENANT_PREFIX, strlen(AUTH_JWT_TENANT_PREFIX)) == 0) {
 			free(list);
 			pm_error_set(err, "auth", EINVAL,
 				     "token file `%s` line %zu is not `NAME TOKEN`", file, line_no);
-			return pm_error_hint(err,
-					     "NAME is the tenant ([A-Za-z0-9._-], at most 64); "
-					     "TOKEN at least 16 characters, e.g. from "
-					     "`openssl rand -hex 32`");
+			return pm_error_hint(
+			    err, "NAME is the tenant ([A-Za-z0-9._-], at most 64, not "
+				 "starting with `" AUTH_JWT_TENANT_PREFIX "`); TOKEN 16 "
+				 "to 1021 characters, e.g. from `openssl rand -hex 32`");
 		}
 		if (count == TOKENS_MAX) {
 			free(list);
@@ -94,6 +95,14 @@ static int load_tokens(const char *file, struct static_token **out, size_t *n, s
 		list = grown;
 		snprintf(list[count].tenant, sizeof(list[count].tenant), "%s", name);
 		digest(token, strlen(token), list[count].digest);
+		for (size_t k = 0; k < count; k++)
+			if (memcmp(list[k].digest, list[count].digest, 32) == 0) {
+				free(list);
+				pm_error_set(err, "auth", EINVAL,
+					     "token file `%s` line %zu repeats a token", file,
+					     line_no);
+				return pm_error_hint(err, "give every name its own token");
+			}
 		count++;
 	}
 	*out = list;
@@ -216,18 +225,25 @@ static bool has_scope(const json_t *claims, const char *scope)
 	return false;
 }
 
-/* The tenant of a subject: itself when it is a safe name, else a digest
- * of it (an `auth0|123` subject is a fine tenant, not a fine path). */
-static void tenant_of(const char *subject, char *out, size_t size)
+/* The tenant of a JWT's subject: `jwt-` and a digest of the issuer and
+ * the claim, always.  A name taken from the claim itself could equal a
+ * static token's name, another digest, or (with a claim users choose)
+ * another user's; the prefix is refused in the token file. */
+static void tenant_of(const char *issuer, const char *subject, char *out, size_t size)
 {
-	char hex[PM_SHA256_HEX];
+	char hex[PM_SHA256_HEX], *both = NULL;
+	size_t ni = strlen(issuer ? issuer : ""), ns = strlen(subject);
 
-	if (auth_tenant_valid(subject)) {
-		snprintf(out, size, "%s", subject);
+	if ((both = malloc(ni + 1 + ns)) == NULL) {
+		snprintf(out, size, "%s", "");
 		return;
 	}
-	pm_sha256_of(subject, strlen(subject), hex);
-	snprintf(out, size, "sub-%.32s", hex);
+	memcpy(both, issuer ? issuer : "", ni);
+	both[ni] = '\0'; /* issuer and claim cannot run into each other */
+	memcpy(both + ni + 1, subject, ns);
+	pm_sha256_of(both, ni + 1 + ns, hex);
+	free(both);
+	snprintf(out, size, AUTH_JWT_TENANT_PREFIX "%.32s", hex);
 }
 
 static enum auth_verdict check_jwt(struct http_auth *a, const char *token, size_t len,
@@ -285,7 +301,7 @@ static enum auth_verdict check_jwt(struct http_auth *a, const char *token, size_
 	} else if (subject == NULL || subject[0] == '\0') {
 		snprintf(why, size, "the token has no `%.64s` claim naming the tenant", claim);
 	} else {
-		tenant_of(subject, out->tenant, sizeof(out->tenant));
+		tenant_of(a->cfg.issuer, subject, out->tenant, sizeof(out->tenant));
 		out->run = has_scope(claims, AUTH_SCOPE_RUN);
 		out->jobs = has_scope(claims, AUTH_SCOPE_JOBS);
 		v = AUTH_OK;
@@ -373,6 +389,11 @@ int http_auth_new(const struct http_auth_config *cfg, struct http_auth **out, st
 	*out = NULL;
 	if (cfg->tokens_file == NULL && cfg->jwks_file == NULL)
 		return 0;
+	if (cfg->jwks_file && cfg->issuer == NULL) {
+		pm_error_set(err, "auth", EINVAL, "--auth-jwks needs --auth-issuer");
+		return pm_error_hint(err, "give the authorization server's issuer URL, so that a "
+					  "token of another issuer sharing these keys is refused");
+	}
 	if (cfg->jwks_file && cfg->audience == NULL) {
 		pm_error_set(err, "auth", EINVAL, "--auth-jwks needs --auth-audience");
 		return pm_error_hint(err, "RFC 8707: give this server's own URL, e.g. "

@@ -16,6 +16,9 @@
 #define AUTH_SCOPE_RUN	"python-mcp:run"
 #define AUTH_SCOPE_JOBS "python-mcp:jobs"
 #define AUTH_TENANT_MAX 64
+/* JWT tenants are `jwt-` and a digest; no static token's name may start
+ * so. */
+#define AUTH_JWT_TENANT_PREFIX "jwt-"
 
 struct http_auth_config {
 	const char *tokens_file;   /* "name token" a line; NULL: no static tokens */

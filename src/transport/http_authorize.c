@@ -47,6 +47,7 @@ static void challenge(struct mcp_http *h, h2o_req_t *req, int status, const char
 	char url[512], header[1024], message[512];
 
 	metadata_url(h, req, url, sizeof(url));
+	quotable(url); /* it may hold the request's Host */
 	if (error == NULL) {
 		snprintf(header, sizeof(header), "Bearer resource_metadata=\"%s\"", url);
 		snprintf(message, sizeof(message),
@@ -137,6 +138,7 @@ void http_scope_challenge(struct mcp_http *h, h2o_req_t *req)
 	if (h->cfg.auth == NULL)
 		return;
 	metadata_url(h, req, url, sizeof(url));
+	quotable(url);
 	snprintf(header, sizeof(header),
 		 "Bearer error=\"insufficient_scope\", scope=\"python-mcp:run python-mcp:jobs\", "
 		 "resource_metadata=\"%s\"",

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "http_internal.h"
+#include "log.h"
 #include "metrics.h"
 
 static void send_text(h2o_req_t *req, int status, const char *reason, const char *type,
@@ -31,8 +32,12 @@ static void readyz(struct mcp_http *h, h2o_req_t *req)
 	else if (h->cfg.ready && !h->cfg.ready(h->cfg.ops_data, why, sizeof(why)) && !why[0])
 		snprintf(why, sizeof(why), "not ready");
 	if (why[0]) {
-		/* 503 with a JSON-RPC error body, as every error here. */
-		snprintf(body, sizeof(body), "Not ready: %s", why);
+		/* 503 with a JSON-RPC error body, as every error here.  The
+		 * reason names paths: anyone may ask /readyz, so with
+		 * authorization it goes to the log only. */
+		log_msg(LOG_LEVEL_WARNING, "not ready: %s", why);
+		snprintf(body, sizeof(body), "Not ready: %s",
+			 h->cfg.auth ? "see the server's log" : why);
 		http_reply_error(req, 503, "Service Unavailable", -32000, body, "retry-after", "5");
 	} else {
 		send_text(req, 200, "OK", "text/plain; charset=utf-8", H2O_STRLIT("ready\n"));

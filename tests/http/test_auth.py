@@ -39,10 +39,12 @@ def header(resp, name):
 
 
 class Client:
-    """One tenant's view of the server: every request with its token."""
+    """One tenant's view of the server: every request with its token.
+    `tenant` names its folder below the workspace root."""
 
-    def __init__(self, server, token):
+    def __init__(self, server, token, tenant=None):
         self.s = server
+        self.tenant = tenant
         self.auth = {"Authorization": f"Bearer {token}"} if token else {}
 
     def modern(self, method, params=None, name=None, caps=None):
@@ -69,7 +71,7 @@ class Client:
 
 
 def start_job(alice, ws):
-    stub = alice.structured(RUN, {"directory": os.path.join(ws, "alice"), "async_mode": True,
+    stub = alice.structured(RUN, {"directory": os.path.join(ws, alice.tenant), "async_mode": True,
                                   "script_content": "print('secret of alice')"})
     jid = stub["job_id"]
     deadline = time.time() + 60
@@ -116,16 +118,16 @@ def isolation(alice, bob, ws):
     check(r.json()["result"]["status"] == "completed", "A: tasks/get", r.body)
     # Workspaces: each tenant's own folder below the root (made on first
     # use); another's, the root itself, or a link into another's fail.
-    mine = os.path.join(ws, "bob")
+    mine = os.path.join(ws, bob.tenant)
     check(bob.structured(RUN, {"directory": mine, "script_content": "print(2)"})["stdout"] == "2\n",
           "B runs in its own folder")
     # Relative: it stays beneath the root, so only the tenant check stops it.
-    os.symlink("../bob", os.path.join(ws, "alice", "to-bob"))
-    for what, directory in (("A's folder", os.path.join(ws, "alice")), ("the root", ws)):
+    os.symlink(f"../{bob.tenant}", os.path.join(ws, alice.tenant, "to-bob"))
+    for what, directory in (("A's folder", os.path.join(ws, alice.tenant)), ("the root", ws)):
         res = bob.call(RUN, {"directory": directory, "script_content": "print(1)"})
         check(res.get("isError") and "not in your workspaces" in json.dumps(res),
               f"B cannot run in {what}", res)
-    res = alice.call(RUN, {"directory": os.path.join(ws, "alice", "to-bob"),
+    res = alice.call(RUN, {"directory": os.path.join(ws, alice.tenant, "to-bob"),
                            "script_content": "print(1)"})
     check(res.get("isError") and "not in your workspaces" in json.dumps(res),
           "a link from A's folder into B's is refused", res)
@@ -179,13 +181,21 @@ def tokens(binary):
         meta = r.json()
         check(r.status == 200 and meta["scopes_supported"] == ["python-mcp:run", "python-mcp:jobs"]
               and meta["resource"].endswith("/mcp"), "the protected resource metadata", r.body)
-        alice = Client(s, "tok-alice-0123456789abcdef")
-        bob = Client(s, "tok-bob-0123456789abcdef")
+        alice = Client(s, "tok-alice-0123456789abcdef", "alice")
+        bob = Client(s, "tok-bob-0123456789abcdef", "bob")
         check(s.request(method="GET", path="/healthz").status == 200, "/healthz needs no token")
         check(s.request(method="GET", path="/metrics").status == 401, "/metrics needs one")
         check(s.request(method="GET", path="/metrics", headers=alice.auth).status == 200,
               "/metrics with a token")
         isolation(alice, bob, s.ws)
+        # A tenant folder that others may write is not the tenant's (one
+        # made first by someone else in a shared root).
+        folder = os.path.join(s.ws, "alice")
+        os.chmod(folder, 0o777)
+        res = alice.call(RUN, {"directory": folder, "script_content": "print(1)"})
+        check(res.get("isError") and "not this server's own" in json.dumps(res),
+              "a tenant folder others may write is refused", res)
+        os.chmod(folder, 0o700)
         # One tenant's pending and running jobs are capped.
         long = {"directory": os.path.join(s.ws, "alice"), "async_mode": True,
                 "script_content": "import time\ntime.sleep(60)"}
@@ -260,8 +270,8 @@ def jwt(binary):
                         "--auth-server", "https://issuer.test"])
     try:
         both = "python-mcp:run python-mcp:jobs"
-        alice = Client(s, token(key, "alice", both))
-        bob = Client(s, token(key, "bob", both))
+        alice = Client(s, token(key, "alice", both), jwt_tenant("alice"))
+        bob = Client(s, token(key, "bob", both), jwt_tenant("bob"))
         isolation(alice, bob, s.ws)
         r = s.request(method="GET", path="/.well-known/oauth-protected-resource/mcp")
         check(r.json()["authorization_servers"] == ["https://issuer.test"]
@@ -292,6 +302,13 @@ def jwt(binary):
         s.stop()
         s.cleanup()
         shutil.rmtree(base, ignore_errors=True)
+
+
+def jwt_tenant(sub, iss="https://issuer.test"):
+    """What the server names a JWT's tenant: jwt- and a digest of issuer
+    and subject, never the claim itself."""
+    import hashlib
+    return "jwt-" + hashlib.sha256(iss.encode() + b"\0" + sub.encode()).hexdigest()[:32]
 
 
 def jwt_none(sub):

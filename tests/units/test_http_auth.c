@@ -99,7 +99,8 @@ int main(void)
 	const char *iss = cfg.issuer, *aud = cfg.audience;
 	char *t = sign(key, "RS256", claims(iss, aud, 300, "python-mcp:run"));
 	CHECK(check_bearer(a, t, &p) == AUTH_OK);
-	CHECK_STR(p.tenant, "alice");
+	/* A digest of issuer and subject, never the claim itself. */
+	CHECK(strncmp(p.tenant, "jwt-", 4) == 0 && strlen(p.tenant) == 36);
 	CHECK(p.run && !p.jobs);
 	free(t);
 	struct {
@@ -121,6 +122,25 @@ int main(void)
 	t = sign(hmac, "HS256", claims(iss, aud, 300, "python-mcp:run"));
 	CHECK(check_bearer(a, t, &p) == AUTH_INVALID);
 	free(t);
+
+	/* Token files that could blur tenants are refused whole. */
+	const char *bad_files[] = {
+	    "jwt-0123456789abcdef0123456789abcdef tok-aaaaaaaaaaaaaaaaaaaa\n",
+	    "one tok-same-aaaaaaaaaaaaaaaa\ntwo tok-same-aaaaaaaaaaaaaaaa\n",
+	    "short tok\n",
+	};
+	for (size_t i = 0; i < sizeof(bad_files) / sizeof(*bad_files); i++) {
+		char bad_path[256];
+		struct http_auth *b = NULL;
+		struct http_auth_config bc = {.tokens_file = bad_path};
+		write_file("bad-tokens", bad_files[i], bad_path, sizeof(bad_path));
+		CHECK_MSG(http_auth_new(&bc, &b, &err) < 0 && b == NULL, "token file %zu", i);
+		unlink(bad_path);
+	}
+	/* JWKS without an issuer to check is refused. */
+	struct http_auth *noiss = NULL;
+	struct http_auth_config nc = {.jwks_file = jwks, .audience = cfg.audience};
+	CHECK(http_auth_new(&nc, &noiss, &err) < 0 && noiss == NULL);
 
 	json_t *meta = http_auth_metadata(a);
 	CHECK_STR(json_string_value(json_object_get(meta, "resource")), cfg.resource);
