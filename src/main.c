@@ -55,10 +55,12 @@ static void on_sighup(uv_signal_t *handle, int signum)
 	(void)signum;
 	if (srv->auth == NULL)
 		return;
-	if (http_auth_reload(srv->auth, &err) < 0)
+	if (http_auth_reload(srv->auth, &err) < 0) {
 		log_error("SIGHUP: tokens not reloaded, the old ones stay: %s", err.message);
-	else
-		log_info("SIGHUP: tokens reloaded");
+		return;
+	}
+	unsigned ended = srv->http ? mcp_http_end_revoked(srv->http) : 0;
+	log_info("SIGHUP: tokens reloaded; %u sessions of tenants without a token ended", ended);
 }
 
 /* Stop reading requests, end every sandbox (recording those jobs as

@@ -43,6 +43,7 @@ static const char usage[] =
     "  --auth-resource URL        this server's URL in its protected resource metadata\n"
     "  --auth-server URL          an authorization server for the metadata; repeatable\n"
     "  --allow-unauthenticated    serve HTTP on a non-loopback address without tokens\n"
+    "  --metrics-tenant NAME      only this tenant's tokens read /metrics (default: any)\n"
     "  --drain-seconds S          on SIGTERM over HTTP, how long calls in progress may\n"
     "                             take to end before their jobs are ended (default 10)\n"
     "  --state-dir DIR            jobs and scripts live here (default ~/.python_mcp)\n"
@@ -308,6 +309,7 @@ int options_parse(int argc, char **argv, struct options *o)
 		OPT_AUTH_RESOURCE,
 		OPT_AUTH_SERVER,
 		OPT_ALLOW_UNAUTH,
+		OPT_METRICS_TENANT,
 	};
 	static const struct option fixed[] = {
 	    {"help", no_argument, NULL, 'h'},
@@ -332,6 +334,7 @@ int options_parse(int argc, char **argv, struct options *o)
 	    {"auth-resource", required_argument, NULL, OPT_AUTH_RESOURCE},
 	    {"auth-server", required_argument, NULL, OPT_AUTH_SERVER},
 	    {"allow-unauthenticated", no_argument, NULL, OPT_ALLOW_UNAUTH},
+	    {"metrics-tenant", required_argument, NULL, OPT_METRICS_TENANT},
 	};
 	struct option longopts[sizeof(fixed) / sizeof(fixed[0]) + NUM_COUNT + 1];
 	size_t nopts = 0;
@@ -445,6 +448,9 @@ int options_parse(int argc, char **argv, struct options *o)
 			break;
 		case OPT_ALLOW_UNAUTH:
 			o->http.allow_unauthenticated = true;
+			break;
+		case OPT_METRICS_TENANT:
+			o->http.metrics_tenant = optarg;
 			break;
 		case ':':
 			return usage_error("option `%s` needs a value", argv[optind - 1]);

@@ -419,3 +419,11 @@ void http_auth_free(struct http_auth *a)
 	release_keys(a->keys, a->n_keys);
 	free(a);
 }
+
+bool http_auth_has_static_tenant(const struct http_auth *a, const char *tenant)
+{
+	for (size_t i = 0; a && i < a->n_tokens; i++)
+		if (strcmp(a->tokens[i].tenant, tenant) == 0)
+			return true;
+	return false;
+}

@@ -61,4 +61,8 @@ json_t *http_auth_metadata(const struct http_auth *a);
  * '_' and '-', 1 to AUTH_TENANT_MAX of them, not "." or "..". */
 bool auth_tenant_valid(const char *name);
 
+/* Whether the token file names `tenant` (after a reload: whether it
+ * still does).  JWT tenants are never in it. */
+bool http_auth_has_static_tenant(const struct http_auth *a, const char *tenant);
+
 #endif

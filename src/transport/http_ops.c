@@ -53,6 +53,15 @@ static void metrics(struct mcp_http *h, h2o_req_t *req)
 
 	if (!http_authorize(h, req, &p))
 		return;
+	/* Server-wide counts: not every tenant's business. */
+	if (h->cfg.auth && h->cfg.metrics_tenant && strcmp(p.tenant, h->cfg.metrics_tenant) != 0) {
+		http_reply_error(
+		    req, 403, "Forbidden", -32600,
+		    "Forbidden: /metrics is for the tenant --metrics-tenant names. Hint: "
+		    "scrape with that tenant's token",
+		    NULL, NULL);
+		return;
+	}
 	if ((out = open_memstream(&text, &len)) == NULL) {
 		http_reply_error(req, 503, "Service Unavailable", -32603,
 				 "Internal error: out of memory. Hint: retry", NULL, NULL);

@@ -626,6 +626,27 @@ static void maybe_stopped(struct mcp_http *h)
 	uv_close((uv_handle_t *)&h->reaper, on_handle_closed);
 }
 
+unsigned mcp_http_end_revoked(struct mcp_http *h)
+{
+	struct http_session *s, *next;
+	unsigned ended = 0;
+
+	if (h->cfg.auth == NULL)
+		return 0;
+	for (s = LIST_FIRST(&h->sessions); s != NULL; s = next) {
+		next = LIST_NEXT(s, link);
+		/* A JWT's session lives until the token would fail; a static
+		 * tenant's ends with its last token. */
+		if (strncmp(s->tenant, AUTH_JWT_TENANT_PREFIX, strlen(AUTH_JWT_TENANT_PREFIX)) ==
+			0 ||
+		    http_auth_has_static_tenant(h->cfg.auth, s->tenant))
+			continue;
+		http_session_end(s);
+		ended++;
+	}
+	return ended;
+}
+
 void mcp_http_drain(struct mcp_http *h)
 {
 	if (h->draining || h->stopping)

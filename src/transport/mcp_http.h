@@ -37,7 +37,8 @@ struct mcp_http_config {
 	/* Authorization (http_auth.h): NULL serves everyone, which a
 	 * non-loopback address allows only with allow_unauthenticated. */
 	struct http_auth *auth;
-	const char *auth_resource; /* this server's URL for the metadata, or NULL */
+	const char *auth_resource;  /* this server's URL for the metadata, or NULL */
+	const char *metrics_tenant; /* only its tokens read /metrics (NULL: any) */
 	bool allow_unauthenticated;
 	/* For /readyz and /metrics (may be NULL): whether the server can take
 	 * jobs (else why), and its gauges in the Prometheus text format. */
@@ -62,6 +63,10 @@ int mcp_http_start(uv_loop_t *loop, struct mcp_server *s, const struct mcp_http_
 
 /* The address it listens on ("127.0.0.1:41234"), with the port it got. */
 const char *mcp_http_address(const struct mcp_http *h);
+
+/* After the token file was reloaded: ends the legacy sessions (and their
+ * open streams) of tenants it no longer names; returns how many. */
+unsigned mcp_http_end_revoked(struct mcp_http *h);
 
 /* SIGTERM's first step: stops listening and answers new requests 503,
  * while the calls already made may still end. */

@@ -167,7 +167,8 @@ def tokens(binary):
         f.write(base_tokens)
     s = None
     try:
-        s = Server(binary, ["--auth-tokens", tokfile, "--tenant-max-jobs", "2"])
+        s = Server(binary, ["--auth-tokens", tokfile, "--tenant-max-jobs", "2",
+                            "--metrics-tenant", "alice"])
         body = {"jsonrpc": "2.0", "id": 1, "method": "server/discover", "params": {"_meta": META}}
         h = {"MCP-Protocol-Version": MODERN, "Mcp-Method": "server/discover"}
         r = s.request(body=body, headers=h)
@@ -186,7 +187,9 @@ def tokens(binary):
         check(s.request(method="GET", path="/healthz").status == 200, "/healthz needs no token")
         check(s.request(method="GET", path="/metrics").status == 401, "/metrics needs one")
         check(s.request(method="GET", path="/metrics", headers=alice.auth).status == 200,
-              "/metrics with a token")
+              "/metrics with the --metrics-tenant's token")
+        check(s.request(method="GET", path="/metrics", headers=bob.auth).status == 403,
+              "/metrics with another tenant's token: 403")
         isolation(alice, bob, s.ws)
         # A tenant folder that others may write is not the tenant's (one
         # made first by someone else in a shared root).
@@ -221,6 +224,8 @@ def tokens(binary):
         with open(tokfile, "w") as f:
             f.write("carol tok-carol-0123456789abcdef\n")
         hangup(s, "tokens reloaded")
+        check("tokens reloaded; 1 sessions of tenants without a token ended" in s.logs(),
+              "SIGHUP ends the legacy session of a tenant that lost its token", s.logs())
         check(Client(s, "tok-carol-0123456789abcdef").modern("server/discover").status == 200,
               "after SIGHUP a new token works")
         check(alice.modern("server/discover").status == 401, "and a removed one does not")
