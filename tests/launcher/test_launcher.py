@@ -546,9 +546,21 @@ def oom_outside_the_sandbox_is_memory(env):
     """No memory cgroup of the sandbox's own (the policy sets none, as in a
     container without delegation), and what holds the launcher runs out:
     the kernel's OOM killer ends the job, and the run says limit memory."""
-    v1 = "/sys/fs/cgroup/memory"
-    if not (os.path.isdir(v1) and os.access(os.path.join(v1, "cgroup.procs"), os.W_OK)):
-        print("!" * 78 + "\n!!! no writable cgroup-v1 memory hierarchy here: this case did NOT run\n"
+    # An outer memory cgroup the launcher does not know of: cgroup v1's
+    # memory hierarchy (hybrid hosts), or a child of the v2 root.
+    v1, v2 = "/sys/fs/cgroup/memory", "/sys/fs/cgroup"
+    if os.path.isdir(v1) and os.access(os.path.join(v1, "cgroup.procs"), os.W_OK):
+        base, limits = v1, ("memory.limit_in_bytes", "memory.memsw.limit_in_bytes")
+    elif ("memory" in open(os.path.join(v2, "cgroup.controllers")).read().split()
+          if os.path.exists(os.path.join(v2, "cgroup.controllers")) else False):
+        base, limits = v2, ("memory.max", "memory.swap.max")
+        try:
+            with open(os.path.join(v2, "cgroup.subtree_control"), "w") as f:
+                f.write("+memory")
+        except OSError as e:
+            print(f"cannot enable memory for children of the v2 root: {e}")
+    else:
+        print("!" * 78 + "\n!!! no writable memory cgroup (v1 or v2) here: this case did NOT run\n"
               + "!" * 78)
         raise SystemExit(77)
     with open(env.policy) as f:
@@ -558,13 +570,13 @@ def oom_outside_the_sandbox_is_memory(env):
     nomem = os.path.join(env.tmp, "nomem.json")
     with open(nomem, "w") as f:
         json.dump(policy, f)
-    outer = os.path.join(v1, f"pymcp-test-{os.getpid()}")
+    outer = os.path.join(base, f"pymcp-test-{os.getpid()}")
     os.mkdir(outer)
     try:
-        for name in ("memory.limit_in_bytes", "memory.memsw.limit_in_bytes"):
+        for name in limits:
             try:
                 with open(os.path.join(outer, name), "w") as f:
-                    f.write(str(200 << 20))
+                    f.write(str(200 << 20) if "swap" not in name else "0")
             except OSError:
                 pass  # no swap accounting
         ws = env.workspace()
