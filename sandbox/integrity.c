@@ -65,6 +65,10 @@ int sb_integrity_check(const struct sb_policy *p, char *const *extra, size_t n_e
 	if ((r = check_one(p, self, "the sandbox launcher", err)) < 0 ||
 	    (r = check_one(p, p->file, "the policy", err)) < 0)
 		return r;
+	/* A base it extends is as much the policy as the file itself. */
+	for (size_t i = 1; i < p->n_sources; i++)
+		if ((r = check_one(p, p->sources[i], "the base policy", err)) < 0)
+			return r;
 	for (size_t i = 0; i < n_extra; i++)
 		if ((r = check_one(p, extra[i], "the protected path", err)) < 0)
 			return r;

@@ -117,6 +117,9 @@ static int build_fence(struct sb_sandbox *sb, struct pm_error *err)
 	if ((r = pm_fence_add_guarded(&sb->fence, self, err)) < 0 ||
 	    (r = pm_fence_add_guarded(&sb->fence, p->file, err)) < 0)
 		return r;
+	for (size_t i = 1; i < p->n_sources; i++)
+		if ((r = pm_fence_add_guarded(&sb->fence, p->sources[i], err)) < 0)
+			return r;
 	return 0;
 }
 

@@ -16,7 +16,7 @@
 #include "job.h"
 #include "launch.h"
 #include "policy.h"
-#include "seccomp.h"
+#include "policy_cli.h"
 
 /* Exit codes of the launcher itself, as podman and crun use them. */
 #define EXIT_SETUP    125
@@ -35,6 +35,7 @@ static void usage(FILE *f)
 	    "                     -- COMMAND [ARG]...\n"
 	    "  python-mcp-sandbox --policy FILE --spec-fd N [--status-fd N]\n"
 	    "  python-mcp-sandbox --check-policy FILE [--protect PATH]...\n"
+	    "  python-mcp-sandbox --print-effective-policy FILE | --explain-policy FILE\n"
 	    "\n"
 	    "Runs COMMAND in new user, pid, mount, network, ipc, uts and cgroup namespaces\n"
 	    "with the limits, mounts, environment and seccomp filter of the policy.\n"
@@ -64,6 +65,10 @@ static void usage(FILE *f)
 	    "  --check-policy FILE  validate a policy and exit; as root, also refuse when the\n"
 	    "                       launcher, the policy or a --protect path can be changed\n"
 	    "                       by the policy's host ids\n"
+	    "  --print-effective-policy FILE  the policy after \"extends\", every key written\n"
+	    "                       out, as JSON (itself a policy that loads the same)\n"
+	    "  --explain-policy FILE  the same in plain words: files, network, limits,\n"
+	    "                       environment, optional layers, seccomp by family\n"
 	    "  --help, --version\n"
 	    "\n"
 	    "SIGTERM, SIGINT, SIGHUP, SIGQUIT are forwarded to the command, which is killed\n"
@@ -80,28 +85,6 @@ static void report(const struct pm_error *err)
 
 	pm_error_format(err, buf, sizeof(buf));
 	fprintf(stderr, "python-mcp-sandbox: %s\n", buf);
-}
-
-static int check_policy(const char *file, char *const *protect, size_t n_protect)
-{
-	struct sb_policy policy;
-	struct pm_error err = {0};
-	scmp_filter_ctx filter = NULL;
-	int r = sb_policy_load(file, &policy, &err);
-
-	if (r == 0 && policy.seccomp_profile)
-		r = sb_seccomp_build(policy.seccomp_profile, policy.file, &filter, &err);
-	if (r == 0)
-		r = sb_integrity_check(&policy, protect, n_protect, &err);
-	if (filter)
-		seccomp_release(filter);
-	sb_policy_free(&policy);
-	if (r < 0) {
-		report(&err);
-		return 1;
-	}
-	printf("policy `%s`: ok\n", file);
-	return 0;
 }
 
 static int parse_fd(const char *s, int *out)
@@ -207,6 +190,8 @@ int main(int argc, char **argv)
 	    {"timeout", required_argument, NULL, 't'},
 	    {"protect", required_argument, NULL, 'P'},
 	    {"check-policy", required_argument, NULL, 'C'},
+	    {"print-effective-policy", required_argument, NULL, 'E'},
+	    {"explain-policy", required_argument, NULL, 'X'},
 	    {"spec-fd", required_argument, NULL, 'S'},
 	    {"cache-dir", required_argument, NULL, 'K'},
 	    {"loopback-port", required_argument, NULL, 'L'},
@@ -218,6 +203,7 @@ int main(int argc, char **argv)
 	struct sb_job job = {.env = env_extra, .protect = protect, .workspace_fd = -1};
 	size_t n_env = 0, n_protect = 0;
 	const char *policy_file = NULL, *check = NULL;
+	enum sb_policy_command check_cmd = SB_POLICY_CHECK;
 	const char *cache_dir = NULL;
 	int status_fd = -1, spec_fd = -1, c;
 	struct pm_error err = {0};
@@ -283,7 +269,12 @@ int main(int argc, char **argv)
 			break;
 		}
 		case 'C':
+		case 'E':
+		case 'X':
 			check = optarg;
+			check_cmd =
+			    c == 'C' ? SB_POLICY_CHECK
+				     : (c == 'E' ? SB_POLICY_PRINT_EFFECTIVE : SB_POLICY_EXPLAIN);
 			break;
 		case 'h':
 			usage(stdout);
@@ -296,8 +287,9 @@ int main(int argc, char **argv)
 			return EXIT_SETUP;
 		}
 	}
+	sb_policy_cli_find_shipped();
 	if (check != NULL)
-		return check_policy(check, protect, n_protect);
+		return sb_policy_cli_run(check_cmd, check, protect, n_protect);
 	if (policy_file == NULL || (spec_fd < 0 && (job.workspace == NULL || optind >= argc)) ||
 	    (spec_fd >= 0 && (job.workspace != NULL || optind < argc))) {
 		fprintf(stderr, "python-mcp-sandbox: give --policy, and either --workspace and a "

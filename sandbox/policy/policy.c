@@ -6,21 +6,15 @@
 #include "policy.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include "cleanup.h"
+#include "policy_chain.h"
 #include "policy_read.h"
 #include "seccomp_profile.h"
 
 #define MiB (INT64_C(1) << 20)
-
-/* Policies are small; the cap keeps a wrong path (a log, a device) from
- * being read into memory whole. */
-#define POLICY_MAX_BYTES (4 * MiB)
 
 #define DEFAULT_HOSTNAME "sandbox"
 #define ID_MAX		 INT64_C(4294967294) /* (uid_t)-1 means "no id" */
@@ -231,7 +225,7 @@ static int read_seccomp(struct sb_reader *r, const json_t *root, struct sb_polic
 	return 0;
 }
 
-static int read_version(struct sb_reader *r, const json_t *root)
+int sb_policy_read_version(struct sb_reader *r, const json_t *root)
 {
 	json_t *v;
 	int64_t version;
@@ -251,17 +245,15 @@ static int read_version(struct sb_reader *r, const json_t *root)
 static int read_policy(struct sb_reader *r, const json_t *root, struct sb_policy *p)
 {
 	static const char *const keys[] = {
-	    "version", "description", "network",	"hostname",	   "user",    "workspace",
-	    "mounts",  "etc",	      "tmp_size_bytes", "shm_size_bytes",  "proc",    "rlimits",
-	    "cgroup",  "limits",      "environment",	"optional_layers", "seccomp", NULL,
+	    "version",	 "extends", "description", "network",	     "hostname",	"user",
+	    "workspace", "mounts",  "etc",	   "tmp_size_bytes", "shm_size_bytes",	"proc",
+	    "rlimits",	 "cgroup",  "limits",	   "environment",    "optional_layers", "seccomp",
+	    NULL,
 	};
 	const char *description;
 
-	if (!json_is_object(root))
-		return sb_rd_type_error(r, root, "an object");
-	/* The version first: a newer file fails on its version, not on the
-	 * first key this launcher does not know. */
-	SB_TRY(read_version(r, root));
+	/* Each file of the chain was checked to be an object of version 1
+	 * (policy_chain.c). */
 	SB_TRY(sb_rd_object(r, root, keys));
 	SB_TRY(sb_rd_string(r, root, "description", &description));
 	if (description != NULL && (p->description = strdup(description)) == NULL)
@@ -286,38 +278,40 @@ static int read_policy(struct sb_reader *r, const json_t *root, struct sb_policy
 	return read_seccomp(r, root, p);
 }
 
-/* jansson's message quotes a piece of the input; keep it on one line. */
-static void one_line(char *s)
+/* The chain's files, the policy first: what a root launcher checks and
+ * guards like the policy itself. */
+static int keep_sources(struct sb_reader *r, const struct sb_policy_chain *c, struct sb_policy *p)
 {
-	for (; *s != '\0'; s++) {
-		if ((unsigned char)*s < 0x20 || *s == 0x7f)
-			*s = '?';
+	if ((p->sources = calloc(c->n, sizeof(*p->sources))) == NULL)
+		return sb_rd_oom(r);
+	for (size_t i = 0; i < c->n; i++) {
+		if ((p->sources[i] = strdup(c->files[i].name)) == NULL)
+			return sb_rd_oom(r);
+		p->n_sources++;
 	}
+	return 0;
 }
 
-int sb_policy_load_buffer(const char *text, size_t len, const char *name, struct sb_policy *out,
-			  struct pm_error *err)
+static int load(const char *name, const char *text, size_t len, struct sb_policy *out,
+		struct pm_error *err)
 {
 	struct sb_policy p = {0};
-	struct sb_reader r = {.text = text, .len = len, .file = name, .err = err};
-	_cleanup_json_ json_t *root = NULL;
-	json_error_t jerr;
+	struct sb_policy_chain chain;
+	struct sb_reader r = {.file = name, .chain = &chain, .err = err};
 	int rc;
 
 	memset(out, 0, sizeof(*out));
-	root = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr);
-	if (root == NULL) {
-		one_line(jerr.text);
-		if (jerr.line > 0)
-			return pm_error_set(err, "policy", 0, "policy `%s` line %d: %s", name,
-					    jerr.line, jerr.text);
-		return pm_error_set(err, "policy", 0, "policy `%s`: %s", name, jerr.text);
+	rc = sb_policy_chain_load(name, text, len, &chain, err);
+	if (rc == 0) {
+		r.text = chain.files[0].text;
+		r.len = chain.files[0].len;
+		sb_json_path_init(&r.path);
+		if ((p.file = strdup(name)) == NULL)
+			rc = sb_rd_oom(&r);
+		else if ((rc = keep_sources(&r, &chain, &p)) == 0)
+			rc = read_policy(&r, chain.merged, &p);
 	}
-	sb_json_path_init(&r.path);
-	p.file = strdup(name);
-	if (p.file == NULL)
-		return sb_rd_oom(&r);
-	rc = read_policy(&r, root, &p);
+	sb_policy_chain_free(&chain);
 	if (rc < 0) {
 		sb_policy_free(&p);
 		return rc;
@@ -326,76 +320,21 @@ int sb_policy_load_buffer(const char *text, size_t len, const char *name, struct
 	return 0;
 }
 
-static int read_all(int fd, const char *file, char **buf, size_t *len, struct pm_error *err)
+int sb_policy_load_buffer(const char *text, size_t len, const char *name, struct sb_policy *out,
+			  struct pm_error *err)
 {
-	_cleanup_free_ char *data = NULL;
-	size_t used = 0, cap = 0;
-
-	for (;;) {
-		ssize_t n;
-
-		if (used == cap) {
-			char *grown;
-
-			if (cap >= POLICY_MAX_BYTES)
-				return pm_error_set(err, "policy", 0,
-						    "policy `%s`: larger than %lld MiB, not a "
-						    "policy",
-						    file, (long long)(POLICY_MAX_BYTES / MiB));
-			cap = cap == 0 ? 16384 : cap * 2;
-			grown = realloc(data, cap + 1);
-			if (grown == NULL)
-				return pm_error_set(err, "policy", ENOMEM, "policy `%s`", file);
-			data = grown;
-		}
-		n = read(fd, data + used, cap - used);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return pm_error_errno(err, "policy", "policy `%s`: cannot read", file);
-		if (n == 0)
-			break;
-		used += (size_t)n;
-	}
-	data[used] = '\0';
-	*buf = TAKE_PTR(data);
-	*len = used;
-	return 0;
+	return load(name, text, len, out, err);
 }
 
 int sb_policy_load(const char *file, struct sb_policy *out, struct pm_error *err)
 {
-	_cleanup_close_ int fd = -1;
-	_cleanup_free_ char *text = NULL;
-	struct stat st;
-	size_t len = 0;
-
-	memset(out, 0, sizeof(*out));
-	fd = open(file, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-	if (fd < 0) {
-		int saved = errno;
-
-		pm_error_set(err, "policy", saved, "policy `%s`: cannot open", file);
-		if (saved == ENOENT)
-			return pm_error_hint(err, "check the path; the project ships "
-						  "`default.json` and `install.json` in its "
-						  "policies/ directory");
-		if (saved == EACCES)
-			return pm_error_hint(err, "the user running the launcher must be able to "
-						  "read the policy");
-		return pm_error_code(err);
-	}
-	if (fstat(fd, &st) < 0)
-		return pm_error_errno(err, "policy", "policy `%s`: cannot stat", file);
-	if (S_ISDIR(st.st_mode))
-		return pm_error_set(err, "policy", EISDIR, "policy `%s`: cannot read", file);
-	SB_TRY(read_all(fd, file, &text, &len, err));
-	return sb_policy_load_buffer(text, len, file, out, err);
+	return load(file, NULL, 0, out, err);
 }
 
 void sb_policy_free(struct sb_policy *p)
 {
 	free(p->file);
+	sb_rd_free_strv(p->sources, p->n_sources);
 	free(p->description);
 	free(p->hostname);
 	free(p->net_helper);

@@ -77,7 +77,9 @@ struct sb_env_var {
 };
 
 struct sb_policy {
-	char *file;	   /* path it was loaded from (for messages) */
+	char *file;	/* path it was loaded from (for messages) */
+	char **sources; /* the files read: `file`, then the bases it extends */
+	size_t n_sources;
 	char *description; /* free text, may be NULL */
 
 	enum sb_net_mode net_mode;
@@ -120,14 +122,26 @@ struct sb_policy {
 	struct sb_scmp_profile *seccomp_profile; /* the same, parsed (owned), or NULL */
 };
 
-/* Loads and validates `file`.  On failure *out is left zeroed. */
+/* Loads and validates `file`, with the bases it extends ("extends";
+ * policy_chain.h has the merge rules).  On failure *out is left zeroed. */
 int sb_policy_load(const char *file, struct sb_policy *out, struct pm_error *err);
 
-/* Same, from memory; `name` stands for the file in messages.  (Fuzz entry.) */
+/* Same, from memory; `name` stands for the file in messages, and a base
+ * named by a relative path is found beside it.  (Fuzz entry.) */
 int sb_policy_load_buffer(const char *text, size_t len, const char *name, struct sb_policy *out,
 			  struct pm_error *err);
 
 void sb_policy_free(struct sb_policy *p);
+
+/* Where "extends" finds shipped policies by name ("default" is
+ * <dir>/default.json); the launcher sets it from where it is installed. */
+void sb_policy_set_shipped_dir(const char *dir);
+const char *sb_policy_shipped_dir(void);
+
+/* The effective policy as a policy file of its own (policy_dump.c): every
+ * key written out, optional limits null when unset.  Loading it gives the
+ * same policy.  NULL when out of memory. */
+json_t *sb_policy_to_json(const struct sb_policy *p);
 
 /* "cgroup" for SB_LAYER_CGROUP, and so on. */
 const char *sb_layer_name(enum sb_layer layer);

@@ -11,6 +11,7 @@
 
 #include "cleanup.h"
 #include "policy.h"
+#include "policy_chain.h"
 
 int sb_rd_oom(struct sb_reader *r)
 {
@@ -21,15 +22,30 @@ int sb_rd_fail(struct sb_reader *r, enum sb_json_target target, const char *fmt,
 {
 	char where[256];
 	char what[PM_ERROR_MESSAGE_MAX];
+	const char *text = r->text, *file = r->file, *top = r->top;
+	size_t len = r->len;
+	struct sb_json_path in_file = r->path;
 	unsigned line;
 	va_list ap;
 
 	va_start(ap, fmt);
 	vsnprintf(what, sizeof(what), fmt, ap);
 	va_end(ap);
-	sb_json_path_format(&r->path, where, sizeof(where));
-	line = sb_json_locate(r->text, r->len, &r->path, target);
-	return pm_error_set(r->err, "policy", 0, "policy `%s` line %u, at %s: %s", r->file, line,
+	if (r->chain != NULL && r->chain->n > 1) {
+		size_t f = sb_policy_chain_locate(r->chain, &r->path, &in_file);
+
+		text = r->chain->files[f].text;
+		len = r->chain->files[f].len;
+		file = r->chain->files[f].name;
+		top = f > 0 ? r->chain->files[0].name : NULL;
+	}
+	sb_json_path_format(&in_file, where, sizeof(where));
+	line = sb_json_locate(text, len, &in_file, target);
+	if (top != NULL)
+		return pm_error_set(r->err, "policy", 0,
+				    "policy `%s`, in its base `%s` line %u, at %s: %s", top, file,
+				    line, where, what);
+	return pm_error_set(r->err, "policy", 0, "policy `%s` line %u, at %s: %s", file, line,
 			    where, what);
 }
 

@@ -26,10 +26,16 @@
 			return _sb_rc;                                                             \
 	} while (0)
 
+struct sb_policy_chain;
+
 struct sb_reader {
 	const char *text; /* the raw policy text, for line numbers */
 	size_t len;
 	const char *file; /* as given by the caller, for messages */
+	const char *top;  /* when `file` is a base: the policy that extends it */
+	/* When set, the document read is the chain's merge: an error's line
+	 * and path are those of the file the value came from. */
+	const struct sb_policy_chain *chain;
 	struct pm_error *err;
 	struct sb_json_path path; /* path of the value being read */
 };
@@ -80,6 +86,10 @@ int sb_rd_path_list(struct sb_reader *r, const json_t *obj, const char *key, boo
 		    char ***out, size_t *n);
 
 void sb_rd_free_strv(char **v, size_t n);
+
+/* "version" of root, which must be 1; read before anything else, so a
+ * newer file fails on its version, not on the first key it does not know. */
+int sb_policy_read_version(struct sb_reader *r, const json_t *root);
 
 /* Sections read in their own files; each reads `root`'s member of its
  * name into p.  policy.c calls them in order. */
