@@ -18,6 +18,7 @@
 #include "netfilter.h"
 #include "rlimits.h"
 #include "seccomp_bpf.h"
+#include "seccomp_nofork.h"
 #include "signals.h"
 #include "status.h"
 #include "wire.h"
@@ -125,6 +126,8 @@ static _Noreturn void exec_script(const struct sb_init_config *cfg, const struct
 		fail(cfg, &err, 125);
 	}
 	if (job->bpf_len && sb_bpf_load(job->bpf, job->bpf_len, job->bpf_flags, &err) < 0)
+		fail(cfg, &err, 125);
+	if (!cfg->policy->subprocesses && sb_seccomp_load_no_fork(&err) < 0)
 		fail(cfg, &err, 125);
 	/* execvp searches the PATH of `environ`: the sandbox's, not the
 	 * launcher's (a caller's PATH could name a planted interpreter). */

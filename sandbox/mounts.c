@@ -109,6 +109,15 @@ static int prepare_bind(const struct sb_mount *m, struct prepared *out, struct p
 	if (fstat(out->tree_fd, &st) < 0)
 		return pm_error_errno(err, "mount", "stat `%s`", m->source);
 	out->is_dir = S_ISDIR(st.st_mode);
+	if (m->device) {
+		/* The admin asked for this node: it must be one, and then
+		 * only it keeps working as a device. */
+		if (!S_ISCHR(st.st_mode))
+			return pm_error_set(err, "mount", ENODEV,
+					    "device mount `%s` is not a character device",
+					    m->source);
+		attrs &= ~(uint64_t)MOUNT_ATTR_NODEV;
+	}
 	if (m->readonly)
 		attrs |= MOUNT_ATTR_RDONLY;
 	return set_attr(out->tree_fd, AT_RECURSIVE, attrs, err, m->source);
@@ -254,10 +263,23 @@ static void release(struct prepared *prep, size_t n)
 	free(prep);
 }
 
-static int check_target(const char *target, struct pm_error *err)
+static int check_target(const struct sb_mount *m, struct pm_error *err)
 {
 	static const char *const reserved[] = {"/proc", "/dev", "/etc/passwd", "/etc/group"};
+	const char *target = m->target;
 
+	/* A device node goes in /dev, beside the launcher's own, but not
+	 * over them or into the ptys and shared memory. */
+	if (m->device && !pm_path_within(target, "/dev/shm") &&
+	    !pm_path_within(target, "/dev/pts")) {
+		for (size_t i = 0; i < SB_MNT_DEV_NODES; i++)
+			if (strcmp(target + 5, sb_mnt_dev_node_name(i)) == 0)
+				return pm_error_set(err, "mount", EINVAL,
+						    "device mount `%s` would cover the launcher's "
+						    "own node",
+						    target);
+		return 0;
+	}
 	for (size_t i = 0; i < sizeof(reserved) / sizeof(*reserved); i++)
 		if (pm_path_within(target, reserved[i]))
 			return pm_error_set(err, "mount", EINVAL,
@@ -288,11 +310,23 @@ static int mount_policy_entries(int rootfd, const struct sb_policy *p, struct pr
 				r = pm_error_errno(err, "mount", "mount tmpfs on `%s`", m->target);
 		} else if (prep[i].link != NULL) {
 			r = make_link(rootfd, m->target, prep[i].link, err);
-		} else if (prep[i].tree_fd >= 0) {
+		} else if (prep[i].tree_fd >= 0 && !m->device) {
 			r = sb_mnt_attach(rootfd, prep[i].tree_fd, m->target, prep[i].is_dir, err);
 		}
 	}
 	return r;
+}
+
+/* The policy's device nodes, into /dev before it is sealed read-only. */
+static int mount_devices(int rootfd, const struct sb_policy *p, struct prepared *prep,
+			 struct pm_error *err)
+{
+	int r = 0;
+
+	for (size_t i = 0; i < p->n_mounts && r == 0; i++)
+		if (p->mounts[i].device && prep[i].tree_fd >= 0)
+			r = sb_mnt_attach(rootfd, prep[i].tree_fd, p->mounts[i].target, false, err);
+	return r < 0 ? r : sb_mnt_seal_dev(err);
 }
 
 int sb_mounts_prepare(const struct sb_mount_plan *plan, struct pm_error *err)
@@ -317,7 +351,7 @@ int sb_mounts_prepare(const struct sb_mount_plan *plan, struct pm_error *err)
 	/* Every host path the root needs is captured as a detached mount
 	 * before NEWROOT is covered. */
 	for (size_t i = 0; i < p->n_mounts && r == 0; i++) {
-		if ((r = check_target(p->mounts[i].target, err)) < 0)
+		if ((r = check_target(&p->mounts[i], err)) < 0)
 			break;
 		if (p->mounts[i].type == SB_MOUNT_BIND)
 			r = prepare_bind(&p->mounts[i], &prep[i], err);
@@ -334,7 +368,8 @@ int sb_mounts_prepare(const struct sb_mount_plan *plan, struct pm_error *err)
 		goto out;
 	}
 	if ((r = sb_mnt_setup_proc(rootfd, plan, err)) < 0 ||
-	    (r = sb_mnt_setup_dev(rootfd, plan, node_trees, err)) < 0)
+	    (r = sb_mnt_setup_dev(rootfd, plan, node_trees, err)) < 0 ||
+	    (r = mount_devices(rootfd, p, prep, err)) < 0)
 		goto out;
 	if (mkdirat(rootfd, "tmp", 01777) < 0) {
 		r = pm_error_errno(err, "mount", "create `/tmp`");

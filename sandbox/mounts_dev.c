@@ -21,6 +21,11 @@ static const char *const dev_nodes[] = {"null", "zero", "full", "random", "urand
 _Static_assert(sizeof(dev_nodes) / sizeof(*dev_nodes) == SB_MNT_DEV_NODES,
 	       "SB_MNT_DEV_NODES counts dev_nodes");
 
+const char *sb_mnt_dev_node_name(size_t i)
+{
+	return dev_nodes[i];
+}
+
 int sb_mnt_capture_dev_nodes(int *trees, struct pm_error *err)
 {
 	for (size_t i = 0; i < SB_MNT_DEV_NODES; i++) {
@@ -86,11 +91,14 @@ int sb_mnt_setup_dev(int rootfd, const struct sb_mount_plan *plan, const int *no
 		return pm_error_errno(err, "mount", "create `/dev/shm`");
 	snprintf(opts, sizeof(opts), "mode=1777,size=%lld",
 		 (long long)plan->policy->shm_size_bytes);
-	if ((r = sb_mnt_mount_fs("tmpfs", NEWROOT "/dev/shm", MS_NOSUID | MS_NODEV | MS_NOEXEC,
-				 opts, err)) < 0)
-		return r;
-	/* Populated: nothing more may appear in /dev. */
+	return sb_mnt_mount_fs("tmpfs", NEWROOT "/dev/shm", MS_NOSUID | MS_NODEV | MS_NOEXEC, opts,
+			       err);
+}
+
+int sb_mnt_seal_dev(struct pm_error *err)
+{
 	struct mount_attr ro = {.attr_set = MOUNT_ATTR_RDONLY};
+
 	if (mount_setattr(AT_FDCWD, NEWROOT "/dev", 0, &ro, sizeof(ro)) < 0)
 		return pm_error_errno(err, "mount", "make `/dev` read-only");
 	return 0;

@@ -36,8 +36,14 @@ int sb_mnt_mount_fs(const char *type, const char *where, unsigned long flags, co
 		    struct pm_error *err);
 
 int sb_mnt_capture_dev_nodes(int *trees, struct pm_error *err);
+/* The name in /dev of node i of the launcher's own ("null", ...). */
+const char *sb_mnt_dev_node_name(size_t i);
+/* A private /dev with the launcher's nodes, ptys and /dev/shm; the
+ * policy's device mounts go in next, then sb_mnt_seal_dev() makes it
+ * read-only, so nothing more can appear there. */
 int sb_mnt_setup_dev(int rootfd, const struct sb_mount_plan *plan, const int *node_trees,
 		     struct pm_error *err);
+int sb_mnt_seal_dev(struct pm_error *err);
 int sb_mnt_setup_proc(int rootfd, const struct sb_mount_plan *plan, struct pm_error *err);
 /* For the "etc" entry `source` (/etc/A/NAME): an O_PATH fd of its
  * directory (/etc/A), reached without following any symbolic link, and in

@@ -245,9 +245,25 @@ int sb_policy_read_version(struct sb_reader *r, const json_t *root)
 static int read_policy(struct sb_reader *r, const json_t *root, struct sb_policy *p)
 {
 	static const char *const keys[] = {
-	    "version",	 "extends", "description", "network",	     "hostname",	"user",
-	    "workspace", "mounts",  "etc",	   "tmp_size_bytes", "shm_size_bytes",	"proc",
-	    "rlimits",	 "cgroup",  "limits",	   "environment",    "optional_layers", "seccomp",
+	    "version",
+	    "extends",
+	    "description",
+	    "network",
+	    "hostname",
+	    "user",
+	    "workspace",
+	    "mounts",
+	    "etc",
+	    "tmp_size_bytes",
+	    "shm_size_bytes",
+	    "proc",
+	    "rlimits",
+	    "cgroup",
+	    "limits",
+	    "environment",
+	    "optional_layers",
+	    "seccomp",
+	    "subprocesses",
 	    NULL,
 	};
 	const char *description;
@@ -270,6 +286,7 @@ static int read_policy(struct sb_reader *r, const json_t *root, struct sb_policy
 	SB_TRY(sb_rd_int(r, root, "shm_size_bytes", 1, INT64_MAX, 16 * MiB, false,
 			 &p->shm_size_bytes));
 	SB_TRY(read_proc(r, root, p));
+	SB_TRY(sb_rd_bool(r, root, "subprocesses", true, &p->subprocesses));
 	SB_TRY(read_rlimits(r, root, p));
 	SB_TRY(read_cgroup(r, root, p));
 	SB_TRY(read_limits(r, root, p));

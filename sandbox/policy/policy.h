@@ -34,6 +34,7 @@ struct sb_mount {
 	bool readonly;	    /* default true for binds, false for tmpfs */
 	bool optional;	    /* a missing bind source is skipped instead of failing */
 	bool etc_entry;	    /* from "etc": resolved below /etc without following links */
+	bool device;	    /* a character device of /dev, bound without nodev */
 	int64_t size_bytes; /* tmpfs only; required for tmpfs */
 };
 
@@ -103,6 +104,7 @@ struct sb_policy {
 	int64_t tmp_size_bytes; /* /tmp tmpfs size */
 	int64_t shm_size_bytes; /* /dev/shm tmpfs size */
 	bool proc_subset_pid;	/* mount /proc with subset=pid */
+	bool subprocesses;	/* false: threads only (seccomp_nofork.h) */
 
 	struct sb_rlimits rlimits;
 	struct sb_cgroup_limits cgroup;

@@ -64,6 +64,8 @@ static json_t *mount(struct out *o, const struct sb_mount *m)
 	put(o, obj, "target", json_string(m->target));
 	put(o, obj, "readonly", json_boolean(m->readonly));
 	put(o, obj, "optional", json_boolean(m->optional));
+	if (m->device)
+		put(o, obj, "device", json_true());
 	if (m->type == SB_MOUNT_TMPFS)
 		put(o, obj, "size_bytes", json_integer((json_int_t)m->size_bytes));
 	return obj;
@@ -92,6 +94,7 @@ static void filesystem(struct out *o, json_t *root, const struct sb_policy *p)
 	put(o, root, "tmp_size_bytes", json_integer((json_int_t)p->tmp_size_bytes));
 	put(o, root, "shm_size_bytes", json_integer((json_int_t)p->shm_size_bytes));
 	put(o, root, "proc", json_pack("{s:b}", "subset_pid", p->proc_subset_pid));
+	put(o, root, "subprocesses", json_boolean(p->subprocesses));
 }
 
 static void limits(struct out *o, json_t *root, const struct sb_policy *p)

@@ -51,6 +51,8 @@ static void mounts(FILE *out, const struct sb_policy *p, bool readonly, bool etc
 		fprintf(out, "%s%s", shown++ == 0 ? "" : ", ", etc ? m->target + 5 : m->target);
 		if (!etc && strcmp(m->source, m->target) != 0)
 			fprintf(out, " (the host's %s)", m->source);
+		if (!etc && m->device)
+			fputs(" (a device node)", out);
 		if (!etc && m->optional)
 			fputs(" (if present)", out);
 	}
@@ -147,6 +149,10 @@ static void limits(FILE *out, const struct sb_policy *p)
 	limit_line(out, "Address space", rl->as_bytes, true, "rlimits.as_bytes");
 	limit_line(out, "Processes and threads", cg->pids_max, false, "cgroup.pids_max");
 	limit_line(out, "Processes of the user", rl->nproc, false, "rlimits.nproc");
+	if (!p->subprocesses)
+		fputs("  Subprocesses: none; fork, vfork and clone without CLONE_THREAD fail with "
+		      "EPERM, threads work (subprocesses)\n",
+		      out);
 	if (cg->cpu_max_percent != SB_UNSET)
 		fprintf(out, "  CPU: %" PRId64 "%% of one CPU (cgroup.cpu_max_percent)\n",
 			cg->cpu_max_percent);

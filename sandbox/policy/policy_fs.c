@@ -69,10 +69,30 @@ static int refuse_key(struct sb_reader *r, const json_t *m, const char *key, con
 	return sb_rd_fail(r, SB_JSON_KEY, "%s", why);
 }
 
+/* "device": true binds one character device of the host's /dev (a GPU's
+ * nodes, say) without `nodev`; the mount step checks that it is one. */
+static int read_device(struct sb_reader *r, const json_t *m, struct sb_mount *out)
+{
+	SB_TRY(sb_rd_bool(r, m, "device", false, &out->device));
+	if (!out->device)
+		return 0;
+	sb_json_path_push_key(&r->path, "device");
+	if (out->type != SB_MOUNT_BIND)
+		return sb_rd_fail(r, SB_JSON_KEY, "only bind mounts take `device`");
+	if (strncmp(out->source, "/dev/", 5) != 0 || strncmp(out->target, "/dev/", 5) != 0) {
+		sb_rd_fail(r, SB_JSON_VALUE,
+			   "a device mount binds a node of /dev at a path in /dev");
+		return pm_error_hint(r->err, "give the node's path, such as /dev/nvidia0, as both "
+					     "source and target");
+	}
+	sb_json_path_pop(&r->path);
+	return 0;
+}
+
 static int read_mount(struct sb_reader *r, const json_t *m, struct sb_mount *out)
 {
 	static const char *const keys[] = {"type",     "source",     "target", "readonly",
-					   "optional", "size_bytes", NULL};
+					   "optional", "size_bytes", "device", NULL};
 	json_t *v;
 
 	SB_TRY(sb_rd_object(r, m, keys));
@@ -95,7 +115,8 @@ static int read_mount(struct sb_reader *r, const json_t *m, struct sb_mount *out
 	SB_TRY(sb_rd_path_value(r, v, false, &out->target));
 	sb_json_path_pop(&r->path);
 	SB_TRY(sb_rd_bool(r, m, "readonly", out->type == SB_MOUNT_BIND, &out->readonly));
-	return sb_rd_bool(r, m, "optional", false, &out->optional);
+	SB_TRY(sb_rd_bool(r, m, "optional", false, &out->optional));
+	return read_device(r, m, out);
 }
 
 int sb_policy_read_mounts(struct sb_reader *r, const json_t *root, struct sb_policy *p)
