@@ -7,8 +7,8 @@
  * Progress: while the script reports none, `progress` is the bytes of
  * output it has produced and `message` its newest lines; once it reports
  * (PYMCP_PROGRESS_FD), its own current/total and message, shifted by what
- * was sent before so that `progress` only ever increases.  At most four
- * a second: changes in between are folded into the next one. */
+ * was sent before so that `progress` only ever increases.  At most two
+ * a second (rate_gate.h): changes in between are folded into the next one. */
 #include "live_feed.h"
 
 #include <math.h>
@@ -16,9 +16,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "rate_gate.h"
 #include "tools_internal.h"
 
-#define MIN_INTERVAL_MS 250
+#define MIN_INTERVAL_MS 500
+/* A held change goes out at the latest this long after the last one. */
+#define HOLD_MS 1000
 /* What the message keeps of the newest lines. */
 #define MESSAGE_BYTES 300
 
@@ -27,12 +30,10 @@ struct live_feed {
 	struct tool_call *call;
 	struct job *job;
 	struct jobs_watch *watch;
-	uv_timer_t timer; /* freed in its close callback */
-	bool progress;	  /* the client wants progress */
-	bool pending;	  /* a change waits for the timer */
+	struct rate_gate gate; /* its timer's close callback frees the feed */
+	bool progress;	       /* the client wants progress */
 	bool running_logged;
-	uint64_t last_ms; /* when the last notification went */
-	double last_sent; /* its progress value */
+	double last_sent; /* the last notification's progress value */
 	double offset;	  /* added to the script's own numbers */
 	bool script_mode; /* the script reports its progress */
 	uint64_t last_bytes;
@@ -72,8 +73,9 @@ static void newest_lines(struct live_feed *f, char *buf, size_t size)
 	snprintf(buf, size, "%.*s", (int)(text + len - start), start);
 }
 
-static void send_progress(struct live_feed *f)
+static void send_progress(void *data)
 {
+	struct live_feed *f = data;
 	const json_t *p = f->job->progress;
 	double current = json_number_value(json_object_get(p, "current"));
 	double total = json_number_value(json_object_get(p, "total"));
@@ -81,7 +83,6 @@ static void send_progress(struct live_feed *f)
 	char message[MESSAGE_BYTES + 64];
 	double value, of = NAN;
 
-	f->pending = false;
 	if (f->script_mode) {
 		value = f->offset + current;
 		of = total > 0 ? f->offset + total : NAN;
@@ -97,28 +98,13 @@ static void send_progress(struct live_feed *f)
 	if (!(value > f->last_sent))
 		return; /* the protocol wants it to increase */
 	f->last_sent = value;
-	f->last_ms = uv_now(f->t->cfg.exec.loop);
 	tool_progress(f->call, value, of, message);
 }
 
-static void on_timer(uv_timer_t *t)
-{
-	send_progress(t->data);
-}
-
-/* Now, or when the rate allows. */
 static void progress_changed(struct live_feed *f)
 {
-	uint64_t now = uv_now(f->t->cfg.exec.loop), since = now - f->last_ms;
-
-	if (!f->progress || f->pending)
-		return;
-	if (since >= MIN_INTERVAL_MS) {
-		send_progress(f);
-		return;
-	}
-	f->pending = true;
-	uv_timer_start(&f->timer, on_timer, MIN_INTERVAL_MS - since, 0);
+	if (f->progress)
+		rate_gate_changed(&f->gate);
 }
 
 static void log_end(struct live_feed *f)
@@ -151,10 +137,7 @@ static void on_event(struct job *j, enum job_event ev, void *data)
 			tool_log(f->call, "info", msg);
 		} else if (job_status_is_final(j->status)) {
 			/* What it printed last goes before the answer. */
-			if (f->pending) {
-				uv_timer_stop(&f->timer);
-				send_progress(f);
-			}
+			rate_gate_flush(&f->gate);
 			log_end(f);
 		}
 		break;
@@ -189,8 +172,7 @@ struct live_feed *live_feed_start(struct tools *t, struct tool_call *call, struc
 		free(f);
 		return NULL;
 	}
-	uv_timer_init(t->cfg.exec.loop, &f->timer);
-	f->timer.data = f;
+	rate_gate_init(&f->gate, t->cfg.exec.loop, MIN_INTERVAL_MS, HOLD_MS, send_progress, f);
 	return f;
 }
 
@@ -215,6 +197,6 @@ void live_feed_stop(struct live_feed *f)
 	if (f == NULL)
 		return;
 	jobs_unwatch(f->t->cfg.exec.jobs, f->watch);
-	uv_timer_stop(&f->timer);
-	uv_close((uv_handle_t *)&f->timer, on_closed);
+	rate_gate_stop(&f->gate);
+	uv_close((uv_handle_t *)&f->gate.timer, on_closed);
 }

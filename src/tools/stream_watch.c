@@ -3,6 +3,7 @@
  * and a job that prints all the time must not cost a flood of
  * notifications) and at once when it ends or is removed; completion
  * offers job ids for the template's argument. */
+#include "rate_gate.h"
 #include "tools_internal.h"
 
 #include <errno.h>
@@ -10,56 +11,39 @@
 #include <string.h>
 
 #define MIN_INTERVAL_MS 1000
+#define HOLD_MS		2000
 
 struct stream_watch {
 	struct tools *t;
 	struct jobs_watch *watch; /* NULL once the job is gone */
 	void (*changed)(void *data, bool gone);
 	void *data;
-	uv_timer_t timer; /* freed in its close callback */
-	uint64_t last_ms;
-	bool pending;
+	struct rate_gate gate; /* its timer's close callback frees the watch */
 };
 
-static void notify(struct stream_watch *w, bool gone)
+static void notify_changed(void *data)
 {
-	w->pending = false;
-	w->last_ms = uv_now(w->t->cfg.exec.loop);
-	w->changed(w->data, gone);
-}
+	struct stream_watch *w = data;
 
-static void on_timer(uv_timer_t *timer)
-{
-	notify(timer->data, false);
+	w->changed(w->data, false);
 }
 
 static void on_event(struct job *j, enum job_event ev, void *data)
 {
 	struct stream_watch *w = data;
-	uint64_t since;
 
 	switch (ev) {
 	case JOB_EVENT_OUTPUT:
-		if (w->pending)
-			return;
-		since = uv_now(w->t->cfg.exec.loop) - w->last_ms;
-		if (since >= MIN_INTERVAL_MS) {
-			notify(w, false);
-		} else {
-			w->pending = true;
-			uv_timer_start(&w->timer, on_timer, MIN_INTERVAL_MS - since, 0);
-		}
+		rate_gate_changed(&w->gate);
 		return;
 	case JOB_EVENT_STATUS:
-		if (job_status_is_final(j->status)) {
-			uv_timer_stop(&w->timer);
-			notify(w, false);
-		}
+		if (job_status_is_final(j->status))
+			rate_gate_fire(&w->gate);
 		return;
 	case JOB_EVENT_REMOVED:
 		w->watch = NULL; /* the table drops it */
-		uv_timer_stop(&w->timer);
-		notify(w, true);
+		rate_gate_stop(&w->gate);
+		w->changed(w->data, true);
 		return;
 	case JOB_EVENT_PROGRESS:
 		return;
@@ -86,8 +70,7 @@ int tools_watch_job_stream(const char *uri, const char *tenant,
 		free(w);
 		return pm_error_set(err, "jobs", ENOMEM, "watch `%.64s`", uri);
 	}
-	uv_timer_init(t->cfg.exec.loop, &w->timer);
-	w->timer.data = w;
+	rate_gate_init(&w->gate, t->cfg.exec.loop, MIN_INTERVAL_MS, HOLD_MS, notify_changed, w);
 	*handle = w;
 	return 0;
 }
@@ -105,8 +88,8 @@ void tools_unwatch_job_stream(void *handle, void *ctx)
 	if (w == NULL)
 		return;
 	jobs_unwatch(w->t->cfg.exec.jobs, w->watch);
-	uv_timer_stop(&w->timer);
-	uv_close((uv_handle_t *)&w->timer, on_closed);
+	rate_gate_stop(&w->gate);
+	uv_close((uv_handle_t *)&w->gate.timer, on_closed);
 }
 
 json_t *tools_complete_job_id(const char *name, const char *prefix, const char *tenant, size_t max,
