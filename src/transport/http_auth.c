@@ -304,6 +304,7 @@ static enum auth_verdict check_jwt(struct http_auth *a, const char *token, size_
 		tenant_of(a->cfg.issuer, subject, out->tenant, sizeof(out->tenant));
 		out->run = has_scope(claims, AUTH_SCOPE_RUN);
 		out->jobs = has_scope(claims, AUTH_SCOPE_JOBS);
+		out->expires = json_number_value(exp) + LEEWAY_SECONDS;
 		v = AUTH_OK;
 	}
 out:

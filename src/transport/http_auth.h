@@ -35,6 +35,7 @@ struct http_auth_config {
 struct auth_principal {
 	char tenant[AUTH_TENANT_MAX + 1]; /* [A-Za-z0-9._-], never empty */
 	bool run, jobs;			  /* the scopes it holds */
+	double expires;			  /* unix time its token stops being accepted; 0: never */
 };
 
 struct http_auth;

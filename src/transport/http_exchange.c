@@ -273,6 +273,16 @@ void http_exchange_abort(struct http_exchange *x)
 	flush(x);
 }
 
+void http_exchange_end_stream(struct http_exchange *x, const char *why)
+{
+	char line[256];
+	int n = snprintf(line, sizeof(line), ": %s\n\n", why);
+
+	if (x->started && !x->finished && !x->gone && n > 0 && (size_t)n < sizeof(line))
+		enqueue(x, line, (size_t)n);
+	http_exchange_abort(x);
+}
+
 bool http_exchange_peer_closed(const struct http_exchange *x)
 {
 	h2o_socket_t *sock;

@@ -28,10 +28,11 @@ struct http_exchange {
 	struct mcp_conn *conn;	      /* modern: its own connection (owned) */
 	json_t *id;		      /* the JSON-RPC id answered here; NULL for GET */
 	bool is_get;
-	bool started;  /* SSE headers sent */
-	bool sending;  /* h2o holds `out` until proceed */
-	bool finished; /* the final bytes were handed to h2o */
-	bool gone;     /* the client closed its end */
+	double expires; /* a GET stream: when its token stops being accepted (0: never) */
+	bool started;	/* SSE headers sent */
+	bool sending;	/* h2o holds `out` until proceed */
+	bool finished;	/* the final bytes were handed to h2o */
+	bool gone;	/* the client closed its end */
 	bool final_queued;
 	char *out;    /* bytes h2o is sending */
 	char *queued; /* bytes waiting for proceed */
@@ -123,6 +124,8 @@ bool http_exchange_congested(const struct http_exchange *x);
 /* The client is gone, or the server stops: no more output; its modern
  * connection (and the calls on it) are cancelled; h2o is let go. */
 void http_exchange_abort(struct http_exchange *x);
+/* Ends an open SSE stream with a comment saying why. */
+void http_exchange_end_stream(struct http_exchange *x, const char *why);
 /* Whether the client closed its socket (checked without reading). */
 bool http_exchange_peer_closed(const struct http_exchange *x);
 /* Frees the exchanges that are done (from the reaper timer). */

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <strings.h>
 #include <sys/socket.h>
 
@@ -288,6 +289,9 @@ static void handle_get(struct mcp_http *h, h2o_req_t *req)
 		return http_reply_error(req, 503, "Service Unavailable", -32603,
 					"Internal error: out of memory. Hint: retry", NULL, NULL);
 	x->is_get = true;
+	/* The stream pushes the session's notifications for as long as it is
+	 * open: no longer than the token that opened it is good. */
+	x->expires = h->principal.expires;
 	x->session = s;
 	LIST_INSERT_HEAD(&s->exchanges, x, session_link);
 	s->stream = x;
@@ -438,6 +442,10 @@ static void on_probe(uv_timer_t *t)
 			log_debug("HTTP client of a %s went away",
 				  x->is_get ? "GET stream" : "request");
 			http_exchange_abort(x);
+		} else if (x->expires > 0 && (double)time(NULL) >= x->expires) {
+			log_info("a GET stream ended: the access token that opened it expired");
+			http_exchange_end_stream(x, "the access token expired; open the stream "
+						    "again with a new one");
 		} else if (ticks % KEEPALIVE_EVERY == 0) {
 			http_exchange_keepalive(x);
 		}

@@ -296,6 +296,7 @@ def jwt(binary):
                             name="py_list_jobs")
         check(r.status == 403 and "python-mcp:jobs" in r.body.decode(),
               "run-only token: 403 to list jobs", (r.status, r.body))
+        stream_ends_with_its_token(s, key, both)
         for what, tok in (("expired", token(key, "alice", both, exp=-600)),
                           ("another audience", token(key, "alice", both, aud="https://other/mcp")),
                           ("another issuer", token(key, "alice", both, iss="https://evil")),
@@ -307,6 +308,50 @@ def jwt(binary):
         s.stop()
         s.cleanup()
         shutil.rmtree(base, ignore_errors=True)
+
+
+def open_stream(s, tok):
+    """A legacy session of `tok` and its GET stream: the socket, headers read."""
+    auth = {"Authorization": f"Bearer {tok}"}
+    r = s.request(body={"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {
+        "protocolVersion": "2025-11-25", "capabilities": {},
+        "clientInfo": {"name": "t", "version": "1"}}}, headers=auth)
+    sid = r.headers.get("mcp-session-id", "")
+    check(r.status == 200 and sid, "a legacy session with a JWT", (r.status, r.body))
+    g = s.connect()
+    s.send(g, "GET", headers={"Mcp-Session-Id": sid, "Accept": "text/event-stream", **auth})
+    g.settimeout(10)
+    head = g.recv(4096)
+    check(head.startswith(b"HTTP/1.1 200"), "the GET stream opens", head)
+    return g
+
+
+def stream_ends_with_its_token(s, key, scopes):
+    """A GET stream lives no longer than the token that opened it: this one
+    expired 56 s ago, which the 60 s leeway accepts for about 4 s more; a
+    stream of a fresh token stays open past that."""
+    short = open_stream(s, token(key, "alice", scopes, exp=-56))
+    long = open_stream(s, token(key, "alice", scopes))
+    rest, closed = b"", False
+    deadline = time.time() + 30  # keep-alive comments come every 15 s
+    while not closed and time.time() < deadline:
+        try:
+            chunk = short.recv(4096)
+        except TimeoutError:
+            break
+        closed = chunk == b""
+        rest += chunk
+    short.close()
+    check(closed, "the server closes the stream", rest)
+    check(b"access token expired" in rest, "the stream ends saying the token expired", rest)
+    long.setblocking(False)
+    try:
+        still_open = long.recv(4096) != b""
+    except BlockingIOError:
+        still_open = True
+    long.close()
+    check(still_open, "a stream of a valid token stays open")
+    check("the access token that opened it expired" in s.logs(), "the log says why")
 
 
 def jwt_tenant(sub, iss="https://issuer.test"):
