@@ -89,23 +89,26 @@ void job_output_recount(struct jobs *t, struct job *j)
 	}
 }
 
+static bool evictable(const struct job *o, const struct job *self)
+{
+	return o != self && job_status_is_final(o->status) &&
+	       o->kept[JOB_STDOUT] + o->kept[JOB_STDERR] > 0;
+}
+
 /* Makes room for `need` more bytes under the state cap by removing the
- * output of the oldest finished jobs; false when not enough could go
- * (only running jobs' output is left).  `self` keeps its own. */
+ * output of finished jobs, the oldest of the tenant that keeps the most
+ * bytes first (job_fair.c); false when not enough could go (only running
+ * jobs' output is left).  `self` keeps its own. */
 static bool evict_oldest(struct jobs *t, const struct job *self)
 {
-	struct job *o;
+	struct job *o = jobs_fair_victim(t, JOBS_FAIR_BY_BYTES, self, evictable);
 
-	TAILQ_FOREACH_REVERSE (o, &t->list, job_list, age) {
-		if (o == self || !job_status_is_final(o->status) ||
-		    o->kept[JOB_STDOUT] + o->kept[JOB_STDERR] == 0)
-			continue;
-		remove_files(t, o);
-		o->evicted = true;
-		jobs_touch(t, o);
-		return true;
-	}
-	return false;
+	if (o == NULL)
+		return false;
+	remove_files(t, o);
+	o->evicted = true;
+	jobs_touch(t, o);
+	return true;
 }
 
 static bool make_room(struct jobs *t, const struct job *self, uint64_t need)

@@ -323,19 +323,24 @@ int jobs_at_close(struct jobs *t, void (*fn)(void *data), void *data)
 	return 0;
 }
 
-/* Past max_kept, the oldest finished job that nothing holds is
- * forgotten, as py_prune_jobs would: history is bounded like output. */
+static bool forgettable(const struct job *j, const struct job *self)
+{
+	(void)self;
+	return job_status_is_final(j->status) && j->run == NULL;
+}
+
+/* Past max_kept, a finished job that nothing holds is forgotten, as
+ * py_prune_jobs would: history is bounded like output.  It is the oldest
+ * of the tenant that keeps the most (job_fair.c). */
 static int make_room(struct jobs *t, struct pm_error *err)
 {
 	if (t->limits.max_kept == 0 || t->count < t->limits.max_kept)
 		return 0;
-	struct job *j;
+	struct job *j = jobs_fair_victim(t, JOBS_FAIR_BY_COUNT, NULL, forgettable);
 
-	TAILQ_FOREACH_REVERSE (j, &t->list, job_list, age) {
-		if (job_status_is_final(j->status) && j->run == NULL) {
-			jobs_remove(t, j);
-			return 0;
-		}
+	if (j != NULL) {
+		jobs_remove(t, j);
+		return 0;
 	}
 	pm_error_set(err, "jobs", EAGAIN, "the server keeps %zu jobs and none of them has ended",
 		     t->count);

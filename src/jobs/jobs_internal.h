@@ -51,6 +51,16 @@ struct jobs {
 	bool swept_pending;		 /* watches removed while delivering */
 };
 
+/* job_fair.c: the job a full table gives up, by what a tenant holds. */
+enum jobs_fair_by {
+	JOBS_FAIR_BY_COUNT, /* jobs kept */
+	JOBS_FAIR_BY_BYTES, /* bytes of output kept */
+};
+/* The oldest job for which candidate() holds, of the tenant that holds the
+ * most of those jobs' kind (jobs or bytes); NULL when there is none. */
+struct job *jobs_fair_victim(struct jobs *t, enum jobs_fair_by by, const struct job *self,
+			     bool (*candidate)(const struct job *j, const struct job *self));
+
 /* jobs.c */
 struct job *job_new(void);
 void job_free(struct job *j);

@@ -242,6 +242,44 @@ def tokens(binary):
         shutil.rmtree(secrets, ignore_errors=True)
 
 
+@case
+def fair_caps(binary):
+    """The server-wide caps (jobs kept, bytes of output kept) push out the
+    history of the tenant that holds the most, never a quiet neighbour's."""
+    secrets = tempfile.mkdtemp(prefix="pymcp-auth-", dir="/tmp")
+    tokfile = os.path.join(secrets, "tokens")
+    with open(tokfile, "w") as f:
+        f.write("alice tok-alice-0123456789abcdef\nbob tok-bob-0123456789abcdef\n")
+    s = Server(binary, ["--auth-tokens", tokfile, "--max-stored-jobs", "16",
+                        "--max-state-bytes", str(1 << 20)])
+    try:
+        alice = Client(s, "tok-alice-0123456789abcdef", "alice")
+        bob = Client(s, "tok-bob-0123456789abcdef", "bob")
+
+        def run(who, kib):
+            res = who.structured(RUN, {"directory": os.path.join(s.ws, who.tenant),
+                                       "script_content": f"print('{who.tenant}' * {kib * 205})"})
+            check(res["exit_code"] == 0, f"{who.tenant}'s job ran", res)
+
+        for _ in range(2):
+            run(bob, 10)
+        bobs = [j["id"] for j in bob.structured("py_list_jobs", {})["jobs"]]
+        check(len(bobs) == 2, "bob has two jobs", bobs)
+        for _ in range(18):  # 18 more jobs and 1.8 MiB: past both caps
+            run(alice, 100)
+        for jid in bobs:
+            job = bob.structured("py_job_status", {"job_id": jid})["job"]
+            out = job["result"]["stdout"]
+            check(out.startswith("bob") and len(out) > 6000, "bob's job and output are kept",
+                  {k: job[k] for k in ("id", "status")})
+        kept = len(alice.structured("py_list_jobs", {"limit": 100})["jobs"])
+        check(kept <= 14, "alice's own oldest jobs made the room", kept)
+    finally:
+        s.stop()
+        s.cleanup()
+        shutil.rmtree(secrets, ignore_errors=True)
+
+
 def make_key(base):
     import jwt
     from cryptography.hazmat.primitives.asymmetric import rsa
