@@ -73,6 +73,7 @@ struct envs {
 	struct runner *runner;
 	struct envs_config cfg;
 	char *dir;
+	char *install_policy; /* cfg.install_policy points here */
 	struct build *builds;
 	struct use *uses;
 	struct failure *failures; /* newest first */
@@ -603,7 +604,10 @@ int envs_new(struct runner *runner, const struct envs_config *cfg, struct envs *
 {
 	struct envs *e = calloc(1, sizeof(*e));
 
-	if (e == NULL || (e->dir = strdup(cfg->dir)) == NULL) {
+	if (e == NULL || (e->dir = strdup(cfg->dir)) == NULL ||
+	    (e->install_policy = strdup(cfg->install_policy)) == NULL) {
+		if (e)
+			free(e->dir);
 		free(e);
 		return pm_error_set(err, "environment", ENOMEM, "environments");
 	}
@@ -616,6 +620,7 @@ int envs_new(struct runner *runner, const struct envs_config *cfg, struct envs *
 	e->runner = runner;
 	e->cfg = *cfg;
 	e->cfg.dir = e->dir;
+	e->cfg.install_policy = e->install_policy;
 	/* Builds and removals interrupted by a crash go (no environment is
 	 * that old). */
 	unsigned ignored;
@@ -644,5 +649,17 @@ void envs_free(struct envs *e)
 		free(u);
 	}
 	free(e->dir);
+	free(e->install_policy);
 	free(e);
+}
+
+int envs_set_install_policy(struct envs *e, const char *policy, struct pm_error *err)
+{
+	char *copy = strdup(policy);
+
+	if (copy == NULL)
+		return pm_error_set(err, "environment", ENOMEM, "the new install policy");
+	free(e->install_policy);
+	e->cfg.install_policy = e->install_policy = copy;
+	return 0;
 }

@@ -62,6 +62,10 @@ int envs_new(struct runner *runner, const struct envs_config *cfg, struct envs *
 	     struct pm_error *err);
 void envs_free(struct envs *e);
 
+/* Installs started from now on run under `policy` (copied); those under
+ * way keep theirs. */
+int envs_set_install_policy(struct envs *e, const char *policy, struct pm_error *err);
+
 /* 1: ready now (ref filled and in use); 0: being built, `done` comes
  * later and *wait may be cancelled until then; < 0: err set. */
 int envs_acquire(struct envs *e, const struct env_request *req, envs_done_fn done, void *data,

@@ -28,6 +28,7 @@ static void on_handle_closed(uv_handle_t *h)
 	if (--l->open_handles > 0)
 		return;
 	runner_launcher_gone(l);
+	free(l->policy);
 	json_decref(l->exit_event);
 	framer_free(&l->status_lines);
 	free(l);
@@ -218,7 +219,8 @@ struct launcher *launcher_spawn(struct runner *r, const char *policy, struct pm_
 	uv_process_options_t opts = {0};
 	int rc;
 
-	if (l == NULL) {
+	if (l == NULL || (l->policy = strdup(policy)) == NULL) {
+		free(l);
 		pm_error_set(err, "runner", ENOMEM, "start a sandbox launcher");
 		return NULL;
 	}

@@ -33,11 +33,42 @@ static struct launcher *take_idle(struct runner *r, struct launcher *l)
 	return l;
 }
 
-static void free_run(struct run *run)
+static bool names(const char *a, const char *b)
+{
+	return a != NULL && b != NULL && strcmp(a, b) == 0;
+}
+
+bool runner_policy_in_use(const struct runner *r, const char *policy)
+{
+	const struct launcher *l;
+	const struct run *run;
+
+	LIST_FOREACH (l, &r->all, all_link)
+		if (names(l->policy, policy))
+			return true;
+	TAILQ_FOREACH (run, &r->queue, link)
+		if (names(run->policy, policy))
+			return true;
+	return false;
+}
+
+/* Tells the owner of a policy file that nothing here needs it any more
+ * (a launcher that loaded it, or a task that named it, is gone). */
+static void maybe_unused(struct runner *r, const char *policy)
+{
+	if (policy == NULL || r->shutting_down || r->cfg.policy_unused == NULL ||
+	    names(policy, r->policy) || runner_policy_in_use(r, policy))
+		return;
+	r->cfg.policy_unused(policy, r->cfg.policy_data);
+}
+
+static void free_run(struct runner *r, struct run *run)
 {
 	json_decref(run->spec);
 	if (run->ws_fd >= 0)
 		close(run->ws_fd);
+	maybe_unused(r, run->policy);
+	free(run->policy);
 	free(run);
 }
 
@@ -69,7 +100,7 @@ static void end_run(struct runner *r, struct run *run, struct run_outcome *o, bo
 	if (run->job == NULL) {
 		o->cancelled = run->cancelled || r->shutting_down;
 		run->task.done(o, run->task.data);
-		free_run(run);
+		free_run(r, run);
 		return;
 	}
 	o->cancelled = run->cancelled;
@@ -79,7 +110,7 @@ static void end_run(struct runner *r, struct run *run, struct run_outcome *o, bo
 		run->cancel_done(run->job, run->cancel_arg);
 	if (run->cleanup)
 		run->cleanup(run->job, run->data);
-	free_run(run);
+	free_run(r, run);
 }
 
 static void on_kill_timer_closed(uv_handle_t *h)
@@ -120,6 +151,7 @@ void runner_launcher_gone(struct launcher *l)
 
 	LIST_REMOVE(l, all_link);
 	r->n_alive--;
+	maybe_unused(r, l->policy);
 	if (r->shutting_down && r->n_alive == 0)
 		shutdown_finished(r);
 }
@@ -151,6 +183,7 @@ void runner_launcher_done(struct launcher *l)
 	if (run != NULL) {
 		o.cancelled = run->cancelled;
 		o.exit_event = e;
+		o.policy = l->policy;
 		if (e != NULL) {
 			struct wire_exit x;
 			wire_exit_read(e, &x);
@@ -205,7 +238,7 @@ static void fill_pool(struct runner *r)
 
 	while (!r->shutting_down && r->n_idle < want) {
 		struct pm_error err = {0};
-		struct launcher *l = launcher_spawn(r, r->cfg.policy, &err);
+		struct launcher *l = launcher_spawn(r, r->policy, &err);
 		if (l == NULL) {
 			log_msg(LOG_LEVEL_ERROR, "%s", err.message);
 			return;
@@ -231,8 +264,8 @@ static void pump(struct runner *r)
 		unqueue(r, run);
 		/* Another policy (an install) needs a launcher of its own. */
 		l = run->policy ? NULL : LIST_FIRST(&r->idle);
-		if (l == NULL && (l = launcher_spawn(r, run->policy ? run->policy : r->cfg.policy,
-						     &err)) == NULL) {
+		if (l == NULL &&
+		    (l = launcher_spawn(r, run->policy ? run->policy : r->policy, &err)) == NULL) {
 			/* Nothing can run: fail the job rather than wait forever. */
 			struct run_outcome o = {0};
 			pm_error_format(&err, o.error, sizeof(o.error));
@@ -258,7 +291,12 @@ int runner_new(uv_loop_t *loop, const struct runner_config *cfg, struct jobs *jo
 		return pm_error_set(err, "runner", ENOMEM, "runner");
 	r->loop = loop;
 	r->cfg = *cfg;
+	r->cfg.policy = NULL;
 	r->jobs = jobs;
+	if ((r->policy = strdup(cfg->policy)) == NULL) {
+		free(r);
+		return pm_error_set(err, "runner", ENOMEM, "runner");
+	}
 	LIST_INIT(&r->idle);
 	LIST_INIT(&r->all);
 	TAILQ_INIT(&r->queue);
@@ -369,7 +407,11 @@ int runner_start_task(struct runner *r, json_t *spec_new, const struct runner_ta
 	if (run == NULL)
 		return pm_error_code(err);
 	run->task = *cfg;
-	run->policy = cfg->policy;
+	if (cfg->policy != NULL && (run->policy = strdup(cfg->policy)) == NULL) {
+		unqueue(r, run);
+		free_run(r, run);
+		return pm_error_set(err, "runner", ENOMEM, "queue the install");
+	}
 	*out = (struct runner_task *)run;
 	pump(r);
 	return 0;
@@ -461,7 +503,28 @@ void runner_shutdown(struct runner *r, void (*done)(void *data), void *data)
 
 void runner_free(struct runner *r)
 {
+	if (r != NULL)
+		free(r->policy);
 	free(r);
+}
+
+int runner_set_policy(struct runner *r, const char *policy, struct pm_error *err)
+{
+	char *copy = strdup(policy);
+	char *old = r->policy;
+
+	if (copy == NULL)
+		return pm_error_set(err, "runner", ENOMEM, "the new run policy");
+	r->policy = copy;
+	/* Prepared launchers loaded the old policy: they clean up and exit
+	 * when their spec descriptor closes, and fresh ones take their
+	 * place.  A running launcher keeps its policy to the end. */
+	while (!LIST_EMPTY(&r->idle))
+		launcher_close_spec(take_idle(r, LIST_FIRST(&r->idle)));
+	maybe_unused(r, old);
+	free(old);
+	fill_pool(r);
+	return 0;
 }
 
 void runner_counts(const struct runner *r, struct runner_counts *out)

@@ -19,13 +19,18 @@
 
 struct runner_config {
 	const char *launcher; /* path of python-mcp-sandbox */
-	const char *policy;   /* the run policy */
+	const char *policy;   /* the run policy (copied; runner_set_policy changes it) */
 	char *const *protect; /* paths no workspace may overlap (the state dir, ...) */
 	size_t n_protect;
 	const char *cache_dir; /* compiled seccomp programs (--cache-dir), or NULL */
 	unsigned max_running;  /* concurrent jobs */
 	unsigned prepared;     /* launchers kept ready */
 	unsigned max_pending;  /* jobs waiting for a slot; more are refused */
+	/* A policy file that no launcher alive and no queued run names any
+	 * more, and that is not the run policy (may be NULL): its owner may
+	 * remove it.  Not called during shutdown. */
+	void (*policy_unused)(const char *policy, void *data);
+	void *policy_data;
 };
 
 /* How a run ended, from the launcher's status events. */
@@ -41,6 +46,7 @@ struct run_outcome {
 	long long peak_rss_bytes;
 	bool cancelled;	    /* py_cancel_job or shutdown */
 	char error[1536];   /* setup error ("stage: message. Hint: ...") when !ran */
+	const char *policy; /* the policy file the launcher loaded, or NULL */
 	json_t *exit_event; /* borrowed: the launcher's exit event, or NULL */
 };
 
@@ -53,6 +59,15 @@ struct runner;
 
 int runner_new(uv_loop_t *loop, const struct runner_config *cfg, struct jobs *jobs,
 	       struct runner **out, struct pm_error *err);
+
+/* New runs use `policy` (copied): prepared launchers of the old one
+ * are retired and new ones prepared.  Runs under way keep the policy
+ * their launcher loaded. */
+int runner_set_policy(struct runner *r, const char *policy, struct pm_error *err);
+
+/* Whether a launcher alive or a run waiting in the queue names `policy`
+ * (the run policy counts only once a launcher or a run uses it). */
+bool runner_policy_in_use(const struct runner *r, const char *policy);
 
 /* 0 when one more job may be queued, else -EAGAIN with err saying that
  * max_pending jobs already wait. */

@@ -25,6 +25,7 @@ struct launcher {
 	json_t *exit_event; /* owned */
 	char error[1536];   /* from an "error" event */
 	struct run *run;    /* NULL while idle */
+	char *policy;	    /* the policy file it was started with (owned) */
 	bool idle;	    /* in runner->idle */
 	LIST_ENTRY(launcher) idle_link;
 	LIST_ENTRY(launcher) all_link; /* runner->all */
@@ -35,8 +36,8 @@ struct run {
 	struct runner *r;
 	struct job *job; /* NULL for a task */
 	struct runner_task_config task;
-	const char *policy; /* NULL: the run policy, from the pool */
-	bool held;	    /* queued but not to be started yet */
+	char *policy; /* owned; NULL: the run policy, from the pool */
+	bool held;    /* queued but not to be started yet */
 	json_t *spec;
 	int ws_fd; /* the workspace sent with the spec, or -1 */
 	runner_finish_fn finish;
@@ -58,7 +59,8 @@ struct runner_task {
 
 struct runner {
 	uv_loop_t *loop;
-	struct runner_config cfg;
+	struct runner_config cfg; /* cfg.policy: NULL, see policy */
+	char *policy;		  /* the run policy new launchers load (owned) */
 	struct jobs *jobs;
 	LIST_HEAD(, launcher) idle; /* prepared launchers, not bound */
 	LIST_HEAD(, launcher) all;  /* every launcher not yet closed */
