@@ -40,6 +40,8 @@ struct exec_job {
 	bool has_env;	  /* env_ref is in use */
 	json_t *warnings; /* detected dependencies that could not be installed */
 	exec_shape_fn shape;
+	void *shape_data;
+	double timeout_seconds;
 };
 
 static json_t *build_env(const struct exec_env *env, const struct exec_request *req,
@@ -79,13 +81,15 @@ static json_t *finish(struct job *j, const struct run_outcome *o, void *data)
 {
 	struct exec_job *x = data;
 	const struct exec_outcome eo = {.kind = x->kind,
+					.job = j,
 					.run = o,
 					.env = x->has_env ? &x->env_ref : NULL,
 					.resolved = x->has_env ? x->set : NULL,
 					.warnings = x->warnings,
-					.python_version = x->python_version};
+					.python_version = x->python_version,
+					.timeout_seconds = x->timeout_seconds,
+					.shape_data = x->shape_data};
 
-	(void)j;
 	return x->shape ? x->shape(&eo) : NULL;
 }
 
@@ -314,6 +318,8 @@ int exec_start(const struct exec_env *env, const struct exec_request *req, struc
 	x->kind = req->kind;
 	x->use_uv = req->use_uv;
 	x->shape = req->shape;
+	x->shape_data = req->shape_data;
+	x->timeout_seconds = req->timeout_seconds;
 	/* A full queue refuses before anything is opened or created. */
 	if ((r = tenant_admit(env, req, err)) < 0 || (r = runner_admit(env->runner, err)) < 0 ||
 	    (spec = prepare(env, req, x, &ws_fd, err)) == NULL ||

@@ -39,11 +39,14 @@ struct exec_env {
 /* What a run that ran reports to the shaper of its result. */
 struct exec_outcome {
 	enum exec_kind kind;
+	struct job *job; /* its stderr tail (jobs_tail) is still there */
 	const struct run_outcome *run;
 	const struct env_ref *env;  /* the dependency environment, or NULL */
 	json_t *resolved;	    /* what that environment holds, or NULL */
 	json_t *warnings;	    /* detected imports not installed, or NULL */
 	const char *python_version; /* "3.11" */
+	double timeout_seconds;	    /* the request's (0 = none) */
+	void *shape_data;	    /* the request's */
 };
 
 /* Returns the result object of a run (a new reference). */
@@ -71,6 +74,7 @@ struct exec_request {
 	bool async_mode;
 	json_t *dependencies; /* array of strings, borrowed, may be NULL */
 	exec_shape_fn shape;  /* the result of a run that ran */
+	void *shape_data;     /* handed to shape in its outcome */
 };
 
 /* Creates the job and queues it (*out); the job may have ended already

@@ -114,6 +114,7 @@ void mcp_server_free(struct mcp_server *s)
 	free(s->version);
 	free(s->title);
 	free(s->instructions);
+	free(s->limits_note);
 	free(s);
 }
 

@@ -81,6 +81,13 @@ void mcp_server_free(struct mcp_server *s);
  * NULL keeps the current one).  The defaults describe smart async. */
 void mcp_server_set_info(struct mcp_server *s, const char *title, const char *instructions);
 
+/* What the sandbox allows (a sentence or two, copied; NULL or "": none):
+ * appended to the instructions and to the descriptions of the tools that
+ * declare shows_limits.  It may change while clients are connected (a
+ * policy reload); the tools declare listChanged false, so clients learn
+ * it from their next tools/list or initialize. */
+void mcp_server_set_limits_note(struct mcp_server *s, const char *note);
+
 /* The protocol version initialize negotiated on stdio, or NULL before. */
 const char *mcp_server_protocol_version(const struct mcp_server *s);
 
@@ -91,6 +98,19 @@ int mcp_register_tool(struct mcp_server *s, const struct tool_decl *decl, void *
 /* Serves the whole catalog of the tools layer and job-stream://{job_id}. */
 int mcp_serve_tools(struct mcp_server *s, struct tools *t, struct pm_error *err);
 int mcp_register_resource_template(struct mcp_server *s, const struct mcp_resource_template *t);
+
+/* A resource of a fixed URI, listed by resources/list and read by
+ * `read` (the same contract as a template's). */
+struct mcp_resource {
+	const char *uri; /* e.g. "policy://effective" */
+	const char *name;
+	const char *title;
+	const char *description;
+	const char *mime_type;
+	mcp_resource_read_fn read;
+	void *ctx;
+};
+int mcp_register_resource(struct mcp_server *s, const struct mcp_resource *r);
 
 /* The transport side (and tests and fuzz targets, which feed messages
  * without I/O).  A sink receives every outgoing message, serialized on

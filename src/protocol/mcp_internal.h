@@ -28,6 +28,12 @@ struct mcp_tool_entry {
 	json_t *input_schema, *output_schema; /* built once from decl */
 };
 
+struct mcp_resource_entry {
+	char *uri, *name, *title, *description, *mime_type;
+	mcp_resource_read_fn read;
+	void *ctx;
+};
+
 struct mcp_template_entry {
 	char *uri_template, *scheme, *name, *title, *description, *mime_type;
 	mcp_resource_read_fn read;
@@ -70,11 +76,14 @@ struct mcp_server {
 	uv_loop_t *loop;
 	struct mcp_limits limits;
 	char *name, *version, *title, *instructions;
+	char *limits_note; /* NULL: none (mcp_server_set_limits_note) */
 
 	struct mcp_tool_entry *tools;
 	size_t n_tools;
 	struct mcp_template_entry *templates;
 	size_t n_templates;
+	struct mcp_resource_entry *resources;
+	size_t n_resources;
 
 	struct mcp_conn *stdio;	   /* the connection of the mcp_server_* calls */
 	struct tools *task_source; /* jobs as tasks (mcp_serve_tools), or NULL */
@@ -140,6 +149,11 @@ bool mcp_check_cursor(struct mcp_conn *c, const struct mcp_req *rq, json_t *para
 const char *mcp_require_string(struct mcp_conn *c, const struct mcp_req *rq, json_t *params,
 			       const char *key, const char *hint);
 
+/* The instructions with the limits note (a new string), and a tool's
+ * description with it when the tool shows limits; NULL without memory. */
+json_t *mcp_instructions_new(const struct mcp_server *s);
+json_t *mcp_tool_description_new(const struct mcp_server *s, const struct tool_decl *d);
+
 /* Method handlers; params may be NULL (absent), otherwise an object. */
 typedef void mcp_method_fn(struct mcp_conn *c, const struct mcp_req *rq, json_t *params);
 mcp_method_fn mcp_handle_initialize, mcp_handle_ping, mcp_handle_set_level, mcp_handle_discover,
@@ -200,6 +214,7 @@ void mcp_calls_cancel_all(struct mcp_conn *c);
 void mcp_calls_free_all(struct mcp_conn *c);
 
 void mcp_tools_free(struct mcp_server *s);
+/* The templates and the fixed resources. */
 void mcp_templates_free(struct mcp_server *s);
 
 #endif

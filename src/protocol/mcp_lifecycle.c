@@ -1,6 +1,7 @@
 /* Lifecycle and utilities: initialize and version negotiation, ping,
  * logging/setLevel and notifications/message, notifications/initialized
  * and notifications/cancelled. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -38,6 +39,41 @@ void mcp_server_set_info(struct mcp_server *s, const char *title, const char *in
 	replace(&s->instructions, instructions, DEFAULT_INSTRUCTIONS);
 }
 
+void mcp_server_set_limits_note(struct mcp_server *s, const char *note)
+{
+	char *copy = note && note[0] ? strdup(note) : NULL;
+
+	if (note && note[0] && copy == NULL)
+		return; /* keeps the old one */
+	free(s->limits_note);
+	s->limits_note = copy;
+}
+
+/* text, a space and the note. */
+static json_t *with_note(const char *text, const char *note)
+{
+	char *joined = NULL;
+	json_t *j;
+
+	if (note == NULL)
+		return json_string(text);
+	if (asprintf(&joined, "%s %s", text, note) < 0)
+		return NULL;
+	j = json_string(joined);
+	free(joined);
+	return j;
+}
+
+json_t *mcp_instructions_new(const struct mcp_server *s)
+{
+	return with_note(s->instructions, s->limits_note);
+}
+
+json_t *mcp_tool_description_new(const struct mcp_server *s, const struct tool_decl *d)
+{
+	return with_note(d->description, d->shows_limits ? s->limits_note : NULL);
+}
+
 static const char *negotiate(const char *requested)
 {
 	for (size_t i = 0; i < sizeof(legacy_versions) / sizeof(legacy_versions[0]); i++)
@@ -69,11 +105,11 @@ void mcp_handle_initialize(struct mcp_conn *c, const struct mcp_req *rq, json_t 
 		log_info("client asked for protocol %.*s; offering %s", JRPC_Q(requested),
 			 c->protocol_version);
 	/* listChanged:false: the tool set is fixed at start-up. */
-	result = json_pack("{s:s, s:{s:{s:b}, s:{s:b, s:b}, s:{}}, s:{s:s, s:s, s:s}, s:s}",
+	result = json_pack("{s:s, s:{s:{s:b}, s:{s:b, s:b}, s:{}}, s:{s:s, s:s, s:s}, s:o}",
 			   "protocolVersion", c->protocol_version, "capabilities", "tools",
 			   "listChanged", 0, "resources", "subscribe", 0, "listChanged", 0,
 			   "logging", "serverInfo", "name", s->name, "title", s->title, "version",
-			   s->version, "instructions", s->instructions);
+			   s->version, "instructions", mcp_instructions_new(s));
 	if (result == NULL) {
 		c->protocol_version = NULL;
 		mcp_reply_error(c, rq, JRPC_INTERNAL_ERROR, NULL,

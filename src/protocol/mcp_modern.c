@@ -224,10 +224,10 @@ void mcp_handle_discover(struct mcp_conn *c, const struct mcp_req *rq, json_t *p
 	(void)params;
 	/* The same capabilities legacy clients get, and prompts: an empty
 	 * list, so that clients probing prompts/list get an answer. */
-	r = json_pack("{s:o, s:{s:{s:b}, s:{s:b, s:b}, s:{s:b}, s:{}}, s:s}", "supportedVersions",
+	r = json_pack("{s:o, s:{s:{s:b}, s:{s:b, s:b}, s:{s:b}, s:{}}, s:o}", "supportedVersions",
 		      mcp_supported_versions(), "capabilities", "tools", "listChanged", 0,
 		      "resources", "subscribe", 0, "listChanged", 0, "prompts", "listChanged", 0,
-		      "logging", "instructions", s->instructions);
+		      "logging", "instructions", mcp_instructions_new(s));
 	caps = json_object_get(r, "capabilities");
 	if (caps && mcp_subscriptions_offered(s))
 		json_object_set_new(json_object_get(caps, "resources"), "subscribe", json_true());

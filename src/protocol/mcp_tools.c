@@ -85,6 +85,17 @@ int mcp_serve_tools(struct mcp_server *s, struct tools *t, struct pm_error *err)
 	    .complete = tools_complete_job_id,
 	    .ctx = t,
 	};
+	struct mcp_resource policy = {
+	    .uri = TOOLS_POLICY_URI,
+	    .name = "effective-policy",
+	    .title = "Effective sandbox policy",
+	    .description = "The sandbox policy in force for runs, as the launcher applies it "
+			   "(python-mcp-sandbox --print-effective-policy): network, mounts, "
+			   "limits, environment, seccomp. Optional limits are null when not set.",
+	    .mime_type = "application/json",
+	    .read = tools_read_policy,
+	    .ctx = t,
+	};
 	int r;
 
 	s->task_source = t;
@@ -97,6 +108,8 @@ int mcp_serve_tools(struct mcp_server *s, struct tools *t, struct pm_error *err)
 	if ((r = mcp_register_resource_template(s, &stream)) < 0)
 		return pm_error_set(err, "tools", -r, "register `%s{job_id}`",
 				    TOOLS_JOB_STREAM_SCHEME);
+	if ((r = mcp_register_resource(s, &policy)) < 0)
+		return pm_error_set(err, "tools", -r, "register `%s`", TOOLS_POLICY_URI);
 	return 0;
 }
 
@@ -111,7 +124,9 @@ void mcp_tools_free(struct mcp_server *s)
 	s->n_tools = 0;
 }
 
-/* The tool list changes only with a new server binary. */
+/* The tool list changes only with a new server binary; the execution
+ * tools' descriptions also with a policy reload (SIGHUP), rare enough
+ * for an hour's caching. */
 #define TOOLS_LIST_TTL_MS 3600000LL
 
 void mcp_handle_tools_list(struct mcp_conn *c, const struct mcp_req *rq, json_t *params)
@@ -124,8 +139,9 @@ void mcp_handle_tools_list(struct mcp_conn *c, const struct mcp_req *rq, json_t 
 	tools = json_array();
 	for (size_t i = 0; i < s->n_tools; i++) {
 		struct mcp_tool_entry *e = &s->tools[i];
-		json_t *t = json_pack("{s:s, s:s, s:O}", "name", e->decl->name, "description",
-				      e->decl->description, "inputSchema", e->input_schema);
+		json_t *t =
+		    json_pack("{s:s, s:o, s:O}", "name", e->decl->name, "description",
+			      mcp_tool_description_new(s, e->decl), "inputSchema", e->input_schema);
 
 		if (t && e->decl->title)
 			json_object_set_new(t, "title", json_string(e->decl->title));

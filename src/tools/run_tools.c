@@ -13,6 +13,7 @@
 
 #include "cleanup.h"
 #include "envs.h"
+#include "limit_note.h"
 #include "live_feed.h"
 #include "pep723.h"
 #include "scripts.h"
@@ -21,15 +22,15 @@
 #define SMART_NOTE                                                                                 \
 	" Answers inline when the script ends within the smart timeout (20 s by default);"         \
 	" otherwise returns {job_id, status: \"running\"} and the job goes on: poll it with"       \
-	" py_job_status. Every run is sandboxed: no network, a read-only system, the server's"     \
-	" environment hidden."
+	" py_job_status. Every run is sandboxed: a read-only system, the server's environment"     \
+	" hidden."
 
 static const char *const python_version_pattern = "^3\\.[0-9]+$";
 
 /* TOOLS.md, "Common parameters of the execution tools". */
 #define COMMON_PARAMS                                                                              \
 	TOOL_P_STRINGS("args", "argv appended after the script"),                                  \
-	    TOOL_P_INT("timeout_seconds", 0, 10000000, 300,                                        \
+	    TOOL_P_INT("timeout_seconds", 0, 10000000, RUN_TIMEOUT_DEFAULT,                        \
 		       "Hard limit in seconds: the whole sandbox is killed and stderr ends with"   \
 		       " [TIMEOUT]. 0 = no limit."),                                               \
 	    {.name = "env_vars",                                                                   \
@@ -85,6 +86,10 @@ static const struct tool_field run_result[] = {
     {"elapsed_seconds", "{\"type\": \"number\"}"},
     {"limit", "{\"type\": [\"string\", \"null\"], \"description\": \"which limit ended the run: "
 	      "time, memory, pids, cpu, output, disk, cancel\"}"},
+    {"limit_note", "{\"type\": \"string\", \"description\": \"when a limit of the sandbox's "
+		   "policy explains how the run ended: which limit and its value, e.g. "
+		   "MemoryError: the sandbox allows 2 GiB of memory (policy "
+		   "cgroup.memory_max_bytes)\"}"},
     {"resolved_dependencies", "{\"type\": \"array\", \"items\": {\"type\": \"string\"}}"},
     {"python_version_used", "{\"type\": \"string\"}"},
     {"wall_time_seconds", "{\"type\": \"number\"}"},
@@ -103,6 +108,25 @@ static const char *const run_shapes[] = {
 
 /* ---- the result ---- */
 
+/* "limit_note" when a limit of the policy the run's launcher loaded
+ * explains its end (limit_note.h). */
+static void add_limit_note(json_t *r, const struct exec_outcome *eo)
+{
+	const struct run_outcome *o = eo->run;
+	struct limit_run lr = {.limit = o->limit,
+			       .limit_detail = o->limit_detail,
+			       .exit_code = o->exit_code,
+			       .signal = o->signal,
+			       .timeout_seconds = eo->timeout_seconds};
+	char note[512];
+
+	if (eo->shape_data == NULL || eo->job == NULL)
+		return;
+	lr.stderr_tail = jobs_tail(eo->job, JOB_STDERR, &lr.stderr_len);
+	if (limit_note(tools_policy_facts(eo->shape_data, o->policy), &lr, note, sizeof(note)))
+		json_object_set_new(r, "limit_note", json_string(note));
+}
+
 /* RunScriptResult (stdout and stderr are added from the output files
  * whenever the result is read), plus the dependency and benchmark
  * fields. */
@@ -116,6 +140,7 @@ static json_t *shape_result(const struct exec_outcome *eo)
 			      "execution_strategy", strategy, "elapsed_seconds", o->wall_seconds);
 
 	json_object_set_new(r, "limit", o->limit ? json_string(o->limit) : json_null());
+	add_limit_note(r, eo);
 	if (eo->env)
 		json_object_set_new(r, "environment",
 				    json_pack("{s:s, s:b, s:s}", "name", eo->env->name, "reused",
@@ -208,12 +233,14 @@ static void on_call_gone(struct tool_call *call, void *data)
 		t->cfg.cancel(j, NULL, NULL, t->cfg.cancel_data, &err);
 }
 
-static void start(struct tools *t, struct tool_call *call, const struct exec_request *req)
+static void start(struct tools *t, struct tool_call *call, const struct exec_request *given)
 {
+	struct exec_request run = *given, *req = &run;
 	struct pm_error err = {0};
 	struct waiting *w;
 	struct job *j;
 
+	run.shape_data = t;
 	if (exec_start(&t->cfg.exec, req, &j, &err) < 0) {
 		tool_fail_error(call, &err);
 		return;
@@ -462,6 +489,7 @@ const struct tool_decl tool_run_script_in_dir = {
     .result = run_result,
     .shapes = run_shapes,
     .task_support = true,
+    .shows_limits = true,
     .handler = run_in_dir,
 };
 
@@ -475,6 +503,7 @@ const struct tool_decl tool_run_with_dependencies = {
     .result = run_result,
     .shapes = run_shapes,
     .task_support = true,
+    .shows_limits = true,
     .handler = with_deps,
 };
 
@@ -488,6 +517,7 @@ const struct tool_decl tool_benchmark_script = {
     .result = run_result,
     .shapes = run_shapes,
     .task_support = true,
+    .shows_limits = true,
     .handler = benchmark,
 };
 
@@ -500,5 +530,6 @@ const struct tool_decl tool_run_saved_script = {
     .result = run_result,
     .shapes = run_shapes,
     .task_support = true,
+    .shows_limits = true,
     .handler = run_saved,
 };

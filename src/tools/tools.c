@@ -41,5 +41,6 @@ void tools_free(struct tools *t)
 	if (t == NULL)
 		return;
 	tools_cancel_orphan(t);
+	tools_policies_free(t);
 	free(t);
 }

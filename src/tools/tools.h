@@ -68,6 +68,24 @@ extern const struct tool_decl *const tools_catalog[];
 extern const struct tool_decl *const tools_fixtures[];
 bool tools_serve_fixtures(const struct tools *t);
 
+/* ---- the sandbox's policy (policy_view.c) ---- */
+
+/* The run policy in force from now on: its snapshot file (the path
+ * launchers are given) and its effective JSON (a new reference is
+ * taken).  Runs that report an older file keep that policy's facts until
+ * tools_forget_policy(). */
+int tools_set_policy(struct tools *t, const char *path, json_t *effective, struct pm_error *err);
+/* No run will report `path` any more (not the policy in force). */
+void tools_forget_policy(struct tools *t, const char *path);
+/* What a script can expect of its sandbox, in a sentence or two, for
+ * the instructions and the execution tools' descriptions; "" before a
+ * policy was set. */
+void tools_limits_note(const struct tools *t, char *buf, size_t size);
+/* policy://effective: the run policy in force as JSON. */
+#define TOOLS_POLICY_URI "policy://effective"
+int tools_read_policy(const char *uri, const char *tenant, json_t **contents_new,
+		      struct pm_error *err, void *ctx);
+
 /* ---- jobs as MCP tasks (task id = job id; task_source.c) ---- */
 
 struct tools_task {

@@ -5,14 +5,32 @@
 
 #include <sys/queue.h>
 
+#include "sandbox_facts.h"
 #include "tools.h"
 
 struct cancel_wait;
 
+/* An effective run policy the server used (policy_view.c). */
+struct tools_policy {
+	char *path;	   /* its snapshot file, which launchers load */
+	json_t *effective; /* its JSON */
+	struct sandbox_facts facts;
+	struct tools_policy *next;
+};
+
 struct tools {
 	struct tools_config cfg;
 	LIST_HEAD(, cancel_wait) waits; /* cancellations the runner is carrying out */
+	/* The run policy in force first, then older ones whose launchers
+	 * may still be running jobs. */
+	struct tools_policy *policies;
 };
+
+/* The facts of the policy in file `path`, else those of the policy in
+ * force; NULL before any policy was set. */
+const struct sandbox_facts *tools_policy_facts(const struct tools *t, const char *path);
+/* Frees every policy (tools_free). */
+void tools_policies_free(struct tools *t);
 
 /* The declarations, one per file that handles them. */
 extern const struct tool_decl tool_run_script_in_dir, tool_run_with_dependencies,
