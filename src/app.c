@@ -8,9 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <dirent.h>
-#include <spawn.h>
 #include <sys/file.h>
-#include <sys/wait.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -23,11 +21,10 @@
 #include "envs.h"
 #include "interp_info.h"
 #include "pep723.h"
+#include "policy_snapshot.h"
 #include "runner.h"
 #include "smart.h"
 #include "tools.h"
-
-extern char **environ;
 
 struct app {
 	char *state_dir, *scripts_dir, *cache_dir, *policy, *launcher;
@@ -45,6 +42,11 @@ struct app {
 	struct envs *envs;
 	struct smart *smart;
 	struct tools *tools;
+	struct mcp_server *server;
+	/* The policies in force: snapshots in <state>/policies that
+	 * launchers load (policy_snapshot.h); a reload replaces both. */
+	char *snapshots_dir;
+	struct policy_snapshot run_snap, install_snap;
 	void (*done)(void *data);
 	void *done_data;
 };
@@ -295,49 +297,108 @@ static int protect_paths(struct app *a, struct pm_error *err)
 	return 0;
 }
 
-/* A root server refuses to start when what it runs could be changed by
- * the ids its scripts run as: the launcher checks itself, the policy and
- * the server binary (`--check-policy` with `--protect`), once per policy
- * since each names its own host ids. */
-static int check_install(struct app *a, const char *policy, struct pm_error *err)
+static struct policy_source policy_source(const struct app *a)
 {
-	char *argv[] = {a->launcher,	(char *)"--check-policy",
-			(char *)policy, (char *)"--protect",
-			a->self,	NULL};
-	char out[PM_ERROR_MESSAGE_MAX + PM_ERROR_HINT_MAX + 64];
-	posix_spawn_file_actions_t fa;
-	int pipefd[2], status = 0, r;
-	size_t got = 0;
-	pid_t pid;
+	return (struct policy_source){
+	    .launcher = a->launcher, .self = a->self, .dir = a->snapshots_dir};
+}
 
-	if (geteuid() != 0)
-		return 0;
-	if (pipe2(pipefd, O_CLOEXEC) < 0)
-		return pm_error_errno(err, "config", "pipe");
-	posix_spawn_file_actions_init(&fa);
-	posix_spawn_file_actions_adddup2(&fa, pipefd[1], 1);
-	posix_spawn_file_actions_adddup2(&fa, pipefd[1], 2);
-	r = posix_spawn(&pid, a->launcher, &fa, NULL, argv, environ);
-	posix_spawn_file_actions_destroy(&fa);
-	close(pipefd[1]);
-	if (r != 0) {
-		close(pipefd[0]);
-		return pm_error_set(err, "config", r, "run `%s --check-policy`", a->launcher);
-	}
-	for (ssize_t n;
-	     got < sizeof(out) - 1 && (n = read(pipefd[0], out + got, sizeof(out) - 1 - got)) != 0;)
-		if (n > 0)
-			got += (size_t)n;
-		else if (errno != EINTR)
-			break;
-	out[got] = '\0';
-	close(pipefd[0]);
-	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
-		;
-	if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
-		return 0;
-	out[strcspn(out, "\n")] = '\0';
-	return pm_error_set(err, "config", EPERM, "%s", out[0] ? out : "the policy check failed");
+/* Both policies read again, as a pair: a root server first refuses
+ * files the scripts' ids could change (the launcher checks itself, the
+ * policy, its bases and the server binary, once per policy since each
+ * names its own host ids); then each is snapshot. */
+static int take_snapshots(struct app *a, struct policy_snapshot *run,
+			  struct policy_snapshot *install, struct pm_error *err)
+{
+	struct policy_source src = policy_source(a);
+	int r;
+
+	if (geteuid() == 0 && ((r = policy_check(&src, a->policy, err)) < 0 ||
+			       (r = policy_check(&src, a->install_policy, err)) < 0))
+		return r;
+	if ((r = policy_snapshot_take(&src, a->policy, "run", run, err)) < 0)
+		return r;
+	if ((r = policy_snapshot_take(&src, a->install_policy, "install", install, err)) < 0)
+		policy_snapshot_clear(run);
+	return r;
+}
+
+static bool names(const char *a, const char *b)
+{
+	return a != NULL && b != NULL && strcmp(a, b) == 0;
+}
+
+/* A snapshot stays while it is in force or a launcher (or a queued
+ * install) may still load it; the tools forget the others. */
+static bool keep_snapshot(const char *path, void *data)
+{
+	struct app *a = data;
+
+	if (names(path, a->run_snap.path) || names(path, a->install_snap.path) ||
+	    (a->runner && runner_policy_in_use(a->runner, path)))
+		return true;
+	if (a->tools)
+		tools_forget_policy(a->tools, path);
+	return false;
+}
+
+/* The runner's word that no launcher needs `path` any more. */
+static void on_policy_unused(const char *path, void *data)
+{
+	struct app *a = data;
+	size_t n = strlen(a->snapshots_dir);
+
+	if (strncmp(path, a->snapshots_dir, n) == 0 && path[n] == '/' && !keep_snapshot(path, a))
+		unlink(path);
+}
+
+/* What agents read of the run policy in force. */
+static int show_policy(struct app *a, struct pm_error *err)
+{
+	char note[2048];
+	int r;
+
+	if ((r = tools_set_policy(a->tools, a->run_snap.path, a->run_snap.effective, err)) < 0)
+		return r;
+	tools_limits_note(a->tools, note, sizeof(note));
+	mcp_server_set_limits_note(a->server, note);
+	return 0;
+}
+
+/* New snapshots in force (the old ones end up in run and install): new
+ * runs and installs load them; runs under way keep theirs. */
+static int adopt(struct app *a, struct policy_snapshot *run, struct policy_snapshot *install,
+		 struct pm_error *err)
+{
+	struct policy_snapshot swap;
+	int r;
+
+	if (!names(run->path, a->run_snap.path) &&
+	    (r = runner_set_policy(a->runner, run->path, err)) < 0)
+		return r;
+	if ((r = envs_set_install_policy(a->envs, install->path, err)) < 0)
+		return r;
+	swap = a->run_snap, a->run_snap = *run, *run = swap;
+	swap = a->install_snap, a->install_snap = *install, *install = swap;
+	return show_policy(a, err);
+}
+
+int app_reload_policies(struct app *a, char *what, size_t size, struct pm_error *err)
+{
+	struct policy_snapshot run = {0}, install = {0};
+	struct policy_source src = policy_source(a);
+	int r = take_snapshots(a, &run, &install, err);
+
+	if (r == 0 && (r = adopt(a, &run, &install, err)) == 0)
+		snprintf(what, size,
+			 "run policy `%s` (snapshot `%s`), install policy `%s` "
+			 "(snapshot `%s`)",
+			 a->policy, a->run_snap.path, a->install_policy, a->install_snap.path);
+	policy_snapshot_clear(&run);
+	policy_snapshot_clear(&install);
+	/* The replaced snapshots no launcher loads, or new ones refused. */
+	policy_snapshot_prune(&src, keep_snapshot, a);
+	return r;
 }
 
 static void on_jobs_error(const struct pm_error *err, void *data)
@@ -357,6 +418,7 @@ int app_start(uv_loop_t *loop, struct mcp_server *server, const struct app_confi
 		return pm_error_set(err, "app", ENOMEM, "server state");
 	a->lock_fd = -1;
 	a->prepared = cfg->prepared;
+	a->server = server;
 	*out = a;
 	if (getcwd(a->cwd, sizeof(a->cwd)) == NULL)
 		return pm_error_errno(err, "config", "the working directory");
@@ -387,8 +449,12 @@ int app_start(uv_loop_t *loop, struct mcp_server *server, const struct app_confi
 	}
 	if ((a->self = realpath("/proc/self/exe", NULL)) == NULL)
 		return pm_error_errno(err, "config", "the server's own binary (/proc/self/exe)");
-	if ((r = protect_paths(a, err)) < 0 || (r = check_install(a, a->policy, err)) < 0 ||
-	    (r = check_install(a, a->install_policy, err)) < 0)
+	if (asprintf(&a->snapshots_dir, "%s/policies", a->state_dir) < 0) {
+		a->snapshots_dir = NULL;
+		return pm_error_set(err, "app", ENOMEM, "policy snapshots");
+	}
+	if ((r = protect_paths(a, err)) < 0 ||
+	    (r = take_snapshots(a, &a->run_snap, &a->install_snap, err)) < 0)
 		return r;
 	if (asprintf(&a->envs_dir, "%s/envs", a->state_dir) < 0) {
 		a->envs_dir = NULL;
@@ -411,20 +477,22 @@ int app_start(uv_loop_t *loop, struct mcp_server *server, const struct app_confi
 		log_msg(LOG_LEVEL_INFO, "removed the output of %zu jobs no longer in jobs.json",
 			orphans);
 	struct runner_config rc = {.launcher = a->launcher,
-				   .policy = a->policy,
+				   .policy = a->run_snap.path,
 				   .protect = a->protected_paths,
 				   .n_protect = a->n_protected,
 				   .cache_dir = a->cache_dir,
 				   .max_running = cfg->max_jobs,
 				   .prepared = cfg->prepared,
-				   .max_pending = cfg->max_pending};
+				   .max_pending = cfg->max_pending,
+				   .policy_unused = on_policy_unused,
+				   .policy_data = a};
 	if ((r = runner_new(loop, &rc, a->jobs, &a->runner, err)) < 0)
 		return r;
 	struct envs_config envc = {.loop = loop,
 				   .dir = a->envs_dir,
 				   .protected_paths = a->protected_paths,
 				   .n_protected = a->n_protected,
-				   .install_policy = a->install_policy,
+				   .install_policy = a->install_snap.path,
 				   .uv = a->uv,
 				   .max_envs = cfg->max_envs,
 				   .install_timeout = cfg->install_timeout};
@@ -459,12 +527,15 @@ int app_start(uv_loop_t *loop, struct mcp_server *server, const struct app_confi
 	};
 	if ((a->tools = tools_new(&tc)) == NULL)
 		return pm_error_set(err, "app", ENOMEM, "tools");
-	if ((r = mcp_serve_tools(server, a->tools, err)) < 0)
+	if ((r = mcp_serve_tools(server, a->tools, err)) < 0 || (r = show_policy(a, err)) < 0)
 		return r;
-	log_info("python-mcp: state `%s`, launcher `%s`, policy `%s`, install policy `%s`, "
-		 "installer %s, %u concurrent jobs",
-		 a->state_dir, a->launcher, a->policy, a->install_policy, a->uv ? a->uv : "pip",
-		 cfg->max_jobs);
+	/* Snapshots of an earlier server's policies go. */
+	struct policy_source src = policy_source(a);
+	policy_snapshot_prune(&src, keep_snapshot, a);
+	log_info("python-mcp: state `%s`, launcher `%s`, policy `%s` (snapshot `%s`), install "
+		 "policy `%s` (snapshot `%s`), installer %s, %u concurrent jobs",
+		 a->state_dir, a->launcher, a->policy, a->run_snap.path, a->install_policy,
+		 a->install_snap.path, a->uv ? a->uv : "pip", cfg->max_jobs);
 	return 0;
 }
 
@@ -492,6 +563,9 @@ static void on_runner_stopped(void *data)
 	free(a->cache_dir);
 	free(a->policy);
 	free(a->install_policy);
+	policy_snapshot_clear(&a->run_snap);
+	policy_snapshot_clear(&a->install_snap);
+	free(a->snapshots_dir);
 	if (a->lock_fd >= 0)
 		close(a->lock_fd);
 	free(a->envs_dir);

@@ -47,6 +47,14 @@ int app_start(uv_loop_t *loop, struct mcp_server *server, const struct app_confi
  * handles. */
 void app_stop(struct app *a, void (*done)(void *data), void *data);
 
+/* SIGHUP: both policies read again and snapshot; on success new runs
+ * and installs use them (idle launchers of the old run policy are
+ * retired, runs under way keep theirs) and agents see the new limits,
+ * with `what` saying which files are in force.  On failure the old
+ * policies stay in force and err says which step failed on which file,
+ * with the launcher's message. */
+int app_reload_policies(struct app *a, char *what, size_t size, struct pm_error *err);
+
 /* /readyz: the launcher pool has a sandbox up (or none is to be kept
  * ready), the state directory is writable, the policy loaded; else false
  * with why.  data is the app. */

@@ -3,6 +3,7 @@
  * SIGINT arrives, then exits 0. */
 #include <errno.h>
 #include <getopt.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdint.h>
@@ -45,14 +46,26 @@ static void on_stopped(void *data)
 	uv_unref((uv_handle_t *)&srv->drain);
 }
 
-/* SIGHUP: the token file and the JWKS are read again; a file that fails
- * to load leaves the old ones in force. */
+/* SIGHUP: the policies, the token file and the JWKS are read again;
+ * what fails to load leaves the old ones in force. */
 static void on_sighup(uv_signal_t *handle, int signum)
 {
 	struct server *srv = handle->data;
 	struct pm_error err = {0};
+	char what[3 * PATH_MAX];
 
 	(void)signum;
+	if (srv->app && !srv->stopping) {
+		if (app_reload_policies(srv->app, what, sizeof(what), &err) < 0) {
+			char msg[PM_ERROR_MESSAGE_MAX + PM_ERROR_HINT_MAX + 16];
+			pm_error_format(&err, msg, sizeof(msg));
+			log_error(
+			    "SIGHUP: policies not reloaded, the old ones stay in force: %s: %s",
+			    err.stage, msg);
+		} else {
+			log_info("SIGHUP: policies reloaded: %s", what);
+		}
+	}
 	if (srv->auth == NULL)
 		return;
 	if (http_auth_reload(srv->auth, &err) < 0) {
