@@ -303,22 +303,24 @@ static struct policy_source policy_source(const struct app *a)
 	    .launcher = a->launcher, .self = a->self, .dir = a->snapshots_dir};
 }
 
-/* Both policies read again, as a pair: a root server first refuses
- * files the scripts' ids could change (the launcher checks itself, the
- * policy, its bases and the server binary, once per policy since each
- * names its own host ids); then each is snapshot. */
+/* Both policies read again, as a pair, and snapshot; then a root server
+ * refuses files the scripts' ids could change (the launcher checks
+ * itself, the policy, its bases and the server binary, once per policy
+ * since each names its own host ids). */
 static int take_snapshots(struct app *a, struct policy_snapshot *run,
 			  struct policy_snapshot *install, struct pm_error *err)
 {
 	struct policy_source src = policy_source(a);
 	int r;
 
-	if (geteuid() == 0 && ((r = policy_check(&src, a->policy, err)) < 0 ||
-			       (r = policy_check(&src, a->install_policy, err)) < 0))
-		return r;
 	if ((r = policy_snapshot_take(&src, a->policy, "run", run, err)) < 0)
 		return r;
-	if ((r = policy_snapshot_take(&src, a->install_policy, "install", install, err)) < 0)
+	if ((r = policy_snapshot_take(&src, a->install_policy, "install", install, err)) == 0 &&
+	    geteuid() == 0 &&
+	    ((r = policy_check(&src, a->policy, err)) < 0 ||
+	     (r = policy_check(&src, a->install_policy, err)) < 0))
+		policy_snapshot_clear(install);
+	if (r < 0)
 		policy_snapshot_clear(run);
 	return r;
 }
