@@ -351,6 +351,9 @@ def case_reload_http(env):
         check("512 MiB" in discover(), "discover names the new limit", discover())
         wait_until(ready, 60, "/readyz after the reload")
         check(s.stop() == 0, "the server exits 0")
+        log = open(s.log).read()
+        for pat in ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime error:"):
+            check(pat not in log, "no sanitizer report in the HTTP server's log", log[-3000:])
     finally:
         s.cleanup()
 
