@@ -4,7 +4,10 @@
 
 static void on_timer(uv_timer_t *t)
 {
-	struct rate_gate *g = (struct rate_gate *)((char *)t - offsetof(struct rate_gate, timer));
+	/* timer.data belongs to the owner (its close callback), so the gate is
+	 * found from the timer's place in it; through void * because the
+	 * struct's alignment is the timer's own */
+	struct rate_gate *g = (void *)((char *)t - offsetof(struct rate_gate, timer));
 
 	rate_gate_fire(g);
 }
