@@ -38,7 +38,8 @@ const char *sb_policy_shipped_dir(void)
 	return shipped_dir;
 }
 
-static int read_all(int fd, const char *file, char **buf, size_t *len, struct pm_error *err)
+/* `what` names the file in messages ("policy `p.json`", or its base). */
+static int read_all(int fd, const char *what, char **buf, size_t *len, struct pm_error *err)
 {
 	_cleanup_free_ char *data = NULL;
 	size_t used = 0, cap = 0;
@@ -51,20 +52,19 @@ static int read_all(int fd, const char *file, char **buf, size_t *len, struct pm
 
 			if (cap >= POLICY_MAX_BYTES)
 				return pm_error_set(err, "policy", 0,
-						    "policy `%s`: larger than %lld MiB, not a "
-						    "policy",
-						    file, (long long)(POLICY_MAX_BYTES / MiB));
+						    "%s: larger than %lld MiB, not a policy", what,
+						    (long long)(POLICY_MAX_BYTES / MiB));
 			cap = cap == 0 ? 16384 : cap * 2;
 			grown = realloc(data, cap + 1);
 			if (grown == NULL)
-				return pm_error_set(err, "policy", ENOMEM, "policy `%s`", file);
+				return pm_error_set(err, "policy", ENOMEM, "%s", what);
 			data = grown;
 		}
 		n = read(fd, data + used, cap - used);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0)
-			return pm_error_errno(err, "policy", "policy `%s`: cannot read", file);
+			return pm_error_errno(err, "policy", "%s: cannot read", what);
 		if (n == 0)
 			break;
 		used += (size_t)n;
@@ -98,7 +98,10 @@ static int read_policy_file(const char *file, char **text, size_t *len, struct s
 		return pm_error_errno(err, "policy", "policy `%s`: cannot stat", file);
 	if (S_ISDIR(st->st_mode))
 		return pm_error_set(err, "policy", EISDIR, "policy `%s`: cannot read", file);
-	return read_all(fd, file, text, len, err);
+	char what[PATH_MAX + 16];
+
+	snprintf(what, sizeof(what), "policy `%s`", file);
+	return read_all(fd, what, text, len, err);
 }
 
 /* jansson's message quotes a piece of the input; keep it on one line. */
@@ -204,7 +207,16 @@ static int open_base(struct sb_reader *r, const char *path, const char *extends,
 	}
 	if ((f->name = strdup(path)) == NULL)
 		return sb_rd_oom(r);
-	return read_all(fd, path, &f->text, &f->len, r->err);
+	/* The slot is not counted in c->n until it is read: free it here. */
+	char what[2 * PATH_MAX + 64];
+
+	snprintf(what, sizeof(what), "the base `%s` of policy `%s`", path, c->files[0].name);
+	int rc = read_all(fd, what, &f->text, &f->len, r->err);
+	if (rc < 0) {
+		free(f->name);
+		f->name = NULL;
+	}
+	return rc;
 }
 
 /* Checks file `i` alone (an object of version 1) and adds its base, if it
