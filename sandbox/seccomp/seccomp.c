@@ -194,8 +194,8 @@ static int conflict(struct build *b, const char *name, size_t other, bool both_u
  * only the unconditional one; it also accepts two unconditional rules with
  * different actions.  A profile that says "allow ioctl, but deny TIOCSTI"
  * that way would allow TIOCSTI, so such combinations are refused.
- * Conditional rules that equal the default action count too: they are
- * dropped (libseccomp refuses them) but say what the author expects. */
+ * Rules that equal the default action count too: they are dropped
+ * (libseccomp refuses them) but say what the author expects. */
 static int check_combination(struct build *b, const char *name, int nr, size_t rule, bool cond,
 			     uint32_t action)
 {
@@ -212,8 +212,19 @@ static int check_combination(struct build *b, const char *name, int nr, size_t r
 		}
 		return 0;
 	}
-	if (action == b->default_action)
-		return 0;
+	/* An unconditional rule equal to the default is dropped too, but next
+	 * to an allow of the same syscall (a base's, say) it would deny
+	 * nothing: refused like any other pair. */
+	if (s->has_uncond && s->uncond != action && action == b->default_action) {
+		fail(b, 0,
+		     "`%s` is denied here but allowed by the unconditional rule at "
+		     "$.seccomp.syscalls[%zu]; libseccomp would keep the allow",
+		     name, s->uncond_rule);
+		return pm_error_hint(b->err, "drop `%s` from that rule instead (to change a "
+					     "base's list, give the whole `seccomp.syscalls`: "
+					     "`syscalls+` only adds rules)",
+				     name);
+	}
 	if (s->has_uncond && s->uncond != action)
 		return conflict(b, name, s->uncond_rule, true);
 	for (size_t k = 0; k < s->n_cond; k++) {
