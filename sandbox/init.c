@@ -125,9 +125,12 @@ static _Noreturn void exec_script(const struct sb_init_config *cfg, const struct
 		pm_error_set(&err, "seccomp", EINVAL, "the policy's seccomp filter did not arrive");
 		fail(cfg, &err, 125);
 	}
-	if (job->bpf_len && sb_bpf_load(job->bpf, job->bpf_len, job->bpf_flags, &err) < 0)
-		fail(cfg, &err, 125);
+	/* The no-fork filter first: loading it needs seccomp() and prctl(),
+	 * which the profile's filter may deny (the kernel runs both either
+	 * way). */
 	if (!cfg->policy->subprocesses && sb_seccomp_load_no_fork(&err) < 0)
+		fail(cfg, &err, 125);
+	if (job->bpf_len && sb_bpf_load(job->bpf, job->bpf_len, job->bpf_flags, &err) < 0)
 		fail(cfg, &err, 125);
 	/* execvp searches the PATH of `environ`: the sandbox's, not the
 	 * launcher's (a caller's PATH could name a planted interpreter). */

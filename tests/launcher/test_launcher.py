@@ -412,6 +412,36 @@ def init_errors_reach_the_caller(env):
 
 
 @case
+def no_fork_with_a_profile_that_denies_seccomp(env):
+    """"subprocesses": false under a profile that denies seccomp() and
+    prctl() to the script: the no-fork filter still loads (it goes first)
+    and both are in force."""
+    with open(env.policy) as f:
+        pol = json.load(f)
+    pol["subprocesses"] = False
+    for rule in pol["seccomp"]["syscalls"]:
+        rule["names"] = [n for n in rule["names"] if n not in ("seccomp", "prctl")]
+    pol["seccomp"]["syscalls"] = [r for r in pol["seccomp"]["syscalls"] if r["names"]]
+    path = os.path.join(env.tmp, "no-fork-no-seccomp.json")
+    with open(path, "w") as f:
+        json.dump(pol, f)
+    ws = env.workspace()
+    code = ("import ctypes, os\n"
+            "libc = ctypes.CDLL(None, use_errno=True)\n"
+            "print('prctl', libc.prctl(38, 1, 0, 0, 0), ctypes.get_errno())\n"
+            "try:\n os.fork(); print('forked')\nexcept OSError as e: print('fork', e.errno)")
+    r, w = os.pipe()
+    p = subprocess.run([env.launcher, "--policy", path, "--workspace", ws, "--status-fd", str(w),
+                        "--", "python3", "-c", code], pass_fds=(w,), capture_output=True,
+                       timeout=60)
+    os.close(w)
+    os.close(r)
+    out = p.stdout.decode().split()
+    check(p.returncode == 0, f"exit {p.returncode}: {p.stderr.decode()}")
+    check(out == ["prctl", "-1", "1", "fork", "1"], f"output {out}")
+
+
+@case
 def seccomp_cache(env):
     """--cache-dir keeps the compiled filter; an entry others could have
     written is refused loudly; a torn entry is recompiled; the filter is
