@@ -472,6 +472,10 @@ static int merge_chain(struct sb_policy_chain *c, struct pm_error *err)
 		}
 		SB_TRY(merge_object(&m, c->merged, &mp, c->files[i].root));
 	}
+	/* A description says what its own file is for: a policy that gives
+	 * none is not described by its base's words. */
+	if (json_object_get(c->files[0].root, "description") == NULL)
+		json_object_del(c->merged, "description");
 	return 0;
 }
 

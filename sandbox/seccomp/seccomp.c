@@ -220,9 +220,10 @@ static int check_combination(struct build *b, const char *name, int nr, size_t r
 		     "`%s` is denied here but allowed by the unconditional rule at "
 		     "$.seccomp.syscalls[%zu]; libseccomp would keep the allow",
 		     name, s->uncond_rule);
-		return pm_error_hint(b->err, "drop `%s` from that rule instead (to change a "
-					     "base's list, give the whole `seccomp.syscalls`: "
-					     "`syscalls+` only adds rules)",
+		return pm_error_hint(b->err,
+				     "drop `%s` from that rule instead (to change a "
+				     "base's list, give the whole `seccomp.syscalls`: "
+				     "`syscalls+` only adds rules)",
 				     name);
 	}
 	if (s->has_uncond && s->uncond != action)

@@ -146,7 +146,8 @@ def offline_install(r, eff):
 def strict(r, eff):
     if eff["subprocesses"] is not False:
         fail("subprocesses not off")
-    expect_in(r.cli("--explain-policy"), "Subprocesses: none", "Memory: 256 MiB")
+    expect_in(r.cli("--explain-policy"), "Subprocesses: none", "Memory: 256 MiB",
+              "clone3 denied, fork denied, vfork denied")
     out = r.run("import subprocess, threading, os\n"
                 "t = threading.Thread(target=lambda: print('thread ok')); t.start(); t.join()\n"
                 "for f in (lambda: subprocess.run(['/bin/true']), os.fork):\n"
@@ -198,6 +199,15 @@ def main():
         eff = check_round_trip(r, tmp)
         if len(r.effective()["seccomp"]["syscalls"]) < 10:
             fail("the recipe lost the default's seccomp rules")
+        with open(path) as f:
+            own = json.load(f).get("description")
+        if eff.get("description") != own:
+            fail(f"description {eff.get('description')!r} is not the recipe's own {own!r}")
+        bare = os.path.join(tmp, "bare.json")
+        with open(bare, "w") as f:
+            json.dump({"version": 1, "extends": "default"}, f)
+        if "description" in Recipe(a.launcher, bare, tmp).effective():
+            fail("a policy without a description took its base's")
         {"network": network, "readonly-data": readonly_data, "data-work": data_work,
          "offline-install": offline_install, "strict": strict, "gpu": gpu}[a.recipe](r, eff)
     finally:
