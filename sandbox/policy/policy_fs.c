@@ -69,6 +69,20 @@ static int refuse_key(struct sb_reader *r, const json_t *m, const char *key, con
 	return sb_rd_fail(r, SB_JSON_KEY, "%s", why);
 }
 
+/* The entries of /dev the sandbox makes itself (mounts_dev.c). */
+static bool reserved_dev_entry(const char *rest)
+{
+	static const char *const own[] = {"null",   "zero",   "full",	"random", "urandom",
+					  "ptmx",   "pts",    "shm",	"fd",	  "stdin",
+					  "stdout", "stderr", "mqueue", NULL};
+	size_t len = strcspn(rest, "/");
+
+	for (size_t i = 0; own[i] != NULL; i++)
+		if (strlen(own[i]) == len && strncmp(rest, own[i], len) == 0)
+			return true;
+	return len == 0;
+}
+
 /* "device": true binds one character device of the host's /dev (a GPU's
  * nodes, say) without `nodev`; the mount step checks that it is one. */
 static int read_device(struct sb_reader *r, const json_t *m, struct sb_mount *out)
@@ -84,6 +98,22 @@ static int read_device(struct sb_reader *r, const json_t *m, struct sb_mount *ou
 			   "a device mount binds a node of /dev at a path in /dev");
 		return pm_error_hint(r->err, "give the node's path, such as /dev/nvidia0, as both "
 					     "source and target");
+	}
+	if (reserved_dev_entry(out->target + 5)) {
+		sb_json_path_pop(&r->path);
+		sb_json_path_push_key(&r->path, "target");
+		sb_rd_fail(r, SB_JSON_VALUE, "`%s` is the sandbox's own", out->target);
+		return pm_error_hint(r->err,
+				     "the sandbox makes null, zero, full, random, urandom, "
+				     "ptmx, pts, shm, fd and stdin/stdout/stderr itself; bind "
+				     "another node");
+	}
+	if (out->readonly) {
+		sb_rd_fail(r, SB_JSON_KEY,
+			   "a device mount needs \"readonly\": false: a read-only mount does not "
+			   "make a device read-only (writes and ioctls go to the driver)");
+		return pm_error_hint(r->err, "add \"readonly\": false to say so; keep the node "
+					     "out of the policy if scripts must not write it");
 	}
 	sb_json_path_pop(&r->path);
 	return 0;
