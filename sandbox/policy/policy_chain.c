@@ -408,6 +408,14 @@ static int merge_member(struct merge *m, json_t *into, struct sb_json_path *mp, 
 	sb_json_path_push_key(mp, key);
 	if (json_is_object(v) && json_is_object(cur)) {
 		SB_TRY(merge_object(m, cur, mp, v));
+	} else if (json_is_object(v)) {
+		/* Merged into an empty object, so that `name+` inside it
+		 * appends to nothing rather than staying a literal key. */
+		forget(m, mp);
+		if (json_object_set_new(into, key, json_object()) < 0)
+			return sb_rd_oom(&m->r);
+		SB_TRY(record(m, mp));
+		SB_TRY(merge_object(m, json_object_get(into, key), mp, v));
 	} else {
 		forget(m, mp);
 		if (json_is_null(v)) {

@@ -174,6 +174,23 @@ static void test_merge_rules(void)
 	sb_policy_free(&p);
 }
 
+/* `name+` inside an object the base does not have appends to nothing. */
+static void test_append_inside_new_object(void)
+{
+	struct sb_policy p;
+	struct pm_error err;
+
+	write_file("bare.json", "{\"version\": 1, \"workspace\": {\"roots\": [\"/w\"]}}\n");
+	write_file("adds.json", "{\"version\": 1, \"extends\": \"bare.json\",\n"
+				"\"environment\": {\"pass+\": [\"LANG\"]}}\n");
+	if (load("adds.json", &p, &err) < 0) {
+		failures++;
+		return;
+	}
+	CHECK(p.n_env_pass == 1 && strcmp(p.env_pass[0], "LANG") == 0);
+	sb_policy_free(&p);
+}
+
 /* An error in a value a base gave names the base, with its line, as
  * loaded through the policy that extends it. */
 static void test_error_in_chain(void)
@@ -240,6 +257,7 @@ int main(int argc, char **argv)
 	test_three_lines(argv[1]);
 	test_base_changes_reach();
 	test_merge_rules();
+	test_append_inside_new_object();
 	test_error_in_chain();
 	test_shipped_names();
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
