@@ -172,14 +172,15 @@ static int open_base(struct sb_reader *r, const char *path, const char *extends,
 		     struct sb_policy_chain *c, struct sb_policy_file *f, struct stat *st)
 {
 	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
-	char quoted[96], base[PATH_MAX + 128];
+	char quoted[96], quoted_path[PATH_MAX], base[PATH_MAX + 128];
 
 	/* "`default` (`/usr/share/.../default.json`)", or the path once. */
 	sb_rd_quote(extends, quoted, sizeof(quoted));
 	if (strcmp(extends, path) == 0)
 		snprintf(base, sizeof(base), "`%s`", quoted);
 	else
-		snprintf(base, sizeof(base), "`%s` (`%s`)", quoted, path);
+		snprintf(base, sizeof(base), "`%s` (`%s`)", quoted,
+			 sb_rd_quote(path, quoted_path, sizeof(quoted_path)));
 	if (fd < 0 || fstat(fd, st) < 0) {
 		int saved = errno;
 
@@ -411,13 +412,18 @@ static int merge_member(struct merge *m, json_t *into, struct sb_json_path *mp, 
 	} else if (json_is_object(v)) {
 		/* Merged into an empty object, so that `name+` inside it
 		 * appends to nothing rather than staying a literal key. */
-		forget(m, mp);
+		if (cur != NULL)
+			forget(m, mp);
 		if (json_object_set_new(into, key, json_object()) < 0)
 			return sb_rd_oom(&m->r);
 		SB_TRY(record(m, mp));
 		SB_TRY(merge_object(m, json_object_get(into, key), mp, v));
 	} else {
-		forget(m, mp);
+		/* Nothing is known below a key the merged policy lacks: forget()
+		 * walks every origin, and a new key each time would be
+		 * quadratic. */
+		if (cur != NULL)
+			forget(m, mp);
 		if (json_is_null(v)) {
 			json_object_del(into, key);
 		} else {
