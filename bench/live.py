@@ -12,7 +12,7 @@ the server's CPU is read from /proc/<pid>/schedstat around each call, after the 
 Not a test: it asserts nothing timing-related and prints ratios to the
 baseline measured in the same run (the issue's bar: at most 1.02x).
 
-Usage: bench/live.py [--build DIR] [--runs N] [--script-progress]
+Usage: bench/live.py [--build DIR] [--runs N] [--script-progress] [--no-subscribe] [--same]
 """
 import argparse
 import os
@@ -50,6 +50,14 @@ def server_cpu(pid):
         return int(f.read().split()[0]) / 1e9
 
 
+def server_syscalls(pid):
+    """Read-like and write-like syscalls of the server so far (/proc/<pid>/io):
+    a count machine noise does not change."""
+    with open(f"/proc/{pid}/io") as f:
+        io = dict(line.split(": ") for line in f.read().splitlines())
+    return int(io["syscr"]) + int(io["syscw"])
+
+
 def started_job(s, since):
     """The id in the first "job <id> started" log line after the first
     `since` notifications."""
@@ -71,6 +79,7 @@ def one_call(s, ws, script, live, subscribe=True):
     with s._lock:
         since = len(s.notifications)
     before = server_cpu(s.pid)
+    calls_before = server_syscalls(s.pid)
     params = {"name": "py_run_script_in_dir",
               "arguments": {"directory": ws, "script_content": script}}
     if live:
@@ -83,7 +92,11 @@ def one_call(s, ws, script, live, subscribe=True):
     # The end's notifications (resource updated, last log) go right
     # after the answer: let them out before reading the clock.
     time.sleep(0.3)
+    SYSCALLS[live].append(server_syscalls(s.pid) - calls_before)
     return server_cpu(s.pid) - before
+
+
+SYSCALLS = {False: [], True: []}
 
 
 def main():
@@ -93,6 +106,8 @@ def main():
     ap.add_argument("--script-progress", action="store_true")
     ap.add_argument("--no-subscribe", action="store_true",
                     help="live calls carry a progress token only")
+    ap.add_argument("--same", action="store_true",
+                    help="both arms plain: the ratio this machine's noise alone gives")
     a = ap.parse_args()
     binary = os.path.join(a.build, "src", "python-mcp")
     tmp = tempfile.mkdtemp(prefix="pymcp-bench-live-", dir="/tmp")
@@ -110,7 +125,7 @@ def main():
         plain, live = [], []
         for _ in range(a.runs):
             plain.append(one_call(s, ws, script, False))
-            live.append(one_call(s, ws, script, True, not a.no_subscribe))
+            live.append(one_call(s, ws, script, not a.same, not a.no_subscribe))
         notes = [n for n in s.notifications if n["method"] == "notifications/progress"]
         logs = [n for n in s.notifications if n["method"] == "notifications/message"]
         updates = [n for n in s.notifications if n["method"] == "notifications/resources/updated"]
@@ -124,6 +139,9 @@ def main():
     print(f"  notifications sent: {len(notes)} progress, {len(updates)} resource updates, "
           f"{len(logs)} log ({len(notes) / (a.runs + 1):.1f} progress and "
           f"{len(updates) / (a.runs + 1):.1f} updates per live call)")
+    sp, sl = statistics.median(SYSCALLS[False]), statistics.median(SYSCALLS[True])
+    print(f"  server read/write syscalls per call (median): plain {sp:.0f}, live {sl:.0f} "
+          f"({sl / sp:.3f}x)")
     if p > 0:
         print(f"  ratio live/plain, medians: "
               f"{statistics.median(live) / statistics.median(plain):.3f}x; "

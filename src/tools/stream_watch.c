@@ -1,5 +1,5 @@
 /* job-stream://{job_id} live: a subscription hears when the job's output
- * grows (at most once a second: "it changed, read it again" needs no more,
+ * grows (at most every 1.5 s: "it changed, read it again" needs no more,
  * and a job that prints all the time must not cost a flood of
  * notifications) and at once when it ends or is removed; completion
  * offers job ids for the template's argument. */
@@ -10,8 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define MIN_INTERVAL_MS 1000
-#define HOLD_MS		2000
+#define MIN_INTERVAL_MS 1500
+#define HOLD_MS		3000
 
 struct stream_watch {
 	struct tools *t;

@@ -8,6 +8,7 @@
 
 #include "jsonrpc.h"
 #include "line_framer.h"
+#include "cleanup.h"
 #include "log.h"
 
 #define CHUNK (64 * 1024)
@@ -27,7 +28,7 @@ struct end {
 struct write_req {
 	uv_write_t req;
 	struct stdio_transport *t;
-	size_t len;
+	size_t len, cap;
 	char data[];
 };
 
@@ -48,8 +49,14 @@ struct stdio_transport {
 	bool eof_reported;
 
 	struct end out;
-	size_t queued_bytes, queued_writes;
-	bool throttled; /* above the high-water mark, until the low one */
+	/* Messages of one turn of the loop go out in one write (the cork's
+	 * check handle sends them after the turn's I/O): a tool's answer
+	 * and its last notifications, or a progress notification and a
+	 * resource update, cost one syscall and one wakeup of the client. */
+	uv_check_t cork;
+	struct write_req *pending;	    /* not yet given to libuv */
+	size_t queued_bytes, queued_writes; /* pending included */
+	bool throttled;			    /* above the high-water mark, until the low one */
 	bool out_broken;
 
 	uv_timer_t flush_timer;
@@ -94,6 +101,14 @@ static void close_handles(struct stdio_transport *t)
 	if (t->out.is_stream)
 		uv_close(&t->out.h.handle, on_handle_closed);
 	uv_close((uv_handle_t *)&t->flush_timer, on_handle_closed);
+	uv_close((uv_handle_t *)&t->cork, on_handle_closed);
+	if (t->pending) {
+		/* Only when stdout is gone or did not drain: nothing to send to. */
+		t->queued_bytes -= t->pending->len;
+		t->queued_writes--;
+		free(t->pending);
+		t->pending = NULL;
+	}
 }
 
 static void maybe_report_eof(struct stdio_transport *t)
@@ -317,39 +332,87 @@ static int write_file(int fd, const char *buf, size_t len)
 	return 0;
 }
 
-void stdio_transport_send(struct stdio_transport *t, const char *msg, size_t len)
+/* Gives the cork's messages to libuv. */
+static void uncork(struct stdio_transport *t)
 {
-	struct write_req *w;
+	struct write_req *w = t->pending;
 	uv_buf_t buf;
 	int rc;
 
-	if (t->out_broken || t->handles_closed)
+	uv_check_stop(&t->cork);
+	if (w == NULL)
 		return;
-	w = malloc(sizeof(*w) + len + 1);
-	if (w == NULL) {
-		log_error("out of memory queueing a message of %zu bytes; it is lost", len);
-		return;
-	}
-	memcpy(w->data, msg, len);
-	w->data[len] = '\n';
-	w->len = len + 1;
-	w->t = t;
-	if (!t->out.is_stream) {
-		rc = write_file(t->out.fd, w->data, w->len);
+	t->pending = NULL;
+	if (t->out_broken) {
+		t->queued_bytes -= w->len;
+		t->queued_writes--;
 		free(w);
-		if (rc < 0)
-			output_broken(t, rc);
 		return;
 	}
 	buf = uv_buf_init(w->data, (unsigned)w->len);
 	rc = uv_write(&w->req, &t->out.h.stream, &buf, 1, on_write_done);
 	if (rc < 0) {
+		t->queued_bytes -= w->len;
+		t->queued_writes--;
 		free(w);
 		output_broken(t, rc);
+	}
+}
+
+static void on_cork(uv_check_t *check)
+{
+	uncork(check->data);
+}
+
+/* Appends msg and a newline to the cork; NULL when out of memory. */
+static struct write_req *corked(struct stdio_transport *t, const char *msg, size_t len)
+{
+	struct write_req *w = t->pending;
+	size_t need = (w ? w->len : 0) + len + 1;
+
+	if (w == NULL || need > w->cap) {
+		size_t cap = need < 4096 ? 4096 : need + need / 2;
+		struct write_req *grown = realloc(w, sizeof(*w) + cap);
+
+		if (grown == NULL)
+			return NULL;
+		if (w == NULL) {
+			*grown = (struct write_req){.t = t};
+			t->queued_writes++;
+			uv_check_start(&t->cork, on_cork);
+		}
+		grown->cap = cap;
+		w = t->pending = grown;
+	}
+	memcpy(w->data + w->len, msg, len);
+	w->data[w->len + len] = '\n';
+	w->len += len + 1;
+	t->queued_bytes += len + 1;
+	return w;
+}
+
+void stdio_transport_send(struct stdio_transport *t, const char *msg, size_t len)
+{
+	if (t->out_broken || t->handles_closed)
+		return;
+	if (!t->out.is_stream) {
+		_cleanup_free_ char *line = malloc(len + 1);
+		int rc;
+
+		if (line == NULL) {
+			log_error("out of memory writing a message of %zu bytes; it is lost", len);
+			return;
+		}
+		memcpy(line, msg, len);
+		line[len] = '\n';
+		if ((rc = write_file(t->out.fd, line, len + 1)) < 0)
+			output_broken(t, rc);
 		return;
 	}
-	t->queued_bytes += w->len;
-	t->queued_writes++;
+	if (corked(t, msg, len) == NULL) {
+		log_error("out of memory queueing a message of %zu bytes; it is lost", len);
+		return;
+	}
 	if (t->queued_bytes > STDIO_HIGH_WATER && !t->throttled) {
 		t->throttled = true;
 		update_reading(t);
@@ -376,6 +439,9 @@ void stdio_transport_close(struct stdio_transport *t)
 		return;
 	t->closing = true;
 	memset(&t->cb, 0, sizeof(t->cb));
+	/* What this turn said goes out before the transport waits to drain. */
+	if (t->out.is_stream && !t->out_broken)
+		uncork(t);
 	if (t->in.is_stream && t->reading) {
 		uv_read_stop(&t->in.h.stream);
 		t->reading = false;
@@ -464,7 +530,9 @@ int stdio_transport_open(uv_loop_t *loop, int in_fd, int out_fd, size_t max_line
 	t->framer.skipped_ctx = &t->scan;
 	uv_timer_init(loop, &t->flush_timer);
 	t->flush_timer.data = t;
-	t->refs = 1;
+	uv_check_init(loop, &t->cork);
+	t->cork.data = t;
+	t->refs = 2; /* the timer and the cork */
 	rc = open_end(t, &t->in, in_fd, true, err);
 	if (rc == 0)
 		rc = open_end(t, &t->out, out_fd, false, err);
