@@ -89,6 +89,7 @@ static void shutdown_server(struct server *srv)
 	if (srv->http)
 		mcp_http_stop(srv->http, NULL, NULL);
 	srv->http = NULL;
+	http_auth_stop(srv->auth);
 	/* Watches of jobs go before the jobs and tools do. */
 	mcp_server_stop_watching(srv->server);
 	if (srv->app)
@@ -154,6 +155,7 @@ static int start_transport(struct server *srv, const struct options *opts, struc
 	struct mcp_http_config http = opts->http;
 	if ((r = http_auth_new(&opts->auth, &srv->auth, err)) < 0)
 		return r;
+	http_auth_start(srv->auth, &srv->loop);
 	http.auth = srv->auth;
 	http.ready = app_ready;
 	http.gauges = app_gauges;

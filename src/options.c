@@ -35,8 +35,11 @@ static const char usage[] =
     "  --http-session-idle S      a legacy session unused this long ends (default 1800)\n"
     "  --auth-tokens FILE         bearer tokens, `NAME TOKEN` a line; NAME is the tenant\n"
     "                             (reloaded on SIGHUP)\n"
-    "  --auth-jwks FILE           JWKS of the authorization server: JWT access tokens\n"
-    "                             signed by its keys are accepted (reloaded on SIGHUP)\n"
+    "  --auth-jwks FILE|URL       JWKS of the authorization server: JWT access tokens\n"
+    "                             signed by its keys are accepted (reloaded on SIGHUP);\n"
+    "                             a URL (https, or http to loopback) is fetched at start,\n"
+    "                             every --auth-jwks-refresh and on an unknown key id\n"
+    "  --auth-jwks-refresh S      seconds between fetches of a JWKS URL (default 600)\n"
     "  --auth-issuer URL          the `iss` JWTs must carry\n"
     "  --auth-audience URL        the `aud` JWTs must carry (RFC 8707: this server's URL)\n"
     "  --auth-tenant-claim NAME   the JWT claim naming the tenant (default sub)\n"
@@ -137,6 +140,7 @@ enum {
 	NUM_TENANT_JOBS,
 	NUM_TENANT_STORED,
 	NUM_DRAIN,
+	NUM_JWKS_REFRESH,
 	NUM_COUNT
 };
 
@@ -170,6 +174,7 @@ static const struct numeric_option {
     [NUM_TENANT_JOBS] = {"tenant-max-jobs", 1, 100000, ""},
     [NUM_TENANT_STORED] = {"tenant-max-stored-jobs", 1, 10000000, ""},
     [NUM_DRAIN] = {"drain-seconds", 0, 3600, " seconds"},
+    [NUM_JWKS_REFRESH] = {"auth-jwks-refresh", 1, 86400, " seconds"},
 };
 
 static void store_numeric(struct options *o, int which, unsigned long long n)
@@ -219,6 +224,9 @@ static void store_numeric(struct options *o, int which, unsigned long long n)
 		break;
 	case NUM_DRAIN:
 		o->drain_seconds = (double)n;
+		break;
+	case NUM_JWKS_REFRESH:
+		o->auth.jwks_refresh_s = (uint64_t)n;
 		break;
 	case NUM_HTTP_CONNECTIONS:
 		o->http.max_connections = (unsigned)n;
@@ -270,6 +278,7 @@ static void defaults(struct options *o)
 	o->app.tenant_max_jobs = 16;
 	o->app.tenant_max_stored_jobs = 2000;
 	o->drain_seconds = 10;
+	o->auth.jwks_refresh_s = 600;
 	o->app.install_timeout = 900;
 	o->app.inline_output_bytes = 256 * 1024;
 	o->app.disk_output_bytes = 256 * 1024 * 1024;

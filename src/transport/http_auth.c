@@ -11,6 +11,7 @@
 #include "cleanup.h"
 #include "fileio.h"
 #include "hash.h"
+#include "jwks_fetch.h"
 #include "log.h"
 
 /* Clock skew tolerated on exp and nbf. */
@@ -24,12 +25,29 @@ struct static_token {
 	uint8_t digest[32]; /* SHA-256 of the token: compared, never the token */
 };
 
+/* A JWKS by URL is fetched again every cfg.jwks_refresh_s, on SIGHUP,
+ * and when a token names a key it does not hold (the issuer rotated its
+ * keys), at most once a minute; on the thread pool, so a slow issuer
+ * never stalls the loop.  A fetch that fails keeps the old keys. */
+struct jwks_refresh {
+	uv_loop_t *loop; /* NULL until http_auth_start() */
+	uv_timer_t timer;
+	uv_work_t work;
+	bool busy, stopped;
+	uint64_t last_ms; /* when the last fetch started */
+	char *text;	  /* the worker's result */
+	size_t len;
+	int rc;
+	struct pm_error err;
+};
+
 struct http_auth {
 	struct http_auth_config cfg;
 	struct static_token *tokens;
 	size_t n_tokens;
 	cjose_jwk_t *keys[KEYS_MAX];
 	size_t n_keys;
+	struct jwks_refresh refresh;
 };
 
 bool auth_tenant_valid(const char *name)
@@ -137,16 +155,14 @@ static void release_keys(cjose_jwk_t **keys, size_t n)
 		cjose_jwk_release(keys[i]);
 }
 
-static int load_jwks(const char *file, cjose_jwk_t **keys, size_t *n, struct pm_error *err)
+/* The keys of a JWKS document; `file` (its path or URL) names it. */
+static int parse_jwks(const char *text, size_t len, const char *file, cjose_jwk_t **keys, size_t *n,
+		      struct pm_error *err)
 {
-	_cleanup_free_ char *text = NULL;
 	json_t *set, *k;
-	size_t len, i;
-	int r;
+	size_t i;
 
 	*n = 0;
-	if ((r = pm_read_file(file, FILE_MAX, &text, &len, err)) < 0)
-		return r;
 	set = json_loadb(text, len, 0, NULL);
 	if (!json_is_array(json_object_get(set, "keys"))) {
 		json_decref(set);
@@ -181,6 +197,88 @@ static int load_jwks(const char *file, cjose_jwk_t **keys, size_t *n, struct pm_
 		return pm_error_set(err, "auth", EINVAL, "JWKS `%s` holds no usable public key",
 				    file);
 	return 0;
+}
+
+/* From the file or, blocking, from the URL (at start only). */
+static int load_jwks(const char *where, cjose_jwk_t **keys, size_t *n, struct pm_error *err)
+{
+	_cleanup_free_ char *text = NULL;
+	size_t len;
+	int r;
+
+	*n = 0;
+	if (jwks_is_url(where))
+		r = jwks_fetch(where, &text, &len, err);
+	else
+		r = pm_read_file(where, FILE_MAX, &text, &len, err);
+	if (r < 0)
+		return r;
+	return parse_jwks(text, len, where, keys, n, err);
+}
+
+static void set_keys(struct http_auth *a, cjose_jwk_t **keys, size_t n)
+{
+	release_keys(a->keys, a->n_keys);
+	memcpy(a->keys, keys, n * sizeof(*keys));
+	a->n_keys = n;
+}
+
+static void fetch_work(uv_work_t *w)
+{
+	struct http_auth *a = w->data;
+	struct jwks_refresh *f = &a->refresh;
+
+	f->err = (struct pm_error){0};
+	f->rc = jwks_fetch(a->cfg.jwks_file, &f->text, &f->len, &f->err);
+}
+
+static void fetch_done(uv_work_t *w, int status)
+{
+	struct http_auth *a = w->data;
+	struct jwks_refresh *f = &a->refresh;
+	_cleanup_free_ char *text = TAKE_PTR(f->text);
+	cjose_jwk_t *keys[KEYS_MAX];
+	size_t n;
+
+	f->busy = false;
+	if (f->stopped || status < 0)
+		return;
+	if (f->rc == 0)
+		f->rc = parse_jwks(text, f->len, a->cfg.jwks_file, keys, &n, &f->err);
+	if (f->rc < 0) {
+		log_msg(LOG_LEVEL_WARNING, "JWKS not refreshed, the old %zu keys stay: %s%s%s",
+			a->n_keys, f->err.message, f->err.hint[0] ? ". Hint: " : "", f->err.hint);
+		return;
+	}
+	if (n != a->n_keys)
+		log_info("JWKS `%s` refreshed: %zu keys (were %zu)", a->cfg.jwks_file, n,
+			 a->n_keys);
+	set_keys(a, keys, n);
+}
+
+/* Starts a fetch unless one runs; `soon` (an unknown key) at most once
+ * a minute, or once an interval when that is shorter. */
+static void refresh_jwks(struct http_auth *a, bool soon)
+{
+	struct jwks_refresh *f = &a->refresh;
+	uint64_t now, gap = 60000;
+
+	if (f->loop == NULL || f->busy || f->stopped || !jwks_is_url(a->cfg.jwks_file))
+		return;
+	now = uv_now(f->loop);
+	if (a->cfg.jwks_refresh_s * 1000 < gap)
+		gap = a->cfg.jwks_refresh_s * 1000;
+	if (soon && f->last_ms != 0 && now - f->last_ms < gap)
+		return;
+	f->last_ms = now;
+	f->work.data = a;
+	if (uv_queue_work(f->loop, &f->work, fetch_work, fetch_done) == 0)
+		f->busy = true;
+}
+
+static void on_refresh_timer(uv_timer_t *t)
+{
+	refresh_jwks(t->data, false);
 }
 
 /* ---- JWTs ---- */
@@ -268,11 +366,20 @@ static enum auth_verdict check_jwt(struct http_auth *a, const char *token, size_
 		snprintf(why, size, "signature algorithm `%.16s` is not accepted", alg ? alg : "");
 		goto out;
 	}
+	bool known = false;
 	for (size_t i = 0; i < a->n_keys && !verified; i++) {
 		const char *k = cjose_jwk_get_kid(a->keys[i], &cerr);
 		if (kid && k && strcmp(kid, k) != 0)
 			continue;
+		known = true;
 		verified = cjose_jws_verify(jws, a->keys[i], &cerr);
+	}
+	if (!verified && !known) {
+		/* A key the issuer has added since: fetch the set again; the
+		 * client's retry finds it. */
+		refresh_jwks(a, true);
+		snprintf(why, size, "no key `%.64s` in the JWKS", kid ? kid : "");
+		goto out;
 	}
 	if (!verified) {
 		snprintf(why, size, "the signature does not verify with the JWKS");
@@ -369,17 +476,46 @@ int http_auth_reload(struct http_auth *a, struct pm_error *err)
 	if (a->cfg.tokens_file &&
 	    (r = load_tokens(a->cfg.tokens_file, &tokens, &n_tokens, err)) < 0)
 		return r;
-	if (a->cfg.jwks_file && (r = load_jwks(a->cfg.jwks_file, keys, &n_keys, err)) < 0) {
+	/* Once serving, keys by URL come from the thread pool. */
+	bool by_url = a->cfg.jwks_file && jwks_is_url(a->cfg.jwks_file);
+	if (a->cfg.jwks_file && !(by_url && a->refresh.loop) &&
+	    (r = load_jwks(a->cfg.jwks_file, keys, &n_keys, err)) < 0) {
 		free(tokens);
 		return r;
 	}
 	free(a->tokens);
 	a->tokens = tokens;
 	a->n_tokens = n_tokens;
-	release_keys(a->keys, a->n_keys);
-	memcpy(a->keys, keys, n_keys * sizeof(*keys));
-	a->n_keys = n_keys;
+	if (by_url && a->refresh.loop)
+		refresh_jwks(a, false);
+	else if (a->cfg.jwks_file)
+		set_keys(a, keys, n_keys);
 	return 0;
+}
+
+void http_auth_start(struct http_auth *a, uv_loop_t *loop)
+{
+	struct jwks_refresh *f;
+
+	if (a == NULL || a->cfg.jwks_file == NULL || !jwks_is_url(a->cfg.jwks_file))
+		return;
+	f = &a->refresh;
+	f->loop = loop;
+	f->last_ms = uv_now(loop); /* the fetch of http_auth_new() */
+	uv_timer_init(loop, &f->timer);
+	f->timer.data = a;
+	uv_timer_start(&f->timer, on_refresh_timer, a->cfg.jwks_refresh_s * 1000,
+		       a->cfg.jwks_refresh_s * 1000);
+}
+
+void http_auth_stop(struct http_auth *a)
+{
+	if (a == NULL || a->refresh.loop == NULL || a->refresh.stopped)
+		return;
+	/* A fetch under way ends on its own (within JWKS_FETCH_TIMEOUT);
+	 * the loop waits for it, and its result is dropped. */
+	a->refresh.stopped = true;
+	uv_close((uv_handle_t *)&a->refresh.timer, NULL);
 }
 
 int http_auth_new(const struct http_auth_config *cfg, struct http_auth **out, struct pm_error *err)
@@ -395,6 +531,9 @@ int http_auth_new(const struct http_auth_config *cfg, struct http_auth **out, st
 		return pm_error_hint(err, "give the authorization server's issuer URL, so that a "
 					  "token of another issuer sharing these keys is refused");
 	}
+	if (cfg->jwks_file && jwks_is_url(cfg->jwks_file) &&
+	    (r = jwks_url_check(cfg->jwks_file, err)) < 0)
+		return r;
 	if (cfg->jwks_file && cfg->audience == NULL) {
 		pm_error_set(err, "auth", EINVAL, "--auth-jwks needs --auth-audience");
 		return pm_error_hint(err, "RFC 8707: give this server's own URL, e.g. "

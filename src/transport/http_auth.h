@@ -10,6 +10,8 @@
 #include <jansson.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
+#include <uv.h>
 
 #include "error.h"
 
@@ -22,7 +24,9 @@
 
 struct http_auth_config {
 	const char *tokens_file;   /* "name token" a line; NULL: no static tokens */
-	const char *jwks_file;	   /* JSON Web Key Set of the issuer; NULL: no JWTs */
+	const char *jwks_file;	   /* JSON Web Key Set of the issuer, a file or a URL;
+				      NULL: no JWTs */
+	uint64_t jwks_refresh_s;   /* a JWKS by URL is fetched again this often */
 	const char *issuer;	   /* required `iss` of JWTs */
 	const char *audience;	   /* required `aud` (RFC 8707: this server's URL) */
 	const char *tenant_claim;  /* claim naming the tenant (default "sub") */
@@ -45,8 +49,14 @@ struct http_auth;
 int http_auth_new(const struct http_auth_config *cfg, struct http_auth **out, struct pm_error *err);
 void http_auth_free(struct http_auth *a);
 /* Reads the token file and the JWKS again (SIGHUP); on failure the old
- * ones stay. */
+ * ones stay.  Once started, a JWKS by URL is fetched in the background
+ * (a failure is logged, and the old keys stay). */
 int http_auth_reload(struct http_auth *a, struct pm_error *err);
+/* Serving: a JWKS by URL is refreshed on a timer and on unknown keys
+ * from now on; http_auth_stop() ends that (before the loop runs out).
+ * Both do nothing for a NULL auth or a JWKS file. */
+void http_auth_start(struct http_auth *a, uv_loop_t *loop);
+void http_auth_stop(struct http_auth *a);
 
 enum auth_verdict { AUTH_OK, AUTH_MISSING, AUTH_INVALID };
 

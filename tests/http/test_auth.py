@@ -17,6 +17,7 @@ import json
 import os
 import shutil
 import signal
+import subprocess
 import sys
 import tempfile
 import time
@@ -292,11 +293,102 @@ def make_key(base):
     return key, path
 
 
-def token(key, sub, scope, aud="https://mcp.test/mcp", iss="https://issuer.test", exp=300):
+def token(key, sub, scope, aud="https://mcp.test/mcp", iss="https://issuer.test", exp=300,
+          kid="k1"):
     import jwt
     now = int(time.time())
     return jwt.encode({"iss": iss, "aud": aud, "sub": sub, "scope": scope, "iat": now,
-                       "exp": now + exp}, key, algorithm="RS256", headers={"kid": "k1"})
+                       "exp": now + exp}, key, algorithm="RS256", headers={"kid": kid})
+
+
+def public_jwk(key, kid):
+    import jwt
+    jwk = json.loads(jwt.algorithms.RSAAlgorithm.to_jwk(key.public_key()))
+    jwk.update({"kid": kid, "alg": "RS256", "use": "sig"})
+    return jwk
+
+
+class JwksServer:
+    """The issuer's jwks_uri: a real HTTP server on loopback, in a thread,
+    whose document the test changes (a key rotation) or takes away."""
+
+    def __init__(self, doc):
+        import http.server
+        import threading
+        self.doc, self.fetches, self.down = doc, 0, False
+        outer = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_GET(self):
+                outer.fetches += 1
+                body = json.dumps(outer.doc).encode()
+                self.send_response(503 if outer.down else 200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *a):
+                pass
+
+        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}/jwks.json"
+        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+
+    def stop(self):
+        self.httpd.shutdown()
+
+
+def accepted(s, tok):
+    return Client(s, tok).modern("server/discover").status == 200
+
+
+@case
+def jwks_url(binary):
+    """--auth-jwks URL: fetched at start, again on a key id it does not
+    hold (a rotation, rate-limited), on its timer; a failed fetch keeps the
+    old keys; plain http only to loopback; an issuer that cannot be reached
+    at start stops the start, with the URL and why."""
+    from cryptography.hazmat.primitives.asymmetric import rsa
+    k1 = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    k2 = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    issuer = JwksServer({"keys": [public_jwk(k1, "k1")]})
+    flags = ["--auth-issuer", "https://issuer.test", "--auth-audience", "https://mcp.test/mcp"]
+    both = "python-mcp:run python-mcp:jobs"
+    s = Server(binary, ["--auth-jwks", issuer.url, "--auth-jwks-refresh", "2", *flags])
+    try:
+        check(issuer.fetches == 1, "fetched once at start", issuer.fetches)
+        check(accepted(s, token(k1, "alice", both)), "a token of the served key is accepted")
+        # The issuer rotates: k2 joins.  The first token of k2 is refused
+        # and starts a fetch; a retry soon after is accepted.
+        issuer.doc = {"keys": [public_jwk(k1, "k1"), public_jwk(k2, "k2")]}
+        deadline = time.monotonic() + 30
+        while not accepted(s, token(k2, "alice", both, kid="k2")):
+            check(time.monotonic() < deadline, "a rotated-in key is accepted within 30 s",
+                  s.logs())
+            time.sleep(0.5)
+        # The issuer goes away: the keys it gave stay.
+        issuer.down = True
+        before = issuer.fetches
+        deadline = time.monotonic() + 30
+        while issuer.fetches < before + 2:
+            check(time.monotonic() < deadline, "the timer fetches again", issuer.fetches)
+            time.sleep(0.5)
+        check(accepted(s, token(k1, "alice", both)), "the old keys stay when a fetch fails")
+        check("JWKS not refreshed, the old 2 keys stay" in s.logs(), "the failure is logged",
+              s.logs())
+    finally:
+        s.stop()
+        s.cleanup()
+        issuer.stop()
+    # Plain http elsewhere than loopback, and an issuer down at start.
+    for url, words in (("http://issuer.test/jwks.json", "plain http"),
+                       (issuer.url, "fetch the JWKS")):
+        p = subprocess.run([binary, "--transport", "http", "--listen", "127.0.0.1:0",
+                            "--auth-jwks", url, *flags], capture_output=True, text=True,
+                           timeout=60)
+        check(p.returncode != 0 and words in p.stderr and url in p.stderr,
+              f"refused at start: {url}", (p.returncode, p.stderr[-2000:]))
 
 
 @case
