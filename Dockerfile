@@ -35,7 +35,7 @@ FROM debian:bookworm AS build
 RUN apt-get update \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
         build-essential cmake pkg-config \
-        libuv1-dev libjansson-dev libseccomp-dev libcap-dev libnftables-dev nettle-dev libh2o-dev libssl-dev libcjose-dev libcurl4-openssl-dev python3 python3-pip \
+        libuv1-dev libjansson-dev libseccomp-dev libcap-dev libnftables-dev nettle-dev libh2o-dev libssl-dev libcjose-dev python3 python3-pip \
  && rm -rf /var/lib/apt/lists/*
 
 WORKDIR /src
@@ -81,7 +81,7 @@ LABEL org.opencontainers.image.title="python-mcp" \
 # `--device /dev/net/tun`.
 RUN apt-get update \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
-        libuv1 libjansson4 libseccomp2 libcap2 libnftables1 libnettle8 libh2o0.13 libcjose0 libcurl4 python3 passt \
+        libuv1 libjansson4 libseccomp2 libcap2 libnftables1 libnettle8 libh2o0.13 libcjose0 python3 passt \
  && rm -rf /var/lib/apt/lists/* /var/cache/apt/*.bin
 
 COPY --from=build /usr/lib/python3/dist-packages/pip /usr/lib/python3/dist-packages/pip

@@ -12,7 +12,7 @@ BUILD_FUZZ=${PYMCP_BUILD_FUZZ_DIR:-$ROOT/build-fuzz}
 # installed, so a second run does not touch apt at all.
 DEB_PACKAGES=(
 	build-essential cmake pkg-config
-	libuv1-dev libjansson-dev libseccomp-dev libcap-dev nettle-dev libnftables-dev libh2o-dev libssl-dev libcjose-dev libcurl4-openssl-dev
+	libuv1-dev libjansson-dev libseccomp-dev libcap-dev nettle-dev libnftables-dev libh2o-dev libssl-dev libcjose-dev
 	python3 python3-venv python3-pip python3-jsonschema python3-jwt python3-cryptography
 	python3-numpy python3-scipy python3-pandas python3-matplotlib python3-sklearn
 	libpython3.11-testsuite

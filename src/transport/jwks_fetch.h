@@ -1,6 +1,6 @@
-/* A JSON Web Key Set by URL: the issuer's jwks_uri, fetched with libcurl
- * (Debian's libcurl), TLS verified against the system's CAs.  Plain http
- * only to a loopback address (a local identity provider, the tests). */
+/* A JSON Web Key Set by URL: the issuer's jwks_uri, fetched over TLS
+ * (OpenSSL, the system's CAs, the host name checked).  Plain http only to
+ * a loopback address (a local identity provider, the tests). */
 #ifndef PYMCP_JWKS_FETCH_H
 #define PYMCP_JWKS_FETCH_H
 
@@ -17,8 +17,7 @@
 bool jwks_is_url(const char *where);
 
 /* Refuses a URL the server would not fetch keys from (with why and how
- * to fix it).  Call once at start, on the loop thread: it also
- * initializes libcurl. */
+ * to fix it). */
 int jwks_url_check(const char *url, struct pm_error *err);
 
 /* GETs url into *text (malloc'd, NUL-terminated) and *len.  Blocking and

@@ -312,7 +312,7 @@ class JwksServer:
     """The issuer's jwks_uri: a real HTTP server on loopback, in a thread,
     whose document the test changes (a key rotation) or takes away."""
 
-    def __init__(self, doc):
+    def __init__(self, doc, tls=None):
         import http.server
         import threading
         self.doc, self.fetches, self.down = doc, 0, False
@@ -332,11 +332,58 @@ class JwksServer:
                 pass
 
         self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}/jwks.json"
+        scheme = "http"
+        if tls:
+            import ssl
+            ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            ctx.load_cert_chain(*tls)
+            self.httpd.socket = ctx.wrap_socket(self.httpd.socket, server_side=True)
+            scheme = "https"
+        self.url = f"{scheme}://127.0.0.1:{self.httpd.server_address[1]}/jwks.json"
         threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
 
     def stop(self):
         self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+def make_tls(base):
+    """A CA of the test's own and a certificate for 127.0.0.1 it signed."""
+    def openssl(*args):
+        subprocess.run(["openssl", *args], cwd=base, check=True, capture_output=True)
+    openssl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "ca.key", "-out",
+            "ca.pem", "-days", "1", "-subj", "/CN=python-mcp test CA")
+    openssl("req", "-newkey", "rsa:2048", "-nodes", "-keyout", "srv.key", "-out", "srv.csr",
+            "-subj", "/CN=127.0.0.1")
+    with open(os.path.join(base, "san.ext"), "w") as f:
+        f.write("subjectAltName=IP:127.0.0.1\n")
+    openssl("x509", "-req", "-in", "srv.csr", "-CA", "ca.pem", "-CAkey", "ca.key",
+            "-CAcreateserial", "-out", "srv.pem", "-days", "1", "-extfile", "san.ext")
+    return tuple(os.path.join(base, f) for f in ("ca.pem", "srv.pem", "srv.key"))
+
+
+def https_issuer(binary, key, flags, scope):
+    """Over TLS: a certificate the system does not trust stops the start
+    with the verification error; trusted (SSL_CERT_FILE names the test's
+    CA, as OpenSSL reads it), the keys are fetched and tokens accepted."""
+    base = tempfile.mkdtemp(prefix="pymcp-tls-", dir="/tmp")
+    ca, cert, pkey = make_tls(base)
+    issuer = JwksServer({"keys": [public_jwk(key, "k1")]}, tls=(cert, pkey))
+    try:
+        p = subprocess.run([binary, "--transport", "http", "--listen", "127.0.0.1:0",
+                            "--state-dir", os.path.join(base, "state"), "--auth-jwks",
+                            issuer.url, *flags], capture_output=True, text=True, timeout=60)
+        check(p.returncode != 0 and "TLS to `127.0.0.1`" in p.stderr and issuer.fetches == 0,
+              "an untrusted certificate stops the start", (p.returncode, p.stderr[-2000:]))
+        s = Server(binary, ["--auth-jwks", issuer.url, *flags], env={"SSL_CERT_FILE": ca})
+        try:
+            check(accepted(s, token(key, "alice", scope)), "keys fetched over TLS work")
+        finally:
+            s.stop()
+            s.cleanup()
+    finally:
+        issuer.stop()
+        shutil.rmtree(base, ignore_errors=True)
 
 
 def accepted(s, tok):
@@ -381,14 +428,17 @@ def jwks_url(binary):
         s.stop()
         s.cleanup()
         issuer.stop()
+    https_issuer(binary, k1, flags, both)
     # Plain http elsewhere than loopback, and an issuer down at start.
+    state = tempfile.mkdtemp(prefix="pymcp-auth-state-", dir="/tmp")
     for url, words in (("http://issuer.test/jwks.json", "plain http"),
-                       (issuer.url, "fetch the JWKS")):
+                       (issuer.url, "connect to `127.0.0.1`")):
         p = subprocess.run([binary, "--transport", "http", "--listen", "127.0.0.1:0",
-                            "--auth-jwks", url, *flags], capture_output=True, text=True,
-                           timeout=60)
+                            "--state-dir", state, "--auth-jwks", url, *flags],
+                           capture_output=True, text=True, timeout=60)
         check(p.returncode != 0 and words in p.stderr and url in p.stderr,
               f"refused at start: {url}", (p.returncode, p.stderr[-2000:]))
+    shutil.rmtree(state, ignore_errors=True)
 
 
 @case
