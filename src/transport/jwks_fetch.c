@@ -29,7 +29,8 @@
 
 struct target {
 	bool tls;
-	char host[256]; /* without brackets */
+	char host[256];	     /* without brackets */
+	char authority[272]; /* for the Host header: host[:port] as given */
 	char port[8];
 	char path[2048];
 };
@@ -50,11 +51,14 @@ static int parse_url(const char *url, struct target *t, struct pm_error *err)
 	h2o_url_t u;
 
 	if (h2o_url_parse(url, strlen(url), &u) != 0 || u.host.len == 0 ||
-	    u.host.len >= sizeof(t->host) || u.path.len >= sizeof(t->path))
+	    u.host.len >= sizeof(t->host) || u.authority.len >= sizeof(t->authority) ||
+	    u.path.len >= sizeof(t->path))
 		return pm_error_set(err, "auth", EINVAL, "--auth-jwks `%.200s` is not a URL", url);
 	t->tls = u.scheme == &H2O_URL_SCHEME_HTTPS;
 	memcpy(t->host, u.host.base, u.host.len);
 	t->host[u.host.len] = '\0';
+	memcpy(t->authority, u.authority.base, u.authority.len);
+	t->authority[u.authority.len] = '\0';
 	if (t->host[0] == '[') { /* an IPv6 literal */
 		memmove(t->host, t->host + 1, u.host.len);
 		t->host[strcspn(t->host, "]")] = '\0';
@@ -65,7 +69,7 @@ static int parse_url(const char *url, struct target *t, struct pm_error *err)
 	else
 		snprintf(t->path, sizeof(t->path), "%.*s", (int)u.path.len, u.path.base);
 	/* Nothing that could end the request line or add a header. */
-	if (strpbrk(t->path, "\r\n ") != NULL || strpbrk(t->host, "\r\n /") != NULL)
+	if (strpbrk(t->path, "\r\n ") != NULL || strpbrk(t->authority, "\r\n /@") != NULL)
 		return pm_error_set(err, "auth", EINVAL, "--auth-jwks `%.200s` is not a URL", url);
 	return 0;
 }
@@ -266,7 +270,7 @@ static int exchange(struct conn *c, const struct target *t, const char *url, cha
 {
 	const size_t cap = HEAD_MAX + JWKS_FETCH_MAX;
 	_cleanup_free_ char *buf = malloc(cap + 1);
-	char req[sizeof(t->path) + sizeof(t->host) + 128];
+	char req[sizeof(t->path) + sizeof(t->authority) + 128];
 	size_t got = 0;
 	int n, r;
 
@@ -275,7 +279,7 @@ static int exchange(struct conn *c, const struct target *t, const char *url, cha
 	n = snprintf(req, sizeof(req),
 		     "GET %s HTTP/1.0\r\nHost: %s\r\nAccept: application/json\r\n"
 		     "User-Agent: python-mcp/" PYMCP_VERSION "\r\n\r\n",
-		     t->path, t->host);
+		     t->path, t->authority);
 	for (int sent = 0; sent < n; sent += r)
 		if ((r = io(c, true, req + sent, (size_t)(n - sent))) <= 0)
 			return pm_error_set(err, "auth", r < 0 ? -r : EPIPE,
@@ -331,6 +335,9 @@ out:
 		SSL_free(c.ssl);
 	}
 	SSL_CTX_free(ctx);
+	/* OpenSSL's error queue is this thread's: leave nothing in it for
+	 * h2o (at start, this is the loop's thread). */
+	ERR_clear_error();
 	if (c.fd >= 0)
 		close(c.fd);
 	return r < 0 ? r : 0;
