@@ -177,6 +177,10 @@ json_t *mcp_tool_result_new(json_t *structured_new, bool is_error);
 /* mcp_tasks.c */
 /* The request declared the 2026-07-28 tasks extension. */
 bool mcp_tasks_requested(const struct mcp_req *rq);
+/* True for a legacy request or one that declares the tasks extension;
+ * else answers -32021 naming the extension and returns false (the
+ * 2026-07-28 task methods, and tools that run only as tasks). */
+bool mcp_tasks_capable(struct mcp_conn *c, const struct mcp_req *rq);
 /* The connection negotiated 2025-11-25 and the server serves tasks. */
 bool mcp_tasks_legacy(const struct mcp_conn *c);
 /* The ttl a 2025-11-25 `task` param asks for, bounded. */

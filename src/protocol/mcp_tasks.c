@@ -127,8 +127,7 @@ static bool legacy_ok(struct mcp_conn *c, const struct mcp_req *rq, const char *
 	return false;
 }
 
-/* The 2026-07-28 methods need the extension declared on the request. */
-static bool modern_capable(struct mcp_conn *c, const struct mcp_req *rq)
+bool mcp_tasks_capable(struct mcp_conn *c, const struct mcp_req *rq)
 {
 	json_t *ext = json_object_get(rq->client_caps, "extensions");
 
@@ -318,7 +317,7 @@ void mcp_handle_tasks_get(struct mcp_conn *c, const struct mcp_req *rq, json_t *
 	struct tools_task tk;
 	json_t *r;
 
-	if (!legacy_ok(c, rq, "tasks/get") || !modern_capable(c, rq) ||
+	if (!legacy_ok(c, rq, "tasks/get") || !mcp_tasks_capable(c, rq) ||
 	    !find_task(c, rq, params, &tk))
 		return;
 	if (!rq->modern) {
@@ -402,7 +401,7 @@ void mcp_handle_tasks_cancel(struct mcp_conn *c, const struct mcp_req *rq, json_
 	struct pm_error err = {0};
 	struct mcp_task_watch *w;
 
-	if (!legacy_ok(c, rq, "tasks/cancel") || !modern_capable(c, rq) ||
+	if (!legacy_ok(c, rq, "tasks/cancel") || !mcp_tasks_capable(c, rq) ||
 	    !find_task(c, rq, params, &tk))
 		return;
 	if (rq->modern) {
@@ -438,6 +437,6 @@ void mcp_handle_tasks_update(struct mcp_conn *c, const struct mcp_req *rq, json_
 	struct tools_task tk;
 
 	/* No task of this server asks for input: any answers are ignored. */
-	if (modern_capable(c, rq) && find_task(c, rq, params, &tk))
+	if (mcp_tasks_capable(c, rq) && find_task(c, rq, params, &tk))
 		mcp_reply_new(c, rq, json_object());
 }

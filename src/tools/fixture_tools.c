@@ -1,11 +1,17 @@
-/* Diagnostic tools of the MCP conformance suite (test_*), served only
- * with --conformance-fixtures: each exercises a protocol mechanism the
- * real tools never need, so that the suite can check it against this
- * server rather than report it untestable.  They run no code and touch
- * no state. */
+/* Diagnostic tools of the MCP conformance suite, served only with
+ * --conformance-fixtures: each exercises a protocol mechanism the real
+ * tools never need, or needs in a shape the suite can predict, so that
+ * the suite can check it against this server rather than report it
+ * untestable.  The test_* tools and greet run no code and touch no
+ * state; the tasks extension's slow_compute and failing_job are real
+ * sandboxed runs (jobs, tasks, cancellation as for
+ * py_run_script_with_dependencies), and protocol_error_job makes a job
+ * that ends failed. */
 #include "tools_internal.h"
 
 #include <stdio.h>
+
+#include "exec.h"
 
 static const struct tool_param no_params[] = {TOOL_P_END};
 static const struct tool_field text_result[] = {
@@ -61,6 +67,89 @@ static void streaming_elicitation(struct tool_call *call, const struct tool_args
 	answer(call, "no elicitation: this server never sends requests to the client");
 }
 
+static void greet(struct tool_call *call, const struct tool_args *a, void *ctx)
+{
+	char text[320];
+
+	(void)ctx;
+	snprintf(text, sizeof(text), "Hello, %s!", tool_str(a, "name"));
+	answer(call, text);
+}
+
+/* The suite's fixture results: slow_compute's text, or failing_job's
+ * tool error (a completed run that says why it failed). */
+static json_t *shape_slept(const struct exec_outcome *eo)
+{
+	(void)eo;
+	return json_pack("{s:s}", "text", "slow_compute finished");
+}
+
+static json_t *shape_failed(const struct exec_outcome *eo)
+{
+	(void)eo;
+	return json_pack("{s:s}", "error", "failing_job failed, as this fixture always does");
+}
+
+/* A sandboxed `time.sleep(seconds)`.  The suite expects a task from
+ * every call that may be one and takes time, where the real tools wait
+ * for the smart-async budget first: with `seconds` > 0 the answer is the
+ * task at once; 0 takes the immediate path. */
+static void sleep_run(struct tool_call *call, double seconds, exec_shape_fn shape, void *ctx)
+{
+	char code[96];
+	struct exec_request req = {.kind = EXEC_WITH_DEPS,
+				   .tool = call->tool,
+				   .tenant = call->tenant,
+				   .script_content = code,
+				   .timeout_seconds = seconds + 60,
+				   .shape = shape};
+
+	snprintf(code, sizeof(code), "import time\ntime.sleep(%.3f)\n", seconds);
+	if (call->task == TOOL_TASK_LATER && seconds > 0)
+		call->task = TOOL_TASK_NOW;
+	tools_start_run(ctx, call, &req);
+}
+
+static void slow_compute(struct tool_call *call, const struct tool_args *a, void *ctx)
+{
+	sleep_run(call, tool_num(a, "seconds"), shape_slept, ctx);
+}
+
+static void failing_job(struct tool_call *call, const struct tool_args *a, void *ctx)
+{
+	(void)a;
+	sleep_run(call, 1, shape_failed, ctx);
+}
+
+/* A task that fails as a protocol error does: a job that ends failed
+ * (never started), which tasks/get shows as `failed` with its error. */
+static void protocol_error_job(struct tool_call *call, const struct tool_args *a, void *ctx)
+{
+	static const char why[] = "protocol_error_job failed, as this fixture always does";
+	struct tools *t = ctx;
+	struct pm_error err = {0};
+	struct job *j;
+
+	(void)a;
+	if (call->task == TOOL_TASK_NONE) {
+		tool_fail(call, "%s", why);
+		return;
+	}
+	if ((j = jobs_create(t->cfg.exec.jobs, call->tool, NULL, call->tenant, &err)) == NULL) {
+		tool_fail_error(call, &err);
+		return;
+	}
+	jobs_end(t->cfg.exec.jobs, j, JOB_FAILED, NULL, false, why);
+	tools_reply_task(t, call, j);
+}
+
+static const struct tool_param greet_params[] = {TOOL_P_STRING("name", true, "Who to greet"),
+						 TOOL_P_END};
+static const struct tool_param slow_params[] = {
+    TOOL_P_NUMBER("seconds", 0, 3600, 1, "How long the sandboxed script sleeps"),
+    {.name = "label", .type = TOOL_STRING, .max_length = 256, .description = "Ignored"},
+    TOOL_P_END};
+
 static const struct tool_decl fixture_missing_capability = {
     .name = "test_missing_capability",
     .description = "Conformance fixture: needs the client's sampling capability.",
@@ -87,6 +176,44 @@ static const struct tool_decl fixture_streaming = {
     .result = text_result,
     .handler = streaming_elicitation};
 
+static const struct tool_decl fixture_greet = {
+    .name = "greet",
+    .description = "Conformance fixture (tasks extension): answers Hello, {name}!",
+    .params = greet_params,
+    .result = text_result,
+    .handler = greet};
+static const struct tool_decl fixture_slow_compute = {
+    .name = "slow_compute",
+    .description = "Conformance fixture (tasks extension): a sandboxed sleep of `seconds`.",
+    .params = slow_params,
+    .result = text_result,
+    .task_support = true,
+    .handler = slow_compute};
+static const struct tool_decl fixture_failing_job = {
+    .name = "failing_job",
+    .description = "Conformance fixture (tasks extension): a run that ends in a tool error.",
+    .params = no_params,
+    .result = text_result,
+    .task_support = true,
+    .task_required = true,
+    .handler = failing_job};
+
+static const struct tool_decl fixture_protocol_error_job = {
+    .name = "protocol_error_job",
+    .description = "Conformance fixture (tasks extension): a task that ends failed.",
+    .params = no_params,
+    .result = text_result,
+    .task_support = true,
+    .handler = protocol_error_job};
+
 const struct tool_decl *const tools_fixtures[] = {
-    &fixture_missing_capability, &fixture_logging, &fixture_progress, &fixture_streaming, NULL,
+    &fixture_missing_capability,
+    &fixture_logging,
+    &fixture_progress,
+    &fixture_streaming,
+    &fixture_greet,
+    &fixture_slow_compute,
+    &fixture_failing_job,
+    &fixture_protocol_error_job,
+    NULL,
 };

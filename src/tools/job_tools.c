@@ -137,8 +137,11 @@ json_t *tools_final_result(struct tools *t, const struct job *j, bool *is_error)
 {
 	json_t *result = jobs_result(t->cfg.exec.jobs, j);
 
-	*is_error = !(j->status == JOB_COMPLETED && result);
-	if (!*is_error)
+	/* A completed run whose shaper said why it failed ({"error"}, as
+	 * every isError result says it) is a tool error too. */
+	*is_error =
+	    !(j->status == JOB_COMPLETED && result) || json_object_get(result, "error") != NULL;
+	if (j->status == JOB_COMPLETED && result)
 		return result;
 	/* Failed or cancelled: the model needs to read why, and the id to
 	 * look at whatever output there was. */

@@ -173,9 +173,7 @@ struct waiting {
 	struct live_feed *feed; /* progress and logs while it waits, or NULL */
 };
 
-/* The answer is the job's task: once the job is in jobs.json, so that the
- * task can be asked for at once, and after a restart. */
-static void reply_task(struct tools *t, struct tool_call *call, struct job *j)
+void tools_reply_task(struct tools *t, struct tool_call *call, struct job *j)
 {
 	struct pm_error err = {0};
 
@@ -201,7 +199,7 @@ static void on_smart(struct job *j, enum smart_event ev, void *data)
 	} else if (w->call->task == TOOL_TASK_LATER) {
 		live_feed_background(w->feed, smart_budget(w->t->cfg.exec.smart));
 		live_feed_stop(w->feed);
-		reply_task(w->t, w->call, j);
+		tools_reply_task(w->t, w->call, j);
 	} else {
 		live_feed_background(w->feed, smart_budget(w->t->cfg.exec.smart));
 		live_feed_stop(w->feed);
@@ -233,7 +231,7 @@ static void on_call_gone(struct tool_call *call, void *data)
 		t->cfg.cancel(j, NULL, NULL, t->cfg.cancel_data, &err);
 }
 
-static void start(struct tools *t, struct tool_call *call, const struct exec_request *given)
+void tools_start_run(struct tools *t, struct tool_call *call, const struct exec_request *given)
 {
 	struct exec_request run = *given, *req = &run;
 	struct pm_error err = {0};
@@ -246,7 +244,7 @@ static void start(struct tools *t, struct tool_call *call, const struct exec_req
 		return;
 	}
 	if (call->task == TOOL_TASK_NOW) {
-		reply_task(t, call, j);
+		tools_reply_task(t, call, j);
 		return;
 	}
 	if (req->async_mode) {
@@ -317,7 +315,7 @@ static void run_in_dir(struct tool_call *call, const struct tool_args *a, void *
 	req.use_uv = tool_bool(a, "use_uv");
 	req.python_version = tool_str(a, "python_version");
 	req.detect_imports = tool_bool(a, "auto_install_deps");
-	start(ctx, call, &req);
+	tools_start_run(ctx, call, &req);
 }
 
 static void with_deps(struct tool_call *call, const struct tool_args *a, void *ctx)
@@ -329,7 +327,7 @@ static void with_deps(struct tool_call *call, const struct tool_args *a, void *c
 	req.python_version = tool_str(a, "python_version");
 	req.dependencies = tool_json(a, "dependencies");
 	req.detect_imports = tool_bool(a, "auto_parse_imports");
-	start(ctx, call, &req);
+	tools_start_run(ctx, call, &req);
 }
 
 static void benchmark(struct tool_call *call, const struct tool_args *a, void *ctx)
@@ -340,7 +338,7 @@ static void benchmark(struct tool_call *call, const struct tool_args *a, void *c
 		return;
 	req.python_version = tool_str(a, "python_version");
 	req.dependencies = tool_json(a, "dependencies");
-	start(ctx, call, &req);
+	tools_start_run(ctx, call, &req);
 }
 
 /* py_run_saved_script between reading the script and its header's
@@ -397,7 +395,7 @@ static void on_header(void *data, const struct pep723_result *res, size_t n)
 	req.requires_python = res->header.requires_python;
 	req.detect_imports =
 	    tool_bool(s->args, "auto_install_deps") && !scripts_has_header(s->source);
-	start(s->t, s->call, &req);
+	tools_start_run(s->t, s->call, &req);
 	saved_run_free(s);
 }
 

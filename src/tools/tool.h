@@ -145,6 +145,9 @@ struct tool_decl {
 	/* Its runs may become tasks (2025-11-25 execution.taskSupport
 	 * "optional"; the 2026-07-28 extension). */
 	bool task_support;
+	/* It runs only as a task (taskSupport "required"): a call that is
+	 * not one is refused before the handler runs. */
+	bool task_required;
 	/* It runs a script in the sandbox: its description ends with what
 	 * the policy in force allows (mcp_server_set_limits_note). */
 	bool shows_limits;

@@ -98,8 +98,8 @@ struct tools_task {
 /* The job of task `id` if it is `tenant`'s (-ENOENT: none; another
  * tenant's task does not exist for this one). */
 int tools_task_get(struct tools *t, const char *tenant, const char *id, struct tools_task *out);
-/* What tools/call answers for an ended job: the tool's result, or the
- * isError object (is_error set). */
+/* What tools/call answers for an ended job: the tool's result (with
+ * is_error set when it carries "error"), or the isError object. */
 json_t *tools_final_result(struct tools *t, const struct job *j, bool *is_error);
 /* Makes job `id` a task kept ttl_ms and polled every poll_ms (persisted). */
 void tools_task_mark(struct tools *t, const char *id, int64_t ttl_ms, int64_t poll_ms);

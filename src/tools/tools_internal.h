@@ -1,5 +1,5 @@
 /* What the tool files share (tools.c, run_tools.c, script_tools.c,
- * job_tools.c, cancel_tool.c); nothing outside src/tools includes this. */
+ * job_tools.c, cancel_tool.c, fixture_tools.c, ...); nothing outside src/tools includes this. */
 #ifndef PYMCP_TOOLS_INTERNAL_H
 #define PYMCP_TOOLS_INTERNAL_H
 
@@ -48,6 +48,16 @@ int tools_scripts_dir(struct tools *t, const struct tool_call *call, char *buf, 
 		      struct pm_error *err);
 /* Job `id` if `tenant` may see it (NULL: the one tenant), else NULL. */
 struct job *tools_job_of(struct tools *t, const char *tenant, const char *id);
+
+/* Starts the run of an execution tool and answers the call: at once
+ * (async_mode, a task), when the run ends within the smart-async budget,
+ * or with the job id when the budget runs out (run_tools.c). */
+struct exec_request;
+void tools_start_run(struct tools *t, struct tool_call *call, const struct exec_request *req);
+
+/* The answer is the job's task: once the job is in jobs.json, so that
+ * the task can be asked for at once, and after a restart. */
+void tools_reply_task(struct tools *t, struct tool_call *call, struct job *j);
 
 /* The answer for an ended job: its result, or isError with its error
  * (and its result, when it has one). */
