@@ -95,9 +95,23 @@ check(status == 200 and "READ" not in out and out.count("refused") == 3,
 # A memory bomb in one job, a neighbour holding 300 MiB: the bomb ends as
 # a job, the neighbour and the server live on.
 neighbour = ("import time\nx = bytearray(300 * 1024 * 1024)\n"
-             "for i in range(0, len(x), 4096): x[i] = 1\ntime.sleep(20)\nprint('neighbour ok')")
+             "for i in range(0, len(x), 4096): x[i] = 1\n"
+             "print('holding', flush=True)\ntime.sleep(20)\nprint('neighbour ok')")
 status, n = call("py_run_script_in_dir", {"directory": ws, "script_content": neighbour,
                                           "async_mode": True})
+jid = n.get("result", {}).get("structuredContent", {}).get("job_id") if status == 200 else None
+# The bomb starts only once the neighbour really holds its 300 MiB: where
+# the kernel's OOM killer decides (no memory cgroup of the job's own), a
+# neighbour still allocating would not be a fair test.
+held = False
+for _ in range(60):
+    s2, j = call("py_job_status", {"job_id": jid, "incremental": False})
+    job = j.get("result", {}).get("structuredContent", {}).get("job", {}) if s2 == 200 else {}
+    if "holding" in (job.get("partial_stdout") or ""):
+        held = True
+        break
+    time.sleep(0.5)
+check(held, "the neighbour holds 300 MiB (touched) before the bomb starts", job)
 bomb = ("chunks = []\nwhile True:\n    b = bytearray(64 * 1024 * 1024)\n"
         "    for i in range(0, len(b), 4096): b[i] = 1\n    chunks.append(b)\n")
 t0 = time.time()
@@ -107,7 +121,6 @@ check(status == 200 and res.get("limit") == "memory",
       f"the memory bomb ends as a job with limit memory in {time.time() - t0:.0f} s "
       f"(exit {res.get('exit_code')!r})", r)
 check(get("/healthz")[0] == 200, "the server is alive after the bomb")
-jid = n.get("result", {}).get("structuredContent", {}).get("job_id") if status == 200 else None
 job = {}
 for _ in range(120):
     s2, j = call("py_job_status", {"job_id": jid})
