@@ -73,10 +73,7 @@ static int64_t read_number(const char *dir, const char *file)
 	return strtoll(buf, NULL, 10);
 }
 
-/* Where this process's cgroup lives, for v2 (controller NULL) or for the v1
- * hierarchy of `controller`: mount point of that hierarchy joined with our
- * path in it, read from /proc/self/mountinfo and /proc/self/cgroup. */
-static int own_cgroup_dir(const char *controller, char *out, size_t size)
+int sb_cgroup_own_dir(const char *controller, char *out, size_t size, size_t *mount_len)
 {
 	_cleanup_free_ char *line = NULL;
 	char mnt[PATH_MAX] = "", root[PATH_MAX] = "", path[PATH_MAX] = "";
@@ -142,6 +139,8 @@ static int own_cgroup_dir(const char *controller, char *out, size_t size)
 	if (rl && strncmp(path, root, rl) == 0)
 		memmove(path, path + rl, strlen(path + rl) + 1);
 	snprintf(out, size, "%s%s", mnt, strcmp(path, "/") == 0 ? "" : path);
+	if (mount_len)
+		*mount_len = strlen(mnt);
 	return 0;
 }
 
@@ -263,7 +262,7 @@ static char *create_for(enum sb_cg_controller c, const struct sb_cgroup_limits *
 	int r = -ENOENT;
 
 	for (int v = 2; v >= 1; v--) {
-		if (own_cgroup_dir(v == 2 ? NULL : names[c], parent, sizeof(parent)) < 0)
+		if (sb_cgroup_own_dir(v == 2 ? NULL : names[c], parent, sizeof(parent), NULL) < 0)
 			continue;
 		bool created;
 		if (v == 2 && (r = v2_delegates(parent, names[c])) < 0) {

@@ -22,6 +22,7 @@
 #include "signals.h"
 #include "status.h"
 #include "wire.h"
+#include "oom_guard.h"
 
 static void send_msg(int fd, int type, int wait_status, const struct pm_error *err)
 {
@@ -294,14 +295,18 @@ _Noreturn void sb_init_main(const struct sb_init_config *cfg)
 	 * whole pid namespace with it. */
 	if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0)
 		_exit(125);
-	/* When memory runs out where no cgroup of ours bounds the job (a
-	 * container without delegation, rlimits only), the kernel's OOM
-	 * killer must pick the job, never the server or a neighbour: every
-	 * process of the sandbox inherits the highest score.  Raising it
-	 * needs no privilege; should /proc refuse, the run goes on without. */
+	/* When memory runs out above the job's own cgroup (a container's
+	 * limit, or no delegation at all), the kernel's OOM killer must pick
+	 * a job, never the server: every process of the sandbox inherits a
+	 * score far above the server's, and the launcher raises a job that
+	 * grows while memory is short to the highest (oom_guard.h), so that
+	 * it, not a quiet neighbour, is the one taken.  Raising needs no
+	 * privilege; should /proc refuse, the run goes on without. */
 	int oom = open("/proc/self/oom_score_adj", O_WRONLY | O_CLOEXEC);
 	if (oom >= 0) {
-		(void)!write(oom, "1000", 4);
+		char adj[16];
+		int n = snprintf(adj, sizeof(adj), "%d", SB_OOM_ADJ_CALM);
+		(void)!write(oom, adj, (size_t)n);
 		close(oom);
 	}
 	init_signals(&set);

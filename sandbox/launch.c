@@ -26,6 +26,7 @@
 #include "job_mounts.h"
 #include "integrity.h"
 #include "mounts.h"
+#include "oom_guard.h"
 #include "seccomp.h"
 #include "seccomp_cache.h"
 #include "progress.h"
@@ -564,22 +565,6 @@ static void fill_result(const struct sb_supervised *sv, const struct sb_cgroup *
 		res->limit = "cpu";
 }
 
-/* The kernel's count of OOM kills (/proc/vmstat oom_kill), -1 when it
- * cannot be read. */
-static long long oom_kills(void)
-{
-	char buf[16384];
-	_cleanup_close_ int fd = open("/proc/vmstat", O_RDONLY | O_CLOEXEC);
-	ssize_t n = fd >= 0 ? read(fd, buf, sizeof(buf) - 1) : -1;
-	const char *p;
-
-	if (n <= 0)
-		return -1;
-	buf[n] = '\0';
-	p = strstr(buf, "\noom_kill ");
-	return p ? atoll(p + 10) : -1;
-}
-
 /* Without a memory cgroup of ours (a container without delegation), the
  * job's memory is bounded only by what holds the launcher; when that
  * runs out, the kernel's OOM killer takes the job first (init set
@@ -590,7 +575,7 @@ static void oom_outside(const struct sb_sandbox *sb, long long before, struct sb
 	long long after;
 
 	if (res->limit != NULL || res->signal != SIGKILL || sb->cg.dir[SB_CG_MEMORY] != NULL ||
-	    before < 0 || (after = oom_kills()) <= before)
+	    before < 0 || (after = sb_oom_kills()) <= before)
 		return;
 	res->limit = "memory";
 	snprintf(res->limit_detail, sizeof(res->limit_detail),
@@ -602,10 +587,11 @@ static void oom_outside(const struct sb_sandbox *sb, long long before, struct sb
 int sb_sandbox_run(struct sb_sandbox *sb, const struct sb_job *job, struct sb_result *res,
 		   struct pm_error *err)
 {
-	long long oom_before = oom_kills();
+	long long oom_before = sb_oom_kills();
 	const struct sb_policy *p = sb->policy;
 	double t0 = pm_monotonic_seconds(), timeout = p->wall_seconds;
 	struct sb_supervised sv;
+	struct sb_oom_guard *guard = NULL;
 	int r;
 
 	if (job->timeout > 0 && (timeout == 0 || job->timeout < timeout))
@@ -623,6 +609,7 @@ int sb_sandbox_run(struct sb_sandbox *sb, const struct sb_job *job, struct sb_re
 		    .status_fd = sb->status_fd,
 		    .disk_fd = sb_disk_watch_fd(sb->disk),
 		    .progress_fd = sb->progress[0],
+		    .oom_guard = guard = sb_oom_guard_start(sb->pid),
 		};
 		r = sb_supervise(&s, &sv, err);
 		if (r == 0)
@@ -635,6 +622,7 @@ int sb_sandbox_run(struct sb_sandbox *sb, const struct sb_job *job, struct sb_re
 		r = pm_error_code(err);
 	}
 	if (r < 0) {
+		sb_oom_guard_free(guard);
 		sb_status_error(sb->status_fd, err);
 		return r;
 	}
@@ -643,6 +631,9 @@ int sb_sandbox_run(struct sb_sandbox *sb, const struct sb_job *job, struct sb_re
 	sb_cgroup_kill(&sb->cg);
 	fill_result(&sv, &sb->cg, p->rlimits.cpu_seconds, pm_monotonic_seconds() - t0, res);
 	oom_outside(sb, oom_before, res);
+	if (res->limit && strcmp(res->limit, "memory") == 0 && res->limit_detail[0] == '\0')
+		sb_oom_guard_explain(guard, res->limit_detail, sizeof(res->limit_detail));
+	sb_oom_guard_free(guard);
 	if (res->limit && strcmp(res->limit, "disk") == 0)
 		snprintf(res->limit_detail, sizeof(res->limit_detail), "%s",
 			 sb_disk_watch_reason(sb->disk));

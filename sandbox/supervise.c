@@ -14,6 +14,7 @@
 #include "clock.h"
 #include "fileio.h"
 #include "init.h"
+#include "oom_guard.h"
 #include "progress.h"
 #include "status.h"
 
@@ -135,6 +136,9 @@ int sb_supervise(const struct sb_supervise *s, struct sb_supervised *out, struct
 			deadline = start + s->timeout;
 		if (!exited && kill_at > 0 && (deadline == 0 || kill_at < deadline))
 			deadline = kill_at;
+		if (!exited && s->oom_guard &&
+		    (deadline == 0 || sb_oom_guard_due(s->oom_guard) < deadline))
+			deadline = sb_oom_guard_due(s->oom_guard);
 		if (deadline > 0)
 			timeout_ms = deadline <= t ? 0 : (int)((deadline - t) * 1000) + 1;
 		int n = poll(p, PFD_COUNT, timeout_ms);
@@ -152,6 +156,11 @@ int sb_supervise(const struct sb_supervise *s, struct sb_supervised *out, struct
 		}
 		if (!exited && kill_at > 0 && t >= kill_at)
 			kill(s->pid, SIGKILL);
+		if (!exited && sb_oom_guard_tick(s->oom_guard, t) && out->limit == NULL) {
+			out->limit = "memory";
+			kill(s->pid, SB_SIGNAL_KILL_ALL);
+			kill_at = t + KILL_ALL_SECONDS;
+		}
 		if (p[PFD_DISK].revents & POLLIN) {
 			p[PFD_DISK].fd = -1;
 			if (!exited && out->limit == NULL) {

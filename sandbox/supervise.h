@@ -11,16 +11,19 @@
 
 #include "error.h"
 
+struct sb_oom_guard;
+
 struct sb_supervise {
 	pid_t pid; /* the sandbox's init */
 	int pidfd;
-	int report_fd;	    /* read end of the report pipe */
-	int out_fd, err_fd; /* relay pipes (read ends), or -1 */
-	int64_t output_cap; /* bytes of stdout+stderr, 0 = none */
-	double timeout;	    /* seconds of wall time, 0 = none */
-	int status_fd;	    /* for "degraded" events, or -1 */
-	int disk_fd;	    /* readable when the workspace grew past its limit, or -1 */
-	int progress_fd;    /* read end of the script's progress pipe, or -1 */
+	int report_fd;			/* read end of the report pipe */
+	int out_fd, err_fd;		/* relay pipes (read ends), or -1 */
+	int64_t output_cap;		/* bytes of stdout+stderr, 0 = none */
+	double timeout;			/* seconds of wall time, 0 = none */
+	int status_fd;			/* for "degraded" events, or -1 */
+	int disk_fd;			/* readable when the workspace grew past its limit, or -1 */
+	int progress_fd;		/* read end of the script's progress pipe, or -1 */
+	struct sb_oom_guard *oom_guard; /* looks while the job runs, or NULL */
 };
 
 struct sb_supervised {
@@ -30,7 +33,8 @@ struct sb_supervised {
 	bool setup_failed; /* init reported a setup error */
 	struct pm_error setup_err;
 	struct rusage usage; /* of init and every process it reaped */
-	const char *limit;   /* "time", "output", "disk" or "cancel" when the launcher ended it */
+	const char *limit;   /* "time", "output", "disk", "cancel" or "memory" (oom_guard.h)
+				when the launcher ended it */
 	int64_t output_bytes;
 };
 

@@ -558,17 +558,99 @@ def progress_reports_reach_the_caller(env):
 
 @case
 def jobs_are_first_for_the_oom_killer(env):
-    """Every process of a job has oom_score_adj 1000: where no memory
-    cgroup bounds it, the kernel's OOM killer takes the job, not the
-    server or a neighbour; the launcher itself keeps its own score."""
+    """Every process of a job has oom_score_adj 500 (oom_guard.h: a job
+    that grows while memory is short is raised to 1000): where no memory
+    cgroup bounds it, the kernel's OOM killer takes a job, not the server;
+    the launcher itself keeps its own score."""
     ws = env.workspace()
     code = ("import subprocess, sys\n"
             "print(open('/proc/self/oom_score_adj').read().strip())\n"
             "print(subprocess.run(['cat', '/proc/self/oom_score_adj'], capture_output=True,"
             " text=True).stdout.strip())\n")
     rc, out, err, _ = env.cold(ws, ["python3", "-c", code])
-    check(rc == 0 and out.split() == ["1000", "1000"], f"inside: {out!r} {err!r}")
-    check(open("/proc/self/oom_score_adj").read().strip() != "1000", "the caller keeps its own")
+    check(rc == 0 and out.split() == ["500", "500"], f"inside: {out!r} {err!r}")
+    check(open("/proc/self/oom_score_adj").read().strip() != "500", "the caller keeps its own")
+
+
+class OuterMemory:
+    """A memory cgroup above the launcher that it does not know of (a
+    container's limit): cgroup v1's memory hierarchy (hybrid hosts), or a
+    child of the v2 root; swap counts with memory where it is accounted.
+    Processes started with preexec_fn=outer.enter run inside it."""
+
+    def __init__(self, limit):
+        v1, v2 = "/sys/fs/cgroup/memory", "/sys/fs/cgroup"
+        if os.path.isdir(v1) and os.access(os.path.join(v1, "cgroup.procs"), os.W_OK):
+            base, limits = v1, ("memory.limit_in_bytes", "memory.memsw.limit_in_bytes")
+        elif ("memory" in open(os.path.join(v2, "cgroup.controllers")).read().split()
+              if os.path.exists(os.path.join(v2, "cgroup.controllers")) else False):
+            base, limits = v2, ("memory.max", "memory.swap.max")
+            try:
+                with open(os.path.join(v2, "cgroup.subtree_control"), "w") as f:
+                    f.write("+memory")
+            except OSError as e:
+                print(f"cannot enable memory for children of the v2 root: {e}")
+        else:
+            print("!" * 78 + "\n!!! no writable memory cgroup (v1 or v2) here: this case did "
+                  "NOT run\n" + "!" * 78)
+            raise SystemExit(77)
+        self.dir = os.path.join(base, f"pymcp-test-{os.getpid()}")
+        os.mkdir(self.dir)
+        for name in limits:
+            try:
+                with open(os.path.join(self.dir, name), "w") as f:
+                    f.write("0" if name == "memory.swap.max" else str(limit))
+            except OSError:
+                pass  # no swap accounting
+
+    def enter(self):
+        with open(os.path.join(self.dir, "cgroup.procs"), "w") as f:
+            f.write(str(os.getpid()))
+
+    def remove(self):
+        for _ in range(50):
+            try:
+                os.rmdir(self.dir)
+                return
+            except OSError:
+                time.sleep(0.1)
+
+
+def no_memory_cgroup_policy(env):
+    """The policy without a memory cgroup of the job's own, as in a
+    container without delegation."""
+    with open(env.policy) as f:
+        policy = json.load(f)
+    for key in ("memory_max_bytes", "swap_max_bytes"):
+        policy.get("cgroup", {}).pop(key, None)
+    path = os.path.join(env.tmp, "nomem.json")
+    with open(path, "w") as f:
+        json.dump(policy, f)
+    return path
+
+
+BOMB = ("chunks = []\nwhile True:\n    b = bytearray(64 << 20)\n"
+        "    for i in range(0, len(b), 4096): b[i] = 1\n    chunks.append(b)\n")
+POOL_BOMB = ("import multiprocessing as mp\n"
+             "def grow(_):\n" + "".join("    " + l + "\n" for l in BOMB.splitlines()) +
+             "if __name__ == '__main__':\n"
+             "    with mp.Pool(4) as p: p.map(grow, range(4))\n")
+
+
+def launch(env, policy, outer, code):
+    r, w = os.pipe()
+    p = subprocess.Popen([env.launcher, "--policy", policy, "--workspace", env.workspace(),
+                          "--status-fd", str(w), "--", "python3", "-c", code],
+                         pass_fds=(w,), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                         preexec_fn=outer.enter)
+    os.close(w)
+    return p, os.fdopen(r)
+
+
+def finish(p, status):
+    events = [json.loads(line) for line in status]
+    out, err = p.communicate(timeout=120)
+    return out.decode(), err.decode(), one(events, "exit")
 
 
 @case
@@ -576,65 +658,61 @@ def oom_outside_the_sandbox_is_memory(env):
     """No memory cgroup of the sandbox's own (the policy sets none, as in a
     container without delegation), and what holds the launcher runs out:
     the kernel's OOM killer ends the job, and the run says limit memory."""
-    # An outer memory cgroup the launcher does not know of: cgroup v1's
-    # memory hierarchy (hybrid hosts), or a child of the v2 root.
-    v1, v2 = "/sys/fs/cgroup/memory", "/sys/fs/cgroup"
-    if os.path.isdir(v1) and os.access(os.path.join(v1, "cgroup.procs"), os.W_OK):
-        base, limits = v1, ("memory.limit_in_bytes", "memory.memsw.limit_in_bytes")
-    elif ("memory" in open(os.path.join(v2, "cgroup.controllers")).read().split()
-          if os.path.exists(os.path.join(v2, "cgroup.controllers")) else False):
-        base, limits = v2, ("memory.max", "memory.swap.max")
-        try:
-            with open(os.path.join(v2, "cgroup.subtree_control"), "w") as f:
-                f.write("+memory")
-        except OSError as e:
-            print(f"cannot enable memory for children of the v2 root: {e}")
-    else:
-        print("!" * 78 + "\n!!! no writable memory cgroup (v1 or v2) here: this case did NOT run\n"
-              + "!" * 78)
-        raise SystemExit(77)
-    with open(env.policy) as f:
-        policy = json.load(f)
-    for key in ("memory_max_bytes", "swap_max_bytes"):
-        policy.get("cgroup", {}).pop(key, None)
-    nomem = os.path.join(env.tmp, "nomem.json")
-    with open(nomem, "w") as f:
-        json.dump(policy, f)
-    outer = os.path.join(base, f"pymcp-test-{os.getpid()}")
-    os.mkdir(outer)
+    outer = OuterMemory(200 << 20)
     try:
-        for name in limits:
-            try:
-                with open(os.path.join(outer, name), "w") as f:
-                    f.write(str(200 << 20) if "swap" not in name else "0")
-            except OSError:
-                pass  # no swap accounting
-        ws = env.workspace()
-        bomb = ("chunks = []\nwhile True:\n    b = bytearray(32 << 20)\n"
-                "    for i in range(0, len(b), 4096): b[i] = 1\n    chunks.append(b)\n")
-
-        def enter():
-            with open(os.path.join(outer, "cgroup.procs"), "w") as f:
-                f.write(str(os.getpid()))
-        r, w = os.pipe()
-        p = subprocess.Popen([env.launcher, "--policy", nomem, "--workspace", ws,
-                              "--status-fd", str(w), "--", "python3", "-c", bomb],
-                             pass_fds=(w,), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                             preexec_fn=enter)
-        os.close(w)
-        with os.fdopen(r) as f:
-            events = [json.loads(line) for line in f]
-        p.communicate(timeout=120)
-        ex = one(events, "exit")
-        check(ex["signal"] == 9 and ex["limit"] == "memory" and "OOM killer" in ex["limit_detail"],
+        p, status = launch(env, no_memory_cgroup_policy(env), outer, BOMB)
+        _, _, ex = finish(p, status)
+        check(ex["signal"] == 9 and ex["limit"] == "memory" and ex["limit_detail"],
               f"the OOM kill is the memory limit: {ex}")
     finally:
-        for _ in range(50):
-            try:
-                os.rmdir(outer)
-                break
-            except OSError:
-                time.sleep(0.1)
+        outer.remove()
+
+
+@case
+def a_growing_job_goes_before_a_quiet_neighbour(env):
+    """Issue 14's bar where the container gives no cgroup of the job's own:
+    in 600 MiB, a neighbour holds 300 MiB (touched, then quiet); a memory
+    bomb, one process and then a pool of four that would respawn its
+    workers, ends as a job with limit memory, and the neighbour lives on.
+    The kernel alone would take the larger process: the neighbour.  The
+    same where each job has a memory cgroup of its own (2 GiB, the default
+    policy's) below the container's limit."""
+    neighbour = ("import os, time\nx = bytearray(300 << 20)\n"
+                 "for i in range(0, len(x), 4096): x[i] = 1\n"
+                 "print('holding', flush=True)\n"
+                 "while not os.path.exists('release'): time.sleep(0.05)\n"
+                 "print('neighbour ok')\n")
+    outer = OuterMemory(600 << 20)
+    try:
+        rounds = [(f"{bomb_name}, {policy_name}", bomb, policy)
+                  for policy_name, policy in (("no job cgroup", no_memory_cgroup_policy(env)),
+                                              ("a job cgroup each", env.policy))
+                  for bomb_name, bomb in (("one process", BOMB), ("a pool of four", POOL_BOMB))]
+        for name, bomb, policy in rounds:
+            r, w = os.pipe()
+            ws = env.workspace()
+            n = subprocess.Popen([env.launcher, "--policy", policy, "--workspace", ws,
+                                  "--status-fd", str(w), "--", "python3", "-c", neighbour],
+                                 pass_fds=(w,), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                 preexec_fn=outer.enter)
+            os.close(w)
+            nstatus = os.fdopen(r)
+            line = n.stdout.readline().decode()
+            check(line == "holding\n", f"the neighbour holds its memory: {line!r}")
+            t0 = time.monotonic()
+            p, status = launch(env, policy, outer, bomb)
+            _, err, ex = finish(p, status)
+            took = time.monotonic() - t0
+            check(ex["limit"] == "memory" and ex["limit_detail"],
+                  f"{name}: the bomb ends as a job with limit memory: {ex} {err[-500:]!r}")
+            open(os.path.join(ws, "release"), "w").close()
+            out, nerr, nex = finish(n, nstatus)
+            out = line + out
+            check(nex.get("exit_code") == 0 and "neighbour ok" in out,
+                  f"{name}: the neighbour lived through it: {nex} {nerr[-500:]!r}")
+            print(f"{name}: the bomb ended in {took:.1f} s: {ex['limit_detail']}")
+    finally:
+        outer.remove()
 
 
 def main():

@@ -1,0 +1,56 @@
+/* Who the kernel's OOM killer takes when what holds the launcher (a
+ * container's memory limit, a systemd slice's) runs out.
+ *
+ * A job's own memory cgroup bounds the job alone; above it, or where the
+ * engine delegates none, the kernel picks by size among the processes
+ * with the highest oom_score_adj.  Were every job at the same score, a
+ * quiet neighbour holding 300 MiB would die for a bomb that has reached
+ * only 250 MiB.  So every job starts at SB_OOM_ADJ_CALM (init sets it:
+ * still far above the server's 0), and while a job runs, the launcher
+ * watches the enclosing memory cgroup with the lowest limit: once it is
+ * within its reserve of that limit, a job that grew since the previous
+ * look has every process raised to 1000, and the kernel takes it, not
+ * the neighbour that holds its memory quietly.  Raising needs no
+ * privilege, lowering does: a raised job stays raised.
+ *
+ * It is a heuristic with a sampling period (SB_OOM_GUARD_PERIOD): a job
+ * that grows from nothing past the reserve within one period outruns it,
+ * and then the kernel's own choice (by size) stands.  Real per-job
+ * limits need the job's own memory cgroup below a limit the container
+ * gives (README: cgroup delegation). */
+#ifndef SB_OOM_GUARD_H
+#define SB_OOM_GUARD_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+#define SB_OOM_ADJ_CALM	    500
+#define SB_OOM_GUARD_PERIOD 0.02 /* seconds between looks */
+
+struct sb_oom_guard;
+
+/* A guard for the job whose init is `init`, or NULL when no enclosing
+ * memory cgroup has a limit (nothing to guard) or without memory. */
+struct sb_oom_guard *sb_oom_guard_start(pid_t init);
+
+/* When the next look is due (monotonic seconds); 0 for a NULL guard. */
+double sb_oom_guard_due(const struct sb_oom_guard *g);
+
+/* Looks once if it is due at `now`.  True when the job must end now:
+ * it was raised and the kernel has since killed for memory (one of its
+ * processes, most likely; a pool would respawn it, and the job as a
+ * whole is what ran out). */
+bool sb_oom_guard_tick(struct sb_oom_guard *g, double now);
+
+/* Why a job the guard raised ended for memory, into buf ("" when it
+ * never raised it). */
+void sb_oom_guard_explain(const struct sb_oom_guard *g, char *buf, size_t size);
+
+/* The kernel's count of OOM kills (/proc/vmstat oom_kill), -1 when it
+ * cannot be read. */
+long long sb_oom_kills(void);
+
+void sb_oom_guard_free(struct sb_oom_guard *g);
+
+#endif
