@@ -18,6 +18,12 @@
 /* A job of more processes than this is measured and raised in part (its
  * first ones, breadth first: init and the script's own). */
 #define MAX_PIDS 1024
+/* Threads whose children one look reads at most: a job of many threads
+ * must not make the launcher's looks expensive. */
+#define MAX_TASKS 2048
+/* A look costs about one /proc read per process: with more processes
+ * than this, the launcher looks less often, in proportion. */
+#define PIDS_PER_PERIOD 16
 /* Growth between two looks that counts as growing: above what an idle
  * interpreter's allocator does, far below what a bomb does. */
 #define GROW_BYTES  (1 << 20)
@@ -33,7 +39,7 @@ struct sb_oom_guard {
 	double due;
 	long long kills_at_raise; /* the kernel's OOM kills when first raised, -1: never */
 	pid_t pids[MAX_PIDS];
-	size_t n_pids;
+	size_t n_pids, n_tasks;
 };
 
 static long long read_ll(const char *path)
@@ -88,10 +94,11 @@ static void add_children(struct sb_oom_guard *g, pid_t pid)
 	snprintf(path, sizeof(path), "/proc/%d/task", (int)pid);
 	if ((d = opendir(path)) == NULL)
 		return;
-	while ((e = readdir(d)) != NULL && g->n_pids < MAX_PIDS) {
+	while ((e = readdir(d)) != NULL && g->n_pids < MAX_PIDS && g->n_tasks < MAX_TASKS) {
 		char file[96], buf[4096];
 		if (e->d_name[0] == '.')
 			continue;
+		g->n_tasks++;
 		snprintf(file, sizeof(file), "/proc/%d/task/%.16s/children", (int)pid, e->d_name);
 		_cleanup_close_ int fd = open(file, O_RDONLY | O_CLOEXEC);
 		ssize_t n = fd >= 0 ? read(fd, buf, sizeof(buf) - 1) : -1;
@@ -110,7 +117,7 @@ static long long job_rss(struct sb_oom_guard *g)
 {
 	long long pages = 0, page = sysconf(_SC_PAGESIZE);
 
-	g->n_pids = 0;
+	g->n_pids = g->n_tasks = 0;
 	g->pids[g->n_pids++] = g->init;
 	for (size_t i = 0; i < g->n_pids; i++) {
 		char path[48], buf[128];
@@ -129,7 +136,10 @@ static long long job_rss(struct sb_oom_guard *g)
 }
 
 /* Each process of the last measure to the highest score; one that is
- * gone or refuses is skipped (there is nothing else to do). */
+ * gone or refuses is skipped (there is nothing else to do).  A pid that
+ * ended since the measure a moment ago and was reused at once would be
+ * raised instead: it is only a preference for the OOM killer, and pids
+ * are not reused that fast. */
 static void raise_job(struct sb_oom_guard *g)
 {
 	for (size_t i = 0; i < g->n_pids; i++) {
@@ -190,12 +200,19 @@ bool sb_oom_guard_tick(struct sb_oom_guard *g, double now)
 	g->due = now + SB_OOM_GUARD_PERIOD;
 	if (g->kills_at_raise >= 0 && sb_oom_kills() > g->kills_at_raise)
 		return true;
+	/* The job is measured only while memory is getting short (twice the
+	 * reserve), so that the measure at the first short look has one
+	 * before it to compare with; elsewhere a look is one read. */
+	long long usage = read_ll(g->usage_path), left = g->limit - usage;
+	if (usage < 0 || left >= 2 * g->reserve) {
+		g->last_rss = -1;
+		return false;
+	}
 	long long rss = job_rss(g), grew = g->last_rss < 0 ? 0 : rss - g->last_rss;
 	g->last_rss = rss;
-	if (grew < GROW_BYTES)
-		return false;
-	long long usage = read_ll(g->usage_path);
-	if (usage >= 0 && g->limit - usage < g->reserve)
+	if (g->n_pids > PIDS_PER_PERIOD)
+		g->due = now + SB_OOM_GUARD_PERIOD * (double)g->n_pids / PIDS_PER_PERIOD;
+	if (grew >= GROW_BYTES && left < g->reserve)
 		raise_job(g);
 	return false;
 }

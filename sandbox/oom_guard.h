@@ -7,10 +7,12 @@
  * quiet neighbour holding 300 MiB would die for a bomb that has reached
  * only 250 MiB.  So every job starts at SB_OOM_ADJ_CALM (init sets it:
  * still far above the server's 0), and while a job runs, the launcher
- * watches the enclosing memory cgroup with the lowest limit: once it is
- * within its reserve of that limit, a job that grew since the previous
- * look has every process raised to 1000, and the kernel takes it, not
- * the neighbour that holds its memory quietly.  Raising needs no
+ * watches the enclosing memory cgroup with the lowest limit (one read a
+ * look); when it comes within twice its reserve of that limit it also
+ * measures the job (one /proc read per process, looking less often for
+ * a job of many processes), and within the reserve, a job that grew
+ * since the previous look has every process raised to 1000: the kernel
+ * takes it, not the neighbour that holds its memory quietly.  Raising needs no
  * privilege, lowering does: a raised job stays raised.
  *
  * It is a heuristic with a sampling period (SB_OOM_GUARD_PERIOD): a job
