@@ -266,21 +266,29 @@ struct merge {
 	struct sb_reader r; /* over that file; r.path is the path in it */
 };
 
-static void path_text(const struct sb_json_path *p, char *buf, size_t size)
+/* Origins are keyed by a path's text.  A path too long for ORIGIN_KEY_MAX
+ * is not recorded (false): two such paths would share a cut key, and an
+ * error would name the wrong file; its nearest recorded ancestor names
+ * the file instead. */
+#define ORIGIN_KEY_MAX 4096
+
+static bool path_text(const struct sb_json_path *p, char *buf, size_t size)
 {
 	sb_json_path_format(p, buf, size);
+	return strlen(buf) < size - 1;
 }
 
 /* Drops what is known of `mp` and everything below it: it is replaced. */
 static void forget(struct merge *m, const struct sb_json_path *mp)
 {
-	char prefix[256];
+	char prefix[ORIGIN_KEY_MAX];
 	const char *key;
 	json_t *v;
 	void *tmp;
 	size_t len;
 
-	path_text(mp, prefix, sizeof(prefix));
+	if (!path_text(mp, prefix, sizeof(prefix)))
+		return; /* nothing this long, nor below it, is recorded */
 	len = strlen(prefix);
 	json_object_foreach_safe (m->c->origins, tmp, key, v) {
 		if (strncmp(key, prefix, len) == 0 &&
@@ -293,10 +301,13 @@ static void forget(struct merge *m, const struct sb_json_path *mp)
 static int record_origin(struct sb_policy_chain *c, const struct sb_json_path *mp, size_t file,
 			 const struct sb_json_path *src)
 {
-	char key[256];
-	json_t *origin = json_array();
+	char key[ORIGIN_KEY_MAX];
+	json_t *origin;
 	size_t depth = src->depth < SB_JSON_PATH_MAX ? src->depth : SB_JSON_PATH_MAX;
 
+	if (!path_text(mp, key, sizeof(key)))
+		return 0;
+	origin = json_array();
 	if (origin == NULL || json_array_append_new(origin, json_integer((json_int_t)file)) < 0)
 		goto oom;
 	for (size_t d = 0; d < depth; d++) {
@@ -306,7 +317,6 @@ static int record_origin(struct sb_policy_chain *c, const struct sb_json_path *m
 		if (json_array_append_new(origin, step) < 0)
 			goto oom;
 	}
-	path_text(mp, key, sizeof(key));
 	if (json_object_set_new(c->origins, key, origin) < 0)
 		return -ENOMEM;
 	return 0;
@@ -330,15 +340,15 @@ static int claim(struct merge *m, const json_t *into, struct sb_json_path *mp)
 {
 	const char *key;
 	json_t *v;
-	char text[256];
+	char text[ORIGIN_KEY_MAX];
 
 	json_object_foreach ((json_t *)into, key, v) {
 		struct sb_json_path src;
 		size_t file;
 
 		sb_json_path_push_key(mp, key);
-		path_text(mp, text, sizeof(text));
-		if (json_object_get(m->c->origins, text) == NULL) {
+		if (path_text(mp, text, sizeof(text)) &&
+		    json_object_get(m->c->origins, text) == NULL) {
 			file = sb_policy_chain_locate(m->c, mp, &src);
 			if (record_origin(m->c, mp, file, &src) < 0)
 				return sb_rd_oom(&m->r);
@@ -550,13 +560,13 @@ size_t sb_policy_chain_locate(const struct sb_policy_chain *c, const struct sb_j
 	*in_file = *path;
 	for (size_t d = stored + 1; c->origins != NULL && d-- > 0;) {
 		struct sb_json_path prefix = *path;
-		char key[256];
+		char key[ORIGIN_KEY_MAX];
 		json_t *origin, *step;
 		size_t i;
 
 		prefix.depth = d;
-		path_text(&prefix, key, sizeof(key));
-		if ((origin = json_object_get(c->origins, key)) == NULL)
+		if (!path_text(&prefix, key, sizeof(key)) ||
+		    (origin = json_object_get(c->origins, key)) == NULL)
 			continue;
 		sb_json_path_init(in_file);
 		json_array_foreach (origin, i, step) {
