@@ -97,6 +97,17 @@ static int prepare_bind(const struct sb_mount *m, struct prepared *out, struct p
 		if (n < 0)
 			return pm_error_errno(err, "mount", "readlink `%s`", m->source);
 		target[n] = '\0';
+		/* A device the policy asks for must be there as a device: a
+		 * link alone would name a node the sandbox does not have. */
+		if (m->device) {
+			pm_error_set(err, "mount", ENODEV,
+				     "device mount `%s` is a symbolic link (to `%s`), not a "
+				     "character device",
+				     m->source, target);
+			pm_error_hint(err, "name the device node the link points to as the "
+					   "mount's source");
+			return pm_error_code(err);
+		}
 		out->link = strdup(target);
 		return out->link ? 0 : pm_error_set(err, "mount", ENOMEM, "readlink");
 	}

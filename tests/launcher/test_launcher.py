@@ -412,6 +412,35 @@ def init_errors_reach_the_caller(env):
 
 
 @case
+def device_mount_of_a_link_is_refused(env):
+    """A device mount whose source is a symbolic link would put only the
+    link in the sandbox, naming a node it does not have: refused, with the
+    link's target and what to write instead."""
+    with open(env.policy) as f:
+        pol = json.load(f)
+    link = f"/dev/pymcp-test-link-{os.getpid()}"  # device mounts name nodes of /dev
+    os.symlink("/dev/null", link)
+    try:
+        pol["mounts"].append({"type": "bind", "source": link, "target": link,
+                              "device": True, "readonly": False})
+        bad = os.path.join(env.tmp, "device-link.json")
+        with open(bad, "w") as f:
+            json.dump(pol, f)
+        r, w = os.pipe()
+        p = subprocess.run([env.launcher, "--policy", bad, "--workspace", env.workspace(),
+                            "--status-fd", str(w), "--", "true"], pass_fds=(w,),
+                           capture_output=True, timeout=60)
+        os.close(w)
+    finally:
+        os.unlink(link)
+    with os.fdopen(r) as f:
+        e = one(events_of(f), "error")
+    check(p.returncode == 125, f"exit {p.returncode}")
+    check(e["stage"] == "mount" and "symbolic link" in e["message"] and "/dev/null" in e["message"]
+          and "device node" in e.get("hint", ""), e)
+
+
+@case
 def no_fork_with_a_profile_that_denies_seccomp(env):
     """"subprocesses": false under a profile that denies seccomp() and
     prctl() to the script: the no-fork filter still loads (it goes first)
