@@ -10,7 +10,8 @@
 
 static uint64_t weight(const struct job *j, enum jobs_fair_by by)
 {
-	return by == JOBS_FAIR_BY_COUNT ? 1 : j->kept[JOB_STDOUT] + j->kept[JOB_STDERR];
+	return by == JOBS_FAIR_BY_COUNT ? 1
+					: j->kept[JOB_STDOUT] + j->kept[JOB_STDERR] + j->kept_files;
 }
 
 static bool better(json_int_t have, json_int_t best, bool found)

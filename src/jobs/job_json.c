@@ -171,6 +171,9 @@ json_t *job_to_record(const struct job *j)
 					      (json_int_t)j->produced[s], "kept",
 					      (json_int_t)j->kept[s], "cursor",
 					      (json_int_t)j->cursor[s], "cut", j->cut[s]));
+	if (j->kept_files > 0)
+		json_object_set_new(output, "files",
+				    json_pack("{s:I}", "kept", (json_int_t)j->kept_files));
 	json_object_set_new(o, "output", output);
 	if (j->task_ttl_ms > 0)
 		json_object_set_new(o, "task",
@@ -269,7 +272,10 @@ static int get_output(json_t *rec, struct job *j, struct pm_error *err)
 		if (j->cursor[s] > j->kept[s])
 			j->cursor[s] = j->kept[s];
 	}
-	return 0;
+	json_t *files = json_object_get(output, "files");
+	if (files != NULL && !json_is_object(files))
+		return pm_error_set(err, "jobs", 0, "`output.files` must be an object");
+	return files ? get_count(files, "files", "kept", &j->kept_files, err) : 0;
 }
 
 int job_from_record(json_t *rec, struct job *j, struct pm_error *err)

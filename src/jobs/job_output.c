@@ -51,6 +51,7 @@ static void remove_files(struct jobs *t, struct job *j)
 	char path[PATH_MAX];
 
 	job_output_close(j);
+	job_files_remove(t, j);
 	for (int s = JOB_STDOUT; s <= JOB_STDERR; s++) {
 		jobs_output_path(t, j, s, path, sizeof(path));
 		(void)unlink(path);
@@ -92,7 +93,7 @@ void job_output_recount(struct jobs *t, struct job *j)
 static bool evictable(const struct job *o, const struct job *self)
 {
 	return o != self && job_status_is_final(o->status) &&
-	       o->kept[JOB_STDOUT] + o->kept[JOB_STDERR] > 0;
+	       o->kept[JOB_STDOUT] + o->kept[JOB_STDERR] + o->kept_files > 0;
 }
 
 /* Makes room for `need` more bytes under the state cap by removing the
@@ -111,7 +112,7 @@ static bool evict_oldest(struct jobs *t, const struct job *self)
 	return true;
 }
 
-static bool make_room(struct jobs *t, const struct job *self, uint64_t need)
+bool jobs_make_room(struct jobs *t, const struct job *self, uint64_t need)
 {
 	while (t->stored_bytes + need > t->limits.state_bytes)
 		if (!evict_oldest(t, self))
@@ -172,7 +173,7 @@ static int append_output(struct jobs *t, struct job *j, enum job_stream stream, 
 	keep = cap - j->kept[stream] < len ? (size_t)(cap - j->kept[stream]) : len;
 	if (keep == 0)
 		return 0;
-	if (t->limits.state_bytes > 0 && !make_room(t, j, keep)) {
+	if (t->limits.state_bytes > 0 && !jobs_make_room(t, j, keep)) {
 		/* Only running jobs' output is left: this one stops here, and
 		 * says so wherever its output is read. */
 		uint64_t left = t->stored_bytes < t->limits.state_bytes

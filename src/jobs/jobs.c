@@ -210,7 +210,7 @@ static int load(struct jobs *t, struct pm_error *err)
 		}
 		index_add(t, j);
 		link_oldest(t, j);
-		t->stored_bytes += j->kept[JOB_STDOUT] + j->kept[JOB_STDERR];
+		t->stored_bytes += j->kept[JOB_STDOUT] + j->kept[JOB_STDERR] + j->kept_files;
 	}
 	if (skipped == 0)
 		return recovered;

@@ -46,6 +46,7 @@ struct job {
 	json_t *progress;     /* owned {"current","total","message"}, or NULL */
 	uint64_t produced[2]; /* bytes the script wrote, per stream */
 	uint64_t kept[2];     /* bytes kept on disk (<= the disk cap) */
+	uint64_t kept_files;  /* bytes of the run's files kept (job_files.c) */
 	uint64_t cursor[2];   /* incremental read position, per stream */
 	/* As a task (MCP tasks, task id = job id): how long it is kept and
 	 * how often clients should poll, in ms; 0 when it is no task. */
@@ -192,6 +193,18 @@ typedef void (*jobs_watch_fn)(struct job *j, enum job_event ev, void *data);
 struct jobs_watch *jobs_watch(struct jobs *t, struct job *only, jobs_watch_fn fn, void *data);
 /* Ends a watch (NULL is nothing); never after the job's REMOVED event. */
 void jobs_unwatch(struct jobs *t, struct jobs_watch *w);
+
+/* Files a run left, kept with its job (job_files.c): <jobs>/<id>/files/<n>,
+ * named by the server's own numbers.  jobs_files_create() makes the
+ * folder and returns it open (a negative errno on failure);
+ * jobs_files_reserve() counts bytes about to be written toward the state
+ * cap (false: no room even after removing older jobs' files);
+ * jobs_files_release() gives back what was reserved and not written;
+ * jobs_files_open() opens file n for reading. */
+int jobs_files_create(struct jobs *t, struct job *j, struct pm_error *err);
+bool jobs_files_reserve(struct jobs *t, struct job *j, uint64_t bytes);
+void jobs_files_release(struct jobs *t, struct job *j, uint64_t bytes);
+int jobs_files_open(struct jobs *t, const struct job *j, size_t index, struct pm_error *err);
 
 /* Removes a job and its output files.  Never call it for a job the runner
  * still holds (j->run != NULL). */

@@ -98,5 +98,11 @@ void job_output_remove(struct jobs *t, struct job *j);
 /* Brings kept[]/produced[] in line with the files, for jobs whose last
  * appends may not have reached jobs.json before a crash. */
 void job_output_recount(struct jobs *t, struct job *j);
+/* Makes room for `need` more bytes under the state cap by removing the
+ * files of older finished jobs (not self's); false when it cannot. */
+bool jobs_make_room(struct jobs *t, const struct job *self, uint64_t need);
+
+/* job_files.c: removes the job's kept files; stored_bytes follows. */
+void job_files_remove(struct jobs *t, struct job *j);
 
 #endif
