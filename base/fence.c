@@ -19,7 +19,7 @@
  * allows about 2048 levels of one-letter names. */
 #define CHAIN_MAX 4096
 
-static int openat2_fd(int dirfd, const char *path, int flags, uint64_t resolve)
+int pm_openat2(int dirfd, const char *path, int flags, uint64_t resolve)
 {
 	struct open_how how = {.flags = (uint64_t)flags, .resolve = resolve};
 
@@ -334,7 +334,7 @@ int pm_fence_open_dir(const struct pm_fence *f, const char *given, bool root_its
 	const char *rest = norm + best_len;
 	while (*rest == '/')
 		rest++;
-	fd = openat2_fd(best->fd, rest[0] ? rest : ".", O_PATH | O_DIRECTORY | O_CLOEXEC,
+	fd = pm_openat2(best->fd, rest[0] ? rest : ".", O_PATH | O_DIRECTORY | O_CLOEXEC,
 			RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS);
 	if (fd < 0)
 		return open_error(what, given, best->path, errno, err);
@@ -370,7 +370,7 @@ int pm_read_file_beneath(int dirfd, const char *rel, size_t max, const char *wha
 	 * act; an O_PATH descriptor does neither, and pins the inode that
 	 * the reopen below then reads. */
 	path_fd =
-	    openat2_fd(dirfd, rel, O_PATH | O_CLOEXEC, RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS);
+	    pm_openat2(dirfd, rel, O_PATH | O_CLOEXEC, RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS);
 	if (path_fd < 0) {
 		int e = errno;
 		open_error(what, shown, "the workspace", e, err);

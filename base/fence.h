@@ -18,6 +18,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 #include "error.h"
@@ -69,6 +70,10 @@ int pm_fence_check_dir(const struct pm_fence *f, int fd, bool root_itself_ok, co
 /* The canonical path of what fd refers to, from /proc/self/fd (malloc'd,
  * or NULL with err filled). */
 char *pm_fd_path(int fd, struct pm_error *err);
+
+/* openat2(2) with `how` = {flags, resolve} (mode 0): -1 with errno set
+ * on failure, as open(2). */
+int pm_openat2(int dirfd, const char *path, int flags, uint64_t resolve);
 
 /* Opens `rel` beneath the directory dirfd (RESOLVE_BENEATH, no magic
  * links) for reading, without blocking on a FIFO or a device, and
