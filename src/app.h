@@ -34,6 +34,9 @@ struct app_config {
 	size_t max_scripts;	       /* saved scripts kept; saving more is refused */
 	size_t tenant_max_jobs;	       /* pending and running jobs of one tenant */
 	size_t tenant_max_stored_jobs; /* jobs kept of one tenant */
+	uint64_t artifact_max_bytes;   /* files of a run kept with its job */
+	size_t image_max_bytes;	       /* images shown as image content up to this */
+	unsigned max_images;	       /* image blocks per result */
 	bool conformance_fixtures;     /* also serve the conformance suite's test_* tools */
 };
 

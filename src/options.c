@@ -74,6 +74,12 @@ static const char usage[] =
     "                             (default 20000)\n"
     "  --max-scripts N            saved scripts kept (of at most 4 MiB each); saving\n"
     "                             one more is refused (default 1000; per tenant)\n"
+    "  --artifact-max-bytes BYTES files a run created or changed in its directory kept\n"
+    "                             with its job, per run, readable as job-file://\n"
+    "                             resources (default 16777216; 0: none are listed)\n"
+    "  --image-max-bytes BYTES    images among them up to this size also come back as\n"
+    "                             image content (default 1048576)\n"
+    "  --max-images N             image blocks per result (default 4)\n"
     "  --tenant-max-jobs N        pending and running jobs of one tenant (HTTP with\n"
     "                             authorization); more are refused (default 16)\n"
     "  --tenant-max-stored-jobs N jobs kept of one tenant; its oldest finished ones are\n"
@@ -141,6 +147,9 @@ enum {
 	NUM_TENANT_STORED,
 	NUM_DRAIN,
 	NUM_JWKS_REFRESH,
+	NUM_ARTIFACT_BYTES,
+	NUM_IMAGE_BYTES,
+	NUM_MAX_IMAGES,
 	NUM_COUNT
 };
 
@@ -174,6 +183,9 @@ static const struct numeric_option {
     [NUM_TENANT_JOBS] = {"tenant-max-jobs", 1, 100000, ""},
     [NUM_TENANT_STORED] = {"tenant-max-stored-jobs", 1, 10000000, ""},
     [NUM_DRAIN] = {"drain-seconds", 0, 3600, " seconds"},
+    [NUM_ARTIFACT_BYTES] = {"artifact-max-bytes", 0, 1ULL << 40, " bytes"},
+    [NUM_IMAGE_BYTES] = {"image-max-bytes", 0, 64 << 20, " bytes"},
+    [NUM_MAX_IMAGES] = {"max-images", 0, 64, ""},
     [NUM_JWKS_REFRESH] = {"auth-jwks-refresh", 1, 86400, " seconds"},
 };
 
@@ -224,6 +236,15 @@ static void store_numeric(struct options *o, int which, unsigned long long n)
 		break;
 	case NUM_DRAIN:
 		o->drain_seconds = (double)n;
+		break;
+	case NUM_ARTIFACT_BYTES:
+		o->app.artifact_max_bytes = (uint64_t)n;
+		break;
+	case NUM_IMAGE_BYTES:
+		o->app.image_max_bytes = (size_t)n;
+		break;
+	case NUM_MAX_IMAGES:
+		o->app.max_images = (unsigned)n;
 		break;
 	case NUM_JWKS_REFRESH:
 		o->auth.jwks_refresh_s = (uint64_t)n;
@@ -277,6 +298,9 @@ static void defaults(struct options *o)
 	o->app.max_scripts = 1000;
 	o->app.tenant_max_jobs = 16;
 	o->app.tenant_max_stored_jobs = 2000;
+	o->app.artifact_max_bytes = 16 << 20;
+	o->app.image_max_bytes = 1 << 20;
+	o->app.max_images = 4;
 	o->drain_seconds = 10;
 	o->auth.jwks_refresh_s = 600;
 	o->app.install_timeout = 900;

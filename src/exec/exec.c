@@ -2,6 +2,7 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,6 +18,7 @@
 #include "envs.h"
 #include "exec_deps.h"
 #include "log.h"
+#include "mpl_show.h"
 #include "client_path.h"
 #include "paths.h"
 #include "scripts.h"
@@ -42,6 +44,8 @@ struct exec_job {
 	exec_shape_fn shape;
 	void *shape_data;
 	double timeout_seconds;
+	int ws_fd;		 /* the workspace, for its artifacts; -1: a scratch one */
+	struct timespec started; /* artifacts_clock() before the run */
 };
 
 static json_t *build_env(const struct exec_env *env, const struct exec_request *req,
@@ -80,6 +84,11 @@ static json_t *build_env(const struct exec_env *env, const struct exec_request *
 static json_t *finish(struct job *j, const struct run_outcome *o, void *data)
 {
 	struct exec_job *x = data;
+	_cleanup_free_ char *note = NULL;
+	_cleanup_json_ json_t *files =
+	    x->ws_fd >= 0 ? artifacts_collect(x->env->jobs, j, x->ws_fd, x->started,
+					      &x->env->artifacts, &note)
+			  : NULL;
 	const struct exec_outcome eo = {.kind = x->kind,
 					.job = j,
 					.run = o,
@@ -88,6 +97,8 @@ static json_t *finish(struct job *j, const struct run_outcome *o, void *data)
 					.warnings = x->warnings,
 					.python_version = x->python_version,
 					.timeout_seconds = x->timeout_seconds,
+					.files = files,
+					.files_note = note,
 					.shape_data = x->shape_data};
 
 	return x->shape ? x->shape(&eo) : NULL;
@@ -100,6 +111,8 @@ static void exec_job_free(struct exec_job *x)
 		envs_cancel_wait(x->env->envs, x->wait);
 	if (x->has_env)
 		envs_release(x->env->envs, x->env_ref.name);
+	if (x->ws_fd >= 0)
+		close(x->ws_fd);
 	free(x->python);
 	free(x->python_version);
 	json_decref(x->explicit_set);
@@ -193,12 +206,21 @@ static json_t *prepare(const struct exec_env *env, const struct exec_request *re
 	} else {
 		json_object_set_new(spec, WIRE_SPEC_SCRATCH, json_true());
 	}
-	if (req->script_content && (files = json_object()) != NULL) {
-		json_object_set_new(files, name, json_string(req->script_content));
-		json_object_set_new(spec, WIRE_SPEC_FILES, files);
+	if ((files = json_object()) == NULL || mpl_show_add(files, vars) < 0 ||
+	    (req->script_content &&
+	     json_object_set_new(files, name, json_string(req->script_content)) < 0)) {
+		json_decref(files);
+		json_decref(spec);
+		pm_error_set(err, "exec", ENOMEM, "job spec");
+		return NULL;
 	}
+	json_object_set_new(spec, WIRE_SPEC_FILES, files);
 	x->python_version = strdup(used);
 	x->python = strdup(python);
+	/* The launcher takes the workspace; the server keeps one of its own
+	 * to find what the run left there. */
+	if (ws.fd >= 0 && env->artifacts.max_bytes > 0)
+		x->ws_fd = fcntl(ws.fd, F_DUPFD_CLOEXEC, 3);
 	*ws_fd = TAKE_FD(ws.fd);
 	return spec;
 }
@@ -315,6 +337,8 @@ int exec_start(const struct exec_env *env, const struct exec_request *req, struc
 	if (x == NULL)
 		return pm_error_set(err, "exec", ENOMEM, "start a run");
 	x->env = env;
+	x->ws_fd = -1;
+	x->started = artifacts_clock();
 	x->kind = req->kind;
 	x->use_uv = req->use_uv;
 	x->shape = req->shape;

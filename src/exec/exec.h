@@ -11,6 +11,7 @@
 #include <stddef.h>
 #include <uv.h>
 
+#include "artifacts.h"
 #include "error.h"
 #include "fence.h"
 #include "jobs.h"
@@ -27,13 +28,14 @@ struct exec_env {
 	struct jobs *jobs;
 	struct runner *runner;
 	struct smart *smart;
-	struct envs *envs;	      /* dependency environments */
-	const struct pm_fence *fence; /* the server's workspace roots and what no
-					 workspace may reach (fence.h) */
-	const char *cwd;	      /* the server's working directory: relative
-					 paths of a client start there */
-	size_t inline_output_bytes;   /* per stream, in results */
-	size_t tenant_max_live;	      /* pending and running jobs of one tenant (0: no cap) */
+	struct envs *envs;		  /* dependency environments */
+	const struct pm_fence *fence;	  /* the server's workspace roots and what no
+					     workspace may reach (fence.h) */
+	const char *cwd;		  /* the server's working directory: relative
+					     paths of a client start there */
+	size_t inline_output_bytes;	  /* per stream, in results */
+	size_t tenant_max_live;		  /* pending and running jobs of one tenant (0: no cap) */
+	struct artifact_limits artifacts; /* files a run leaves in its directory */
 };
 
 /* What a run that ran reports to the shaper of its result. */
@@ -46,6 +48,9 @@ struct exec_outcome {
 	json_t *warnings;	    /* detected imports not installed, or NULL */
 	const char *python_version; /* "3.11" */
 	double timeout_seconds;	    /* the request's (0 = none) */
+	json_t *files;		    /* what the run created or changed in its
+				       directory (artifacts.h), or NULL */
+	const char *files_note;	    /* what is missing from files, or NULL */
 	void *shape_data;	    /* the request's */
 };
 

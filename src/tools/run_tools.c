@@ -90,6 +90,15 @@ static const struct tool_field run_result[] = {
 		   "policy explains how the run ended: which limit and its value, e.g. "
 		   "MemoryError: the sandbox allows 2 GiB of memory (policy "
 		   "cgroup.memory_max_bytes)\"}"},
+    {"files", "{\"type\": \"array\", \"description\": \"files the run created or changed in "
+	      "its directory; each kept one is a resource (uri) while the job is kept, images also "
+	      "come back as image content\", \"items\": {\"type\": \"object\", \"properties\": "
+	      "{\"path\": {\"type\": \"string\"}, \"bytes\": {\"type\": \"integer\"}, "
+	      "\"mime_type\": {\"type\": \"string\"}, \"uri\": {\"type\": \"string\"}, "
+	      "\"kept\": {\"type\": \"boolean\"}}, \"required\": [\"path\", \"bytes\", "
+	      "\"mime_type\"]}}"},
+    {"files_note", "{\"type\": \"string\", \"description\": \"which changed files are "
+		   "not listed or not kept, and why\"}"},
     {"resolved_dependencies", "{\"type\": \"array\", \"items\": {\"type\": \"string\"}}"},
     {"python_version_used", "{\"type\": \"string\"}"},
     {"wall_time_seconds", "{\"type\": \"number\"}"},
@@ -147,6 +156,10 @@ static json_t *shape_result(const struct exec_outcome *eo)
 					      eo->env->reused, "installer", eo->env->installer));
 	if (json_array_size(eo->warnings) > 0)
 		json_object_set(r, "dependency_warnings", eo->warnings);
+	if (json_array_size(eo->files) > 0)
+		json_object_set(r, "files", eo->files);
+	if (eo->files_note)
+		json_object_set_new(r, "files_note", json_string(eo->files_note));
 	if (eo->kind != EXEC_RUN) {
 		json_object_set_new(r, "resolved_dependencies",
 				    eo->resolved ? json_incref(eo->resolved) : json_array());
