@@ -170,9 +170,10 @@ bool mcp_completions_offered(const struct mcp_server *s);
 bool mcp_subscriptions_end_listen(struct mcp_conn *c, json_t *id);
 void mcp_subscriptions_conn_free(struct mcp_conn *c);
 
-/* {"content": [text], "structuredContent", "isError"} of a tool's
- * structured answer (stolen); NULL without memory. */
-json_t *mcp_tool_result_new(json_t *structured_new, bool is_error);
+/* {"content": [text, ...], "structuredContent", "isError"} of a tool's
+ * structured answer (stolen): after the text, the blocks of the files a
+ * run left (tools_result_blocks), for c's tenant.  NULL without memory. */
+json_t *mcp_tool_result_new(struct mcp_conn *c, json_t *structured_new, bool is_error);
 
 /* mcp_tasks.c */
 /* The request declared the 2026-07-28 tasks extension. */

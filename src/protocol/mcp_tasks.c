@@ -196,7 +196,7 @@ static void answer_result(struct mcp_conn *c, json_t *id, const struct tools_tas
 {
 	bool is_error;
 	json_t *structured = tools_final_result(tools_of(c), tk->job, &is_error);
-	json_t *r = mcp_tool_result_new(structured, is_error);
+	json_t *r = mcp_tool_result_new(c, structured, is_error);
 	const struct mcp_req rq = {.id = id};
 
 	if (r == NULL) {
@@ -328,7 +328,7 @@ void mcp_handle_tasks_get(struct mcp_conn *c, const struct mcp_req *rq, json_t *
 	if (r && tk.job->status == JOB_COMPLETED) {
 		bool is_error;
 		json_t *s = tools_final_result(tools_of(c), tk.job, &is_error);
-		json_t *result = mcp_tool_result_new(s, is_error);
+		json_t *result = mcp_tool_result_new(c, s, is_error);
 		/* Exactly what the call would have answered, and every
 		 * 2026-07-28 result says its type. */
 		if (result)

@@ -85,6 +85,17 @@ int mcp_serve_tools(struct mcp_server *s, struct tools *t, struct pm_error *err)
 	    .complete = tools_complete_job_id,
 	    .ctx = t,
 	};
+	struct mcp_resource_template file = {
+	    .uri_template = TOOLS_JOB_FILE_SCHEME "{job_id}/{path}",
+	    .scheme = TOOLS_JOB_FILE_SCHEME,
+	    .name = "job-file",
+	    .title = "A file a run left",
+	    .description = "A file a run created or changed in its directory, as its job keeps "
+			   "it (the run's result lists them in `files`): text, or a base64 "
+			   "blob. Kept as long as the job is.",
+	    .read = tools_read_job_file,
+	    .ctx = t,
+	};
 	struct mcp_resource policy = {
 	    .uri = TOOLS_POLICY_URI,
 	    .name = "effective-policy",
@@ -108,6 +119,9 @@ int mcp_serve_tools(struct mcp_server *s, struct tools *t, struct pm_error *err)
 	if ((r = mcp_register_resource_template(s, &stream)) < 0)
 		return pm_error_set(err, "tools", -r, "register `%s{job_id}`",
 				    TOOLS_JOB_STREAM_SCHEME);
+	if ((r = mcp_register_resource_template(s, &file)) < 0)
+		return pm_error_set(err, "tools", -r, "register `%s{job_id}/{path}`",
+				    TOOLS_JOB_FILE_SCHEME);
 	if ((r = mcp_register_resource(s, &policy)) < 0)
 		return pm_error_set(err, "tools", -r, "register `%s`", TOOLS_POLICY_URI);
 	return 0;
@@ -164,7 +178,7 @@ void mcp_handle_tools_list(struct mcp_conn *c, const struct mcp_req *rq, json_t 
  * the same as text for those that do not (the spec's SHOULD).  A result
  * that is nothing but {"text": "..."} (the conformance fixtures') is
  * shown as that text: it says the same, and the suite reads it so. */
-json_t *mcp_tool_result_new(json_t *structured_new, bool is_error)
+json_t *mcp_tool_result_new(struct mcp_conn *c, json_t *structured_new, bool is_error)
 {
 	_cleanup_json_ json_t *structured = structured_new;
 	_cleanup_free_ char *text = NULL;
@@ -183,8 +197,16 @@ json_t *mcp_tool_result_new(json_t *structured_new, bool is_error)
 				    : json_dumps(structured, JSON_COMPACT);
 	if (text == NULL)
 		return NULL;
-	return json_pack("{s:[{s:s, s:s}], s:O, s:b}", "content", "type", "text", "text", text,
-			 "structuredContent", structured, "isError", is_error);
+	json_t *result = json_pack("{s:[{s:s, s:s}], s:O, s:b}", "content", "type", "text", "text",
+				   text, "structuredContent", structured, "isError", is_error);
+	/* Files the run left: links to them, and images to look at. */
+	if (result && c->server->task_source) {
+		json_t *blocks =
+		    tools_result_blocks(c->server->task_source, mcp_conn_tenant(c), structured);
+		json_array_extend(json_object_get(result, "content"), blocks);
+		json_decref(blocks);
+	}
+	return result;
 }
 
 static json_t *error_structured_new(const char *fmt, va_list ap)
@@ -201,7 +223,7 @@ static json_t *error_structured_new(const char *fmt, va_list ap)
 static void reply_tool_result(struct mcp_conn *c, const struct mcp_req *rq, json_t *structured_new,
 			      bool is_error)
 {
-	json_t *result = mcp_tool_result_new(structured_new, is_error);
+	json_t *result = mcp_tool_result_new(c, structured_new, is_error);
 
 	if (result == NULL)
 		mcp_reply_error(c, rq, JRPC_INTERNAL_ERROR, NULL,

@@ -48,7 +48,9 @@ struct tools_config {
 	int (*prune_envs)(double max_age_seconds, unsigned *removed, void *data,
 			  struct pm_error *err);
 	void *prune_envs_data;
-	bool fixtures; /* also serve tools_fixtures (--conformance-fixtures) */
+	bool fixtures;		/* also serve tools_fixtures (--conformance-fixtures) */
+	size_t image_max_bytes; /* images shown as image content up to this */
+	unsigned max_images;	/* image blocks per result */
 };
 
 struct tools;
@@ -129,6 +131,19 @@ int tools_watch_job_stream(const char *uri, const char *tenant,
 			   void (*changed)(void *data, bool gone), void *data, void **handle,
 			   struct pm_error *err, void *ctx);
 void tools_unwatch_job_stream(void *handle, void *ctx);
+/* job-file://{job_id}/{path} (job_files_view.c): a file a run left in
+ * its directory, as the job keeps it: text when its type is textual and
+ * it is UTF-8, else a base64 blob.  -ENOENT when the job, the file, or
+ * the kept copy is not there (err says which). */
+#define TOOLS_JOB_FILE_SCHEME	"job-file://"
+#define TOOLS_JOB_FILE_READ_MAX (64u << 20)
+int tools_read_job_file(const char *uri, const char *tenant, json_t **contents_new,
+			struct pm_error *err, void *ctx);
+/* The content blocks a result's `files` add after its text: a
+ * resource_link per kept file, and an image block per image (up to
+ * cfg.image_max_bytes, at most cfg.max_images).  A new array. */
+json_t *tools_result_blocks(struct tools *t, const char *tenant, json_t *structured);
+
 /* Job ids that start with prefix, newest first, at most max (new array);
  * *total: how many match. */
 json_t *tools_complete_job_id(const char *name, const char *prefix, const char *tenant, size_t max,

@@ -73,7 +73,8 @@ class Client:
 
 def start_job(alice, ws):
     stub = alice.structured(RUN, {"directory": os.path.join(ws, alice.tenant), "async_mode": True,
-                                  "script_content": "print('secret of alice')"})
+                                  "script_content": "print('secret of alice')\n"
+                                  "open('alice.txt', 'w').write('file secret of alice')"})
     jid = stub["job_id"]
     deadline = time.time() + 60
     while time.time() < deadline:
@@ -103,6 +104,14 @@ def isolation(alice, bob, ws):
     r = bob.modern("resources/read", {"uri": uri}, name=uri)
     check("error" in r.json() and "secret" not in r.body.decode(), "B: resources/read fails",
           r.body)
+    # The files her run left: job-file:// is hers only.
+    uri = f"job-file://{jid}/alice.txt"
+    r = bob.modern("resources/read", {"uri": uri}, name=uri)
+    check("error" in r.json() and "secret" not in r.body.decode(),
+          "B: resources/read of A's job-file fails", r.body)
+    r = alice.modern("resources/read", {"uri": uri}, name=uri)
+    check(r.json()["result"]["contents"][0]["text"] == "file secret of alice",
+          "A: resources/read of her job-file", r.body)
     r = bob.modern("completion/complete", {"ref": {"type": "ref/resource",
                                                    "uri": "job-stream://{job_id}"},
                                            "argument": {"name": "job_id", "value": jid[:3]}})

@@ -133,6 +133,35 @@ async function main(h) {
     threw = true;
   }
   check(threw, "unknown job-stream: an error");
+
+  // Artifacts: plt.show() comes back as an image block the SDK's result
+  // schema accepts, the CSV a script wrote through readResource.
+  r = await client.callTool({
+    name: "py_run_script_in_dir",
+    arguments: {
+      directory: ws,
+      script_content: "import matplotlib.pyplot as plt\nplt.figure(figsize=(3, 2), dpi=100)\n" +
+        "plt.plot([1, 2], [3, 4])\nplt.show()\nopen('t.csv', 'w').write('a,b\\n1,2\\n')",
+    },
+  });
+  check(!r.isError, "a chart and a CSV", r);
+  // Past the 1 s budget (matplotlib's import on a slow machine), the
+  // finished job's py_job_status carries the same blocks.
+  for (let i = 0; r.structuredContent.status === "running" && i < 1200; i++) {
+    await sleep(100);
+    const s = await client.callTool({ name: "py_job_status", arguments: { job_id: r.structuredContent.job_id } });
+    if (s.structuredContent.job.status !== "running" && s.structuredContent.job.status !== "pending") r = s;
+  }
+  const image = r.content.find((b) => b.type === "image");
+  check(image?.mimeType === "image/png", "an image block", r.content.map((b) => b.type));
+  const png = Buffer.from(image.data, "base64");
+  check(png.subarray(1, 4).toString() === "PNG" && png.readUInt32BE(16) === 300 &&
+    png.readUInt32BE(20) === 200, "a 300x200 PNG", png.subarray(0, 24));
+  const csv = r.content.find((b) => b.type === "resource_link" && b.name === "t.csv");
+  check(csv?.uri?.startsWith("job-file://"), "a resource link to the CSV", r.content);
+  const file = await client.readResource({ uri: csv.uri });
+  check(file.contents[0].text === "a,b\n1,2\n" && file.contents[0].mimeType === "text/csv",
+    "the CSV through readResource", file.contents[0]);
 }
 
 await runTest("typescript_sdk", {
