@@ -19,7 +19,7 @@
 /* A status line longer than this is a launcher bug; it is dropped. */
 #define STATUS_LINE_MAX 65536
 
-enum { H_PROC, H_OUT, H_ERR, H_SPEC, H_STATUS, H_COUNT };
+enum { H_PROC, H_IN, H_OUT, H_ERR, H_SPEC, H_STATUS, H_COUNT };
 
 static void on_handle_closed(uv_handle_t *h)
 {
@@ -47,9 +47,9 @@ void launcher_close_spec(struct launcher *l)
 
 void launcher_close(struct launcher *l)
 {
-	uv_handle_t *hs[] = {(uv_handle_t *)&l->out, (uv_handle_t *)&l->err,
-			     (uv_handle_t *)&l->spec, (uv_handle_t *)&l->status,
-			     (uv_handle_t *)&l->proc};
+	uv_handle_t *hs[] = {(uv_handle_t *)&l->in,	(uv_handle_t *)&l->out,
+			     (uv_handle_t *)&l->err,	(uv_handle_t *)&l->spec,
+			     (uv_handle_t *)&l->status, (uv_handle_t *)&l->proc};
 
 	for (size_t h = 0; h < sizeof(hs) / sizeof(*hs); h++)
 		close_handle(hs[h]);
@@ -172,7 +172,9 @@ static void on_output(struct launcher *l, enum job_stream stream, ssize_t n, con
 		maybe_done(l);
 		return;
 	}
-	if (n > 0 && l->run && l->run->job == NULL) {
+	if (n > 0 && l->run && l->run->io.output) {
+		l->run->io.output(l->run->io.data, stream, buf->base, (size_t)n);
+	} else if (n > 0 && l->run && l->run->job == NULL) {
 		l->run->task.output(l->run->task.data, stream, buf->base, (size_t)n);
 	} else if (n > 0 && l->run) {
 		struct pm_error err = {0};
@@ -200,10 +202,11 @@ static void on_stderr(uv_stream_t *s, ssize_t n, const uv_buf_t *buf)
 	on_output(s->data, JOB_STDERR, n, buf);
 }
 
-struct launcher *launcher_spawn(struct runner *r, const char *policy, struct pm_error *err)
+struct launcher *launcher_spawn(struct runner *r, const char *policy, bool input,
+				struct pm_error *err)
 {
 	struct launcher *l = calloc(1, sizeof(*l));
-	uv_pipe_t *pipes[] = {&l->out, &l->err, &l->spec, &l->status};
+	uv_pipe_t *pipes[] = {&l->in, &l->out, &l->err, &l->spec, &l->status};
 	uv_stdio_container_t stdio[5];
 	/* uv_process_options_t wants char *; libuv copies them. */
 	char *args[] = {(char *)r->cfg.launcher,
@@ -228,12 +231,16 @@ struct launcher *launcher_spawn(struct runner *r, const char *policy, struct pm_
 	framer_init(&l->status_lines, STATUS_LINE_MAX);
 	/* Linked at once: on_handle_closed() unlinks it whatever happens. */
 	LIST_INSERT_HEAD(&r->all, l, all_link);
-	for (size_t i = 0; i < 4; i++) {
+	for (size_t i = 0; i < 5; i++) {
 		uv_pipe_init(r->loop, pipes[i], 0);
 		pipes[i]->data = l;
 	}
 	l->proc.data = l;
-	stdio[0].flags = UV_IGNORE;
+	/* A session's driver reads its requests on stdin; the launcher hands
+	 * its fd 0 down to the job as it is. */
+	stdio[0] = input ? (uv_stdio_container_t){UV_CREATE_PIPE | UV_READABLE_PIPE,
+						  {(uv_stream_t *)&l->in}}
+			 : (uv_stdio_container_t){.flags = UV_IGNORE};
 	/* Flags are from the launcher's side: it writes 1, 2 and 4, reads 3. */
 	stdio[1] =
 	    (uv_stdio_container_t){UV_CREATE_PIPE | UV_WRITABLE_PIPE, {(uv_stream_t *)&l->out}};
@@ -257,7 +264,7 @@ struct launcher *launcher_spawn(struct runner *r, const char *policy, struct pm_
 		pm_error_hint(err, "build it, or pass its path with --launcher");
 		/* The process handle needs closing even when spawn failed. */
 		l->exited = l->out_eof = l->err_eof = l->status_eof = true;
-		for (size_t i = 0; i < 4; i++)
+		for (size_t i = 0; i < 5; i++)
 			close_handle((uv_handle_t *)pipes[i]);
 		close_handle((uv_handle_t *)&l->proc);
 		return NULL;
@@ -266,6 +273,37 @@ struct launcher *launcher_spawn(struct runner *r, const char *policy, struct pm_
 	uv_read_start((uv_stream_t *)&l->err, alloc_cb, on_stderr);
 	uv_read_start((uv_stream_t *)&l->status, alloc_cb, on_status);
 	return l;
+}
+
+struct input_write {
+	uv_write_t req;
+	char bytes[];
+};
+
+static void on_input_written(uv_write_t *req, int status)
+{
+	/* A job that stopped reading (it ended, or was killed) fails the
+	 * write; its end is told by its exit, not here. */
+	(void)status;
+	free(req);
+}
+
+int launcher_input(struct launcher *l, const char *buf, size_t len)
+{
+	struct input_write *w;
+	uv_buf_t b;
+	int rc;
+
+	if (l->exited || uv_is_closing((uv_handle_t *)&l->in) ||
+	    !uv_is_writable((uv_stream_t *)&l->in))
+		return -EPIPE;
+	if ((w = malloc(sizeof(*w) + len)) == NULL)
+		return -ENOMEM;
+	memcpy(w->bytes, buf, len);
+	b = uv_buf_init(w->bytes, (unsigned)len);
+	if ((rc = uv_write(&w->req, (uv_stream_t *)&l->in, &b, 1, on_input_written)) < 0)
+		free(w);
+	return rc;
 }
 
 struct spec_write {

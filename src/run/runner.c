@@ -206,7 +206,8 @@ void runner_launcher_done(struct launcher *l)
 		}
 		run->l = NULL;
 		l->run = NULL;
-		r->n_running--;
+		if (run->io.output == NULL)
+			r->n_running--;
 		uint64_t now = uv_hrtime();
 		log_msg(LOG_LEVEL_DEBUG,
 			"%s %s: waited %.2f ms for a sandbox, started %.2f ms after its spec, ran "
@@ -238,7 +239,7 @@ static void fill_pool(struct runner *r)
 
 	while (!r->shutting_down && r->n_idle < want) {
 		struct pm_error err = {0};
-		struct launcher *l = launcher_spawn(r, r->policy, &err);
+		struct launcher *l = launcher_spawn(r, r->policy, false, &err);
 		if (l == NULL) {
 			log_msg(LOG_LEVEL_ERROR, "%s", err.message);
 			return;
@@ -249,23 +250,33 @@ static void fill_pool(struct runner *r)
 	}
 }
 
+/* The first queued run that may start: one that is not held, and takes
+ * a free slot or needs none (a session's sandbox). */
+static struct run *next_run(struct runner *r)
+{
+	bool slot = r->n_running < r->cfg.max_running;
+	struct run *run;
+
+	TAILQ_FOREACH (run, &r->queue, link)
+		if (!run->held && (slot || run->io.output))
+			return run;
+	return NULL;
+}
+
 static void pump(struct runner *r)
 {
-	while (!r->shutting_down && r->n_running < r->cfg.max_running) {
+	struct run *run;
+
+	while (!r->shutting_down && (run = next_run(r)) != NULL) {
 		struct pm_error err = {0};
 		struct launcher *l;
-		struct run *run;
 
-		TAILQ_FOREACH (run, &r->queue, link)
-			if (!run->held)
-				break;
-		if (run == NULL)
-			break;
 		unqueue(r, run);
-		/* Another policy (an install) needs a launcher of its own. */
-		l = run->policy ? NULL : LIST_FIRST(&r->idle);
-		if (l == NULL &&
-		    (l = launcher_spawn(r, run->policy ? run->policy : r->policy, &err)) == NULL) {
+		/* Another policy (an install) needs a launcher of its own, and
+		 * so does a session (prepared ones have no stdin pipe). */
+		l = run->policy || run->io.output ? NULL : LIST_FIRST(&r->idle);
+		if (l == NULL && (l = launcher_spawn(r, run->policy ? run->policy : r->policy,
+						     run->io.output != NULL, &err)) == NULL) {
 			/* Nothing can run: fail the job rather than wait forever. */
 			struct run_outcome o = {0};
 			pm_error_format(&err, o.error, sizeof(o.error));
@@ -275,7 +286,8 @@ static void pump(struct runner *r)
 		if (l->idle)
 			take_idle(r, l);
 		run->l = l;
-		r->n_running++;
+		if (run->io.output == NULL)
+			r->n_running++;
 		run->t_sent = uv_hrtime();
 		launcher_start(l, run);
 	}
@@ -352,8 +364,8 @@ int runner_admit(struct runner *r, struct pm_error *err)
 }
 
 static int submit(struct runner *r, struct job *j, json_t *spec_new, int ws_fd, bool held,
-		  runner_finish_fn finish, void (*cleanup)(struct job *j, void *data), void *data,
-		  struct pm_error *err)
+		  const struct runner_io *io, runner_finish_fn finish,
+		  void (*cleanup)(struct job *j, void *data), void *data, struct pm_error *err)
 {
 	struct run *run = enqueue(r, j, spec_new, ws_fd, held, err);
 
@@ -361,6 +373,8 @@ static int submit(struct runner *r, struct job *j, json_t *spec_new, int ws_fd, 
 		jobs_end(r->jobs, j, JOB_FAILED, NULL, false, err->message);
 		return pm_error_code(err);
 	}
+	if (io != NULL)
+		run->io = *io;
 	run->finish = finish;
 	run->cleanup = cleanup;
 	run->data = data;
@@ -370,17 +384,30 @@ static int submit(struct runner *r, struct job *j, json_t *spec_new, int ws_fd, 
 }
 
 int runner_submit(struct runner *r, struct job *j, json_t *spec_new, int ws_fd,
-		  runner_finish_fn finish, void (*cleanup)(struct job *j, void *data), void *data,
-		  struct pm_error *err)
+		  const struct runner_io *io, runner_finish_fn finish,
+		  void (*cleanup)(struct job *j, void *data), void *data, struct pm_error *err)
 {
-	return submit(r, j, spec_new, ws_fd, false, finish, cleanup, data, err);
+	return submit(r, j, spec_new, ws_fd, false, io, finish, cleanup, data, err);
 }
 
 int runner_submit_held(struct runner *r, struct job *j, json_t *spec_new, int ws_fd,
-		       runner_finish_fn finish, void (*cleanup)(struct job *j, void *data),
-		       void *data, struct pm_error *err)
+		       const struct runner_io *io, runner_finish_fn finish,
+		       void (*cleanup)(struct job *j, void *data), void *data, struct pm_error *err)
 {
-	return submit(r, j, spec_new, ws_fd, true, finish, cleanup, data, err);
+	return submit(r, j, spec_new, ws_fd, true, io, finish, cleanup, data, err);
+}
+
+int runner_input(struct runner *r, struct job *j, const char *buf, size_t len, struct pm_error *err)
+{
+	struct run *run = j->run;
+	int rc;
+
+	(void)r;
+	if (run == NULL || run->l == NULL || run->io.output == NULL)
+		return pm_error_set(err, "runner", EPIPE, "job %s is not running", j->id);
+	if ((rc = launcher_input(run->l, buf, len)) < 0)
+		return pm_error_set(err, "runner", -rc, "write to job %s", j->id);
+	return 0;
 }
 
 void runner_release(struct runner *r, struct job *j, const char *error)

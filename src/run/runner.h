@@ -73,6 +73,15 @@ bool runner_policy_in_use(const struct runner *r, const char *policy);
  * max_pending jobs already wait. */
 int runner_admit(struct runner *r, struct pm_error *err);
 
+/* A job that is a session's sandbox: it takes no job slot (sessions have
+ * a cap of their own), its stdin is a pipe its owner writes with
+ * runner_input(), and its stdout and stderr go to `output` instead of
+ * the job's files.  Given at submission (NULL: an ordinary job). */
+struct runner_io {
+	void (*output)(void *data, enum job_stream s, const char *buf, size_t len);
+	void *data;
+};
+
 /* Queues job j (pending) with its launcher spec (stolen): {"workspace",
  * "argv", "cwd", "env", "timeout", "files", "binds", ...}, and ws_fd
  * (taken over; -1 for none), the workspace directory the spec's
@@ -82,16 +91,21 @@ int runner_admit(struct runner *r, struct pm_error *err);
  * spec's "protect" unless the spec names its own.  When it cannot be
  * queued, the job ends failed with err's message. */
 int runner_submit(struct runner *r, struct job *j, json_t *spec_new, int ws_fd,
-		  runner_finish_fn finish, void (*cleanup)(struct job *j, void *data), void *data,
-		  struct pm_error *err);
+		  const struct runner_io *io, runner_finish_fn finish,
+		  void (*cleanup)(struct job *j, void *data), void *data, struct pm_error *err);
 
 /* The same, but the job is held (pending, cancellable, never started)
  * until runner_release(): it waits for something else first, its
  * dependency environment, say.  runner_release() with an error ends it
  * failed with that message instead of starting it. */
 int runner_submit_held(struct runner *r, struct job *j, json_t *spec_new, int ws_fd,
-		       runner_finish_fn finish, void (*cleanup)(struct job *j, void *data),
-		       void *data, struct pm_error *err);
+		       const struct runner_io *io, runner_finish_fn finish,
+		       void (*cleanup)(struct job *j, void *data), void *data,
+		       struct pm_error *err);
+/* Writes len bytes (copied) to the stdin of job j, submitted with an io:
+ * -EPIPE when it is not running (not yet, or no more). */
+int runner_input(struct runner *r, struct job *j, const char *buf, size_t len,
+		 struct pm_error *err);
 void runner_release(struct runner *r, struct job *j, const char *error);
 
 /* A run that belongs to no job (a dependency install): it runs under

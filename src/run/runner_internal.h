@@ -15,7 +15,7 @@ struct run;
 struct launcher {
 	struct runner *r;
 	uv_process_t proc;
-	uv_pipe_t out, err, spec, status;
+	uv_pipe_t in, out, err, spec, status; /* in: the job's stdin, for an io run */
 	int open_handles;
 	struct line_framer status_lines;
 	bool exited, out_eof, err_eof, status_eof;
@@ -36,8 +36,9 @@ struct run {
 	struct runner *r;
 	struct job *job; /* NULL for a task */
 	struct runner_task_config task;
-	char *policy; /* owned; NULL: the run policy, from the pool */
-	bool held;    /* queued but not to be started yet */
+	struct runner_io io; /* io.output set: a session's sandbox (runner_io) */
+	char *policy;	     /* owned; NULL: the run policy, from the pool */
+	bool held;	     /* queued but not to be started yet */
 	json_t *spec;
 	int ws_fd; /* the workspace sent with the spec, or -1 */
 	runner_finish_fn finish;
@@ -77,13 +78,18 @@ struct runner {
 
 /* ---- launcher.c: one python-mcp-sandbox process ---- */
 
-/* Starts a launcher under `policy`, linked in r->all at once (it leaves
- * when its last handle is closed); NULL with err when it cannot start. */
-struct launcher *launcher_spawn(struct runner *r, const char *policy, struct pm_error *err);
+/* Starts a launcher under `policy` (with a pipe as its stdin when input), linked in r->all at once
+ * (it leaves when its last handle is closed); NULL with err when it cannot start. */
+struct launcher *launcher_spawn(struct runner *r, const char *policy, bool input,
+				struct pm_error *err);
 
 /* Binds run to l and sends its spec (with the workspace descriptor); a
  * launcher that cannot be told is killed, and its run ends with it. */
 void launcher_start(struct launcher *l, struct run *run);
+
+/* Writes to the stdin of a launcher started with input (copied); a
+ * negative errno when it cannot. */
+int launcher_input(struct launcher *l, const char *buf, size_t len);
 
 /* An idle launcher cleans up and exits when its spec descriptor closes. */
 void launcher_close_spec(struct launcher *l);
