@@ -20,8 +20,7 @@
 
 struct candidate {
 	char *path; /* relative to the workspace */
-	dev_t dev;
-	ino_t ino;
+	struct artifact_stamp stamp;
 };
 
 struct walk {
@@ -29,6 +28,7 @@ struct walk {
 	uid_t job_uid; /* whose files the run's are (readable_by_run) */
 	struct timespec since;
 	size_t max_files;
+	const struct artifact_memory *seen; /* skipped while unchanged, or NULL */
 	struct candidate *found;
 	size_t n_found;
 	size_t visited;	  /* entries looked at, up to ARTIFACTS_SCAN_MAX */
@@ -93,8 +93,38 @@ static bool is_cache(const char *name, unsigned depth)
 	return strcmp(name, "__pycache__") == 0 || (depth == 0 && strcmp(name, ".cache") == 0);
 }
 
+static struct artifact_stamp stamp_of(const struct stat *st)
+{
+	return (struct artifact_stamp){
+	    .dev = st->st_dev, .ino = st->st_ino, .ctime = st->st_ctim, .size = st->st_size};
+}
+
+static bool same_stamp(const struct artifact_stamp *a, const struct artifact_stamp *b)
+{
+	return a->dev == b->dev && a->ino == b->ino && a->ctime.tv_sec == b->ctime.tv_sec &&
+	       a->ctime.tv_nsec == b->ctime.tv_nsec && a->size == b->size;
+}
+
+static bool seen_before(const struct walk *w, const struct stat *st)
+{
+	struct artifact_stamp now = stamp_of(st);
+
+	for (size_t i = 0; w->seen && i < w->seen->n; i++)
+		if (same_stamp(&w->seen->stamps[i], &now))
+			return true;
+	return false;
+}
+
+void artifact_memory_clear(struct artifact_memory *m)
+{
+	free(m->stamps);
+	*m = (struct artifact_memory){0};
+}
+
 static int add_candidate(struct walk *w, const char *path, const struct stat *st)
 {
+	if (seen_before(w, st))
+		return 0;
 	if (w->n_found >= w->max_files) {
 		w->unlisted++;
 		return 0;
@@ -104,8 +134,7 @@ static int add_candidate(struct walk *w, const char *path, const struct stat *st
 	struct candidate *c = &w->found[w->n_found];
 	if ((c->path = strdup(path)) == NULL)
 		return -ENOMEM;
-	c->dev = st->st_dev;
-	c->ino = st->st_ino;
+	c->stamp = stamp_of(st);
 	w->n_found++;
 	return 0;
 }
@@ -261,8 +290,8 @@ static json_t *entry(struct keeping *k, int ws_fd, const struct candidate *c, si
 	struct stat st;
 	ssize_t n;
 
-	if (fd < 0 || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_ino != c->ino ||
-	    st.st_dev != c->dev || (n = pread(fd, head, sizeof(head), 0)) < 0)
+	if (fd < 0 || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_ino != c->stamp.ino ||
+	    st.st_dev != c->stamp.dev || (n = pread(fd, head, sizeof(head), 0)) < 0)
 		return NULL; /* gone or replaced since the walk */
 	uint64_t size = (uint64_t)st.st_size;
 	const char *mime = mime_sniff(c->path, head, (size_t)n);
@@ -333,10 +362,25 @@ static char *explain(const struct walk *w, const struct keeping *k,
 	return strdup(buf);
 }
 
-json_t *artifacts_collect(struct jobs *jobs, struct job *j, int ws_fd, struct timespec since,
-			  const struct artifact_limits *lim, char **note)
+/* What this scan listed, for the next one (mem). */
+static void remember(struct artifact_memory *mem, const struct walk *w)
 {
-	struct walk w = {.since = since, .max_files = lim->max_files};
+	struct artifact_stamp *stamps = w->n_found ? calloc(w->n_found, sizeof(*stamps)) : NULL;
+
+	artifact_memory_clear(mem);
+	if (stamps == NULL)
+		return;
+	for (size_t i = 0; i < w->n_found; i++)
+		stamps[i] = w->found[i].stamp;
+	mem->stamps = stamps;
+	mem->n = w->n_found;
+}
+
+json_t *artifacts_collect(struct jobs *jobs, struct job *j, int ws_fd, struct timespec since,
+			  const struct artifact_limits *lim, struct artifact_memory *mem,
+			  char **note)
+{
+	struct walk w = {.since = since, .max_files = lim->max_files, .seen = mem};
 	struct keeping k = {.jobs = jobs, .job = j, .dir = -1, .left = lim->max_bytes};
 	json_t *files = json_array();
 	char rel[PATH_MAX] = "";
@@ -356,6 +400,8 @@ json_t *artifacts_collect(struct jobs *jobs, struct job *j, int ws_fd, struct ti
 	    walk_dir(&w, dfd, rel, 0, 0) < 0)
 		log_warn("job %s: listing its files: out of memory", j->id);
 	qsort(w.found, w.n_found, sizeof(*w.found), by_path);
+	if (mem)
+		remember(mem, &w);
 	if (w.n_found > 0 && (k.buf = malloc(COPY_CHUNK)) == NULL)
 		k.left = 0;
 	for (size_t i = 0; i < w.n_found; i++) {

@@ -13,6 +13,7 @@
 
 #include <jansson.h>
 #include <stdint.h>
+#include <sys/types.h>
 #include <time.h>
 
 #include "jobs.h"
@@ -28,15 +29,35 @@ struct artifact_limits {
 #define ARTIFACTS_DEPTH_MAX	16
 #define ARTIFACTS_FILES_DEFAULT 64
 
+/* What one scan listed, so that the next one in the same workspace (a
+ * session's next run) does not list them again while they are unchanged:
+ * file times tick coarsely, so a file written at the end of one run can
+ * carry the tick the next run starts in.  A file rewritten within that
+ * same tick with the same size is missed (documented). */
+struct artifact_stamp {
+	dev_t dev;
+	ino_t ino;
+	struct timespec ctime;
+	off_t size;
+};
+struct artifact_memory {
+	struct artifact_stamp *stamps; /* malloc'd */
+	size_t n;
+};
+void artifact_memory_clear(struct artifact_memory *m);
+
 /* The start time to hand to artifacts_collect(). */
 struct timespec artifacts_clock(void);
 
 /* Walks ws_fd for regular files changed since `since`, keeps copies of
  * as many as max_bytes and the state cap allow, and returns the `files`
  * array (a new reference; empty when nothing changed).  *note (malloc'd,
- * or NULL) says what is missing from the list and why. */
+ * or NULL) says what is missing from the list and why.  mem (may be
+ * NULL): files it holds unchanged are skipped, and it is replaced by
+ * what this scan listed. */
 json_t *artifacts_collect(struct jobs *jobs, struct job *j, int ws_fd, struct timespec since,
-			  const struct artifact_limits *lim, char **note);
+			  const struct artifact_limits *lim, struct artifact_memory *mem,
+			  char **note);
 
 /* The uri of entry `path` of job `id` (malloc'd): path percent-encoded
  * but for its slashes. */

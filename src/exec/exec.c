@@ -87,7 +87,7 @@ static json_t *finish(struct job *j, const struct run_outcome *o, void *data)
 	_cleanup_free_ char *note = NULL;
 	_cleanup_json_ json_t *files =
 	    x->ws_fd >= 0 ? artifacts_collect(x->env->jobs, j, x->ws_fd, x->started,
-					      &x->env->artifacts, &note)
+					      &x->env->artifacts, NULL, &note)
 			  : NULL;
 	const struct exec_outcome eo = {.kind = x->kind,
 					.job = j,
@@ -221,6 +221,8 @@ static json_t *prepare(const struct exec_env *env, const struct exec_request *re
 	 * to find what the run left there. */
 	if (ws.fd >= 0 && env->artifacts.max_bytes > 0)
 		x->ws_fd = fcntl(ws.fd, F_DUPFD_CLOEXEC, 3);
+	if (req->keep_ws_fd)
+		*req->keep_ws_fd = ws.fd >= 0 ? fcntl(ws.fd, F_DUPFD_CLOEXEC, 3) : -1;
 	*ws_fd = TAKE_FD(ws.fd);
 	return spec;
 }
@@ -358,8 +360,9 @@ int exec_start(const struct exec_env *env, const struct exec_request *req, struc
 	x->job = j;
 	x->spec = spec;
 	bool needs_env = json_array_size(x->set) > 0;
-	r = needs_env ? runner_submit_held(env->runner, j, spec, ws_fd, finish, cleanup, x, err)
-		      : runner_submit(env->runner, j, spec, ws_fd, finish, cleanup, x, err);
+	r = needs_env
+		? runner_submit_held(env->runner, j, spec, ws_fd, req->io, finish, cleanup, x, err)
+		: runner_submit(env->runner, j, spec, ws_fd, req->io, finish, cleanup, x, err);
 	if (r < 0) {
 		/* The runner ended the job failed; it holds nothing of ours. */
 		exec_job_free(x);

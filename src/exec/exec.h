@@ -77,9 +77,12 @@ struct exec_request {
 	bool detect_imports;	     /* add the script's third-party imports */
 	double timeout_seconds;	     /* 0 = none */
 	bool async_mode;
-	json_t *dependencies; /* array of strings, borrowed, may be NULL */
-	exec_shape_fn shape;  /* the result of a run that ran */
-	void *shape_data;     /* handed to shape in its outcome */
+	json_t *dependencies;	    /* array of strings, borrowed, may be NULL */
+	const struct runner_io *io; /* a session's sandbox (runner.h), or NULL */
+	int *keep_ws_fd;	    /* when given: a descriptor of the workspace
+				       of the caller's own, or -1 (scratch) */
+	exec_shape_fn shape;	    /* the result of a run that ran */
+	void *shape_data;	    /* handed to shape in its outcome */
 };
 
 /* Creates the job and queues it (*out); the job may have ended already
