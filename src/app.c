@@ -23,8 +23,13 @@
 #include "pep723.h"
 #include "policy_snapshot.h"
 #include "runner.h"
+#include "sessions.h"
 #include "smart.h"
 #include "tools.h"
+
+/* After an interrupt, how long a session's code may take to stop before
+ * the whole session is killed. */
+#define SESSION_GRACE_SECONDS 2.0
 
 struct app {
 	char *state_dir, *scripts_dir, *cache_dir, *policy, *launcher;
@@ -41,6 +46,8 @@ struct app {
 	struct pep723 *pep723;
 	struct envs *envs;
 	struct smart *smart;
+	struct exec_env exec; /* what runs need, for the tools and the sessions */
+	struct sessions *sessions;
 	struct tools *tools;
 	struct mcp_server *server;
 	/* The policies in force: snapshots in <state>/policies that
@@ -146,10 +153,16 @@ static int setup_roots(struct app *a, const struct app_config *cfg, struct pm_er
 	return 0;
 }
 
-static int cancel_with_runner(struct job *j, tools_cancel_done_fn done, void *call, void *data,
-			      struct pm_error *err)
+/* A session's run is the session's to interrupt; every other job is the
+ * runner's to kill. */
+static int cancel_job(struct job *j, tools_cancel_done_fn done, void *call, void *data,
+		      struct pm_error *err)
 {
-	return runner_cancel(data, j, done, call, err);
+	struct app *a = data;
+
+	if (sessions_owns_run(a->sessions, j))
+		return sessions_cancel_run(a->sessions, j, done, call, err);
+	return runner_cancel(a->runner, j, done, call, err);
 }
 
 static int prune_envs(double max_age_seconds, unsigned *removed, void *data, struct pm_error *err)
@@ -507,18 +520,24 @@ int app_start(uv_loop_t *loop, struct mcp_server *server, const struct app_confi
 	a->smart = smart_new(loop, cfg->smart_timeout);
 	if (a->smart == NULL)
 		return pm_error_set(err, "app", ENOMEM, "smart async");
+	a->exec = (struct exec_env){.loop = loop,
+				    .jobs = a->jobs,
+				    .runner = a->runner,
+				    .smart = a->smart,
+				    .envs = a->envs,
+				    .fence = &a->fence,
+				    .cwd = a->cwd,
+				    .inline_output_bytes = cfg->inline_output_bytes,
+				    .tenant_max_live = cfg->tenant_max_jobs,
+				    .artifacts = {.max_bytes = cfg->artifact_max_bytes,
+						  .max_files = ARTIFACTS_FILES_DEFAULT}};
+	struct sessions_config sc = {.max_sessions = cfg->max_sessions,
+				     .grace_seconds = SESSION_GRACE_SECONDS};
+	if ((a->sessions = sessions_new(&a->exec, &sc)) == NULL)
+		return pm_error_set(err, "app", ENOMEM, "sessions");
 	struct tools_config tc = {
-	    .exec = {.loop = loop,
-		     .jobs = a->jobs,
-		     .runner = a->runner,
-		     .smart = a->smart,
-		     .envs = a->envs,
-		     .fence = &a->fence,
-		     .cwd = a->cwd,
-		     .inline_output_bytes = cfg->inline_output_bytes,
-		     .tenant_max_live = cfg->tenant_max_jobs,
-		     .artifacts = {.max_bytes = cfg->artifact_max_bytes,
-				   .max_files = ARTIFACTS_FILES_DEFAULT}},
+	    .exec = a->exec,
+	    .sessions = a->sessions,
 	    .image_max_bytes = cfg->image_max_bytes,
 	    .max_images = cfg->max_images,
 	    .scripts_dir = a->scripts_dir,
@@ -526,8 +545,8 @@ int app_start(uv_loop_t *loop, struct mcp_server *server, const struct app_confi
 	    .max_scripts = cfg->max_scripts,
 	    .fixtures = cfg->conformance_fixtures,
 	    .inline_output_bytes = cfg->inline_output_bytes,
-	    .cancel = cancel_with_runner,
-	    .cancel_data = a->runner,
+	    .cancel = cancel_job,
+	    .cancel_data = a,
 	    .prune_envs = prune_envs,
 	    .prune_envs_data = a->envs,
 	};
@@ -558,6 +577,7 @@ static void on_runner_stopped(void *data)
 	runner_free(a->runner);
 	pep723_free(a->pep723); /* after the runner: its tasks were parses */
 	tools_free(a->tools);
+	sessions_free(a->sessions); /* their sandboxes ended with the runner */
 	jobs_close(a->jobs);
 	for (size_t i = 0; i < a->n_protected; i++)
 		free(a->protected_paths[i]);

@@ -37,6 +37,7 @@ struct app_config {
 	uint64_t artifact_max_bytes;   /* files of a run kept with its job */
 	size_t image_max_bytes;	       /* images shown as image content up to this */
 	unsigned max_images;	       /* image blocks per result */
+	size_t max_sessions;	       /* live sessions of all tenants */
 	bool conformance_fixtures;     /* also serve the conformance suite's test_* tools */
 };
 

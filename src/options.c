@@ -80,6 +80,8 @@ static const char usage[] =
     "  --image-max-bytes BYTES    images among them up to this size also come back as\n"
     "                             image content (default 1048576)\n"
     "  --max-images N             image blocks per result (default 4)\n"
+    "  --max-sessions N           open sessions (py_session_start) of all tenants; more\n"
+    "                             are refused (default 8; 0: none)\n"
     "  --tenant-max-jobs N        pending and running jobs of one tenant (HTTP with\n"
     "                             authorization); more are refused (default 16)\n"
     "  --tenant-max-stored-jobs N jobs kept of one tenant; its oldest finished ones are\n"
@@ -150,6 +152,7 @@ enum {
 	NUM_ARTIFACT_BYTES,
 	NUM_IMAGE_BYTES,
 	NUM_MAX_IMAGES,
+	NUM_MAX_SESSIONS,
 	NUM_COUNT
 };
 
@@ -186,6 +189,7 @@ static const struct numeric_option {
     [NUM_ARTIFACT_BYTES] = {"artifact-max-bytes", 0, 1ULL << 40, " bytes"},
     [NUM_IMAGE_BYTES] = {"image-max-bytes", 0, 64 << 20, " bytes"},
     [NUM_MAX_IMAGES] = {"max-images", 0, 64, ""},
+    [NUM_MAX_SESSIONS] = {"max-sessions", 0, 1024, ""},
     [NUM_JWKS_REFRESH] = {"auth-jwks-refresh", 1, 86400, " seconds"},
 };
 
@@ -246,6 +250,9 @@ static void store_numeric(struct options *o, int which, unsigned long long n)
 	case NUM_MAX_IMAGES:
 		o->app.max_images = (unsigned)n;
 		break;
+	case NUM_MAX_SESSIONS:
+		o->app.max_sessions = (size_t)n;
+		break;
 	case NUM_JWKS_REFRESH:
 		o->auth.jwks_refresh_s = (uint64_t)n;
 		break;
@@ -301,6 +308,7 @@ static void defaults(struct options *o)
 	o->app.artifact_max_bytes = 16 << 20;
 	o->app.image_max_bytes = 1 << 20;
 	o->app.max_images = 4;
+	o->app.max_sessions = 8;
 	o->drain_seconds = 10;
 	o->auth.jwks_refresh_s = 600;
 	o->app.install_timeout = 900;

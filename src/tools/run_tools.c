@@ -246,21 +246,27 @@ static void on_call_gone(struct tool_call *call, void *data)
 
 void tools_start_run(struct tools *t, struct tool_call *call, const struct exec_request *given)
 {
-	struct exec_request run = *given, *req = &run;
+	struct exec_request run = *given;
 	struct pm_error err = {0};
-	struct waiting *w;
 	struct job *j;
 
 	run.shape_data = t;
-	if (exec_start(&t->cfg.exec, req, &j, &err) < 0) {
+	if (exec_start(&t->cfg.exec, &run, &j, &err) < 0) {
 		tool_fail_error(call, &err);
 		return;
 	}
+	tools_answer_job(t, call, j, run.async_mode);
+}
+
+void tools_answer_job(struct tools *t, struct tool_call *call, struct job *j, bool async_mode)
+{
+	struct waiting *w;
+
 	if (call->task == TOOL_TASK_NOW) {
 		tools_reply_task(t, call, j);
 		return;
 	}
-	if (req->async_mode) {
+	if (async_mode) {
 		tool_reply_new(
 		    call,
 		    json_pack("{s:s, s:s}", "job_id", j->id, "status", job_status_name(j->status)),

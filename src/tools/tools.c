@@ -13,6 +13,10 @@ const struct tool_decl *const tools_catalog[] = {
     &tool_list_jobs,
     &tool_cancel_job,
     &tool_prune_jobs,
+    &tool_session_start,
+    &tool_session_run,
+    &tool_session_list,
+    &tool_session_close,
     NULL,
 };
 

@@ -48,9 +48,10 @@ struct tools_config {
 	int (*prune_envs)(double max_age_seconds, unsigned *removed, void *data,
 			  struct pm_error *err);
 	void *prune_envs_data;
-	bool fixtures;		/* also serve tools_fixtures (--conformance-fixtures) */
-	size_t image_max_bytes; /* images shown as image content up to this */
-	unsigned max_images;	/* image blocks per result */
+	bool fixtures;		   /* also serve tools_fixtures (--conformance-fixtures) */
+	struct sessions *sessions; /* py_session_*; NULL: none may start */
+	size_t image_max_bytes;	   /* images shown as image content up to this */
+	unsigned max_images;	   /* image blocks per result */
 };
 
 struct tools;

@@ -38,6 +38,8 @@ extern const struct tool_decl tool_run_script_in_dir, tool_run_with_dependencies
 extern const struct tool_decl tool_save_script, tool_list_scripts;
 extern const struct tool_decl tool_job_status, tool_list_jobs, tool_prune_jobs;
 extern const struct tool_decl tool_cancel_job;
+extern const struct tool_decl tool_session_start, tool_session_run, tool_session_list,
+    tool_session_close;
 
 /* The job, or NULL once the call has failed with "Job <id> not found"
  * (the id cut to a sane length) and what to do. */
@@ -54,6 +56,8 @@ struct job *tools_job_of(struct tools *t, const char *tenant, const char *id);
  * or with the job id when the budget runs out (run_tools.c). */
 struct exec_request;
 void tools_start_run(struct tools *t, struct tool_call *call, const struct exec_request *req);
+/* The same for a job started otherwise (a session's run). */
+void tools_answer_job(struct tools *t, struct tool_call *call, struct job *j, bool async_mode);
 
 /* The answer is the job's task: once the job is in jobs.json, so that
  * the task can be asked for at once, and after a restart. */

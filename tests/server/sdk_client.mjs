@@ -23,7 +23,7 @@ async function main(h) {
   check(client.getServerCapabilities()?.tools !== undefined, "tools capability");
 
   const { tools } = await client.listTools();
-  check(tools.length === 10, "listTools: 10 tools", tools.map((t) => t.name));
+  check(tools.length === 14, "listTools: 14 tools", tools.map((t) => t.name));
   for (const t of tools) {
     check(t.inputSchema?.type === "object" && t.outputSchema?.type === "object" && t.description,
       `${t.name}: description, inputSchema and outputSchema`);
@@ -162,6 +162,16 @@ async function main(h) {
   const file = await client.readResource({ uri: csv.uri });
   check(file.contents[0].text === "a,b\n1,2\n" && file.contents[0].mimeType === "text/csv",
     "the CSV through readResource", file.contents[0]);
+
+  // A session keeps its variables between runs.
+  const started = await client.callTool({ name: "py_session_start", arguments: { directory: ws } });
+  const sid = started.structuredContent?.session_id;
+  check(!started.isError && typeof sid === "string", "py_session_start", started);
+  await client.callTool({ name: "py_session_run", arguments: { session_id: sid, code: "x = 20" } });
+  r = await client.callTool({ name: "py_session_run", arguments: { session_id: sid, code: "x * 2 + 2" } });
+  check(!r.isError && r.structuredContent.value === "42", "py_session_run keeps x", r.structuredContent);
+  r = await client.callTool({ name: "py_session_close", arguments: { session_id: sid } });
+  check(!r.isError && r.structuredContent.status === "closed", "py_session_close", r.structuredContent);
 }
 
 await runTest("typescript_sdk", {

@@ -26,6 +26,7 @@ from mcp_client import (Failure, Server, VALIDATOR, alive, descendants,  # noqa:
 TOOLS = ["py_run_script_in_dir", "py_run_script_with_dependencies", "py_benchmark_script",
          "py_save_script", "py_run_saved_script", "py_list_scripts", "py_job_status",
          "py_list_jobs", "py_cancel_job", "py_prune_jobs"]
+SESSION_TOOLS = ["py_session_start", "py_session_run", "py_session_list", "py_session_close"]
 RUN = "py_run_script_in_dir"
 UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 
@@ -120,7 +121,8 @@ def case_tools_list(env):
     s = env.server()
     tools = s.request("tools/list")["tools"]
     names = [t["name"] for t in tools]
-    check(sorted(names) == sorted(TOOLS), "tools/list names the 10 tools of TOOLS.md", names)
+    check(sorted(names) == sorted(TOOLS + SESSION_TOOLS),
+          "tools/list names the 10 tools of TOOLS.md and the 4 session tools", names)
     for t in tools:
         check(isinstance(t.get("description"), str) and t["description"].strip(),
               f"{t['name']}: description")
@@ -138,6 +140,7 @@ def case_tools_list(env):
     s.call("py_list_jobs", {})
     s.call("py_list_scripts", {})
     s.call("py_prune_jobs", {})
+    s.call("py_session_list", {})
     s.stop()
 
 
