@@ -316,6 +316,14 @@ static int on_frame(void *data, const char *text, size_t len)
 	return 0;
 }
 
+static void on_progress(void *data, double current, double total, const char *message)
+{
+	struct session *s = data;
+	struct session_run *run = s->busy ? TAILQ_FIRST(&s->runs) : NULL;
+
+	jobs_set_progress(s->t->exec->jobs, run ? run->job : s->job, current, total, message);
+}
+
 static void on_output(void *data, enum job_stream stream, const char *buf, size_t len)
 {
 	struct session *s = data;
@@ -505,7 +513,7 @@ int sessions_start(struct sessions *t, const struct exec_request *given, double 
 	s->t = t;
 	s->ws_fd = -1;
 	s->idle_timeout = idle_timeout;
-	s->io = (struct runner_io){.output = on_output, .data = s};
+	s->io = (struct runner_io){.output = on_output, .progress = on_progress, .data = s};
 	s->next_seq = 1;
 	TAILQ_INIT(&s->runs);
 	if ((r = make_request(s, given, &req, &vars, err)) < 0 ||

@@ -118,8 +118,13 @@ static void handle_event(struct launcher *l, json_t *ev)
 		if (l->run && l->run->job) {
 			struct wire_progress wp;
 			wire_progress_read(ev, &wp);
-			jobs_set_progress(l->r->jobs, l->run->job, wp.current, wp.total,
-					  wp.message);
+			/* A session's progress is its run's. */
+			if (l->run->io.progress)
+				l->run->io.progress(l->run->io.data, wp.current, wp.total,
+						    wp.message);
+			else
+				jobs_set_progress(l->r->jobs, l->run->job, wp.current, wp.total,
+						  wp.message);
 		}
 		break;
 	case WIRE_DEGRADED:

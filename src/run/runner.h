@@ -79,6 +79,9 @@ int runner_admit(struct runner *r, struct pm_error *err);
  * the job's files.  Given at submission (NULL: an ordinary job). */
 struct runner_io {
 	void (*output)(void *data, enum job_stream s, const char *buf, size_t len);
+	/* What the script reports on PYMCP_PROGRESS_FD (may be NULL: the
+	 * job's own progress). */
+	void (*progress)(void *data, double current, double total, const char *message);
 	void *data;
 };
 

@@ -714,6 +714,23 @@ def case_loopback_requirement_refused(env):
         other.shutdown()
 
 
+def case_session_with_dependencies(env):
+    """A session started with dependencies runs in their environment; one
+    whose package does not exist does not start, saying why, and leaves
+    no session open."""
+    d = Deps(env)
+    s = d.server()
+    sid = s.call("py_session_start", {"dependencies": ["tinypkg"]})["session_id"]
+    r = s.call("py_session_run", {"session_id": sid, "code": "import tinypkg\ntinypkg.VALUE"})
+    check(r["value"] == "42", "the session imports its dependency", r)
+    err = s.call_error("py_session_start", {"dependencies": ["nosuchpkg==1.0"]})
+    contains(err, "nosuchpkg==1.0", "a missing package: names it")
+    sessions = s.call("py_session_list", {})["sessions"]
+    check([x["status"] for x in sessions] == ["closed", "idle"],
+          "the failed one is closed, the first idle", sessions)
+    s.stop()
+
+
 CASES = {name[5:]: fn for name, fn in sorted(globals().items()) if name.startswith("case_")}
 
 

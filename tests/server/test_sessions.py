@@ -90,10 +90,15 @@ def case_keeps_state(env):
     check("session_driver" not in r["stderr"] and "<run" in r["stderr"],
           "the traceback shows the run's code, not the driver", r["stderr"])
     check(run(s, sid, "n")["value"] == "100", "the session lives on after it")
+    r = run(s, sid, "import os\nos.write(int(os.environ['PYMCP_PROGRESS_FD']), b'progress 2/4 half\\n')\n"
+                    "import time\ntime.sleep(0.3)", async_mode=True)
+    job = s.wait_job(r["job_id"])
+    check(job["progress"] == {"current": 2, "total": 4, "message": "half"},
+          "a run's PYMCP_PROGRESS_FD reports are its job's progress", job)
     r = run(s, sid, "input()")
     check(r["exit_code"] == 1 and "EOFError" in r["stderr"], "the code's stdin is empty", r)
-    check(listed(s, sid)["status"] == "idle" and listed(s, sid)["runs"] == 109,
-          "py_session_list: idle, 109 runs", listed(s, sid))
+    check(listed(s, sid)["status"] == "idle" and listed(s, sid)["runs"] == 110,
+          "py_session_list: idle, 110 runs", listed(s, sid))
 
 
 def case_interrupt(env):
