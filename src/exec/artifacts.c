@@ -399,7 +399,8 @@ json_t *artifacts_collect(struct jobs *jobs, struct job *j, int ws_fd, struct ti
 	if ((dfd = openat(ws_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0 ||
 	    walk_dir(&w, dfd, rel, 0, 0) < 0)
 		log_warn("job %s: listing its files: out of memory", j->id);
-	qsort(w.found, w.n_found, sizeof(*w.found), by_path);
+	if (w.n_found > 1)
+		qsort(w.found, w.n_found, sizeof(*w.found), by_path);
 	if (mem)
 		remember(mem, &w);
 	if (w.n_found > 0 && (k.buf = malloc(COPY_CHUNK)) == NULL)
