@@ -17,7 +17,7 @@ void frame_scan_free(struct frame_scan *s)
 {
 	free(s->frame);
 	s->frame = NULL;
-	s->frame_len = 0;
+	s->frame_len = s->frame_cap = 0;
 }
 
 /* Bytes of a frame, up to its newline; returns how many were consumed,
@@ -30,8 +30,17 @@ static long frame_bytes(struct frame_scan *s, const char *buf, size_t len,
 
 	if (s->frame_len + take > SESSION_FRAME_MAX)
 		return -E2BIG;
-	if (s->frame == NULL && (s->frame = malloc(SESSION_FRAME_MAX + 1)) == NULL)
-		return -ENOMEM;
+	/* Most frames are a few dozen bytes: the buffer grows as needed. */
+	if (s->frame_len + take + 1 > s->frame_cap) {
+		size_t cap = s->frame_cap ? s->frame_cap : 256;
+		while (cap < s->frame_len + take + 1)
+			cap *= 2;
+		char *grown = realloc(s->frame, cap);
+		if (grown == NULL)
+			return -ENOMEM;
+		s->frame = grown;
+		s->frame_cap = cap;
+	}
 	memcpy(s->frame + s->frame_len, buf, take);
 	s->frame_len += take;
 	if (nl == NULL)

@@ -19,7 +19,7 @@ struct frame_scan {
 	size_t matched; /* marker bytes seen at the end of what was fed */
 	bool in_frame;	/* after a marker, before its newline */
 	char *frame;	/* the frame's bytes so far (malloc'd) */
-	size_t frame_len;
+	size_t frame_len, frame_cap;
 };
 
 struct frame_sink {
