@@ -126,6 +126,20 @@ def isolation(alice, bob, ws):
     check(len(alice.structured("py_list_jobs", {})["jobs"]) == 1, "A lists it")
     r = alice.modern("tasks/get", {"taskId": jid}, name=jid, caps={"extensions": {TASKS: {}}})
     check(r.json()["result"]["status"] == "completed", "A: tasks/get", r.body)
+    # Her session is hers only.
+    sid = alice.structured("py_session_start", {"directory": os.path.join(ws, alice.tenant)})[
+        "session_id"]
+    alice.structured("py_session_run", {"session_id": sid, "code": "secret = 'of alice'"})
+    for tool, args in (("py_session_run", {"session_id": sid, "code": "secret"}),
+                       ("py_session_close", {"session_id": sid})):
+        res = bob.call(tool, args)
+        text = json.dumps(res)
+        check(res.get("isError") and "no session" in text and "of alice" not in text,
+              f"B: {tool} of A's session answers 'no session'", res)
+    check(bob.structured("py_session_list", {})["sessions"] == [], "B lists no session")
+    check(alice.structured("py_session_run", {"session_id": sid, "code": "secret"})["value"]
+          == "'of alice'", "A's session is untouched")
+    alice.structured("py_session_close", {"session_id": sid})
     # Workspaces: each tenant's own folder below the root (made on first
     # use); another's, the root itself, or a link into another's fail.
     mine = os.path.join(ws, bob.tenant)
