@@ -217,6 +217,10 @@ static json_t *prepare(const struct exec_env *env, const struct exec_request *re
 	json_object_set_new(spec, WIRE_SPEC_FILES, files);
 	x->python_version = strdup(used);
 	x->python = strdup(python);
+	if (req->resolved)
+		*req->resolved =
+		    json_pack("{s:s, s:O, s:s*}", "python_version", used, "dependencies", x->set,
+			      "directory", ws.fd >= 0 ? ws.real : NULL);
 	/* The launcher takes the workspace; the server keeps one of its own
 	 * to find what the run left there. */
 	if (ws.fd >= 0 && env->artifacts.max_bytes > 0)

@@ -81,6 +81,8 @@ struct exec_request {
 	const struct runner_io *io; /* a session's sandbox (runner.h), or NULL */
 	int *keep_ws_fd;	    /* when given: a descriptor of the workspace
 				       of the caller's own, or -1 (scratch) */
+	json_t **resolved;	    /* when given: {python_version, dependencies,
+				       directory} as the run will have them */
 	exec_shape_fn shape;	    /* the result of a run that ran */
 	void *shape_data;	    /* handed to shape in its outcome */
 };

@@ -53,6 +53,7 @@ struct session {
 	long long next_seq, runs_done;
 	int ws_fd;		       /* the workspace, for the runs' files; -1: scratch */
 	struct artifact_memory listed; /* what the last run's files were */
+	json_t *resolved;	       /* exec's: interpreter, dependencies, directory */
 	struct sessions_start *starter;
 	char *kill_reason; /* why the server ends it (close, idle, grace) */
 	void (*close_done)(struct job *j, void *arg);
@@ -280,8 +281,10 @@ static void ready(struct session *s, json_t *frame)
 	if (jobs_flush(s->t->exec->jobs, &err) < 0)
 		log_warn("session %s: saving jobs.json: %s", s->job->id, err.message);
 	if (st != NULL) {
-		json_t *info = json_pack("{s:s, s:s?}", "session_id", s->job->id, "python_version",
+		json_t *info = json_pack("{s:s, s:s?}", "session_id", s->job->id, "python",
 					 json_string_value(json_object_get(frame, "python")));
+		if (s->resolved)
+			json_object_update_missing(info, s->resolved);
 		s->starter = NULL;
 		if (st->fn)
 			st->fn(st->data, s->job, info, NULL);
@@ -350,6 +353,7 @@ static void on_timer_closed(uv_handle_t *h)
 	struct session *s = h->data;
 
 	free(s->kill_reason);
+	json_decref(s->resolved);
 	free(s);
 }
 
@@ -482,6 +486,7 @@ static int make_request(struct session *s, const struct exec_request *given,
 	req->detect_imports = false;
 	req->io = &s->io;
 	req->keep_ws_fd = &s->ws_fd;
+	req->resolved = &s->resolved;
 	req->shape = shape_session;
 	req->shape_data = s;
 	return 0;
@@ -519,6 +524,7 @@ int sessions_start(struct sessions *t, const struct exec_request *given, double 
 	if ((r = make_request(s, given, &req, &vars, err)) < 0 ||
 	    (r = exec_start(t->exec, &req, &j, err)) < 0) {
 		json_decref(vars);
+		json_decref(s->resolved);
 		if (s->ws_fd >= 0)
 			close(s->ws_fd);
 		free(st);

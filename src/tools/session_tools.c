@@ -189,7 +189,13 @@ static const struct tool_param start_params[] = {
 
 static const struct tool_field start_result[] = {
     {"session_id", "{\"type\": \"string\"}"},
-    {"python_version", "{\"type\": \"string\"}"},
+    {"python_version", "{\"type\": \"string\", \"description\": \"the interpreter's minor "
+		       "version, e.g. 3.11\"}"},
+    {"python", "{\"type\": \"string\", \"description\": \"its full version\"}"},
+    {"dependencies", "{\"type\": \"array\", \"items\": {\"type\": \"string\"}, "
+		     "\"description\": \"the requirements its environment holds, normalized\"}"},
+    {"directory", "{\"type\": \"string\", \"description\": \"the working directory's real "
+		  "path; absent: a tmpfs of the session's own\"}"},
     {"idle_timeout_seconds", "{\"type\": \"number\"}"},
     {"label", "{\"type\": \"string\"}"},
     TOOL_FIELD_ERROR,

@@ -52,6 +52,9 @@ def start(s, env, **kw):
     args.update(kw)
     r = s.call("py_session_start", args)
     check(isinstance(r.get("session_id"), str), "py_session_start gives a session_id", r)
+    check(r.get("directory") == os.path.realpath(args["directory"]) and
+          r["python_version"] == "3.11" and r["python"].startswith("3.11.") and
+          r["dependencies"] == [], "and what it resolved", r)
     return r["session_id"]
 
 
