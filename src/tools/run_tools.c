@@ -90,24 +90,13 @@ static const struct tool_field run_result[] = {
 		   "policy explains how the run ended: which limit and its value, e.g. "
 		   "MemoryError: the sandbox allows 2 GiB of memory (policy "
 		   "cgroup.memory_max_bytes)\"}"},
-    {"files", "{\"type\": \"array\", \"description\": \"files the run created or changed in "
-	      "its directory; each kept one is a resource (uri) while the job is kept, images also "
-	      "come back as image content\", \"items\": {\"type\": \"object\", \"properties\": "
-	      "{\"path\": {\"type\": \"string\"}, \"bytes\": {\"type\": \"integer\"}, "
-	      "\"mime_type\": {\"type\": \"string\"}, \"uri\": {\"type\": \"string\"}, "
-	      "\"kept\": {\"type\": \"boolean\"}}, \"required\": [\"path\", \"bytes\", "
-	      "\"mime_type\"]}}"},
-    {"files_note", "{\"type\": \"string\", \"description\": \"which changed files are "
-		   "not listed or not kept, and why\"}"},
+    TOOL_FIELDS_FILES,
     {"resolved_dependencies", "{\"type\": \"array\", \"items\": {\"type\": \"string\"}}"},
     {"python_version_used", "{\"type\": \"string\"}"},
     {"wall_time_seconds", "{\"type\": \"number\"}"},
     {"cpu_time_seconds", "{\"type\": \"number\"}"},
     {"peak_rss_mb", "{\"type\": \"number\"}"},
-    {"job_id", "{\"type\": \"string\"}"},
-    {"status", "{\"type\": \"string\", \"enum\": " JOB_STATUSES "}"},
-    {"message", "{\"type\": \"string\"}"},
-    {"result", "{\"type\": \"object\"}"},
+    TOOL_FIELDS_JOB_STUB,
     TOOL_FIELD_ERROR,
     {NULL, NULL},
 };

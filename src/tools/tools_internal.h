@@ -118,6 +118,29 @@ void tools_cancel_orphan(struct tools *t);
 	"\"new_stderr\"]}"
 
 /* Every failed call answers {"error": "..."}; an output schema lists it. */
+/* What a run lists of the files it left (artifacts.h). */
+#define TOOL_FIELDS_FILES                                                                          \
+	{"files",                                                                                  \
+	 "{\"type\": \"array\", \"description\": \"files the run created or changed in its "       \
+	 "directory; each kept one is a resource (uri) while the job is kept, images also come "   \
+	 "back as image content\", \"items\": {\"type\": \"object\", \"properties\": {\"path\": "  \
+	 "{\"type\": \"string\"}, \"bytes\": {\"type\": \"integer\"}, \"mime_type\": {\"type\": "  \
+	 "\"string\"}, \"uri\": {\"type\": \"string\"}, \"kept\": {\"type\": \"boolean\"}}, "      \
+	 "\"required\": [\"path\", \"bytes\", \"mime_type\"]}}"},                                  \
+	{                                                                                          \
+		"files_note", "{\"type\": \"string\", \"description\": \"which changed files are " \
+			      "not listed or not kept, and why\"}"                                 \
+	}
+
+/* The answer of a run that went on in the background, or a failed one's. */
+#define TOOL_FIELDS_JOB_STUB                                                                       \
+	{"job_id", "{\"type\": \"string\"}"},                                                      \
+	    {"status", "{\"type\": \"string\", \"enum\": " JOB_STATUSES "}"},                      \
+	    {"message", "{\"type\": \"string\"}"},                                                 \
+	{                                                                                          \
+		"result", "{\"type\": \"object\"}"                                                 \
+	}
+
 #define TOOL_FIELD_ERROR                                                                           \
 	{                                                                                          \
 		"error", "{\"type\": \"string\", \"description\": \"isError results: why the "     \

@@ -19,7 +19,7 @@ import zipfile
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "server"))
 sys.path.insert(0, os.path.join(HERE, "..", "net"))
-from mcp_client import wait_until  # noqa: E402
+from mcp_client import cmdline, wait_until  # noqa: E402
 from test_server import check, contains, run_cases  # noqa: E402
 from test_usernet import Remote, TokenServer, primary_v4  # noqa: E402
 
@@ -525,7 +525,7 @@ def case_install_cannot_start(env):
     r = s.call("py_run_script_in_dir", {"directory": env.ws, "script_content": "print(1)"})
     check(r["stdout"] == "1\n", "a first run", r)
     wait_until(lambda: len([p for p in os.listdir("/proc") if p.isdigit()
-                            and _cmdline(p).startswith(launcher)]) >= 2, 30,
+                            and cmdline(p).startswith(launcher)]) >= 2, 30,
                "two prepared launchers are ready")
     os.unlink(launcher)
     err = s.call_error(DEPS, {"script_content": "import tinypkg", "dependencies": ["tinypkg"]})
@@ -534,14 +534,6 @@ def case_install_cannot_start(env):
     r = s.call("py_run_script_in_dir", {"directory": env.ws, "script_content": "print(2)"})
     check(r["stdout"] == "2\n", "a prepared sandbox still runs", r)
     s.stop()
-
-
-def _cmdline(pid):
-    try:
-        with open(f"/proc/{pid}/cmdline", "rb") as f:
-            return f.read().replace(b"\0", b" ").decode(errors="replace")
-    except OSError:
-        return ""
 
 
 def case_use_uv(env):

@@ -147,6 +147,15 @@ def descendants(pid):
     return out
 
 
+def cmdline(pid):
+    """A process's command line, arguments joined by spaces ("" when it is gone)."""
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as f:
+            return f.read().replace(b"\0", b" ").decode(errors="replace")
+    except OSError:
+        return ""
+
+
 def pids_with_cmdline(marker):
     """Live (non-zombie) processes whose command line holds `marker`."""
     found = []

@@ -15,18 +15,10 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from mcp_client import alive, descendants, wait_until  # noqa: E402
+from mcp_client import alive, cmdline, descendants, wait_until  # noqa: E402
 from test_server import check, run_cases  # noqa: E402
 
 DRIVER = "python_mcp_session"
-
-
-def cmdline(pid):
-    try:
-        with open(f"/proc/{pid}/cmdline", "rb") as f:
-            return f.read().replace(b"\0", b" ").decode(errors="replace")
-    except OSError:
-        return ""
 
 
 def session_procs(s):
