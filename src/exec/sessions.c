@@ -56,6 +56,7 @@ struct session {
 	json_t *resolved;	       /* exec's: interpreter, dependencies, directory */
 	struct sessions_start *starter;
 	char *kill_reason; /* why the server ends it (close, idle, grace) */
+	char *exit_reason; /* how its sandbox ended by itself (a limit, an exit) */
 	void (*close_done)(struct job *j, void *arg);
 	void *close_arg;
 	bool output_error_logged;
@@ -353,6 +354,7 @@ static void on_timer_closed(uv_handle_t *h)
 	struct session *s = h->data;
 
 	free(s->kill_reason);
+	free(s->exit_reason);
 	json_decref(s->resolved);
 	free(s);
 }
@@ -370,10 +372,11 @@ static const char *end_reason(struct session *s, char *buf, size_t size)
 		return s->job->error;
 	if (s->job->status == JOB_CANCELLED)
 		return "cancelled (py_cancel_job of its id)";
-	/* The interpreter exited by itself (os._exit, a crash): its last
-	 * words say why. */
-	snprintf(buf, size, "its interpreter exited%s%.*s", len ? ": " : "",
-		 (int)(len > 400 ? 400 : len), len > 400 ? tail + len - 400 : tail);
+	/* It ended by itself (a limit, os._exit, a crash): how, and its
+	 * last words between runs. */
+	snprintf(buf, size, "%s%s%.*s", s->exit_reason ? s->exit_reason : "its interpreter exited",
+		 len ? ": " : "", (int)(len > 400 ? 400 : len),
+		 len > 400 ? tail + len - 400 : tail);
 	return buf;
 }
 
@@ -458,6 +461,19 @@ static void on_timer(uv_timer_t *timer)
 static json_t *shape_session(const struct exec_outcome *o)
 {
 	struct session *s = o->shape_data;
+	const struct run_outcome *r = o->run;
+	char why[640];
+
+	if (r->limit)
+		snprintf(why, sizeof(why), "the sandbox's %s limit ended it%s%s%s", r->limit,
+			 r->limit_detail ? " (" : "", r->limit_detail ? r->limit_detail : "",
+			 r->limit_detail ? ")" : "");
+	else if (r->signal)
+		snprintf(why, sizeof(why), "its interpreter was killed by signal %d", r->signal);
+	else
+		snprintf(why, sizeof(why), "its interpreter exited with code %d", r->exit_code);
+	free(s->exit_reason);
+	s->exit_reason = strdup(why);
 
 	return json_pack("{s:s, s:I}", "session_id", o->job->id, "runs", s->runs_done);
 }

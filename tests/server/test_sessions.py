@@ -147,7 +147,11 @@ def case_idle_and_close(env):
     answers once every process is gone; both say why."""
     s = env.server()
     idle = start(s, env, idle_timeout_seconds=1, label="idler")
+    procs = session_procs(s)
+    check(procs, "the idle session has processes", procs)
     wait_until(lambda: listed(s, idle)["status"] == "closed", 30, "the idle session closes")
+    wait_until(lambda: not any(alive(p, t) for p, t in procs), 10,
+               "no process of the expired session is left")
     check("idle" in listed(s, idle)["reason"] and listed(s, idle)["label"] == "idler",
           "the reason names idleness", listed(s, idle))
     sid = start(s, env)
@@ -239,6 +243,25 @@ def case_chart(env):
           "an image block of the 200x100 figure", [b["type"] for b in res["content"]])
     r = run(s, sid, "x = 1")
     check("files" not in r, "a run that writes nothing lists nothing", r)
+
+
+def case_limits(env):
+    """The policy's limits hold for a session's whole life: memory kept
+    from run to run counts, and past the cgroup's limit the session ends,
+    saying which limit; a MemoryError of one run leaves it alive."""
+    from test_policy_server import SMALL, start as start_with_policy, write_policy
+    s = start_with_policy(env, write_policy(env, SMALL), smart=60)
+    sid = start(s, env)
+    r = run(s, sid, "x = bytearray(3 << 30)")
+    check(r["exit_code"] == 1 and "MemoryError" in r["stderr"], "past the address space", r)
+    run(s, sid, "kept = [bytearray(64 << 20) for _ in range(2)]")
+    procs = session_procs(s)
+    sc, is_error = s.call_any("py_session_run", {"session_id": sid, "code":
+                                                 "while True:\n    kept.append(bytearray(32 << 20))"})
+    check(is_error and "memory limit" in json.dumps(sc), "the session ends at the cgroup's limit",
+          sc)
+    check("memory" in listed(s, sid)["reason"], "py_session_list says so", listed(s, sid))
+    wait_until(lambda: not any(alive(p, t) for p, t in procs), 10, "nothing of it is left")
 
 
 CASES = {name[5:]: fn for name, fn in sorted(globals().items()) if name.startswith("case_")}
