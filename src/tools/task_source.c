@@ -82,7 +82,7 @@ int tools_task_cancel(struct tools *t, const char *id, void (*done)(void *data),
 
 	if (j == NULL)
 		return pm_error_set(err, "tasks", ENOENT, "no task `%.64s`", id ? id : "");
-	if (job_status_is_final(j->status) || j->run == NULL || t->cfg.cancel == NULL)
+	if (job_status_is_final(j->status) || t->cfg.cancel == NULL)
 		return pm_error_set(err, "tasks", EALREADY, "task `%s` has ended (%s)", j->id,
 				    job_status_name(j->status));
 	if ((c = malloc(sizeof(*c))) == NULL)

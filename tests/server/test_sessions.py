@@ -119,6 +119,26 @@ def case_interrupt(env):
           "the queued run ran after it", job)
 
 
+def case_as_task(env):
+    """A session run as a task (2025-11-25): CreateTaskResult at once,
+    tasks/result the run's result, tasks/cancel interrupts it."""
+    s = env.server(smart=60)
+    sid = start(s, env)
+    created = s.request("tools/call", {"name": "py_session_run", "task": {"ttl": 60000},
+                                       "arguments": {"session_id": sid, "code": "6 * 7"}})
+    tid = created["task"]["taskId"]
+    res = s.request("tasks/result", {"taskId": tid})
+    check(res["structuredContent"]["value"] == "42", "tasks/result: the run's result", res)
+    created = s.request("tools/call", {"name": "py_session_run", "task": {"ttl": 60000},
+                                       "arguments": {"session_id": sid,
+                                                     "code": "while True:\n    pass"}})
+    tid = created["task"]["taskId"]
+    s.request("tasks/cancel", {"taskId": tid})
+    job = s.wait_job(tid)
+    check(job["status"] == "cancelled", "tasks/cancel interrupts the run", job)
+    check(run(s, sid, "6 * 7")["value"] == "42", "and the session lives on")
+
+
 def case_ignores_interrupt(env):
     """Code that swallows KeyboardInterrupt (and forks a child) gets its
     session killed after the grace: no process of it is left, the run and
