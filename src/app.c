@@ -532,6 +532,7 @@ int app_start(uv_loop_t *loop, struct mcp_server *server, const struct app_confi
 				    .artifacts = {.max_bytes = cfg->artifact_max_bytes,
 						  .max_files = ARTIFACTS_FILES_DEFAULT}};
 	struct sessions_config sc = {.max_sessions = cfg->max_sessions,
+				     .tenant_max_sessions = cfg->tenant_max_sessions,
 				     .grace_seconds = SESSION_GRACE_SECONDS};
 	if ((a->sessions = sessions_new(&a->exec, &sc)) == NULL)
 		return pm_error_set(err, "app", ENOMEM, "sessions");

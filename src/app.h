@@ -38,6 +38,7 @@ struct app_config {
 	size_t image_max_bytes;	       /* images shown as image content up to this */
 	unsigned max_images;	       /* image blocks per result */
 	size_t max_sessions;	       /* live sessions of all tenants */
+	size_t tenant_max_sessions;    /* live sessions of one tenant */
 	bool conformance_fixtures;     /* also serve the conformance suite's test_* tools */
 };
 

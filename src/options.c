@@ -82,6 +82,8 @@ static const char usage[] =
     "  --max-images N             image blocks per result (default 4)\n"
     "  --max-sessions N           open sessions (py_session_start) of all tenants; more\n"
     "                             are refused (default 8; 0: none)\n"
+    "  --tenant-max-sessions N    open sessions of one tenant (HTTP with\n"
+    "                             authorization; default 4)\n"
     "  --tenant-max-jobs N        pending and running jobs of one tenant (HTTP with\n"
     "                             authorization); more are refused (default 16)\n"
     "  --tenant-max-stored-jobs N jobs kept of one tenant; its oldest finished ones are\n"
@@ -153,6 +155,7 @@ enum {
 	NUM_IMAGE_BYTES,
 	NUM_MAX_IMAGES,
 	NUM_MAX_SESSIONS,
+	NUM_TENANT_SESSIONS,
 	NUM_COUNT
 };
 
@@ -190,6 +193,7 @@ static const struct numeric_option {
     [NUM_IMAGE_BYTES] = {"image-max-bytes", 0, 64 << 20, " bytes"},
     [NUM_MAX_IMAGES] = {"max-images", 0, 64, ""},
     [NUM_MAX_SESSIONS] = {"max-sessions", 0, 1024, ""},
+    [NUM_TENANT_SESSIONS] = {"tenant-max-sessions", 1, 1024, ""},
     [NUM_JWKS_REFRESH] = {"auth-jwks-refresh", 1, 86400, " seconds"},
 };
 
@@ -253,6 +257,9 @@ static void store_numeric(struct options *o, int which, unsigned long long n)
 	case NUM_MAX_SESSIONS:
 		o->app.max_sessions = (size_t)n;
 		break;
+	case NUM_TENANT_SESSIONS:
+		o->app.tenant_max_sessions = (size_t)n;
+		break;
 	case NUM_JWKS_REFRESH:
 		o->auth.jwks_refresh_s = (uint64_t)n;
 		break;
@@ -309,6 +316,7 @@ static void defaults(struct options *o)
 	o->app.image_max_bytes = 1 << 20;
 	o->app.max_images = 4;
 	o->app.max_sessions = 8;
+	o->app.tenant_max_sessions = 4;
 	o->drain_seconds = 10;
 	o->auth.jwks_refresh_s = 600;
 	o->app.install_timeout = 900;

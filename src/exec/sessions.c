@@ -508,6 +508,30 @@ static int make_request(struct session *s, const struct exec_request *given,
 	return 0;
 }
 
+/* The server's cap, and (over HTTP with tenants) each tenant's share of
+ * it, so that one tenant cannot hold every session. */
+static int admit(struct sessions *t, const char *tenant, struct pm_error *err)
+{
+	size_t mine = 0;
+	struct session *s;
+
+	LIST_FOREACH (s, &t->live, link)
+		if (tenant && jobs_visible(s->job, tenant))
+			mine++;
+	if (t->n_live >= t->cfg.max_sessions)
+		pm_error_set(err, "session", 0,
+			     "%zu sessions are open, the most this server allows (--max-sessions)",
+			     t->n_live);
+	else if (tenant && t->cfg.tenant_max_sessions && mine >= t->cfg.tenant_max_sessions)
+		pm_error_set(err, "session", 0,
+			     "%zu of your sessions are open, the most one tenant may have "
+			     "(--tenant-max-sessions)",
+			     mine);
+	else
+		return 0;
+	return pm_error_hint(err, "close one with py_session_close (py_session_list lists them)");
+}
+
 int sessions_start(struct sessions *t, const struct exec_request *given, double idle_timeout,
 		   sessions_started_fn fn, void *data, struct sessions_start **out,
 		   struct pm_error *err)
@@ -520,13 +544,8 @@ int sessions_start(struct sessions *t, const struct exec_request *given, double 
 	int r;
 
 	*out = NULL;
-	if (t->n_live >= t->cfg.max_sessions) {
-		pm_error_set(err, "session", 0,
-			     "%zu sessions are open, the most this server allows (--max-sessions)",
-			     t->n_live);
-		return pm_error_hint(err, "close one with py_session_close (py_session_list "
-					  "lists them)");
-	}
+	if ((r = admit(t, given->tenant, err)) < 0)
+		return r;
 	if ((s = calloc(1, sizeof(*s))) == NULL || (st = calloc(1, sizeof(*st))) == NULL) {
 		free(s);
 		return pm_error_set(err, "session", ENOMEM, "a session");

@@ -28,8 +28,9 @@ struct sessions;
 #define SESSIONS_CODE_MAX	 (1024 * 1024)	    /* bytes of code in one run */
 
 struct sessions_config {
-	size_t max_sessions;  /* live sessions of all tenants (0: none may start) */
-	double grace_seconds; /* after an interrupt, before the session is killed */
+	size_t max_sessions;	    /* live sessions of all tenants (0: none may start) */
+	size_t tenant_max_sessions; /* of one tenant, over HTTP with tenants (0: no cap) */
+	double grace_seconds;	    /* after an interrupt, before the session is killed */
 };
 
 /* exec is borrowed: it outlives the table. */

@@ -87,7 +87,7 @@ def start_job(alice, ws):
     return jid
 
 
-def isolation(alice, bob, ws):
+def isolation(alice, bob, ws, tenant_cap=False):
     """Tenant B neither sees, reads, cancels nor prunes tenant A's job."""
     jid = start_job(alice, ws)
     for tool, args in (("py_job_status", {"job_id": jid}), ("py_cancel_job", {"job_id": jid})):
@@ -137,6 +137,12 @@ def isolation(alice, bob, ws):
         check(res.get("isError") and "no session" in text and "of alice" not in text,
               f"B: {tool} of A's session answers 'no session'", res)
     check(bob.structured("py_session_list", {})["sessions"] == [], "B lists no session")
+    if tenant_cap:
+        res = alice.call("py_session_start", {"directory": os.path.join(ws, alice.tenant)})
+        check(res.get("isError") and "--tenant-max-sessions" in json.dumps(res),
+              "A's second session is refused, naming the cap", res)
+        other = bob.structured("py_session_start", {"directory": os.path.join(ws, bob.tenant)})
+        bob.structured("py_session_close", {"session_id": other["session_id"]})
     check(alice.structured("py_session_run", {"session_id": sid, "code": "secret"})["value"]
           == "'of alice'", "A's session is untouched")
     alice.structured("py_session_close", {"session_id": sid})
@@ -192,6 +198,7 @@ def tokens(binary):
     s = None
     try:
         s = Server(binary, ["--auth-tokens", tokfile, "--tenant-max-jobs", "2",
+                            "--tenant-max-sessions", "1",
                             "--metrics-tenant", "alice"])
         body = {"jsonrpc": "2.0", "id": 1, "method": "server/discover", "params": {"_meta": META}}
         h = {"MCP-Protocol-Version": MODERN, "Mcp-Method": "server/discover"}
@@ -214,7 +221,7 @@ def tokens(binary):
               "/metrics with the --metrics-tenant's token")
         check(s.request(method="GET", path="/metrics", headers=bob.auth).status == 403,
               "/metrics with another tenant's token: 403")
-        isolation(alice, bob, s.ws)
+        isolation(alice, bob, s.ws, tenant_cap=True)
         # A tenant folder that others may write is not the tenant's (one
         # made first by someone else in a shared root).
         folder = os.path.join(s.ws, "alice")
