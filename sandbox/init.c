@@ -333,6 +333,10 @@ _Noreturn void sb_init_main(const struct sb_init_config *cfg)
 	 * (CVE-2019-5736 went through /proc/<pid>/exe). */
 	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
 		fail_errno(cfg, "init", "prctl(PR_SET_DUMPABLE)");
+	/* The launcher says "started" only now: whoever looks at the
+	 * sandbox's root from outside (the server, for a scratch workspace's
+	 * files) sees the job's, never the one before the pivot. */
+	send_msg(cfg->report_fd, SB_MSG_RUNNING, 0, NULL);
 
 	script = fork();
 	if (script < 0)

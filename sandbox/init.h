@@ -25,6 +25,7 @@ enum sb_msg_type {
 	SB_MSG_DEGRADED,  /* an optional layer is missing; err says which */
 	SB_MSG_EXIT,	  /* the script ended with wait_status */
 	SB_MSG_READY,	  /* prepared: waiting for the job */
+	SB_MSG_RUNNING,	  /* the job's root is in place: the script starts */
 };
 
 struct sb_msg {

@@ -343,8 +343,9 @@ int sb_sandbox_prepare(struct sb_sandbox *sb, const struct sb_policy *p, int sta
 	return release_init(sb, 'c', err);
 }
 
-/* Reads one message from init without the supervisor (before the run). */
-static int read_ready(struct sb_sandbox *sb, struct pm_error *err)
+/* Reads init's messages without the supervisor (before the run) until
+ * the one of `type`. */
+static int read_until(struct sb_sandbox *sb, enum sb_msg_type type, struct pm_error *err)
 {
 	struct sb_msg m;
 
@@ -352,7 +353,7 @@ static int read_ready(struct sb_sandbox *sb, struct pm_error *err)
 		if (sb_msg_read(sb->report[0], &m) != 1)
 			return pm_error_set(err, "launch", EPIPE,
 					    "the sandbox ended while it was being prepared");
-		if (m.type == SB_MSG_READY)
+		if (m.type == type)
 			return 0;
 		if (m.type == SB_MSG_ERROR) {
 			*err = m.err;
@@ -361,6 +362,11 @@ static int read_ready(struct sb_sandbox *sb, struct pm_error *err)
 		if (m.type == SB_MSG_DEGRADED)
 			sb_msg_emit_degraded(sb->status_fd, &m);
 	}
+}
+
+static int read_ready(struct sb_sandbox *sb, struct pm_error *err)
+{
+	return read_until(sb, SB_MSG_READY, err);
 }
 
 int sb_sandbox_wait_ready(struct sb_sandbox *sb, struct pm_error *err)
@@ -516,7 +522,8 @@ static int deliver(struct sb_sandbox *sb, const struct sb_job *job, struct pm_er
 	if ((r = start_network(sb, job, err)) < 0)
 		goto out;
 	r = sb_job_send(sb->job[0], buf, len, trees, n_trees, err);
-	if (r == 0)
+	/* Init mounts the job's tree, pivots, then says so. */
+	if (r == 0 && (r = read_until(sb, SB_MSG_RUNNING, err)) == 0)
 		emit_started(sb, ws_path ? ws_path : inside);
 out:
 	close_fd(&sb->job[0]);

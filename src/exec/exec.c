@@ -85,10 +85,12 @@ static json_t *finish(struct job *j, const struct run_outcome *o, void *data)
 {
 	struct exec_job *x = data;
 	_cleanup_free_ char *note = NULL;
-	_cleanup_json_ json_t *files =
-	    x->ws_fd >= 0 ? artifacts_collect(x->env->jobs, j, x->ws_fd, x->started,
-					      &x->env->artifacts, NULL, &note)
-			  : NULL;
+	/* A directory's, or the scratch tmpfs the runner held for us. */
+	int ws = x->ws_fd >= 0 ? x->ws_fd : o->scratch_fd;
+	_cleanup_json_ json_t *files = ws >= 0 && x->env->artifacts.max_bytes > 0
+					   ? artifacts_collect(x->env->jobs, j, ws, x->started,
+							       &x->env->artifacts, NULL, &note)
+					   : NULL;
 	const struct exec_outcome eo = {.kind = x->kind,
 					.job = j,
 					.run = o,

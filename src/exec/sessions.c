@@ -158,9 +158,12 @@ static void add_files(struct session *s, struct session_run *run, json_t *result
 	char *note = NULL;
 	json_t *files;
 
-	if (s->ws_fd < 0)
+	/* Without a directory, the session's own tmpfs (the runner holds it). */
+	int ws = s->ws_fd >= 0 ? s->ws_fd : runner_scratch_fd(s->t->exec->runner, s->job);
+
+	if (ws < 0 || s->t->exec->artifacts.max_bytes == 0)
 		return;
-	files = artifacts_collect(s->t->exec->jobs, run->job, s->ws_fd, run->started,
+	files = artifacts_collect(s->t->exec->jobs, run->job, ws, run->started,
 				  &s->t->exec->artifacts, &s->listed, &note);
 	if (json_array_size(files) > 0)
 		json_object_set(result, "files", files);

@@ -89,6 +89,19 @@ static void handle_event(struct launcher *l, json_t *ev)
 		if (l->run == NULL)
 			break;
 		l->run->t_started = uv_hrtime();
+		/* Held from now on, what the run writes in a scratch
+		 * workspace outlives the sandbox until it is collected. */
+		if (l->run->scratch && l->run->scratch_fd < 0) {
+			json_t *pid = json_object_get(ev, "pid");
+			int fd = runner_open_scratch(
+			    l->proc.pid, json_is_integer(pid) ? (pid_t)json_integer_value(pid) : 0,
+			    json_string_value(json_object_get(ev, "workspace")));
+			if (fd >= 0)
+				l->run->scratch_fd = fd;
+			else
+				log_msg(LOG_LEVEL_DEBUG, "scratch workspace not opened: %s",
+					strerror(-fd));
+		}
 		if (l->run->job)
 			jobs_set_status(l->r->jobs, l->run->job, JOB_RUNNING, NULL, NULL);
 		break;

@@ -67,6 +67,8 @@ static void free_run(struct runner *r, struct run *run)
 	json_decref(run->spec);
 	if (run->ws_fd >= 0)
 		close(run->ws_fd);
+	if (run->scratch_fd >= 0)
+		close(run->scratch_fd);
 	maybe_unused(r, run->policy);
 	free(run->policy);
 	free(run);
@@ -177,13 +179,14 @@ void runner_launcher_done(struct launcher *l)
 {
 	struct runner *r = l->r;
 	struct run *run = l->run;
-	struct run_outcome o = {0};
+	struct run_outcome o = {.scratch_fd = -1};
 	json_t *e = l->exit_event;
 
 	if (run != NULL) {
 		o.cancelled = run->cancelled;
 		o.exit_event = e;
 		o.policy = l->policy;
+		o.scratch_fd = run->scratch_fd;
 		if (e != NULL) {
 			struct wire_exit x;
 			wire_exit_read(e, &x);
@@ -278,7 +281,7 @@ static void pump(struct runner *r)
 		if (l == NULL && (l = launcher_spawn(r, run->policy ? run->policy : r->policy,
 						     run->io.output != NULL, &err)) == NULL) {
 			/* Nothing can run: fail the job rather than wait forever. */
-			struct run_outcome o = {0};
+			struct run_outcome o = {.scratch_fd = -1};
 			pm_error_format(&err, o.error, sizeof(o.error));
 			end_run(r, run, &o, false);
 			continue;
@@ -341,6 +344,8 @@ static struct run *enqueue(struct runner *r, struct job *j, json_t *spec_new, in
 			    .job = j,
 			    .spec = spec_new,
 			    .ws_fd = ws_fd,
+			    .scratch = json_is_true(json_object_get(spec_new, WIRE_SPEC_SCRATCH)),
+			    .scratch_fd = -1,
 			    .held = held,
 			    .t_queued = uv_hrtime()};
 	TAILQ_INSERT_TAIL(&r->queue, run, link);
@@ -397,6 +402,12 @@ int runner_submit_held(struct runner *r, struct job *j, json_t *spec_new, int ws
 	return submit(r, j, spec_new, ws_fd, true, io, finish, cleanup, data, err);
 }
 
+int runner_scratch_fd(const struct runner *r, const struct job *j)
+{
+	(void)r;
+	return j->run ? ((const struct run *)j->run)->scratch_fd : -1;
+}
+
 int runner_input(struct runner *r, struct job *j, const char *buf, size_t len, struct pm_error *err)
 {
 	struct run *run = j->run;
@@ -418,7 +429,7 @@ void runner_release(struct runner *r, struct job *j, const char *error)
 		return;
 	run->held = false;
 	if (error != NULL) {
-		struct run_outcome o = {0};
+		struct run_outcome o = {.scratch_fd = -1};
 		snprintf(o.error, sizeof(o.error), "%s", error);
 		unqueue(r, run);
 		end_run(r, run, &o, false);
@@ -450,7 +461,7 @@ void runner_cancel_task(struct runner *r, struct runner_task *t)
 
 	run->cancelled = true;
 	if (run->queued) {
-		struct run_outcome o = {0};
+		struct run_outcome o = {.scratch_fd = -1};
 		snprintf(o.error, sizeof(o.error), "cancelled before it started");
 		unqueue(r, run);
 		end_run(r, run, &o, false);
@@ -468,7 +479,7 @@ int runner_cancel(struct runner *r, struct job *j, void (*done)(struct job *j, v
 		return pm_error_set(err, "runner", ESRCH, "job %s is not running", j->id);
 	if (run->l == NULL) {
 		/* Still queued: nothing was started, so it ends here. */
-		struct run_outcome o = {0};
+		struct run_outcome o = {.scratch_fd = -1};
 		unqueue(r, run);
 		run->cancelled = true;
 		run->cancel_done = done;
@@ -504,7 +515,7 @@ void runner_shutdown(struct runner *r, void (*done)(void *data), void *data)
 	 * themselves: take from the head until it is empty. */
 	while (!TAILQ_EMPTY(&r->queue)) {
 		struct run *run = TAILQ_FIRST(&r->queue);
-		struct run_outcome o = {0};
+		struct run_outcome o = {.scratch_fd = -1};
 		unqueue(r, run);
 		snprintf(o.error, sizeof(o.error), "Server shut down before the job started");
 		end_run(r, run, &o, false);

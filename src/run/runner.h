@@ -48,6 +48,9 @@ struct run_outcome {
 	char error[1536];   /* setup error ("stage: message. Hint: ...") when !ran */
 	const char *policy; /* the policy file the launcher loaded, or NULL */
 	json_t *exit_event; /* borrowed: the launcher's exit event, or NULL */
+	int scratch_fd;	    /* borrowed: the run's scratch workspace, which
+			       outlives its sandbox until the run is settled;
+			       -1: none (a directory, or not opened) */
 };
 
 /* Shapes the result of a run that ran (a new reference, or NULL); the
@@ -105,6 +108,8 @@ int runner_submit_held(struct runner *r, struct job *j, json_t *spec_new, int ws
 		       const struct runner_io *io, runner_finish_fn finish,
 		       void (*cleanup)(struct job *j, void *data), void *data,
 		       struct pm_error *err);
+/* The scratch workspace of running job j (borrowed), or -1. */
+int runner_scratch_fd(const struct runner *r, const struct job *j);
 /* Writes len bytes (copied) to the stdin of job j, submitted with an io:
  * -EPIPE when it is not running (not yet, or no more). */
 int runner_input(struct runner *r, struct job *j, const char *buf, size_t len,

@@ -40,7 +40,9 @@ struct run {
 	char *policy;	     /* owned; NULL: the run policy, from the pool */
 	bool held;	     /* queued but not to be started yet */
 	json_t *spec;
-	int ws_fd; /* the workspace sent with the spec, or -1 */
+	int ws_fd;	/* the workspace sent with the spec, or -1 */
+	bool scratch;	/* its spec asks for a scratch workspace */
+	int scratch_fd; /* that workspace, once it runs (scratch_view.c), or -1 */
 	runner_finish_fn finish;
 	void (*cleanup)(struct job *j, void *data);
 	void *data;
@@ -96,6 +98,13 @@ void launcher_close_spec(struct launcher *l);
 
 /* Closes every handle; the launcher is freed once they are closed. */
 void launcher_close(struct launcher *l);
+
+/* ---- scratch_view.c ---- */
+
+/* The scratch workspace of the sandbox whose init (pid, a child of
+ * launcher) reported `workspace` (its path inside): an O_PATH descriptor,
+ * or a negative errno. */
+int runner_open_scratch(pid_t launcher, pid_t init, const char *workspace);
 
 /* ---- runner.c, told by launcher.c ---- */
 

@@ -217,6 +217,34 @@ while not os.path.exists("go"):
     check("other owners" in sc.get("files_note", ""), "the note says why", sc)
 
 
+def case_scratch_runs(env):
+    """Runs without a directory work in a tmpfs that ends with them: their
+    files come back all the same (the server holds the tmpfs until it has
+    them), for a script, a saved script and a session; the host's own
+    directories are never what is listed."""
+    s = env.server(smart=60)
+    code = ("import matplotlib.pyplot as plt\nplt.plot([1, 2])\nplt.show()\n"
+            "open('out.csv', 'w').write('a\\n1\\n')\nimport os\nos.symlink('/etc', 'etc-link')\n"
+            "print(os.getcwd())")
+    res = s.request("tools/call", {"name": "py_run_script_with_dependencies",
+                                   "arguments": {"script_content": code}})
+    sc = s.check_result("py_run_script_with_dependencies", res)
+    check(sc["stdout"].strip() == "/workspace", "a scratch workspace", sc)
+    check(sorted(f["path"] for f in sc.get("files", [])) == ["figure-1.png", "out.csv"],
+          "its files, not the link", sc)
+    check([b["type"] for b in res["content"]].count("image") == 1, "the chart as an image",
+          [b["type"] for b in res["content"]])
+    uri = next(f["uri"] for f in sc["files"] if f["path"] == "out.csv")
+    check(read(s, uri)["text"] == "a\n1\n", "the CSV through resources/read")
+    s.call("py_save_script", {"script_name": "saved", "source": "open('s.txt', 'w').write('s')"})
+    sc = s.call("py_run_saved_script", {"script_name": "saved"})
+    check([f["path"] for f in sc.get("files", [])] == ["s.txt"], "a saved script's file", sc)
+    sid = s.call("py_session_start", {})["session_id"]
+    sc = s.call("py_session_run", {"session_id": sid, "code": "open('t.txt', 'w').write('t')"})
+    check([f["path"] for f in sc.get("files", [])] == ["t.txt"], "a scratch session's file", sc)
+    check(read(s, sc["files"][0]["uri"])["text"] == "t", "read back")
+
+
 def case_caps(env):
     """--artifact-max-bytes, --image-max-bytes and --max-images hold, and
     the result says what was left out."""

@@ -1,0 +1,77 @@
+/* A scratch workspace seen from the server: the tmpfs the launcher
+ * mounted inside the sandbox, opened through /proc/<init>/root while the
+ * sandbox lives.  The descriptor keeps the tmpfs (and what the run wrote
+ * there) alive after the sandbox is gone, until the run's files are
+ * collected (artifacts.h).
+ *
+ * The pid is the launcher's report; init is the launcher's child and
+ * cannot be reaped and its pid reused behind our back only if we hold
+ * the process itself: /proc/<pid> is opened first and checked to be a
+ * child of the launcher, and "root" is opened through that descriptor,
+ * which fails once the process is gone whatever the pid became. */
+#include "runner_internal.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/magic.h>
+#include <linux/openat2.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+#include <unistd.h>
+
+#include "cleanup.h"
+#include "fence.h"
+
+static pid_t parent_of(int procfd)
+{
+	char buf[512];
+	_cleanup_close_ int fd = openat(procfd, "stat", O_RDONLY | O_CLOEXEC);
+	ssize_t n = fd >= 0 ? read(fd, buf, sizeof(buf) - 1) : -1;
+	char *close_paren;
+
+	if (n <= 0)
+		return -1;
+	buf[n] = '\0';
+	/* "pid (comm) state ppid ...": comm may hold anything but ends at
+	 * the last ')'. */
+	if ((close_paren = strrchr(buf, ')')) == NULL)
+		return -1;
+	return (pid_t)strtol(close_paren + 3, NULL, 10);
+}
+
+int runner_open_scratch(pid_t launcher, pid_t init, const char *workspace)
+{
+	char path[32];
+	_cleanup_close_ int procfd = -1, rootfd = -1;
+
+	if (init <= 0 || workspace == NULL || workspace[0] != '/')
+		return -EINVAL;
+	snprintf(path, sizeof(path), "/proc/%d", (int)init);
+	if ((procfd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
+		return -errno;
+	if (parent_of(procfd) != launcher)
+		return -ESRCH;
+	if ((rootfd = openat(procfd, "root", O_PATH | O_DIRECTORY | O_CLOEXEC)) < 0)
+		return -errno;
+	/* The launcher says "started" after init's pivot; a root that is
+	 * still the host's would name a host directory. */
+	struct stat ours, theirs;
+	if (stat("/", &ours) < 0 || fstat(rootfd, &theirs) < 0)
+		return -errno;
+	if (ours.st_dev == theirs.st_dev && ours.st_ino == theirs.st_ino)
+		return -EAGAIN;
+	int fd = pm_openat2(rootfd, workspace + 1, O_RDONLY | O_DIRECTORY | O_CLOEXEC,
+			    RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS);
+	struct statfs fs;
+	if (fd < 0)
+		return -errno;
+	/* A scratch workspace is a tmpfs the launcher mounted, nothing else. */
+	if (fstatfs(fd, &fs) < 0 || fs.f_type != TMPFS_MAGIC) {
+		close(fd);
+		return -ENOTDIR;
+	}
+	return fd;
+}
