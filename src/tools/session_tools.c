@@ -223,9 +223,9 @@ static const struct tool_param run_params[] = {
     TOOL_P_STRING("code", true,
 		  "Python code, run in the session's __main__: the value of a final expression "
 		  "comes back as `value`"),
-    TOOL_P_INT("timeout_seconds", 0, 10000000, 0,
+    TOOL_P_INT("timeout_seconds", 0, 10000000, RUN_TIMEOUT_DEFAULT,
 	       "The code is interrupted (KeyboardInterrupt) after this long; if it does not "
-	       "stop, the session is killed. 0 = no limit."),
+	       "stop within 2 s, the session is killed. 0 = no limit."),
     TOOL_P_BOOL("async_mode", false, "Start in the background at once and return the job id"),
     {.name = "job_label",
      .type = TOOL_STRING,
