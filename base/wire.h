@@ -33,7 +33,7 @@
 /* Status events and their members. */
 #define WIRE_EVENT	    "event"
 #define WIRE_EVENT_READY    "ready"    /* prepared; waiting for the spec */
-#define WIRE_EVENT_STARTED  "started"  /* the job runs: pid, workspace, cgroup, network, ... */
+#define WIRE_EVENT_STARTED  "started"  /* the job runs: pid, script_pid, workspace, cgroup, ... */
 #define WIRE_EVENT_DEGRADED "degraded" /* an optional layer is missing: layer, message */
 #define WIRE_EVENT_ERROR    "error"    /* set-up failed: stage, errno, error, message, hint */
 #define WIRE_EVENT_EXIT	    "exit"     /* the job ended: see struct wire_exit */

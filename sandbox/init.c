@@ -333,16 +333,28 @@ _Noreturn void sb_init_main(const struct sb_init_config *cfg)
 	 * (CVE-2019-5736 went through /proc/<pid>/exe). */
 	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
 		fail_errno(cfg, "init", "prctl(PR_SET_DUMPABLE)");
-	/* The launcher says "started" only now: whoever looks at the
-	 * sandbox's root from outside (the server, for a scratch workspace's
-	 * files) sees the job's, never the one before the pivot. */
-	send_msg(cfg->report_fd, SB_MSG_RUNNING, 0, NULL);
 
+	/* Closed by the script's execve (close-on-exec), or by its end. */
+	int execed[2];
+	if (pipe2(execed, O_CLOEXEC) < 0)
+		fail_errno(cfg, "init", "pipe");
 	script = fork();
 	if (script < 0)
 		fail_errno(cfg, "init", "fork the script");
 	if (script == 0)
 		exec_script(cfg, &job);
+	close(execed[1]);
+	char byte;
+	while (read(execed[0], &byte, 1) < 0 && errno == EINTR)
+		;
+	close(execed[0]);
+	/* The launcher says "started" only now: whoever looks at the
+	 * sandbox's root from outside (the server, for a scratch workspace's
+	 * files) sees the job's, never the one before the pivot, and looks
+	 * through the script, which has exec'd (a server that is not root
+	 * may not look through init, nor through the script before its
+	 * exec). */
+	send_msg(cfg->report_fd, SB_MSG_RUNNING, 0, NULL);
 
 	/* From here init keeps nothing but the report pipe (and stdio). */
 	int report[] = {cfg->report_fd};

@@ -1,5 +1,6 @@
 #include "launch.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/sched.h>
@@ -381,6 +382,51 @@ int sb_sandbox_wait_ready(struct sb_sandbox *sb, struct pm_error *err)
 	return r;
 }
 
+/* The parent of process `pid` from /proc/<pid>/stat (readable by all),
+ * or -1. */
+static pid_t parent_of(const char *pid)
+{
+	char path[64], buf[512], *paren;
+	_cleanup_close_ int fd = -1;
+	ssize_t n;
+
+	snprintf(path, sizeof(path), "/proc/%.20s/stat", pid);
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0 ||
+	    (n = read(fd, buf, sizeof(buf) - 1)) <= 0)
+		return -1;
+	buf[n] = '\0';
+	/* "pid (comm) state ppid": comm ends at the last ')'. */
+	if ((paren = strrchr(buf, ')')) == NULL)
+		return -1;
+	return (pid_t)strtol(paren + 3, NULL, 10);
+}
+
+/* Init's child, the script (host pid), or 0.  /proc/<init>/task/<init>/
+ * children needs leave to trace init, which a launcher that is not root
+ * lacks (init never exec'd and is not dumpable); the parents in
+ * /proc/<pid>/stat are there for everyone. */
+static pid_t script_pid(pid_t init)
+{
+	char path[64], buf[64];
+	_cleanup_close_ int fd = -1;
+	_cleanup_(closedir_p) DIR *d = NULL;
+	struct dirent *e;
+	ssize_t n;
+
+	snprintf(path, sizeof(path), "/proc/%d/task/%d/children", (int)init, (int)init);
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) >= 0 &&
+	    (n = read(fd, buf, sizeof(buf) - 1)) > 0) {
+		buf[n] = '\0';
+		return (pid_t)strtol(buf, NULL, 10);
+	}
+	if ((d = opendir("/proc")) == NULL)
+		return 0;
+	while ((e = readdir(d)) != NULL)
+		if (e->d_name[0] >= '1' && e->d_name[0] <= '9' && parent_of(e->d_name) == init)
+			return (pid_t)strtol(e->d_name, NULL, 10);
+	return 0;
+}
+
 static void emit_started(const struct sb_sandbox *sb, const char *workspace)
 {
 	json_t *cg = json_object();
@@ -393,9 +439,10 @@ static void emit_started(const struct sb_sandbox *sb, const char *workspace)
 				    sb->cg.dir[c] ? json_integer(sb->cg.version[c]) : json_null());
 	sb_status_emit_new(
 	    sb->status_fd,
-	    json_pack("{s:s, s:i, s:o, s:o, s:b, s:s, s:b, s:s?}", WIRE_EVENT, WIRE_EVENT_STARTED,
-		      "pid", (int)sb->pid, "workspace", pm_json_string_lossy(workspace), "cgroup",
-		      cg, "network", outbound, "network_mode",
+	    json_pack("{s:s, s:i, s:i, s:o, s:o, s:b, s:s, s:b, s:s?}", WIRE_EVENT,
+		      WIRE_EVENT_STARTED, "pid", (int)sb->pid, "script_pid",
+		      (int)script_pid(sb->pid), "workspace", pm_json_string_lossy(workspace),
+		      "cgroup", cg, "network", outbound, "network_mode",
 		      sb_net_mode_name(sb->policy->net_mode), "seccomp", sb->bpf.len > 0,
 		      "degraded", sb->degraded[0] ? sb->degraded : NULL));
 }

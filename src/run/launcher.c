@@ -93,8 +93,10 @@ static void handle_event(struct launcher *l, json_t *ev)
 		 * workspace outlives the sandbox until it is collected. */
 		if (l->run->scratch && l->run->scratch_fd < 0) {
 			json_t *pid = json_object_get(ev, "pid");
+			json_t *script = json_object_get(ev, "script_pid");
 			int fd = runner_open_scratch(
 			    l->proc.pid, json_is_integer(pid) ? (pid_t)json_integer_value(pid) : 0,
+			    json_is_integer(script) ? (pid_t)json_integer_value(script) : 0,
 			    json_string_value(json_object_get(ev, "workspace")));
 			if (fd >= 0)
 				l->run->scratch_fd = fd;

@@ -101,10 +101,10 @@ void launcher_close(struct launcher *l);
 
 /* ---- scratch_view.c ---- */
 
-/* The scratch workspace of the sandbox whose init (pid, a child of
- * launcher) reported `workspace` (its path inside): an O_PATH descriptor,
- * or a negative errno. */
-int runner_open_scratch(pid_t launcher, pid_t init, const char *workspace);
+/* The scratch workspace of the sandbox whose init (a child of launcher)
+ * and script (a child of init) the launcher reported, `workspace` its
+ * path inside: a descriptor, or a negative errno. */
+int runner_open_scratch(pid_t launcher, pid_t init, pid_t script, const char *workspace);
 
 /* ---- runner.c, told by launcher.c ---- */
 

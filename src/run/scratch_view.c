@@ -4,11 +4,12 @@
  * there) alive after the sandbox is gone, until the run's files are
  * collected (artifacts.h).
  *
- * The pid is the launcher's report; init is the launcher's child and
- * cannot be reaped and its pid reused behind our back only if we hold
- * the process itself: /proc/<pid> is opened first and checked to be a
- * child of the launcher, and "root" is opened through that descriptor,
- * which fails once the process is gone whatever the pid became. */
+ * The pids are the launcher's report; a pid could be reaped and reused
+ * behind our back, so the process itself is held: /proc/<pid> is opened
+ * first and checked to be a child of the one expected (the script of
+ * init, init of the launcher), and "root" is opened through that
+ * descriptor, which fails once the process is gone whatever the pid
+ * became. */
 #include "runner_internal.h"
 
 #include <errno.h>
@@ -24,6 +25,7 @@
 
 #include "cleanup.h"
 #include "fence.h"
+#include "log.h"
 
 static pid_t parent_of(int procfd)
 {
@@ -42,17 +44,18 @@ static pid_t parent_of(int procfd)
 	return (pid_t)strtol(close_paren + 3, NULL, 10);
 }
 
-int runner_open_scratch(pid_t launcher, pid_t init, const char *workspace)
+/* Through process `pid`, which must be a child of `parent`. */
+static int open_through(pid_t parent, pid_t pid, const char *workspace)
 {
 	char path[32];
 	_cleanup_close_ int procfd = -1, rootfd = -1;
 
-	if (init <= 0 || workspace == NULL || workspace[0] != '/')
-		return -EINVAL;
-	snprintf(path, sizeof(path), "/proc/%d", (int)init);
+	if (pid <= 0)
+		return -ESRCH;
+	snprintf(path, sizeof(path), "/proc/%d", (int)pid);
 	if ((procfd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
 		return -errno;
-	if (parent_of(procfd) != launcher)
+	if (parent_of(procfd) != parent)
 		return -ESRCH;
 	if ((rootfd = openat(procfd, "root", O_PATH | O_DIRECTORY | O_CLOEXEC)) < 0)
 		return -errno;
@@ -74,4 +77,20 @@ int runner_open_scratch(pid_t launcher, pid_t init, const char *workspace)
 		return -ENOTDIR;
 	}
 	return fd;
+}
+
+int runner_open_scratch(pid_t launcher, pid_t init, pid_t script, const char *workspace)
+{
+	int fd;
+
+	if (workspace == NULL || workspace[0] != '/')
+		return -EINVAL;
+	/* The script first: a server that is not root may look through a
+	 * process that exec'd in the sandbox's user namespace, but not
+	 * through init, which never exec'd and is not dumpable. */
+	if ((fd = open_through(init, script, workspace)) >= 0)
+		return fd;
+	log_msg(LOG_LEVEL_DEBUG, "scratch workspace through the script (pid %d): %s", (int)script,
+		strerror(-fd));
+	return open_through(launcher, init, workspace);
 }
