@@ -86,3 +86,27 @@ int utf8_sanitize(const char *in, size_t len, bool complete, char **out, size_t 
 	*consumed = i;
 	return 0;
 }
+
+size_t utf8_valid_prefix(const char *in, size_t len, bool controls_ok)
+{
+	const uint8_t *s = (const uint8_t *)in;
+	size_t i = 0;
+
+	while (i < len) {
+		uint8_t lo, hi;
+		unsigned n = s[i] < 0x80 ? 1 : lead_info(s[i], &lo, &hi);
+
+		if (n == 0 || i + n > len)
+			return i;
+		if (n == 1 && !controls_ok &&
+		    (s[i] == 0x7F || (s[i] < 0x20 && s[i] != '\t' && s[i] != '\n' && s[i] != '\r')))
+			return i;
+		if (n > 1 && (s[i + 1] < lo || s[i + 1] > hi))
+			return i;
+		for (unsigned k = 2; k < n; k++)
+			if (s[i + k] < 0x80 || s[i + k] > 0xBF)
+				return i;
+		i += n;
+	}
+	return i;
+}

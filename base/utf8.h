@@ -15,4 +15,11 @@
 int utf8_sanitize(const char *in, size_t len, bool complete, char **out, size_t *out_len,
 		  size_t *consumed);
 
+/* How many bytes of in[0..len) are well-formed UTF-8 (overlong forms,
+ * surrogates and code points past U+10FFFF are not), stopping at the
+ * first that is not, or (unless controls_ok) at the first control
+ * character other than tab, newline and carriage return.  A sequence cut
+ * by the end also stops it. */
+size_t utf8_valid_prefix(const char *in, size_t len, bool controls_ok);
+
 #endif

@@ -17,6 +17,7 @@
 #include "fileio.h"
 #include "log.h"
 #include "mime_sniff.h"
+#include "utf8.h"
 
 struct candidate {
 	char *path; /* relative to the workspace */
@@ -64,25 +65,15 @@ static bool readable_by_run(const struct walk *w, const struct stat *st, mode_t 
 	return st->st_uid == w->job_uid || (st->st_mode & other_bit);
 }
 
-/* Printable UTF-8 only: the name goes into JSON and into a uri. */
+/* Printable UTF-8 only (well-formed, no control character, not even a
+ * tab or a newline): the name goes into JSON and into a uri. */
 static bool name_ok(const char *name)
 {
-	const unsigned char *p = (const unsigned char *)name;
+	size_t len = strlen(name);
 
-	while (*p) {
-		size_t n = *p < 0x80		 ? 1
-			   : (*p & 0xE0) == 0xC0 ? 2
-			   : (*p & 0xF0) == 0xE0 ? 3
-			   : (*p & 0xF8) == 0xF0 ? 4
-						 : 0;
-		if (n == 0 || *p < 0x20 || *p == 0x7f || (n == 2 && *p < 0xC2))
-			return false;
-		for (size_t k = 1; k < n; k++)
-			if ((p[k] & 0xC0) != 0x80)
-				return false;
-		p += n;
-	}
-	return true;
+	if (utf8_valid_prefix(name, len, false) != len)
+		return false;
+	return strpbrk(name, "\t\n\r") == NULL;
 }
 
 /* Caches are not what a run made: Python's bytecode, and the home
@@ -139,6 +130,8 @@ static int add_candidate(struct walk *w, const char *path, const struct stat *st
 	return 0;
 }
 
+static int walk_opened(struct walk *w, int sub, char *rel, unsigned depth);
+
 /* One directory, then those below it, depth first.  `rel` holds the
  * directory's path (rel_len bytes, "" for the workspace) and is
  * restored before returning.  dfd is taken. */
@@ -184,7 +177,7 @@ static int walk_dir(struct walk *w, int dfd, char *rel, size_t rel_len, unsigned
 			else if ((sub = openat(dirfd(d), name,
 					       O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) >=
 				 0)
-				r = walk_dir(w, sub, rel, strlen(rel), depth + 1);
+				r = walk_opened(w, sub, rel, depth + 1);
 		}
 		rel[rel_len] = '\0';
 		if (w->stopped)
@@ -192,6 +185,21 @@ static int walk_dir(struct walk *w, int dfd, char *rel, size_t rel_len, unsigned
 	}
 	closedir(d);
 	return r;
+}
+
+/* A folder as opened, not as looked at: one swapped in between (a
+ * session's processes live on while its files are collected) must pass
+ * the same checks.  sub is taken. */
+static int walk_opened(struct walk *w, int sub, char *rel, unsigned depth)
+{
+	struct stat opened;
+
+	if (fstat(sub, &opened) < 0 || opened.st_dev != w->dev ||
+	    !readable_by_run(w, &opened, S_IXOTH)) {
+		close(sub);
+		return 0;
+	}
+	return walk_dir(w, sub, rel, strlen(rel), depth);
 }
 
 static int by_path(const void *a, const void *b)
@@ -224,6 +232,7 @@ char *artifacts_uri(const char *job_id, const char *path)
 
 /* What keeping the files costs, and why some were not kept. */
 struct keeping {
+	uid_t job_uid; /* as the walk's: the file opened is checked again */
 	struct jobs *jobs;
 	struct job *job;
 	int dir;	 /* the job's files folder, opened when first needed */
@@ -291,7 +300,8 @@ static json_t *entry(struct keeping *k, int ws_fd, const struct candidate *c, si
 	ssize_t n;
 
 	if (fd < 0 || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_ino != c->stamp.ino ||
-	    st.st_dev != c->stamp.dev || (n = pread(fd, head, sizeof(head), 0)) < 0)
+	    st.st_dev != c->stamp.dev || (st.st_uid != k->job_uid && !(st.st_mode & S_IROTH)) ||
+	    (n = pread(fd, head, sizeof(head), 0)) < 0)
 		return NULL; /* gone or replaced since the walk */
 	uint64_t size = (uint64_t)st.st_size;
 	const char *mime = mime_sniff(c->path, head, (size_t)n);
@@ -395,6 +405,7 @@ json_t *artifacts_collect(struct jobs *jobs, struct job *j, int ws_fd, struct ti
 	/* A root launcher mounts the workspace id-mapped: the run owns what
 	 * the workspace's owner owns.  Otherwise it runs as the server. */
 	w.job_uid = geteuid() == 0 ? st.st_uid : geteuid();
+	k.job_uid = w.job_uid;
 	/* A descriptor of its own for the walk: readdir moves its offset. */
 	if ((dfd = openat(ws_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0 ||
 	    walk_dir(&w, dfd, rel, 0, 0) < 0)

@@ -59,7 +59,7 @@ int jobs_files_open(struct jobs *t, const struct job *j, size_t index, struct pm
 	char path[PATH_MAX + 32];
 	int fd;
 
-	if (j->kept_files == 0)
+	if (j->evicted)
 		return pm_error_set(err, "artifacts", ENOENT,
 				    "job %s keeps no files any more (removed to stay under the "
 				    "state cap, --max-state-bytes)",

@@ -17,6 +17,7 @@
 #include "base64.h"
 #include "cleanup.h"
 #include "mime_sniff.h"
+#include "utf8.h"
 
 /* One kept file of a job's result. */
 struct kept_file {
@@ -59,14 +60,17 @@ static bool unescape(char *s)
 static int find_kept(struct tools *t, const char *tenant, const char *uri, json_t **result_new,
 		     struct kept_file *out, struct pm_error *err)
 {
-	const char *rest = uri + strlen(TOOLS_JOB_FILE_SCHEME), *slash = strchr(rest, '/');
+	const char *rest = uri, *slash = NULL;
 	char id[40];
 	json_t *files, *e;
 	size_t i;
 
 	*result_new = NULL;
-	if (strncmp(uri, TOOLS_JOB_FILE_SCHEME, strlen(TOOLS_JOB_FILE_SCHEME)) != 0 ||
-	    slash == NULL || slash == rest || (size_t)(slash - rest) >= sizeof(id) ||
+	if (strncmp(uri, TOOLS_JOB_FILE_SCHEME, strlen(TOOLS_JOB_FILE_SCHEME)) == 0) {
+		rest = uri + strlen(TOOLS_JOB_FILE_SCHEME);
+		slash = strchr(rest, '/');
+	}
+	if (slash == NULL || slash == rest || (size_t)(slash - rest) >= sizeof(id) ||
 	    slash[1] == '\0')
 		return pm_error_set(err, "resources", ENOENT,
 				    "`%.200s` is not of the form job-file://<job_id>/<path>", uri);
@@ -137,26 +141,6 @@ static int read_kept(struct tools *t, const struct kept_file *k, size_t max, cha
 	return 0;
 }
 
-static bool utf8_valid(const char *s, size_t len)
-{
-	const unsigned char *p = (const unsigned char *)s;
-
-	for (size_t i = 0; i < len;) {
-		size_t n = p[i] < 0x80				   ? 1
-			   : (p[i] & 0xE0) == 0xC0 && p[i] >= 0xC2 ? 2
-			   : (p[i] & 0xF0) == 0xE0		   ? 3
-			   : (p[i] & 0xF8) == 0xF0 && p[i] <= 0xF4 ? 4
-								   : 0;
-		if (n == 0 || p[i] == 0 || i + n > len)
-			return false;
-		for (size_t k = 1; k < n; k++)
-			if ((p[i + k] & 0xC0) != 0x80)
-				return false;
-		i += n;
-	}
-	return true;
-}
-
 int tools_read_job_file(const char *uri, const char *tenant, json_t **contents_new,
 			struct pm_error *err, void *ctx)
 {
@@ -171,7 +155,9 @@ int tools_read_job_file(const char *uri, const char *tenant, json_t **contents_n
 	if ((r = find_kept(t, tenant, uri, &result, &k, err)) < 0 ||
 	    (r = read_kept(t, &k, TOOLS_JOB_FILE_READ_MAX, &data, &len, err)) < 0)
 		return r;
-	if (mime_is_text(k.mime) && utf8_valid(data, len)) {
+	/* As text only when it reads as text: control characters would
+	 * come out six bytes each in JSON, so such a file is a blob. */
+	if (mime_is_text(k.mime) && utf8_valid_prefix(data, len, false) == len) {
 		*contents_new = json_pack("[{s:s, s:s, s:s%}]", "uri", uri, "mimeType", k.mime,
 					  "text", data, len);
 	} else {

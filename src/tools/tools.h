@@ -137,7 +137,7 @@ void tools_unwatch_job_stream(void *handle, void *ctx);
  * it is UTF-8, else a base64 blob.  -ENOENT when the job, the file, or
  * the kept copy is not there (err says which). */
 #define TOOLS_JOB_FILE_SCHEME	"job-file://"
-#define TOOLS_JOB_FILE_READ_MAX (64u << 20)
+#define TOOLS_JOB_FILE_READ_MAX (16u << 20)
 int tools_read_job_file(const char *uri, const char *tenant, json_t **contents_new,
 			struct pm_error *err, void *ctx);
 /* The content blocks a result's `files` add after its text: a

@@ -107,11 +107,17 @@ with open("out.csv", "w", newline="") as f:
 os.makedirs("sub/deeper", exist_ok=True)
 open("sub/deeper/naïve name.txt", "w").write("é\\n")
 open("raw.bin", "wb").write(bytes(range(256)))
+open("empty.txt", "w").close()
+open("controls.txt", "wb").write(b"\x01" * 1000)
 """
     res, sc = run_full(s, env, code)
     files = {f["path"]: f for f in sc["files"]}
-    check(set(files) == {"out.csv", "sub/deeper/naïve name.txt", "raw.bin"},
-          "the three new files, not old.txt", list(files))
+    check(set(files) == {"out.csv", "sub/deeper/naïve name.txt", "raw.bin", "empty.txt",
+                         "controls.txt"}, "the new files, not old.txt", list(files))
+    check(read(s, files["empty.txt"]["uri"]).get("text") == "", "an empty file reads as \"\"")
+    ctl = read(s, files["controls.txt"]["uri"])
+    check("text" not in ctl and base64.b64decode(ctl["blob"]) == b"\x01" * 1000,
+          "text of control characters comes as a blob (not six bytes each)", ctl.keys())
     check(files["out.csv"]["mime_type"] == "text/csv", "text/csv", files["out.csv"])
     with open(os.path.join(env.ws, "out.csv"), newline="") as f:
         want = f.read()
@@ -156,6 +162,8 @@ os.symlink("/etc/shadow", "shadow-link")
 os.symlink("/", "root-link")
 os.mkfifo("fifo")
 open(b"bad-\xff-name.txt", "wb").write(b"x")
+open(b"surrogate-\xed\xa0\x80.txt", "wb").write(b"x")
+open(b"overlong-\xc0\xaf.txt", "wb").write(b"x")
 open("new\nline.txt", "w").write("x")
 os.makedirs("d")
 os.symlink("/etc/passwd", "d/passwd")
@@ -164,7 +172,8 @@ open("plain.txt", "w").write("ok")
     res, sc = run_full(s, env, code)
     paths = sorted(f["path"] for f in sc.get("files", []))
     check(paths == ["plain.txt"], "only the regular file is listed", sc)
-    check("not printable UTF-8" in sc.get("files_note", ""), "the odd names are noted", sc)
+    check("4 names that are not printable UTF-8" in sc.get("files_note", ""),
+          "the odd names are noted, a surrogate's too", sc)
     uri = next(f["uri"] for f in sc["files"] if f["path"] == "plain.txt")
     jid = uri.split("/")[2]
     for bad in (f"job-file://{jid}/../../meta/jobs.json", f"job-file://{jid}/%2e%2e/x",
