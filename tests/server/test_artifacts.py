@@ -254,6 +254,35 @@ def case_scratch_runs(env):
     check(read(s, sc["files"][0]["uri"])["text"] == "t", "read back")
 
 
+def case_child_interpreters(env):
+    """The backend is chosen inside the interpreters that find it, not
+    through the environment: a child started with -I, or with a
+    PYTHONPATH of its own, keeps matplotlib's default and works; a plain
+    child saves its figures too; MPLBACKEND set by the run wins."""
+    s = env.server(smart=60)
+    code = r'''
+import os, subprocess, sys
+probe = ("import matplotlib, matplotlib.pyplot as plt; plt.plot([1]); plt.savefig('c.png'); "
+         "print(matplotlib.get_backend())")
+for flags, extra in (([], {}), (["-I"], {}), ([], {"PYTHONPATH": "/nonexistent"})):
+    r = subprocess.run([sys.executable, *flags, "-c", probe], env=dict(os.environ, **extra),
+                       capture_output=True, text=True)
+    print(r.returncode, r.stdout.strip(), r.stderr.strip()[-300:])
+print("MPLBACKEND" in os.environ)
+'''
+    out = [line.strip() for line in
+           s.call(RUN, {"directory": env.ws, "script_content": code})["stdout"].splitlines()]
+    check(out == ["0 module://python_mcp_show", "0 agg", "0 agg", "False"],
+          "children work, with or without the backend; no MPLBACKEND in the environment", out)
+    r = s.call(RUN, {"directory": env.ws, "env_vars": {"MPLBACKEND": "agg"},
+                     "script_content": "import matplotlib.pyplot as plt\nplt.plot([1])\n"
+                                       "plt.show()\nimport matplotlib\n"
+                                       "print(matplotlib.get_backend())"})
+    check(r["stdout"].strip() == "agg" and not [f for f in r.get("files", [])
+                                                 if f["path"].startswith("figure-")],
+          "MPLBACKEND of the run wins: no figure saved", r)
+
+
 def case_caps(env):
     """--artifact-max-bytes, --image-max-bytes and --max-images hold, and
     the result says what was left out."""
