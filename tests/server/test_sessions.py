@@ -145,9 +145,11 @@ def case_ignores_interrupt(env):
     the list say why, and a later run is a clear error."""
     s = env.server(smart=60)
     sid = start(s, env)
-    run(s, sid, "import subprocess\nchild = subprocess.Popen(['sleep', '1000'])")
+    r = run(s, sid, "import subprocess\nchild = subprocess.Popen(['sleep', '1000'])\nchild.pid")
+    check(r["exit_code"] == 0, "the child is started", r)
+    wait_until(lambda: any("sleep 1000" in cmdline(p) for p, _ in session_procs(s)), 10,
+               "the child among the session's processes")
     procs = session_procs(s)
-    check(any("sleep 1000" in cmdline(p) for p, _ in procs), "the child runs", procs)
     code = ("import time\nwhile True:\n    try:\n        time.sleep(0.05)\n"
             "    except KeyboardInterrupt:\n        pass")
     sc, is_error = s.call_any("py_session_run", {"session_id": sid, "code": code,
