@@ -401,7 +401,8 @@ static pid_t parent_of(const char *pid)
 	return (pid_t)strtol(paren + 3, NULL, 10);
 }
 
-/* Init's child, the script (host pid), or 0.  /proc/<init>/task/<init>/
+/* Init's child, the script (host pid), or 0; looked for only for a
+ * scratch workspace, which the server reaches through it.  /proc/<init>/task/<init>/
  * children needs leave to trace init, which a launcher that is not root
  * lacks (init never exec'd and is not dumpable); the parents in
  * /proc/<pid>/stat are there for everyone. */
@@ -427,7 +428,7 @@ static pid_t script_pid(pid_t init)
 	return 0;
 }
 
-static void emit_started(const struct sb_sandbox *sb, const char *workspace)
+static void emit_started(const struct sb_sandbox *sb, const char *workspace, bool scratch)
 {
 	json_t *cg = json_object();
 	/* A user-mode network whose helper could not start (an optional
@@ -441,10 +442,10 @@ static void emit_started(const struct sb_sandbox *sb, const char *workspace)
 	    sb->status_fd,
 	    json_pack("{s:s, s:i, s:i, s:o, s:o, s:b, s:s, s:b, s:s?}", WIRE_EVENT,
 		      WIRE_EVENT_STARTED, "pid", (int)sb->pid, "script_pid",
-		      (int)script_pid(sb->pid), "workspace", pm_json_string_lossy(workspace),
-		      "cgroup", cg, "network", outbound, "network_mode",
-		      sb_net_mode_name(sb->policy->net_mode), "seccomp", sb->bpf.len > 0,
-		      "degraded", sb->degraded[0] ? sb->degraded : NULL));
+		      scratch ? (int)script_pid(sb->pid) : 0, "workspace",
+		      pm_json_string_lossy(workspace), "cgroup", cg, "network", outbound,
+		      "network_mode", sb_net_mode_name(sb->policy->net_mode), "seccomp",
+		      sb->bpf.len > 0, "degraded", sb->degraded[0] ? sb->degraded : NULL));
 }
 
 /* A "user" network's helper, once init has its netfilter rules in place
@@ -571,7 +572,7 @@ static int deliver(struct sb_sandbox *sb, const struct sb_job *job, struct pm_er
 	r = sb_job_send(sb->job[0], buf, len, trees, n_trees, err);
 	/* Init mounts the job's tree, pivots, then says so. */
 	if (r == 0 && (r = read_until(sb, SB_MSG_RUNNING, err)) == 0)
-		emit_started(sb, ws_path ? ws_path : inside);
+		emit_started(sb, ws_path ? ws_path : inside, job->scratch);
 out:
 	close_fd(&sb->job[0]);
 	for (size_t i = 0; i < n_trees; i++)

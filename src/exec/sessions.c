@@ -49,7 +49,6 @@ struct session {
 	enum session_timer timer_kind;
 	TAILQ_HEAD(, session_run) runs; /* the first is under way when `busy` */
 	bool busy;
-	size_t queued;
 	long long next_seq, runs_done;
 	int ws_fd;		       /* the workspace, for the runs' files; -1: scratch */
 	struct artifact_memory listed; /* what the last run's files were */
@@ -134,6 +133,12 @@ static int send_line(struct session *s, json_t *msg_new, struct pm_error *err)
 
 /* ---- runs ---- */
 
+/* The run under way, or NULL. */
+static struct session_run *current(const struct session *s)
+{
+	return s->busy ? TAILQ_FIRST(&s->runs) : NULL;
+}
+
 static void start_next(struct session *s);
 
 static void free_run(struct session_run *run)
@@ -173,18 +178,35 @@ static void add_files(struct session *s, struct session_run *run, json_t *result
 	free(note);
 }
 
+/* The driver's `value` (a new reference, or NULL), cut as the driver
+ * cuts it: one that tampered code forged cannot make a result (and
+ * jobs.json) larger than that. */
+static json_t *bounded_value(json_t *v)
+{
+	const char *text = json_string_value(v);
+	size_t len = json_string_length(v), keep = SESSIONS_VALUE_MAX;
+
+	if (text == NULL)
+		return NULL;
+	if (len <= SESSIONS_VALUE_MAX)
+		return json_incref(v);
+	while (keep > 0 && ((unsigned char)text[keep] & 0xC0) == 0x80)
+		keep--;
+	return json_sprintf("%.*s... [%zu more bytes]", (int)keep, text, len - keep);
+}
+
 /* The driver said the run is over: its job ends with the result. */
 static void run_finished(struct session *s, struct session_run *run)
 {
-	json_t *value = json_object_get(run->end, "value");
+	json_t *value = bounded_value(json_object_get(run->end, "value"));
 	json_t *code = json_object_get(run->end, "exit_code");
 	double elapsed = (double)(uv_hrtime() - run->t0) / 1e9;
 	const char *limit = run->timed_out ? "time" : run->cancelled ? "cancel" : NULL;
 	json_t *result =
-	    json_pack("{s:s, s:I, s:O, s:f, s:b}", "session_id", s->job->id, "exit_code",
+	    json_pack("{s:s, s:I, s:o, s:f, s:b}", "session_id", s->job->id, "exit_code",
 		      json_is_integer(code) ? json_integer_value(code) : 1, "value",
-		      json_is_string(value) ? value : json_null(), "elapsed_seconds", elapsed,
-		      "interrupted", json_is_true(json_object_get(run->end, "interrupted")));
+		      value ? value : json_null(), "elapsed_seconds", elapsed, "interrupted",
+		      json_is_true(json_object_get(run->end, "interrupted")));
 
 	json_object_set_new(result, "limit", limit ? json_string(limit) : json_null());
 	add_files(s, run, result);
@@ -236,7 +258,6 @@ static void start_next(struct session *s)
 		return;
 	}
 	s->busy = true;
-	s->queued--;
 	run->t0 = uv_hrtime();
 	run->started = artifacts_clock();
 	jobs_set_status(s->t->exec->jobs, run->job, JOB_RUNNING, NULL, NULL);
@@ -261,7 +282,7 @@ static void route_output(void *data, const char *buf, size_t len)
 {
 	struct stream_ctx *c = data;
 	struct session *s = c->s;
-	struct session_run *run = s->busy ? TAILQ_FIRST(&s->runs) : NULL;
+	struct session_run *run = current(s);
 	struct pm_error err = {0};
 
 	/* Between runs (a thread that prints on, the driver's own errors)
@@ -302,7 +323,7 @@ static int on_frame(void *data, const char *text, size_t len)
 {
 	struct stream_ctx *c = data;
 	struct session *s = c->s;
-	struct session_run *run = s->busy ? TAILQ_FIRST(&s->runs) : NULL;
+	struct session_run *run = current(s);
 	json_t *frame = json_loadb(text, len, JSON_REJECT_DUPLICATES, NULL);
 	json_t *seq = json_object_get(frame, "seq");
 
@@ -323,12 +344,12 @@ static int on_frame(void *data, const char *text, size_t len)
 	return 0;
 }
 
-static void on_progress(void *data, double current, double total, const char *message)
+static void on_progress(void *data, double done, double total, const char *message)
 {
 	struct session *s = data;
-	struct session_run *run = s->busy ? TAILQ_FIRST(&s->runs) : NULL;
+	struct session_run *run = current(s);
 
-	jobs_set_progress(s->t->exec->jobs, run ? run->job : s->job, current, total, message);
+	jobs_set_progress(s->t->exec->jobs, run ? run->job : s->job, done, total, message);
 }
 
 static void on_output(void *data, enum job_stream stream, const char *buf, size_t len)
@@ -657,7 +678,10 @@ int sessions_run(struct sessions *t, const char *tenant, const char *id, const c
 	if (strlen(code) > SESSIONS_CODE_MAX)
 		return pm_error_set(err, "session", 0, "code of %zu bytes: at most %d per run",
 				    strlen(code), SESSIONS_CODE_MAX);
-	if (s->queued >= SESSIONS_RUNS_QUEUED_MAX) {
+	size_t waiting = 0;
+	TAILQ_FOREACH (run, &s->runs, link)
+		waiting++;
+	if (waiting - (s->busy ? 1 : 0) >= SESSIONS_RUNS_QUEUED_MAX) {
 		pm_error_set(err, "session", 0, "%d runs already wait in session %s",
 			     SESSIONS_RUNS_QUEUED_MAX, id);
 		return pm_error_hint(err, "wait for them (py_job_status) or cancel some");
@@ -676,7 +700,6 @@ int sessions_run(struct sessions *t, const char *tenant, const char *id, const c
 	run->timeout_seconds = timeout_seconds;
 	run->seq = s->next_seq++;
 	TAILQ_INSERT_TAIL(&s->runs, run, link);
-	s->queued++;
 	if (s->timer_kind == TIMER_IDLE)
 		set_timer(s, TIMER_NONE, 0);
 	start_next(s);
@@ -724,7 +747,6 @@ int sessions_cancel_run(struct sessions *t, struct job *j, void (*done)(struct j
 		return 0;
 	}
 	TAILQ_REMOVE(&s->runs, run, link);
-	s->queued--;
 	run_failed(s, run, NULL);
 	return 0;
 }

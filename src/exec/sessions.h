@@ -26,6 +26,8 @@ struct sessions;
 #define SESSIONS_RUN_TOOL	 "py_session_run"   /* the tool of a run's job */
 #define SESSIONS_RUNS_QUEUED_MAX 16		    /* runs waiting in one session */
 #define SESSIONS_CODE_MAX	 (1024 * 1024)	    /* bytes of code in one run */
+#define SESSIONS_VALUE_MAX                                                                         \
+	(256 * 1024) /* bytes of a run's value (the driver cuts at 64 Ki characters) */
 
 struct sessions_config {
 	size_t max_sessions;	    /* live sessions of all tenants (0: none may start) */
