@@ -194,6 +194,9 @@ def case_other_owners(env):
     """Files of another user that change while a run works in the
     directory: the run could not read the private one, so the server does
     not read it for the run's result; the public one it lists."""
+    if os.geteuid() != 0:
+        print("SKIP: files of another owner need root (chown); it did NOT run")
+        sys.exit(77)
     s = env.server()
     paths = {}
     for name, mode in (("private.txt", 0o600), ("public.txt", 0o644)):
@@ -314,6 +317,18 @@ open("noise.png", "wb").write(__import__("os").urandom(9000))
         "directory": env.ws, "script_content": "open('c.png','wb').write(open('a.png','rb').read()[:33] + bytes(5000))"}})
     check(not [b for b in big["content"] if b["type"] == "image"],
           "an image over --image-max-bytes is a link only", big["content"])
+    # Many files: at most 64 listed; a huge tree: the search stops.
+    sc = s.call(RUN, {"directory": env.ws, "script_content":
+                      "import os\nos.makedirs('many')\nfor i in range(70):\n"
+                      "    open(f'many/{i:03}', 'w').close()"})
+    check(sc["exit_code"] == 0 and len(sc.get("files", [])) == 64 and
+          "6 more changed files are not listed" in sc.get("files_note", ""),
+          "at most 64 files listed, the rest said", sc)
+    sc = s.call(RUN, {"directory": env.ws, "script_content":
+                      "import os\nos.makedirs('tree')\nfor i in range(5000):\n"
+                      "    os.mkdir(f'tree/{i}')"})
+    check(sc["exit_code"] == 0 and "stopped after 4096 entries" in sc.get("files_note", ""),
+          "the search of a huge tree stops, and says so", sc)
     s.stop()
     off = env.server(args=["--artifact-max-bytes", "0"])
     sc = off.call(RUN, {"directory": env.ws, "script_content": "open('x.txt','w').write('x')"})

@@ -39,6 +39,17 @@ def session_procs(s):
     return procs
 
 
+def need_memory_cgroup():
+    """Job memory cgroups need root and a memory controller (v2 or v1)."""
+    v2 = "/sys/fs/cgroup/cgroup.controllers"
+    has = (os.path.exists(v2) and "memory" in open(v2).read().split()) or \
+        os.path.isdir("/sys/fs/cgroup/memory")
+    if os.geteuid() != 0 or not has:
+        print("CANNOT TEST a session's cgroup memory limit ON THIS MACHINE: needs root and "
+              "a memory cgroup controller; it did NOT run")
+        sys.exit(77)
+
+
 def start(s, env, **kw):
     args = {"directory": env.ws}
     args.update(kw)
@@ -222,7 +233,16 @@ def case_cap(env):
     err = s.call_error("py_session_start", {"directory": env.ws})
     check("--max-sessions" in err and "py_session_close" in err, "the third is refused", err)
     s.call("py_session_close", {"session_id": a})
-    start(s, env)
+    b = start(s, env)
+    # 16 runs may wait behind the one under way; the 17th is refused.
+    stubs = [run(s, b, "import time\ntime.sleep(30)" if i == 0 else "1", async_mode=True)
+             for i in range(17)]
+    err = s.call_error("py_session_run", {"session_id": b, "code": "1"})
+    check("16 runs already wait" in err, "a full queue is refused", err)
+    s.call("py_session_close", {"session_id": b})
+    for stub in stubs:
+        check(s.wait_job(stub["job_id"])["status"] in ("failed", "cancelled"),
+              "runs of a closed session end", stub)
 
 
 def case_tampered_driver(env):
@@ -245,6 +265,17 @@ def case_tampered_driver(env):
     check(is_error and "512 KiB" in json.dumps(sc), "an over-long frame ends the session", sc)
     check(run(s, neighbour, "y")["value"] == "'neighbour'", "the neighbour lives on")
     check(s.proc.poll() is None, "the server lives on")
+    # A forged end of the current run with a 1 MB value: the result is cut
+    # as the driver would cut it, not stored whole.
+    forge = (find + "import json, os\nseq = f.f_globals['current']\n"
+             "os.write(1, M + json.dumps({'seq': seq, 'exit_code': 0, 'value': 'v' * 400000})"
+             ".encode() + b'\\n')\nos.write(2, M + json.dumps({'seq': seq}).encode() + b'\\n')\n"
+             "import time\ntime.sleep(5)")
+    r = run(s, neighbour, forge)
+    check(len(r["value"]) < 300000 and r["value"].endswith("more bytes]"),
+          "a forged value is cut", len(r["value"]))
+    err = s.call_error("py_session_run", {"session_id": neighbour, "code": "#" * (1 << 20 + 1)})
+    check("at most" in err, "code over 1 MiB is refused", err[:300])
 
 
 def case_chart(env):
@@ -272,6 +303,7 @@ def case_limits(env):
     from run to run counts, and past the cgroup's limit the session ends,
     saying which limit; a MemoryError of one run leaves it alive."""
     from test_policy_server import SMALL, start as start_with_policy, write_policy
+    need_memory_cgroup()
     s = start_with_policy(env, write_policy(env, SMALL), smart=60)
     sid = start(s, env)
     r = run(s, sid, "x = bytearray(3 << 30)")
