@@ -379,6 +379,36 @@ void sb_cgroup_stats(const struct sb_cgroup *cg, struct sb_cgroup_stats *st)
 		st->pids_max_events = 0;
 }
 
+int64_t sb_cgroup_oom_kills(const struct sb_cgroup *cg)
+{
+	const char *mem = cg ? cg->dir[SB_CG_MEMORY] : NULL;
+	char dir[PATH_MAX];
+	size_t mount_len;
+	int64_t n = -1;
+
+	if (mem)
+		return read_key(
+		    mem, cg->version[SB_CG_MEMORY] == 2 ? "memory.events" : "memory.oom_control",
+		    "oom_kill");
+	/* v2 counts a kill in the victim's cgroup and every ancestor: the
+	 * nearest cgroup up from ours that has the file is where our memory
+	 * is accounted, and its count covers our jobs, not other containers'. */
+	if (sb_cgroup_own_dir(NULL, dir, sizeof(dir), &mount_len) == 0)
+		for (;;) {
+			if ((n = read_key(dir, "memory.events", "oom_kill")) >= 0)
+				return n;
+			char *slash = strrchr(dir, '/');
+			if (slash == NULL || (size_t)(slash - dir) < mount_len)
+				break;
+			*slash = '\0';
+		}
+	/* v1 counts it in the victim's memory cgroup alone: without one of
+	 * the run's own, that is the launcher's. */
+	if (sb_cgroup_own_dir("memory", dir, sizeof(dir), NULL) == 0)
+		n = read_key(dir, "memory.oom_control", "oom_kill");
+	return n;
+}
+
 static void kill_dir(const char *dir, int version)
 {
 	char path[PATH_MAX];

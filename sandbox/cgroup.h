@@ -42,6 +42,13 @@ int sb_cgroup_add(const struct sb_cgroup *cg, pid_t pid, struct pm_error *err);
 
 void sb_cgroup_stats(const struct sb_cgroup *cg, struct sb_cgroup_stats *st);
 
+/* The kernel's OOM kills among the run's processes: counted in the run's
+ * memory cgroup where it has one, else in the memory cgroup that holds
+ * the launcher (a container's: kills in other containers do not count,
+ * kills of other jobs beside this one in the same cgroup do).  -1 when no
+ * memory cgroup can be read. */
+int64_t sb_cgroup_oom_kills(const struct sb_cgroup *cg);
+
 /* Kills every process left in the run's cgroups. */
 void sb_cgroup_kill(const struct sb_cgroup *cg);
 

@@ -630,7 +630,7 @@ static void oom_outside(const struct sb_sandbox *sb, long long before, struct sb
 	long long after;
 
 	if (res->limit != NULL || res->signal != SIGKILL || sb->cg.dir[SB_CG_MEMORY] != NULL ||
-	    before < 0 || (after = sb_oom_kills()) <= before)
+	    before < 0 || (after = sb_oom_kills(&sb->cg)) <= before)
 		return;
 	res->limit = "memory";
 	snprintf(res->limit_detail, sizeof(res->limit_detail),
@@ -642,7 +642,7 @@ static void oom_outside(const struct sb_sandbox *sb, long long before, struct sb
 int sb_sandbox_run(struct sb_sandbox *sb, const struct sb_job *job, struct sb_result *res,
 		   struct pm_error *err)
 {
-	long long oom_before = sb_oom_kills();
+	long long oom_before = sb_oom_kills(&sb->cg);
 	const struct sb_policy *p = sb->policy;
 	double t0 = pm_monotonic_seconds(), timeout = p->wall_seconds;
 	struct sb_supervised sv;
@@ -664,7 +664,7 @@ int sb_sandbox_run(struct sb_sandbox *sb, const struct sb_job *job, struct sb_re
 		    .status_fd = sb->status_fd,
 		    .disk_fd = sb_disk_watch_fd(sb->disk),
 		    .progress_fd = sb->progress[0],
-		    .oom_guard = guard = sb_oom_guard_start(sb->pid),
+		    .oom_guard = guard = sb_oom_guard_start(sb->pid, &sb->cg),
 		};
 		r = sb_supervise(&s, &sv, err);
 		if (r == 0)

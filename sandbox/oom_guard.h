@@ -27,14 +27,17 @@
 #include <stddef.h>
 #include <sys/types.h>
 
+#include "cgroup.h"
+
 #define SB_OOM_ADJ_CALM	    500
 #define SB_OOM_GUARD_PERIOD 0.02 /* seconds between looks */
 
 struct sb_oom_guard;
 
-/* A guard for the job whose init is `init`, or NULL when no enclosing
+/* A guard for the job whose init is `init` and whose cgroups are `cg`
+ * (which must outlive the guard), or NULL when no enclosing
  * memory cgroup has a limit (nothing to guard) or without memory. */
-struct sb_oom_guard *sb_oom_guard_start(pid_t init);
+struct sb_oom_guard *sb_oom_guard_start(pid_t init, const struct sb_cgroup *cg);
 
 /* When the next look is due (monotonic seconds); 0 for a NULL guard. */
 double sb_oom_guard_due(const struct sb_oom_guard *g);
@@ -49,9 +52,11 @@ bool sb_oom_guard_tick(struct sb_oom_guard *g, double now);
  * never raised it). */
 void sb_oom_guard_explain(const struct sb_oom_guard *g, char *buf, size_t size);
 
-/* The kernel's count of OOM kills (/proc/vmstat oom_kill), -1 when it
- * cannot be read. */
-long long sb_oom_kills(void);
+/* The kernel's count of OOM kills that could be the job's: in its memory
+ * cgroup or the launcher's (sb_cgroup_oom_kills), or where no memory
+ * cgroup can be read, the machine's (/proc/vmstat oom_kill); -1 when
+ * neither can be read. */
+long long sb_oom_kills(const struct sb_cgroup *cg);
 
 void sb_oom_guard_free(struct sb_oom_guard *g);
 

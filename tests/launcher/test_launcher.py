@@ -607,6 +607,8 @@ class OuterMemory:
     child of the v2 root; swap counts with memory where it is accounted.
     Processes started with preexec_fn=outer.enter run inside it."""
 
+    made = 0
+
     def __init__(self, limit):
         v1, v2 = "/sys/fs/cgroup/memory", "/sys/fs/cgroup"
         if os.path.isdir(v1) and os.access(os.path.join(v1, "cgroup.procs"), os.W_OK):
@@ -623,7 +625,8 @@ class OuterMemory:
             print("!" * 78 + "\n!!! no writable memory cgroup (v1 or v2) here: this case did "
                   "NOT run\n" + "!" * 78)
             raise SystemExit(77)
-        self.dir = os.path.join(base, f"pymcp-test-{os.getpid()}")
+        OuterMemory.made += 1
+        self.dir = os.path.join(base, f"pymcp-test-{os.getpid()}-{OuterMemory.made}")
         os.mkdir(self.dir)
         for name in limits:
             try:
@@ -742,6 +745,50 @@ def a_growing_job_goes_before_a_quiet_neighbour(env):
             print(f"{name}: the bomb ended in {took:.1f} s: {ex['limit_detail']}")
     finally:
         outer.remove()
+
+
+@case
+def an_oom_kill_elsewhere_is_not_the_jobs(env):
+    """A job raised for the OOM killer (it grew while what holds it ran
+    short) ends for memory only when a kill is counted where its own
+    processes are accounted: an OOM kill in another cgroup (another
+    container on the machine) leaves it running.  The machine's count
+    (/proc/vmstat) once ended it."""
+    grower = ("import os, time\nchunks = []\n"
+              "for _ in range(23):\n"
+              "    b = bytearray(20 << 20)\n"
+              "    for i in range(0, len(b), 4096): b[i] = 1\n"
+              "    chunks.append(b)\n    time.sleep(0.06)\n"
+              "time.sleep(0.3)\n"
+              "print(open('/proc/self/oom_score_adj').read().strip(), flush=True)\n"
+              "while not os.path.exists('release'): time.sleep(0.05)\n"
+              "print('grower ok')\n")
+    outer, other = OuterMemory(600 << 20), OuterMemory(64 << 20)
+    try:
+        r, w = os.pipe()
+        ws = env.workspace()
+        p = subprocess.Popen([env.launcher, "--policy", no_memory_cgroup_policy(env),
+                              "--workspace", ws, "--status-fd", str(w), "--",
+                              "python3", "-c", grower],
+                             pass_fds=(w,), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                             preexec_fn=outer.enter)
+        os.close(w)
+        status = os.fdopen(r)
+        line = p.stdout.readline().decode()
+        check(line == "1000\n", f"the grown job was raised for the OOM killer: {line!r}")
+        # A process outside any sandbox, in a cgroup of its own, runs out.
+        bomb = subprocess.run([sys.executable, "-c", BOMB], preexec_fn=other.enter,
+                              capture_output=True, timeout=60)
+        check(bomb.returncode == -signal.SIGKILL,
+              f"the other cgroup's process was OOM-killed: {bomb.returncode}")
+        time.sleep(0.3)  # several looks of the guard
+        open(os.path.join(ws, "release"), "w").close()
+        out, err, ex = finish(p, status)
+        check(ex.get("exit_code") == 0 and ex.get("limit") is None and "grower ok" in out,
+              f"the job lives on: {ex} {out!r} {err[-500:]!r}")
+    finally:
+        outer.remove()
+        other.remove()
 
 
 def main():
