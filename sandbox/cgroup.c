@@ -73,77 +73,6 @@ static int64_t read_number(const char *dir, const char *file)
 	return strtoll(buf, NULL, 10);
 }
 
-int sb_cgroup_own_dir(const char *controller, char *out, size_t size, size_t *mount_len)
-{
-	_cleanup_free_ char *line = NULL;
-	char mnt[PATH_MAX] = "", root[PATH_MAX] = "", path[PATH_MAX] = "";
-	size_t cap = 0;
-	FILE *f;
-
-	f = fopen("/proc/self/mountinfo", "re");
-	if (f == NULL)
-		return -errno;
-	while (getline(&line, &cap, f) > 0 && mnt[0] == '\0') {
-		char r[PATH_MAX], m[PATH_MAX], type[64], opts[512];
-		char *dash = strstr(line, " - ");
-		if (dash == NULL || sscanf(line, "%*s %*s %*s %4095s %4095s", r, m) != 2 ||
-		    sscanf(dash, " - %63s %*s %511s", type, opts) != 2)
-			continue;
-		if (controller == NULL
-			? strcmp(type, "cgroup2") == 0
-			: (strcmp(type, "cgroup") == 0 && strstr(opts, controller))) {
-			/* v1 options are comma-separated; match a whole word. */
-			if (controller != NULL) {
-				bool found = false;
-				for (char *sp, *t = strtok_r(opts, ",", &sp); t && !found;
-				     t = strtok_r(NULL, ",", &sp))
-					found = strcmp(t, controller) == 0;
-				if (!found)
-					continue;
-			}
-			snprintf(mnt, sizeof(mnt), "%s", m);
-			snprintf(root, sizeof(root), "%s", r);
-		}
-	}
-	fclose(f);
-	if (mnt[0] == '\0')
-		return -ENOENT;
-
-	f = fopen("/proc/self/cgroup", "re");
-	if (f == NULL)
-		return -errno;
-	while (getline(&line, &cap, f) > 0 && path[0] == '\0') {
-		char *c1 = strchr(line, ':'), *c2 = c1 ? strchr(c1 + 1, ':') : NULL;
-		bool match = false;
-		if (c2 == NULL)
-			continue;
-		*c2 = '\0';
-		line[strcspn(line, "\n")] = '\0';
-		c2[1 + strcspn(c2 + 1, "\n")] = '\0';
-		if (controller == NULL) {
-			match = c1[1] == '\0';
-		} else {
-			for (char *sp, *t = strtok_r(c1 + 1, ",", &sp); t && !match;
-			     t = strtok_r(NULL, ",", &sp))
-				match = strcmp(t, controller) == 0;
-		}
-		if (match)
-			snprintf(path, sizeof(path), "%s", c2 + 1);
-	}
-	fclose(f);
-	if (path[0] == '\0')
-		return -ENOENT;
-	/* Inside a cgroup namespace or a bind of a subtree, the mount's root
-	 * is a prefix of our path. */
-	size_t rl = strcmp(root, "/") == 0 ? 0 : strlen(root);
-	if (rl && strncmp(path, root, rl) == 0)
-		memmove(path, path + rl, strlen(path + rl) + 1);
-	snprintf(out, size, "%s%s", mnt, strcmp(path, "/") == 0 ? "" : path);
-	if (mount_len)
-		*mount_len = strlen(mnt);
-	return 0;
-}
-
 /* Removes run cgroups left behind by launchers that were killed. */
 static void reap_stale(const char *parent)
 {
@@ -262,8 +191,13 @@ static char *create_for(enum sb_cg_controller c, const struct sb_cgroup_limits *
 	int r = -ENOENT;
 
 	for (int v = 2; v >= 1; v--) {
-		if (sb_cgroup_own_dir(v == 2 ? NULL : names[c], parent, sizeof(parent), NULL) < 0)
+		if (pm_cgroup_own_dir(v == 2 ? NULL : names[c], parent, sizeof(parent), NULL) < 0)
 			continue;
+		/* The server's leaf (cgroup_dir.h) holds the server: the runs
+		 * go beside it, into the cgroup it stepped down from. */
+		char *base = strrchr(parent, '/');
+		if (v == 2 && base && strcmp(base + 1, PM_CGROUP_LEAF) == 0)
+			*base = '\0';
 		bool created;
 		if (v == 2 && (r = v2_delegates(parent, names[c])) < 0) {
 			if (r == -EBUSY)
@@ -393,7 +327,12 @@ int64_t sb_cgroup_oom_kills(const struct sb_cgroup *cg)
 	/* v2 counts a kill in the victim's cgroup and every ancestor: the
 	 * nearest cgroup up from ours that has the file is where our memory
 	 * is accounted, and its count covers our jobs, not other containers'. */
-	if (sb_cgroup_own_dir(NULL, dir, sizeof(dir), &mount_len) == 0)
+	if (pm_cgroup_own_dir(NULL, dir, sizeof(dir), &mount_len) == 0) {
+		/* The run's processes are in its v2 cgroup where it has one for
+		 * another controller (beside the server's leaf, not below us). */
+		for (int c = 0; c < SB_CG_COUNT; c++)
+			if (cg && cg->dir[c] && cg->version[c] == 2)
+				snprintf(dir, sizeof(dir), "%s", cg->dir[c]);
 		for (;;) {
 			if ((n = read_key(dir, "memory.events", "oom_kill")) >= 0)
 				return n;
@@ -402,9 +341,10 @@ int64_t sb_cgroup_oom_kills(const struct sb_cgroup *cg)
 				break;
 			*slash = '\0';
 		}
+	}
 	/* v1 counts it in the victim's memory cgroup alone: without one of
 	 * the run's own, that is the launcher's. */
-	if (sb_cgroup_own_dir("memory", dir, sizeof(dir), NULL) == 0)
+	if (pm_cgroup_own_dir("memory", dir, sizeof(dir), NULL) == 0)
 		n = read_key(dir, "memory.oom_control", "oom_kill");
 	return n;
 }

@@ -10,6 +10,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "cgroup_dir.h"
 #include "error.h"
 #include "policy.h"
 
@@ -58,11 +59,5 @@ void sb_cgroup_destroy(struct sb_cgroup *cg);
 bool sb_cgroup_any(const struct sb_cgroup *cg);
 
 const char *sb_cg_controller_name(enum sb_cg_controller c);
-
-/* Where this process's cgroup lives, for v2 (controller NULL) or for the
- * v1 hierarchy of `controller`: the mount point of that hierarchy joined
- * with our path in it (from /proc/self/mountinfo and /proc/self/cgroup),
- * and the length of the mount point's part in *mount_len (may be NULL). */
-int sb_cgroup_own_dir(const char *controller, char *out, size_t size, size_t *mount_len);
 
 #endif

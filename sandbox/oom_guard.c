@@ -66,7 +66,7 @@ static bool lowest_limit(struct sb_oom_guard *g, const char *controller, const c
 	size_t mount_len;
 	bool found = false;
 
-	if (sb_cgroup_own_dir(controller, dir, sizeof(dir), &mount_len) < 0)
+	if (pm_cgroup_own_dir(controller, dir, sizeof(dir), &mount_len) < 0)
 		return false;
 	for (;;) {
 		snprintf(path, sizeof(path), "%s/%s", dir, limit_file);

@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "cgroup_dir.h"
 #include "cleanup.h"
 #include "fileio.h"
 #include "fence.h"
@@ -491,6 +492,11 @@ int app_start(uv_loop_t *loop, struct mcp_server *server, const struct app_confi
 	if (orphans > 0)
 		log_msg(LOG_LEVEL_INFO, "removed the output of %zu jobs no longer in jobs.json",
 			orphans);
+	/* Before the first launcher starts: they inherit our cgroup. */
+	char note[PATH_MAX * 3];
+	int moved = pm_cgroup_enter_leaf(note, sizeof(note));
+	if (note[0])
+		log_msg(moved < 0 ? LOG_LEVEL_WARNING : LOG_LEVEL_INFO, "cgroup: %s", note);
 	struct runner_config rc = {.launcher = a->launcher,
 				   .policy = a->run_snap.path,
 				   .protect = a->protected_paths,

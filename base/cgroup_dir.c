@@ -1,0 +1,81 @@
+#include "cgroup_dir.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cleanup.h"
+
+int pm_cgroup_own_dir(const char *controller, char *out, size_t size, size_t *mount_len)
+{
+	_cleanup_free_ char *line = NULL;
+	char mnt[PATH_MAX] = "", root[PATH_MAX] = "", path[PATH_MAX] = "";
+	size_t cap = 0;
+	FILE *f;
+
+	f = fopen("/proc/self/mountinfo", "re");
+	if (f == NULL)
+		return -errno;
+	while (getline(&line, &cap, f) > 0 && mnt[0] == '\0') {
+		char r[PATH_MAX], m[PATH_MAX], type[64], opts[512];
+		char *dash = strstr(line, " - ");
+		if (dash == NULL || sscanf(line, "%*s %*s %*s %4095s %4095s", r, m) != 2 ||
+		    sscanf(dash, " - %63s %*s %511s", type, opts) != 2)
+			continue;
+		if (controller == NULL
+			? strcmp(type, "cgroup2") == 0
+			: (strcmp(type, "cgroup") == 0 && strstr(opts, controller))) {
+			/* v1 options are comma-separated; match a whole word. */
+			if (controller != NULL) {
+				bool found = false;
+				for (char *sp, *t = strtok_r(opts, ",", &sp); t && !found;
+				     t = strtok_r(NULL, ",", &sp))
+					found = strcmp(t, controller) == 0;
+				if (!found)
+					continue;
+			}
+			snprintf(mnt, sizeof(mnt), "%s", m);
+			snprintf(root, sizeof(root), "%s", r);
+		}
+	}
+	fclose(f);
+	if (mnt[0] == '\0')
+		return -ENOENT;
+
+	f = fopen("/proc/self/cgroup", "re");
+	if (f == NULL)
+		return -errno;
+	while (getline(&line, &cap, f) > 0 && path[0] == '\0') {
+		char *c1 = strchr(line, ':'), *c2 = c1 ? strchr(c1 + 1, ':') : NULL;
+		bool match = false;
+		if (c2 == NULL)
+			continue;
+		*c2 = '\0';
+		line[strcspn(line, "\n")] = '\0';
+		c2[1 + strcspn(c2 + 1, "\n")] = '\0';
+		if (controller == NULL) {
+			match = c1[1] == '\0';
+		} else {
+			for (char *sp, *t = strtok_r(c1 + 1, ",", &sp); t && !match;
+			     t = strtok_r(NULL, ",", &sp))
+				match = strcmp(t, controller) == 0;
+		}
+		if (match)
+			snprintf(path, sizeof(path), "%s", c2 + 1);
+	}
+	fclose(f);
+	if (path[0] == '\0')
+		return -ENOENT;
+	/* Inside a cgroup namespace or a bind of a subtree, the mount's root
+	 * is a prefix of our path. */
+	size_t rl = strcmp(root, "/") == 0 ? 0 : strlen(root);
+	if (rl && strncmp(path, root, rl) == 0)
+		memmove(path, path + rl, strlen(path + rl) + 1);
+	snprintf(out, size, "%s%s", mnt, strcmp(path, "/") == 0 ? "" : path);
+	if (mount_len)
+		*mount_len = strlen(mnt);
+	return 0;
+}

@@ -1,0 +1,30 @@
+/* Where a process's cgroup lives, and the leaf cgroup the server moves
+ * into so that its own cgroup can hand controllers to the runs' cgroups
+ * (cgroup v2's "no internal processes" rule). */
+#ifndef PM_CGROUP_DIR_H
+#define PM_CGROUP_DIR_H
+
+#include <stddef.h>
+
+/* The leaf the server moves into: the launcher creates the runs'
+ * cgroups beside it, in its parent (never inside it: it holds the
+ * server, so it cannot delegate). */
+#define PM_CGROUP_LEAF "python-mcp.server"
+
+/* Where this process's cgroup lives, for v2 (controller NULL) or for the
+ * v1 hierarchy of `controller`: the mount point of that hierarchy joined
+ * with our path in it (from /proc/self/mountinfo and /proc/self/cgroup),
+ * and the length of the mount point's part in *mount_len (may be NULL). */
+int pm_cgroup_own_dir(const char *controller, char *out, size_t size, size_t *mount_len);
+
+/* On cgroup v2, where our cgroup offers controllers it cannot hand to
+ * children because it holds processes, and the only one is us (a
+ * container's, a service's cgroup): moves us into PM_CGROUP_LEAF below it
+ * and enables every controller it offers for its children.  Returns 1
+ * when it moved us, 0 when there was nothing to do or nothing it may do
+ * (other processes share our cgroup: `note` says so), a negative errno
+ * when it tried and failed (`note` says what); the launcher then reports
+ * the limits it cannot apply.  `note` is "" when there was nothing to do. */
+int pm_cgroup_enter_leaf(char *note, size_t size);
+
+#endif
