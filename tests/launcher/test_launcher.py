@@ -669,9 +669,10 @@ POOL_BOMB = ("import multiprocessing as mp\n"
              "    with mp.Pool(4) as p: p.map(grow, range(4))\n")
 
 
-def launch(env, policy, outer, code):
+def launch(env, policy, outer, code, ws=None):
+    """The launcher running `code` inside `outer`, and its status stream."""
     r, w = os.pipe()
-    p = subprocess.Popen([env.launcher, "--policy", policy, "--workspace", env.workspace(),
+    p = subprocess.Popen([env.launcher, "--policy", policy, "--workspace", ws or env.workspace(),
                           "--status-fd", str(w), "--", "python3", "-c", code],
                          pass_fds=(w,), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                          preexec_fn=outer.enter)
@@ -721,14 +722,8 @@ def a_growing_job_goes_before_a_quiet_neighbour(env):
                                               ("a job cgroup each", env.policy))
                   for bomb_name, bomb in (("one process", BOMB), ("a pool of four", POOL_BOMB))]
         for name, bomb, policy in rounds:
-            r, w = os.pipe()
             ws = env.workspace()
-            n = subprocess.Popen([env.launcher, "--policy", policy, "--workspace", ws,
-                                  "--status-fd", str(w), "--", "python3", "-c", neighbour],
-                                 pass_fds=(w,), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                 preexec_fn=outer.enter)
-            os.close(w)
-            nstatus = os.fdopen(r)
+            n, nstatus = launch(env, policy, outer, neighbour, ws)
             line = n.stdout.readline().decode()
             check(line == "holding\n", f"the neighbour holds its memory: {line!r}")
             t0 = time.monotonic()
@@ -765,15 +760,8 @@ def an_oom_kill_elsewhere_is_not_the_jobs(env):
               "print('grower ok')\n")
     outer, other = OuterMemory(600 << 20), OuterMemory(64 << 20)
     try:
-        r, w = os.pipe()
         ws = env.workspace()
-        p = subprocess.Popen([env.launcher, "--policy", no_memory_cgroup_policy(env),
-                              "--workspace", ws, "--status-fd", str(w), "--",
-                              "python3", "-c", grower],
-                             pass_fds=(w,), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                             preexec_fn=outer.enter)
-        os.close(w)
-        status = os.fdopen(r)
+        p, status = launch(env, no_memory_cgroup_policy(env), outer, grower, ws)
         line = p.stdout.readline().decode()
         check(line == "1000\n", f"the grown job was raised for the OOM killer: {line!r}")
         # A process outside any sandbox, in a cgroup of its own, runs out.
