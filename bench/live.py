@@ -16,6 +16,7 @@ Usage: bench/live.py [--build DIR] [--runs N] [--script-progress] [--no-subscrib
 """
 import argparse
 import os
+import random
 import statistics
 import sys
 import tempfile
@@ -102,7 +103,7 @@ SYSCALLS = {False: [], True: []}
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--build", default=os.path.join(ROOT, "build"))
-    ap.add_argument("--runs", type=int, default=8)
+    ap.add_argument("--runs", type=int, default=24)
     ap.add_argument("--script-progress", action="store_true")
     ap.add_argument("--no-subscribe", action="store_true",
                     help="live calls carry a progress token only")
@@ -143,9 +144,25 @@ def main():
     print(f"  server read/write syscalls per call (median): plain {sp:.0f}, live {sl:.0f} "
           f"({sl / sp:.3f}x)")
     if p > 0:
+        low, high = ratio_interval(plain, live)
         print(f"  ratio live/plain, medians: "
               f"{statistics.median(live) / statistics.median(plain):.3f}x; "
-              f"totals: {l / p:.3f}x")
+              f"totals: {l / p:.3f}x (95% of resampled totals within {low:.3f}x-{high:.3f}x: "
+              f"what this machine's noise allows one to tell)")
+
+
+def ratio_interval(plain, live, rounds=2000):
+    """The 2.5th and 97.5th percentiles of the totals' ratio over pairs
+    (plain, live) drawn with replacement: a ratio outside it is a cost,
+    not noise."""
+    rng = random.Random(1)
+    pairs = list(zip(plain, live))
+    ratios = []
+    for _ in range(rounds):
+        draw = [rng.choice(pairs) for _ in pairs]
+        ratios.append(sum(x for _, x in draw) / sum(x for x, _ in draw))
+    ratios.sort()
+    return ratios[int(rounds * 0.025)], ratios[int(rounds * 0.975) - 1]
 
 
 if __name__ == "__main__":
