@@ -1,78 +1,21 @@
-#include "sessions.h"
+/* A session's table, its sandbox, its start and its end; its runs are in
+ * session_runs.c (sessions_internal.h). */
+#include "sessions_internal.h"
 
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/queue.h>
 #include <unistd.h>
 
 #include "artifacts.h"
 #include "log.h"
 #include "random.h"
-#include "session_frames.h"
-#include "smart.h"
 
 /* session_driver.py, compiled in (cmake/embed.cmake). */
 extern const char session_driver_source[];
 
 #define DRIVER_NAME ".python-mcp/python_mcp_session.py"
-
-struct session_run {
-	TAILQ_ENTRY(session_run) link;
-	struct job *job;
-	char *code;
-	double timeout_seconds; /* 0: none */
-	long long seq;
-	uint64_t t0; /* uv_hrtime() when it started */
-	struct timespec started;
-	bool got_out, got_err; /* the driver's two end frames */
-	json_t *end;	       /* the stdout frame */
-	bool cancelled, timed_out, interrupted;
-	void (*cancel_done)(struct job *j, void *arg);
-	void *cancel_arg;
-};
-
-enum session_timer { TIMER_NONE, TIMER_IDLE, TIMER_RUN, TIMER_GRACE };
-
-struct session {
-	LIST_ENTRY(session) link;
-	struct sessions *t;
-	struct job *job; /* the sandbox's; its id is the session's */
-	struct jobs_watch *watch;
-	struct runner_io io;
-	char marker[SESSION_MARKER_MAX];
-	struct frame_scan scan[2];
-	bool ready;
-	double idle_timeout;
-	uv_timer_t timer;
-	enum session_timer timer_kind;
-	TAILQ_HEAD(, session_run) runs; /* the first is under way when `busy` */
-	bool busy;
-	long long next_seq, runs_done;
-	int ws_fd;		       /* the workspace, for the runs' files; -1: scratch */
-	struct artifact_memory listed; /* what the last run's files were */
-	json_t *resolved;	       /* exec's: interpreter, dependencies, directory */
-	struct sessions_start *starter;
-	char *kill_reason; /* why the server ends it (close, idle, grace) */
-	char *exit_reason; /* how its sandbox ended by itself (a limit, an exit) */
-	void (*close_done)(struct job *j, void *arg);
-	void *close_arg;
-	bool output_error_logged;
-};
-
-struct sessions_start {
-	struct session *s;
-	sessions_started_fn fn;
-	void *data;
-};
-
-struct sessions {
-	const struct exec_env *exec;
-	struct sessions_config cfg;
-	LIST_HEAD(, session) live;
-	size_t n_live;
-};
 
 struct sessions *sessions_new(const struct exec_env *exec, const struct sessions_config *cfg)
 {
@@ -90,7 +33,7 @@ struct sessions *sessions_new(const struct exec_env *exec, const struct sessions
 
 static void on_timer(uv_timer_t *timer);
 
-static void set_timer(struct session *s, enum session_timer kind, double seconds)
+void session_set_timer(struct session *s, enum session_timer kind, double seconds)
 {
 	uv_timer_stop(&s->timer);
 	s->timer_kind = TIMER_NONE;
@@ -104,7 +47,7 @@ static void set_timer(struct session *s, enum session_timer kind, double seconds
 
 /* Ends the session's sandbox, every process with it; the rest happens
  * when its job ends (on_session_job). */
-static void kill_session(struct session *s, const char *why)
+void session_kill(struct session *s, const char *why)
 {
 	struct pm_error err = {0};
 
@@ -115,7 +58,7 @@ static void kill_session(struct session *s, const char *why)
 		log_warn("session %s: ending it: %s", s->job->id, err.message);
 }
 
-static int send_line(struct session *s, json_t *msg_new, struct pm_error *err)
+int session_send_line(struct session *s, json_t *msg_new, struct pm_error *err)
 {
 	char *text = json_dumps(msg_new, JSON_COMPACT | JSON_ENSURE_ASCII);
 	size_t len;
@@ -129,246 +72,6 @@ static int send_line(struct session *s, json_t *msg_new, struct pm_error *err)
 	r = runner_input(s->t->exec->runner, s->job, text, len + 1, err);
 	free(text);
 	return r;
-}
-
-/* ---- runs ---- */
-
-/* The run under way, or NULL. */
-static struct session_run *current(const struct session *s)
-{
-	return s->busy ? TAILQ_FIRST(&s->runs) : NULL;
-}
-
-static void start_next(struct session *s);
-
-static void free_run(struct session_run *run)
-{
-	json_decref(run->end);
-	free(run->code);
-	free(run);
-}
-
-/* Tells everyone the run's job ended (smart async, a cancel waiting). */
-static void told_end(struct session *s, struct session_run *run)
-{
-	smart_job_ended(s->t->exec->smart, run->job);
-	if (run->cancel_done)
-		run->cancel_done(run->job, run->cancel_arg);
-	free_run(run);
-}
-
-/* The run's files, as a run in a directory reports them. */
-static void add_files(struct session *s, struct session_run *run, json_t *result)
-{
-	char *note = NULL;
-	json_t *files;
-
-	/* Without a directory, the session's own tmpfs (the runner holds it). */
-	int ws = s->ws_fd >= 0 ? s->ws_fd : runner_scratch_fd(s->t->exec->runner, s->job);
-
-	if (ws < 0 || s->t->exec->artifacts.max_bytes == 0)
-		return;
-	files = artifacts_collect(s->t->exec->jobs, run->job, ws, run->started,
-				  &s->t->exec->artifacts, &s->listed, &note);
-	if (json_array_size(files) > 0)
-		json_object_set(result, "files", files);
-	if (note)
-		json_object_set_new(result, "files_note", json_string(note));
-	json_decref(files);
-	free(note);
-}
-
-/* The driver's `value` (a new reference, or NULL), cut as the driver
- * cuts it: one that tampered code forged cannot make a result (and
- * jobs.json) larger than that. */
-static json_t *bounded_value(json_t *v)
-{
-	const char *text = json_string_value(v);
-	size_t len = json_string_length(v), keep = SESSIONS_VALUE_MAX;
-
-	if (text == NULL)
-		return NULL;
-	if (len <= SESSIONS_VALUE_MAX)
-		return json_incref(v);
-	while (keep > 0 && ((unsigned char)text[keep] & 0xC0) == 0x80)
-		keep--;
-	return json_sprintf("%.*s... [%zu more bytes]", (int)keep, text, len - keep);
-}
-
-/* The driver said the run is over: its job ends with the result. */
-static void run_finished(struct session *s, struct session_run *run)
-{
-	json_t *value = bounded_value(json_object_get(run->end, "value"));
-	json_t *code = json_object_get(run->end, "exit_code");
-	double elapsed = (double)(uv_hrtime() - run->t0) / 1e9;
-	const char *limit = run->timed_out ? "time" : run->cancelled ? "cancel" : NULL;
-	json_t *result =
-	    json_pack("{s:s, s:I, s:o, s:f, s:b}", "session_id", s->job->id, "exit_code",
-		      json_is_integer(code) ? json_integer_value(code) : 1, "value",
-		      value ? value : json_null(), "elapsed_seconds", elapsed, "interrupted",
-		      json_is_true(json_object_get(run->end, "interrupted")));
-
-	json_object_set_new(result, "limit", limit ? json_string(limit) : json_null());
-	add_files(s, run, result);
-	TAILQ_REMOVE(&s->runs, run, link);
-	s->busy = false;
-	s->runs_done++;
-	if (run->timed_out)
-		jobs_append_output(s->t->exec->jobs, run->job, JOB_STDERR, "\n[TIMEOUT]\n", 11,
-				   &(struct pm_error){0});
-	jobs_end(s->t->exec->jobs, run->job, run->cancelled ? JOB_CANCELLED : JOB_COMPLETED, result,
-		 true, run->cancelled ? "Job cancelled" : NULL);
-	told_end(s, run);
-	start_next(s);
-}
-
-/* A run that cannot go on: the session's sandbox ended under it, or it
- * never got there. */
-static void run_failed(struct session *s, struct session_run *run, const char *why)
-{
-	if (run->cancelled)
-		jobs_end(s->t->exec->jobs, run->job, JOB_CANCELLED, NULL, true, "Job cancelled");
-	else
-		jobs_end(s->t->exec->jobs, run->job, JOB_FAILED, NULL, true, why);
-	told_end(s, run);
-}
-
-static void interrupt(struct session *s, struct session_run *run)
-{
-	struct pm_error err = {0};
-
-	if (run->interrupted)
-		return;
-	run->interrupted = true;
-	if (send_line(s, json_pack("{s:I}", "interrupt", run->seq), &err) < 0)
-		log_warn("session %s: interrupting run %lld: %s", s->job->id, run->seq,
-			 err.message);
-	set_timer(s, TIMER_GRACE, s->t->cfg.grace_seconds);
-}
-
-static void start_next(struct session *s)
-{
-	struct session_run *run = TAILQ_FIRST(&s->runs);
-	struct pm_error err = {0};
-
-	if (!s->ready || s->busy || job_status_is_final(s->job->status))
-		return;
-	if (run == NULL) {
-		set_timer(s, TIMER_IDLE, s->idle_timeout);
-		return;
-	}
-	s->busy = true;
-	run->t0 = uv_hrtime();
-	run->started = artifacts_clock();
-	jobs_set_status(s->t->exec->jobs, run->job, JOB_RUNNING, NULL, NULL);
-	set_timer(s, run->timeout_seconds > 0 ? TIMER_RUN : TIMER_NONE, run->timeout_seconds);
-	if (send_line(s, json_pack("{s:I, s:s}", "seq", run->seq, "code", run->code), &err) < 0) {
-		/* The sandbox is going: its end fails this run with the reason. */
-		log_warn("session %s: %s", s->job->id, err.message);
-		kill_session(s, "its sandbox stopped taking requests");
-	}
-	free(run->code);
-	run->code = NULL;
-}
-
-/* ---- the driver's streams ---- */
-
-struct stream_ctx {
-	struct session *s;
-	enum job_stream stream;
-};
-
-static void route_output(void *data, const char *buf, size_t len)
-{
-	struct stream_ctx *c = data;
-	struct session *s = c->s;
-	struct session_run *run = current(s);
-	struct pm_error err = {0};
-
-	/* Between runs (a thread that prints on, the driver's own errors)
-	 * it is the session's own output: py_job_status of its id. */
-	if (jobs_append_output(s->t->exec->jobs, run ? run->job : s->job, c->stream, buf, len,
-			       &err) < 0 &&
-	    !s->output_error_logged) {
-		s->output_error_logged = true;
-		log_warn("session %s: %s", s->job->id, err.message);
-	}
-}
-
-static void ready(struct session *s, json_t *frame)
-{
-	struct sessions_start *st = s->starter;
-
-	s->ready = true;
-	/* Its record is on disk before anyone hears of it: a restart right
-	 * after still lists it. */
-	struct pm_error err = {0};
-	if (jobs_flush(s->t->exec->jobs, &err) < 0)
-		log_warn("session %s: saving jobs.json: %s", s->job->id, err.message);
-	if (st != NULL) {
-		json_t *info = json_pack("{s:s, s:s?}", "session_id", s->job->id, "python",
-					 json_string_value(json_object_get(frame, "python")));
-		if (s->resolved)
-			json_object_update_missing(info, s->resolved);
-		s->starter = NULL;
-		if (st->fn)
-			st->fn(st->data, s->job, info, NULL);
-		json_decref(info);
-		free(st);
-	}
-	start_next(s);
-}
-
-static int on_frame(void *data, const char *text, size_t len)
-{
-	struct stream_ctx *c = data;
-	struct session *s = c->s;
-	struct session_run *run = current(s);
-	json_t *frame = json_loadb(text, len, JSON_REJECT_DUPLICATES, NULL);
-	json_t *seq = json_object_get(frame, "seq");
-
-	/* A frame the code forged can only confuse its own session. */
-	if (c->stream == JOB_STDOUT && !s->ready && json_is_true(json_object_get(frame, "ready")))
-		ready(s, frame);
-	else if (run && json_is_integer(seq) && json_integer_value(seq) == run->seq) {
-		if (c->stream == JOB_STDOUT && !run->got_out) {
-			run->got_out = true;
-			run->end = json_incref(frame);
-		} else if (c->stream == JOB_STDERR) {
-			run->got_err = true;
-		}
-		if (run->got_out && run->got_err)
-			run_finished(s, run);
-	}
-	json_decref(frame);
-	return 0;
-}
-
-static void on_progress(void *data, double done, double total, const char *message)
-{
-	struct session *s = data;
-	struct session_run *run = current(s);
-
-	jobs_set_progress(s->t->exec->jobs, run ? run->job : s->job, done, total, message);
-}
-
-static void on_output(void *data, enum job_stream stream, const char *buf, size_t len)
-{
-	struct session *s = data;
-	struct stream_ctx c = {.s = s, .stream = stream};
-	struct frame_sink sink = {.output = route_output, .frame = on_frame, .data = &c};
-	int r;
-
-	if (s->kill_reason != NULL)
-		sink.frame = NULL; /* going: its output is kept, its frames do not matter */
-	if (sink.frame == NULL) {
-		route_output(&c, buf, len);
-		return;
-	}
-	if ((r = frame_scan_feed(&s->scan[stream], buf, len, &sink)) < 0)
-		kill_session(s, r == -E2BIG ? "its driver wrote a frame over 512 KiB (was it "
-					      "tampered with?)"
-					    : "out of memory reading its output");
 }
 
 /* ---- the session's end ---- */
@@ -423,7 +126,7 @@ static void teardown(struct session *s)
 	}
 	while ((run = TAILQ_FIRST(&s->runs)) != NULL) {
 		TAILQ_REMOVE(&s->runs, run, link);
-		run_failed(s, run, why);
+		session_run_failed(s, run, why);
 	}
 	if (s->starter) {
 		struct sessions_start *st = s->starter;
@@ -466,15 +169,15 @@ static void on_timer(uv_timer_t *timer)
 		snprintf(why, sizeof(why),
 			 "closed after %.0f s without a run (idle_timeout_seconds)",
 			 s->idle_timeout);
-		kill_session(s, why);
+		session_kill(s, why);
 	} else if (kind == TIMER_RUN && s->busy) {
 		run->timed_out = true;
-		interrupt(s, run);
+		session_interrupt(s, run);
 	} else if (kind == TIMER_GRACE && s->busy) {
 		snprintf(why, sizeof(why),
 			 "killed: run %lld did not stop within %.0f s of KeyboardInterrupt",
 			 run->seq, s->t->cfg.grace_seconds);
-		kill_session(s, why);
+		session_kill(s, why);
 	}
 }
 
@@ -577,7 +280,8 @@ int sessions_start(struct sessions *t, const struct exec_request *given, double 
 	s->t = t;
 	s->ws_fd = -1;
 	s->idle_timeout = idle_timeout;
-	s->io = (struct runner_io){.output = on_output, .progress = on_progress, .data = s};
+	s->io = (struct runner_io){
+	    .output = session_on_output, .progress = session_on_progress, .data = s};
 	s->next_seq = 1;
 	TAILQ_INIT(&s->runs);
 	if ((r = make_request(s, given, &req, &vars, err)) < 0 ||
@@ -609,7 +313,7 @@ int sessions_start(struct sessions *t, const struct exec_request *given, double 
 	if ((s->watch = jobs_watch(t->exec->jobs, j, on_session_job, s)) == NULL) {
 		/* Unheard, its end could not free it: it stays counted. */
 		free(st);
-		kill_session(s, "out of memory");
+		session_kill(s, "out of memory");
 		return pm_error_set(err, "session", ENOMEM, "watching session %s", j->id);
 	}
 	*st = (struct sessions_start){.s = s, .fn = fn, .data = data};
@@ -693,7 +397,7 @@ int sessions_run(struct sessions *t, const char *tenant, const char *id, const c
 	j = jobs_create(t->exec->jobs, SESSIONS_RUN_TOOL, label ? label : SESSIONS_RUN_TOOL, tenant,
 			err);
 	if (j == NULL) {
-		free_run(run);
+		session_free_run(run);
 		return pm_error_code(err);
 	}
 	run->job = j;
@@ -701,8 +405,8 @@ int sessions_run(struct sessions *t, const char *tenant, const char *id, const c
 	run->seq = s->next_seq++;
 	TAILQ_INSERT_TAIL(&s->runs, run, link);
 	if (s->timer_kind == TIMER_IDLE)
-		set_timer(s, TIMER_NONE, 0);
-	start_next(s);
+		session_set_timer(s, TIMER_NONE, 0);
+	session_start_next(s);
 	*out = j;
 	return 0;
 }
@@ -743,11 +447,11 @@ int sessions_cancel_run(struct sessions *t, struct job *j, void (*done)(struct j
 	}
 	run->cancelled = true;
 	if (s->busy && run == TAILQ_FIRST(&s->runs)) {
-		interrupt(s, run);
+		session_interrupt(s, run);
 		return 0;
 	}
 	TAILQ_REMOVE(&s->runs, run, link);
-	run_failed(s, run, NULL);
+	session_run_failed(s, run, NULL);
 	return 0;
 }
 
@@ -762,7 +466,7 @@ int sessions_close(struct sessions *t, const char *tenant, const char *id,
 		s->close_done = done;
 		s->close_arg = arg;
 	}
-	kill_session(s, "closed (py_session_close)");
+	session_kill(s, "closed (py_session_close)");
 	return 0;
 }
 
