@@ -17,14 +17,15 @@
  * and the length of the mount point's part in *mount_len (may be NULL). */
 int pm_cgroup_own_dir(const char *controller, char *out, size_t size, size_t *mount_len);
 
-/* On cgroup v2, where our cgroup offers controllers it cannot hand to
- * children because it holds processes, and the only one is us (a
- * container's, a service's cgroup): moves us into PM_CGROUP_LEAF below it
- * and enables every controller it offers for its children.  Returns 1
- * when it moved us, 0 when there was nothing to do or nothing it may do
- * (other processes share our cgroup: `note` says so), a negative errno
- * when it tried and failed (`note` says what); the launcher then reports
- * the limits it cannot apply.  `note` is "" when there was nothing to do. */
+/* On cgroup v2, where our cgroup offers controllers it does not yet hand
+ * to children, is handed to us (a container's cgroup namespace root, or
+ * systemd's Delegate=yes) and holds no process but us: moves us into
+ * PM_CGROUP_LEAF below it and enables every controller it offers for its
+ * children (the launcher creates the runs' cgroups beside the leaf).
+ * Returns 1 when it moved us, 0 when there was nothing to do or nothing
+ * it may do (`note` says why, when there was something to hand down), a
+ * negative errno when it tried and failed (`note` says what).  Nothing is
+ * written unless it moves us. */
 int pm_cgroup_enter_leaf(char *note, size_t size);
 
 #endif

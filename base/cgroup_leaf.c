@@ -1,9 +1,12 @@
 /* The server's move into a leaf cgroup (cgroup_dir.h), as nsjail and
  * container engines do: on cgroup v2 a cgroup that holds processes cannot
- * enable controllers for its children, so a container's cgroup (or a
- * systemd service's with Delegate=yes) that holds only the server gives
- * the runs no memory, pids or CPU limits until the server steps down
- * into a child of its own. */
+ * enable its domain controllers (memory, io) for its children, so a
+ * container's cgroup (or a systemd service's with Delegate=yes) that
+ * holds only the server gives the runs no memory limit until the server
+ * steps down into a child of its own.
+ *
+ * Nothing is written before the decision to move: a cgroup the server
+ * shares with others, or one that is not handed to it, stays as it was. */
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -12,6 +15,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/xattr.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "cgroup_dir.h"
@@ -20,8 +25,11 @@
 
 /* The controllers of a cgroup fit in a line far shorter than this. */
 #define LIST_MAX 1024
+/* Enabling right after the move can fail with EBUSY for a moment, while
+ * the kernel still counts the moved process where it was. */
+#define ENABLE_TRIES 20
 
-static int read_list(const char *dir, const char *file, char *buf, size_t size)
+static int read_text(const char *dir, const char *file, char *buf, size_t size)
 {
 	char path[PATH_MAX + 64];
 	_cleanup_close_ int fd = -1;
@@ -33,7 +41,6 @@ static int read_list(const char *dir, const char *file, char *buf, size_t size)
 	if ((n = read(fd, buf, size - 1)) < 0)
 		return -errno;
 	buf[n] = '\0';
-	buf[strcspn(buf, "\n")] = '\0'; /* one line */
 	return 0;
 }
 
@@ -42,77 +49,115 @@ static bool has_word(const char *list, const char *word)
 	size_t len = strlen(word);
 
 	for (const char *p = list; (p = strstr(p, word)) != NULL; p += len)
-		if ((p == list || p[-1] == ' ') && (p[len] == ' ' || p[len] == '\0'))
+		if ((p == list || p[-1] == ' ') &&
+		    (p[len] == ' ' || p[len] == '\n' || p[len] == '\0'))
 			return true;
 	return false;
 }
 
-/* Writes "+c" for every controller `dir` offers and does not yet hand
- * to its children; *missing gets those left out (space-separated) and
- * the last error is returned (-EBUSY: we hold processes). */
-static int enable_all(const char *dir, char *missing, size_t size)
+/* The controllers `dir` offers and does not yet hand to its children,
+ * space-separated, into wanted ("" when none or unreadable). */
+static void wanted_controllers(const char *dir, char *wanted, size_t size)
 {
-	char offered[LIST_MAX], enabled[LIST_MAX], path[PATH_MAX + 64], *sp;
-	int r = 0;
+	char offered[LIST_MAX], enabled[LIST_MAX], *sp;
 
-	missing[0] = '\0';
-	if (read_list(dir, "cgroup.controllers", offered, sizeof(offered)) < 0 ||
-	    read_list(dir, "cgroup.subtree_control", enabled, sizeof(enabled)) < 0)
-		return 0; /* no v2 cgroup to speak of */
-	snprintf(path, sizeof(path), "%s/cgroup.subtree_control", dir);
-	for (char *c = strtok_r(offered, " ", &sp); c; c = strtok_r(NULL, " ", &sp)) {
-		char plus[64];
-		int w;
-		if (has_word(enabled, c))
-			continue;
-		snprintf(plus, sizeof(plus), "+%.60s", c);
-		if ((w = pm_write_file(path, plus)) < 0) {
-			size_t len = strlen(missing);
-			snprintf(missing + len, size - len, "%s%s", len ? " " : "", c);
-			r = w;
-		}
+	wanted[0] = '\0';
+	if (read_text(dir, "cgroup.controllers", offered, sizeof(offered)) < 0 ||
+	    read_text(dir, "cgroup.subtree_control", enabled, sizeof(enabled)) < 0)
+		return;
+	for (char *c = strtok_r(offered, " \n", &sp); c; c = strtok_r(NULL, " \n", &sp)) {
+		size_t len = strlen(wanted);
+		if (!has_word(enabled, c))
+			snprintf(wanted + len, size - len, "%s%s", len ? " " : "", c);
 	}
-	return r;
+}
+
+/* Whether `dir` is handed to us: the root of our cgroup namespace (a
+ * container's cgroup, as the engine mounts it) or marked delegated by
+ * systemd (Delegate=yes sets trusted.delegate; a user manager's units,
+ * user.delegate).  A cgroup the service manager keeps for itself is
+ * left alone: it may rewrite its controllers under the runs. */
+static bool delegated(const char *dir, size_t mount_len)
+{
+	char value[8];
+
+	if (strlen(dir) == mount_len)
+		return true;
+	return getxattr(dir, "trusted.delegate", value, sizeof(value)) > 0 ||
+	       getxattr(dir, "user.delegate", value, sizeof(value)) > 0;
 }
 
 /* True when cgroup.procs of `dir` lists our pid and no other. */
 static bool alone_in(const char *dir)
 {
-	char path[PATH_MAX + 64], procs[64], mine[24];
-	_cleanup_close_ int fd = -1;
-	ssize_t n;
+	char procs[64], mine[24];
 
-	snprintf(path, sizeof(path), "%s/cgroup.procs", dir);
 	snprintf(mine, sizeof(mine), "%d\n", (int)getpid());
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0 ||
-	    (n = read(fd, procs, sizeof(procs) - 1)) < 0)
-		return false;
-	procs[n] = '\0';
-	return strcmp(procs, mine) == 0;
+	return read_text(dir, "cgroup.procs", procs, sizeof(procs)) == 0 &&
+	       strcmp(procs, mine) == 0;
+}
+
+/* Writes "+c" for each of `wanted` into dir's subtree_control; those that
+ * fail, each with its errno, go into failed.  Returns the first error. */
+static int enable(const char *dir, const char *wanted, char *failed, size_t size)
+{
+	char path[PATH_MAX + 64], list[LIST_MAX], *sp;
+	int first = 0;
+
+	failed[0] = '\0';
+	snprintf(path, sizeof(path), "%s/cgroup.subtree_control", dir);
+	snprintf(list, sizeof(list), "%s", wanted);
+	for (char *c = strtok_r(list, " ", &sp); c; c = strtok_r(NULL, " ", &sp)) {
+		char plus[64];
+		int r = 0;
+		snprintf(plus, sizeof(plus), "+%.60s", c);
+		for (int i = 0; i < ENABLE_TRIES; i++) {
+			if ((r = pm_write_file(path, plus)) != -EBUSY)
+				break;
+			nanosleep(&(struct timespec){.tv_nsec = 10 * 1000 * 1000}, NULL);
+		}
+		if (r < 0) {
+			size_t len = strlen(failed);
+			snprintf(failed + len, size - len, "%s%s (%s)", len ? ", " : "", c,
+				 strerror(-r));
+			first = first ? first : r;
+		}
+	}
+	return first;
 }
 
 int pm_cgroup_enter_leaf(char *note, size_t size)
 {
-	char dir[PATH_MAX], leaf[PATH_MAX + 32], procs[PATH_MAX + 64], missing[LIST_MAX];
-	char pid[24];
+	char dir[PATH_MAX], leaf[PATH_MAX + 32], procs[PATH_MAX + 64], wanted[LIST_MAX];
+	char type[32], failed[LIST_MAX * 2], pid[24];
+	size_t mount_len;
 	int r;
 
 	note[0] = '\0';
-	if (pm_cgroup_own_dir(NULL, dir, sizeof(dir), NULL) < 0)
+	if (pm_cgroup_own_dir(NULL, dir, sizeof(dir), &mount_len) < 0)
 		return 0; /* no cgroup v2 */
 	const char *base = strrchr(dir, '/');
 	if (base && strcmp(base + 1, PM_CGROUP_LEAF) == 0)
 		return 0; /* moved already (an earlier server of this cgroup) */
-	/* Already delegating (the root, or a cgroup of no processes of its
-	 * own): nothing to move. */
-	if ((r = enable_all(dir, missing, sizeof(missing))) != -EBUSY)
+	wanted_controllers(dir, wanted, sizeof(wanted));
+	/* Nothing to hand down, or the machine's root cgroup (it has no
+	 * cgroup.type: it may hold processes and delegate at once). */
+	if (wanted[0] == '\0' || read_text(dir, "cgroup.type", type, sizeof(type)) < 0)
 		return 0;
+	if (!delegated(dir, mount_len)) {
+		snprintf(note, size,
+			 "cgroup `%s` is not delegated to the server (not a container's, no "
+			 "Delegate=yes), so it stays there and the runs' cgroups get only what "
+			 "the launcher can enable in place",
+			 dir);
+		return 0;
+	}
 	if (!alone_in(dir)) {
 		snprintf(note, size,
 			 "cgroup `%s` holds other processes besides the server, so it cannot hand "
 			 "%s to the runs' cgroups; the server stays where it is (start it as the "
 			 "only process of its cgroup, e.g. without --init in a container)",
-			 dir, missing);
+			 dir, wanted);
 		return 0;
 	}
 	snprintf(leaf, sizeof(leaf), "%s/" PM_CGROUP_LEAF, dir);
@@ -121,7 +166,7 @@ int pm_cgroup_enter_leaf(char *note, size_t size)
 		snprintf(note, size,
 			 "cannot create the leaf cgroup `%s` (%s), so the runs get no cgroup %s "
 			 "limits%s",
-			 leaf, strerror(e), missing,
+			 leaf, strerror(e), wanted,
 			 e == EROFS ? "; a container needs a writable cgroup filesystem "
 				      "(podman: --security-opt unmask=/sys/fs/cgroup)"
 				    : "");
@@ -134,20 +179,19 @@ int pm_cgroup_enter_leaf(char *note, size_t size)
 		rmdir(leaf);
 		snprintf(note, size, "cannot move into the leaf cgroup `%s` (%s)", leaf,
 			 strerror(-r));
-		return r;
+		return r == -EACCES || r == -EPERM || r == -EROFS ? 0 : r;
 	}
-	if ((r = enable_all(dir, missing, sizeof(missing))) < 0) {
-		snprintf(
-		    note, size,
-		    "moved into `%s`, but `%s` still cannot hand %s to the runs' cgroups (%s): "
-		    "another process may have joined it; run the server as the only process "
-		    "of its cgroup",
-		    leaf, dir, missing, strerror(-r));
+	if ((r = enable(dir, wanted, failed, sizeof(failed))) < 0) {
+		snprintf(note, size,
+			 "moved into `%s`, but `%s` cannot hand %s to the runs' cgroups%s", leaf,
+			 dir, failed,
+			 r == -EBUSY ? ": another process joined it; run the server as the only "
+				       "process of its cgroup"
+				     : "");
 		return r;
 	}
 	snprintf(note, size,
-		 "moved into the leaf cgroup `%s` so that `%s` hands its controllers to the "
-		 "runs' cgroups",
-		 leaf, dir);
+		 "moved into the leaf cgroup `%s` so that `%s` hands %s to the runs' cgroups", leaf,
+		 dir, wanted);
 	return 1;
 }

@@ -313,20 +313,21 @@ void sb_cgroup_stats(const struct sb_cgroup *cg, struct sb_cgroup_stats *st)
 		st->pids_max_events = 0;
 }
 
-int64_t sb_cgroup_oom_kills(const struct sb_cgroup *cg)
+int sb_cgroup_oom_counter(const struct sb_cgroup *cg, char *path, size_t size)
 {
 	const char *mem = cg ? cg->dir[SB_CG_MEMORY] : NULL;
 	char dir[PATH_MAX];
 	size_t mount_len;
-	int64_t n = -1;
 
-	if (mem)
-		return read_key(
-		    mem, cg->version[SB_CG_MEMORY] == 2 ? "memory.events" : "memory.oom_control",
-		    "oom_kill");
+	if (mem) {
+		snprintf(path, size, "%s/%s", mem,
+			 cg->version[SB_CG_MEMORY] == 2 ? "memory.events" : "memory.oom_control");
+		return 0;
+	}
 	/* v2 counts a kill in the victim's cgroup and every ancestor: the
-	 * nearest cgroup up from ours that has the file is where our memory
-	 * is accounted, and its count covers our jobs, not other containers'. */
+	 * nearest cgroup up from the run's that has the file is where its
+	 * memory is accounted, and its count covers our jobs, not other
+	 * containers'. */
 	if (pm_cgroup_own_dir(NULL, dir, sizeof(dir), &mount_len) == 0) {
 		/* The run's processes are in its v2 cgroup where it has one for
 		 * another controller (beside the server's leaf, not below us). */
@@ -334,8 +335,10 @@ int64_t sb_cgroup_oom_kills(const struct sb_cgroup *cg)
 			if (cg && cg->dir[c] && cg->version[c] == 2)
 				snprintf(dir, sizeof(dir), "%s", cg->dir[c]);
 		for (;;) {
-			if ((n = read_key(dir, "memory.events", "oom_kill")) >= 0)
-				return n;
+			if (read_key(dir, "memory.events", "oom_kill") >= 0) {
+				snprintf(path, size, "%s/memory.events", dir);
+				return 0;
+			}
 			char *slash = strrchr(dir, '/');
 			if (slash == NULL || (size_t)(slash - dir) < mount_len)
 				break;
@@ -344,9 +347,12 @@ int64_t sb_cgroup_oom_kills(const struct sb_cgroup *cg)
 	}
 	/* v1 counts it in the victim's memory cgroup alone: without one of
 	 * the run's own, that is the launcher's. */
-	if (pm_cgroup_own_dir("memory", dir, sizeof(dir), NULL) == 0)
-		n = read_key(dir, "memory.oom_control", "oom_kill");
-	return n;
+	if (pm_cgroup_own_dir("memory", dir, sizeof(dir), NULL) == 0 &&
+	    read_key(dir, "memory.oom_control", "oom_kill") >= 0) {
+		snprintf(path, size, "%s/memory.oom_control", dir);
+		return 0;
+	}
+	return -ENOENT;
 }
 
 static void kill_dir(const char *dir, int version)

@@ -625,12 +625,13 @@ static void fill_result(const struct sb_supervised *sv, const struct sb_cgroup *
  * runs out, the kernel's OOM killer takes the job first (init set
  * oom_score_adj 1000).  A SIGKILL nobody here sent while the kernel
  * counted an OOM kill is that, and says so. */
-static void oom_outside(const struct sb_sandbox *sb, long long before, struct sb_result *res)
+static void oom_outside(const struct sb_sandbox *sb, const struct sb_oom_counter *kills,
+			long long before, struct sb_result *res)
 {
 	long long after;
 
 	if (res->limit != NULL || res->signal != SIGKILL || sb->cg.dir[SB_CG_MEMORY] != NULL ||
-	    before < 0 || (after = sb_oom_kills(&sb->cg)) <= before)
+	    before < 0 || (after = sb_oom_counter_read(kills)) <= before)
 		return;
 	res->limit = "memory";
 	snprintf(res->limit_detail, sizeof(res->limit_detail),
@@ -642,13 +643,16 @@ static void oom_outside(const struct sb_sandbox *sb, long long before, struct sb
 int sb_sandbox_run(struct sb_sandbox *sb, const struct sb_job *job, struct sb_result *res,
 		   struct pm_error *err)
 {
-	long long oom_before = sb_oom_kills(&sb->cg);
+	struct sb_oom_counter kills;
 	const struct sb_policy *p = sb->policy;
 	double t0 = pm_monotonic_seconds(), timeout = p->wall_seconds;
 	struct sb_supervised sv;
 	struct sb_oom_guard *guard = NULL;
+	long long oom_before;
 	int r;
 
+	sb_oom_counter_init(&kills, &sb->cg);
+	oom_before = sb_oom_counter_read(&kills);
 	if (job->timeout > 0 && (timeout == 0 || job->timeout < timeout))
 		timeout = job->timeout;
 	r = deliver(sb, job, err);
@@ -685,7 +689,7 @@ int sb_sandbox_run(struct sb_sandbox *sb, const struct sb_job *job, struct sb_re
 	 * of its processes is left. */
 	sb_cgroup_kill(&sb->cg);
 	fill_result(&sv, &sb->cg, p->rlimits.cpu_seconds, pm_monotonic_seconds() - t0, res);
-	oom_outside(sb, oom_before, res);
+	oom_outside(sb, &kills, oom_before, res);
 	if (res->limit && strcmp(res->limit, "memory") == 0 && res->limit_detail[0] == '\0')
 		sb_oom_guard_explain(guard, res->limit_detail, sizeof(res->limit_detail));
 	sb_oom_guard_free(guard);

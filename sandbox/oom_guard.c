@@ -33,8 +33,8 @@
 
 struct sb_oom_guard {
 	pid_t init;
-	const struct sb_cgroup *cg; /* the run's, where its kills are counted */
-	char usage_path[PATH_MAX];  /* of the cgroup with the lowest limit */
+	struct sb_oom_counter kills; /* where the run's OOM kills are counted */
+	char usage_path[PATH_MAX];   /* of the cgroup with the lowest limit */
 	long long limit, reserve;
 	long long last_rss; /* at the previous look; -1 before the first */
 	double due;
@@ -151,25 +151,29 @@ static void raise_job(struct sb_oom_guard *g)
 			(void)!write(fd, "1000", 4);
 	}
 	if (g->kills_at_raise < 0)
-		g->kills_at_raise = sb_oom_kills(g->cg);
+		g->kills_at_raise = sb_oom_counter_read(&g->kills);
 }
 
-long long sb_oom_kills(const struct sb_cgroup *cg)
+void sb_oom_counter_init(struct sb_oom_counter *c, const struct sb_cgroup *cg)
 {
-	char buf[16384];
-	long long n = sb_cgroup_oom_kills(cg);
-	_cleanup_close_ int fd = -1;
-	const char *p;
-
-	if (n >= 0)
-		return n;
 	/* No memory cgroup to read (no memory controller at all): the
 	 * machine's count is all there is. */
-	fd = open("/proc/vmstat", O_RDONLY | O_CLOEXEC);
-	ssize_t got = fd >= 0 ? read(fd, buf, sizeof(buf) - 1) : -1;
-	if (got <= 0)
+	if (sb_cgroup_oom_counter(cg, c->path, sizeof(c->path)) < 0)
+		snprintf(c->path, sizeof(c->path), "/proc/vmstat");
+}
+
+long long sb_oom_counter_read(const struct sb_oom_counter *c)
+{
+	char buf[16384];
+	_cleanup_close_ int fd = open(c->path, O_RDONLY | O_CLOEXEC);
+	ssize_t n = fd >= 0 ? read(fd, buf, sizeof(buf) - 1) : -1;
+	const char *p;
+
+	if (n <= 0)
 		return -1;
-	buf[got] = '\0';
+	buf[n] = '\0';
+	if (strncmp(buf, "oom_kill ", 9) == 0)
+		return atoll(buf + 9);
 	p = strstr(buf, "\noom_kill ");
 	return p ? atoll(p + 10) : -1;
 }
@@ -188,7 +192,7 @@ struct sb_oom_guard *sb_oom_guard_start(pid_t init, const struct sb_cgroup *cg)
 		return NULL;
 	}
 	g->init = init;
-	g->cg = cg;
+	sb_oom_counter_init(&g->kills, cg);
 	g->due = pm_monotonic_seconds();
 	g->reserve = g->limit / 4 > MIN_RESERVE ? g->limit / 4 : MIN_RESERVE;
 	g->last_rss = -1;
@@ -206,7 +210,7 @@ bool sb_oom_guard_tick(struct sb_oom_guard *g, double now)
 	if (g == NULL || now < g->due)
 		return false;
 	g->due = now + SB_OOM_GUARD_PERIOD;
-	if (g->kills_at_raise >= 0 && sb_oom_kills(g->cg) > g->kills_at_raise)
+	if (g->kills_at_raise >= 0 && sb_oom_counter_read(&g->kills) > g->kills_at_raise)
 		return true;
 	/* The job is measured only while memory is getting short (twice the
 	 * reserve), so that the measure at the first short look has one

@@ -23,6 +23,7 @@
 #ifndef SB_OOM_GUARD_H
 #define SB_OOM_GUARD_H
 
+#include <limits.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <sys/types.h>
@@ -52,11 +53,17 @@ bool sb_oom_guard_tick(struct sb_oom_guard *g, double now);
  * never raised it). */
 void sb_oom_guard_explain(const struct sb_oom_guard *g, char *buf, size_t size);
 
-/* The kernel's count of OOM kills that could be the job's: in its memory
- * cgroup or the launcher's (sb_cgroup_oom_kills), or where no memory
- * cgroup can be read, the machine's (/proc/vmstat oom_kill); -1 when
- * neither can be read. */
-long long sb_oom_kills(const struct sb_cgroup *cg);
+/* Where the kernel's OOM kills that could be the job's are counted,
+ * chosen once per run so that two reads always compare the same count:
+ * the job's memory cgroup or the launcher's (sb_cgroup_oom_counter), or,
+ * where no memory cgroup can be read, the machine's (/proc/vmstat). */
+struct sb_oom_counter {
+	char path[PATH_MAX + 32];
+};
+
+void sb_oom_counter_init(struct sb_oom_counter *c, const struct sb_cgroup *cg);
+/* The count now, -1 when it cannot be read. */
+long long sb_oom_counter_read(const struct sb_oom_counter *c);
 
 void sb_oom_guard_free(struct sb_oom_guard *g);
 

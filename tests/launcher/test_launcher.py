@@ -612,7 +612,10 @@ class OuterMemory:
     def __init__(self, limit):
         v1, v2 = "/sys/fs/cgroup/memory", "/sys/fs/cgroup"
         if os.path.isdir(v1) and os.access(os.path.join(v1, "cgroup.procs"), os.W_OK):
-            base, limits = v1, ("memory.limit_in_bytes", "memory.memsw.limit_in_bytes")
+            # swappiness 0: where swap is on and memsw is not accounted,
+            # what runs out is killed rather than swapped out.
+            base, limits = v1, ("memory.limit_in_bytes", "memory.memsw.limit_in_bytes",
+                                "memory.swappiness")
         elif ("memory" in open(os.path.join(v2, "cgroup.controllers")).read().split()
               if os.path.exists(os.path.join(v2, "cgroup.controllers")) else False):
             base, limits = v2, ("memory.max", "memory.swap.max")
@@ -631,9 +634,10 @@ class OuterMemory:
         for name in limits:
             try:
                 with open(os.path.join(self.dir, name), "w") as f:
-                    f.write("0" if name == "memory.swap.max" else str(limit))
+                    f.write("0" if name in ("memory.swap.max", "memory.swappiness")
+                            else str(limit))
             except OSError:
-                pass  # no swap accounting
+                pass  # no swap accounting (or swappiness, for the root's children)
 
     def enter(self):
         with open(os.path.join(self.dir, "cgroup.procs"), "w") as f:
@@ -759,6 +763,7 @@ def an_oom_kill_elsewhere_is_not_the_jobs(env):
               "while not os.path.exists('release'): time.sleep(0.05)\n"
               "print('grower ok')\n")
     outer, other = OuterMemory(600 << 20), OuterMemory(64 << 20)
+    p = None
     try:
         ws = env.workspace()
         p, status = launch(env, no_memory_cgroup_policy(env), outer, grower, ws)
@@ -775,6 +780,9 @@ def an_oom_kill_elsewhere_is_not_the_jobs(env):
         check(ex.get("exit_code") == 0 and ex.get("limit") is None and "grower ok" in out,
               f"the job lives on: {ex} {out!r} {err[-500:]!r}")
     finally:
+        if p is not None and p.poll() is None:  # a check failed: the grower waits on
+            p.kill()
+            p.wait()
         outer.remove()
         other.remove()
 
