@@ -668,7 +668,7 @@ int sb_sandbox_run(struct sb_sandbox *sb, const struct sb_job *job, struct sb_re
 		    .status_fd = sb->status_fd,
 		    .disk_fd = sb_disk_watch_fd(sb->disk),
 		    .progress_fd = sb->progress[0],
-		    .oom_guard = guard = sb_oom_guard_start(sb->pid, &sb->cg),
+		    .oom_guard = guard = sb_oom_guard_start(sb->pid, &kills),
 		};
 		r = sb_supervise(&s, &sv, err);
 		if (r == 0)

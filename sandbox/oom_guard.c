@@ -178,7 +178,7 @@ long long sb_oom_counter_read(const struct sb_oom_counter *c)
 	return p ? atoll(p + 10) : -1;
 }
 
-struct sb_oom_guard *sb_oom_guard_start(pid_t init, const struct sb_cgroup *cg)
+struct sb_oom_guard *sb_oom_guard_start(pid_t init, const struct sb_oom_counter *kills)
 {
 	struct sb_oom_guard *g = calloc(1, sizeof(*g));
 
@@ -192,7 +192,7 @@ struct sb_oom_guard *sb_oom_guard_start(pid_t init, const struct sb_cgroup *cg)
 		return NULL;
 	}
 	g->init = init;
-	sb_oom_counter_init(&g->kills, cg);
+	g->kills = *kills;
 	g->due = pm_monotonic_seconds();
 	g->reserve = g->limit / 4 > MIN_RESERVE ? g->limit / 4 : MIN_RESERVE;
 	g->last_rss = -1;

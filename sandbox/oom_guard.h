@@ -33,12 +33,24 @@
 #define SB_OOM_ADJ_CALM	    500
 #define SB_OOM_GUARD_PERIOD 0.02 /* seconds between looks */
 
+/* Where the kernel's OOM kills that could be the job's are counted,
+ * chosen once per run so that two reads always compare the same count:
+ * the job's memory cgroup or the launcher's (sb_cgroup_oom_counter), or,
+ * where no memory cgroup can be read, the machine's (/proc/vmstat). */
+struct sb_oom_counter {
+	char path[PATH_MAX + 32];
+};
+
+void sb_oom_counter_init(struct sb_oom_counter *c, const struct sb_cgroup *cg);
+/* The count now, -1 when it cannot be read. */
+long long sb_oom_counter_read(const struct sb_oom_counter *c);
+
 struct sb_oom_guard;
 
-/* A guard for the job whose init is `init` and whose cgroups are `cg`
- * (which must outlive the guard), or NULL when no enclosing
- * memory cgroup has a limit (nothing to guard) or without memory. */
-struct sb_oom_guard *sb_oom_guard_start(pid_t init, const struct sb_cgroup *cg);
+/* A guard for the job whose init is `init` and whose OOM kills `kills`
+ * counts (copied), or NULL when no enclosing memory cgroup has a limit
+ * (nothing to guard) or without memory. */
+struct sb_oom_guard *sb_oom_guard_start(pid_t init, const struct sb_oom_counter *kills);
 
 /* When the next look is due (monotonic seconds); 0 for a NULL guard. */
 double sb_oom_guard_due(const struct sb_oom_guard *g);
@@ -52,18 +64,6 @@ bool sb_oom_guard_tick(struct sb_oom_guard *g, double now);
 /* Why a job the guard raised ended for memory, into buf ("" when it
  * never raised it). */
 void sb_oom_guard_explain(const struct sb_oom_guard *g, char *buf, size_t size);
-
-/* Where the kernel's OOM kills that could be the job's are counted,
- * chosen once per run so that two reads always compare the same count:
- * the job's memory cgroup or the launcher's (sb_cgroup_oom_counter), or,
- * where no memory cgroup can be read, the machine's (/proc/vmstat). */
-struct sb_oom_counter {
-	char path[PATH_MAX + 32];
-};
-
-void sb_oom_counter_init(struct sb_oom_counter *c, const struct sb_cgroup *cg);
-/* The count now, -1 when it cannot be read. */
-long long sb_oom_counter_read(const struct sb_oom_counter *c);
 
 void sb_oom_guard_free(struct sb_oom_guard *g);
 
