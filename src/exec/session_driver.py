@@ -29,6 +29,8 @@ VALUE_MAX = 65536
 requests = queue.Queue()
 lock = threading.Lock()
 current = None  # the seq of the run under way
+last_done = 0  # the seq of the last run that ended
+early = set()  # runs interrupted before the main thread started them
 
 
 def frame(fd, obj):
@@ -65,9 +67,14 @@ def read_requests(fd):
             if not isinstance(msg, dict):
                 continue
             if "interrupt" in msg:
+                n = msg["interrupt"]
                 with lock:
-                    if current is not None and current == msg["interrupt"]:
+                    if current is not None and current == n:
                         _thread.interrupt_main()
+                    elif isinstance(n, int) and n > last_done and len(early) < 64:
+                        # Sent as the run was handed over, before the main
+                        # thread took it up: it must not start at all.
+                        early.add(n)
             else:
                 requests.put(msg)
     requests.put(None)
@@ -106,9 +113,15 @@ def run_one(msg, ns):
     if not isinstance(seq, int) or not isinstance(code, str):
         return
     value, exit_code, interrupted = None, 0, False
-    with lock:
-        current = seq
     try:
+        # Inside the try: an interrupt that lands as soon as `current` is
+        # set still ends this run.
+        with lock:
+            current = seq
+            stopped = seq in early
+            early.discard(seq)
+        if stopped:
+            raise KeyboardInterrupt
         value = execute(seq, code, ns)
     except SystemExit as e:
         if e.code is None or isinstance(e.code, int):
@@ -126,9 +139,11 @@ def run_one(msg, ns):
 
 
 def _finish(seq, exit_code, value, interrupted):
-    global current
+    global current, last_done
     with lock:
         current = None
+        last_done = seq
+        early.difference_update([n for n in early if n <= seq])
     flush()
     frame(1, {"seq": seq, "exit_code": exit_code, "value": value, "interrupted": interrupted})
     frame(2, {"seq": seq})

@@ -130,6 +130,27 @@ def case_interrupt(env):
           "the queued run ran after it", job)
 
 
+def case_interrupt_at_once(env):
+    """A run cancelled as soon as it is handed to the driver (before the
+    driver's main thread took it up) ends cancelled and does not start;
+    the session lives on.  The driver once dropped such an interrupt, so
+    the run looped on until the grace killed the session (one try in
+    about ten here)."""
+    s = env.server(smart=60)
+    sid = start(s, env)
+    # A thread that holds the GIL in long C calls: the driver's main
+    # thread then takes up a run late, as on a loaded machine.
+    run(s, sid, "import threading\nkept = 0\ndef hog():\n    while True:\n"
+                "        sum(range(3_000_000))\n"
+                "threading.Thread(target=hog, daemon=True).start()")
+    for i in range(20):
+        stub = run(s, sid, "import time\nwhile True:\n    time.sleep(0.01)", async_mode=True)
+        s.call("py_cancel_job", {"job_id": stub["job_id"]})
+        job = s.wait_job(stub["job_id"])
+        check(job["status"] == "cancelled", f"try {i}: the run is cancelled", job)
+    check(run(s, sid, "kept + 1")["value"] == "1", "and the session lives on")
+
+
 def case_as_task(env):
     """A session run as a task (2025-11-25): CreateTaskResult at once,
     tasks/result the run's result, tasks/cancel interrupts it."""
