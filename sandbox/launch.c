@@ -30,6 +30,7 @@
 #include "oom_guard.h"
 #include "seccomp.h"
 #include "seccomp_cache.h"
+#include "proc_parent.h"
 #include "progress.h"
 #include "supervise.h"
 #include "paths.h"
@@ -382,25 +383,6 @@ int sb_sandbox_wait_ready(struct sb_sandbox *sb, struct pm_error *err)
 	return r;
 }
 
-/* The parent of process `pid` from /proc/<pid>/stat (readable by all),
- * or -1. */
-static pid_t parent_of(const char *pid)
-{
-	char path[64], buf[512], *paren;
-	_cleanup_close_ int fd = -1;
-	ssize_t n;
-
-	snprintf(path, sizeof(path), "/proc/%.20s/stat", pid);
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0 ||
-	    (n = read(fd, buf, sizeof(buf) - 1)) <= 0)
-		return -1;
-	buf[n] = '\0';
-	/* "pid (comm) state ppid": comm ends at the last ')'. */
-	if ((paren = strrchr(buf, ')')) == NULL)
-		return -1;
-	return (pid_t)strtol(paren + 3, NULL, 10);
-}
-
 /* Init's child, the script (host pid), or 0; looked for only for a
  * scratch workspace, which the server reaches through it.  /proc/<init>/task/<init>/
  * children needs leave to trace init, which a launcher that is not root
@@ -422,9 +404,14 @@ static pid_t script_pid(pid_t init)
 	}
 	if ((d = opendir("/proc")) == NULL)
 		return 0;
-	while ((e = readdir(d)) != NULL)
-		if (e->d_name[0] >= '1' && e->d_name[0] <= '9' && parent_of(e->d_name) == init)
+	while ((e = readdir(d)) != NULL) {
+		char stat_path[64];
+		if (e->d_name[0] < '1' || e->d_name[0] > '9')
+			continue;
+		snprintf(stat_path, sizeof(stat_path), "%.20s/stat", e->d_name);
+		if (pm_proc_parent_at(dirfd(d), stat_path) == init)
 			return (pid_t)strtol(e->d_name, NULL, 10);
+	}
 	return 0;
 }
 

@@ -17,7 +17,7 @@ DEB_PACKAGES=(
 	python3-numpy python3-scipy python3-pandas python3-matplotlib python3-sklearn
 	libpython3.11-testsuite
 	clang libclang-rt-dev clang-format
-	procps iproute2 systemd
+	procps iproute2 systemd util-linux mount
 	passt
 )
 

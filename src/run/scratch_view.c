@@ -26,23 +26,7 @@
 #include "cleanup.h"
 #include "fence.h"
 #include "log.h"
-
-static pid_t parent_of(int procfd)
-{
-	char buf[512];
-	_cleanup_close_ int fd = openat(procfd, "stat", O_RDONLY | O_CLOEXEC);
-	ssize_t n = fd >= 0 ? read(fd, buf, sizeof(buf) - 1) : -1;
-	char *close_paren;
-
-	if (n <= 0)
-		return -1;
-	buf[n] = '\0';
-	/* "pid (comm) state ppid ...": comm may hold anything but ends at
-	 * the last ')'. */
-	if ((close_paren = strrchr(buf, ')')) == NULL)
-		return -1;
-	return (pid_t)strtol(close_paren + 3, NULL, 10);
-}
+#include "proc_parent.h"
 
 /* Through process `pid`, which must be a child of `parent`. */
 static int open_through(pid_t parent, pid_t pid, const char *workspace)
@@ -55,7 +39,7 @@ static int open_through(pid_t parent, pid_t pid, const char *workspace)
 	snprintf(path, sizeof(path), "/proc/%d", (int)pid);
 	if ((procfd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
 		return -errno;
-	if (parent_of(procfd) != parent)
+	if (pm_proc_parent_at(procfd, "stat") != parent)
 		return -ESRCH;
 	if ((rootfd = openat(procfd, "root", O_PATH | O_DIRECTORY | O_CLOEXEC)) < 0)
 		return -errno;
