@@ -1,11 +1,13 @@
 #include "cgroup_dir.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cleanup.h"
 
@@ -78,4 +80,44 @@ int pm_cgroup_own_dir(const char *controller, char *out, size_t size, size_t *mo
 	if (mount_len)
 		*mount_len = strlen(mnt);
 	return 0;
+}
+
+int pm_cgroup_read(const char *dir, const char *file, char *buf, size_t size)
+{
+	char path[PATH_MAX + 64];
+	_cleanup_close_ int fd = -1;
+	ssize_t n;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, file);
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+		return -errno;
+	if ((n = read(fd, buf, size - 1)) < 0)
+		return -errno;
+	buf[n] = '\0';
+	return 0;
+}
+
+int64_t pm_cgroup_read_key(const char *dir, const char *file, const char *key)
+{
+	/* /proc/vmstat is the longest read here: some 5 KiB. */
+	char buf[16384], *p;
+	size_t klen = strlen(key);
+
+	if (pm_cgroup_read(dir, file, buf, sizeof(buf)) < 0)
+		return -1;
+	for (p = buf; p && *p; p = strchr(p, '\n') ? strchr(p, '\n') + 1 : NULL)
+		if (strncmp(p, key, klen) == 0 && p[klen] == ' ')
+			return strtoll(p + klen + 1, NULL, 10);
+	return -1;
+}
+
+bool pm_cgroup_list_has(const char *list, const char *word)
+{
+	size_t len = strlen(word);
+
+	for (const char *p = list; (p = strstr(p, word)) != NULL; p += len)
+		if ((p == list || p[-1] == ' ' || p[-1] == '\n') &&
+		    (p[len] == ' ' || p[len] == '\n' || p[len] == '\0'))
+			return true;
+	return false;
 }

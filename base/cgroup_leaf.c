@@ -29,32 +29,6 @@
  * the kernel still counts the moved process where it was. */
 #define ENABLE_TRIES 20
 
-static int read_text(const char *dir, const char *file, char *buf, size_t size)
-{
-	char path[PATH_MAX + 64];
-	_cleanup_close_ int fd = -1;
-	ssize_t n;
-
-	snprintf(path, sizeof(path), "%s/%s", dir, file);
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
-		return -errno;
-	if ((n = read(fd, buf, size - 1)) < 0)
-		return -errno;
-	buf[n] = '\0';
-	return 0;
-}
-
-static bool has_word(const char *list, const char *word)
-{
-	size_t len = strlen(word);
-
-	for (const char *p = list; (p = strstr(p, word)) != NULL; p += len)
-		if ((p == list || p[-1] == ' ') &&
-		    (p[len] == ' ' || p[len] == '\n' || p[len] == '\0'))
-			return true;
-	return false;
-}
-
 /* The controllers `dir` offers and does not yet hand to its children,
  * space-separated, into wanted ("" when none or unreadable). */
 static void wanted_controllers(const char *dir, char *wanted, size_t size)
@@ -62,12 +36,12 @@ static void wanted_controllers(const char *dir, char *wanted, size_t size)
 	char offered[LIST_MAX], enabled[LIST_MAX], *sp;
 
 	wanted[0] = '\0';
-	if (read_text(dir, "cgroup.controllers", offered, sizeof(offered)) < 0 ||
-	    read_text(dir, "cgroup.subtree_control", enabled, sizeof(enabled)) < 0)
+	if (pm_cgroup_read(dir, "cgroup.controllers", offered, sizeof(offered)) < 0 ||
+	    pm_cgroup_read(dir, "cgroup.subtree_control", enabled, sizeof(enabled)) < 0)
 		return;
 	for (char *c = strtok_r(offered, " \n", &sp); c; c = strtok_r(NULL, " \n", &sp)) {
 		size_t len = strlen(wanted);
-		if (!has_word(enabled, c))
+		if (!pm_cgroup_list_has(enabled, c))
 			snprintf(wanted + len, size - len, "%s%s", len ? " " : "", c);
 	}
 }
@@ -93,7 +67,7 @@ static bool alone_in(const char *dir)
 	char procs[64], mine[24];
 
 	snprintf(mine, sizeof(mine), "%d\n", (int)getpid());
-	return read_text(dir, "cgroup.procs", procs, sizeof(procs)) == 0 &&
+	return pm_cgroup_read(dir, "cgroup.procs", procs, sizeof(procs)) == 0 &&
 	       strcmp(procs, mine) == 0;
 }
 
@@ -142,7 +116,7 @@ int pm_cgroup_enter_leaf(char *note, size_t size)
 	wanted_controllers(dir, wanted, sizeof(wanted));
 	/* Nothing to hand down, or the machine's root cgroup (it has no
 	 * cgroup.type: it may hold processes and delegate at once). */
-	if (wanted[0] == '\0' || read_text(dir, "cgroup.type", type, sizeof(type)) < 0)
+	if (wanted[0] == '\0' || pm_cgroup_read(dir, "cgroup.type", type, sizeof(type)) < 0)
 		return 0;
 	if (!delegated(dir, mount_len)) {
 		snprintf(note, size,

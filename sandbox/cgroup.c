@@ -33,42 +33,11 @@ static int write_text(const char *dir, const char *file, const char *text)
 	return pm_write_file(path, text);
 }
 
-static int read_text(const char *dir, const char *file, char *buf, size_t size)
-{
-	char path[PATH_MAX];
-	_cleanup_close_ int fd = -1;
-	ssize_t n;
-
-	snprintf(path, sizeof(path), "%s/%s", dir, file);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	n = read(fd, buf, size - 1);
-	if (n < 0)
-		return -errno;
-	buf[n] = '\0';
-	return 0;
-}
-
-/* "key N" lines (memory.events, pids.events, memory.oom_control). */
-static int64_t read_key(const char *dir, const char *file, const char *key)
-{
-	char buf[4096], *p;
-	size_t klen = strlen(key);
-
-	if (read_text(dir, file, buf, sizeof(buf)) < 0)
-		return -1;
-	for (p = buf; p && *p; p = strchr(p, '\n') ? strchr(p, '\n') + 1 : NULL)
-		if (strncmp(p, key, klen) == 0 && p[klen] == ' ')
-			return strtoll(p + klen + 1, NULL, 10);
-	return -1;
-}
-
 static int64_t read_number(const char *dir, const char *file)
 {
 	char buf[64];
 
-	if (read_text(dir, file, buf, sizeof(buf)) < 0)
+	if (pm_cgroup_read(dir, file, buf, sizeof(buf)) < 0)
 		return -1;
 	return strtoll(buf, NULL, 10);
 }
@@ -99,12 +68,8 @@ static bool list_has(const char *dir, const char *file, const char *controller)
 {
 	char buf[512];
 
-	if (read_text(dir, file, buf, sizeof(buf)) < 0)
-		return false;
-	for (char *sp, *t = strtok_r(buf, " \n", &sp); t; t = strtok_r(NULL, " \n", &sp))
-		if (strcmp(t, controller) == 0)
-			return true;
-	return false;
+	return pm_cgroup_read(dir, file, buf, sizeof(buf)) == 0 &&
+	       pm_cgroup_list_has(buf, controller);
 }
 
 /* On v2 the controller must be available to our cgroup and enabled for
@@ -300,28 +265,28 @@ void sb_cgroup_stats(const struct sb_cgroup *cg, struct sb_cgroup_stats *st)
 	st->pids_max_events = 0;
 	if (mem && cg->version[SB_CG_MEMORY] == 2) {
 		st->memory_peak_bytes = read_number(mem, "memory.peak");
-		st->oom_kills = read_key(mem, "memory.events", "oom_kill");
+		st->oom_kills = pm_cgroup_read_key(mem, "memory.events", "oom_kill");
 	} else if (mem) {
 		st->memory_peak_bytes = read_number(mem, "memory.max_usage_in_bytes");
-		st->oom_kills = read_key(mem, "memory.oom_control", "oom_kill");
+		st->oom_kills = pm_cgroup_read_key(mem, "memory.oom_control", "oom_kill");
 	}
 	if (pids)
-		st->pids_max_events = read_key(pids, "pids.events", "max");
+		st->pids_max_events = pm_cgroup_read_key(pids, "pids.events", "max");
 	if (st->oom_kills < 0)
 		st->oom_kills = 0;
 	if (st->pids_max_events < 0)
 		st->pids_max_events = 0;
 }
 
-int sb_cgroup_oom_counter(const struct sb_cgroup *cg, char *path, size_t size)
+int sb_cgroup_oom_counter(const struct sb_cgroup *cg, char *dir_out, size_t size, const char **file)
 {
 	const char *mem = cg ? cg->dir[SB_CG_MEMORY] : NULL;
 	char dir[PATH_MAX];
 	size_t mount_len;
 
 	if (mem) {
-		snprintf(path, size, "%s/%s", mem,
-			 cg->version[SB_CG_MEMORY] == 2 ? "memory.events" : "memory.oom_control");
+		snprintf(dir_out, size, "%s", mem);
+		*file = cg->version[SB_CG_MEMORY] == 2 ? "memory.events" : "memory.oom_control";
 		return 0;
 	}
 	/* v2 counts a kill in the victim's cgroup and every ancestor: the
@@ -335,8 +300,9 @@ int sb_cgroup_oom_counter(const struct sb_cgroup *cg, char *path, size_t size)
 			if (cg && cg->dir[c] && cg->version[c] == 2)
 				snprintf(dir, sizeof(dir), "%s", cg->dir[c]);
 		for (;;) {
-			if (read_key(dir, "memory.events", "oom_kill") >= 0) {
-				snprintf(path, size, "%s/memory.events", dir);
+			if (pm_cgroup_read_key(dir, "memory.events", "oom_kill") >= 0) {
+				snprintf(dir_out, size, "%s", dir);
+				*file = "memory.events";
 				return 0;
 			}
 			char *slash = strrchr(dir, '/');
@@ -348,8 +314,9 @@ int sb_cgroup_oom_counter(const struct sb_cgroup *cg, char *path, size_t size)
 	/* v1 counts it in the victim's memory cgroup alone: without one of
 	 * the run's own, that is the launcher's. */
 	if (pm_cgroup_own_dir("memory", dir, sizeof(dir), NULL) == 0 &&
-	    read_key(dir, "memory.oom_control", "oom_kill") >= 0) {
-		snprintf(path, size, "%s/memory.oom_control", dir);
+	    pm_cgroup_read_key(dir, "memory.oom_control", "oom_kill") >= 0) {
+		snprintf(dir_out, size, "%s", dir);
+		*file = "memory.oom_control";
 		return 0;
 	}
 	return -ENOENT;

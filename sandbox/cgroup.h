@@ -44,12 +44,13 @@ int sb_cgroup_add(const struct sb_cgroup *cg, pid_t pid, struct pm_error *err);
 void sb_cgroup_stats(const struct sb_cgroup *cg, struct sb_cgroup_stats *st);
 
 /* The file whose "oom_kill N" line counts the kernel's OOM kills among
- * the run's processes, into path: memory.events (v2) or memory.oom_control
- * (v1) of the run's memory cgroup where it has one, else of the memory
- * cgroup that holds the launcher (a container's: kills in other
- * containers do not count, kills of other jobs beside this one in the
- * same cgroup do).  -ENOENT when no memory cgroup can be read. */
-int sb_cgroup_oom_counter(const struct sb_cgroup *cg, char *path, size_t size);
+ * the run's processes, as its folder (into dir) and name (*file):
+ * memory.events (v2) or memory.oom_control (v1) of the run's memory
+ * cgroup where it has one, else of the memory cgroup that holds the
+ * launcher (a container's: kills in other containers do not count, kills
+ * of other jobs beside this one in the same cgroup do).  -ENOENT when no
+ * memory cgroup can be read. */
+int sb_cgroup_oom_counter(const struct sb_cgroup *cg, char *dir, size_t size, const char **file);
 
 /* Kills every process left in the run's cgroups. */
 void sb_cgroup_kill(const struct sb_cgroup *cg);

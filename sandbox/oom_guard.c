@@ -158,24 +158,15 @@ void sb_oom_counter_init(struct sb_oom_counter *c, const struct sb_cgroup *cg)
 {
 	/* No memory cgroup to read (no memory controller at all): the
 	 * machine's count is all there is. */
-	if (sb_cgroup_oom_counter(cg, c->path, sizeof(c->path)) < 0)
-		snprintf(c->path, sizeof(c->path), "/proc/vmstat");
+	if (sb_cgroup_oom_counter(cg, c->dir, sizeof(c->dir), &c->file) < 0) {
+		snprintf(c->dir, sizeof(c->dir), "/proc");
+		c->file = "vmstat";
+	}
 }
 
 long long sb_oom_counter_read(const struct sb_oom_counter *c)
 {
-	char buf[16384];
-	_cleanup_close_ int fd = open(c->path, O_RDONLY | O_CLOEXEC);
-	ssize_t n = fd >= 0 ? read(fd, buf, sizeof(buf) - 1) : -1;
-	const char *p;
-
-	if (n <= 0)
-		return -1;
-	buf[n] = '\0';
-	if (strncmp(buf, "oom_kill ", 9) == 0)
-		return atoll(buf + 9);
-	p = strstr(buf, "\noom_kill ");
-	return p ? atoll(p + 10) : -1;
+	return pm_cgroup_read_key(c->dir, c->file, "oom_kill");
 }
 
 struct sb_oom_guard *sb_oom_guard_start(pid_t init, const struct sb_oom_counter *kills)

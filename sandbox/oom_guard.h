@@ -38,7 +38,8 @@
  * the job's memory cgroup or the launcher's (sb_cgroup_oom_counter), or,
  * where no memory cgroup can be read, the machine's (/proc/vmstat). */
 struct sb_oom_counter {
-	char path[PATH_MAX + 32];
+	char dir[PATH_MAX];
+	const char *file; /* a string constant */
 };
 
 void sb_oom_counter_init(struct sb_oom_counter *c, const struct sb_cgroup *cg);
