@@ -11,16 +11,17 @@
 
 #include "cleanup.h"
 
-int pm_cgroup_own_dir(const char *controller, char *out, size_t size, size_t *mount_len)
+/* Where the hierarchy of `controller` (NULL: v2) is mounted and the
+ * mount's root, from /proc/self/mountinfo: 0 or -ENOENT. */
+static int find_mount(const char *controller, char *mnt, char *root)
 {
 	_cleanup_free_ char *line = NULL;
-	char mnt[PATH_MAX] = "", root[PATH_MAX] = "", path[PATH_MAX] = "";
 	size_t cap = 0;
-	FILE *f;
+	FILE *f = fopen("/proc/self/mountinfo", "re");
 
-	f = fopen("/proc/self/mountinfo", "re");
 	if (f == NULL)
 		return -errno;
+	mnt[0] = '\0';
 	while (getline(&line, &cap, f) > 0 && mnt[0] == '\0') {
 		char r[PATH_MAX], m[PATH_MAX], type[64], opts[512];
 		char *dash = strstr(line, " - ");
@@ -39,13 +40,58 @@ int pm_cgroup_own_dir(const char *controller, char *out, size_t size, size_t *mo
 				if (!found)
 					continue;
 			}
-			snprintf(mnt, sizeof(mnt), "%s", m);
-			snprintf(root, sizeof(root), "%s", r);
+			snprintf(mnt, PATH_MAX, "%s", m);
+			snprintf(root, PATH_MAX, "%s", r);
 		}
 	}
 	fclose(f);
-	if (mnt[0] == '\0')
-		return -ENOENT;
+	return mnt[0] ? 0 : -ENOENT;
+}
+
+/* The mounts do not move for a process that keeps its mount and cgroup
+ * namespaces, and the launcher asks for them several times a run (a host
+ * may have thousands of mounts): each hierarchy is looked up once.  The
+ * callers are single-threaded. */
+struct mount_memo {
+	char controller[16]; /* "" for v2 */
+	int r;
+	char mnt[PATH_MAX], root[PATH_MAX];
+};
+
+static int memo_mount(const char *controller, char *mnt, char *root)
+{
+	static struct mount_memo memo[4];
+	static size_t n_memo;
+	const char *key = controller ? controller : "";
+
+	for (size_t i = 0; i < n_memo; i++)
+		if (strcmp(memo[i].controller, key) == 0) {
+			memcpy(mnt, memo[i].mnt, PATH_MAX);
+			memcpy(root, memo[i].root, PATH_MAX);
+			return memo[i].r;
+		}
+	int r = find_mount(controller, mnt, root);
+	if (n_memo < sizeof(memo) / sizeof(memo[0]) && strlen(key) < sizeof(memo[0].controller) &&
+	    r != -EMFILE && r != -ENFILE && r != -ENOMEM) {
+		struct mount_memo *m = &memo[n_memo++];
+		snprintf(m->controller, sizeof(m->controller), "%s", key);
+		m->r = r;
+		memcpy(m->mnt, mnt, PATH_MAX);
+		memcpy(m->root, root, PATH_MAX);
+	}
+	return r;
+}
+
+int pm_cgroup_own_dir(const char *controller, char *out, size_t size, size_t *mount_len)
+{
+	_cleanup_free_ char *line = NULL;
+	char mnt[PATH_MAX] = "", root[PATH_MAX] = "", path[PATH_MAX] = "";
+	size_t cap = 0;
+	FILE *f;
+	int r;
+
+	if ((r = memo_mount(controller, mnt, root)) < 0)
+		return r;
 
 	f = fopen("/proc/self/cgroup", "re");
 	if (f == NULL)
