@@ -122,7 +122,9 @@ int pm_cgroup_enter_leaf(char *note, size_t size)
 		snprintf(note, size,
 			 "cgroup `%s` is not delegated to the server (not a container's, no "
 			 "Delegate=yes), so it stays there and the runs' cgroups get only what "
-			 "the launcher can enable in place",
+			 "the launcher can enable in place; for per-run memory limits start the "
+			 "server in a cgroup of its own (systemd: Delegate=yes, or systemd-run "
+			 "--scope -p Delegate=yes)",
 			 dir);
 		return 0;
 	}
@@ -143,7 +145,10 @@ int pm_cgroup_enter_leaf(char *note, size_t size)
 			 leaf, strerror(e), wanted,
 			 e == EROFS ? "; a container needs a writable cgroup filesystem "
 				      "(podman: --security-opt unmask=/sys/fs/cgroup)"
-				    : "");
+			 : e == EACCES || e == EPERM
+			     ? "; the server's user must be able to write there (run it as root, "
+			       "or hand the cgroup to its uid)"
+			     : "");
 		/* A read-only cgroupfs is what containers get by default. */
 		return e == EROFS ? 0 : -e;
 	}
@@ -151,8 +156,10 @@ int pm_cgroup_enter_leaf(char *note, size_t size)
 	snprintf(pid, sizeof(pid), "%d", (int)getpid());
 	if ((r = pm_write_file(procs, pid)) < 0) {
 		rmdir(leaf);
-		snprintf(note, size, "cannot move into the leaf cgroup `%s` (%s)", leaf,
-			 strerror(-r));
+		snprintf(note, size,
+			 "cannot move into the leaf cgroup `%s` (%s), so the runs get no cgroup %s "
+			 "limits; the server's user must be able to write `%s/cgroup.procs`",
+			 leaf, strerror(-r), wanted, dir);
 		return r == -EACCES || r == -EPERM || r == -EROFS ? 0 : r;
 	}
 	if ((r = enable(dir, wanted, failed, sizeof(failed))) < 0) {
